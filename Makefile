@@ -1,0 +1,122 @@
+# SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#
+# make            build build/slotap (and the test servers)
+# make test       unit tests, then the root-only integration tests
+# make unit       unit tests only (no privileges needed)
+# make vmlinux    refresh the pinned bpf/$(ARCH)/vmlinux.h from this kernel
+# make V=1        show full commands
+
+OUTPUT    := build
+CC        ?= gcc
+CLANG     ?= clang
+LLVM_STRIP ?= llvm-strip
+BPFTOOL   ?= bpftool
+PKG_CONFIG ?= pkg-config
+
+ARCH := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
+VMLINUX_H := bpf/$(ARCH)/vmlinux.h
+ifeq ($(wildcard $(VMLINUX_H)),)
+$(error no pinned $(VMLINUX_H) for this architecture: run 'make vmlinux' on a BTF kernel)
+endif
+
+LIBS_PC := libbpf libmicrohttpd yaml-0.1
+CFLAGS  ?= -O2 -g
+CFLAGS  += -std=gnu11 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
+	   -Wno-missing-field-initializers -D_GNU_SOURCE \
+	   -Iinclude -Iuser -I$(OUTPUT) $(shell $(PKG_CONFIG) --cflags $(LIBS_PC))
+LDLIBS  += $(shell $(PKG_CONFIG) --libs $(LIBS_PC)) -lelf -lz -lpthread -lm
+
+# clang's own system include dirs, so BPF code sees the same asm/ headers
+CLANG_BPF_SYS_INCLUDES := $(shell $(CLANG) -v -E - </dev/null 2>&1 \
+	| sed -n '/<...> search starts here:/,/End of search list./{ s| \(/.*\)|-idirafter \1|p }')
+BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -mcpu=v3 -Wall -Werror \
+	      -Iinclude -Ibpf -Ibpf/$(ARCH) $(CLANG_BPF_SYS_INCLUDES)
+
+BPF_SRCS   := $(wildcard bpf/*.bpf.c)
+BPF_OBJS   := $(patsubst bpf/%.bpf.c,$(OUTPUT)/bpf/%.bpf.o,$(BPF_SRCS))
+SKELS      := $(patsubst bpf/%.bpf.c,$(OUTPUT)/%.skel.h,$(BPF_SRCS))
+
+USER_SRCS  := $(wildcard user/*.c)
+USER_OBJS  := $(patsubst user/%.c,$(OUTPUT)/user/%.o,$(USER_SRCS))
+LIB_OBJS   := $(filter-out $(OUTPUT)/user/main.o,$(USER_OBJS))
+LIB        := $(OUTPUT)/libslotap.a
+
+UNIT_SRCS  := $(wildcard tests/unit/test_*.c)
+UNIT_BINS  := $(patsubst tests/unit/%.c,$(OUTPUT)/tests/%,$(UNIT_SRCS))
+SERVER_SRCS := $(wildcard tests/servers/*.c)
+SERVER_BINS := $(patsubst tests/servers/%.c,$(OUTPUT)/tests/%,$(SERVER_SRCS))
+
+ifeq ($(V),1)
+Q =
+msg =
+else
+Q = @
+msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
+MAKEFLAGS += --no-print-directory
+endif
+
+.PHONY: all test unit integration bench vmlinux clean install-deps
+.DELETE_ON_ERROR:
+.SECONDARY:
+
+all: $(OUTPUT)/slotap $(SERVER_BINS)
+
+$(OUTPUT)/bpf/%.bpf.o: bpf/%.bpf.c | $(OUTPUT)/bpf
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -MMD -MP -MF $(@:.o=.d) -MT $@ -c $< -o $@.tmp
+	$(Q)$(LLVM_STRIP) -g $@.tmp -o $@ && rm -f $@.tmp
+
+$(OUTPUT)/%.skel.h: $(OUTPUT)/bpf/%.bpf.o
+	$(call msg,GEN-SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< > $@
+
+# every agent object may include a skeleton: build them first
+$(USER_OBJS): $(SKELS)
+
+$(OUTPUT)/user/%.o: user/%.c | $(OUTPUT)/user
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
+
+$(LIB): $(LIB_OBJS)
+	$(call msg,AR,$@)
+	$(Q)rm -f $@ && $(AR) rcs $@ $^
+
+$(OUTPUT)/slotap: $(OUTPUT)/user/main.o $(LIB)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
+
+$(OUTPUT)/tests/test_%: tests/unit/test_%.c $(LIB) | $(OUTPUT)/tests
+	$(call msg,CC-TEST,$@)
+	$(Q)$(CC) $(CFLAGS) -MMD -MP $< $(LIB) $(LDLIBS) $(shell $(PKG_CONFIG) --libs cmocka) -o $@
+
+$(OUTPUT)/tests/%: tests/servers/%.c | $(OUTPUT)/tests
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) -MMD -MP $< -lpthread -o $@
+
+$(OUTPUT)/bpf $(OUTPUT)/user $(OUTPUT)/tests:
+	$(Q)mkdir -p $@
+
+unit: $(UNIT_BINS)
+	$(Q)scripts/run-unit-tests.sh $(UNIT_BINS)
+
+integration: all
+	$(Q)python3 tests/integration/run.py
+
+test: unit integration
+
+bench: all
+	$(Q)scripts/bench-overhead.sh
+
+install-deps:
+	$(Q)scripts/install-deps.sh
+
+vmlinux:
+	$(call msg,GEN,$(VMLINUX_H))
+	$(Q)mkdir -p bpf/$(ARCH) && $(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > $(VMLINUX_H).tmp \
+		&& mv $(VMLINUX_H).tmp $(VMLINUX_H)
+
+clean:
+	$(call msg,CLEAN,$(OUTPUT))
+	$(Q)rm -rf $(OUTPUT)
+
+-include $(wildcard $(OUTPUT)/bpf/*.d $(OUTPUT)/user/*.d $(OUTPUT)/tests/*.d)

@@ -1,0 +1,103 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * Types shared by bpf/http_server.bpf.c and the agent: the per-request event
+ * that crosses the ring buffer, the loss counters, and the service filter.
+ * Only fixed-width __u types and explicit padding: this header is compiled
+ * both against vmlinux.h (BPF) and against libc (userspace).
+ */
+#ifndef SLOTAP_HTTP_SERVER_H
+#define SLOTAP_HTTP_SERVER_H
+
+#ifndef __VMLINUX_H__
+#include <linux/types.h>
+#endif
+
+/* Bytes of the request path kept in the kernel (query string excluded). */
+#define HTTP_PATH_MAX		64
+#define TASK_COMM_LEN_SLOTAP	16
+/* Requests one connection may have in flight (HTTP/1.1 pipelining depth). */
+#define HTTP_PIPELINE_MAX	8
+/* Bytes of one syscall buffer segment the kernel parser looks at. */
+#define HTTP_SCAN_MAX		4096
+/* iovec entries of readv/writev/recvmsg/sendmsg the parser follows. */
+#define HTTP_IOV_MAX		4
+
+/* Service id stored with a connection when no configured service matched
+ * but the agent tracks every listener (no services in the config). */
+#define SERVICE_ID_AUTO		0xffffu
+
+enum http_method {
+	HTTP_METHOD_UNKNOWN = 0,
+	HTTP_METHOD_GET,
+	HTTP_METHOD_HEAD,
+	HTTP_METHOD_POST,
+	HTTP_METHOD_PUT,
+	HTTP_METHOD_DELETE,
+	HTTP_METHOD_PATCH,
+	HTTP_METHOD_OPTIONS,
+	HTTP_METHOD_CONNECT,
+	HTTP_METHOD_TRACE,
+	HTTP_METHOD_MAX,
+};
+
+/* http_event.flags */
+enum http_event_flag {
+	HTTP_EVENT_PATH_TRUNCATED = 1 << 0,	/* path longer than HTTP_PATH_MAX */
+	HTTP_EVENT_RESP_SIZE_KNOWN = 1 << 1,	/* resp_bytes from Content-Length */
+};
+
+/* One completed request: emitted once, when its response starts. */
+struct http_event {
+	__u64 req_start_ns;	/* return of the syscall that read the first request byte */
+	__u64 resp_start_ns;	/* return of the syscall that wrote the first response byte */
+	__u64 cgroup_id;
+	__u64 sock_id;		/* kernel address of the struct sock: unique while it lives */
+	__u64 req_bytes;	/* request head plus declared body */
+	__u64 resp_bytes;	/* response head plus declared body, see HTTP_EVENT_RESP_SIZE_KNOWN */
+	__u32 tgid;
+	__u32 fd;
+	__u16 service_id;	/* index into the config's services, or SERVICE_ID_AUTO */
+	__u16 local_port;
+	__u16 remote_port;
+	__u16 status;
+	__u8 method;		/* enum http_method */
+	__u8 path_len;
+	__u8 flags;		/* enum http_event_flag */
+	__u8 __pad[5];
+	char comm[TASK_COMM_LEN_SLOTAP];
+	char path[HTTP_PATH_MAX];
+};
+
+/*
+ * Everything the kernel side could not turn into an event. Summed over CPUs
+ * and exported as slotap_events_lost_total{reason} (see user/stats.c).
+ */
+enum http_loss_reason {
+	LOSS_RINGBUF_FULL = 0,		/* event reserve failed */
+	LOSS_CONN_MAP_FULL,		/* a new connection could not be tracked */
+	LOSS_IO_MAP_FULL,		/* a syscall in flight could not be tracked */
+	LOSS_CONN_REPLACED,		/* fd reused before we saw its close; its requests lost */
+	LOSS_NOT_HTTP,			/* connection did not start with an HTTP/1.x request */
+	LOSS_UNPARSABLE_RESPONSE,	/* response did not start with an HTTP/1.x status line */
+	LOSS_TRUNCATED,			/* head longer than HTTP_SCAN_MAX; parser resynchronised */
+	LOSS_PIPELINE_OVERFLOW,		/* more than HTTP_PIPELINE_MAX requests in flight */
+	LOSS_UNMATCHED_RESPONSE,	/* response with no request waiting for it */
+	LOSS_CLOSED_BEFORE_RESPONSE,	/* connection closed with requests unanswered */
+	LOSS_REASON_MAX,
+};
+
+/* Gauges and counters that are not losses. */
+enum http_stat {
+	STAT_CONNS_OPENED = 0,		/* accepted connections that got tracked */
+	STAT_CONNS_CLOSED,		/* tracked connections closed */
+	STAT_EVENTS_SUBMITTED,
+	STAT_WAKEUPS,			/* forced consumer wakeups */
+	STAT_MAX,
+};
+
+/* Key of the service filter maps: by local port, and by process name. */
+struct service_comm_key {
+	char comm[TASK_COMM_LEN_SLOTAP];
+};
+
+#endif /* SLOTAP_HTTP_SERVER_H */

@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Installs every Debian package slotap's build, agent, tests and benchmark
+# need. Idempotent: does nothing (not even apt-get update) when all are there.
+set -euo pipefail
+
+PACKAGES=(
+	# build
+	make gcc clang llvm pkg-config bpftool libbpf-dev libelf-dev zlib1g-dev
+	libyaml-dev libmicrohttpd-dev
+	# tests and benchmark
+	libcmocka-dev python3 curl nginx wrk prometheus
+)
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+if [ "$(id -u)" -ne 0 ]; then
+	echo "install-deps: missing packages: ${missing[*]}; run as root (or with sudo)" >&2
+	exit 1
+fi
+echo "install-deps: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
