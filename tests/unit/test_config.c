@@ -1,0 +1,749 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#include <errno.h>
+#include <fcntl.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "config.h"
+
+#define MS(x)	((__u64)(x) * 1000000ull)
+
+static const __u64 default_thresholds[] = { MS(100), MS(250), MS(500), MS(1000) };
+
+static bool is_zeroed(const struct slotap_config *cfg)
+{
+	static const struct slotap_config zero;
+
+	return !memcmp(cfg, &zero, sizeof(zero));
+}
+
+static void assert_defaults(const struct slotap_config *cfg)
+{
+	size_t i;
+
+	assert_int_equal(cfg->n_services, 0);
+	assert_null(cfg->services);
+	assert_int_equal(cfg->max_routes_per_service, 100);
+	assert_int_equal(cfg->n_thresholds, 4);
+	for (i = 0; i < 4; i++)
+		assert_int_equal(cfg->latency_thresholds_ns[i], default_thresholds[i]);
+}
+
+static int load(struct slotap_config *cfg, const char *yaml, char *err, size_t errlen)
+{
+	/* garbage in: the loader must not rely on an initialised cfg */
+	memset(cfg, 0xa5, sizeof(*cfg));
+	return config__load_string(cfg, yaml, strlen(yaml), "t.yaml", err, errlen);
+}
+
+static void load_ok(struct slotap_config *cfg, const char *yaml)
+{
+	char err[512] = "";
+	int ret = load(cfg, yaml, err, sizeof(err));
+
+	if (ret)
+		print_error("unexpected error: %s\n", err);
+	assert_int_equal(ret, 0);
+	assert_string_equal(err, "");
+	assert_string_equal(cfg->source, "t.yaml");
+}
+
+/* The whole message must be want; the config must come back zeroed. */
+static void expect_error(const char *yaml, const char *want)
+{
+	struct slotap_config cfg;
+	char err[512];
+	int ret = load(&cfg, yaml, err, sizeof(err));
+
+	assert_int_equal(ret, -EINVAL);
+	assert_string_equal(err, want);
+	assert_true(is_zeroed(&cfg));
+}
+
+/* For messages partly written by libyaml or route.c: exact prefix, substring. */
+static void expect_error_sub(const char *yaml, const char *prefix, const char *sub)
+{
+	struct slotap_config cfg;
+	char err[512];
+	int ret = load(&cfg, yaml, err, sizeof(err));
+
+	assert_int_equal(ret, -EINVAL);
+	if (strncmp(err, prefix, strlen(prefix)) || !strstr(err + strlen(prefix), sub))
+		fail_msg("got \"%s\", want prefix \"%s\" and \"%s\"", err, prefix, sub);
+	assert_true(strlen(err) > strlen(prefix));
+	assert_null(strchr(err, '\n'));
+	assert_true(is_zeroed(&cfg));
+}
+
+static void test_default_config(void **state)
+{
+	struct slotap_config cfg;
+	char err[256] = "";
+
+	(void)state;
+	memset(&cfg, 0xa5, sizeof(cfg));
+	assert_int_equal(config__load_string(&cfg, config__default_yaml,
+					     strlen(config__default_yaml),
+					     CONFIG_DEFAULT_SOURCE, err, sizeof(err)), 0);
+	assert_string_equal(err, "");
+	assert_defaults(&cfg);
+	assert_string_equal(cfg.source, "<default>");
+	config__free(&cfg);
+	assert_true(is_zeroed(&cfg));
+	/* the text says tracking everything is the default: keep it saying so */
+	assert_non_null(strstr(config__default_yaml, "every listening TCP"));
+}
+
+/* The example in the default config's comments, uncommented, is valid. */
+static void test_default_config_example(void **state)
+{
+	const char *start = strstr(config__default_yaml, "# services:\n");
+	const char *end = strstr(config__default_yaml, "\nservices: []\n");
+	struct slotap_config cfg;
+	char yaml[4096], *o = yaml;
+	const char *p;
+
+	(void)state;
+	assert_non_null(start);
+	assert_non_null(end);
+	assert_true(start < end);
+	for (p = start; p <= end;) {
+		const char *nl = strchr(p, '\n');
+
+		p += p[1] == ' ' ? 2 : 1;	/* "# " or a lone "#" */
+		memcpy(o, p, nl + 1 - p);
+		o += nl + 1 - p;
+		p = nl + 1;
+	}
+	*o = '\0';
+	load_ok(&cfg, yaml);
+	assert_int_equal(cfg.n_services, 2);
+	assert_string_equal(cfg.services[0].name, "shop");
+	assert_int_equal(cfg.services[0].n_ports, 2);
+	assert_int_equal(cfg.services[0].ports[1], 8443);
+	assert_int_equal(cfg.services[0].n_processes, 2);
+	assert_string_equal(cfg.services[0].processes[1], "/usr/local/bin/shop");
+	assert_int_equal(cfg.services[0].n_routes, 2);
+	assert_int_equal(cfg.services[0].max_routes, 200);
+	assert_string_equal(cfg.services[1].name, "billing");
+	assert_int_equal(cfg.services[1].ports[0], 9000);
+	config__free(&cfg);
+}
+
+/*
+ * Decision: an empty document is the defaults, like "{}": every key is
+ * optional, and the default config is mostly comments anyway.
+ */
+static void test_empty_documents_are_defaults(void **state)
+{
+	static const char *const docs[] = {
+		"", "# only a comment\n", "\n\n", "---\n", "---\n...\n", "~\n",
+		"null\n", "{}\n",
+	};
+	struct slotap_config cfg;
+	char err[256];
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(docs) / sizeof(docs[0]); i++) {
+		load_ok(&cfg, docs[i]);
+		assert_defaults(&cfg);
+		config__free(&cfg);
+	}
+	/* no buffer at all is an empty one */
+	assert_int_equal(config__load_string(&cfg, NULL, 0, NULL, err, sizeof(err)), 0);
+	assert_defaults(&cfg);
+	assert_string_equal(cfg.source, "<string>");
+	config__free(&cfg);
+}
+
+static void test_full_config(void **state)
+{
+	static const char yaml[] =
+		"# two services\n"
+		"services:\n"
+		"  - name: shop\n"
+		"    match:\n"
+		"      port: [8080, 8443]\n"
+		"      process: [nginx, /usr/local/bin/shop]\n"
+		"    routes: [\"/api/items/{id}\", \"/api/users/{user}/orders\"]\n"
+		"    max_routes: 200\n"
+		"  - name: billing-v2.1_x\n"
+		"    match:\n"
+		"      process: billingd\n"
+		"  - match: {port: 9000}\n"
+		"    name: \"quoted\"\n"
+		"    routes: []\n"
+		"latency_thresholds: [1s, 100ms, 1.5s, '300ms', 1000ms, 250us, 100000000ns]\n"
+		"max_routes_per_service: 50\n";
+	static const __u64 want[] = { 250000, MS(100), MS(300), MS(1000), MS(1500) };
+	struct slotap_config cfg;
+	const struct service_config *s;
+	size_t i;
+
+	(void)state;
+	load_ok(&cfg, yaml);
+	assert_int_equal(cfg.n_services, 3);
+
+	s = &cfg.services[0];
+	assert_string_equal(s->name, "shop");
+	assert_int_equal(s->n_ports, 2);
+	assert_int_equal(s->ports[0], 8080);
+	assert_int_equal(s->ports[1], 8443);
+	assert_int_equal(s->n_processes, 2);
+	assert_string_equal(s->processes[0], "nginx");
+	assert_string_equal(s->processes[1], "/usr/local/bin/shop");
+	assert_int_equal(s->n_routes, 2);
+	assert_string_equal(s->routes[0], "/api/items/{id}");
+	assert_string_equal(s->routes[1], "/api/users/{user}/orders");
+	assert_int_equal(s->max_routes, 200);
+
+	s = &cfg.services[1];
+	assert_string_equal(s->name, "billing-v2.1_x");
+	assert_int_equal(s->n_ports, 0);
+	assert_null(s->ports);
+	assert_int_equal(s->n_processes, 1);
+	assert_string_equal(s->processes[0], "billingd");
+	assert_int_equal(s->n_routes, 0);
+	assert_null(s->routes);
+	assert_int_equal(s->max_routes, 0);
+
+	s = &cfg.services[2];
+	assert_string_equal(s->name, "quoted");
+	assert_int_equal(s->n_ports, 1);
+	assert_int_equal(s->ports[0], 9000);
+	assert_int_equal(s->n_processes, 0);
+	assert_int_equal(s->n_routes, 0);
+
+	/* sorted and deduplicated (1s == 1000ms, 100ms == 100000000ns) */
+	assert_int_equal(cfg.n_thresholds, 5);
+	for (i = 0; i < 5; i++)
+		assert_int_equal(cfg.latency_thresholds_ns[i], want[i]);
+	assert_int_equal(cfg.max_routes_per_service, 50);
+	config__free(&cfg);
+	assert_true(is_zeroed(&cfg));
+	config__free(&cfg);	/* twice is fine */
+}
+
+/* Anchors and aliases work, and a self-referencing one cannot loop. */
+static void test_aliases(void **state)
+{
+	struct slotap_config cfg;
+
+	(void)state;
+	load_ok(&cfg,
+		"services:\n"
+		"  - name: a\n"
+		"    match: {port: 1}\n"
+		"    routes: &r [\"/x/{id}\", \"/y\"]\n"
+		"  - name: b\n"
+		"    match: {port: 2}\n"
+		"    routes: *r\n");
+	assert_int_equal(cfg.services[1].n_routes, 2);
+	assert_string_equal(cfg.services[1].routes[1], "/y");
+	assert_ptr_not_equal(cfg.services[0].routes[0], cfg.services[1].routes[0]);
+	config__free(&cfg);
+
+	expect_error("services: &a [*a]\n",
+		     "t.yaml:1:11: services[0]: expected a mapping, got a list");
+	expect_error_sub("services: *nope\n", "t.yaml:1:11: invalid YAML: ",
+			 "found undefined alias");
+}
+
+static void test_port_errors(void **state)
+{
+	(void)state;
+	expect_error("services:\n"
+		     "  - name: shop\n"
+		     "    match:\n"
+		     "      port: 70000\n",
+		     "t.yaml:4:13: match.port: 70000 is not a port (1..65535)");
+	expect_error("services:\n"
+		     "  - name: shop\n"
+		     "    match:\n"
+		     "      port: 0\n",
+		     "t.yaml:4:13: match.port: 0 is not a port (1..65535)");
+	expect_error("services:\n"
+		     "  - name: shop\n"
+		     "    match:\n"
+		     "      port: -80\n",
+		     "t.yaml:4:13: match.port: -80 is not a port (1..65535)");
+	expect_error("services:\n"
+		     "  - name: shop\n"
+		     "    match:\n"
+		     "      port: [80, http]\n",
+		     "t.yaml:4:18: match.port[1]: \"http\" is not a port (1..65535)");
+	/* quoted is a string, not a number */
+	expect_error("services:\n"
+		     "  - name: shop\n"
+		     "    match:\n"
+		     "      port: \"8080\"\n",
+		     "t.yaml:4:13: match.port: \"8080\" is not a port (1..65535)");
+	expect_error("services:\n"
+		     "  - name: shop\n"
+		     "    match:\n"
+		     "      port: 99999999999999999999999\n",
+		     "t.yaml:4:13: match.port: 99999999999999999999999 is not a port (1..65535)");
+	expect_error("services:\n"
+		     "  - name: shop\n"
+		     "    match:\n"
+		     "      port: []\n",
+		     "t.yaml:4:13: match.port: empty list");
+	expect_error("services:\n"
+		     "  - name: shop\n"
+		     "    match:\n"
+		     "      port: [[80]]\n",
+		     "t.yaml:4:14: match.port[0]: expected a port, got a list");
+	/* a port is one service's only */
+	expect_error("services:\n"
+		     "  - name: a\n"
+		     "    match: {port: [80, 443]}\n"
+		     "  - name: b\n"
+		     "    match: {port: 443}\n",
+		     "t.yaml:5:19: match.port: port 443 is already matched by service \"a\"");
+	expect_error("services:\n"
+		     "  - name: a\n"
+		     "    match: {port: [80, 80]}\n",
+		     "t.yaml:3:24: match.port[1]: duplicate port 80");
+}
+
+static void test_unknown_and_duplicate_keys(void **state)
+{
+	(void)state;
+	expect_error("services:\n"
+		     "  - matchh: {port: 80}\n"
+		     "    name: shop\n",
+		     "t.yaml:2:5: services[0]: unknown key \"matchh\"");
+	expect_error("servicess: []\n", "t.yaml:1:1: unknown key \"servicess\"");
+	expect_error("services:\n"
+		     "  - name: a\n"
+		     "    match: {prot: 80}\n",
+		     "t.yaml:3:13: match: unknown key \"prot\"");
+	expect_error("max_routes_per_service: 1\n"
+		     "max_routes_per_service: 2\n",
+		     "t.yaml:2:1: duplicate key \"max_routes_per_service\"");
+	/* user text in a message stays on one line, and short */
+	expect_error("\"a\\nb\": 1\n", "t.yaml:1:1: unknown key \"a\\x0ab\"");
+	expect_error("xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx: 1\n",
+		     "t.yaml:1:1: unknown key "
+		     "\"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx...\"");
+	expect_error("[a]: 1\n", "t.yaml:1:1: keys must be strings, got a list");
+}
+
+static void test_service_errors(void **state)
+{
+	(void)state;
+	expect_error("services:\n"
+		     "  - name: shop\n"
+		     "    match: {port: 80}\n"
+		     "  - name: shop\n"
+		     "    match: {port: 81}\n",
+		     "t.yaml:4:11: duplicate service name \"shop\"");
+	expect_error("services:\n"
+		     "  - match: {port: 80}\n",
+		     "t.yaml:2:5: services[0]: missing required key \"name\"");
+	expect_error("services:\n"
+		     "  - name: a\n"
+		     "    match: {port: 80}\n"
+		     "  - name: b\n",
+		     "t.yaml:4:5: services[1]: missing required key \"match\"");
+	expect_error("services:\n"
+		     "  - name: a\n"
+		     "    match: {}\n",
+		     "t.yaml:3:12: match: needs port, process or both");
+	expect_error("services:\n"
+		     "  - name: \"sh op\"\n"
+		     "    match: {port: 80}\n",
+		     "t.yaml:2:11: name: \"sh op\" is not a valid name "
+		     "(1..63 characters of A-Z a-z 0-9 _ . -)");
+	expect_error("services:\n"
+		     "  - name: a\xc3\xa9\n"
+		     "    match: {port: 80}\n",
+		     "t.yaml:2:11: name: \"a\xc3\xa9\" is not a valid name "
+		     "(1..63 characters of A-Z a-z 0-9 _ . -)");
+	expect_error("services:\n"
+		     "  - name: \"a\\0b\"\n"
+		     "    match: {port: 80}\n",
+		     "t.yaml:2:11: name: contains a NUL character");
+	expect_error("services:\n"
+		     "  - name:\n"
+		     "    match: {port: 80}\n",
+		     "t.yaml:2:10: name: expected a string, got null");
+	expect_error("services:\n"
+		     "  - name: [a]\n",
+		     "t.yaml:2:11: name: expected a string, got a list");
+}
+
+static void test_name_length(void **state)
+{
+	char yaml[256];
+	struct slotap_config cfg;
+	const char *n63 = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_";
+
+	(void)state;
+	assert_int_equal(strlen(n63), 63);
+	snprintf(yaml, sizeof(yaml), "services:\n  - name: %s\n    match: {port: 1}\n", n63);
+	load_ok(&cfg, yaml);
+	assert_string_equal(cfg.services[0].name, n63);
+	config__free(&cfg);
+
+	snprintf(yaml, sizeof(yaml), "services:\n  - name: %sx\n    match: {port: 1}\n", n63);
+	expect_error_sub(yaml, "t.yaml:2:11: name: \"", "is not a valid name");
+}
+
+static void test_process(void **state)
+{
+	struct slotap_config cfg;
+
+	(void)state;
+	/* the comm keeps 15 bytes: 15 is fine, 16 says why it is not */
+	load_ok(&cfg,
+		"services:\n"
+		"  - name: a\n"
+		"    match: {process: abcdefghijklmno}\n");
+	assert_int_equal(cfg.services[0].n_processes, 1);
+	assert_string_equal(cfg.services[0].processes[0], "abcdefghijklmno");
+	config__free(&cfg);
+	expect_error("services:\n"
+		     "  - name: a\n"
+		     "    match: {process: abcdefghijklmnop}\n",
+		     "t.yaml:3:22: match.process: process name \"abcdefghijklmnop\" is 16 "
+		     "bytes, but the kernel comm it is matched against keeps only 15: "
+		     "use the executable's absolute path");
+	/* a long absolute path is fine */
+	load_ok(&cfg,
+		"services:\n"
+		"  - name: a\n"
+		"    match: {process: /opt/a-rather-long-directory/bin/server}\n");
+	assert_string_equal(cfg.services[0].processes[0],
+			    "/opt/a-rather-long-directory/bin/server");
+	config__free(&cfg);
+
+	expect_error("services:\n"
+		     "  - name: a\n"
+		     "    match: {process: bin/nginx}\n",
+		     "t.yaml:3:22: match.process: \"bin/nginx\" is neither a process "
+		     "name (no '/') nor an absolute path");
+	expect_error_sub("services:\n"
+			 "  - name: a\n"
+			 "    match: {process: [nginx, /usr//bin/x]}\n",
+			 "t.yaml:3:30: match.process[1]: \"/usr//bin/x\" ",
+			 "not a canonical path");
+	expect_error_sub("services:\n"
+			 "  - name: a\n"
+			 "    match: {process: /usr/bin/}\n",
+			 "t.yaml:3:22: match.process: ", "not a canonical path");
+	expect_error("services:\n"
+		     "  - name: a\n"
+		     "    match: {process: \"\"}\n",
+		     "t.yaml:3:22: match.process: empty process name");
+	expect_error("services:\n"
+		     "  - name: a\n"
+		     "    match: {process: \"ng\\tinx\"}\n",
+		     "t.yaml:3:22: match.process: \"ng\\x09inx\" contains a control character");
+	expect_error("services:\n"
+		     "  - name: a\n"
+		     "    match: {process: {x: 1}}\n",
+		     "t.yaml:3:22: match.process: expected a process or a list of processes, "
+		     "got a mapping");
+	/* a process is one service's only */
+	expect_error("services:\n"
+		     "  - name: a\n"
+		     "    match: {process: nginx}\n"
+		     "  - name: b\n"
+		     "    match: {process: [x, nginx]}\n",
+		     "t.yaml:5:26: match.process[1]: process \"nginx\" is already matched "
+		     "by service \"a\"");
+	expect_error("services:\n"
+		     "  - name: a\n"
+		     "    match: {process: [nginx, nginx]}\n",
+		     "t.yaml:3:30: match.process[1]: duplicate process \"nginx\"");
+}
+
+static void test_routes(void **state)
+{
+	(void)state;
+	/* the reason comes from route_template__validate() */
+	expect_error_sub("services:\n"
+			 "  - name: a\n"
+			 "    match: {port: 1}\n"
+			 "    routes: [\"/ok\", \"api\"]\n",
+			 "t.yaml:4:21: routes[1]: ", "");
+	expect_error_sub("services:\n"
+			 "  - name: a\n"
+			 "    match: {port: 1}\n"
+			 "    routes: [\"/a/{id\"]\n",
+			 "t.yaml:4:14: routes[0]: ", "");
+	expect_error("services:\n"
+		     "  - name: a\n"
+		     "    match: {port: 1}\n"
+		     "    routes: [\"/a\", \"/a\"]\n",
+		     "t.yaml:4:20: routes[1]: duplicate route \"/a\"");
+	expect_error("services:\n"
+		     "  - name: a\n"
+		     "    match: {port: 1}\n"
+		     "    routes: /a\n",
+		     "t.yaml:4:13: routes: expected a list of route templates, got \"/a\"");
+	expect_error("services:\n"
+		     "  - name: a\n"
+		     "    match: {port: 1}\n"
+		     "    max_routes: 0\n",
+		     "t.yaml:4:17: max_routes: 0 is not a route count (1..10000)");
+	expect_error("services:\n"
+		     "  - name: a\n"
+		     "    match: {port: 1}\n"
+		     "    max_routes: lots\n",
+		     "t.yaml:4:17: max_routes: \"lots\" is not a route count (1..10000)");
+}
+
+static void test_type_errors(void **state)
+{
+	(void)state;
+	expect_error("- a\n- b\n", "t.yaml:1:1: the top level must be a mapping, got a list");
+	expect_error("hello\n", "t.yaml:1:1: the top level must be a mapping, got a scalar");
+	expect_error("services: {a: 1}\n",
+		     "t.yaml:1:11: services: expected a list, got a mapping");
+	/* strict: write [] or leave the key out */
+	expect_error("services:\n", "t.yaml:1:10: services: expected a list, got null");
+	expect_error("services: [[1]]\n",
+		     "t.yaml:1:12: services[0]: expected a mapping, got a list");
+	expect_error("services: [shop]\n",
+		     "t.yaml:1:12: services[0]: expected a mapping, got \"shop\"");
+	expect_error("services:\n"
+		     "  - name: a\n"
+		     "    match: [80]\n",
+		     "t.yaml:3:12: match: expected a mapping, got a list");
+	expect_error("services:\n"
+		     "  - name: a\n"
+		     "    match: {port: {a: 1}}\n",
+		     "t.yaml:3:19: match.port: expected a port or a list of ports, got a mapping");
+	expect_error("max_routes_per_service: 0\n",
+		     "t.yaml:1:25: max_routes_per_service: 0 is not a route count (1..10000)");
+	expect_error("max_routes_per_service: 10001\n",
+		     "t.yaml:1:25: max_routes_per_service: 10001 is not a route count (1..10000)");
+	expect_error("max_routes_per_service: 1.5\n",
+		     "t.yaml:1:25: max_routes_per_service: 1.5 is not a route count (1..10000)");
+	expect_error("max_routes_per_service: [1]\n",
+		     "t.yaml:1:25: max_routes_per_service: expected a route count, got a list");
+}
+
+static void test_threshold_errors(void **state)
+{
+	char yaml[512], *o = yaml;
+	struct slotap_config cfg;
+	int i;
+
+	(void)state;
+	expect_error("latency_thresholds: 1s\n",
+		     "t.yaml:1:21: latency_thresholds: expected a list of durations, got \"1s\"");
+	expect_error("latency_thresholds: []\n", "t.yaml:1:21: latency_thresholds: empty list");
+	expect_error_sub("latency_thresholds: [1s, abc]\n",
+			 "t.yaml:1:26: latency_thresholds[1]: \"abc\" is not a duration", "");
+	expect_error_sub("latency_thresholds: [0s]\n",
+			 "t.yaml:1:22: latency_thresholds[0]: \"0s\" is not a duration", "");
+	expect_error_sub("latency_thresholds: [100]\n",
+			 "t.yaml:1:22: latency_thresholds[0]: \"100\" is not a duration", "");
+	expect_error("latency_thresholds: [[1s]]\n",
+		     "t.yaml:1:22: latency_thresholds[0]: expected a duration, got a list");
+
+	/* 32 is the limit */
+	o += sprintf(o, "latency_thresholds: [");
+	for (i = 1; i <= 32; i++)
+		o += sprintf(o, "%dms, ", i);
+	strcpy(o, "]\n");
+	load_ok(&cfg, yaml);
+	assert_int_equal(cfg.n_thresholds, 32);
+	assert_int_equal(cfg.latency_thresholds_ns[31], MS(32));
+	config__free(&cfg);
+	strcpy(o, "33ms]\n");
+	expect_error(yaml, "t.yaml:1:21: latency_thresholds: 33 thresholds, more than 32");
+}
+
+static void test_syntax_errors(void **state)
+{
+	(void)state;
+	expect_error_sub("a: b: c\n", "t.yaml:1:5: invalid YAML: ",
+			 "mapping values are not allowed in this context");
+	expect_error_sub("services:\n\t- name: a\n", "t.yaml:2:1: invalid YAML: ",
+			 "found character that cannot start any token");
+	expect_error_sub("services: [\n", "t.yaml:2:1: invalid YAML: ",
+			 "did not find expected node content");
+	/* a syntax error after a schema error still wins: it is found first */
+	expect_error_sub("bogus: 1\nx: [\n", "t.yaml:3:1: invalid YAML: ", "");
+	/* invalid UTF-8, located by byte offset */
+	expect_error("services: []\nx: \xff\n",
+		     "t.yaml:2:4: invalid YAML: invalid leading UTF-8 octet (#xFF)");
+	expect_error("services: []\n---\nservices: []\n",
+		     "t.yaml:2:1: more than one YAML document");
+}
+
+static void test_error_buffer(void **state)
+{
+	struct slotap_config cfg;
+	char err[8];
+
+	(void)state;
+	/* no buffer at all */
+	assert_int_equal(config__load_string(&cfg, "x: [", 4, "t", NULL, 0), -EINVAL);
+	assert_true(is_zeroed(&cfg));
+	/* a small one is truncated, NUL-terminated */
+	memset(err, 'z', sizeof(err));
+	assert_int_equal(config__load_string(&cfg, "x: 1", 4, "t.yaml", err, sizeof(err)),
+			 -EINVAL);
+	assert_string_equal(err, "t.yaml:");
+	/* the length is honoured: what follows is not parsed */
+	assert_int_equal(config__load_string(&cfg, "{}garbage", 2, "t", NULL, 0), 0);
+	assert_defaults(&cfg);
+	config__free(&cfg);
+}
+
+static void test_durations(void **state)
+{
+	static const struct {
+		const char *s;
+		__u64 ns;
+	} good[] = {
+		{ "300ms", MS(300) },
+		{ "1.5s", 1500000000ull },
+		{ "250us", 250000 },
+		{ "250\xc2\xb5s", 250000 },
+		{ "100ns", 100 },
+		{ "2m", 120000000000ull },
+		{ "1h", 3600000000000ull },
+		{ "0.5ms", 500000 },
+		{ "1.25ms", 1250000 },
+		{ "0.000000001s", 1 },
+		{ "1.9ns", 1 },		/* fractions of a ns are truncated */
+		{ "007s", 7000000000ull },
+		{ "1.00000000005m", 60000000003ull },
+		{ "18446744073709551615ns", UINT64_MAX },
+		{ "18446744073.709551615s", UINT64_MAX },
+		{ "5124095h", 5124095ull * 3600000000000ull },
+	};
+	static const char *const bad[] = {
+		"", "0", "0s", "0.0ms", "0.1ns", "-1s", "+1s", "1", "s", "1.s", ".5s",
+		"1x", "1 s", " 1s", "1s ", "1.5.s", "1sec", "1S", "1e3ms", "1h30m", "0x10s",
+		"18446744073709551616ns",	/* 2^64 */
+		"18446744073.709551616s",
+		"18446744073.709551617s",	/* would wrap to 1 */
+		"18446744074s",
+		"5124096h",
+		"99999999999999999999999999h",
+	};
+	__u64 v;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		v = 0;
+		if (parse_duration_ns(good[i].s, &v) || v != good[i].ns)
+			fail_msg("\"%s\": got %llu", good[i].s, (unsigned long long)v);
+	}
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		v = 42;
+		if (parse_duration_ns(bad[i], &v) != -EINVAL || v != 42)
+			fail_msg("\"%s\" was accepted", bad[i]);
+	}
+	assert_int_equal(parse_duration_ns(NULL, &v), -EINVAL);
+}
+
+static char *write_tmp(const char *content, size_t len)
+{
+	char *path = strdup("/tmp/test_config.XXXXXX");
+	int fd;
+
+	assert_non_null(path);
+	fd = mkstemp(path);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, content, len), (ssize_t)len);
+	close(fd);
+	return path;
+}
+
+static void test_load_file(void **state)
+{
+	static const char bad[] = "services:\n  - name: shop\n    match:\n      port: 70000\n";
+	struct slotap_config cfg;
+	char err[512], want[512];
+	char *path, *big;
+
+	(void)state;
+	path = write_tmp("max_routes_per_service: 7\n", 26);
+	memset(&cfg, 0xa5, sizeof(cfg));
+	assert_int_equal(config__load_file(&cfg, path, err, sizeof(err)), 0);
+	assert_string_equal(cfg.source, path);
+	assert_int_equal(cfg.max_routes_per_service, 7);
+	assert_int_equal(cfg.n_thresholds, 4);
+	config__free(&cfg);
+	unlink(path);
+	free(path);
+
+	path = write_tmp(bad, strlen(bad));
+	assert_int_equal(config__load_file(&cfg, path, err, sizeof(err)), -EINVAL);
+	snprintf(want, sizeof(want), "%s:4:13: match.port: 70000 is not a port (1..65535)", path);
+	assert_string_equal(err, want);
+	assert_true(is_zeroed(&cfg));
+	unlink(path);
+	free(path);
+
+	assert_int_equal(config__load_file(&cfg, "/nonexistent/slotap.yaml", err, sizeof(err)),
+			 -ENOENT);
+	assert_string_equal(err, "/nonexistent/slotap.yaml: No such file or directory");
+	assert_true(is_zeroed(&cfg));
+	assert_int_equal(config__load_file(&cfg, "/", err, sizeof(err)), -EISDIR);
+	assert_string_equal(err, "/: Is a directory");
+
+	/* exactly the limit loads; one byte more is refused unparsed */
+	big = malloc(CONFIG_FILE_MAX + 1);
+	assert_non_null(big);
+	memset(big, '#', CONFIG_FILE_MAX + 1);
+	big[CONFIG_FILE_MAX - 1] = '\n';
+	path = write_tmp(big, CONFIG_FILE_MAX);
+	assert_int_equal(config__load_file(&cfg, path, err, sizeof(err)), 0);
+	assert_defaults(&cfg);
+	config__free(&cfg);
+	unlink(path);
+	free(path);
+	big[CONFIG_FILE_MAX] = '\n';
+	path = write_tmp(big, CONFIG_FILE_MAX + 1);
+	assert_int_equal(config__load_file(&cfg, path, err, sizeof(err)), -EFBIG);
+	snprintf(want, sizeof(want), "%s: larger than %u bytes", path, CONFIG_FILE_MAX);
+	assert_string_equal(err, want);
+	assert_true(is_zeroed(&cfg));
+	unlink(path);
+	free(path);
+	free(big);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_default_config),
+		cmocka_unit_test(test_default_config_example),
+		cmocka_unit_test(test_empty_documents_are_defaults),
+		cmocka_unit_test(test_full_config),
+		cmocka_unit_test(test_aliases),
+		cmocka_unit_test(test_port_errors),
+		cmocka_unit_test(test_unknown_and_duplicate_keys),
+		cmocka_unit_test(test_service_errors),
+		cmocka_unit_test(test_name_length),
+		cmocka_unit_test(test_process),
+		cmocka_unit_test(test_routes),
+		cmocka_unit_test(test_type_errors),
+		cmocka_unit_test(test_threshold_errors),
+		cmocka_unit_test(test_syntax_errors),
+		cmocka_unit_test(test_error_buffer),
+		cmocka_unit_test(test_durations),
+		cmocka_unit_test(test_load_file),
+	};
+
+	return cmocka_run_group_tests_name("config", tests, NULL, NULL);
+}

@@ -1,0 +1,1103 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * Configuration loader. libyaml's document API builds the node graph; the
+ * schema below walks it, so every message can point at the offending node.
+ * Nothing is kept from a failed load: the result is built in a local
+ * struct slotap_config and only handed over when complete.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <yaml.h>
+
+#include "http_server.h"
+#include "config.h"
+#include "route.h"
+
+const char config__default_yaml[] =
+"# slotap configuration.\n"
+"#\n"
+"# Every key is optional: one left out takes the value shown here, and an\n"
+"# empty file is the same as this one. Unknown keys are errors.\n"
+"\n"
+"# services: the HTTP servers to measure, each with:\n"
+"#   name        required; 1-63 characters of A-Z a-z 0-9 _ . - and unique.\n"
+"#   match       required, with port, process or both. A connection belongs\n"
+"#               to the service whose port list has its local port; failing\n"
+"#               that, to the one whose process list has its process.\n"
+"#     port      a local port (1-65535) the server accepts on, or a list.\n"
+"#     process   a process, or a list. A name without '/' is compared with\n"
+"#               the kernel's command name (comm), which keeps 15 bytes, so\n"
+"#               longer names are refused: give the executable's absolute\n"
+"#               path instead, as /proc/PID/exe shows it (symlinks resolved).\n"
+"#   routes      route templates tried in order, each a path whose {name}\n"
+"#               segments stand for any one segment. Other paths have their\n"
+"#               identifier-like segments folded into {id}.\n"
+"#   max_routes  the most distinct routes of the service (1-10000); new\n"
+"#               routes beyond it are counted as __overflow__. Default:\n"
+"#               max_routes_per_service.\n"
+"# A port, or a process, belongs to one service at most.\n"
+"#\n"
+"# With no services at all, as here, slotap tracks every listening TCP\n"
+"# service on the node, as one service per process name.\n"
+"#\n"
+"# services:\n"
+"#   - name: shop\n"
+"#     match:\n"
+"#       port: [8080, 8443]\n"
+"#       process: [nginx, /usr/local/bin/shop]\n"
+"#     routes: [\"/api/items/{id}\", \"/api/users/{user}/orders\"]\n"
+"#     max_routes: 200\n"
+"#   - name: billing\n"
+"#     match:\n"
+"#       port: 9000\n"
+"services: []\n"
+"\n"
+"# Latency SLO thresholds, each an exact bucket bound (le) of the latency\n"
+"# histograms: a number and a unit (ns, us, ms, s, m, h), e.g. 250ms or 1.5s.\n"
+"# Sorted, duplicates dropped, 1 to 32 of them.\n"
+"latency_thresholds: [100ms, 250ms, 500ms, 1s]\n"
+"\n"
+"# The default of every service's max_routes (1-10000).\n"
+"max_routes_per_service: 100\n";
+
+/* Keep in step with config__default_yaml; the unit tests compare them. */
+static const __u64 default_thresholds_ns[] = {
+	100000000ull, 250000000ull, 500000000ull, 1000000000ull,
+};
+
+/* Longest piece of user text quoted in a message, in input bytes. */
+#define QUOTE_MAX	48
+#define QUOTE_SIZE	(QUOTE_MAX * 4 + 8)
+#define MSG_SIZE	512
+
+/*
+ * Strings that must be unique, with the node to blame. Collected while
+ * loading and sorted afterwards, so a large config costs n log n, not n^2.
+ */
+struct seen_str {
+	const char *s;
+	const yaml_node_t *node;
+	size_t owner;		/* service index */
+	long idx;		/* index in its list, -1 for a lone scalar */
+};
+
+struct seen_list {
+	struct seen_str *v;
+	size_t n, cap;
+};
+
+struct loader {
+	yaml_document_t *doc;
+	const char *source;
+	char *err;
+	size_t errlen;
+	struct seen_list names, processes, routes;
+	/* Which ports some service already matches: duplicates are errors. */
+	unsigned char port_seen[65536 / 8];
+};
+
+static void set_err(char *err, size_t errlen, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void set_err(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!err || !errlen)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+}
+
+static int oom(struct loader *ld)
+{
+	set_err(ld->err, ld->errlen, "%s: out of memory", ld->source);
+	return -ENOMEM;
+}
+
+static int error_at(struct loader *ld, size_t line, size_t col,
+		    const char *path, const char *fmt, ...)
+	__attribute__((format(printf, 5, 6)));
+
+/* line and col are libyaml's, 0-based. */
+static int error_at(struct loader *ld, size_t line, size_t col,
+		    const char *path, const char *fmt, ...)
+{
+	char msg[MSG_SIZE];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	set_err(ld->err, ld->errlen, "%s:%zu:%zu: %s%s%s", ld->source,
+		line + 1, col + 1, path ? path : "", path && *path ? ": " : "",
+		msg);
+	return -EINVAL;
+}
+
+#define node_error(ld, node, path, ...) \
+	error_at(ld, (node)->start_mark.line, (node)->start_mark.column, \
+		 path, __VA_ARGS__)
+
+/*
+ * Quote user text for a message: escaped so the message stays one line,
+ * and cut short so it stays readable.
+ */
+static const char *quote(char *buf, const char *s, size_t len)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t i, o = 0;
+
+	buf[o++] = '"';
+	for (i = 0; i < len && i < QUOTE_MAX; i++) {
+		unsigned char c = s[i];
+
+		if (c == '"' || c == '\\') {
+			buf[o++] = '\\';
+			buf[o++] = c;
+		} else if (c < 0x20 || c == 0x7f) {
+			buf[o++] = '\\';
+			buf[o++] = 'x';
+			buf[o++] = hex[c >> 4];
+			buf[o++] = hex[c & 0xf];
+		} else {
+			buf[o++] = c;
+		}
+	}
+	if (i < len) {
+		memcpy(buf + o, "...", 3);
+		o += 3;
+	}
+	buf[o++] = '"';
+	buf[o] = '\0';
+	return buf;
+}
+
+static const char *scalar_value(const yaml_node_t *n)
+{
+	return (const char *)n->data.scalar.value;
+}
+
+/* Plain scalars that YAML 1.1 reads as null. */
+static bool is_null(const yaml_node_t *n)
+{
+	static const char *const nulls[] = { "", "~", "null", "Null", "NULL" };
+	size_t i;
+
+	if (n->type != YAML_SCALAR_NODE ||
+	    n->data.scalar.style != YAML_PLAIN_SCALAR_STYLE)
+		return false;
+	for (i = 0; i < sizeof(nulls) / sizeof(nulls[0]); i++)
+		if (!strcmp(scalar_value(n), nulls[i]))
+			return true;
+	return false;
+}
+
+/* A plain [-+]digits[.digits] scalar, shown unquoted in messages. */
+static bool looks_numeric(const yaml_node_t *n)
+{
+	const char *p = scalar_value(n);
+	bool digits = false;
+
+	if (n->data.scalar.style != YAML_PLAIN_SCALAR_STYLE)
+		return false;
+	if (*p == '-' || *p == '+')
+		p++;
+	for (; *p >= '0' && *p <= '9'; p++)
+		digits = true;
+	if (digits && *p == '.') {
+		for (p++, digits = false; *p >= '0' && *p <= '9'; p++)
+			digits = true;
+	}
+	return digits && !*p && n->data.scalar.length == strlen(scalar_value(n));
+}
+
+/* What a node is, for "expected X, got Y". */
+static const char *describe(char *buf, const yaml_node_t *n)
+{
+	switch (n->type) {
+	case YAML_MAPPING_NODE:
+		return "a mapping";
+	case YAML_SEQUENCE_NODE:
+		return "a list";
+	case YAML_SCALAR_NODE:
+		if (is_null(n))
+			return "null";
+		if (looks_numeric(n))
+			return scalar_value(n);
+		return quote(buf, scalar_value(n), n->data.scalar.length);
+	default:
+		return "nothing";
+	}
+}
+
+static int type_error(struct loader *ld, const yaml_node_t *n,
+		      const char *path, const char *expected)
+{
+	char q[QUOTE_SIZE];
+
+	return node_error(ld, n, path, "expected %s, got %s", expected,
+			  describe(q, n));
+}
+
+static yaml_node_t *item_node(struct loader *ld, const yaml_node_t *seq,
+			      size_t i)
+{
+	return yaml_document_get_node(ld->doc, seq->data.sequence.items.start[i]);
+}
+
+static size_t seq_len(const yaml_node_t *seq)
+{
+	return seq->data.sequence.items.top - seq->data.sequence.items.start;
+}
+
+/* A non-null scalar without NUL bytes: the value, as a C string. */
+static int get_string(struct loader *ld, const yaml_node_t *n,
+		      const char *path, const char *expected, const char **out)
+{
+	if (n->type != YAML_SCALAR_NODE || is_null(n))
+		return type_error(ld, n, path, expected);
+	if (strlen(scalar_value(n)) != n->data.scalar.length)
+		return node_error(ld, n, path, "contains a NUL character");
+	*out = scalar_value(n);
+	return 0;
+}
+
+/*
+ * A plain decimal integer in [min, max]. "what" names one valid value, as
+ * in "70000 is not a port (1..65535)".
+ */
+static int get_uint(struct loader *ld, const yaml_node_t *n, const char *path,
+		    const char *what, unsigned long min, unsigned long max,
+		    unsigned long *out)
+{
+	char q[QUOTE_SIZE];
+	unsigned long v = 0;
+	const char *p;
+
+	if (n->type != YAML_SCALAR_NODE)
+		return type_error(ld, n, path, what);
+	p = scalar_value(n);
+	if (n->data.scalar.style != YAML_PLAIN_SCALAR_STYLE || !*p)
+		goto bad;
+	for (; *p >= '0' && *p <= '9'; p++) {
+		if (v > (ULONG_MAX - (*p - '0')) / 10)
+			goto bad;
+		v = v * 10 + (*p - '0');
+	}
+	if (*p || v < min || v > max)
+		goto bad;
+	*out = v;
+	return 0;
+bad:
+	return node_error(ld, n, path, "%s is not %s (%lu..%lu)",
+			  describe(q, n), what, min, max);
+}
+
+/*
+ * Checks one key of a mapping: a string, one of keys[] (NULL-terminated),
+ * not seen before. Returns its index in keys[], or a negative errno.
+ */
+static int map_key(struct loader *ld, const yaml_node_pair_t *pair,
+		   const char *path, const char *const keys[], unsigned *seen)
+{
+	yaml_node_t *key = yaml_document_get_node(ld->doc, pair->key);
+	char q[QUOTE_SIZE];
+	int i;
+
+	if (key->type != YAML_SCALAR_NODE || is_null(key))
+		return node_error(ld, key, path, "keys must be strings, got %s",
+				  describe(q, key));
+	for (i = 0; keys[i]; i++) {
+		if (strcmp(scalar_value(key), keys[i]) ||
+		    strlen(keys[i]) != key->data.scalar.length)
+			continue;
+		if (*seen & (1u << i))
+			return node_error(ld, key, path, "duplicate key %s",
+					  quote(q, keys[i], strlen(keys[i])));
+		*seen |= 1u << i;
+		return i;
+	}
+	return node_error(ld, key, path, "unknown key %s",
+			  quote(q, scalar_value(key), key->data.scalar.length));
+}
+
+static int seen__add(struct loader *ld, struct seen_list *l, const char *s,
+		     const yaml_node_t *node, size_t owner, long idx)
+{
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? l->cap * 2 : 16;
+		struct seen_str *v = reallocarray(l->v, cap, sizeof(*v));
+
+		if (!v)
+			return oom(ld);
+		l->v = v;
+		l->cap = cap;
+	}
+	l->v[l->n++] = (struct seen_str){ s, node, owner, idx };
+	return 0;
+}
+
+static int seen_cmp_str(const void *a, const void *b)
+{
+	const struct seen_str *x = a, *y = b;
+	int c = strcmp(x->s, y->s);
+
+	if (c)
+		return c;
+	return x->node->start_mark.index < y->node->start_mark.index ? -1 :
+	       x->node->start_mark.index > y->node->start_mark.index;
+}
+
+static int seen_cmp_owner_str(const void *a, const void *b)
+{
+	const struct seen_str *x = a, *y = b;
+
+	if (x->owner != y->owner)
+		return x->owner < y->owner ? -1 : 1;
+	return seen_cmp_str(a, b);
+}
+
+/*
+ * The repeat that comes first in the file, and in *first the occurrence it
+ * repeats; NULL when all are distinct (per owner with per_owner).
+ */
+static const struct seen_str *seen__first_dup(struct seen_list *l,
+					      bool per_owner,
+					      const struct seen_str **first)
+{
+	int (*cmp)(const void *, const void *) =
+		per_owner ? seen_cmp_owner_str : seen_cmp_str;
+	const struct seen_str *dup = NULL;
+	size_t i, group = 0;
+
+	if (l->n < 2)
+		return NULL;
+	qsort(l->v, l->n, sizeof(*l->v), cmp);
+	for (i = 1; i < l->n; i++) {
+		const struct seen_str *a = &l->v[group], *b = &l->v[i];
+
+		if (strcmp(a->s, b->s) || (per_owner && a->owner != b->owner)) {
+			group = i;
+			continue;
+		}
+		if (!dup || b->node->start_mark.index < dup->node->start_mark.index) {
+			dup = b;
+			*first = a;
+		}
+	}
+	return dup;
+}
+
+static void seen__free(struct seen_list *l)
+{
+	free(l->v);
+	memset(l, 0, sizeof(*l));
+}
+
+static void item_path(char *buf, size_t size, const char *base, long idx)
+{
+	if (idx < 0)
+		snprintf(buf, size, "%s", base);
+	else
+		snprintf(buf, size, "%s[%ld]", base, idx);
+}
+
+int parse_duration_ns(const char *s, __u64 *out)
+{
+	static const struct {
+		const char *unit;
+		__u64 ns;
+	} units[] = {
+		{ "ns", 1 },
+		{ "us", 1000 },
+		{ "\xc2\xb5s", 1000 },	/* U+00B5 micro sign */
+		{ "\xce\xbcs", 1000 },	/* U+03BC greek mu */
+		{ "ms", 1000000 },
+		{ "s", 1000000000ull },
+		{ "m", 60 * 1000000000ull },
+		{ "h", 3600 * 1000000000ull },
+	};
+	__u64 whole = 0, frac = 0, scale = 1, unit = 0, total, frac_ns;
+	const char *p = s;
+	int fdigits = 0;
+	size_t i;
+
+	if (!s || !(*p >= '0' && *p <= '9'))
+		return -EINVAL;
+	for (; *p >= '0' && *p <= '9'; p++) {
+		if (whole > (UINT64_MAX - (__u64)(*p - '0')) / 10)
+			return -EINVAL;
+		whole = whole * 10 + (*p - '0');
+	}
+	if (*p == '.') {
+		if (!(p[1] >= '0' && p[1] <= '9'))
+			return -EINVAL;
+		/* Digits past 10^-18 change nothing once truncated to ns. */
+		for (p++; *p >= '0' && *p <= '9'; p++, fdigits++) {
+			if (fdigits < 18) {
+				frac = frac * 10 + (*p - '0');
+				scale *= 10;
+			}
+		}
+	}
+	for (i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
+		if (!strcmp(p, units[i].unit)) {
+			unit = units[i].ns;
+			break;
+		}
+	}
+	if (!unit || whole > UINT64_MAX / unit)
+		return -EINVAL;
+	total = whole * unit;
+	/* frac < scale, so this is below unit and fits */
+	frac_ns = (__u64)((unsigned __int128)frac * unit / scale);
+	if (total > UINT64_MAX - frac_ns)
+		return -EINVAL;
+	total += frac_ns;
+	if (!total)
+		return -EINVAL;
+	*out = total;
+	return 0;
+}
+
+static bool valid_name(const char *s)
+{
+	size_t len = strlen(s);
+
+	if (!len || len > CONFIG_NAME_MAX)
+		return false;
+	for (; *s; s++) {
+		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
+		      (*s >= '0' && *s <= '9') || *s == '_' || *s == '.' ||
+		      *s == '-'))
+			return false;
+	}
+	return true;
+}
+
+static int add_port(struct loader *ld, struct slotap_config *cfg, size_t svc,
+		    const yaml_node_t *n, long idx)
+{
+	struct service_config *sc = &cfg->services[svc];
+	char path[48], q[QUOTE_SIZE];
+	unsigned long port;
+	size_t i, j;
+	int err;
+
+	item_path(path, sizeof(path), "match.port", idx);
+	err = get_uint(ld, n, path, "a port", 1, 65535, &port);
+	if (err)
+		return err;
+	if (ld->port_seen[port / 8] & (1u << (port % 8))) {
+		for (i = 0; i <= svc; i++) {
+			for (j = 0; j < cfg->services[i].n_ports; j++) {
+				if (cfg->services[i].ports[j] != port)
+					continue;
+				if (i == svc)
+					return node_error(ld, n, path,
+							  "duplicate port %lu",
+							  port);
+				return node_error(ld, n, path,
+						  "port %lu is already matched by service %s",
+						  port,
+						  quote(q, cfg->services[i].name,
+							strlen(cfg->services[i].name)));
+			}
+		}
+	}
+	ld->port_seen[port / 8] |= 1u << (port % 8);
+	sc->ports[sc->n_ports++] = port;
+	return 0;
+}
+
+static int add_process(struct loader *ld, struct service_config *sc,
+		       size_t svc, const yaml_node_t *n, long idx)
+{
+	char path[48], q[QUOTE_SIZE];
+	const char *s, *c;
+	size_t len;
+	int err;
+
+	item_path(path, sizeof(path), "match.process", idx);
+	err = get_string(ld, n, path, "a process name or path", &s);
+	if (err)
+		return err;
+	len = strlen(s);
+	quote(q, s, len);
+	for (c = s; *c; c++) {
+		if ((unsigned char)*c < 0x20 || *c == 0x7f)
+			return node_error(ld, n, path,
+					  "%s contains a control character", q);
+	}
+	if (s[0] == '/') {
+		if (len >= PATH_MAX)
+			return node_error(ld, n, path,
+					  "%s is longer than PATH_MAX", q);
+		/* it is compared with readlink(/proc/PID/exe), canonical */
+		if (strstr(s, "//") || strstr(s, "/./") || strstr(s, "/../") ||
+		    s[len - 1] == '/' || !strcmp(s + len - 2, "/.") ||
+		    (len >= 3 && !strcmp(s + len - 3, "/..")))
+			return node_error(ld, n, path,
+					  "%s is not a canonical path (no //, /./, /../ or trailing / or /. or /..)",
+					  q);
+	} else if (strchr(s, '/')) {
+		return node_error(ld, n, path,
+				  "%s is neither a process name (no '/') nor an absolute path",
+				  q);
+	} else if (!len) {
+		return node_error(ld, n, path, "empty process name");
+	} else if (len > CONFIG_COMM_MAX) {
+		return node_error(ld, n, path,
+				  "process name %s is %zu bytes, but the kernel comm it is matched against keeps only %d: use the executable's absolute path",
+				  q, len, CONFIG_COMM_MAX);
+	}
+	sc->processes[sc->n_processes] = strdup(s);
+	if (!sc->processes[sc->n_processes])
+		return oom(ld);
+	sc->n_processes++;
+	return seen__add(ld, &ld->processes, sc->processes[sc->n_processes - 1],
+			 n, svc, idx);
+}
+
+static int load_match(struct loader *ld, struct slotap_config *cfg,
+		      size_t svc, const yaml_node_t *n)
+{
+	static const char *const keys[] = { "port", "process", NULL };
+	struct service_config *sc = &cfg->services[svc];
+	yaml_node_pair_t *pair;
+	unsigned seen = 0;
+	int err, k;
+	size_t i;
+
+	if (n->type != YAML_MAPPING_NODE)
+		return type_error(ld, n, "match", "a mapping");
+	for (pair = n->data.mapping.pairs.start; pair < n->data.mapping.pairs.top;
+	     pair++) {
+		yaml_node_t *v = yaml_document_get_node(ld->doc, pair->value);
+		bool list = v->type == YAML_SEQUENCE_NODE;
+		size_t count = list ? seq_len(v) : 1;
+
+		k = map_key(ld, pair, "match", keys, &seen);
+		if (k < 0)
+			return k;
+		if (v->type == YAML_MAPPING_NODE)
+			return type_error(ld, v, k == 0 ? "match.port" :
+					  "match.process", k == 0 ?
+					  "a port or a list of ports" :
+					  "a process or a list of processes");
+		if (!count)
+			return node_error(ld, v, k == 0 ? "match.port" :
+					  "match.process", "empty list");
+		if (k == 0) {
+			sc->ports = calloc(count, sizeof(*sc->ports));
+			if (!sc->ports)
+				return oom(ld);
+		} else {
+			sc->processes = calloc(count, sizeof(*sc->processes));
+			if (!sc->processes)
+				return oom(ld);
+		}
+		for (i = 0; i < count; i++) {
+			yaml_node_t *item = list ? item_node(ld, v, i) : v;
+			long idx = list ? (long)i : -1;
+
+			if (k == 0)
+				err = add_port(ld, cfg, svc, item, idx);
+			else
+				err = add_process(ld, sc, svc, item, idx);
+			if (err)
+				return err;
+		}
+	}
+	if (!seen)
+		return node_error(ld, n, "match", "needs port, process or both");
+	return 0;
+}
+
+static int load_routes(struct loader *ld, struct service_config *sc,
+		       size_t svc, const yaml_node_t *n)
+{
+	size_t i, count;
+	char path[48];
+	int err;
+
+	if (n->type != YAML_SEQUENCE_NODE)
+		return type_error(ld, n, "routes", "a list of route templates");
+	count = seq_len(n);
+	if (count > CONFIG_ROUTES_LIMIT)
+		return node_error(ld, n, "routes", "more than %d routes",
+				  CONFIG_ROUTES_LIMIT);
+	if (!count)
+		return 0;
+	sc->routes = calloc(count, sizeof(*sc->routes));
+	if (!sc->routes)
+		return oom(ld);
+	for (i = 0; i < count; i++) {
+		yaml_node_t *item = item_node(ld, n, i);
+		char msg[MSG_SIZE];
+		const char *s;
+
+		item_path(path, sizeof(path), "routes", i);
+		err = get_string(ld, item, path, "a route template", &s);
+		if (err)
+			return err;
+		msg[0] = '\0';
+		if (route_template__validate(s, msg, sizeof(msg)))
+			return node_error(ld, item, path, "%s",
+					  msg[0] ? msg : "invalid route template");
+		sc->routes[sc->n_routes] = strdup(s);
+		if (!sc->routes[sc->n_routes])
+			return oom(ld);
+		sc->n_routes++;
+		err = seen__add(ld, &ld->routes, sc->routes[sc->n_routes - 1],
+				item, svc, i);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+static int load_service(struct loader *ld, struct slotap_config *cfg,
+			size_t svc, const yaml_node_t *n)
+{
+	static const char *const keys[] = {
+		"name", "match", "routes", "max_routes", NULL
+	};
+	enum { K_NAME, K_MATCH, K_ROUTES, K_MAX_ROUTES };
+	struct service_config *sc = &cfg->services[svc];
+	yaml_node_pair_t *pair;
+	char path[48], q[QUOTE_SIZE];
+	unsigned seen = 0;
+	unsigned long max = 0;
+	const char *s;
+	int err, k;
+
+	snprintf(path, sizeof(path), "services[%zu]", svc);
+	if (n->type != YAML_MAPPING_NODE)
+		return type_error(ld, n, path, "a mapping");
+	for (pair = n->data.mapping.pairs.start; pair < n->data.mapping.pairs.top;
+	     pair++) {
+		yaml_node_t *v = yaml_document_get_node(ld->doc, pair->value);
+
+		k = map_key(ld, pair, path, keys, &seen);
+		if (k < 0)
+			return k;
+		switch (k) {
+		case K_NAME:
+			err = get_string(ld, v, "name", "a string", &s);
+			if (err)
+				return err;
+			if (!valid_name(s))
+				return node_error(ld, v, "name",
+						  "%s is not a valid name (1..%d characters of A-Z a-z 0-9 _ . -)",
+						  quote(q, s, strlen(s)),
+						  CONFIG_NAME_MAX);
+			sc->name = strdup(s);
+			if (!sc->name)
+				return oom(ld);
+			err = seen__add(ld, &ld->names, sc->name, v, svc, -1);
+			break;
+		case K_MATCH:
+			err = load_match(ld, cfg, svc, v);
+			break;
+		case K_ROUTES:
+			err = load_routes(ld, sc, svc, v);
+			break;
+		case K_MAX_ROUTES:
+			err = get_uint(ld, v, "max_routes", "a route count", 1,
+				       CONFIG_ROUTES_LIMIT, &max);
+			sc->max_routes = max;
+			break;
+		}
+		if (err)
+			return err;
+	}
+	if (!(seen & (1u << K_NAME)))
+		return node_error(ld, n, path, "missing required key \"name\"");
+	if (!(seen & (1u << K_MATCH)))
+		return node_error(ld, n, path, "missing required key \"match\"");
+	return 0;
+}
+
+static int load_services(struct loader *ld, struct slotap_config *cfg,
+			 const yaml_node_t *n)
+{
+	const struct seen_str *dup, *first = NULL;
+	char q[QUOTE_SIZE], q2[QUOTE_SIZE], path[48];
+	size_t i, count;
+	int err;
+
+	if (n->type != YAML_SEQUENCE_NODE)
+		return type_error(ld, n, "services", "a list");
+	count = seq_len(n);
+	if (count > CONFIG_MAX_SERVICES)
+		return node_error(ld, n, "services", "more than %d services",
+				  CONFIG_MAX_SERVICES);
+	if (!count)
+		return 0;
+	cfg->services = calloc(count, sizeof(*cfg->services));
+	if (!cfg->services)
+		return oom(ld);
+	cfg->n_services = count;
+	for (i = 0; i < count; i++) {
+		err = load_service(ld, cfg, i, item_node(ld, n, i));
+		if (err)
+			return err;
+	}
+
+	dup = seen__first_dup(&ld->names, false, &first);
+	if (dup)
+		return node_error(ld, dup->node, NULL,
+				  "duplicate service name %s",
+				  quote(q, dup->s, strlen(dup->s)));
+	dup = seen__first_dup(&ld->processes, false, &first);
+	if (dup) {
+		item_path(path, sizeof(path), "match.process", dup->idx);
+		if (dup->owner == first->owner)
+			return node_error(ld, dup->node, path,
+					  "duplicate process %s",
+					  quote(q, dup->s, strlen(dup->s)));
+		return node_error(ld, dup->node, path,
+				  "process %s is already matched by service %s",
+				  quote(q, dup->s, strlen(dup->s)),
+				  quote(q2, cfg->services[first->owner].name,
+					strlen(cfg->services[first->owner].name)));
+	}
+	dup = seen__first_dup(&ld->routes, true, &first);
+	if (dup) {
+		item_path(path, sizeof(path), "routes", dup->idx);
+		return node_error(ld, dup->node, path, "duplicate route %s",
+				  quote(q, dup->s, strlen(dup->s)));
+	}
+	return 0;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	__u64 x = *(const __u64 *)a, y = *(const __u64 *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static int load_thresholds(struct loader *ld, struct slotap_config *cfg,
+			   const yaml_node_t *n)
+{
+	size_t i, j, count;
+	char path[48], q[QUOTE_SIZE];
+	const char *s;
+	int err;
+
+	if (n->type != YAML_SEQUENCE_NODE)
+		return type_error(ld, n, "latency_thresholds",
+				  "a list of durations");
+	count = seq_len(n);
+	if (!count)
+		return node_error(ld, n, "latency_thresholds", "empty list");
+	if (count > CONFIG_MAX_THRESHOLDS)
+		return node_error(ld, n, "latency_thresholds",
+				  "%zu thresholds, more than %d", count,
+				  CONFIG_MAX_THRESHOLDS);
+	cfg->latency_thresholds_ns = calloc(count, sizeof(__u64));
+	if (!cfg->latency_thresholds_ns)
+		return oom(ld);
+	for (i = 0; i < count; i++) {
+		yaml_node_t *item = item_node(ld, n, i);
+
+		item_path(path, sizeof(path), "latency_thresholds", i);
+		err = get_string(ld, item, path, "a duration", &s);
+		if (err)
+			return err;
+		if (parse_duration_ns(s, &cfg->latency_thresholds_ns[i]))
+			return node_error(ld, item, path,
+					  "%s is not a duration above zero (a number and ns, us, ms, s, m or h, e.g. 300ms)",
+					  quote(q, s, strlen(s)));
+	}
+	qsort(cfg->latency_thresholds_ns, count, sizeof(__u64), cmp_u64);
+	for (i = 1, j = 1; i < count; i++)
+		if (cfg->latency_thresholds_ns[i] != cfg->latency_thresholds_ns[j - 1])
+			cfg->latency_thresholds_ns[j++] = cfg->latency_thresholds_ns[i];
+	cfg->n_thresholds = j;
+	return 0;
+}
+
+static int load_root(struct loader *ld, const yaml_node_t *root,
+		     struct slotap_config *cfg)
+{
+	static const char *const keys[] = {
+		"services", "latency_thresholds", "max_routes_per_service", NULL
+	};
+	enum { K_SERVICES, K_THRESHOLDS, K_MAX_ROUTES };
+	const yaml_node_t *services = NULL;
+	yaml_node_pair_t *pair;
+	unsigned seen = 0;
+	unsigned long max = 0;
+	int err = 0, k;
+
+	cfg->max_routes_per_service = CONFIG_DEFAULT_MAX_ROUTES;
+	/* An empty document means "all defaults", like an empty mapping. */
+	if (root && !is_null(root)) {
+		if (root->type != YAML_MAPPING_NODE)
+			return node_error(ld, root, NULL,
+					  "the top level must be a mapping, got %s",
+					  root->type == YAML_SEQUENCE_NODE ?
+					  "a list" : "a scalar");
+		/* Services last: their checks need max_routes_per_service. */
+		for (pair = root->data.mapping.pairs.start;
+		     pair < root->data.mapping.pairs.top; pair++) {
+			yaml_node_t *v = yaml_document_get_node(ld->doc,
+								pair->value);
+
+			k = map_key(ld, pair, NULL, keys, &seen);
+			if (k < 0)
+				return k;
+			switch (k) {
+			case K_SERVICES:
+				services = v;
+				break;
+			case K_THRESHOLDS:
+				err = load_thresholds(ld, cfg, v);
+				break;
+			case K_MAX_ROUTES:
+				err = get_uint(ld, v, "max_routes_per_service",
+					       "a route count", 1,
+					       CONFIG_ROUTES_LIMIT, &max);
+				cfg->max_routes_per_service = max;
+				break;
+			}
+			if (err)
+				return err;
+		}
+		if (services) {
+			err = load_services(ld, cfg, services);
+			if (err)
+				return err;
+		}
+	}
+	if (!cfg->latency_thresholds_ns) {
+		cfg->latency_thresholds_ns = malloc(sizeof(default_thresholds_ns));
+		if (!cfg->latency_thresholds_ns)
+			return oom(ld);
+		memcpy(cfg->latency_thresholds_ns, default_thresholds_ns,
+		       sizeof(default_thresholds_ns));
+		cfg->n_thresholds = sizeof(default_thresholds_ns) /
+				    sizeof(default_thresholds_ns[0]);
+	}
+	return 0;
+}
+
+/* Line and column (0-based) of a byte offset, for reader errors. */
+static void offset_mark(const char *buf, size_t len, size_t off, size_t *line,
+			size_t *col)
+{
+	size_t i;
+
+	*line = 0;
+	*col = 0;
+	for (i = 0; i < off && i < len; i++) {
+		if (buf[i] == '\n') {
+			(*line)++;
+			*col = 0;
+		} else if (((unsigned char)buf[i] & 0xc0) != 0x80) {
+			/* libyaml counts characters, not bytes */
+			(*col)++;
+		}
+	}
+}
+
+static int yaml_error(struct loader *ld, const yaml_parser_t *p,
+		      const char *buf, size_t len)
+{
+	const char *problem = p->problem ? p->problem : "unknown error";
+	size_t line, col;
+
+	switch (p->error) {
+	case YAML_MEMORY_ERROR:
+		return oom(ld);
+	case YAML_READER_ERROR:
+		offset_mark(buf, len, p->problem_offset, &line, &col);
+		if (p->problem_value != -1)
+			return error_at(ld, line, col, NULL,
+					"invalid YAML: %s (#x%X)", problem,
+					(unsigned)p->problem_value);
+		return error_at(ld, line, col, NULL, "invalid YAML: %s",
+				problem);
+	default:
+		if (p->context)
+			return error_at(ld, p->problem_mark.line,
+					p->problem_mark.column, NULL,
+					"invalid YAML: %s (%s at %zu:%zu)",
+					problem, p->context,
+					p->context_mark.line + 1,
+					p->context_mark.column + 1);
+		return error_at(ld, p->problem_mark.line, p->problem_mark.column,
+				NULL, "invalid YAML: %s", problem);
+	}
+}
+
+int config__load_string(struct slotap_config *cfg, const char *yaml, size_t len,
+			const char *source_name, char *err, size_t errlen)
+{
+	struct slotap_config tmp = {};
+	yaml_document_t doc, extra;
+	yaml_parser_t parser;
+	struct loader *ld;
+	int ret;
+
+	memset(cfg, 0, sizeof(*cfg));
+	set_err(err, errlen, "%s", "");
+	if (!source_name)
+		source_name = "<string>";
+	if (!yaml) {
+		if (len) {
+			set_err(err, errlen, "%s: no input", source_name);
+			return -EINVAL;
+		}
+		yaml = "";
+	}
+	/* The port bitmap makes it too big for the stack of a small thread. */
+	ld = calloc(1, sizeof(*ld));
+	tmp.source = strdup(source_name);
+	if (!ld || !tmp.source) {
+		free(ld);
+		free(tmp.source);
+		set_err(err, errlen, "%s: out of memory", source_name);
+		return -ENOMEM;
+	}
+	ld->doc = &doc;
+	ld->source = tmp.source;
+	ld->err = err;
+	ld->errlen = errlen;
+
+	if (!yaml_parser_initialize(&parser)) {
+		ret = oom(ld);
+		goto out;
+	}
+	yaml_parser_set_input_string(&parser, (const unsigned char *)yaml, len);
+	if (!yaml_parser_load(&parser, &doc)) {
+		ret = yaml_error(ld, &parser, yaml, len);
+		goto out_parser;
+	}
+	/* Syntax errors anywhere come before schema errors. */
+	if (!yaml_parser_load(&parser, &extra)) {
+		ret = yaml_error(ld, &parser, yaml, len);
+	} else {
+		if (yaml_document_get_root_node(&extra))
+			ret = error_at(ld, extra.start_mark.line,
+				       extra.start_mark.column, NULL,
+				       "more than one YAML document");
+		else
+			ret = load_root(ld, yaml_document_get_root_node(&doc),
+					&tmp);
+		yaml_document_delete(&extra);
+	}
+	yaml_document_delete(&doc);
+out_parser:
+	yaml_parser_delete(&parser);
+out:
+	seen__free(&ld->names);
+	seen__free(&ld->processes);
+	seen__free(&ld->routes);
+	free(ld);
+	if (ret) {
+		config__free(&tmp);
+		return ret;
+	}
+	*cfg = tmp;
+	return 0;
+}
+
+int config__load_file(struct slotap_config *cfg, const char *path, char *err,
+		      size_t errlen)
+{
+	size_t len = 0, cap = 0;
+	char *buf = NULL, ebuf[128];
+	int fd, ret;
+
+	memset(cfg, 0, sizeof(*cfg));
+	if (!path) {
+		set_err(err, errlen, "no configuration file given");
+		return -EINVAL;
+	}
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		ret = -errno;
+		goto err;
+	}
+	for (;;) {
+		ssize_t n;
+
+		if (len == cap) {
+			char *nbuf;
+
+			/* one byte over the limit tells a too large file */
+			if (len > CONFIG_FILE_MAX) {
+				close(fd);
+				free(buf);
+				set_err(err, errlen, "%s: larger than %u bytes",
+					path, CONFIG_FILE_MAX);
+				return -EFBIG;
+			}
+			cap = cap ? cap * 2 : 4096;
+			if (cap > CONFIG_FILE_MAX)
+				cap = CONFIG_FILE_MAX + 1;
+			nbuf = realloc(buf, cap);
+			if (!nbuf) {
+				ret = -ENOMEM;
+				close(fd);
+				goto err;
+			}
+			buf = nbuf;
+		}
+		n = read(fd, buf + len, cap - len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			ret = -errno;
+			close(fd);
+			goto err;
+		}
+		if (!n)
+			break;
+		len += n;
+	}
+	close(fd);
+	ret = config__load_string(cfg, buf, len, path, err, errlen);
+	free(buf);
+	return ret;
+err:
+	free(buf);
+	set_err(err, errlen, "%s: %s", path, strerror_r(-ret, ebuf, sizeof(ebuf)));
+	return ret;
+}
+
+void config__free(struct slotap_config *cfg)
+{
+	size_t i, j;
+
+	for (i = 0; i < cfg->n_services; i++) {
+		struct service_config *sc = &cfg->services[i];
+
+		free(sc->name);
+		free(sc->ports);
+		for (j = 0; j < sc->n_processes; j++)
+			free(sc->processes[j]);
+		free(sc->processes);
+		for (j = 0; j < sc->n_routes; j++)
+			free(sc->routes[j]);
+		free(sc->routes);
+	}
+	free(cfg->services);
+	free(cfg->latency_thresholds_ns);
+	free(cfg->source);
+	memset(cfg, 0, sizeof(*cfg));
+}

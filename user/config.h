@@ -1,0 +1,79 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * The agent's YAML configuration: which services to measure, how to group
+ * their request paths into routes, and the latency thresholds of the SLIs.
+ * config__default_yaml documents every key.
+ */
+#ifndef SLOTAP_CONFIG_H
+#define SLOTAP_CONFIG_H
+
+#include <stddef.h>
+#include <linux/types.h>
+
+/* The source name messages use for config__default_yaml. */
+#define CONFIG_DEFAULT_SOURCE		"<default>"
+
+#define CONFIG_NAME_MAX			63
+/* Process names are compared with the kernel's comm: 16 bytes with the NUL. */
+#define CONFIG_COMM_MAX			15
+/* service_id is a __u16 and SERVICE_ID_AUTO (0xffff) is reserved. */
+#define CONFIG_MAX_SERVICES		0xffff
+/* Every threshold multiplies the number of exported series. */
+#define CONFIG_MAX_THRESHOLDS		32
+/* Upper bound of max_routes and max_routes_per_service: a cardinality cap. */
+#define CONFIG_ROUTES_LIMIT		10000
+#define CONFIG_DEFAULT_MAX_ROUTES	100
+/* Larger files are refused rather than read: likely not a config at all. */
+#define CONFIG_FILE_MAX			(4u << 20)
+
+struct service_config {
+	char *name;		/* 1..63 chars of [A-Za-z0-9_.-], unique */
+	__u16 *ports;		/* match.port, in file order; no port in two services */
+	size_t n_ports;
+	/*
+	 * match.process: a name without '/' (compared with the comm, so at
+	 * most 15 bytes) or an absolute executable path. No entry is in two
+	 * services.
+	 */
+	char **processes;
+	size_t n_processes;
+	char **routes;		/* validated route templates, in file order, unique */
+	size_t n_routes;
+	unsigned max_routes;	/* 0 = use slotap_config.max_routes_per_service */
+};
+
+struct slotap_config {
+	struct service_config *services;	/* index = service_id */
+	size_t n_services;
+	__u64 *latency_thresholds_ns;	/* sorted ascending, deduped, at least one */
+	size_t n_thresholds;
+	unsigned max_routes_per_service;
+	char *source;		/* file name, or CONFIG_DEFAULT_SOURCE, for messages */
+};
+
+/*
+ * Both loaders overwrite *cfg without freeing it (it may be uninitialised)
+ * and return 0, or a negative errno with one line in err:
+ * "SOURCE:LINE:COLUMN: message" for bad content (-EINVAL), "PATH: strerror"
+ * for I/O errors. On error *cfg is left zeroed. An empty document (nothing
+ * but comments, or "---" alone) loads the defaults, as if it were "{}".
+ * source_name may be NULL ("<string>"); yaml need not be NUL-terminated.
+ */
+int config__load_file(struct slotap_config *cfg, const char *path,
+		      char *err, size_t errlen);
+int config__load_string(struct slotap_config *cfg, const char *yaml, size_t len,
+			const char *source_name, char *err, size_t errlen);
+/* Safe on a zeroed or partially filled cfg; leaves it zeroed. */
+void config__free(struct slotap_config *cfg);
+
+/* The built-in configuration, NUL-terminated, documented by its comments. */
+extern const char config__default_yaml[];
+
+/*
+ * "<digits>[.<digits>]<unit>" with unit ns, us, µs, ms, s, m or h, e.g.
+ * "300ms", "1.5s". Fractions of a nanosecond are truncated; the result must
+ * be > 0 and fit in a __u64. Returns 0 or -EINVAL (*out untouched).
+ */
+int parse_duration_ns(const char *s, __u64 *out);
+
+#endif /* SLOTAP_CONFIG_H */

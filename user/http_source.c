@@ -1,0 +1,256 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include "config.h"
+#include "http_server.skel.h"
+#include "http_source.h"
+#include "log.h"
+
+_Static_assert(sizeof(struct http_event) == 152, "http_event layout is ABI with the BPF side");
+_Static_assert(sizeof(struct service_comm_key) == TASK_COMM_LEN_SLOTAP, "comm key has no padding");
+
+struct http_source {
+	struct http_server_bpf *skel;
+	struct ring_buffer *rb;
+	http_event_fn on_event;
+	void *ctx;
+	int ncpus;
+	int consume_err;
+};
+
+static const char *const loss_names[LOSS_REASON_MAX] = {
+	[LOSS_RINGBUF_FULL] = "ringbuf_full",
+	[LOSS_CONN_MAP_FULL] = "conn_map_full",
+	[LOSS_IO_MAP_FULL] = "io_map_full",
+	[LOSS_CONN_REPLACED] = "conn_replaced",
+	[LOSS_NOT_HTTP] = "not_http",
+	[LOSS_UNPARSABLE_RESPONSE] = "unparsable_response",
+	[LOSS_TRUNCATED] = "truncated",
+	[LOSS_PIPELINE_OVERFLOW] = "pipeline_overflow",
+	[LOSS_UNMATCHED_RESPONSE] = "unmatched_response",
+	[LOSS_CLOSED_BEFORE_RESPONSE] = "closed_before_response",
+};
+
+const char *http_loss_reason__name(enum http_loss_reason reason)
+{
+	return reason < LOSS_REASON_MAX ? loss_names[reason] : "unknown";
+}
+
+static int handle_sample(void *ctx, void *data, size_t size)
+{
+	struct http_source *src = ctx;
+
+	if (size < sizeof(struct http_event))
+		return 0;	/* cannot happen with a matching BPF object */
+	return src->on_event(src->ctx, data);
+}
+
+/* Explain, in one line, why the kernel refused us. */
+static int probe_kernel(void)
+{
+	if (geteuid() != 0) {
+		log__error("needs root (CAP_BPF, CAP_PERFMON and CAP_SYS_RESOURCE): run it as root");
+		return -EPERM;
+	}
+	if (access("/sys/kernel/btf/vmlinux", R_OK)) {
+		log__error("kernel has no BTF (/sys/kernel/btf/vmlinux missing): "
+			   "slotap needs CONFIG_DEBUG_INFO_BTF=y");
+		return -EOPNOTSUPP;
+	}
+	if (libbpf_probe_bpf_prog_type(BPF_PROG_TYPE_RAW_TRACEPOINT, NULL) != 1) {
+		log__error("kernel cannot run raw tracepoint BPF programs "
+			   "(CONFIG_BPF_EVENTS off, or BPF disabled by lockdown)");
+		return -EOPNOTSUPP;
+	}
+	if (libbpf_probe_bpf_map_type(BPF_MAP_TYPE_RINGBUF, NULL) != 1) {
+		log__error("kernel has no BPF ring buffer (Linux 5.8 or later needed)");
+		return -EOPNOTSUPP;
+	}
+	if (libbpf_probe_bpf_helper(BPF_PROG_TYPE_RAW_TRACEPOINT, BPF_FUNC_loop, NULL) != 1) {
+		log__error("kernel has no bpf_loop() helper (Linux 5.17 or later needed)");
+		return -EOPNOTSUPP;
+	}
+	return 0;
+}
+
+static int fill_service_filters(struct http_source *src, const struct slotap_config *cfg)
+{
+	int ports_fd = bpf_map__fd(src->skel->maps.service_by_port);
+	int comm_fd = bpf_map__fd(src->skel->maps.service_by_comm);
+
+	for (size_t i = 0; i < cfg->n_services; i++) {
+		const struct service_config *svc = &cfg->services[i];
+		__u16 id = i;
+
+		for (size_t j = 0; j < svc->n_ports; j++) {
+			if (bpf_map_update_elem(ports_fd, &svc->ports[j], &id, BPF_NOEXIST)) {
+				log__error("service %s: port %u is already claimed by another service",
+					   svc->name, svc->ports[j]);
+				return -EINVAL;
+			}
+		}
+		for (size_t j = 0; j < svc->n_processes; j++) {
+			struct service_comm_key key = {};
+
+			if (svc->processes[j][0] == '/')
+				continue;	/* executable paths: see services.c */
+			strncpy(key.comm, svc->processes[j], sizeof(key.comm) - 1);
+			if (bpf_map_update_elem(comm_fd, &key, &id, BPF_NOEXIST)) {
+				log__error("service %s: process %s is already claimed by another service",
+					   svc->name, svc->processes[j]);
+				return -EINVAL;
+			}
+		}
+	}
+	return 0;
+}
+
+int http_source__open(struct http_source **out, const struct http_source_opts *opts)
+{
+	struct http_source *src;
+	int err;
+
+	*out = NULL;
+	err = probe_kernel();
+	if (err)
+		return err;
+
+	src = calloc(1, sizeof(*src));
+	if (!src)
+		return -ENOMEM;
+	src->on_event = opts->on_event;
+	src->ctx = opts->ctx;
+	src->ncpus = libbpf_num_possible_cpus();
+	if (src->ncpus <= 0) {
+		err = src->ncpus ? src->ncpus : -EINVAL;
+		log__error("cannot count possible CPUs: %s", strerror(-err));
+		goto fail;
+	}
+
+	/* open: parse the object, nothing in the kernel yet */
+	src->skel = http_server_bpf__open();
+	if (!src->skel) {
+		err = -errno;
+		log__error("cannot open the BPF object: %s", strerror(errno));
+		goto fail;
+	}
+
+	/* configure: read-only settings and map sizes, before load */
+	src->skel->rodata->self_tgid = getpid();
+	src->skel->rodata->track_all_listeners = opts->cfg->n_services == 0;
+	src->skel->rodata->wakeup_bytes = opts->ringbuf_bytes / 4;
+	bpf_map__set_max_entries(src->skel->maps.events, opts->ringbuf_bytes);
+	bpf_map__set_max_entries(src->skel->maps.conns, opts->max_conns);
+	bpf_map__set_max_entries(src->skel->maps.conn_by_sock, opts->max_conns);
+
+	/* load: the verifier runs here */
+	err = http_server_bpf__load(src->skel);
+	if (err) {
+		if (err == -EPERM)
+			log__error("the kernel refused to load BPF programs (%s): "
+				   "missing capabilities or kernel lockdown", strerror(-err));
+		else
+			log__error("the kernel verifier rejected slotap's BPF programs (%s); "
+				   "run with -v to see its log", strerror(-err));
+		goto fail;
+	}
+	err = fill_service_filters(src, opts->cfg);
+	if (err)
+		goto fail;
+
+	/* attach: from here on, requests are measured */
+	err = http_server_bpf__attach(src->skel);
+	if (err) {
+		log__error("cannot attach to the raw tracepoints sys_enter, sys_exit and "
+			   "inet_sock_set_state: %s", strerror(-err));
+		goto fail;
+	}
+
+	src->rb = ring_buffer__new(bpf_map__fd(src->skel->maps.events), handle_sample, src, NULL);
+	if (!src->rb) {
+		err = -errno;
+		log__error("cannot map the ring buffer: %s", strerror(errno));
+		goto fail;
+	}
+	*out = src;
+	return 0;
+fail:
+	http_source__destroy(src);
+	return err;
+}
+
+void http_source__destroy(struct http_source *src)
+{
+	if (!src)
+		return;
+	ring_buffer__free(src->rb);
+	http_server_bpf__destroy(src->skel);	/* detaches every link */
+	free(src);
+}
+
+int http_source__epoll_fd(const struct http_source *src)
+{
+	return ring_buffer__epoll_fd(src->rb);
+}
+
+int http_source__consume(struct http_source *src)
+{
+	return ring_buffer__consume(src->rb);
+}
+
+int http_source__track_tgid(struct http_source *src, __u32 tgid, __u16 service_id)
+{
+	if (bpf_map_update_elem(bpf_map__fd(src->skel->maps.service_by_tgid), &tgid, &service_id,
+				BPF_ANY))
+		return -errno;
+	return 0;
+}
+
+int http_source__untrack_tgid(struct http_source *src, __u32 tgid)
+{
+	if (bpf_map_delete_elem(bpf_map__fd(src->skel->maps.service_by_tgid), &tgid) &&
+	    errno != ENOENT)
+		return -errno;
+	return 0;
+}
+
+static int sum_percpu(struct http_source *src, int map_fd, __u32 n, __u64 *out)
+{
+	__u64 values[src->ncpus];
+
+	for (__u32 key = 0; key < n; key++) {
+		if (bpf_map_lookup_elem(map_fd, &key, values))
+			return -errno;
+		out[key] = 0;
+		for (int cpu = 0; cpu < src->ncpus; cpu++)
+			out[key] += values[cpu];
+	}
+	return 0;
+}
+
+int http_source__read_counters(struct http_source *src, struct http_source_counters *out)
+{
+	LIBBPF_OPTS(bpf_test_run_opts, run);
+	__u64 args[1] = {};
+	int err;
+
+	err = sum_percpu(src, bpf_map__fd(src->skel->maps.loss_counters), LOSS_REASON_MAX,
+			 out->loss);
+	if (!err)
+		err = sum_percpu(src, bpf_map__fd(src->skel->maps.stat_counters), STAT_MAX,
+				 out->stat);
+	if (err)
+		return err;
+
+	out->ringbuf_size_bytes = bpf_map__max_entries(src->skel->maps.events);
+	run.ctx_in = args;
+	run.ctx_size_in = sizeof(args);
+	if (bpf_prog_test_run_opts(bpf_program__fd(src->skel->progs.slotap_ringbuf_backlog), &run))
+		return -errno;
+	out->ringbuf_backlog_bytes = run.retval;
+	return 0;
+}

@@ -1,0 +1,45 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * The HTTP server SLI source: loads bpf/http_server.bpf.c, configures its
+ * service filters, attaches it and delivers struct http_event records.
+ */
+#ifndef SLOTAP_HTTP_SOURCE_H
+#define SLOTAP_HTTP_SOURCE_H
+
+#include <linux/types.h>
+#include "http_server.h"
+
+struct http_source;
+struct slotap_config;
+
+typedef int (*http_event_fn)(void *ctx, const struct http_event *e);
+
+struct http_source_opts {
+	const struct slotap_config *cfg;
+	__u32 ringbuf_bytes;		/* power of two */
+	__u32 max_conns;
+	http_event_fn on_event;
+	void *ctx;
+};
+
+/* Returns 0 or a negative errno, having logged one line that says why. */
+int http_source__open(struct http_source **out, const struct http_source_opts *opts);
+void http_source__destroy(struct http_source *src);
+/* Fd that becomes readable when the kernel forces a wakeup. */
+int http_source__epoll_fd(const struct http_source *src);
+/* Deliver every event waiting in the ring buffer; returns how many or -errno. */
+int http_source__consume(struct http_source *src);
+/* Point the exe-path filter at a process (0 = forget it). */
+int http_source__track_tgid(struct http_source *src, __u32 tgid, __u16 service_id);
+int http_source__untrack_tgid(struct http_source *src, __u32 tgid);
+
+struct http_source_counters {
+	__u64 loss[LOSS_REASON_MAX];
+	__u64 stat[STAT_MAX];
+	__u64 ringbuf_backlog_bytes;
+	__u64 ringbuf_size_bytes;
+};
+int http_source__read_counters(struct http_source *src, struct http_source_counters *out);
+const char *http_loss_reason__name(enum http_loss_reason reason);
+
+#endif

@@ -1,0 +1,398 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * slotap: HTTP request latency and errors of unmodified services, measured
+ * from the kernel, exported for Prometheus.
+ *
+ * Threads: the main thread drains the ring buffer into the aggregator;
+ * libmicrohttpd's thread serves /metrics. One mutex guards what both touch.
+ */
+#include <argp.h>
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/epoll.h>
+#include <sys/signalfd.h>
+#include "aggregator.h"
+#include "config.h"
+#include "histogram.h"
+#include "http_source.h"
+#include "log.h"
+#include "metrics_server.h"
+#include "prom.h"
+#include "route.h"
+#include "services.h"
+
+#define SLOTAP_VERSION		"0.1.0"
+/* How often the consumer drains the ring without being woken. */
+#define POLL_INTERVAL_MS	100
+#define PROC_SCAN_INTERVAL_MS	1000
+
+const char *argp_program_version = "slotap " SLOTAP_VERSION;
+const char *argp_program_bug_address = "the slotap issue tracker";
+
+static const char doc[] =
+"slotap -- HTTP/1.x request latency and errors of the services on this node,\n"
+"measured from the kernel with eBPF and exported for Prometheus.\n"
+"\n"
+"USAGE: slotap [--config FILE] [--web.listen-address HOST:PORT] [-v]\n"
+"\n"
+"EXAMPLES:\n"
+"    slotap                              # every listening TCP service, metrics on 127.0.0.1:9464\n"
+"    slotap --config /etc/slotap.yaml    # the services, routes and thresholds in the file\n"
+"    slotap --check-config --config f.yaml   # validate a config and exit\n"
+"\n"
+"Exit status: 0 on SIGINT/SIGTERM, 1 on a runtime failure, 2 on a bad config or usage.";
+
+enum {
+	OPT_LISTEN = 0x100,
+	OPT_RINGBUF,
+	OPT_MAX_CONNS,
+	OPT_CHECK,
+	OPT_PRINT_DEFAULT,
+};
+
+static const struct argp_option options[] = {
+	{ "config", 'c', "FILE", 0, "YAML configuration (default: the built-in one, see --print-default-config)", 0 },
+	{ "web.listen-address", OPT_LISTEN, "HOST:PORT", 0, "Where /metrics is served (default 127.0.0.1:9464)", 0 },
+	{ "ringbuf-size", OPT_RINGBUF, "BYTES", 0, "Ring buffer size, a power of two >= 64K (default 8M; K/M suffixes)", 0 },
+	{ "max-connections", OPT_MAX_CONNS, "N", 0, "Connections tracked at once (default 16384)", 0 },
+	{ "check-config", OPT_CHECK, NULL, 0, "Validate the configuration and exit", 0 },
+	{ "print-default-config", OPT_PRINT_DEFAULT, NULL, 0, "Print the built-in configuration and exit", 0 },
+	{ "verbose", 'v', NULL, 0, "Debug messages and libbpf's log (verifier output truncated)", 0 },
+	{},
+};
+
+static struct env {
+	const char *config_path;
+	const char *listen;
+	__u32 ringbuf_bytes;
+	__u32 max_conns;
+	bool check_only;
+	bool verbose;
+} env = {
+	.listen = "127.0.0.1:9464",
+	.ringbuf_bytes = 8u << 20,
+	.max_conns = 16384,
+};
+
+static int parse_size(const char *arg, unsigned long long max, unsigned long long *out)
+{
+	unsigned long long v;
+	char *end;
+
+	errno = 0;
+	v = strtoull(arg, &end, 10);
+	if (errno || end == arg)
+		return -EINVAL;
+	if (*end == 'K' || *end == 'k')
+		v <<= 10, end++;
+	else if (*end == 'M' || *end == 'm')
+		v <<= 20, end++;
+	if (*end || v == 0 || v > max)
+		return -EINVAL;
+	*out = v;
+	return 0;
+}
+
+static error_t parse_arg(int key, char *arg, struct argp_state *state)
+{
+	unsigned long long v;
+
+	switch (key) {
+	case 'c':
+		env.config_path = arg;
+		break;
+	case OPT_LISTEN:
+		env.listen = arg;
+		break;
+	case OPT_RINGBUF:
+		if (parse_size(arg, 1u << 30, &v) || v < (64u << 10) || (v & (v - 1)))
+			argp_error(state, "--ringbuf-size %s: want a power of two between 64K and 1024M", arg);
+		env.ringbuf_bytes = v;
+		break;
+	case OPT_MAX_CONNS:
+		if (parse_size(arg, 1u << 22, &v))
+			argp_error(state, "--max-connections %s: want a number from 1 to 4194304", arg);
+		env.max_conns = v;
+		break;
+	case OPT_CHECK:
+		env.check_only = true;
+		break;
+	case OPT_PRINT_DEFAULT:
+		fputs(config__default_yaml, stdout);
+		exit(0);
+	case 'v':
+		env.verbose = true;
+		break;
+	case ARGP_KEY_ARG:
+		argp_error(state, "unexpected argument %s", arg);
+		break;
+	default:
+		return ARGP_ERR_UNKNOWN;
+	}
+	return 0;
+}
+
+struct agent {
+	pthread_mutex_t lock;		/* aggregator, services, counters below */
+	struct slotap_config cfg;
+	struct latency_buckets buckets;
+	struct aggregator *agg;
+	struct service_registry *services;
+	struct http_source *src;
+	__u64 events_received;
+	__u64 events_unattributed;	/* no memory for a new service or series */
+	__u64 started_ns;
+};
+
+static const char *const method_names[HTTP_METHOD_MAX] = {
+	[HTTP_METHOD_UNKNOWN] = "_OTHER",	/* OpenTelemetry's name for it */
+	[HTTP_METHOD_GET] = "GET",
+	[HTTP_METHOD_HEAD] = "HEAD",
+	[HTTP_METHOD_POST] = "POST",
+	[HTTP_METHOD_PUT] = "PUT",
+	[HTTP_METHOD_DELETE] = "DELETE",
+	[HTTP_METHOD_PATCH] = "PATCH",
+	[HTTP_METHOD_OPTIONS] = "OPTIONS",
+	[HTTP_METHOD_CONNECT] = "CONNECT",
+	[HTTP_METHOD_TRACE] = "TRACE",
+};
+
+/* Called with agent.lock held, for each event of a ring buffer drain. */
+static int on_event(void *ctx, const struct http_event *e)
+{
+	struct agent *a = ctx;
+	const char *method = method_names[e->method < HTTP_METHOD_MAX ? e->method : 0];
+	size_t path_len = e->path_len < HTTP_PATH_MAX ? e->path_len : HTTP_PATH_MAX;
+	__u64 latency = e->resp_start_ns > e->req_start_ns ? e->resp_start_ns - e->req_start_ns : 0;
+	struct service *svc;
+	const char *route;
+
+	a->events_received++;
+	svc = service_registry__lookup(a->services, e->service_id, e->comm);
+	route = svc ? route_table__resolve(svc->routes, e->path, path_len,
+					   e->flags & HTTP_EVENT_PATH_TRUNCATED) : NULL;
+	if (!route || aggregator__record(a->agg, svc->name, method, route, e->status, latency))
+		a->events_unattributed++;
+	return 0;
+}
+
+static __u64 now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000000ull + ts.tv_nsec;
+}
+
+static void write_counter(FILE *out, const char *name, const char *help, __u64 v)
+{
+	prom__header(out, name, "counter", help);
+	fprintf(out, "%s %llu\n", name, (unsigned long long)v);
+}
+
+static void write_gauge(FILE *out, const char *name, const char *help, __u64 v)
+{
+	prom__header(out, name, "gauge", help);
+	fprintf(out, "%s %llu\n", name, (unsigned long long)v);
+}
+
+static int write_metrics(void *ctx, FILE *out)
+{
+	struct agent *a = ctx;
+	struct http_source_counters c = {};
+	int err;
+
+	err = http_source__read_counters(a->src, &c);
+	if (err)
+		log__warn("cannot read the kernel's counters: %s", strerror(-err));
+
+	pthread_mutex_lock(&a->lock);
+	err = aggregator__write_prometheus(a->agg, out);
+
+	prom__header(out, "slotap_build_info", "gauge", "slotap's version.");
+	fprintf(out, "slotap_build_info{version=\"%s\"} 1\n", SLOTAP_VERSION);
+	write_counter(out, "slotap_events_received_total",
+		      "Request events received from the kernel.", a->events_received);
+	prom__header(out, "slotap_events_lost_total", "counter",
+		     "Requests or responses not turned into a measurement, by reason.");
+	for (int r = 0; r < LOSS_REASON_MAX; r++)
+		fprintf(out, "slotap_events_lost_total{reason=\"%s\"} %llu\n",
+			http_loss_reason__name(r), (unsigned long long)c.loss[r]);
+	fprintf(out, "slotap_events_lost_total{reason=\"out_of_memory\"} %llu\n",
+		(unsigned long long)a->events_unattributed);
+	write_gauge(out, "slotap_tracked_connections", "Connections being tracked now.",
+		    c.stat[STAT_CONNS_OPENED] - c.stat[STAT_CONNS_CLOSED]);
+	write_counter(out, "slotap_connections_tracked_total",
+		      "Accepted connections of selected services that were tracked.",
+		      c.stat[STAT_CONNS_OPENED]);
+	write_gauge(out, "slotap_ringbuf_backlog_bytes",
+		    "Bytes waiting in the ring buffer at scrape time.", c.ringbuf_backlog_bytes);
+	write_gauge(out, "slotap_ringbuf_size_bytes", "Size of the ring buffer.",
+		    c.ringbuf_size_bytes);
+	write_counter(out, "slotap_ringbuf_wakeups_total",
+		      "Times the kernel woke the consumer because the backlog grew.",
+		      c.stat[STAT_WAKEUPS]);
+	service_registry__write_prometheus(a->services, out);
+	prom__header(out, "slotap_uptime_seconds", "gauge", "Seconds since the agent started.");
+	fprintf(out, "slotap_uptime_seconds %.3f\n", (now_ns() - a->started_ns) / 1e9);
+	pthread_mutex_unlock(&a->lock);
+	return err;
+}
+
+static int drain(struct agent *a)
+{
+	int n;
+
+	pthread_mutex_lock(&a->lock);
+	n = http_source__consume(a->src);
+	pthread_mutex_unlock(&a->lock);
+	return n < 0 ? n : 0;
+}
+
+static int run_loop(struct agent *a, int sig_fd)
+{
+	struct epoll_event ev = { .events = EPOLLIN };
+	__u64 next_scan = 0;
+	int ep, err = 0;
+
+	ep = epoll_create1(EPOLL_CLOEXEC);
+	if (ep < 0)
+		return -errno;
+	ev.data.fd = sig_fd;
+	if (epoll_ctl(ep, EPOLL_CTL_ADD, sig_fd, &ev))
+		goto fail;
+	ev.data.fd = http_source__epoll_fd(a->src);
+	if (epoll_ctl(ep, EPOLL_CTL_ADD, ev.data.fd, &ev))
+		goto fail;
+
+	for (;;) {
+		struct epoll_event got[2];
+		int n = epoll_wait(ep, got, 2, POLL_INTERVAL_MS);
+
+		if (n < 0 && errno != EINTR)
+			goto fail;
+		for (int i = 0; i < n; i++) {
+			if (got[i].data.fd == sig_fd) {
+				struct signalfd_siginfo si;
+
+				if (read(sig_fd, &si, sizeof(si)) == sizeof(si))
+					log__info("signal %u: stopping", si.ssi_signo);
+				err = drain(a);
+				goto out;
+			}
+		}
+		err = drain(a);
+		if (err) {
+			log__error("ring buffer: %s", strerror(-err));
+			goto out;
+		}
+		if (now_ns() >= next_scan) {
+			pthread_mutex_lock(&a->lock);
+			err = service_registry__scan_processes(a->services, a->src);
+			pthread_mutex_unlock(&a->lock);
+			if (err)
+				log__warn("scanning /proc for configured executables: %s",
+					  strerror(-err));
+			err = 0;
+			next_scan = now_ns() + PROC_SCAN_INTERVAL_MS * 1000000ull;
+		}
+	}
+fail:
+	err = -errno;
+out:
+	close(ep);
+	return err;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct argp argp = { options, parse_arg, NULL, doc, NULL, NULL, NULL };
+	struct http_source_opts src_opts = {};
+	struct metrics_server *server = NULL;
+	struct agent a = { .lock = PTHREAD_MUTEX_INITIALIZER };
+	char errbuf[512];
+	sigset_t mask;
+	int sig_fd = -1, err, exit_code = 1;
+
+	err = argp_parse(&argp, argc, argv, 0, NULL, NULL);
+	if (err)
+		return 2;
+	log__set_verbose(env.verbose);
+	log__install_libbpf_printer();
+	a.started_ns = now_ns();
+
+	err = env.config_path
+		? config__load_file(&a.cfg, env.config_path, errbuf, sizeof(errbuf))
+		: config__load_string(&a.cfg, config__default_yaml, strlen(config__default_yaml),
+				      CONFIG_DEFAULT_SOURCE, errbuf, sizeof(errbuf));
+	if (err) {
+		log__error("%s", errbuf);
+		return 2;
+	}
+	if (env.check_only) {
+		log__info("%s: configuration is valid (%zu services)", a.cfg.source,
+			  a.cfg.n_services);
+		config__free(&a.cfg);
+		return 0;
+	}
+
+	/* Signals arrive through the epoll loop, not as interruptions. */
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGTERM);
+	if (pthread_sigmask(SIG_BLOCK, &mask, NULL) ||
+	    (sig_fd = signalfd(-1, &mask, SFD_CLOEXEC)) < 0) {
+		log__error("cannot set up signal handling: %s", strerror(errno));
+		goto cleanup;
+	}
+
+	err = latency_buckets__init(&a.buckets, a.cfg.latency_thresholds_ns, a.cfg.n_thresholds);
+	if (!err) {
+		a.agg = aggregator__new(&a.buckets);
+		a.services = service_registry__new(&a.cfg);
+	}
+	if (err || !a.agg || !a.services) {
+		log__error("out of memory");
+		goto cleanup;
+	}
+
+	src_opts.cfg = &a.cfg;
+	src_opts.ringbuf_bytes = env.ringbuf_bytes;
+	src_opts.max_conns = env.max_conns;
+	src_opts.on_event = on_event;
+	src_opts.ctx = &a;
+	if (http_source__open(&a.src, &src_opts))
+		goto cleanup;
+	err = service_registry__scan_processes(a.services, a.src);
+	if (err)
+		log__warn("scanning /proc for configured executables: %s", strerror(-err));
+
+	server = metrics_server__start(env.listen, write_metrics, &a);
+	if (!server)
+		goto cleanup;
+	log__info("tracking %s; metrics at http://%s/metrics",
+		  a.cfg.n_services ? "the configured services" : "every listening TCP service",
+		  env.listen);
+
+	err = run_loop(&a, sig_fd);
+	if (err)
+		log__error("event loop: %s", strerror(-err));
+	else
+		exit_code = 0;
+
+cleanup:
+	metrics_server__stop(server);	/* before the state it reads goes away */
+	http_source__destroy(a.src);
+	service_registry__free(a.services);
+	aggregator__free(a.agg);
+	latency_buckets__free(&a.buckets);
+	config__free(&a.cfg);
+	if (sig_fd >= 0)
+		close(sig_fd);
+	return exit_code;
+}

@@ -1,0 +1,158 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#include <errno.h>
+#include <netdb.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/socket.h>
+#include <microhttpd.h>
+#include "log.h"
+#include "metrics_server.h"
+
+/* A scrape is small and quick: a few clients at a time is plenty. */
+#define MAX_CLIENTS	16
+#define CLIENT_TIMEOUT_S 10
+
+struct metrics_server {
+	struct MHD_Daemon *daemon;
+	int listen_fd;
+	metrics_write_fn write;
+	void *ctx;
+};
+
+static enum MHD_Result reply(struct MHD_Connection *conn, unsigned status, const char *type,
+			     char *body, size_t len, enum MHD_ResponseMemoryMode mode)
+{
+	struct MHD_Response *resp = MHD_create_response_from_buffer(len, body, mode);
+	enum MHD_Result ret;
+
+	if (!resp)
+		return MHD_NO;
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, type);
+	ret = MHD_queue_response(conn, status, resp);
+	MHD_destroy_response(resp);
+	return ret;
+}
+
+static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char *url,
+			      const char *method, const char *version, const char *upload_data,
+			      size_t *upload_size, void **req_cls)
+{
+	static const char text[] = "text/plain; charset=utf-8";
+	struct metrics_server *srv = cls;
+	char *body = NULL;
+	size_t len = 0;
+	FILE *out;
+	int err;
+
+	(void)version;
+	(void)upload_data;
+	(void)req_cls;
+	if (*upload_size)
+		return MHD_NO;	/* no request bodies here */
+	if (strcmp(method, "GET") && strcmp(method, "HEAD"))
+		return reply(conn, MHD_HTTP_METHOD_NOT_ALLOWED, text, "only GET\n", 9,
+			     MHD_RESPMEM_PERSISTENT);
+	if (!strcmp(url, "/"))
+		return reply(conn, MHD_HTTP_OK, text, "slotap: metrics at /metrics\n", 28,
+			     MHD_RESPMEM_PERSISTENT);
+	if (strcmp(url, "/metrics"))
+		return reply(conn, MHD_HTTP_NOT_FOUND, text, "not found\n", 10,
+			     MHD_RESPMEM_PERSISTENT);
+
+	out = open_memstream(&body, &len);
+	if (!out)
+		return MHD_NO;
+	err = srv->write(srv->ctx, out);
+	if (fclose(out))
+		err = -errno;
+	if (err) {
+		free(body);
+		return reply(conn, MHD_HTTP_INTERNAL_SERVER_ERROR, text, "scrape failed\n", 14,
+			     MHD_RESPMEM_PERSISTENT);
+	}
+	return reply(conn, MHD_HTTP_OK, "text/plain; version=0.0.4; charset=utf-8", body, len,
+		     MHD_RESPMEM_MUST_FREE);
+}
+
+/* Bind ourselves: libmicrohttpd would only say that it failed, not why. */
+static int listen_on(const char *listen_addr)
+{
+	struct addrinfo hints = { .ai_socktype = SOCK_STREAM, .ai_flags = AI_PASSIVE };
+	struct addrinfo *res = NULL;
+	char host[256], *port;
+	int fd, one = 1, err;
+
+	if (strlen(listen_addr) >= sizeof(host))
+		goto bad;
+	strcpy(host, listen_addr);
+	port = strrchr(host, ':');
+	if (!port || port == host || !port[1])
+		goto bad;
+	*port++ = '\0';
+	if (host[0] == '[') {
+		size_t n = strlen(host);
+
+		if (n < 3 || host[n - 1] != ']')
+			goto bad;
+		host[n - 1] = '\0';
+		memmove(host, host + 1, n - 1);
+	}
+	err = getaddrinfo(host, port, &hints, &res);
+	if (err) {
+		log__error("--web.listen-address %s: %s", listen_addr, gai_strerror(err));
+		return -1;
+	}
+	fd = socket(res->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) ||
+	    bind(fd, res->ai_addr, res->ai_addrlen) || listen(fd, 64)) {
+		log__error("cannot listen on %s: %s", listen_addr, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		fd = -1;
+	}
+	freeaddrinfo(res);
+	return fd;
+bad:
+	log__error("--web.listen-address %s: expected HOST:PORT", listen_addr);
+	return -1;
+}
+
+struct metrics_server *metrics_server__start(const char *listen_addr, metrics_write_fn write,
+					     void *ctx)
+{
+	struct metrics_server *srv = calloc(1, sizeof(*srv));
+
+	if (!srv)
+		return NULL;
+	srv->write = write;
+	srv->ctx = ctx;
+	srv->listen_fd = listen_on(listen_addr);
+	if (srv->listen_fd < 0)
+		goto fail;
+	srv->daemon = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL, 0, NULL,
+				       NULL, handle, srv,
+				       MHD_OPTION_LISTEN_SOCKET, srv->listen_fd,
+				       MHD_OPTION_CONNECTION_LIMIT, (unsigned)MAX_CLIENTS,
+				       MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)CLIENT_TIMEOUT_S,
+				       MHD_OPTION_END);
+	if (!srv->daemon) {
+		log__error("cannot start the metrics server on %s", listen_addr);
+		goto fail;
+	}
+	return srv;
+fail:
+	metrics_server__stop(srv);
+	return NULL;
+}
+
+void metrics_server__stop(struct metrics_server *srv)
+{
+	if (!srv)
+		return;
+	if (srv->daemon)
+		MHD_stop_daemon(srv->daemon);
+	if (srv->listen_fd > 0)
+		close(srv->listen_fd);
+	free(srv);
+}

@@ -1,0 +1,17 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/* The Prometheus endpoint: GET /metrics, served by libmicrohttpd's own thread. */
+#ifndef SLOTAP_METRICS_SERVER_H
+#define SLOTAP_METRICS_SERVER_H
+
+#include <stdio.h>
+
+/* Writes the whole exposition; called on the server thread. */
+typedef int (*metrics_write_fn)(void *ctx, FILE *out);
+
+struct metrics_server;
+
+/* listen: "HOST:PORT" or "[V6HOST]:PORT". Returns NULL with one line logged. */
+struct metrics_server *metrics_server__start(const char *listen, metrics_write_fn write, void *ctx);
+void metrics_server__stop(struct metrics_server *srv);
+
+#endif

@@ -1,0 +1,430 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#include <errno.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "route.h"
+
+#define INTERN_MIN_CAP	64
+
+struct intern_slot {
+	__u64 hash;
+	char *s;		/* NULL: empty slot */
+};
+
+struct route_table {
+	char **templates;
+	size_t n_templates;
+	unsigned int max_routes;
+	__u64 overflowed;
+	/* every route admitted so far, open addressing with linear probing */
+	struct intern_slot *slots;
+	size_t cap;		/* power of two */
+	size_t n;
+	/* where a route is built before interning: no allocation per request */
+	char *buf;
+	size_t buf_cap;
+};
+
+static __u64 hash_str(const char *s)
+{
+	__u64 h = 0xcbf29ce484222325ULL;	/* FNV-1a */
+
+	for (; *s; s++) {
+		h ^= (unsigned char)*s;
+		h *= 0x100000001b3ULL;
+	}
+	return h;
+}
+
+static bool is_visible(unsigned char c)
+{
+	return c >= 0x21 && c <= 0x7e;
+}
+
+static bool is_hex(unsigned char c)
+{
+	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+}
+
+static bool is_param(const char *seg, size_t len)
+{
+	return len >= 3 && seg[0] == '{' && seg[len - 1] == '}';
+}
+
+static void set_err(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!err || !errlen)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+}
+
+int route_template__validate(const char *tmpl, char *err, size_t errlen)
+{
+	size_t i, seg = 0, start;
+
+	if (!tmpl || tmpl[0] != '/') {
+		set_err(err, errlen, "must start with '/'");
+		return -EINVAL;
+	}
+	for (i = 0; tmpl[i]; i++) {
+		unsigned char c = tmpl[i];
+
+		if (!is_visible(c)) {
+			set_err(err, errlen, "byte %zu (0x%02x) is not printable ASCII", i, c);
+			return -EINVAL;
+		}
+		if (c == '?' || c == '#') {
+			/* paths are cut there before matching: such a template never matches */
+			set_err(err, errlen, "'%c' at byte %zu: a route has no query or fragment",
+				c, i);
+			return -EINVAL;
+		}
+	}
+	for (start = 1;; seg++) {
+		size_t len = strcspn(tmpl + start, "/");
+		const char *s = tmpl + start;
+		const char *brace = memchr(s, '{', len);
+
+		if (!brace)
+			brace = memchr(s, '}', len);
+		if (brace) {
+			bool ok = is_param(s, len);
+
+			for (i = 1; ok && i + 1 < len; i++)
+				ok = (s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' && s[i] <= 'Z') ||
+				     (s[i] >= '0' && s[i] <= '9') || s[i] == '_' || s[i] == '-';
+			if (!ok) {
+				set_err(err, errlen,
+					"segment %zu \"%.*s\": braces only as a whole {name} segment, name of [A-Za-z0-9_-]",
+					seg + 1, (int)len, s);
+				return -EINVAL;
+			}
+		}
+		if (!s[len])
+			break;
+		start += len + 1;
+	}
+	return 0;
+}
+
+static int buf_reserve(struct route_table *rt, size_t size)
+{
+	char *b;
+
+	if (size <= rt->buf_cap)
+		return 0;
+	b = realloc(rt->buf, size);
+	if (!b)
+		return -ENOMEM;
+	rt->buf = b;
+	rt->buf_cap = size;
+	return 0;
+}
+
+static size_t intern_find(const struct route_table *rt, const char *s, __u64 hash)
+{
+	size_t i = hash & (rt->cap - 1);
+
+	while (rt->slots[i].s && (rt->slots[i].hash != hash || strcmp(rt->slots[i].s, s)))
+		i = (i + 1) & (rt->cap - 1);
+	return i;
+}
+
+static int intern_grow(struct route_table *rt)
+{
+	struct intern_slot *old = rt->slots;
+	size_t old_cap = rt->cap, i;
+
+	rt->slots = calloc(old_cap * 2, sizeof(*rt->slots));
+	if (!rt->slots) {
+		rt->slots = old;
+		return -ENOMEM;
+	}
+	rt->cap = old_cap * 2;
+	for (i = 0; i < old_cap; i++) {
+		if (old[i].s)
+			rt->slots[intern_find(rt, old[i].s, old[i].hash)] = old[i];
+	}
+	free(old);
+	return 0;
+}
+
+/* capped: s came from the heuristic, so it counts against max_routes when new. */
+static const char *intern(struct route_table *rt, const char *s, bool capped)
+{
+	__u64 hash = hash_str(s);
+	size_t i = intern_find(rt, s, hash);
+	char *dup;
+
+	if (rt->slots[i].s)
+		return rt->slots[i].s;
+	if (capped && rt->max_routes && rt->n >= rt->max_routes) {
+		rt->overflowed++;
+		return ROUTE_OVERFLOW;
+	}
+	if ((rt->n + 1) * 4 > rt->cap * 3) {
+		if (intern_grow(rt))
+			return NULL;
+		i = intern_find(rt, s, hash);
+	}
+	dup = strdup(s);
+	if (!dup)
+		return NULL;
+	rt->slots[i].hash = hash;
+	rt->slots[i].s = dup;
+	rt->n++;
+	return dup;
+}
+
+/*
+ * Matches path segments against template segments. Whole match (prefix
+ * false): same number of segments. Prefix match: every path segment matched
+ * and the template has more; *tlen is then the matched template length.
+ * An empty path has no segments.
+ */
+static bool template_match(const char *t, const char *p, size_t plen, bool prefix, size_t *tlen)
+{
+	size_t ti = 0, pi = 0;
+
+	for (;;) {
+		size_t tsl, psl;
+
+		if (pi == plen) {
+			if (!prefix)
+				return !t[ti];
+			*tlen = ti;
+			return t[ti] == '/';
+		}
+		if (!t[ti])
+			return false;
+		/* both at a '/' */
+		ti++;
+		pi++;
+		tsl = strcspn(t + ti, "/");
+		for (psl = 0; pi + psl < plen && p[pi + psl] != '/'; psl++)
+			;
+		if (is_param(t + ti, tsl)) {
+			if (!psl)
+				return false;
+		} else if (tsl != psl || memcmp(t + ti, p + pi, psl)) {
+			return false;
+		}
+		ti += tsl;
+		pi += psl;
+	}
+}
+
+/* Whether a segment looks like an identifier rather than a word. */
+static bool segment_is_id(const char *s, size_t len)
+{
+	size_t i;
+	bool digit = false, hex = true;
+
+	if (!len)
+		return false;
+	for (i = 0; i < len && s[i] >= '0' && s[i] <= '9'; i++)
+		;
+	if (i == len)
+		return true;
+	if (len == 36) {	/* 8-4-4-4-12 */
+		for (i = 0; i < len; i++) {
+			bool dash = i == 8 || i == 13 || i == 18 || i == 23;
+
+			if (dash ? s[i] != '-' : !is_hex(s[i]))
+				break;
+		}
+		if (i == len)
+			return true;
+	}
+	if (len < 8)
+		return false;
+	/* requiring a digit keeps words spelt with a-f only ("deadbeef", "acceded") */
+	for (i = 0; i < len && hex; i++) {
+		hex = is_hex(s[i]);
+		digit |= s[i] >= '0' && s[i] <= '9';
+	}
+	return hex && digit;
+}
+
+/* Folds p (plen bytes, leading '/', or empty) into rt->buf; returns the length written. */
+static size_t fold(struct route_table *rt, const char *p, size_t plen)
+{
+	size_t pi = 0, o = 0;
+
+	while (pi < plen) {
+		size_t sl;
+
+		rt->buf[o++] = '/';
+		pi++;
+		for (sl = 0; pi + sl < plen && p[pi + sl] != '/'; sl++)
+			;
+		if (segment_is_id(p + pi, sl)) {
+			memcpy(rt->buf + o, ROUTE_ID, sizeof(ROUTE_ID) - 1);
+			o += sizeof(ROUTE_ID) - 1;
+		} else {
+			memcpy(rt->buf + o, p + pi, sl);
+			o += sl;
+		}
+		pi += sl;
+	}
+	return o;
+}
+
+static const char *resolve_truncated(struct route_table *rt, const char *p, size_t len)
+{
+	size_t keep = len, tlen = 0, i, o;
+
+	/* the last segment is partial: keep the complete ones before it */
+	while (keep && p[keep - 1] != '/')
+		keep--;
+	if (keep)
+		keep--;
+	if (!keep)
+		return intern(rt, ROUTE_TRUNCATED, false);
+
+	for (i = 0; i < rt->n_templates; i++) {
+		if (template_match(rt->templates[i], p, keep, true, &tlen)) {
+			if (buf_reserve(rt, tlen + sizeof(ROUTE_TRUNCATED)))
+				return NULL;
+			memcpy(rt->buf, rt->templates[i], tlen);
+			memcpy(rt->buf + tlen, ROUTE_TRUNCATED, sizeof(ROUTE_TRUNCATED));
+			/* bounded by the templates' own segments: never capped */
+			return intern(rt, rt->buf, false);
+		}
+	}
+	/* a segment grows at most from one byte to "{id}" */
+	if (buf_reserve(rt, keep * (sizeof(ROUTE_ID) - 1) + sizeof(ROUTE_TRUNCATED)))
+		return NULL;
+	o = fold(rt, p, keep);
+	memcpy(rt->buf + o, ROUTE_TRUNCATED, sizeof(ROUTE_TRUNCATED));
+	return intern(rt, rt->buf, true);
+}
+
+const char *route_table__resolve(struct route_table *rt, const char *path, size_t len,
+				 bool truncated)
+{
+	size_t i, o, skip = 0;
+
+	for (i = 0; i < len; i++) {
+		if (path[i] == '?' || path[i] == '#') {
+			/* whatever the kernel cut was past the path */
+			len = i;
+			truncated = false;
+			break;
+		}
+	}
+	if (len == 1 && path[0] == '*' && !truncated)
+		return intern(rt, ROUTE_ASTERISK, false);
+	for (i = 0; i < len; i++) {
+		if (!is_visible(path[i]))
+			return intern(rt, ROUTE_INVALID, false);
+	}
+
+	/* absolute-form (proxies, RFC 9112 3.2.2): the scheme is case-insensitive */
+	if (len >= 7 && !strncasecmp(path, "http://", 7))
+		skip = 7;
+	else if (len >= 8 && !strncasecmp(path, "https://", 8))
+		skip = 8;
+	if (skip) {
+		const char *slash = memchr(path + skip, '/', len - skip);
+
+		if (slash) {
+			len -= slash - path;
+			path = slash;
+		} else if (truncated) {
+			return intern(rt, ROUTE_TRUNCATED, false);
+		} else {
+			/* "http://host" asks for the root */
+			path = "/";
+			len = 1;
+		}
+	}
+	if (!len || path[0] != '/')
+		return intern(rt, ROUTE_INVALID, false);
+	if (truncated)
+		return resolve_truncated(rt, path, len);
+
+	for (i = 0; i < rt->n_templates; i++) {
+		if (template_match(rt->templates[i], path, len, false, NULL))
+			return intern(rt, rt->templates[i], false);
+	}
+	if (buf_reserve(rt, len * (sizeof(ROUTE_ID) - 1) + 1))
+		return NULL;
+	o = fold(rt, path, len);
+	rt->buf[o] = '\0';
+	return intern(rt, rt->buf, true);
+}
+
+struct route_table *route_table__new(const char *const *templates, size_t n_templates,
+				     unsigned int max_routes)
+{
+	struct route_table *rt;
+	size_t i;
+
+	for (i = 0; i < n_templates; i++) {
+		if (route_template__validate(templates[i], NULL, 0)) {
+			errno = EINVAL;
+			return NULL;
+		}
+	}
+	rt = calloc(1, sizeof(*rt));
+	if (!rt)
+		goto enomem;
+	rt->max_routes = max_routes;
+	rt->cap = INTERN_MIN_CAP;
+	rt->slots = calloc(rt->cap, sizeof(*rt->slots));
+	if (!rt->slots)
+		goto enomem;
+	if (n_templates) {
+		rt->templates = calloc(n_templates, sizeof(*rt->templates));
+		if (!rt->templates)
+			goto enomem;
+	}
+	for (i = 0; i < n_templates; i++) {
+		rt->templates[i] = strdup(templates[i]);
+		if (!rt->templates[i])
+			goto enomem;
+		rt->n_templates++;
+	}
+	return rt;
+
+enomem:
+	route_table__free(rt);
+	errno = ENOMEM;
+	return NULL;
+}
+
+void route_table__free(struct route_table *rt)
+{
+	size_t i;
+
+	if (!rt)
+		return;
+	for (i = 0; i < rt->n_templates; i++)
+		free(rt->templates[i]);
+	free(rt->templates);
+	for (i = 0; rt->slots && i < rt->cap; i++)
+		free(rt->slots[i].s);
+	free(rt->slots);
+	free(rt->buf);
+	free(rt);
+}
+
+__u64 route_table__overflowed(const struct route_table *rt)
+{
+	return rt->overflowed;
+}
+
+size_t route_table__count(const struct route_table *rt)
+{
+	return rt->n;
+}

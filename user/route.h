@@ -1,0 +1,52 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * Route templating: turns a raw request path into a low-cardinality
+ * http_route label, either from configured templates or by folding
+ * identifier-looking segments to {id}, with a per-table cap on how many
+ * distinct routes the heuristic may create.
+ */
+#ifndef SLOTAP_ROUTE_H
+#define SLOTAP_ROUTE_H
+
+#include <linux/types.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+/* Labels the table may return besides templates and folded paths. */
+#define ROUTE_INVALID		"/{invalid}"	/* bytes outside 0x21..0x7e, or no leading '/' */
+#define ROUTE_TRUNCATED		"/{truncated}"	/* appended in place of the cut last segment */
+#define ROUTE_ASTERISK		"*"		/* OPTIONS * */
+#define ROUTE_OVERFLOW		"__overflow__"	/* the heuristic hit max_routes */
+#define ROUTE_ID		"{id}"		/* a folded segment */
+
+struct route_table;
+
+/*
+ * templates: route templates tried in order (copied); max_routes: cap on
+ * distinct routes, 0 for none. Returns NULL with errno EINVAL when a template
+ * fails route_template__validate(), or ENOMEM.
+ */
+struct route_table *route_table__new(const char *const *templates, size_t n_templates,
+				     unsigned int max_routes);
+void route_table__free(struct route_table *rt);
+/*
+ * path: raw path prefix as captured in the kernel (not NUL-terminated, len
+ * bytes, may contain any byte); truncated: the kernel cut the path at
+ * HTTP_PATH_MAX bytes. Returns an interned string owned by rt, valid until
+ * route_table__free(). Never NULL except on ENOMEM. Not thread-safe.
+ */
+const char *route_table__resolve(struct route_table *rt, const char *path, size_t len,
+				 bool truncated);
+/* Requests sent to ROUTE_OVERFLOW. */
+__u64 route_table__overflowed(const struct route_table *rt);
+/* Distinct routes admitted (ROUTE_OVERFLOW not included). */
+size_t route_table__count(const struct route_table *rt);
+/*
+ * Used by the config parser: tmpl must start with '/', be printable ASCII
+ * (0x21..0x7e) without '?' or '#', and use '{' '}' only as whole {name}
+ * segments, name made of [A-Za-z0-9_-]. Returns 0, or -EINVAL with a message
+ * in err (if err is not NULL).
+ */
+int route_template__validate(const char *tmpl, char *err, size_t errlen);
+
+#endif /* SLOTAP_ROUTE_H */

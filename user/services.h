@@ -1,0 +1,35 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * Services the agent reports on: the configured ones (by service_id), and,
+ * when the config names none, one per process name discovered at accept().
+ */
+#ifndef SLOTAP_SERVICES_H
+#define SLOTAP_SERVICES_H
+
+#include <stdio.h>
+#include <linux/types.h>
+
+struct slotap_config;
+struct http_source;
+
+/* Process names discovered beyond this share one overflow service. */
+#define SERVICES_AUTO_MAX	256
+
+struct service {
+	char *name;
+	struct route_table *routes;
+};
+
+struct service_registry;
+
+struct service_registry *service_registry__new(const struct slotap_config *cfg);
+void service_registry__free(struct service_registry *reg);
+/* The service of an event: service_id from the kernel, comm for discovered ones. */
+struct service *service_registry__lookup(struct service_registry *reg, __u16 service_id,
+					 const char *comm);
+/* Point the kernel's tgid filter at the processes matching configured executable paths. */
+int service_registry__scan_processes(struct service_registry *reg, struct http_source *src);
+/* Route cardinality self-metrics. */
+void service_registry__write_prometheus(const struct service_registry *reg, FILE *out);
+
+#endif
