@@ -59,7 +59,7 @@ endif
 .DELETE_ON_ERROR:
 .SECONDARY:
 
-all: $(OUTPUT)/slotap $(SERVER_BINS)
+all: $(OUTPUT)/slotap $(SERVER_BINS) $(OUTPUT)/tests/bench-floor
 
 $(OUTPUT)/bpf/%.bpf.o: bpf/%.bpf.c | $(OUTPUT)/bpf
 	$(call msg,BPF,$@)
@@ -92,6 +92,16 @@ $(OUTPUT)/tests/test_%: tests/unit/test_%.c $(LIB) | $(OUTPUT)/tests
 $(OUTPUT)/tests/%: tests/servers/%.c | $(OUTPUT)/tests
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) -MMD -MP $< -lpthread -o $@
+
+# the benchmark's floor: one trivial raw_tp program and its loader
+$(OUTPUT)/bpf/floor.bpf.o: tests/bench/floor.bpf.c | $(OUTPUT)/bpf
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -MMD -MP -MF $(@:.o=.d) -MT $@ -c $< -o $@.tmp
+	$(Q)$(LLVM_STRIP) -g $@.tmp -o $@ && rm -f $@.tmp
+
+$(OUTPUT)/tests/bench-floor: tests/bench/floor.c $(OUTPUT)/floor.skel.h | $(OUTPUT)/tests
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) -MMD -MP $< $(LDLIBS) -o $@
 
 $(OUTPUT)/bpf $(OUTPUT)/user $(OUTPUT)/tests:
 	$(Q)mkdir -p $@

@@ -189,7 +189,14 @@ struct {
 } stat_counters SEC(".maps");
 
 struct scan_buf {
-	__u8 data[HTTP_SCAN_MAX];
+	/*
+	 * The cursor lives in map memory, which the verifier does not track:
+	 * kept on the stack, its exact value would make the verifier walk
+	 * every bpf_loop iteration ("8193 jumps is too complex").
+	 */
+	__u32 pos;
+	__u32 len;
+	__u8 data[HTTP_SCAN_MAX + 8];	/* +8: word loads near the end stay inside */
 };
 
 /* Per-CPU copy of the bytes being parsed: too big for the stack. */
@@ -199,6 +206,36 @@ struct {
 	__type(key, __u32);
 	__type(value, struct scan_buf);
 } scan_scratch SEC(".maps");
+
+/*
+ * One bit per tgid (modulo the size) that ever had a tracked connection:
+ * an inlined array lookup that spares every other process the hash lookup
+ * in conns. Bits are never cleared; a stale one only costs that lookup.
+ */
+#define TGID_BITMAP_WORDS	4096	/* 262144 bits */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, TGID_BITMAP_WORDS);
+	__type(key, __u32);
+	__type(value, __u64);
+} tracked_tgids SEC(".maps");
+
+static __always_inline bool tgid_may_be_tracked(__u32 tgid)
+{
+	__u32 word = (tgid / 64) % TGID_BITMAP_WORDS;
+	__u64 *bits = bpf_map_lookup_elem(&tracked_tgids, &word);
+
+	return bits && (*bits & (1ULL << (tgid % 64)));
+}
+
+static __always_inline void tgid_mark_tracked(__u32 tgid)
+{
+	__u32 word = (tgid / 64) % TGID_BITMAP_WORDS;
+	__u64 *bits = bpf_map_lookup_elem(&tracked_tgids, &word);
+
+	if (bits && !(*bits & (1ULL << (tgid % 64))))
+		__sync_fetch_and_or(bits, 1ULL << (tgid % 64));
+}
 
 /* Never written: the zeroed initial value of a new connection. */
 struct {
@@ -325,6 +362,7 @@ static __always_inline void handle_accept(__u32 tgid, __u32 fd)
 		bpf_map_delete_elem(&conns, &key);
 		return;
 	}
+	tgid_mark_tracked(tgid);
 	count_stat(STAT_CONNS_OPENED);
 }
 
@@ -333,11 +371,9 @@ static __always_inline void handle_accept(__u32 tgid, __u32 fd)
 
 struct scan_ctx {
 	struct conn *conn;
+	struct parser *p;	/* &conn->req or &conn->resp */
 	struct scan_buf *buf;
 	__u64 now;
-	__u32 pos;		/* out: bytes of buf consumed */
-	__u32 len;		/* bytes valid in buf */
-	__u32 skip_to;		/* body bytes end here */
 	__u32 dir;		/* enum direction */
 	__u32 drop;		/* stop tracking this connection */
 };
@@ -535,14 +571,11 @@ enum parse_result {
 };
 
 /* One byte of a head, or the first byte of a message. */
-__noinline int http_parse_byte(struct conn *c, __u32 dir, __u64 now, __u8 ch)
+static __always_inline int parse_byte(struct conn *c, struct parser *p, __u32 dir, __u64 now,
+				      __u8 ch)
 {
 	struct pending_req *r;
-	struct parser *p;
 
-	if (!c)
-		return PARSE_LOST;
-	p = dir == DIR_REQUEST ? &c->req : &c->resp;
 	if (p->state == P_IDLE) {
 		start_message(dir, now, c, p);
 		if (p->state == P_UNKNOWN)
@@ -609,7 +642,7 @@ __noinline int http_parse_byte(struct conn *c, __u32 dir, __u64 now, __u8 ch)
 		}
 		break;
 	case P_LINE:
-	case P_HSKIP:
+	case P_HSKIP:	/* scan_step skips these a word at a time */
 		if (ch == '\n')
 			p->state = P_HSTART;
 		break;
@@ -618,11 +651,13 @@ __noinline int http_parse_byte(struct conn *c, __u32 dir, __u64 now, __u8 ch)
 			p->state = P_HEND;
 		} else if (ch == '\n') {
 			head_done(dir, c, p);
-		} else {
+		} else if (lower(ch) == 'c' || lower(ch) == 't') {
+			/* only Content-Length and Transfer-Encoding matter */
 			p->state = P_HNAME;
-			p->pos = 0;
-			p->token = 0;
-			goto hname;
+			p->pos = 1;
+			p->token = lower(ch);
+		} else {
+			p->state = P_HSKIP;
 		}
 		break;
 	case P_HEND:
@@ -632,7 +667,6 @@ __noinline int http_parse_byte(struct conn *c, __u32 dir, __u64 now, __u8 ch)
 			p->state = P_HSKIP;
 		break;
 	case P_HNAME:
-hname:
 		if (ch == ':') {
 			if (p->pos == 14 && p->token == HASH_CONTENT_LENGTH) {
 				p->state = P_CLEN;
@@ -684,56 +718,88 @@ bad_response:
 	return PARSE_LOST;
 }
 
-/*
- * bpf_loop callback: one byte of the scan buffer. The position is bpf_loop's
- * index, never a counter kept in scan_ctx: the verifier would track such a
- * counter exactly and walk all HTTP_SCAN_MAX iterations ("8193 jumps is too
- * complex"), while the index is an unknown scalar and converges at once.
- */
+/* Index of the lowest byte whose top bit is set in m (m != 0). */
+static __always_inline __u32 first_marked_byte(__u64 m)
+{
+	__u32 n = 0;
+
+	if (!(m & 0xffffffffULL)) {
+		n += 4;
+		m >>= 32;
+	}
+	if (!(m & 0xffff)) {
+		n += 2;
+		m >>= 16;
+	}
+	if (!(m & 0xff))
+		n += 1;
+	return n;
+}
+
+/* Skip to just past the next '\n', eight bytes a step. */
+static __always_inline void skip_line(struct scan_buf *b, struct parser *p, __u32 pos, __u32 len)
+{
+	__u64 w = *(__u64 *)&b->data[pos & (HTTP_SCAN_MAX - 1)];
+	__u64 x = w ^ 0x0a0a0a0a0a0a0a0aULL;
+	/* top bit of each byte of x that is zero, exact up to the first one */
+	__u64 m = (x - 0x0101010101010101ULL) & ~x & 0x8080808080808080ULL;
+	__u32 step = 8;
+
+	if (m) {
+		step = first_marked_byte(m) + 1;
+		if (step <= len - pos)
+			p->state = P_HSTART;
+	}
+	if (step > len - pos)
+		step = len - pos;	/* the line goes on in the next buffer */
+	p->head_bytes += step;
+	b->pos = pos + step;
+}
+
+/* bpf_loop callback: one step of the parser over the scan buffer. */
 static long scan_step(__u64 index, void *ctx)
 {
 	struct scan_ctx *s = ctx;
-	struct conn *c = s->conn;
-	__u32 pos = index;
-	struct parser *p;
+	struct scan_buf *b = s->buf;
+	struct parser *p = s->p;
+	__u32 pos = b->pos, len = b->len;
 	__u8 ch;
 
-	if (pos >= s->len)
+	if (pos >= len || len > HTTP_SCAN_MAX)
 		return 1;
-	if (pos < s->skip_to)
-		return 0;	/* body bytes between two messages */
-	p = s->dir == DIR_REQUEST ? &c->req : &c->resp;
 
 	switch (p->state) {
 	case P_BODY: {
-		__u32 room = s->len - pos;
+		__u32 room = len - pos;
 
-		if (p->left > room) {
-			/* the rest of the window is body: skip it arithmetically */
+		if (p->left >= room) {
+			/* the rest of the buffer is body */
 			p->left -= room;
-			s->pos = s->len;
+			b->pos = len;
+			if (!p->left)
+				p->state = P_IDLE;
 			return 1;
 		}
-		s->skip_to = pos + p->left;
-		s->pos = s->skip_to;
+		b->pos = pos + p->left;
 		p->left = 0;
 		p->state = P_IDLE;
 		return 0;
 	}
 	case P_UNKNOWN:
-		s->pos = s->len;	/* the caller decides how to resynchronise */
-		return 1;
+		return 1;	/* the caller decides how to resynchronise */
+	case P_LINE:
+	case P_HSKIP:
+		skip_line(b, p, pos, len);
+		return 0;
 	}
 
-	ch = s->buf->data[pos & (HTTP_SCAN_MAX - 1)];
-	s->pos = pos + 1;
-	switch (http_parse_byte(c, s->dir, s->now, ch)) {
+	ch = b->data[pos & (HTTP_SCAN_MAX - 1)];
+	b->pos = pos + 1;
+	switch (parse_byte(s->conn, p, s->dir, s->now, ch)) {
 	case PARSE_NOT_HTTP:
-		count_loss(LOSS_NOT_HTTP);
 		s->drop = 1;
 		return 1;
 	case PARSE_LOST:
-		s->pos = s->len;
 		return 1;
 	}
 	return 0;
@@ -766,10 +832,15 @@ __noinline bool http_feed_segment(struct conn *c, __u32 dir, __u64 ubuf_addr, __
 	if (!c)
 		return true;
 	p = dir == DIR_REQUEST ? &c->req : &c->resp;
+	s.p = p;
 
 	/* a response that begins with its own write after one of unknown length */
 	if (dir == DIR_RESPONSE && p->state == P_UNKNOWN && c->count && starts_with_http(ubuf, len))
 		p->state = P_IDLE;
+
+	s.buf = bpf_map_lookup_elem(&scan_scratch, &zero);
+	if (!s.buf)
+		return true;
 
 	for (int window = 0; window < 4; window++) {
 		__u64 n;
@@ -779,6 +850,7 @@ __noinline bool http_feed_segment(struct conn *c, __u32 dir, __u64 ubuf_addr, __
 		if (p->state == P_BODY) {
 			__u64 skip = p->left < len - off ? p->left : len - off;
 
+			/* bodies are skipped by length, never copied */
 			p->left -= skip;
 			off += skip;
 			if (p->left)
@@ -789,9 +861,6 @@ __noinline bool http_feed_segment(struct conn *c, __u32 dir, __u64 ubuf_addr, __
 		if (p->state == P_UNKNOWN)
 			return true;
 
-		s.buf = bpf_map_lookup_elem(&scan_scratch, &zero);
-		if (!s.buf)
-			return true;
 		n = len - off;
 		if (n > HTTP_SCAN_MAX)
 			n = HTTP_SCAN_MAX;
@@ -800,13 +869,14 @@ __noinline bool http_feed_segment(struct conn *c, __u32 dir, __u64 ubuf_addr, __
 			return true;
 		if (bpf_probe_read_user(s.buf->data, n, ubuf + off))
 			return true;
-		s.pos = 0;
-		s.skip_to = 0;
-		s.len = n;
+		s.buf->pos = 0;
+		s.buf->len = n;
 		bpf_loop(n, scan_step, &s, 0);
-		if (s.drop)
+		if (s.drop) {
+			count_loss(LOSS_NOT_HTTP);
 			return false;
-		off += s.pos;
+		}
+		off += s.buf->pos;
 	}
 	if (off < len && p->state != P_BODY && p->state != P_UNKNOWN) {
 		/* a head longer than we scan: give up on framing until resync */
@@ -951,7 +1021,9 @@ static __always_inline int on_sys_enter(struct pt_regs *regs, long id)
 	tgid = pid_tgid >> 32;
 	if (tgid == self_tgid)
 		return 0;
-	io.fd = PT_REGS_PARM1_CORE_SYSCALL(regs);
+	if (io.op != IO_ACCEPT && !tgid_may_be_tracked(tgid))
+		return 0;	/* the common case: a process we never tracked */
+	io.fd = PT_REGS_PARM1_SYSCALL(regs);
 
 	if (io.op == IO_NONE) {
 		struct conn_key key = { .tgid = tgid, .fd = io.fd };
@@ -967,9 +1039,9 @@ static __always_inline int on_sys_enter(struct pt_regs *regs, long id)
 		/* the filter that keeps untracked I/O cheap */
 		if (!bpf_map_lookup_elem(&conns, &key))
 			return 0;
-		io.buf = PT_REGS_PARM2_CORE_SYSCALL(regs);
+		io.buf = PT_REGS_PARM2_SYSCALL(regs);
 		if (io.op == IO_READV || io.op == IO_WRITEV) {
-			__u64 cnt = PT_REGS_PARM3_CORE_SYSCALL(regs);
+			__u64 cnt = PT_REGS_PARM3_SYSCALL(regs);
 
 			io.iovcnt = cnt > HTTP_IOV_MAX ? HTTP_IOV_MAX + 1 : cnt;
 		}
@@ -985,7 +1057,7 @@ static __always_inline int on_sys_exit(struct pt_regs *regs, long ret)
 	__u64 pid_tgid;
 	long id;
 
-	id = SYSCALL_NR_CORE(regs);
+	id = SYSCALL_NR(regs);
 	switch (id) {
 	case NR_read: case NR_recvfrom: case NR_readv: case NR_recvmsg:
 	case NR_write: case NR_sendto: case NR_writev: case NR_sendmsg:
@@ -995,6 +1067,8 @@ static __always_inline int on_sys_exit(struct pt_regs *regs, long ret)
 		return 0;
 	}
 	pid_tgid = bpf_get_current_pid_tgid();
+	if (id != NR_accept && id != NR_accept4 && !tgid_may_be_tracked(pid_tgid >> 32))
+		return 0;
 	inflight = bpf_map_lookup_elem(&io_in_flight, &pid_tgid);
 	if (!inflight)
 		return 0;
@@ -1010,13 +1084,18 @@ static __always_inline int on_sys_exit(struct pt_regs *regs, long ret)
 	return 0;
 }
 
-SEC("raw_tp/sys_enter")
+/*
+ * tp_btf, not raw_tp: regs is a BTF pointer, so its fields are direct loads
+ * instead of bpf_probe_read_kernel() calls, on the path every syscall of
+ * the node takes.
+ */
+SEC("tp_btf/sys_enter")
 int BPF_PROG(slotap_sys_enter, struct pt_regs *regs, long id)
 {
 	return on_sys_enter(regs, id);
 }
 
-SEC("raw_tp/sys_exit")
+SEC("tp_btf/sys_exit")
 int BPF_PROG(slotap_sys_exit, struct pt_regs *regs, long ret)
 {
 	return on_sys_exit(regs, ret);

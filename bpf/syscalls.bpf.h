@@ -16,7 +16,7 @@
 #define NR_sendmsg	46
 #define NR_recvmsg	47
 #define NR_accept4	288
-#define SYSCALL_NR_CORE(regs) BPF_CORE_READ(regs, orig_ax)
+#define SYSCALL_NR(regs) ((regs)->orig_ax)
 #elif defined(__TARGET_ARCH_arm64)
 #define NR_close	57
 #define NR_read		63
@@ -30,7 +30,7 @@
 #define NR_sendmsg	211
 #define NR_recvmsg	212
 #define NR_accept4	242
-#define SYSCALL_NR_CORE(regs) BPF_CORE_READ((struct pt_regs *)(regs), syscallno)
+#define SYSCALL_NR(regs) ((regs)->syscallno)
 #else
 #error "slotap: syscall numbers for this architecture are missing"
 #endif

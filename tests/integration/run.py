@@ -31,7 +31,7 @@ import slotap_harness as h  # noqa: E402
 from slotap_harness import HarnessError  # noqa: E402
 
 THRESHOLDS = "[10ms, 30ms, 100ms]"
-TESTD_ROUTES = ["/delay/{delay}/status/{code}", "/status/{code}"]
+TESTD_ROUTES = ["/delay/{delay}/status/{code}", "/status/{code}", "/size/{bytes}"]
 R_STATUS = "/status/{code}"
 R_DELAY = "/delay/{delay}/status/{code}"
 IO_PAIRS = [("read", "write"), ("recv", "send"), ("readv", "writev"),
@@ -157,6 +157,19 @@ def check_common(m, allow_closed=True):
         raise HarnessError(f"events lost: {h.fmt_losses(lost)}")
 
 
+def expect_untracked(agent):
+    """Once every client connection is closed, slotap_tracked_connections
+    must drop back to 0 (a leak in the connection map otherwise)."""
+    if agent.metrics().value(h.TRACKED) is None:
+        return
+    try:
+        agent.wait_metrics(lambda m: m.value(h.TRACKED) == 0, timeout=5.0, settle=0,
+                           what=f"{h.TRACKED} to return to 0")
+    except HarnessError:
+        raise HarnessError(f"{h.TRACKED} is {agent.metrics().value(h.TRACKED):g} "
+                           f"after every connection was closed") from None
+
+
 def expect_bucket(m, le, want, **labels):
     got = m.bucket(le, **labels)
     if got != want:
@@ -239,6 +252,7 @@ def io_pair_test(io, wio):
         if not 0.3 <= s < 1.0:
             raise HarnessError(f"_sum of the 10 x 30ms requests is {s:g}s, expected 0.3..1")
         check_common(m)
+        expect_untracked(a)
     return run
 
 
@@ -257,6 +271,7 @@ def t_pipelining(ctx):
     expect_counts(m, "testd", {("GET", R_STATUS, "200"): 60, ("GET", R_STATUS, "201"): 20,
                                ("GET", R_STATUS, "503"): 20})
     check_common(m)
+    expect_untracked(a)
 
 
 @test("split_request_body")
@@ -276,6 +291,7 @@ def t_split_request_body(ctx):
         raise HarnessError(f"latency {s:.4f}s, expected >= ~0.08s (from the first "
                            f"request byte to the response)")
     check_common(m)
+    expect_untracked(a)
 
 
 def split_responses_test(io, wio):
@@ -288,11 +304,35 @@ def split_responses_test(io, wio):
         m = wait_counts(a, "testd", 30)
         expect_counts(m, "testd", {("GET", R_STATUS, "200"): 20, ("GET", R_DELAY, "503"): 10})
         check_common(m)
+        expect_untracked(a)
     return run
 
 
 test("split_responses")(split_responses_test("read", "write"))
 test("split_responses_writev")(split_responses_test("readv", "writev"))
+
+
+@test("bodies")
+def t_bodies(ctx):
+    """Big responses (many write syscalls each) and request bodies made of
+    fake request lines: both must be skipped by Content-Length."""
+    t = ctx.testd("readv", "writev")
+    a = ctx.agent(service_config("testd", t.port, TESTD_ROUTES))
+    fake = b"GET /status/200 HTTP/1.1\r\nHost: x\r\n\r\n"
+    body = (fake * (20000 // len(fake) + 1))[:20000]
+    got = collections.Counter()
+    with h.RawHTTP(t.port) as c:
+        for _ in range(5):
+            r = c.request("GET", "/size/300000")
+            got[("GET", r.status, len(r.body))] += 1
+            r = c.request("POST", "/status/201", body=body)
+            got[("POST", r.status, len(r.body))] += 1
+    expect_client(got, {("GET", 200, 300000): 5, ("POST", 201, 7): 5})
+    m = wait_counts(a, "testd", 10)
+    expect_counts(m, "testd", {("GET", "/size/{bytes}", "200"): 5,
+                               ("POST", R_STATUS, "201"): 5})
+    check_common(m)
+    expect_untracked(a)
 
 
 @test("concurrent_connections")
@@ -306,6 +346,7 @@ def t_concurrent(ctx):
     m = wait_counts(a, "testd", 1000)
     expect_counts(m, "testd", {("GET", R_STATUS, "200"): 1000})
     check_common(m)
+    expect_untracked(a)
 
 
 @test("closed_mid_request")
@@ -332,6 +373,7 @@ def t_closed(ctx):
         raise HarnessError(f"{h.LOST}{{reason=\"{LOST_CLOSED}\"}} rose by {lost:g}, "
                            f"expected {conns}")
     check_common(m)
+    expect_untracked(a)
 
 
 @test("nginx")
@@ -353,6 +395,7 @@ def t_nginx(ctx):
     m = wait_counts(a, "nginx", len(plan))
     expect_counts(m, "nginx", {("GET", p, str(s)): v for (p, s), v in want.items()})
     check_common(m)
+    expect_untracked(a)
 
 
 @test("route_folding")
@@ -369,6 +412,7 @@ def t_route_folding(ctx):
                                ("GET", "/about", "404"): 1,
                                ("GET", "/size/{id}", "200"): 2})
     check_common(m)
+    expect_untracked(a)
 
 
 # ------------------------------------------------------------------ main --
@@ -378,9 +422,16 @@ def final_cleanup_check():
     left = h.REGISTRY.leftovers()
     if left:
         raise HarnessError(f"processes still alive: {left}")
-    progs = new_agent_programs()
-    for a in AGENTS:
-        progs.update(a.programs_left())
+    def programs():
+        progs = new_agent_programs()
+        for a in AGENTS:
+            progs.update(a.programs_left())
+        return progs
+    # the kernel frees programs a little after their last fd is closed
+    deadline = time.monotonic() + 5.0
+    while programs() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    progs = programs()
     if progs:
         raise HarnessError(f"BPF programs still loaded: {sorted(progs.values())}")
 
@@ -464,6 +515,7 @@ def main():
                 skipped += 1
         return summary(passed, failed, skipped)
 
+    signal.signal(signal.SIGINT, signal.default_int_handler)  # even if inherited ignored
     signal.signal(signal.SIGTERM, on_term)
     signal.signal(signal.SIGHUP, on_term)
     interrupted = False

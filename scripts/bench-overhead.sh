@@ -1,0 +1,144 @@
+#!/usr/bin/env bash
+# Overhead of slotap on a real server: nginx (one worker) under wrk on
+# loopback, in interleaved rounds of three modes:
+#   none    no BPF at all
+#   floor   one trivial raw_tp program on sys_enter (the cheapest possible hook)
+#   agent   slotap tracking nginx
+# Prints throughput and p99 as ratios to "none" (medians over the rounds),
+# the agent's peak RSS and the events it lost, and checks the targets.
+#
+# Usage: scripts/bench-overhead.sh [ROUNDS] [SECONDS]   (default 3 rounds of 10 s)
+set -euo pipefail
+
+ROUNDS=${1:-3}
+SECS=${2:-10}
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+BUILD=$ROOT/build
+PORT=${BENCH_PORT:-18081}
+METRICS_PORT=${BENCH_METRICS_PORT:-19464}
+
+[ "$(id -u)" -eq 0 ] || { echo "bench: needs root (BPF)" >&2; exit 1; }
+for tool in nginx wrk curl; do
+	command -v "$tool" >/dev/null || { echo "bench: $tool missing: run scripts/install-deps.sh" >&2; exit 1; }
+done
+[ -x "$BUILD/slotap" ] && [ -x "$BUILD/tests/bench-floor" ] || { echo "bench: run make first" >&2; exit 1; }
+
+WORK=$(mktemp -d /tmp/slotap-bench.XXXXXX)
+PIDS=()
+cleanup() {
+	for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
+	[ -f "$WORK/nginx.pid" ] && kill -QUIT "$(cat "$WORK/nginx.pid")" 2>/dev/null || true
+	wait 2>/dev/null || true
+	rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+mkdir -p "$WORK/html" "$WORK/logs"
+printf 'hello from nginx\n' > "$WORK/html/index.html"
+cat > "$WORK/nginx.conf" <<EOF
+worker_processes 1;
+pid $WORK/nginx.pid;
+error_log $WORK/logs/error.log warn;
+events { worker_connections 1024; }
+http {
+    access_log off;
+    sendfile on;
+    tcp_nopush on;
+    keepalive_timeout 65;
+    keepalive_requests 1000000;
+    server {
+        listen 127.0.0.1:$PORT reuseport;
+        root $WORK/html;
+        location / { }
+    }
+}
+EOF
+cat > "$WORK/slotap.yaml" <<EOF
+services:
+  - name: nginx
+    match: {port: $PORT}
+EOF
+
+nginx -c "$WORK/nginx.conf" -p "$WORK/" -g 'daemon off;' &
+PIDS+=($!)
+for _ in $(seq 50); do curl -sf "http://127.0.0.1:$PORT/index.html" >/dev/null && break; sleep 0.1; done
+
+# "99%    1.37ms" -> microseconds
+to_us() {
+	awk -v v="$1" 'BEGIN { n = v + 0; u = v; sub(/^[0-9.]+/, "", u);
+		if (u == "us") f = 1; else if (u == "ms") f = 1000; else if (u == "s") f = 1e6; else f = 1;
+		printf "%.1f", n * f }'
+}
+
+run_wrk() {
+	local out rps p99
+	out=$(wrk -t2 -c50 -d"${SECS}s" --latency "http://127.0.0.1:$PORT/index.html")
+	rps=$(awk '/^Requests\/sec:/ { print $2 }' <<<"$out")
+	p99=$(awk '$1 == "99%" { print $2 }' <<<"$out")
+	echo "$rps $(to_us "$p99")"
+}
+
+AGENT_RSS_KB=0
+AGENT_LOST=0
+AGENT_EVENTS=0
+declare -A RPS P99
+
+for round in $(seq "$ROUNDS"); do
+	for mode in none floor agent; do
+		pid=""
+		case $mode in
+		floor)
+			"$BUILD/tests/bench-floor" > "$WORK/floor.out" &
+			pid=$!
+			for _ in $(seq 50); do grep -q attached "$WORK/floor.out" 2>/dev/null && break; sleep 0.1; done
+			;;
+		agent)
+			"$BUILD/slotap" --config "$WORK/slotap.yaml" \
+				--web.listen-address "127.0.0.1:$METRICS_PORT" 2> "$WORK/agent.err" &
+			pid=$!
+			for _ in $(seq 100); do grep -q "metrics at" "$WORK/agent.err" 2>/dev/null && break; sleep 0.1; done
+			;;
+		esac
+		[ -n "$pid" ] && PIDS+=("$pid")
+		read -r rps p99 < <(run_wrk)
+		RPS[$mode]="${RPS[$mode]:-} $rps"
+		P99[$mode]="${P99[$mode]:-} $p99"
+		if [ "$mode" = agent ]; then
+			sleep 0.5	# let the consumer drain
+			m=$(curl -sf "http://127.0.0.1:$METRICS_PORT/metrics")
+			lost=$(awk '/^slotap_events_lost_total/ && $0 !~ /closed_before_response/ { s += $2 } END { print s + 0 }' <<<"$m")
+			ev=$(awk '/^slotap_events_received_total/ { print $2 }' <<<"$m")
+			rss=$(awk '/^VmHWM:/ { print $2 }' "/proc/$pid/status")
+			AGENT_LOST=$((AGENT_LOST + lost))
+			AGENT_EVENTS=$((AGENT_EVENTS + ev))
+			[ "$rss" -gt "$AGENT_RSS_KB" ] && AGENT_RSS_KB=$rss
+		fi
+		if [ -n "$pid" ]; then
+			kill -TERM "$pid"
+			wait "$pid" || { echo "bench: $mode exited with an error" >&2; exit 1; }
+		fi
+		printf 'round %d %-5s %10.0f req/s  p99 %8.1f us\n' "$round" "$mode" "$rps" "$p99"
+	done
+done
+
+median() { tr ' ' '\n' | grep -v '^$' | sort -g | awk '{ a[NR] = $1 } END { print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
+
+rps_none=$(median <<<"${RPS[none]}")
+rps_floor=$(median <<<"${RPS[floor]}")
+rps_agent=$(median <<<"${RPS[agent]}")
+p99_none=$(median <<<"${P99[none]}")
+p99_floor=$(median <<<"${P99[floor]}")
+p99_agent=$(median <<<"${P99[agent]}")
+
+echo
+echo "nginx 1 worker, wrk -t2 -c50 -d${SECS}s, $ROUNDS interleaved rounds, medians:"
+awk -v rn="$rps_none" -v rf="$rps_floor" -v ra="$rps_agent" \
+    -v pn="$p99_none" -v pf="$p99_floor" -v pa="$p99_agent" \
+    -v rss="$AGENT_RSS_KB" -v lost="$AGENT_LOST" -v ev="$AGENT_EVENTS" 'BEGIN {
+	printf "  none : %9.0f req/s  p99 %7.1f us\n", rn, pn
+	printf "  floor: %9.0f req/s  p99 %7.1f us  throughput %.3f  p99 %.3f\n", rf, pf, rf / rn, pf / pn
+	printf "  agent: %9.0f req/s  p99 %7.1f us  throughput %.3f  p99 %.3f\n", ra, pa, ra / rn, pa / pn
+	printf "  agent peak RSS %.1f MB, events %d, lost %d\n", rss / 1024, ev, lost
+	ok = (ra / rn >= 0.95) && (pa / pn <= 1.15) && (rss <= 32 * 1024) && (lost == 0)
+	printf "targets (throughput >= 0.95, p99 <= 1.15, RSS <= 32 MB, 0 lost): %s\n", ok ? "met" : "NOT met"
+}'
