@@ -1,17 +1,19 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /*
- * HTTP/1.x server requests, seen from the syscalls of the serving process.
+ * HTTP/1.x server requests, seen from the sockets of the serving process.
  *
- * accept()/accept4() of a selected service starts tracking the new
- * (tgid, fd). Reads on it feed the request parser, writes and sendfile the
- * response parser. Both parsers are byte-wise state machines that carry
- * their state across syscalls, so heads and bodies may be split anywhere;
- * bodies with a Content-Length are skipped arithmetically, never copied.
- * Requests queue in a per-connection FIFO (pipelining); each response start
- * pops one and emits one struct http_event. close() or the socket reaching
- * TCP_CLOSE ends tracking.
+ * sys_enter remembers, per thread, the buffer of a read or write syscall
+ * (only in processes that accept connections). The socket layer's
+ * sock_recv_length / sock_send_length tracepoints then say which socket it
+ * was and how many bytes moved: received bytes feed the request parser,
+ * sent ones the response parser, both state machines that carry their
+ * state in the socket's local storage, so heads and bodies may be split
+ * anywhere; bodies with a Content-Length are skipped by length, never
+ * copied. Requests queue in a per-connection FIFO (pipelining); each
+ * response start pops one and emits one struct http_event.
  *
- * Only raw tracepoints are used: no kprobes, no fentry.
+ * No sys_exit hook: it would run on every syscall of the node. No kprobes,
+ * no fentry: tracepoints only.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -23,7 +25,12 @@
 
 #define AF_INET		2
 #define AF_INET6	10
+#define IPPROTO_TCP	6
+#define MSG_PEEK	2
+#define TCP_FIN_WAIT1	4
 #define TCP_CLOSE	7
+#define TCP_LAST_ACK	9
+#define TCP_LISTEN	10
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
@@ -34,7 +41,6 @@ const volatile __u64 wakeup_bytes = 256 * 1024;	/* wake the consumer past this b
 
 enum io_op {
 	IO_NONE = 0,
-	IO_ACCEPT,
 	IO_READ,	/* read, recvfrom: one buffer */
 	IO_READV,	/* readv: iovec array */
 	IO_RECVMSG,	/* recvmsg: msghdr */
@@ -94,21 +100,24 @@ struct pending_req {
 	char path[HTTP_PATH_MAX];
 };
 
-struct conn_key {
-	__u32 tgid;
-	__u32 fd;
+/* conn.state */
+enum conn_state {
+	CONN_NEW = 0,		/* storage just created, not yet classified */
+	CONN_TRACKED,
+	CONN_IGNORED,		/* not a selected server-side HTTP connection */
+	CONN_CLOSED,		/* closed: its unanswered requests are counted */
 };
 
 struct conn {
 	__u64 sock_id;
-	__u64 resp_start_ns;	/* return of the write that began the current response */
-	__u32 fd;
+	__u64 resp_start_ns;	/* end of the send that began the current response */
 	__u16 service_id;
 	__u16 local_port;
 	__u16 remote_port;
 	__u8 head;		/* FIFO of requests waiting for a response */
 	__u8 count;
-	__u8 __pad[4];
+	__u8 state;		/* enum conn_state */
+	__u8 __pad[7];
 	struct parser req;
 	struct parser resp;
 	struct pending_req q[HTTP_PIPELINE_MAX];
@@ -116,33 +125,42 @@ struct conn {
 
 struct io_args {
 	__u64 buf;		/* buffer, iovec array or msghdr, by op */
-	__u32 fd;
-	__u16 op;		/* enum io_op */
-	__u16 iovcnt;		/* readv/writev */
+	__u32 op;		/* enum io_op */
+	__u32 iovcnt;		/* readv/writev */
 };
 
-/* Tracked connections of selected services. */
+/*
+ * Per-connection state, in the socket's own storage: found from the
+ * struct sock the socket tracepoints hand us, freed with the socket.
+ */
 struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 16384);	/* resized by the loader */
-	__type(key, struct conn_key);
+	__uint(type, BPF_MAP_TYPE_SK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
 	__type(value, struct conn);
 } conns SEC(".maps");
 
-/* struct sock -> connection, to end tracking when the socket closes. */
+/*
+ * Local ports in LISTEN state, with how many sockets listen on each: a
+ * socket whose local port is listened on is the server side of a
+ * connection. Seeded from /proc/net/tcp* by the agent.
+ */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 16384);
-	__type(key, __u64);
-	__type(value, struct conn_key);
-} conn_by_sock SEC(".maps");
+	__uint(max_entries, 4096);
+	__type(key, __u16);
+	__type(value, __u32);
+} listen_ports SEC(".maps");
 
-/* Syscalls between entry and exit on tracked connections, by thread. */
+/*
+ * The read or write syscall a thread of a server process is in.
+ * Task storage, not a hash keyed by thread id: no update and delete on
+ * every syscall, and nothing left behind by a thread that exits.
+ */
 struct {
-	/* LRU: a thread that dies inside a syscall never reaches its exit */
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, 8192);
-	__type(key, __u64);
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
 	__type(value, struct io_args);
 } io_in_flight SEC(".maps");
 
@@ -196,7 +214,10 @@ struct scan_buf {
 	 */
 	__u32 pos;
 	__u32 len;
-	__u8 data[HTTP_SCAN_MAX + 8];	/* +8: word loads near the end stay inside */
+	union {
+		__u8 data[HTTP_SCAN_MAX];
+		__u64 words[HTTP_SCAN_MAX / 8];	/* for aligned word loads */
+	};
 };
 
 /* Per-CPU copy of the bytes being parsed: too big for the stack. */
@@ -208,9 +229,9 @@ struct {
 } scan_scratch SEC(".maps");
 
 /*
- * One bit per tgid (modulo the size) that ever had a tracked connection:
- * an inlined array lookup that spares every other process the hash lookup
- * in conns. Bits are never cleared; a stale one only costs that lookup.
+ * One bit per tgid (modulo the size) that ever called accept(): an inlined
+ * array lookup that spares every other process the rest of sys_enter.
+ * Bits are never cleared; a stale one only costs a task storage write.
  */
 #define TGID_BITMAP_WORDS	4096	/* 262144 bits */
 struct {
@@ -220,7 +241,7 @@ struct {
 	__type(value, __u64);
 } tracked_tgids SEC(".maps");
 
-static __always_inline bool tgid_may_be_tracked(__u32 tgid)
+static __always_inline bool tgid_marked(__u32 tgid)
 {
 	__u32 word = (tgid / 64) % TGID_BITMAP_WORDS;
 	__u64 *bits = bpf_map_lookup_elem(&tracked_tgids, &word);
@@ -228,7 +249,7 @@ static __always_inline bool tgid_may_be_tracked(__u32 tgid)
 	return bits && (*bits & (1ULL << (tgid % 64)));
 }
 
-static __always_inline void tgid_mark_tracked(__u32 tgid)
+static __always_inline void tgid_mark(__u32 tgid)
 {
 	__u32 word = (tgid / 64) % TGID_BITMAP_WORDS;
 	__u64 *bits = bpf_map_lookup_elem(&tracked_tgids, &word);
@@ -236,14 +257,6 @@ static __always_inline void tgid_mark_tracked(__u32 tgid)
 	if (bits && !(*bits & (1ULL << (tgid % 64))))
 		__sync_fetch_and_or(bits, 1ULL << (tgid % 64));
 }
-
-/* Never written: the zeroed initial value of a new connection. */
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, struct conn);
-} conn_zero SEC(".maps");
 
 static __always_inline void count_loss_n(__u32 reason, __u64 n)
 {
@@ -275,95 +288,68 @@ static __always_inline bool service_lookup(__u16 port, __u32 tgid, __u16 *servic
 	__u16 *id;
 
 	id = bpf_map_lookup_elem(&service_by_port, &port);
-	if (!id) {
-		bpf_get_current_comm(comm.comm, sizeof(comm.comm));
-		id = bpf_map_lookup_elem(&service_by_comm, &comm);
-	}
+	if (id)
+		goto found;
+	/* by process: only for its server-side sockets, not its clients */
+	if (!bpf_map_lookup_elem(&listen_ports, &port))
+		return false;
+	bpf_get_current_comm(comm.comm, sizeof(comm.comm));
+	id = bpf_map_lookup_elem(&service_by_comm, &comm);
 	if (!id)
 		id = bpf_map_lookup_elem(&service_by_tgid, &tgid);
-	if (id) {
-		*service_id = *id;
-		return true;
-	}
+	if (id)
+		goto found;
 	if (track_all_listeners) {
 		*service_id = SERVICE_ID_AUTO;
 		return true;
 	}
 	return false;
+found:
+	*service_id = *id;
+	return true;
 }
 
-static __always_inline struct sock *sock_from_fd(__u32 fd)
+/* The connection of sk if it is tracked, classifying it on first sight. */
+static __always_inline struct conn *conn_get(struct sock *sk)
 {
-	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
-	struct file **fds = BPF_CORE_READ(task, files, fdt, fd);
-	struct file *file = NULL;
-	struct socket *socket;
-
-	if (bpf_probe_read_kernel(&file, sizeof(file), &fds[fd]) || !file)
-		return NULL;
-	socket = BPF_CORE_READ(file, private_data);
-	return socket ? BPF_CORE_READ(socket, sk) : NULL;
-}
-
-static __always_inline void conn_forget(struct conn_key *key, struct conn *c)
-{
-	/* one loss per unanswered request, not per connection */
-	if (c->count)
-		count_loss_n(LOSS_CLOSED_BEFORE_RESPONSE, c->count);
-	bpf_map_delete_elem(&conn_by_sock, &c->sock_id);
-	bpf_map_delete_elem(&conns, key);
-	count_stat(STAT_CONNS_CLOSED);
-}
-
-static __always_inline void handle_accept(__u32 tgid, __u32 fd)
-{
-	struct conn_key key = { .tgid = tgid, .fd = fd };
-	__u32 zero = 0;
-	struct conn *init, *c;
 	__u16 family, port, service_id;
-	struct sock *sk;
-	__u64 sock_id;
+	struct conn *c;
 
-	sk = sock_from_fd(fd);
-	if (!sk)
-		return;
-	family = BPF_CORE_READ(sk, __sk_common.skc_family);
-	if (family != AF_INET && family != AF_INET6)
-		return;		/* unix sockets and the like */
-	port = BPF_CORE_READ(sk, __sk_common.skc_num);
-	if (!service_lookup(port, tgid, &service_id))
-		return;
+	c = bpf_sk_storage_get(&conns, sk, NULL, 0);
+	if (c)
+		return c->state == CONN_TRACKED ? c : NULL;
 
-	c = bpf_map_lookup_elem(&conns, &key);
-	if (c) {
-		/* the fd was closed in a way we did not see (dup2, exec...) */
-		if (c->count)
-			count_loss_n(LOSS_CONN_REPLACED, c->count);
-		bpf_map_delete_elem(&conn_by_sock, &c->sock_id);
-	}
-	init = bpf_map_lookup_elem(&conn_zero, &zero);
-	if (!init)
-		return;
-	if (bpf_map_update_elem(&conns, &key, init, BPF_ANY)) {
+	c = bpf_sk_storage_get(&conns, sk, NULL, BPF_SK_STORAGE_GET_F_CREATE);
+	if (!c) {
 		count_loss(LOSS_CONN_MAP_FULL);
-		return;
+		return NULL;
 	}
-	c = bpf_map_lookup_elem(&conns, &key);
-	if (!c)
-		return;
-	sock_id = (__u64)sk;
-	c->sock_id = sock_id;
-	c->fd = fd;
+	family = sk->__sk_common.skc_family;
+	port = sk->__sk_common.skc_num;
+	if ((family != AF_INET && family != AF_INET6) || sk->sk_protocol != IPPROTO_TCP ||
+	    !service_lookup(port, bpf_get_current_pid_tgid() >> 32, &service_id)) {
+		c->state = CONN_IGNORED;
+		return NULL;
+	}
+	c->state = CONN_TRACKED;
+	c->sock_id = (__u64)sk;
 	c->service_id = service_id;
 	c->local_port = port;
-	c->remote_port = bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport));
-	if (bpf_map_update_elem(&conn_by_sock, &sock_id, &key, BPF_ANY)) {
-		count_loss(LOSS_CONN_MAP_FULL);
-		bpf_map_delete_elem(&conns, &key);
-		return;
-	}
-	tgid_mark_tracked(tgid);
+	c->remote_port = bpf_ntohs(sk->__sk_common.skc_dport);
 	count_stat(STAT_CONNS_OPENED);
+	return c;
+}
+
+/* The server closed, or the connection died: unanswered requests are lost. */
+static __always_inline void conn_close(struct conn *c)
+{
+	if (c->state != CONN_TRACKED)
+		return;
+	if (c->count)
+		count_loss_n(LOSS_CLOSED_BEFORE_RESPONSE, c->count);
+	c->count = 0;
+	c->state = CONN_CLOSED;
+	count_stat(STAT_CONNS_CLOSED);
 }
 
 /* ---------------------------------------------------------------------- */
@@ -458,13 +444,13 @@ __noinline int http_emit_response(struct conn *c)
 		e->flags |= HTTP_EVENT_RESP_SIZE_KNOWN;
 	}
 	e->tgid = bpf_get_current_pid_tgid() >> 32;
-	e->fd = c->fd;
 	e->service_id = c->service_id;
 	e->local_port = c->local_port;
 	e->remote_port = c->remote_port;
 	e->status = c->resp.status;
 	e->method = r->method;
 	e->path_len = r->path_len;
+	e->__pad0 = 0;
 	__builtin_memset(e->__pad, 0, sizeof(e->__pad));
 	bpf_get_current_comm(e->comm, sizeof(e->comm));
 	__builtin_memcpy(e->path, r->path, HTTP_PATH_MAX);
@@ -543,9 +529,6 @@ static __always_inline void start_message(__u32 dir, __u64 now, struct conn *c, 
 			p->state = P_UNKNOWN;
 			return;
 		}
-		/* a new request after an unframed response ends that response */
-		if (c->count == 0 && c->resp.state == P_UNKNOWN)
-			c->resp.state = P_IDLE;
 		c->count++;
 		r = fifo_tail(c);
 		r->start_ns = now;
@@ -561,13 +544,16 @@ static __always_inline void start_message(__u32 dir, __u64 now, struct conn *c, 
 		}
 		c->resp_start_ns = now;
 		p->state = P_VERSION;
+		/* a response starting ends a request whose length was unknown */
+		if (c->req.state == P_UNKNOWN)
+			c->req.state = P_IDLE;
 	}
 }
 
 enum parse_result {
 	PARSE_OK = 0,
 	PARSE_NOT_HTTP,		/* drop the connection */
-	PARSE_LOST,		/* framing unknown from here: stop scanning */
+	PARSE_STOP,		/* nothing more to learn from this buffer */
 };
 
 /* One byte of a head, or the first byte of a message. */
@@ -579,7 +565,7 @@ static __always_inline int parse_byte(struct conn *c, struct parser *p, __u32 di
 	if (p->state == P_IDLE) {
 		start_message(dir, now, c, p);
 		if (p->state == P_UNKNOWN)
-			return PARSE_LOST;
+			return PARSE_STOP;
 	}
 	p->head_bytes++;
 	switch (p->state) {
@@ -635,10 +621,21 @@ static __always_inline int parse_byte(struct conn *c, struct parser *p, __u32 di
 		if (ch < '0' || ch > '9')
 			goto bad_response;
 		p->status = p->status * 10 + (ch - '0');
-		if (++p->pos == 3) {
-			p->state = P_LINE;
-			if (p->status >= 200)
-				p->flags |= PF_EMIT_DUE;
+		if (++p->pos < 3)
+			break;
+		p->state = P_LINE;
+		if (p->status < 200)
+			break;		/* interim response: parse its head to its end */
+		p->flags |= PF_EMIT_DUE;
+		if (c->count == 1) {
+			/*
+			 * Nothing is queued behind this response, so where it
+			 * ends does not matter: it ends where the next one
+			 * starts. Skipping its head keeps the common case cheap.
+			 */
+			http_emit_response(c);
+			p->state = P_UNKNOWN;
+			return PARSE_STOP;
 		}
 		break;
 	case P_LINE:
@@ -715,7 +712,7 @@ bad_response:
 	count_loss(LOSS_UNPARSABLE_RESPONSE);
 	p->flags &= ~PF_EMIT_DUE;
 	p->state = P_UNKNOWN;
-	return PARSE_LOST;
+	return PARSE_STOP;
 }
 
 /* Index of the lowest byte whose top bit is set in m (m != 0). */
@@ -736,24 +733,29 @@ static __always_inline __u32 first_marked_byte(__u64 m)
 	return n;
 }
 
-/* Skip to just past the next '\n', eight bytes a step. */
+/* Skip to just past the next '\n', an aligned word a step. */
 static __always_inline void skip_line(struct scan_buf *b, struct parser *p, __u32 pos, __u32 len)
 {
-	__u64 w = *(__u64 *)&b->data[pos & (HTTP_SCAN_MAX - 1)];
-	__u64 x = w ^ 0x0a0a0a0a0a0a0a0aULL;
-	/* top bit of each byte of x that is zero, exact up to the first one */
-	__u64 m = (x - 0x0101010101010101ULL) & ~x & 0x8080808080808080ULL;
-	__u32 step = 8;
+	const __u64 low7 = 0x7f7f7f7f7f7f7f7fULL;
+	__u32 base = pos & ~7u, end = base + 8;
+	__u64 x = b->words[(base / 8) & (HTTP_SCAN_MAX / 8 - 1)] ^ 0x0a0a0a0a0a0a0a0aULL;
+	/* the top bit of every byte of x that is zero, i.e. of every '\n' */
+	__u64 m = ~(((x & low7) + low7) | x | low7);
+	bool newline = false;
 
+	m &= ~0ULL << ((pos & 7) * 8);	/* bytes before pos are done */
 	if (m) {
-		step = first_marked_byte(m) + 1;
-		if (step <= len - pos)
-			p->state = P_HSTART;
+		end = base + first_marked_byte(m) + 1;
+		newline = true;
 	}
-	if (step > len - pos)
-		step = len - pos;	/* the line goes on in the next buffer */
-	p->head_bytes += step;
-	b->pos = pos + step;
+	if (end > len) {
+		end = len;		/* the line goes on in the next buffer */
+		newline = false;
+	}
+	p->head_bytes += end - pos;
+	b->pos = end;
+	if (newline)
+		p->state = P_HSTART;
 }
 
 /* bpf_loop callback: one step of the parser over the scan buffer. */
@@ -799,7 +801,7 @@ static long scan_step(__u64 index, void *ctx)
 	case PARSE_NOT_HTTP:
 		s->drop = 1;
 		return 1;
-	case PARSE_LOST:
+	case PARSE_STOP:
 		return 1;
 	}
 	return 0;
@@ -918,15 +920,15 @@ static __always_inline bool feed_iov(struct conn *c, __u32 dir, const struct iov
 	return true;
 }
 
-static __always_inline void handle_io(__u32 tgid, struct io_args *io, long ret)
+/* sk moved ret bytes for the syscall described by io. */
+static __always_inline void handle_io(struct sock *sk, struct io_args *io, long ret)
 {
-	struct conn_key key = { .tgid = tgid, .fd = io->fd };
-	__u64 now = bpf_ktime_get_ns();
 	__u32 dir = io->op >= IO_WRITE ? DIR_RESPONSE : DIR_REQUEST;
+	__u64 now = bpf_ktime_get_ns();
 	struct conn *c;
 	bool ok = true;
 
-	c = bpf_map_lookup_elem(&conns, &key);
+	c = conn_get(sk);
 	if (!c)
 		return;
 
@@ -961,128 +963,18 @@ static __always_inline void handle_io(__u32 tgid, struct io_args *io, long ret)
 	}
 
 	if (!ok) {
-		conn_forget(&key, c);
+		c->count = 0;
+		c->state = CONN_IGNORED;
+		count_stat(STAT_CONNS_CLOSED);
 		return;
 	}
-	if (dir == DIR_RESPONSE) {
-		/* a response started: the request before it is complete */
-		if (c->req.state == P_UNKNOWN)
-			c->req.state = P_IDLE;
-		/* head longer than this write: emit with what we know */
-		if (c->resp.flags & PF_EMIT_DUE)
-			http_emit_response(c);
-	}
+	/* a head longer than this write: emit with what we know */
+	if (dir == DIR_RESPONSE && (c->resp.flags & PF_EMIT_DUE))
+		http_emit_response(c);
 }
 
 /* ---------------------------------------------------------------------- */
 /* Entry points                                                           */
-
-static __always_inline int on_sys_enter(struct pt_regs *regs, long id)
-{
-	struct io_args io = {};
-	__u64 pid_tgid;
-	__u32 tgid;
-
-	switch (id) {
-	case NR_read:
-	case NR_recvfrom:
-		io.op = IO_READ;
-		break;
-	case NR_readv:
-		io.op = IO_READV;
-		break;
-	case NR_recvmsg:
-		io.op = IO_RECVMSG;
-		break;
-	case NR_write:
-	case NR_sendto:
-		io.op = IO_WRITE;
-		break;
-	case NR_writev:
-		io.op = IO_WRITEV;
-		break;
-	case NR_sendmsg:
-		io.op = IO_SENDMSG;
-		break;
-	case NR_sendfile:
-		io.op = IO_SENDFILE;
-		break;
-	case NR_accept:
-	case NR_accept4:
-		io.op = IO_ACCEPT;
-		break;
-	case NR_close:
-		break;
-	default:
-		return 0;
-	}
-
-	pid_tgid = bpf_get_current_pid_tgid();
-	tgid = pid_tgid >> 32;
-	if (tgid == self_tgid)
-		return 0;
-	if (io.op != IO_ACCEPT && !tgid_may_be_tracked(tgid))
-		return 0;	/* the common case: a process we never tracked */
-	io.fd = PT_REGS_PARM1_SYSCALL(regs);
-
-	if (io.op == IO_NONE) {
-		struct conn_key key = { .tgid = tgid, .fd = io.fd };
-		struct conn *c = bpf_map_lookup_elem(&conns, &key);
-
-		if (c)
-			conn_forget(&key, c);
-		return 0;
-	}
-	if (io.op != IO_ACCEPT) {
-		struct conn_key key = { .tgid = tgid, .fd = io.fd };
-
-		/* the filter that keeps untracked I/O cheap */
-		if (!bpf_map_lookup_elem(&conns, &key))
-			return 0;
-		io.buf = PT_REGS_PARM2_SYSCALL(regs);
-		if (io.op == IO_READV || io.op == IO_WRITEV) {
-			__u64 cnt = PT_REGS_PARM3_SYSCALL(regs);
-
-			io.iovcnt = cnt > HTTP_IOV_MAX ? HTTP_IOV_MAX + 1 : cnt;
-		}
-	}
-	if (bpf_map_update_elem(&io_in_flight, &pid_tgid, &io, BPF_ANY))
-		count_loss(LOSS_IO_MAP_FULL);
-	return 0;
-}
-
-static __always_inline int on_sys_exit(struct pt_regs *regs, long ret)
-{
-	struct io_args *inflight, io;
-	__u64 pid_tgid;
-	long id;
-
-	id = SYSCALL_NR(regs);
-	switch (id) {
-	case NR_read: case NR_recvfrom: case NR_readv: case NR_recvmsg:
-	case NR_write: case NR_sendto: case NR_writev: case NR_sendmsg:
-	case NR_sendfile: case NR_accept: case NR_accept4:
-		break;
-	default:
-		return 0;
-	}
-	pid_tgid = bpf_get_current_pid_tgid();
-	if (id != NR_accept && id != NR_accept4 && !tgid_may_be_tracked(pid_tgid >> 32))
-		return 0;
-	inflight = bpf_map_lookup_elem(&io_in_flight, &pid_tgid);
-	if (!inflight)
-		return 0;
-	io = *inflight;
-	bpf_map_delete_elem(&io_in_flight, &pid_tgid);
-	if (ret <= 0)
-		return 0;
-
-	if (io.op == IO_ACCEPT)
-		handle_accept(pid_tgid >> 32, ret);
-	else
-		handle_io(pid_tgid >> 32, &io, ret);
-	return 0;
-}
 
 /*
  * tp_btf, not raw_tp: regs is a BTF pointer, so its fields are direct loads
@@ -1092,34 +984,133 @@ static __always_inline int on_sys_exit(struct pt_regs *regs, long ret)
 SEC("tp_btf/sys_enter")
 int BPF_PROG(slotap_sys_enter, struct pt_regs *regs, long id)
 {
-	return on_sys_enter(regs, id);
+	struct io_args *inflight;
+	__u32 tgid, op;
+
+	switch (id) {
+	case NR_read:
+	case NR_recvfrom:
+		op = IO_READ;
+		break;
+	case NR_readv:
+		op = IO_READV;
+		break;
+	case NR_recvmsg:
+		op = IO_RECVMSG;
+		break;
+	case NR_write:
+	case NR_sendto:
+		op = IO_WRITE;
+		break;
+	case NR_writev:
+		op = IO_WRITEV;
+		break;
+	case NR_sendmsg:
+		op = IO_SENDMSG;
+		break;
+	case NR_sendfile:
+		op = IO_SENDFILE;
+		break;
+	case NR_accept:
+	case NR_accept4:
+		/* servers are the processes that accept connections */
+		tgid = bpf_get_current_pid_tgid() >> 32;
+		if (tgid != self_tgid)
+			tgid_mark(tgid);
+		return 0;
+	default:
+		return 0;
+	}
+
+	if (!tgid_marked(bpf_get_current_pid_tgid() >> 32))
+		return 0;	/* the common case: not a server process */
+	inflight = bpf_task_storage_get(&io_in_flight, bpf_get_current_task_btf(), NULL,
+					BPF_LOCAL_STORAGE_GET_F_CREATE);
+	if (!inflight) {
+		count_loss(LOSS_IO_MAP_FULL);
+		return 0;
+	}
+	inflight->op = op;
+	inflight->buf = PT_REGS_PARM2_SYSCALL(regs);
+	if (op == IO_READV || op == IO_WRITEV) {
+		__u64 cnt = PT_REGS_PARM3_SYSCALL(regs);
+
+		inflight->iovcnt = cnt > HTTP_IOV_MAX ? HTTP_IOV_MAX + 1 : cnt;
+	}
+	return 0;
 }
 
-SEC("tp_btf/sys_exit")
-int BPF_PROG(slotap_sys_exit, struct pt_regs *regs, long ret)
+/* The syscall's data, if this socket operation is the one it announced. */
+static __always_inline struct io_args *io_claim(bool send)
 {
-	return on_sys_exit(regs, ret);
+	struct io_args *io = bpf_task_storage_get(&io_in_flight, bpf_get_current_task_btf(),
+						  NULL, 0);
+
+	if (!io || io->op == IO_NONE || (io->op >= IO_WRITE) != send)
+		return NULL;
+	return io;
 }
 
-/* Backstop for sockets that die without a close() we saw (process killed). */
-SEC("raw_tp/inet_sock_set_state")
+SEC("tp_btf/sock_recv_length")
+int BPF_PROG(slotap_sock_recv, struct sock *sk, int ret, int flags)
+{
+	struct io_args *io;
+
+	if (ret <= 0 || (flags & MSG_PEEK))
+		return 0;	/* errors, EOF, and peeks that will be read again */
+	io = io_claim(false);
+	if (!io)
+		return 0;
+	handle_io(sk, io, ret);
+	io->op = IO_NONE;
+	return 0;
+}
+
+SEC("tp_btf/sock_send_length")
+int BPF_PROG(slotap_sock_send, struct sock *sk, int ret, int flags)
+{
+	struct io_args *io;
+
+	if (ret <= 0)
+		return 0;
+	io = io_claim(true);
+	if (!io)
+		return 0;
+	handle_io(sk, io, ret);
+	/* sendfile sends in chunks, each a socket send of its own */
+	if (io->op != IO_SENDFILE)
+		io->op = IO_NONE;
+	return 0;
+}
+
+SEC("tp_btf/inet_sock_set_state")
 int BPF_PROG(slotap_sock_state, struct sock *sk, int oldstate, int newstate)
 {
-	struct conn_key *keyp, key;
-	__u64 sock_id = (__u64)sk;
+	__u16 port = sk->__sk_common.skc_num;
 	struct conn *c;
 
-	if (newstate != TCP_CLOSE)
+	if (newstate == TCP_LISTEN) {
+		__u32 one = 1, *n = bpf_map_lookup_elem(&listen_ports, &port);
+
+		if (n)
+			__sync_fetch_and_add(n, 1);
+		else
+			bpf_map_update_elem(&listen_ports, &port, &one, BPF_NOEXIST);
 		return 0;
-	keyp = bpf_map_lookup_elem(&conn_by_sock, &sock_id);
-	if (!keyp)
+	}
+	if (oldstate == TCP_LISTEN) {
+		__u32 *n = bpf_map_lookup_elem(&listen_ports, &port);
+
+		if (n && __sync_fetch_and_add(n, -1) == 1)
+			bpf_map_delete_elem(&listen_ports, &port);
 		return 0;
-	key = *keyp;
-	c = bpf_map_lookup_elem(&conns, &key);
-	if (c && c->sock_id == sock_id)
-		conn_forget(&key, c);
-	else
-		bpf_map_delete_elem(&conn_by_sock, &sock_id);
+	}
+	/* the server closing, or the connection dying; not the client's FIN */
+	if (newstate != TCP_FIN_WAIT1 && newstate != TCP_LAST_ACK && newstate != TCP_CLOSE)
+		return 0;
+	c = bpf_sk_storage_get(&conns, (void *)sk, NULL, 0);
+	if (c)
+		conn_close(c);
 	return 0;
 }
 

@@ -48,14 +48,14 @@ enum http_event_flag {
 
 /* One completed request: emitted once, when its response starts. */
 struct http_event {
-	__u64 req_start_ns;	/* return of the syscall that read the first request byte */
-	__u64 resp_start_ns;	/* return of the syscall that wrote the first response byte */
+	__u64 req_start_ns;	/* end of the socket receive that returned the first request byte */
+	__u64 resp_start_ns;	/* end of the socket send of the first response byte */
 	__u64 cgroup_id;
 	__u64 sock_id;		/* kernel address of the struct sock: unique while it lives */
 	__u64 req_bytes;	/* request head plus declared body */
 	__u64 resp_bytes;	/* response head plus declared body, see HTTP_EVENT_RESP_SIZE_KNOWN */
 	__u32 tgid;
-	__u32 fd;
+	__u32 __pad0;
 	__u16 service_id;	/* index into the config's services, or SERVICE_ID_AUTO */
 	__u16 local_port;
 	__u16 remote_port;
@@ -74,9 +74,8 @@ struct http_event {
  */
 enum http_loss_reason {
 	LOSS_RINGBUF_FULL = 0,		/* event reserve failed */
-	LOSS_CONN_MAP_FULL,		/* a new connection could not be tracked */
-	LOSS_IO_MAP_FULL,		/* a syscall in flight could not be tracked */
-	LOSS_CONN_REPLACED,		/* fd reused before we saw its close; its requests lost */
+	LOSS_CONN_MAP_FULL,		/* no memory for a new connection's state */
+	LOSS_IO_MAP_FULL,		/* no memory for a thread's syscall state */
 	LOSS_NOT_HTTP,			/* connection did not start with an HTTP/1.x request */
 	LOSS_UNPARSABLE_RESPONSE,	/* response did not start with an HTTP/1.x status line */
 	LOSS_TRUNCATED,			/* head longer than HTTP_SCAN_MAX; parser resynchronised */
@@ -88,7 +87,7 @@ enum http_loss_reason {
 
 /* Gauges and counters that are not losses. */
 enum http_stat {
-	STAT_CONNS_OPENED = 0,		/* accepted connections that got tracked */
+	STAT_CONNS_OPENED = 0,		/* server-side connections of selected services */
 	STAT_CONNS_CLOSED,		/* tracked connections closed */
 	STAT_EVENTS_SUBMITTED,
 	STAT_WAKEUPS,			/* forced consumer wakeups */

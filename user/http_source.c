@@ -4,6 +4,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
+#include <bpf/btf.h>
 #include <bpf/libbpf.h>
 #include "config.h"
 #include "http_server.skel.h"
@@ -26,7 +27,6 @@ static const char *const loss_names[LOSS_REASON_MAX] = {
 	[LOSS_RINGBUF_FULL] = "ringbuf_full",
 	[LOSS_CONN_MAP_FULL] = "conn_map_full",
 	[LOSS_IO_MAP_FULL] = "io_map_full",
-	[LOSS_CONN_REPLACED] = "conn_replaced",
 	[LOSS_NOT_HTTP] = "not_http",
 	[LOSS_UNPARSABLE_RESPONSE] = "unparsable_response",
 	[LOSS_TRUNCATED] = "truncated",
@@ -49,6 +49,18 @@ static int handle_sample(void *ctx, void *data, size_t size)
 	return src->on_event(src->ctx, data);
 }
 
+static bool btf_has_type(const char *name)
+{
+	struct btf *vmlinux = btf__load_vmlinux_btf();
+	bool found;
+
+	if (!vmlinux)
+		return true;	/* let the load itself fail and explain */
+	found = btf__find_by_name(vmlinux, name) > 0;
+	btf__free(vmlinux);
+	return found;
+}
+
 /* Explain, in one line, why the kernel refused us. */
 static int probe_kernel(void)
 {
@@ -66,8 +78,22 @@ static int probe_kernel(void)
 			   "(CONFIG_BPF_EVENTS off, or BPF disabled by lockdown)");
 		return -EOPNOTSUPP;
 	}
+	if (!btf_has_type("btf_trace_sock_recv_length") ||
+	    !btf_has_type("btf_trace_sock_send_length")) {
+		log__error("kernel lacks the tracepoints sock:sock_recv_length and "
+			   "sock:sock_send_length (Linux 6.3 or later needed)");
+		return -EOPNOTSUPP;
+	}
 	if (libbpf_probe_bpf_map_type(BPF_MAP_TYPE_RINGBUF, NULL) != 1) {
 		log__error("kernel has no BPF ring buffer (Linux 5.8 or later needed)");
+		return -EOPNOTSUPP;
+	}
+	if (libbpf_probe_bpf_map_type(BPF_MAP_TYPE_SK_STORAGE, NULL) != 1) {
+		log__error("kernel has no BPF socket storage (Linux 5.2 or later needed)");
+		return -EOPNOTSUPP;
+	}
+	if (libbpf_probe_bpf_map_type(BPF_MAP_TYPE_TASK_STORAGE, NULL) != 1) {
+		log__error("kernel has no BPF task storage (Linux 5.11 or later needed)");
 		return -EOPNOTSUPP;
 	}
 	if (libbpf_probe_bpf_helper(BPF_PROG_TYPE_RAW_TRACEPOINT, BPF_FUNC_loop, NULL) != 1) {
@@ -109,6 +135,42 @@ static int fill_service_filters(struct http_source *src, const struct slotap_con
 	return 0;
 }
 
+/*
+ * The kernel side learns listening ports from their state changes; the ones
+ * that were listening before we attached come from /proc/net/tcp*. Runs
+ * after attach, and never overwrites a count the kernel side already keeps.
+ */
+static int seed_listen_ports(struct http_source *src)
+{
+	static const char *const files[] = { "/proc/net/tcp", "/proc/net/tcp6" };
+	int fd = bpf_map__fd(src->skel->maps.listen_ports);
+
+	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		char line[512];
+		FILE *f = fopen(files[i], "r");
+
+		if (!f) {
+			if (errno == ENOENT)
+				continue;	/* no IPv6 */
+			return -errno;
+		}
+		while (fgets(line, sizeof(line), f)) {
+			unsigned int port, state;
+			__u32 one = 1;
+			__u16 key;
+
+			/* "  0: 0100007F:1F90 00000000:0000 0A ..." */
+			if (sscanf(line, " %*u: %*[0-9A-Fa-f]:%x %*[0-9A-Fa-f]:%*x %x", &port,
+				   &state) != 2 || state != 0x0A || port > 0xffff)
+				continue;
+			key = port;
+			bpf_map_update_elem(fd, &key, &one, BPF_NOEXIST);
+		}
+		fclose(f);
+	}
+	return 0;
+}
+
 int http_source__open(struct http_source **out, const struct http_source_opts *opts)
 {
 	struct http_source *src;
@@ -144,8 +206,6 @@ int http_source__open(struct http_source **out, const struct http_source_opts *o
 	src->skel->rodata->track_all_listeners = opts->cfg->n_services == 0;
 	src->skel->rodata->wakeup_bytes = opts->ringbuf_bytes / 4;
 	bpf_map__set_max_entries(src->skel->maps.events, opts->ringbuf_bytes);
-	bpf_map__set_max_entries(src->skel->maps.conns, opts->max_conns);
-	bpf_map__set_max_entries(src->skel->maps.conn_by_sock, opts->max_conns);
 
 	/* load: the verifier runs here */
 	err = http_server_bpf__load(src->skel);
@@ -165,8 +225,14 @@ int http_source__open(struct http_source **out, const struct http_source_opts *o
 	/* attach: from here on, requests are measured */
 	err = http_server_bpf__attach(src->skel);
 	if (err) {
-		log__error("cannot attach to the raw tracepoints sys_enter, sys_exit and "
-			   "inet_sock_set_state: %s", strerror(-err));
+		log__error("cannot attach to the tracepoints sys_enter, sock:sock_recv_length, "
+			   "sock:sock_send_length and sock:inet_sock_set_state: %s", strerror(-err));
+		goto fail;
+	}
+
+	err = seed_listen_ports(src);
+	if (err) {
+		log__error("cannot read the listening sockets from /proc/net: %s", strerror(-err));
 		goto fail;
 	}
 

@@ -17,7 +17,6 @@ typedef int (*http_event_fn)(void *ctx, const struct http_event *e);
 struct http_source_opts {
 	const struct slotap_config *cfg;
 	__u32 ringbuf_bytes;		/* power of two */
-	__u32 max_conns;
 	http_event_fn on_event;
 	void *ctx;
 };

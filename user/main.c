@@ -50,7 +50,6 @@ static const char doc[] =
 enum {
 	OPT_LISTEN = 0x100,
 	OPT_RINGBUF,
-	OPT_MAX_CONNS,
 	OPT_CHECK,
 	OPT_PRINT_DEFAULT,
 };
@@ -59,7 +58,6 @@ static const struct argp_option options[] = {
 	{ "config", 'c', "FILE", 0, "YAML configuration (default: the built-in one, see --print-default-config)", 0 },
 	{ "web.listen-address", OPT_LISTEN, "HOST:PORT", 0, "Where /metrics is served (default 127.0.0.1:9464)", 0 },
 	{ "ringbuf-size", OPT_RINGBUF, "BYTES", 0, "Ring buffer size, a power of two >= 64K (default 8M; K/M suffixes)", 0 },
-	{ "max-connections", OPT_MAX_CONNS, "N", 0, "Connections tracked at once (default 16384)", 0 },
 	{ "check-config", OPT_CHECK, NULL, 0, "Validate the configuration and exit", 0 },
 	{ "print-default-config", OPT_PRINT_DEFAULT, NULL, 0, "Print the built-in configuration and exit", 0 },
 	{ "verbose", 'v', NULL, 0, "Debug messages and libbpf's log (verifier output truncated)", 0 },
@@ -70,18 +68,16 @@ static struct env {
 	const char *config_path;
 	const char *listen;
 	__u32 ringbuf_bytes;
-	__u32 max_conns;
 	bool check_only;
 	bool verbose;
 } env = {
 	.listen = "127.0.0.1:9464",
 	.ringbuf_bytes = 8u << 20,
-	.max_conns = 16384,
 };
 
 static int parse_size(const char *arg, unsigned long long max, unsigned long long *out)
 {
-	unsigned long long v;
+	unsigned long long v = 0;
 	char *end;
 
 	errno = 0;
@@ -100,7 +96,7 @@ static int parse_size(const char *arg, unsigned long long max, unsigned long lon
 
 static error_t parse_arg(int key, char *arg, struct argp_state *state)
 {
-	unsigned long long v;
+	unsigned long long v = 0;
 
 	switch (key) {
 	case 'c':
@@ -113,11 +109,6 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 		if (parse_size(arg, 1u << 30, &v) || v < (64u << 10) || (v & (v - 1)))
 			argp_error(state, "--ringbuf-size %s: want a power of two between 64K and 1024M", arg);
 		env.ringbuf_bytes = v;
-		break;
-	case OPT_MAX_CONNS:
-		if (parse_size(arg, 1u << 22, &v))
-			argp_error(state, "--max-connections %s: want a number from 1 to 4194304", arg);
-		env.max_conns = v;
 		break;
 	case OPT_CHECK:
 		env.check_only = true;
@@ -363,7 +354,6 @@ int main(int argc, char **argv)
 
 	src_opts.cfg = &a.cfg;
 	src_opts.ringbuf_bytes = env.ringbuf_bytes;
-	src_opts.max_conns = env.max_conns;
 	src_opts.on_event = on_event;
 	src_opts.ctx = &a;
 	if (http_source__open(&a.src, &src_opts))
