@@ -215,8 +215,9 @@ struct scan_buf {
 	__u32 pos;
 	__u32 len;
 	union {
-		__u8 data[HTTP_SCAN_MAX];
-		__u64 words[HTTP_SCAN_MAX / 8];	/* for aligned word loads */
+		/* + HTTP_PATH_MAX: a path copied in bulk may overrun the data */
+		__u8 data[HTTP_SCAN_MAX + HTTP_PATH_MAX];
+		__u64 words[(HTTP_SCAN_MAX + HTTP_PATH_MAX) / 8];	/* aligned word loads */
 	};
 };
 
@@ -405,6 +406,7 @@ static __always_inline __u8 method_from_token(__u64 t)
 #define HASH_TRANSFER_ENCODING	0x23e53dcc3aed110dULL	/* "transfer-encoding" */
 #define HASH_CHUNKED		0x1cabc236ed018ULL	/* "chunked" */
 #define TOKEN_HTTP1		M7('H', 'T', 'T', 'P', '/', '1', '.')
+#define MASK7			0x00ffffffffffffffULL
 
 static __always_inline struct pending_req *fifo_tail(struct conn *c)
 {
@@ -452,7 +454,11 @@ __noinline int http_emit_response(struct conn *c)
 	e->path_len = r->path_len;
 	e->__pad0 = 0;
 	__builtin_memset(e->__pad, 0, sizeof(e->__pad));
-	bpf_get_current_comm(e->comm, sizeof(e->comm));
+	/* only discovered services are named after the process */
+	if (c->service_id == SERVICE_ID_AUTO)
+		bpf_get_current_comm(e->comm, sizeof(e->comm));
+	else
+		__builtin_memset(e->comm, 0, sizeof(e->comm));
 	__builtin_memcpy(e->path, r->path, HTTP_PATH_MAX);
 
 	/* Waking the consumer costs ~1.5 us an event: let it poll instead,
@@ -556,6 +562,24 @@ enum parse_result {
 	PARSE_STOP,		/* nothing more to learn from this buffer */
 };
 
+static __always_inline int status_parsed(struct conn *c, struct parser *p)
+{
+	p->state = P_LINE;
+	if (p->status < 200)
+		return PARSE_OK;	/* interim response: parse its head to its end */
+	p->flags |= PF_EMIT_DUE;
+	if (c->count > 1)
+		return PARSE_OK;	/* pipelining: its length tells where the next starts */
+	/*
+	 * Nothing is queued behind this response, so where it ends does not
+	 * matter: it ends where the next one starts. Skipping its head keeps
+	 * the common case cheap.
+	 */
+	http_emit_response(c);
+	p->state = P_UNKNOWN;
+	return PARSE_STOP;
+}
+
 /* One byte of a head, or the first byte of a message. */
 static __always_inline int parse_byte(struct conn *c, struct parser *p, __u32 dir, __u64 now,
 				      __u8 ch)
@@ -623,21 +647,7 @@ static __always_inline int parse_byte(struct conn *c, struct parser *p, __u32 di
 		p->status = p->status * 10 + (ch - '0');
 		if (++p->pos < 3)
 			break;
-		p->state = P_LINE;
-		if (p->status < 200)
-			break;		/* interim response: parse its head to its end */
-		p->flags |= PF_EMIT_DUE;
-		if (c->count == 1) {
-			/*
-			 * Nothing is queued behind this response, so where it
-			 * ends does not matter: it ends where the next one
-			 * starts. Skipping its head keeps the common case cheap.
-			 */
-			http_emit_response(c);
-			p->state = P_UNKNOWN;
-			return PARSE_STOP;
-		}
-		break;
+		return status_parsed(c, p);
 	case P_LINE:
 	case P_HSKIP:	/* scan_step skips these a word at a time */
 		if (ch == '\n')
@@ -758,6 +768,118 @@ static __always_inline void skip_line(struct scan_buf *b, struct parser *p, __u3
 		p->state = P_HSTART;
 }
 
+#define ONES	0x0101010101010101ULL
+#define LOW7	0x7f7f7f7f7f7f7f7fULL
+
+/* The top bit of every byte of w that equals the byte c, exactly. */
+static __always_inline __u64 bytes_equal(__u64 w, __u8 c)
+{
+	__u64 x = w ^ (ONES * c);
+
+	return ~(((x & LOW7) + LOW7) | x | LOW7);
+}
+
+/*
+ * Offset of the first of ' ', '?' or '#' at or after from, looking at most
+ * HTTP_PATH_MAX + 16 bytes ahead; len if there is none in reach.
+ */
+static __always_inline __u32 find_path_end(struct scan_buf *b, __u32 from, __u32 len)
+{
+	__u32 base = from & ~7u;
+
+	for (int i = 0; i < (HTTP_PATH_MAX + 16) / 8; i++) {
+		__u32 at = base + i * 8;
+		__u64 w, m;
+
+		if (at >= len)
+			break;
+		w = b->words[(at / 8) % ((HTTP_SCAN_MAX + HTTP_PATH_MAX) / 8)];
+		m = bytes_equal(w, ' ') | bytes_equal(w, '?') | bytes_equal(w, '#');
+		if (i == 0)
+			m &= ~0ULL << ((from & 7) * 8);
+		if (m) {
+			at += first_marked_byte(m);
+			return at < len ? at : len;
+		}
+	}
+	return len;
+}
+
+/* The request method at the start of a word, and its length with the space. */
+static __always_inline __u8 method_from_word(__u64 w, __u32 *len)
+{
+#define TRY(n, token, method)						\
+	if ((w & (~0ULL >> (64 - 8 * (n)))) == (token)) {		\
+		*len = (n);						\
+		return (method);					\
+	}
+	TRY(4, M4('G', 'E', 'T', ' '), HTTP_METHOD_GET)
+	TRY(5, M5('P', 'O', 'S', 'T', ' '), HTTP_METHOD_POST)
+	TRY(5, M5('H', 'E', 'A', 'D', ' '), HTTP_METHOD_HEAD)
+	TRY(4, M4('P', 'U', 'T', ' '), HTTP_METHOD_PUT)
+	TRY(7, M7('D', 'E', 'L', 'E', 'T', 'E', ' '), HTTP_METHOD_DELETE)
+	TRY(6, M6('P', 'A', 'T', 'C', 'H', ' '), HTTP_METHOD_PATCH)
+#undef TRY
+	return HTTP_METHOD_UNKNOWN;	/* rarer ones: the byte-wise parser knows them */
+}
+
+/*
+ * A message starting at the beginning of the scan buffer, parsed a word at
+ * a time: the request line up to the end of its path, or the status line up
+ * to its code. Anything unusual is left to the byte-wise parser, from the
+ * start of the message.
+ */
+__noinline int http_fast_start(struct conn *c, struct scan_buf *b, __u32 dir, __u64 now)
+{
+	__u32 len, mlen = 0, end;
+	struct pending_req *r;
+	struct parser *p;
+	__u64 w;
+
+	if (!c || !b)
+		return PARSE_OK;
+	p = dir == DIR_REQUEST ? &c->req : &c->resp;
+	len = b->len;
+	w = b->words[0];
+	start_message(dir, now, c, p);
+	if (p->state == P_UNKNOWN)
+		return PARSE_STOP;
+
+	if (dir == DIR_RESPONSE) {
+		/* "HTTP/1.x NNN": bytes 0-7 are w, 8-11 the low bytes of tail */
+		__u64 tail = b->words[1];
+		__u8 sp = tail, d0 = (__u8)(tail >> 8) - '0', d1 = (__u8)(tail >> 16) - '0',
+		     d2 = (__u8)(tail >> 24) - '0';
+
+		if (len < 12 || (w & MASK7) != TOKEN_HTTP1 || sp != ' ' || d0 > 9 || d1 > 9 ||
+		    d2 > 9)
+			return PARSE_OK;
+		p->status = d0 * 100 + d1 * 10 + d2;
+		p->head_bytes = 12;
+		b->pos = 12;
+		return status_parsed(c, p);
+	}
+
+	r = fifo_tail(c);
+	r->method = method_from_word(w, &mlen);
+	if (r->method == HTTP_METHOD_UNKNOWN || mlen >= len)
+		return PARSE_OK;
+	end = find_path_end(b, mlen, len);
+	if (end >= len)
+		return PARSE_OK;	/* the path goes on past this buffer */
+	if (end - mlen > HTTP_PATH_MAX) {
+		r->flags |= HTTP_EVENT_PATH_TRUNCATED;
+		r->path_len = HTTP_PATH_MAX;
+	} else {
+		r->path_len = end - mlen;
+	}
+	bpf_probe_read_kernel(r->path, HTTP_PATH_MAX, &b->data[mlen & (HTTP_SCAN_MAX - 1)]);
+	p->state = b->data[end & (HTTP_SCAN_MAX - 1)] == ' ' ? P_LINE : P_QUERY;
+	p->head_bytes = end + 1;
+	b->pos = end + 1;
+	return PARSE_OK;
+}
+
 /* bpf_loop callback: one step of the parser over the scan buffer. */
 static long scan_step(__u64 index, void *ctx)
 {
@@ -810,15 +932,6 @@ static long scan_step(__u64 index, void *ctx)
 /* ---------------------------------------------------------------------- */
 /* Feeding the parser from syscall buffers                                */
 
-static __always_inline bool starts_with_http(const void *ubuf, __u64 len)
-{
-	__u64 head = 0;
-
-	if (len < 7 || bpf_probe_read_user(&head, 7, ubuf))
-		return false;
-	return head == M7('H', 'T', 'T', 'P', '/', '1', '.');
-}
-
 /*
  * Parse one user buffer. Returns false when the connection turned out not
  * to be HTTP and must be dropped.
@@ -835,16 +948,12 @@ __noinline bool http_feed_segment(struct conn *c, __u32 dir, __u64 ubuf_addr, __
 		return true;
 	p = dir == DIR_REQUEST ? &c->req : &c->resp;
 	s.p = p;
-
-	/* a response that begins with its own write after one of unknown length */
-	if (dir == DIR_RESPONSE && p->state == P_UNKNOWN && c->count && starts_with_http(ubuf, len))
-		p->state = P_IDLE;
-
 	s.buf = bpf_map_lookup_elem(&scan_scratch, &zero);
 	if (!s.buf)
 		return true;
 
 	for (int window = 0; window < 4; window++) {
+		bool resync = false;
 		__u64 n;
 
 		if (off >= len)
@@ -860,10 +969,17 @@ __noinline bool http_feed_segment(struct conn *c, __u32 dir, __u64 ubuf_addr, __
 			p->state = P_IDLE;
 			continue;
 		}
-		if (p->state == P_UNKNOWN)
-			return true;
+		if (p->state == P_UNKNOWN) {
+			/* a response of unknown length ends where a write starts the next */
+			if (dir != DIR_RESPONSE || off || !c->count)
+				return true;
+			resync = true;
+		}
 
 		n = len - off;
+		/* a lone response needs only its status line */
+		if (dir == DIR_RESPONSE && c->count <= 1 && (p->state == P_IDLE || resync) && n > 16)
+			n = 16;
 		if (n > HTTP_SCAN_MAX)
 			n = HTTP_SCAN_MAX;
 		barrier_var(n);
@@ -873,6 +989,16 @@ __noinline bool http_feed_segment(struct conn *c, __u32 dir, __u64 ubuf_addr, __
 			return true;
 		s.buf->pos = 0;
 		s.buf->len = n;
+		if (resync) {
+			if (n < 7 || (s.buf->words[0] & MASK7) != TOKEN_HTTP1)
+				return true;
+			p->state = P_IDLE;
+		}
+		if (p->state == P_IDLE && !off &&
+		    http_fast_start(c, s.buf, dir, now) == PARSE_STOP) {
+			off += s.buf->pos;
+			continue;
+		}
 		bpf_loop(n, scan_step, &s, 0);
 		if (s.drop) {
 			count_loss(LOSS_NOT_HTTP);
