@@ -1017,16 +1017,19 @@ __noinline bool http_feed_segment(struct conn *c, __u32 dir, __u64 ubuf_addr, __
 static __always_inline bool feed_iov(struct conn *c, __u32 dir, const struct iovec *iov,
 				     __u64 iovcnt, __u64 bytes, __u64 now)
 {
+	struct iovec v[HTTP_IOV_MAX];
+	__u32 nr = iovcnt < HTTP_IOV_MAX ? iovcnt : HTTP_IOV_MAX;
+
+	/* one read for the whole array: each user read costs ~200 ns here */
+	if (!nr || bpf_probe_read_user(v, nr * sizeof(v[0]), iov))
+		return true;
 	for (int i = 0; i < HTTP_IOV_MAX; i++) {
-		struct iovec v;
 		__u64 n;
 
-		if (i >= iovcnt || !bytes)
+		if (i >= nr || !bytes)
 			break;
-		if (bpf_probe_read_user(&v, sizeof(v), &iov[i]))
-			break;
-		n = v.iov_len < bytes ? v.iov_len : bytes;
-		if (!http_feed_segment(c, dir, (__u64)v.iov_base, n, now))
+		n = v[i].iov_len < bytes ? v[i].iov_len : bytes;
+		if (!http_feed_segment(c, dir, (__u64)v[i].iov_base, n, now))
 			return false;
 		bytes -= n;
 	}
@@ -1050,13 +1053,14 @@ static __always_inline bool feed_iov(struct conn *c, __u32 dir, const struct iov
 static __always_inline void handle_io(struct sock *sk, struct io_args *io, long ret)
 {
 	__u32 dir = io->op >= IO_WRITE ? DIR_RESPONSE : DIR_REQUEST;
-	__u64 now = bpf_ktime_get_ns();
 	struct conn *c;
 	bool ok = true;
+	__u64 now;
 
 	c = conn_get(sk);
 	if (!c)
 		return;
+	now = bpf_ktime_get_ns();
 
 	switch (io->op) {
 	case IO_READ:
@@ -1169,9 +1173,11 @@ int BPF_PROG(slotap_sys_enter, struct pt_regs *regs, long id)
 /* The syscall's data, if this socket operation is the one it announced. */
 static __always_inline struct io_args *io_claim(bool send)
 {
-	struct io_args *io = bpf_task_storage_get(&io_in_flight, bpf_get_current_task_btf(),
-						  NULL, 0);
+	struct io_args *io;
 
+	if (!tgid_marked(bpf_get_current_pid_tgid() >> 32))
+		return NULL;	/* cheaper than the task storage lookup */
+	io = bpf_task_storage_get(&io_in_flight, bpf_get_current_task_btf(), NULL, 0);
 	if (!io || io->op == IO_NONE || (io->op >= IO_WRITE) != send)
 		return NULL;
 	return io;
