@@ -70,8 +70,8 @@ $(OUTPUT)/%.skel.h: $(OUTPUT)/bpf/%.bpf.o
 	$(call msg,GEN-SKEL,$@)
 	$(Q)$(BPFTOOL) gen skeleton $< > $@
 
-# every agent object may include a skeleton: build them first
-$(USER_OBJS): $(SKELS)
+# every agent object and unit test may include a skeleton: build them first
+$(USER_OBJS) $(UNIT_BINS): $(SKELS)
 
 $(OUTPUT)/user/%.o: user/%.c | $(OUTPUT)/user
 	$(call msg,CC,$@)

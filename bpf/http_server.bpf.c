@@ -1049,6 +1049,26 @@ static __always_inline bool feed_iov(struct conn *c, __u32 dir, const struct iov
 	return true;
 }
 
+/* Body bytes we cannot see (sendfile): only their count matters. */
+static __always_inline void skip_body(struct parser *p, __u64 n)
+{
+	if (p->state != P_BODY)
+		return;
+	if (p->left > n) {
+		p->left -= n;
+	} else {
+		p->left = 0;
+		p->state = P_IDLE;
+	}
+}
+
+/* A response head longer than what was sent so far: emit with what we know. */
+static __always_inline void response_flush(struct conn *c)
+{
+	if (c->resp.flags & PF_EMIT_DUE)
+		http_emit_response(c);
+}
+
 /* sk moved ret bytes for the syscall described by io. */
 static __always_inline void handle_io(struct sock *sk, struct io_args *io, long ret)
 {
@@ -1081,14 +1101,7 @@ static __always_inline void handle_io(struct sock *sk, struct io_args *io, long 
 		break;
 	}
 	case IO_SENDFILE:
-		if (c->resp.state == P_BODY) {
-			if (c->resp.left > (__u64)ret) {
-				c->resp.left -= ret;
-			} else {
-				c->resp.left = 0;
-				c->resp.state = P_IDLE;
-			}
-		}
+		skip_body(&c->resp, ret);
 		break;
 	}
 
@@ -1098,9 +1111,8 @@ static __always_inline void handle_io(struct sock *sk, struct io_args *io, long 
 		count_stat(STAT_CONNS_CLOSED);
 		return;
 	}
-	/* a head longer than this write: emit with what we know */
-	if (dir == DIR_RESPONSE && (c->resp.flags & PF_EMIT_DUE))
-		http_emit_response(c);
+	if (dir == DIR_RESPONSE)
+		response_flush(c);
 }
 
 /* ---------------------------------------------------------------------- */
@@ -1252,4 +1264,47 @@ SEC("raw_tp")
 int slotap_ringbuf_backlog(void *ctx)
 {
 	return bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA);
+}
+
+/*
+ * Test entry, never attached and not loaded by the agent: feeds one buffer
+ * to the parser of a connection kept in test_conns, with the clock given by
+ * the caller, through BPF_PROG_TEST_RUN (tests/unit/test_http_parser.c).
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct conn);
+} test_conns SEC(".maps");
+
+#define TEST_RESET	2	/* dir value: start a fresh connection */
+
+SEC("raw_tp")
+int BPF_PROG(slotap_test_feed, __u64 dir, __u64 ubuf, __u64 len, __u64 now)
+{
+	__u32 zero = 0;
+	struct conn *c = bpf_map_lookup_elem(&test_conns, &zero);
+
+	if (!c)
+		return -1;
+	if (dir == TEST_RESET) {
+		__builtin_memset(c, 0, sizeof(*c));
+		c->state = CONN_TRACKED;
+		c->service_id = 7;
+		c->local_port = 8080;
+		c->remote_port = 40000;
+		return 0;
+	}
+	if (c->state != CONN_TRACKED)
+		return -1;
+	if (dir == DIR_RESPONSE && ubuf == 0) {
+		skip_body(&c->resp, len);	/* a sendfile */
+		return 0;
+	}
+	if (!http_feed_segment(c, dir, ubuf, len, now))
+		return 1;
+	if (dir == DIR_RESPONSE)
+		response_flush(c);
+	return 0;
 }

@@ -206,6 +206,7 @@ int http_source__open(struct http_source **out, const struct http_source_opts *o
 	src->skel->rodata->track_all_listeners = opts->cfg->n_services == 0;
 	src->skel->rodata->wakeup_bytes = opts->ringbuf_bytes / 4;
 	bpf_map__set_max_entries(src->skel->maps.events, opts->ringbuf_bytes);
+	bpf_program__set_autoload(src->skel->progs.slotap_test_feed, false);
 
 	/* load: the verifier runs here */
 	err = http_server_bpf__load(src->skel);

@@ -1,0 +1,392 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * The kernel's HTTP parser, driven without traffic: bpf/http_server.bpf.c's
+ * slotap_test_feed entry runs http_feed_segment() on our buffers through
+ * BPF_PROG_TEST_RUN, with a clock we choose, so latencies are exact and
+ * every split of a message can be tried. Needs root (BPF); skipped
+ * otherwise, except under CI, where it fails.
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include "http_server.h"
+#include "http_server.skel.h"
+
+enum { DIR_REQ = 0, DIR_RESP = 1, RESET = 2 };
+
+#define MAX_EVENTS 64
+
+static struct http_server_bpf *skel;
+static struct ring_buffer *rb;
+static struct http_event events[MAX_EVENTS];
+static int n_events;
+
+static int on_event(void *ctx, void *data, size_t size)
+{
+	(void)ctx;
+	assert_true(size >= sizeof(struct http_event));
+	if (n_events < MAX_EVENTS)
+		memcpy(&events[n_events], data, sizeof(struct http_event));
+	n_events++;
+	return 0;
+}
+
+static int silent(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	(void)level;
+	(void)fmt;
+	(void)ap;
+	return 0;
+}
+
+static int group_setup(void **state)
+{
+	struct bpf_program *prog;
+
+	(void)state;
+	if (geteuid() != 0) {
+		if (getenv("CI"))
+			fail_msg("test_http_parser needs root (BPF), and CI must run it");
+		return 0;	/* each test skips */
+	}
+	libbpf_set_print(silent);
+	skel = http_server_bpf__open();
+	if (!skel)
+		return -1;
+	/* only the test entry: the attachable programs are not needed here */
+	bpf_object__for_each_program(prog, skel->obj)
+		bpf_program__set_autoload(prog, prog == skel->progs.slotap_test_feed);
+	if (http_server_bpf__load(skel))
+		return -1;
+	rb = ring_buffer__new(bpf_map__fd(skel->maps.events), on_event, NULL, NULL);
+	return rb ? 0 : -1;
+}
+
+static int group_teardown(void **state)
+{
+	(void)state;
+	ring_buffer__free(rb);
+	http_server_bpf__destroy(skel);
+	return 0;
+}
+
+static int run(__u64 dir, const void *buf, size_t len, __u64 now)
+{
+	__u64 args[4] = { dir, (__u64)(unsigned long)buf, len, now };
+	LIBBPF_OPTS(bpf_test_run_opts, opts, .ctx_in = args, .ctx_size_in = sizeof(args));
+
+	assert_int_equal(bpf_prog_test_run_opts(bpf_program__fd(skel->progs.slotap_test_feed),
+						&opts), 0);
+	return (int)opts.retval;
+}
+
+static int feed(__u64 dir, const char *s, __u64 now)
+{
+	return run(dir, s, strlen(s), now);
+}
+
+static void drain(void)
+{
+	assert_true(ring_buffer__consume(rb) >= 0);
+}
+
+static __u64 loss(enum http_loss_reason reason)
+{
+	int ncpus = libbpf_num_possible_cpus();
+	__u64 values[ncpus], sum = 0;
+	__u32 key = reason;
+
+	assert_int_equal(bpf_map_lookup_elem(bpf_map__fd(skel->maps.loss_counters), &key, values),
+			 0);
+	for (int i = 0; i < ncpus; i++)
+		sum += values[i];
+	return sum;
+}
+
+static int test_setup(void **state)
+{
+	(void)state;
+	if (!skel)
+		skip();
+	drain();
+	n_events = 0;
+	assert_int_equal(run(RESET, NULL, 0, 0), 0);
+	return 0;
+}
+
+static void assert_event(int i, __u8 method, const char *path, unsigned status, __u64 latency)
+{
+	const struct http_event *e = &events[i];
+
+	assert_true(i < n_events);
+	assert_int_equal(e->method, method);
+	assert_int_equal(e->path_len, strlen(path));
+	assert_memory_equal(e->path, path, strlen(path));
+	assert_int_equal(e->status, status);
+	assert_int_equal(e->resp_start_ns - e->req_start_ns, latency);
+	assert_int_equal(e->service_id, 7);
+	assert_int_equal(e->local_port, 8080);
+}
+
+static const char GET_INDEX[] = "GET /index.html HTTP/1.1\r\nHost: x\r\nAccept: */*\r\n\r\n";
+static const char OK_17[] = "HTTP/1.1 200 OK\r\nContent-Length: 17\r\n\r\nhello from nginx\n";
+
+static void simple_exchange(void **state)
+{
+	(void)state;
+	assert_int_equal(feed(DIR_REQ, GET_INDEX, 1000), 0);
+	assert_int_equal(feed(DIR_RESP, OK_17, 4000), 0);
+	drain();
+	assert_int_equal(n_events, 1);
+	assert_event(0, HTTP_METHOD_GET, "/index.html", 200, 3000);
+	assert_int_equal(events[0].req_bytes, strlen(GET_INDEX));
+}
+
+static void keep_alive(void **state)
+{
+	static const char *const statuses[] = { "200 OK", "404 Not Found", "503 Unavailable" };
+	char resp[128];
+
+	(void)state;
+	for (int i = 0; i < 3; i++) {
+		snprintf(resp, sizeof(resp), "HTTP/1.1 %s\r\nContent-Length: 0\r\n\r\n",
+			 statuses[i]);
+		assert_int_equal(feed(DIR_REQ, "GET /a/1 HTTP/1.1\r\n\r\n", 100 * i), 0);
+		assert_int_equal(feed(DIR_RESP, resp, 100 * i + 7), 0);
+	}
+	drain();
+	assert_int_equal(n_events, 3);
+	assert_event(0, HTTP_METHOD_GET, "/a/1", 200, 7);
+	assert_event(1, HTTP_METHOD_GET, "/a/1", 404, 7);
+	assert_event(2, HTTP_METHOD_GET, "/a/1", 503, 7);
+}
+
+static void pipelined_requests(void **state)
+{
+	(void)state;
+	assert_int_equal(feed(DIR_REQ,
+			      "GET /one HTTP/1.1\r\nHost: x\r\n\r\n"
+			      "POST /two HTTP/1.1\r\nContent-Length: 5\r\n\r\nhello"
+			      "DELETE /three HTTP/1.1\r\n\r\n", 10), 0);
+	/* three responses, each its own write */
+	assert_int_equal(feed(DIR_RESP, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok", 20), 0);
+	assert_int_equal(feed(DIR_RESP, "HTTP/1.1 201 Created\r\nContent-Length: 0\r\n\r\n", 30), 0);
+	assert_int_equal(feed(DIR_RESP, "HTTP/1.1 204 No Content\r\n\r\n", 40), 0);
+	drain();
+	assert_int_equal(n_events, 3);
+	assert_event(0, HTTP_METHOD_GET, "/one", 200, 10);
+	assert_event(1, HTTP_METHOD_POST, "/two", 201, 20);
+	assert_event(2, HTTP_METHOD_DELETE, "/three", 204, 30);
+}
+
+static void pipelined_responses_in_one_write(void **state)
+{
+	(void)state;
+	assert_int_equal(feed(DIR_REQ, "GET /a HTTP/1.1\r\n\r\nGET /b HTTP/1.1\r\n\r\n"
+				       "HEAD /c HTTP/1.1\r\n\r\nGET /d HTTP/1.1\r\n\r\n", 5), 0);
+	assert_int_equal(feed(DIR_RESP,
+			      "HTTP/1.1 200 OK\r\ncontent-length: 3\r\n\r\nabc"
+			      "HTTP/1.1 500 Oops\r\nContent-Length: 4\r\n\r\nHTTP"
+			      /* HEAD: Content-Length, but no body follows */
+			      "HTTP/1.1 200 OK\r\nContent-Length: 99\r\n\r\n"
+			      "HTTP/1.1 302 Found\r\nLocation: /\r\nContent-Length: 0\r\n\r\n", 9),
+			 0);
+	drain();
+	assert_int_equal(n_events, 4);
+	assert_event(0, HTTP_METHOD_GET, "/a", 200, 4);
+	assert_event(1, HTTP_METHOD_GET, "/b", 500, 4);
+	assert_event(2, HTTP_METHOD_HEAD, "/c", 200, 4);
+	assert_event(3, HTTP_METHOD_GET, "/d", 302, 4);
+	assert_int_equal(loss(LOSS_UNMATCHED_RESPONSE), 0);
+}
+
+/* Every way of cutting the request and the response in two gives one event. */
+static void split_anywhere(void **state)
+{
+	static const char req[] = "PUT /api/items/42?token=secret HTTP/1.1\r\n"
+				  "Host: example\r\nContent-Length: 4\r\n\r\nbody";
+	static const char resp[] = "HTTP/1.1 422 Unprocessable\r\nContent-Length: 2\r\n\r\nno";
+	size_t rl = strlen(req), sl = strlen(resp);
+
+	(void)state;
+	for (size_t cut = 1; cut < rl; cut++) {
+		size_t rcut = 1 + cut % (sl - 1);
+
+		drain();
+		n_events = 0;
+		assert_int_equal(run(RESET, NULL, 0, 0), 0);
+		assert_int_equal(run(DIR_REQ, req, cut, 100), 0);
+		assert_int_equal(run(DIR_REQ, req + cut, rl - cut, 200), 0);
+		assert_int_equal(run(DIR_RESP, resp, rcut, 300), 0);
+		assert_int_equal(run(DIR_RESP, resp + rcut, sl - rcut, 400), 0);
+		/* and the connection is still in step: a second exchange */
+		assert_int_equal(feed(DIR_REQ, "GET /next HTTP/1.1\r\n\r\n", 500), 0);
+		assert_int_equal(feed(DIR_RESP, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n",
+				      600), 0);
+		drain();
+		assert_int_equal(n_events, 2);
+		/* timed from the first piece of each; the query never leaves the kernel */
+		assert_event(0, HTTP_METHOD_PUT, "/api/items/42", 422, 200);
+		assert_int_equal(events[0].req_bytes, rl);
+		assert_event(1, HTTP_METHOD_GET, "/next", 200, 100);
+	}
+}
+
+static void body_split_across_reads(void **state)
+{
+	char body[3000];
+
+	(void)state;
+	memset(body, 'G', sizeof(body));	/* a body that looks like requests */
+	memcpy(body, "GET / HTTP/1.1\r\n\r\n", 18);
+	assert_int_equal(feed(DIR_REQ, "POST /upload HTTP/1.1\r\nContent-Length: 3000\r\n\r\n",
+			      1000), 0);
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(run(DIR_REQ, body + 1000 * i, 1000, 2000 + i), 0);
+	assert_int_equal(feed(DIR_RESP, "HTTP/1.1 201 Created\r\nContent-Length: 0\r\n\r\n", 9000),
+			 0);
+	drain();
+	assert_int_equal(n_events, 1);
+	assert_event(0, HTTP_METHOD_POST, "/upload", 201, 8000);
+	assert_int_equal(loss(LOSS_PIPELINE_OVERFLOW), 0);
+}
+
+static void chunked_request_and_response(void **state)
+{
+	(void)state;
+	assert_int_equal(feed(DIR_REQ, "POST /c HTTP/1.1\r\nTransfer-Encoding: gzip, chunked\r\n\r\n"
+				       "5\r\nhello\r\n0\r\n\r\n", 1), 0);
+	assert_int_equal(feed(DIR_RESP, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n", 2),
+			 0);
+	assert_int_equal(feed(DIR_RESP, "HTTP/1.1 looks like a status line but is a chunk\r\n", 3),
+			 0);
+	assert_int_equal(feed(DIR_RESP, "0\r\n\r\n", 4), 0);
+	assert_int_equal(feed(DIR_REQ, "GET /after HTTP/1.1\r\n\r\n", 10), 0);
+	assert_int_equal(feed(DIR_RESP, "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n", 15),
+			 0);
+	drain();
+	assert_int_equal(n_events, 2);
+	assert_event(0, HTTP_METHOD_POST, "/c", 200, 1);
+	assert_event(1, HTTP_METHOD_GET, "/after", 404, 5);
+}
+
+static void interim_response_is_not_the_response(void **state)
+{
+	(void)state;
+	assert_int_equal(feed(DIR_REQ, "PUT /big HTTP/1.1\r\nExpect: 100-continue\r\n"
+				       "Content-Length: 2\r\n\r\n", 100), 0);
+	assert_int_equal(feed(DIR_RESP, "HTTP/1.1 100 Continue\r\n\r\n", 110), 0);
+	assert_int_equal(feed(DIR_REQ, "hi", 120), 0);
+	assert_int_equal(feed(DIR_RESP, "HTTP/1.1 204 No Content\r\n\r\n", 150), 0);
+	drain();
+	assert_int_equal(n_events, 1);
+	assert_event(0, HTTP_METHOD_PUT, "/big", 204, 50);
+}
+
+static void sendfile_body_keeps_framing(void **state)
+{
+	(void)state;
+	assert_int_equal(feed(DIR_REQ, "GET /f HTTP/1.1\r\n\r\nGET /g HTTP/1.1\r\n\r\n", 0), 0);
+	assert_int_equal(feed(DIR_RESP, "HTTP/1.1 200 OK\r\nContent-Length: 100000\r\n\r\n", 10),
+			 0);
+	assert_int_equal(run(DIR_RESP, NULL, 60000, 11), 0);	/* sendfile */
+	assert_int_equal(run(DIR_RESP, NULL, 40000, 12), 0);
+	assert_int_equal(feed(DIR_RESP, "HTTP/1.1 206 Partial\r\nContent-Length: 1\r\n\r\nx", 20), 0);
+	drain();
+	assert_int_equal(n_events, 2);
+	assert_event(0, HTTP_METHOD_GET, "/f", 200, 10);
+	assert_event(1, HTTP_METHOD_GET, "/g", 206, 20);
+	assert_int_equal(events[0].resp_bytes, strlen("HTTP/1.1 200 OK\r\nContent-Length: "
+						      "100000\r\n\r\n") + 100000);
+	assert_true(events[0].flags & HTTP_EVENT_RESP_SIZE_KNOWN);
+}
+
+static void long_path_is_truncated(void **state)
+{
+	char req[300];
+
+	(void)state;
+	snprintf(req, sizeof(req), "GET /%0100d HTTP/1.1\r\n\r\n", 7);
+	assert_int_equal(feed(DIR_REQ, req, 0), 0);
+	assert_int_equal(feed(DIR_RESP, "HTTP/1.1 200 OK\r\n\r\n", 1), 0);
+	drain();
+	assert_int_equal(n_events, 1);
+	assert_int_equal(events[0].path_len, HTTP_PATH_MAX);
+	assert_true(events[0].flags & HTTP_EVENT_PATH_TRUNCATED);
+	assert_memory_equal(events[0].path, req + 4, HTTP_PATH_MAX);
+}
+
+static void not_http_is_dropped(void **state)
+{
+	__u64 before = loss(LOSS_NOT_HTTP);
+
+	(void)state;
+	/* a redis command: the connection is given up, and counted once */
+	assert_int_equal(feed(DIR_REQ, "*1\r\n$4\r\nPING\r\n", 0), 1);
+	assert_int_equal(loss(LOSS_NOT_HTTP), before + 1);
+	drain();
+	assert_int_equal(n_events, 0);
+}
+
+static void bad_and_unmatched_responses_are_counted(void **state)
+{
+	__u64 unmatched = loss(LOSS_UNMATCHED_RESPONSE);
+	__u64 unparsable = loss(LOSS_UNPARSABLE_RESPONSE);
+
+	(void)state;
+	assert_int_equal(feed(DIR_RESP, "HTTP/1.1 200 OK\r\n\r\n", 0), 0);
+	assert_int_equal(loss(LOSS_UNMATCHED_RESPONSE), unmatched + 1);
+	assert_int_equal(run(RESET, NULL, 0, 0), 0);
+	assert_int_equal(feed(DIR_REQ, "GET / HTTP/1.1\r\n\r\n", 0), 0);
+	assert_int_equal(feed(DIR_RESP, "SSH-2.0-OpenSSH_9.2\r\n", 1), 0);
+	assert_int_equal(loss(LOSS_UNPARSABLE_RESPONSE), unparsable + 1);
+	drain();
+	assert_int_equal(n_events, 0);
+}
+
+static void pipeline_overflow_is_counted(void **state)
+{
+	char reqs[40 * (HTTP_PIPELINE_MAX + 1) + 1] = "";
+	__u64 before = loss(LOSS_PIPELINE_OVERFLOW);
+
+	(void)state;
+	for (int i = 0; i <= HTTP_PIPELINE_MAX; i++)
+		strcat(reqs, "GET /p HTTP/1.1\r\n\r\n");
+	assert_int_equal(feed(DIR_REQ, reqs, 0), 0);
+	assert_int_equal(loss(LOSS_PIPELINE_OVERFLOW), before + 1);
+	for (int i = 0; i < HTTP_PIPELINE_MAX; i++)
+		assert_int_equal(feed(DIR_RESP, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n", 5),
+				 0);
+	drain();
+	assert_int_equal(n_events, HTTP_PIPELINE_MAX);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup(simple_exchange, test_setup),
+		cmocka_unit_test_setup(keep_alive, test_setup),
+		cmocka_unit_test_setup(pipelined_requests, test_setup),
+		cmocka_unit_test_setup(pipelined_responses_in_one_write, test_setup),
+		cmocka_unit_test_setup(split_anywhere, test_setup),
+		cmocka_unit_test_setup(body_split_across_reads, test_setup),
+		cmocka_unit_test_setup(chunked_request_and_response, test_setup),
+		cmocka_unit_test_setup(interim_response_is_not_the_response, test_setup),
+		cmocka_unit_test_setup(sendfile_body_keeps_framing, test_setup),
+		cmocka_unit_test_setup(long_path_is_truncated, test_setup),
+		cmocka_unit_test_setup(not_http_is_dropped, test_setup),
+		cmocka_unit_test_setup(bad_and_unmatched_responses_are_counted, test_setup),
+		cmocka_unit_test_setup(pipeline_overflow_is_counted, test_setup),
+	};
+
+	return cmocka_run_group_tests_name("http_parser (BPF)", tests, group_setup,
+					   group_teardown);
+}
