@@ -41,9 +41,9 @@ static const char doc[] =
 "USAGE: slotap [--config FILE] [--web.listen-address HOST:PORT] [-v]\n"
 "\n"
 "EXAMPLES:\n"
-"    slotap                              # every listening TCP service, metrics on 127.0.0.1:9464\n"
-"    slotap --config /etc/slotap.yaml    # the services, routes and thresholds in the file\n"
-"    slotap --check-config --config f.yaml   # validate a config and exit\n"
+"  slotap                         # every listening TCP service\n"
+"  slotap -c /etc/slotap.yaml     # the services and routes of a config\n"
+"  slotap -c f.yaml --check-config   # validate a config, attach nothing\n"
 "\n"
 "Exit status: 0 on SIGINT/SIGTERM, 1 on a runtime failure, 2 on a bad config or usage.";
 
@@ -310,6 +310,7 @@ int main(int argc, char **argv)
 	sigset_t mask;
 	int sig_fd = -1, err, exit_code = 1;
 
+	argp_err_exit_status = 2;
 	err = argp_parse(&argp, argc, argv, 0, NULL, NULL);
 	if (err)
 		return 2;
