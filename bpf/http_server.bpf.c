@@ -75,7 +75,6 @@ enum parse_state {
 #define PF_CLEN		0x01	/* saw Content-Length */
 #define PF_CHUNKED	0x02	/* saw Transfer-Encoding: chunked */
 #define PF_EMIT_DUE	0x10	/* response: status parsed, event not yet sent */
-#define PF_BAD		0x20	/* request did not parse as HTTP */
 
 struct parser {
 	__u64 left;		/* P_BODY: body bytes still to come */
