@@ -2,18 +2,18 @@
 /*
  * HTTP/1.x server requests, seen from the sockets of the serving process.
  *
- * sys_enter remembers, per thread, the buffer of a read or write syscall
- * (only in processes that accept connections). The socket layer's
- * sock_recv_length / sock_send_length tracepoints then say which socket it
- * was and how many bytes moved: received bytes feed the request parser,
- * sent ones the response parser, both state machines that carry their
- * state in the socket's local storage, so heads and bodies may be split
- * anywhere; bodies with a Content-Length are skipped by length, never
- * copied. Requests queue in a per-connection FIFO (pipelining); each
- * response start pops one and emits one struct http_event.
+ * The socket layer's sock_recv_length / sock_send_length tracepoints say
+ * which socket moved how many bytes; the syscall that moved them, and its
+ * buffer, come from the task's saved user registers (bpf_task_pt_regs).
+ * Received bytes feed the request parser, sent ones the response parser,
+ * both state machines that carry their state in the socket's local
+ * storage, so heads and bodies may be split anywhere; bodies with a
+ * Content-Length are skipped by length, never copied. Requests queue in a
+ * per-connection FIFO (pipelining); each response start pops one and emits
+ * one struct http_event.
  *
- * No sys_exit hook: it would run on every syscall of the node. No kprobes,
- * no fentry: tracepoints only.
+ * No syscall hook at all: sys_enter or sys_exit would run on every syscall
+ * of the node. No kprobes, no fentry: tracepoints only.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -39,6 +39,7 @@ const volatile bool track_all_listeners = true;	/* no services configured */
 const volatile __u32 self_tgid = 0;		/* never track the agent itself */
 const volatile __u64 wakeup_bytes = 256 * 1024;	/* wake the consumer past this backlog */
 
+/* What a syscall did with a socket, as far as the parser cares. */
 enum io_op {
 	IO_NONE = 0,
 	IO_READ,	/* read, recvfrom: one buffer */
@@ -99,7 +100,6 @@ struct pending_req {
 	char path[HTTP_PATH_MAX];
 };
 
-/* conn.state */
 enum conn_state {
 	CONN_NEW = 0,		/* storage just created, not yet classified */
 	CONN_TRACKED,
@@ -128,6 +128,8 @@ struct io_args {
 	__u32 iovcnt;		/* readv/writev */
 };
 
+/* conn.state; the zero of fresh storage is CONN_NEW */
+
 /*
  * Per-connection state, in the socket's own storage: found from the
  * struct sock the socket tracepoints hand us, freed with the socket.
@@ -150,18 +152,6 @@ struct {
 	__type(key, __u16);
 	__type(value, __u32);
 } listen_ports SEC(".maps");
-
-/*
- * The read or write syscall a thread of a server process is in.
- * Task storage, not a hash keyed by thread id: no update and delete on
- * every syscall, and nothing left behind by a thread that exits.
- */
-struct {
-	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__type(key, int);
-	__type(value, struct io_args);
-} io_in_flight SEC(".maps");
 
 /* Service filters, filled by the loader from the config. */
 struct {
@@ -229,34 +219,15 @@ struct {
 } scan_scratch SEC(".maps");
 
 /*
- * One bit per tgid (modulo the size) that ever called accept(): an inlined
- * array lookup that spares every other process the rest of sys_enter.
- * Bits are never cleared; a stale one only costs a task storage write.
+ * Sockets seen and found not to be selected server connections: a byte of
+ * storage each, so that their I/O costs one lookup, not a classification.
  */
-#define TGID_BITMAP_WORDS	4096	/* 262144 bits */
 struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, TGID_BITMAP_WORDS);
-	__type(key, __u32);
-	__type(value, __u64);
-} tracked_tgids SEC(".maps");
-
-static __always_inline bool tgid_marked(__u32 tgid)
-{
-	__u32 word = (tgid / 64) % TGID_BITMAP_WORDS;
-	__u64 *bits = bpf_map_lookup_elem(&tracked_tgids, &word);
-
-	return bits && (*bits & (1ULL << (tgid % 64)));
-}
-
-static __always_inline void tgid_mark(__u32 tgid)
-{
-	__u32 word = (tgid / 64) % TGID_BITMAP_WORDS;
-	__u64 *bits = bpf_map_lookup_elem(&tracked_tgids, &word);
-
-	if (bits && !(*bits & (1ULL << (tgid % 64))))
-		__sync_fetch_and_or(bits, 1ULL << (tgid % 64));
-}
+	__uint(type, BPF_MAP_TYPE_SK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, __u8);
+} ignored_socks SEC(".maps");
 
 static __always_inline void count_loss_n(__u32 reason, __u64 n)
 {
@@ -313,22 +284,27 @@ found:
 static __always_inline struct conn *conn_get(struct sock *sk)
 {
 	__u16 family, port, service_id;
+	__u32 tgid;
 	struct conn *c;
 
 	c = bpf_sk_storage_get(&conns, sk, NULL, 0);
 	if (c)
 		return c->state == CONN_TRACKED ? c : NULL;
+	if (bpf_sk_storage_get(&ignored_socks, sk, NULL, 0))
+		return NULL;	/* the common case on a busy node */
 
+	family = sk->__sk_common.skc_family;
+	port = sk->__sk_common.skc_num;
+	tgid = bpf_get_current_pid_tgid() >> 32;
+	if ((family != AF_INET && family != AF_INET6) || sk->sk_protocol != IPPROTO_TCP ||
+	    tgid == self_tgid || !service_lookup(port, tgid, &service_id)) {
+		if (!bpf_sk_storage_get(&ignored_socks, sk, NULL, BPF_SK_STORAGE_GET_F_CREATE))
+			count_loss(LOSS_CONN_MAP_FULL);
+		return NULL;
+	}
 	c = bpf_sk_storage_get(&conns, sk, NULL, BPF_SK_STORAGE_GET_F_CREATE);
 	if (!c) {
 		count_loss(LOSS_CONN_MAP_FULL);
-		return NULL;
-	}
-	family = sk->__sk_common.skc_family;
-	port = sk->__sk_common.skc_num;
-	if ((family != AF_INET && family != AF_INET6) || sk->sk_protocol != IPPROTO_TCP ||
-	    !service_lookup(port, bpf_get_current_pid_tgid() >> 32, &service_id)) {
-		c->state = CONN_IGNORED;
 		return NULL;
 	}
 	c->state = CONN_TRACKED;
@@ -1068,18 +1044,12 @@ static __always_inline void response_flush(struct conn *c)
 		http_emit_response(c);
 }
 
-/* sk moved ret bytes for the syscall described by io. */
-static __always_inline void handle_io(struct sock *sk, struct io_args *io, long ret)
+/* The tracked connection c moved ret bytes in the syscall described by io. */
+static __always_inline void handle_io(struct conn *c, struct io_args *io, long ret)
 {
 	__u32 dir = io->op >= IO_WRITE ? DIR_RESPONSE : DIR_REQUEST;
-	struct conn *c;
+	__u64 now = bpf_ktime_get_ns();
 	bool ok = true;
-	__u64 now;
-
-	c = conn_get(sk);
-	if (!c)
-		return;
-	now = bpf_ktime_get_ns();
 
 	switch (io->op) {
 	case IO_READ:
@@ -1118,112 +1088,85 @@ static __always_inline void handle_io(struct sock *sk, struct io_args *io, long 
 /* Entry points                                                           */
 
 /*
- * tp_btf, not raw_tp: regs is a BTF pointer, so its fields are direct loads
- * instead of bpf_probe_read_kernel() calls, on the path every syscall of
- * the node takes.
+ * The syscall this socket operation belongs to, from the task's saved user
+ * registers: its number says which kind of buffer its second argument is.
+ * Operations without a syscall of ours (io_uring, splice, kernel users)
+ * come out as IO_NONE.
  */
-SEC("tp_btf/sys_enter")
-int BPF_PROG(slotap_sys_enter, struct pt_regs *regs, long id)
+static __always_inline bool io_from_syscall(struct io_args *io, bool send)
 {
-	struct io_args *inflight;
-	__u32 tgid, op;
+	struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
+	long nr = SYSCALL_NR(regs);
 
-	switch (id) {
-	case NR_read:
-	case NR_recvfrom:
-		op = IO_READ;
-		break;
-	case NR_readv:
-		op = IO_READV;
-		break;
-	case NR_recvmsg:
-		op = IO_RECVMSG;
-		break;
-	case NR_write:
-	case NR_sendto:
-		op = IO_WRITE;
-		break;
-	case NR_writev:
-		op = IO_WRITEV;
-		break;
-	case NR_sendmsg:
-		op = IO_SENDMSG;
-		break;
-	case NR_sendfile:
-		op = IO_SENDFILE;
-		break;
-	case NR_accept:
-	case NR_accept4:
-		/* servers are the processes that accept connections */
-		tgid = bpf_get_current_pid_tgid() >> 32;
-		if (tgid != self_tgid)
-			tgid_mark(tgid);
-		return 0;
-	default:
-		return 0;
+	io->op = IO_NONE;
+	if (send) {
+		switch (nr) {
+		case NR_write:
+		case NR_sendto:
+			io->op = IO_WRITE;
+			break;
+		case NR_writev:
+			io->op = IO_WRITEV;
+			break;
+		case NR_sendmsg:
+			io->op = IO_SENDMSG;
+			break;
+		case NR_sendfile:
+			io->op = IO_SENDFILE;
+			return true;	/* the body comes from a file: no buffer */
+		}
+	} else {
+		switch (nr) {
+		case NR_read:
+		case NR_recvfrom:
+			io->op = IO_READ;
+			break;
+		case NR_readv:
+			io->op = IO_READV;
+			break;
+		case NR_recvmsg:
+			io->op = IO_RECVMSG;
+			break;
+		}
 	}
-
-	if (!tgid_marked(bpf_get_current_pid_tgid() >> 32))
-		return 0;	/* the common case: not a server process */
-	inflight = bpf_task_storage_get(&io_in_flight, bpf_get_current_task_btf(), NULL,
-					BPF_LOCAL_STORAGE_GET_F_CREATE);
-	if (!inflight) {
-		count_loss(LOSS_IO_MAP_FULL);
-		return 0;
-	}
-	inflight->op = op;
-	inflight->buf = PT_REGS_PARM2_SYSCALL(regs);
-	if (op == IO_READV || op == IO_WRITEV) {
+	if (io->op == IO_NONE)
+		return false;
+	io->buf = PT_REGS_PARM2_SYSCALL(regs);
+	if (io->op == IO_READV || io->op == IO_WRITEV) {
 		__u64 cnt = PT_REGS_PARM3_SYSCALL(regs);
 
-		inflight->iovcnt = cnt > HTTP_IOV_MAX ? HTTP_IOV_MAX + 1 : cnt;
+		io->iovcnt = cnt > HTTP_IOV_MAX ? HTTP_IOV_MAX + 1 : cnt;
 	}
-	return 0;
+	return true;
 }
 
-/* The syscall's data, if this socket operation is the one it announced. */
-static __always_inline struct io_args *io_claim(bool send)
+static __always_inline int on_socket_io(struct sock *sk, int ret, bool send)
 {
-	struct io_args *io;
+	struct io_args io = {};
+	struct conn *c;
 
-	if (!tgid_marked(bpf_get_current_pid_tgid() >> 32))
-		return NULL;	/* cheaper than the task storage lookup */
-	io = bpf_task_storage_get(&io_in_flight, bpf_get_current_task_btf(), NULL, 0);
-	if (!io || io->op == IO_NONE || (io->op >= IO_WRITE) != send)
-		return NULL;
-	return io;
+	if (ret <= 0)
+		return 0;	/* errors and EOF */
+	c = conn_get(sk);
+	if (!c || !io_from_syscall(&io, send))
+		return 0;
+	handle_io(c, &io, ret);
+	return 0;
 }
 
 SEC("tp_btf/sock_recv_length")
 int BPF_PROG(slotap_sock_recv, struct sock *sk, int ret, int flags)
 {
-	struct io_args *io;
-
-	if (ret <= 0 || (flags & MSG_PEEK))
-		return 0;	/* errors, EOF, and peeks that will be read again */
-	io = io_claim(false);
-	if (!io)
-		return 0;
-	handle_io(sk, io, ret);
-	io->op = IO_NONE;
-	return 0;
+	if (flags & MSG_PEEK)
+		return 0;	/* the same bytes will be read again */
+	return on_socket_io(sk, ret, false);
 }
 
+/* sendfile sends in chunks, each a socket send of its own */
 SEC("tp_btf/sock_send_length")
 int BPF_PROG(slotap_sock_send, struct sock *sk, int ret, int flags)
 {
-	struct io_args *io;
-
-	if (ret <= 0)
-		return 0;
-	io = io_claim(true);
-	if (!io)
-		return 0;
-	handle_io(sk, io, ret);
-	/* sendfile sends in chunks, each a socket send of its own */
-	if (io->op != IO_SENDFILE)
-		io->op = IO_NONE;
-	return 0;
+	return on_socket_io(sk, ret, true);
 }
 
 SEC("tp_btf/inet_sock_set_state")

@@ -75,7 +75,6 @@ struct http_event {
 enum http_loss_reason {
 	LOSS_RINGBUF_FULL = 0,		/* event reserve failed */
 	LOSS_CONN_MAP_FULL,		/* no memory for a new connection's state */
-	LOSS_IO_MAP_FULL,		/* no memory for a thread's syscall state */
 	LOSS_NOT_HTTP,			/* connection did not start with an HTTP/1.x request */
 	LOSS_UNPARSABLE_RESPONSE,	/* response did not start with an HTTP/1.x status line */
 	LOSS_TRUNCATED,			/* head longer than HTTP_SCAN_MAX; parser resynchronised */

@@ -26,7 +26,6 @@ struct http_source {
 static const char *const loss_names[LOSS_REASON_MAX] = {
 	[LOSS_RINGBUF_FULL] = "ringbuf_full",
 	[LOSS_CONN_MAP_FULL] = "conn_map_full",
-	[LOSS_IO_MAP_FULL] = "io_map_full",
 	[LOSS_NOT_HTTP] = "not_http",
 	[LOSS_UNPARSABLE_RESPONSE] = "unparsable_response",
 	[LOSS_TRUNCATED] = "truncated",
@@ -90,10 +89,6 @@ static int probe_kernel(void)
 	}
 	if (libbpf_probe_bpf_map_type(BPF_MAP_TYPE_SK_STORAGE, NULL) != 1) {
 		log__error("kernel has no BPF socket storage (Linux 5.2 or later needed)");
-		return -EOPNOTSUPP;
-	}
-	if (libbpf_probe_bpf_map_type(BPF_MAP_TYPE_TASK_STORAGE, NULL) != 1) {
-		log__error("kernel has no BPF task storage (Linux 5.11 or later needed)");
 		return -EOPNOTSUPP;
 	}
 	if (libbpf_probe_bpf_helper(BPF_PROG_TYPE_RAW_TRACEPOINT, BPF_FUNC_loop, NULL) != 1) {
@@ -226,7 +221,7 @@ int http_source__open(struct http_source **out, const struct http_source_opts *o
 	/* attach: from here on, requests are measured */
 	err = http_server_bpf__attach(src->skel);
 	if (err) {
-		log__error("cannot attach to the tracepoints sys_enter, sock:sock_recv_length, "
+		log__error("cannot attach to the tracepoints sock:sock_recv_length, "
 			   "sock:sock_send_length and sock:inet_sock_set_state: %s", strerror(-err));
 		goto fail;
 	}
