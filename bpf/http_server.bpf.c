@@ -142,25 +142,19 @@ struct {
 } conns SEC(".maps");
 
 /*
- * Local ports in LISTEN state, with how many sockets listen on each: a
- * socket whose local port is listened on is the server side of a
- * connection. Seeded from /proc/net/tcp* by the agent.
+ * What slotap knows of each local port, indexed by port: an array, so that
+ * the test every socket operation of the node starts with is an inlined
+ * lookup. A socket whose local port is listened on is the server side of a
+ * connection; any other (a client's) is dismissed right there.
  */
 struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 4096);
-	__type(key, __u16);
-	__type(value, __u32);
-} listen_ports SEC(".maps");
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 65536);
+	__type(key, __u32);
+	__type(value, struct port_info);
+} ports SEC(".maps");
 
-/* Service filters, filled by the loader from the config. */
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 1024);
-	__type(key, __u16);
-	__type(value, __u16);
-} service_by_port SEC(".maps");
-
+/* Service filters by process, filled by the loader from the config. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 1024);
@@ -253,17 +247,15 @@ static __always_inline void count_stat(__u32 stat)
 /* ---------------------------------------------------------------------- */
 /* Connection lifecycle                                                   */
 
-static __always_inline bool service_lookup(__u16 port, __u32 tgid, __u16 *service_id)
+static __always_inline bool service_lookup(struct port_info *pi, __u32 tgid, __u16 *service_id)
 {
 	struct service_comm_key comm = {};
 	__u16 *id;
 
-	id = bpf_map_lookup_elem(&service_by_port, &port);
-	if (id)
-		goto found;
-	/* by process: only for its server-side sockets, not its clients */
-	if (!bpf_map_lookup_elem(&listen_ports, &port))
-		return false;
+	if (pi->service) {
+		*service_id = pi->service - 1;
+		return true;
+	}
 	bpf_get_current_comm(comm.comm, sizeof(comm.comm));
 	id = bpf_map_lookup_elem(&service_by_comm, &comm);
 	if (!id)
@@ -283,21 +275,24 @@ found:
 /* The connection of sk if it is tracked, classifying it on first sight. */
 static __always_inline struct conn *conn_get(struct sock *sk)
 {
-	__u16 family, port, service_id;
-	__u32 tgid;
+	__u32 port = sk->__sk_common.skc_num, tgid;
+	__u16 family, service_id;
+	struct port_info *pi;
 	struct conn *c;
 
+	pi = bpf_map_lookup_elem(&ports, &port);
+	if (!pi || (!pi->listeners && !pi->service))
+		return NULL;	/* a client socket: the common case on a busy node */
 	c = bpf_sk_storage_get(&conns, sk, NULL, 0);
 	if (c)
 		return c->state == CONN_TRACKED ? c : NULL;
 	if (bpf_sk_storage_get(&ignored_socks, sk, NULL, 0))
-		return NULL;	/* the common case on a busy node */
+		return NULL;
 
 	family = sk->__sk_common.skc_family;
-	port = sk->__sk_common.skc_num;
 	tgid = bpf_get_current_pid_tgid() >> 32;
 	if ((family != AF_INET && family != AF_INET6) || sk->sk_protocol != IPPROTO_TCP ||
-	    tgid == self_tgid || !service_lookup(port, tgid, &service_id)) {
+	    tgid == self_tgid || !service_lookup(pi, tgid, &service_id)) {
 		if (!bpf_sk_storage_get(&ignored_socks, sk, NULL, BPF_SK_STORAGE_GET_F_CREATE))
 			count_loss(LOSS_CONN_MAP_FULL);
 		return NULL;
@@ -494,8 +489,15 @@ static __always_inline void head_done(__u32 dir, struct conn *c, struct parser *
 	}
 }
 
+/*
+ * A message starts: the moment that times it. now is 0 in production, and
+ * the clock is read only here, once per message, not once per socket
+ * operation; tests pass their own clock.
+ */
 static __always_inline void start_message(__u32 dir, __u64 now, struct conn *c, struct parser *p)
 {
+	if (!now)
+		now = bpf_ktime_get_ns();
 	p->flags = 0;
 	p->clen = 0;
 	p->head_bytes = 0;
@@ -1048,7 +1050,7 @@ static __always_inline void response_flush(struct conn *c)
 static __always_inline void handle_io(struct conn *c, struct io_args *io, long ret)
 {
 	__u32 dir = io->op >= IO_WRITE ? DIR_RESPONSE : DIR_REQUEST;
-	__u64 now = bpf_ktime_get_ns();
+	__u64 now = 0;	/* read when a message starts */
 	bool ok = true;
 
 	switch (io->op) {
@@ -1172,23 +1174,18 @@ int BPF_PROG(slotap_sock_send, struct sock *sk, int ret, int flags)
 SEC("tp_btf/inet_sock_set_state")
 int BPF_PROG(slotap_sock_state, struct sock *sk, int oldstate, int newstate)
 {
-	__u16 port = sk->__sk_common.skc_num;
+	__u32 port = sk->__sk_common.skc_num;
+	struct port_info *pi;
 	struct conn *c;
 
-	if (newstate == TCP_LISTEN) {
-		__u32 one = 1, *n = bpf_map_lookup_elem(&listen_ports, &port);
-
-		if (n)
-			__sync_fetch_and_add(n, 1);
-		else
-			bpf_map_update_elem(&listen_ports, &port, &one, BPF_NOEXIST);
-		return 0;
-	}
-	if (oldstate == TCP_LISTEN) {
-		__u32 *n = bpf_map_lookup_elem(&listen_ports, &port);
-
-		if (n && __sync_fetch_and_add(n, -1) == 1)
-			bpf_map_delete_elem(&listen_ports, &port);
+	if (newstate == TCP_LISTEN || oldstate == TCP_LISTEN) {
+		pi = bpf_map_lookup_elem(&ports, &port);
+		if (!pi)
+			return 0;
+		if (newstate == TCP_LISTEN)
+			__sync_fetch_and_add(&pi->listeners, 1);
+		else if (pi->listeners)
+			__sync_fetch_and_add(&pi->listeners, -1);
 		return 0;
 	}
 	/* the server closing, or the connection dying; not the client's FIN */

@@ -93,7 +93,14 @@ enum http_stat {
 	STAT_MAX,
 };
 
-/* Key of the service filter maps: by local port, and by process name. */
+/* Value of the per-port array map. */
+struct port_info {
+	__u32 listeners;	/* sockets listening on the port */
+	__u16 service;		/* configured service id + 1; 0: none */
+	__u16 __pad;
+};
+
+/* Key of the service filter map by process name. */
 struct service_comm_key {
 	char comm[TASK_COMM_LEN_SLOTAP];
 };

@@ -13,6 +13,7 @@
 
 _Static_assert(sizeof(struct http_event) == 152, "http_event layout is ABI with the BPF side");
 _Static_assert(sizeof(struct service_comm_key) == TASK_COMM_LEN_SLOTAP, "comm key has no padding");
+_Static_assert(sizeof(struct port_info) == 8, "port_info layout is ABI with the BPF side");
 
 struct http_source {
 	struct http_server_bpf *skel;
@@ -98,21 +99,22 @@ static int probe_kernel(void)
 	return 0;
 }
 
+/* The config loader has made sure no port or process is in two services. */
 static int fill_service_filters(struct http_source *src, const struct slotap_config *cfg)
 {
-	int ports_fd = bpf_map__fd(src->skel->maps.service_by_port);
+	int ports_fd = bpf_map__fd(src->skel->maps.ports);
 	int comm_fd = bpf_map__fd(src->skel->maps.service_by_comm);
 
 	for (size_t i = 0; i < cfg->n_services; i++) {
 		const struct service_config *svc = &cfg->services[i];
+		struct port_info info = { .service = i + 1 };
 		__u16 id = i;
 
 		for (size_t j = 0; j < svc->n_ports; j++) {
-			if (bpf_map_update_elem(ports_fd, &svc->ports[j], &id, BPF_NOEXIST)) {
-				log__error("service %s: port %u is already claimed by another service",
-					   svc->name, svc->ports[j]);
-				return -EINVAL;
-			}
+			__u32 port = svc->ports[j];
+
+			if (bpf_map_update_elem(ports_fd, &port, &info, BPF_ANY))
+				return -errno;
 		}
 		for (size_t j = 0; j < svc->n_processes; j++) {
 			struct service_comm_key key = {};
@@ -120,11 +122,8 @@ static int fill_service_filters(struct http_source *src, const struct slotap_con
 			if (svc->processes[j][0] == '/')
 				continue;	/* executable paths: see services.c */
 			strncpy(key.comm, svc->processes[j], sizeof(key.comm) - 1);
-			if (bpf_map_update_elem(comm_fd, &key, &id, BPF_NOEXIST)) {
-				log__error("service %s: process %s is already claimed by another service",
-					   svc->name, svc->processes[j]);
-				return -EINVAL;
-			}
+			if (bpf_map_update_elem(comm_fd, &key, &id, BPF_ANY))
+				return -errno;
 		}
 	}
 	return 0;
@@ -138,7 +137,7 @@ static int fill_service_filters(struct http_source *src, const struct slotap_con
 static int seed_listen_ports(struct http_source *src)
 {
 	static const char *const files[] = { "/proc/net/tcp", "/proc/net/tcp6" };
-	int fd = bpf_map__fd(src->skel->maps.listen_ports);
+	int fd = bpf_map__fd(src->skel->maps.ports);
 
 	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
 		char line[512];
@@ -150,16 +149,18 @@ static int seed_listen_ports(struct http_source *src)
 			return -errno;
 		}
 		while (fgets(line, sizeof(line), f)) {
-			unsigned int port, state;
-			__u32 one = 1;
-			__u16 key;
+			struct port_info info;
+			unsigned int state;
+			__u32 port;
 
 			/* "  0: 0100007F:1F90 00000000:0000 0A ..." */
 			if (sscanf(line, " %*u: %*[0-9A-Fa-f]:%x %*[0-9A-Fa-f]:%*x %x", &port,
 				   &state) != 2 || state != 0x0A || port > 0xffff)
 				continue;
-			key = port;
-			bpf_map_update_elem(fd, &key, &one, BPF_NOEXIST);
+			if (bpf_map_lookup_elem(fd, &port, &info) || info.listeners)
+				continue;
+			info.listeners = 1;
+			bpf_map_update_elem(fd, &port, &info, BPF_ANY);
 		}
 		fclose(f);
 	}
@@ -215,8 +216,10 @@ int http_source__open(struct http_source **out, const struct http_source_opts *o
 		goto fail;
 	}
 	err = fill_service_filters(src, opts->cfg);
-	if (err)
+	if (err) {
+		log__error("cannot fill the service filters: %s", strerror(-err));
 		goto fail;
+	}
 
 	/* attach: from here on, requests are measured */
 	err = http_server_bpf__attach(src->skel);
