@@ -720,30 +720,6 @@ static __always_inline __u32 first_marked_byte(__u64 m)
 	return n;
 }
 
-/* Skip to just past the next '\n', an aligned word a step. */
-static __always_inline void skip_line(struct scan_buf *b, struct parser *p, __u32 pos, __u32 len)
-{
-	const __u64 low7 = 0x7f7f7f7f7f7f7f7fULL;
-	__u32 base = pos & ~7u, end = base + 8;
-	__u64 x = b->words[(base / 8) & (HTTP_SCAN_MAX / 8 - 1)] ^ 0x0a0a0a0a0a0a0a0aULL;
-	/* the top bit of every byte of x that is zero, i.e. of every '\n' */
-	__u64 m = ~(((x & low7) + low7) | x | low7);
-	bool newline = false;
-
-	m &= ~0ULL << ((pos & 7) * 8);	/* bytes before pos are done */
-	if (m) {
-		end = base + first_marked_byte(m) + 1;
-		newline = true;
-	}
-	if (end > len) {
-		end = len;		/* the line goes on in the next buffer */
-		newline = false;
-	}
-	p->head_bytes += end - pos;
-	b->pos = end;
-	if (newline)
-		p->state = P_HSTART;
-}
 
 #define ONES	0x0101010101010101ULL
 #define LOW7	0x7f7f7f7f7f7f7f7fULL
@@ -857,6 +833,48 @@ __noinline int http_fast_start(struct conn *c, struct scan_buf *b, __u32 dir, __
 	return PARSE_OK;
 }
 
+/* Offset just past the first '\n' in the aligned word at base, from pos on; 0 if none. */
+static __always_inline __u32 newline_in_word(struct scan_buf *b, __u32 base, __u32 pos)
+{
+	__u64 m = bytes_equal(b->words[(base / 8) & (HTTP_SCAN_MAX / 8 - 1)], '\n');
+
+	m &= ~0ULL << ((pos - base) * 8);	/* bytes before pos are done */
+	return m ? base + first_marked_byte(m) + 1 : 0;
+}
+
+/*
+ * Skip the rest of a header line that does not matter, up to two aligned
+ * words a step (no loop: an unrolled one multiplies the verifier's paths).
+ * A line starting with anything but c or t (for Content-Length and
+ * Transfer-Encoding) or the head's empty line is skipped right away too.
+ * Returns false, having moved nothing, at a line the byte parser must see.
+ */
+static __always_inline bool skip_line(struct scan_buf *b, struct parser *p, __u32 pos, __u32 len)
+{
+	__u32 base = pos & ~7u, end;
+
+	if (p->state == P_HSTART) {
+		__u8 ch = lower(b->data[pos & (HTTP_SCAN_MAX - 1)]);
+
+		if (ch == '\r' || ch == '\n' || ch == 'c' || ch == 't')
+			return false;
+		p->state = P_HSKIP;
+	}
+	end = newline_in_word(b, base, pos);
+	if (!end && base + 8 < len)
+		end = newline_in_word(b, base + 8, base + 8);
+	if (end && end <= len) {
+		p->state = P_HSTART;
+	} else {
+		end = end ? len : base + 16;
+		if (end > len)
+			end = len;	/* the line goes on in the next buffer */
+	}
+	p->head_bytes += end - pos;
+	b->pos = end;
+	return true;
+}
+
 /* bpf_loop callback: one step of the parser over the scan buffer. */
 static long scan_step(__u64 index, void *ctx)
 {
@@ -890,8 +908,10 @@ static long scan_step(__u64 index, void *ctx)
 		return 1;	/* the caller decides how to resynchronise */
 	case P_LINE:
 	case P_HSKIP:
-		skip_line(b, p, pos, len);
-		return 0;
+	case P_HSTART:
+		if (skip_line(b, p, pos, len))
+			return 0;
+		break;		/* a line the byte parser must see */
 	}
 
 	ch = b->data[pos & (HTTP_SCAN_MAX - 1)];
