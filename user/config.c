@@ -19,6 +19,7 @@
 
 #include "http_server.h"
 #include "config.h"
+#include "errbuf.h"
 #include "route.h"
 
 const char config__default_yaml[] =
@@ -104,23 +105,10 @@ struct loader {
 	unsigned char port_seen[65536 / 8];
 };
 
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!err || !errlen)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
 
 static int oom(struct loader *ld)
 {
-	set_err(ld->err, ld->errlen, "%s: out of memory", ld->source);
+	errbuf__set(ld->err, ld->errlen, "%s: out of memory", ld->source);
 	return -ENOMEM;
 }
 
@@ -138,7 +126,7 @@ static int error_at(struct loader *ld, size_t line, size_t col,
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	set_err(ld->err, ld->errlen, "%s:%zu:%zu: %s%s%s", ld->source,
+	errbuf__set(ld->err, ld->errlen, "%s:%zu:%zu: %s%s%s", ld->source,
 		line + 1, col + 1, path ? path : "", path && *path ? ": " : "",
 		msg);
 	return -EINVAL;
@@ -954,12 +942,12 @@ int config__load_string(struct slotap_config *cfg, const char *yaml, size_t len,
 	int ret;
 
 	memset(cfg, 0, sizeof(*cfg));
-	set_err(err, errlen, "%s", "");
+	errbuf__set(err, errlen, "%s", "");
 	if (!source_name)
 		source_name = "<string>";
 	if (!yaml) {
 		if (len) {
-			set_err(err, errlen, "%s: no input", source_name);
+			errbuf__set(err, errlen, "%s: no input", source_name);
 			return -EINVAL;
 		}
 		yaml = "";
@@ -970,7 +958,7 @@ int config__load_string(struct slotap_config *cfg, const char *yaml, size_t len,
 	if (!ld || !tmp.source) {
 		free(ld);
 		free(tmp.source);
-		set_err(err, errlen, "%s: out of memory", source_name);
+		errbuf__set(err, errlen, "%s: out of memory", source_name);
 		return -ENOMEM;
 	}
 	ld->doc = &doc;
@@ -1025,7 +1013,7 @@ int config__load_file(struct slotap_config *cfg, const char *path, char *err,
 
 	memset(cfg, 0, sizeof(*cfg));
 	if (!path) {
-		set_err(err, errlen, "no configuration file given");
+		errbuf__set(err, errlen, "no configuration file given");
 		return -EINVAL;
 	}
 	fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -1043,7 +1031,7 @@ int config__load_file(struct slotap_config *cfg, const char *path, char *err,
 			if (len > CONFIG_FILE_MAX) {
 				close(fd);
 				free(buf);
-				set_err(err, errlen, "%s: larger than %u bytes",
+				errbuf__set(err, errlen, "%s: larger than %u bytes",
 					path, CONFIG_FILE_MAX);
 				return -EFBIG;
 			}
@@ -1076,7 +1064,7 @@ int config__load_file(struct slotap_config *cfg, const char *path, char *err,
 	return ret;
 err:
 	free(buf);
-	set_err(err, errlen, "%s: %s", path, strerror_r(-ret, ebuf, sizeof(ebuf)));
+	errbuf__set(err, errlen, "%s: %s", path, strerror_r(-ret, ebuf, sizeof(ebuf)));
 	return ret;
 }
 

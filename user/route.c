@@ -7,6 +7,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "errbuf.h"
 #include "route.h"
 
 #define INTERN_MIN_CAP	64
@@ -56,35 +57,25 @@ static bool is_param(const char *seg, size_t len)
 	return len >= 3 && seg[0] == '{' && seg[len - 1] == '}';
 }
 
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!err || !errlen)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
 
 int route_template__validate(const char *tmpl, char *err, size_t errlen)
 {
 	size_t i, seg = 0, start;
 
 	if (!tmpl || tmpl[0] != '/') {
-		set_err(err, errlen, "must start with '/'");
+		errbuf__set(err, errlen, "must start with '/'");
 		return -EINVAL;
 	}
 	for (i = 0; tmpl[i]; i++) {
 		unsigned char c = tmpl[i];
 
 		if (!is_visible(c)) {
-			set_err(err, errlen, "byte %zu (0x%02x) is not printable ASCII", i, c);
+			errbuf__set(err, errlen, "byte %zu (0x%02x) is not printable ASCII", i, c);
 			return -EINVAL;
 		}
 		if (c == '?' || c == '#') {
 			/* paths are cut there before matching: such a template never matches */
-			set_err(err, errlen, "'%c' at byte %zu: a route has no query or fragment",
+			errbuf__set(err, errlen, "'%c' at byte %zu: a route has no query or fragment",
 				c, i);
 			return -EINVAL;
 		}
@@ -103,7 +94,7 @@ int route_template__validate(const char *tmpl, char *err, size_t errlen)
 				ok = (s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' && s[i] <= 'Z') ||
 				     (s[i] >= '0' && s[i] <= '9') || s[i] == '_' || s[i] == '-';
 			if (!ok) {
-				set_err(err, errlen,
+				errbuf__set(err, errlen,
 					"segment %zu \"%.*s\": braces only as a whole {name} segment, name of [A-Za-z0-9_-]",
 					seg + 1, (int)len, s);
 				return -EINVAL;
