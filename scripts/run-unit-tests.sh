@@ -13,7 +13,8 @@ for t in "$@"; do
 	if [ $rc -ne 0 ] && [ "${f:-0}" -eq 0 ]; then fail=$((fail + 1)); fi
 done
 if [ $skip -gt 0 ]; then
-	echo "unit: $pass passed, $fail failed, $skip skipped (the BPF tests need root)"
+	echo "note: tests that load BPF skip when not run as root"
+	echo "unit: $pass passed, $fail failed, $skip skipped"
 else
 	echo "unit: $pass passed, $fail failed"
 fi
