@@ -137,6 +137,7 @@ struct agent {
 	struct http_source *src;
 	__u64 events_received;
 	__u64 events_unattributed;	/* no memory for a new service or series */
+	__u64 paths_truncated;		/* path longer than the kernel keeps */
 	__u64 started_ns;
 };
 
@@ -164,6 +165,8 @@ static int on_event(void *ctx, const struct http_event *e)
 	const char *route;
 
 	a->events_received++;
+	if (e->flags & HTTP_EVENT_PATH_TRUNCATED)
+		a->paths_truncated++;
 	svc = service_registry__lookup(a->services, e->service_id, e->comm);
 	route = svc ? route_table__resolve(svc->routes, e->path, path_len,
 					   e->flags & HTTP_EVENT_PATH_TRUNCATED) : NULL;
@@ -216,6 +219,9 @@ static int write_metrics(void *ctx, FILE *out)
 			http_loss_reason__name(r), (unsigned long long)c.loss[r]);
 	fprintf(out, "slotap_events_lost_total{reason=\"out_of_memory\"} %llu\n",
 		(unsigned long long)a->events_unattributed);
+	write_counter(out, "slotap_http_paths_truncated_total",
+		      "Requests whose path was longer than the 64 bytes the kernel keeps "
+		      "(their route ends in /{truncated}).", a->paths_truncated);
 	write_gauge(out, "slotap_tracked_connections", "Connections being tracked now.",
 		    c.stat[STAT_CONNS_OPENED] - c.stat[STAT_CONNS_CLOSED]);
 	write_counter(out, "slotap_connections_tracked_total",

@@ -402,15 +402,20 @@ def t_nginx(ctx):
 def t_route_folding(ctx):
     t = ctx.testd()
     a = ctx.agent(service_config("testd", t.port))      # no route templates
+    long_path = "/files/" + "x" * 100     # longer than the 64 bytes the kernel keeps
     plan = (["/status/200"] * 3 + ["/users/123e4567-e89b-12d3-a456-426614174000"] * 2 +
-            ["/about"] + ["/size/42?x=1"] * 2)
+            ["/about"] + ["/size/42?x=1"] * 2 + [long_path])
     rs = h.keepalive_requests(t.port, plan)
-    expect_client(client_statuses(rs), {200: 5, 404: 3})
+    expect_client(client_statuses(rs), {200: 5, 404: 4})
     m = wait_counts(a, "testd", len(plan))
     expect_counts(m, "testd", {("GET", "/status/{id}", "200"): 3,
                                ("GET", "/users/{id}", "404"): 2,
                                ("GET", "/about", "404"): 1,
-                               ("GET", "/size/{id}", "200"): 2})
+                               ("GET", "/size/{id}", "200"): 2,
+                               ("GET", "/files/{truncated}", "404"): 1})
+    truncated = m.value("slotap_http_paths_truncated_total")
+    if truncated != 1:
+        raise HarnessError(f"slotap_http_paths_truncated_total is {truncated}, want 1")
     check_common(m)
     expect_untracked(a)
 
