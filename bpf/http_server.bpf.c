@@ -842,8 +842,45 @@ static __always_inline __u32 newline_in_word(struct scan_buf *b, __u32 base, __u
 	return m ? base + first_marked_byte(m) + 1 : 0;
 }
 
+#define LOWER8		0x2020202020202020ULL	/* | this: ASCII letters to lower case */
+#define M8(a, b, c, d, e, f, g, h)	(M7(a, b, c, d, e, f, g) | (__u64)(h) << 56)
+
 /*
- * Skip the rest of a header line that does not matter, up to two aligned
+ * A header line starting with c or t, 24 bytes at a time: Content-Length
+ * and Transfer-Encoding lead to their values' states; any other name
+ * becomes a line to skip. Returns true having moved past the name; false,
+ * unchanged, when fewer than 24 bytes are left (the byte parser decides).
+ */
+static __always_inline bool header_name(struct scan_buf *b, struct parser *p, __u32 pos, __u32 len)
+{
+	__u64 w[3];
+
+	if (len - pos < sizeof(w))
+		return false;
+	__builtin_memcpy(w, &b->data[pos & (HTTP_SCAN_MAX - 1)], sizeof(w));
+	if ((w[0] | LOWER8) == M8('c', 'o', 'n', 't', 'e', 'n', 't', '-') &&
+	    ((w[1] | LOWER8) & MASK7) == M7('l', 'e', 'n', 'g', 't', 'h', ':')) {
+		p->state = P_CLEN;
+		p->clen = 0;
+		p->flags |= PF_CLEN;
+		pos += 15;
+	} else if ((w[0] | LOWER8) == M8('t', 'r', 'a', 'n', 's', 'f', 'e', 'r') &&
+		   (w[1] | LOWER8) == M8('-', 'e', 'n', 'c', 'o', 'd', 'i', 'n') &&
+		   (__u16)(w[2] | 0x20) == M2('g', ':')) {
+		p->state = P_TENC;
+		p->token = 0;
+		pos += 18;
+	} else {
+		p->state = P_HSKIP;
+		return false;	/* the caller skips the line */
+	}
+	p->head_bytes += pos - b->pos;
+	b->pos = pos;
+	return true;
+}
+
+/*
+ * Skip the rest of a header line that does not matter, up to four aligned
  * words a step (no loop: an unrolled one multiplies the verifier's paths).
  * A line starting with anything but c or t (for Content-Length and
  * Transfer-Encoding) or the head's empty line is skipped right away too.
@@ -856,17 +893,25 @@ static __always_inline bool skip_line(struct scan_buf *b, struct parser *p, __u3
 	if (p->state == P_HSTART) {
 		__u8 ch = lower(b->data[pos & (HTTP_SCAN_MAX - 1)]);
 
-		if (ch == '\r' || ch == '\n' || ch == 'c' || ch == 't')
+		if (ch == '\r' || ch == '\n')
 			return false;
+		if ((ch == 'c' || ch == 't') && header_name(b, p, pos, len))
+			return true;
+		if (p->state == P_HSTART && (ch == 'c' || ch == 't'))
+			return false;	/* too near the end of the buffer to tell */
 		p->state = P_HSKIP;
 	}
 	end = newline_in_word(b, base, pos);
 	if (!end && base + 8 < len)
 		end = newline_in_word(b, base + 8, base + 8);
+	if (!end && base + 16 < len)
+		end = newline_in_word(b, base + 16, base + 16);
+	if (!end && base + 24 < len)
+		end = newline_in_word(b, base + 24, base + 24);
 	if (end && end <= len) {
 		p->state = P_HSTART;
 	} else {
-		end = end ? len : base + 16;
+		end = end ? len : base + 32;
 		if (end > len)
 			end = len;	/* the line goes on in the next buffer */
 	}
