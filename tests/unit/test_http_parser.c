@@ -185,7 +185,9 @@ static void pipelined_requests(void **state)
 	REQUIRE_BPF();
 	assert_int_equal(feed(DIR_REQ,
 			      "GET /one HTTP/1.1\r\nHost: x\r\n\r\n"
-			      "POST /two HTTP/1.1\r\nContent-Length: 5\r\n\r\nhello"
+			      "POST /two HTTP/1.1\r\nContent-Type: text/plain\r\n"
+			      "Connection: keep-alive\r\nCONTENT-LENGTH: 5\r\n"
+			      "Trailer-Like: x\r\n\r\nhello"
 			      "DELETE /three HTTP/1.1\r\n\r\n", 10), 0);
 	/* three responses, each its own write */
 	assert_int_equal(feed(DIR_RESP, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok", 20), 0);
