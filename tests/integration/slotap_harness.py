@@ -45,8 +45,8 @@ NGINX_BIN = shutil.which("nginx") or "/usr/sbin/nginx"
 BPFTOOL_BIN = shutil.which("bpftool") or "/usr/sbin/bpftool"
 
 # Names of the agent's BPF programs start with one of these (kernel names
-# are cut at 15 characters). Placeholder: the lead adjusts it.
-PROG_PREFIXES = ["slotap_", "handle_"]
+# are cut at 15 characters): every program in bpf/ is named slotap_*.
+PROG_PREFIXES = ["slotap_"]
 
 HIST = "http_server_request_duration_seconds"
 LOST = "slotap_events_lost_total"
