@@ -103,6 +103,11 @@ $(OUTPUT)/tests/bench-floor: tests/bench/floor.c $(OUTPUT)/floor.skel.h | $(OUTP
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) -MMD -MP $< $(LDLIBS) -o $@
 
+# the SLO engine's throughput and memory benchmark (scripts/bench-slo.sh)
+$(OUTPUT)/tests/bench-slo: tests/bench/slo_bench.c $(LIB) | $(OUTPUT)/tests
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) -MMD -MP $< $(LIB) $(LDLIBS) -o $@
+
 $(OUTPUT)/bpf $(OUTPUT)/user $(OUTPUT)/tests:
 	$(Q)mkdir -p $@
 
@@ -114,8 +119,9 @@ integration: all
 
 test: unit integration
 
-bench: all
+bench: all $(OUTPUT)/tests/bench-slo
 	$(Q)scripts/bench-overhead.sh
+	$(Q)scripts/bench-slo.sh
 
 install-deps:
 	$(Q)scripts/install-deps.sh
