@@ -21,6 +21,7 @@
 #include "config.h"
 #include "errbuf.h"
 #include "route.h"
+#include "slo.h"
 
 const char config__default_yaml[] =
 "# slotap configuration.\n"
@@ -60,6 +61,52 @@ const char config__default_yaml[] =
 "#     match:\n"
 "#       port: 9000\n"
 "services: []\n"
+"\n"
+"# slos: service level objectives, each with:\n"
+"#   name          required; 1-63 characters of A-Z a-z 0-9 _ . - and unique\n"
+"#                 among the slos.\n"
+"#   service       required; the name of the service it is about: one of\n"
+"#                 services, or with none, a process name.\n"
+"#   endpoint      \"METHOD /route\" (GET, HEAD, POST, PUT, DELETE, PATCH,\n"
+"#                 OPTIONS, CONNECT or TRACE, one space, a route template as\n"
+"#                 in routes), or a list of them: the SLO is then about their\n"
+"#                 requests together. Default: every request of the service.\n"
+"#   sli           required: availability (good: a status not in\n"
+"#                 bad_statuses) or latency (good: answered within threshold).\n"
+"#   objective     required; the percentage of good requests, above 0 and\n"
+"#                 below 100, e.g. 99.5.\n"
+"#   threshold     latency SLOs only, and required: a duration as in\n"
+"#                 latency_thresholds, which it is added to.\n"
+"#   window        required: rolling, a duration from 1m to 31d (units s, m,\n"
+"#                 h, d) such as 28d; or calendar: week (from Monday 00:00\n"
+"#                 UTC), 4w (four ISO weeks, from week 1, 5, ..., 49) or\n"
+"#                 month. A rolling window is a whole number of the engine's\n"
+"#                 buckets: over 1d whole hours, up to 1d whole 10m, up to 6h\n"
+"#                 whole minutes, up to 30m multiples of 10s (of 1m with\n"
+"#                 timeslices).\n"
+"#   bad_statuses  availability SLOs only: the status codes (100-599) and\n"
+"#                 classes (1xx-5xx) counted bad, or a list. Default: 5xx.\n"
+"#   budgeting     occurrences (the error budget counts requests) or\n"
+"#                 timeslices (it counts minutes, a minute being good when its\n"
+"#                 requests meet the objective). Default: occurrences.\n"
+"#\n"
+"# slos:\n"
+"#   - name: shop-availability\n"
+"#     service: shop\n"
+"#     endpoint: \"GET /api/items/{id}\"\n"
+"#     sli: availability\n"
+"#     objective: 99.5\n"
+"#     window: 28d\n"
+"#     bad_statuses: [5xx, 429]\n"
+"#   - name: shop-latency\n"
+"#     service: shop\n"
+"#     endpoint: [\"GET /api/items/{id}\", \"POST /api/users/{user}/orders\"]\n"
+"#     sli: latency\n"
+"#     threshold: 300ms\n"
+"#     objective: 95\n"
+"#     window: 4w\n"
+"#     budgeting: timeslices\n"
+"slos: []\n"
 "\n"
 "# Latency SLO thresholds, each an exact bucket bound (le) of the latency\n"
 "# histograms: a number and a unit (ns, us, ms, s, m, h), e.g. 250ms or 1.5s.\n"
@@ -101,6 +148,7 @@ struct loader {
 	char *err;
 	size_t errlen;
 	struct seen_list names, processes, routes;
+	struct seen_list slo_names, endpoints;	/* owner: SLO index */
 	/* Which ports some service already matches: duplicates are errors. */
 	unsigned char port_seen[65536 / 8];
 };
@@ -818,14 +866,514 @@ static int load_thresholds(struct loader *ld, struct slotap_config *cfg,
 	return 0;
 }
 
+/* ---- slos ---------------------------------------------------------------- */
+
+static const char *const http_methods[] = {
+	"GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS", "CONNECT",
+	"TRACE", NULL
+};
+
+static void status_set(__u8 *bits, unsigned code)
+{
+	bits[code / 8] |= 1u << (code % 8);
+}
+
+static bool status_test(const __u8 *bits, unsigned code)
+{
+	return bits[code / 8] & (1u << (code % 8));
+}
+
+static int add_endpoint(struct loader *ld, struct slo_config *sc, size_t slo,
+			const yaml_node_t *n, long idx)
+{
+	char path[48], q[QUOTE_SIZE], q2[QUOTE_SIZE], msg[MSG_SIZE];
+	const char *s, *sp;
+	size_t i, mlen;
+	int err;
+
+	item_path(path, sizeof(path), "endpoint", idx);
+	err = get_string(ld, n, path, "an endpoint (\"METHOD /route\")", &s);
+	if (err)
+		return err;
+	quote(q, s, strlen(s));
+	sp = strchr(s, ' ');
+	if (!sp || sp == s || sp[1] == ' ')
+		return node_error(ld, n, path,
+				  "%s is not \"METHOD /route\" (one space between, e.g. \"GET /api/items/{id}\")",
+				  q);
+	mlen = sp - s;
+	for (i = 0; http_methods[i]; i++)
+		if (strlen(http_methods[i]) == mlen &&
+		    !memcmp(http_methods[i], s, mlen))
+			break;
+	if (!http_methods[i])
+		return node_error(ld, n, path,
+				  "%s: %s is not a method (GET HEAD POST PUT DELETE PATCH OPTIONS CONNECT TRACE)",
+				  q, quote(q2, s, mlen));
+	msg[0] = '\0';
+	if (route_template__validate(sp + 1, msg, sizeof(msg)))
+		return node_error(ld, n, path, "%s: route %s",
+				  q, msg[0] ? msg : "invalid route template");
+	sc->endpoints[sc->n_endpoints] = strdup(s);
+	if (!sc->endpoints[sc->n_endpoints])
+		return oom(ld);
+	sc->n_endpoints++;
+	return seen__add(ld, &ld->endpoints, sc->endpoints[sc->n_endpoints - 1],
+			 n, slo, idx);
+}
+
+/* "5xx", or a code as digits (quoted or not), into the bitmap. */
+static int add_bad_status(struct loader *ld, __u8 *bits, unsigned *classes,
+			  const yaml_node_t *n, long idx)
+{
+	char path[48], q[QUOTE_SIZE];
+	const char *s, *p;
+	unsigned code = 0, c;
+
+	item_path(path, sizeof(path), "bad_statuses", idx);
+	if (n->type != YAML_SCALAR_NODE || is_null(n))
+		return type_error(ld, n, path, "a status code or class");
+	s = scalar_value(n);
+	if (strlen(s) == 3 && s[0] >= '1' && s[0] <= '5' &&
+	    (s[1] == 'x' || s[1] == 'X') && (s[2] == 'x' || s[2] == 'X')) {
+		c = s[0] - '0';
+		if (*classes & (1u << c))
+			return node_error(ld, n, path,
+					  "duplicate status class %cxx", s[0]);
+		for (code = c * 100; code < c * 100 + 100; code++)
+			if (status_test(bits, code))
+				return node_error(ld, n, path,
+						  "%cxx includes %u, listed before",
+						  s[0], code);
+		*classes |= 1u << c;
+		for (code = c * 100; code < c * 100 + 100; code++)
+			status_set(bits, code);
+		return 0;
+	}
+	for (p = s; *p >= '0' && *p <= '9' && code < 1000; p++)
+		code = code * 10 + (*p - '0');
+	if (p == s || *p || code < 100 || code > CONFIG_STATUS_MAX ||
+	    strlen(s) != n->data.scalar.length)
+		return node_error(ld, n, path,
+				  "%s is not a status code (100..%d) or class (1xx..5xx)",
+				  describe(q, n), CONFIG_STATUS_MAX);
+	if (*classes & (1u << (code / 100)))
+		return node_error(ld, n, path, "%u is already in %uxx", code,
+				  code / 100);
+	if (status_test(bits, code))
+		return node_error(ld, n, path, "duplicate status %u", code);
+	status_set(bits, code);
+	return 0;
+}
+
+/* Scalar or list: calls add for each item, after allocating for count. */
+static int load_endpoints(struct loader *ld, struct slo_config *sc, size_t slo,
+			  const yaml_node_t *v)
+{
+	bool list = v->type == YAML_SEQUENCE_NODE;
+	size_t i, count = list ? seq_len(v) : 1;
+	int err;
+
+	if (v->type == YAML_MAPPING_NODE)
+		return type_error(ld, v, "endpoint",
+				  "an endpoint or a list of endpoints");
+	if (!count)
+		return node_error(ld, v, "endpoint", "empty list");
+	if (count > CONFIG_ROUTES_LIMIT)
+		return node_error(ld, v, "endpoint", "more than %d endpoints",
+				  CONFIG_ROUTES_LIMIT);
+	sc->endpoints = calloc(count, sizeof(*sc->endpoints));
+	if (!sc->endpoints)
+		return oom(ld);
+	for (i = 0; i < count; i++) {
+		err = add_endpoint(ld, sc, slo, list ? item_node(ld, v, i) : v,
+				   list ? (long)i : -1);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+static int load_bad_statuses(struct loader *ld, struct slo_config *sc,
+			     const yaml_node_t *v)
+{
+	bool list = v->type == YAML_SEQUENCE_NODE;
+	size_t i, count = list ? seq_len(v) : 1;
+	unsigned classes = 0;
+	int err;
+
+	if (v->type == YAML_MAPPING_NODE)
+		return type_error(ld, v, "bad_statuses",
+				  "a status code or class, or a list of them");
+	if (!count)
+		return node_error(ld, v, "bad_statuses", "empty list");
+	for (i = 0; i < count; i++) {
+		err = add_bad_status(ld, sc->bad_status, &classes,
+				     list ? item_node(ld, v, i) : v,
+				     list ? (long)i : -1);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+/* A percentage in (0, 100), as the ratio nearest its decimal value. */
+static int load_objective(struct loader *ld, struct slo_config *sc,
+			  const yaml_node_t *v)
+{
+	char q[QUOTE_SIZE], buf[QUOTE_MAX + 8];
+	double x = 0;
+	__u64 ppb;
+
+	if (v->type != YAML_SCALAR_NODE)
+		return type_error(ld, v, "objective", "a percentage");
+	if (looks_numeric(v) && v->data.scalar.length <= QUOTE_MAX) {
+		/* "99.5e-2" is read as 0.995 itself, not 99.5 / 100 */
+		snprintf(buf, sizeof(buf), "%se-2", scalar_value(v));
+		x = strtod(buf, NULL);
+	}
+	if (!(x > 0 && x < 1))
+		return node_error(ld, v, "objective",
+				  "%s is not a percentage above 0 and below 100 (e.g. 99.5)",
+				  describe(q, v));
+	/* the engine keeps parts per billion, rounded */
+	ppb = (__u64)(x * (double)SLO_PPB + 0.5);
+	if (!ppb || ppb >= SLO_PPB)
+		return node_error(ld, v, "objective",
+				  "%s rounds to %s at the SLO engine's precision (1e-7 percent)",
+				  describe(q, v), ppb ? "100" : "0");
+	sc->objective = x;
+	return 0;
+}
+
+static int load_window(struct loader *ld, struct slo_config *sc,
+		       const yaml_node_t *v)
+{
+	char q[QUOTE_SIZE], buf[32];
+	const char *s;
+	__u64 ns = 0;
+	size_t len;
+	int err;
+
+	err = get_string(ld, v, "window", "a window", &s);
+	if (err)
+		return err;
+	quote(q, s, strlen(s));
+	sc->window_s = 0;
+	if (!strcmp(s, "week")) {
+		sc->window = SLO_WINDOW_CALENDAR_WEEK;
+		return 0;
+	}
+	if (!strcmp(s, "4w")) {
+		sc->window = SLO_WINDOW_CALENDAR_4W;
+		return 0;
+	}
+	if (!strcmp(s, "month")) {
+		sc->window = SLO_WINDOW_CALENDAR_MONTH;
+		return 0;
+	}
+	sc->window = SLO_WINDOW_ROLLING;
+	len = strlen(s);
+	if (len > 1 && len < sizeof(buf) && s[len - 1] == 'd') {
+		/* days: as hours, times 24 */
+		memcpy(buf, s, len + 1);
+		buf[len - 1] = 'h';
+		err = parse_duration_ns(buf, &ns);
+		if (!err && ns > UINT64_MAX / 24)
+			err = -EINVAL;
+		if (!err)
+			ns *= 24;
+	} else {
+		err = parse_duration_ns(s, &ns);
+	}
+	if (err)
+		return node_error(ld, v, "window",
+				  "%s is not a window (a rolling length such as 28d, 7d or 1h, or a calendar period: week, 4w or month)",
+				  q);
+	if (ns % 1000000000ull)
+		return node_error(ld, v, "window",
+				  "%s is not a whole number of seconds", q);
+	if (ns < 60 * 1000000000ull || ns / 1000000000ull > SLO_WINDOW_MAX_S)
+		return node_error(ld, v, "window",
+				  "%s is not a rolling window length from 1m to 31d",
+				  q);
+	sc->window_s = ns / 1000000000ull;
+	return 0;
+}
+
+/*
+ * The SLO engine sums whole buckets, whose width grows with the window
+ * (user/slo.h): slo__mem_size() decides, this explains.
+ */
+static int check_window(struct loader *ld, const struct slo_config *sc,
+			const yaml_node_t *v)
+{
+	struct slo_spec spec = {
+		.objective = sc->objective,
+		.window = sc->window,
+		.window_s = sc->window_s,
+		.timeslices = sc->timeslices,
+	};
+	const char *unit, *range;
+	char q[QUOTE_SIZE];
+	__u64 w = sc->window_s;
+
+	if (slo__mem_size(&spec))
+		return 0;
+	quote(q, scalar_value(v), v->data.scalar.length);
+	if (w <= 1800 && !sc->timeslices) {
+		unit = "10s";
+		range = "up to 30m";
+	} else if (w <= 6 * 3600) {
+		unit = "1m";
+		range = sc->timeslices && w <= 1800 ?
+			"up to 6h (budgeting: timeslices)" : "up to 6h";
+	} else if (w <= 86400) {
+		unit = "10m";
+		range = "up to 1d";
+	} else {
+		unit = "1h";
+		range = "over 1d";
+	}
+	return node_error(ld, v, "window",
+			  "%s is not a multiple of %s, the SLO engine's bucket for rolling windows %s",
+			  q, unit, range);
+}
+
+/* Adds t to the sorted, deduped thresholds (room for CONFIG_MAX_THRESHOLDS). */
+static int merge_threshold(struct loader *ld, struct slotap_config *cfg,
+			   const yaml_node_t *v, __u64 t)
+{
+	char q[QUOTE_SIZE];
+	size_t i;
+
+	for (i = 0; i < cfg->n_thresholds && cfg->latency_thresholds_ns[i] < t;
+	     i++)
+		;
+	if (i < cfg->n_thresholds && cfg->latency_thresholds_ns[i] == t)
+		return 0;
+	if (cfg->n_thresholds == CONFIG_MAX_THRESHOLDS)
+		return node_error(ld, v, "threshold",
+				  "%s would be latency threshold %d, more than %d (latency_thresholds and the thresholds of latency SLOs together)",
+				  quote(q, scalar_value(v), v->data.scalar.length),
+				  CONFIG_MAX_THRESHOLDS + 1, CONFIG_MAX_THRESHOLDS);
+	memmove(&cfg->latency_thresholds_ns[i + 1], &cfg->latency_thresholds_ns[i],
+		(cfg->n_thresholds - i) * sizeof(__u64));
+	cfg->latency_thresholds_ns[i] = t;
+	cfg->n_thresholds++;
+	return 0;
+}
+
+static int cmp_name(const void *key, const void *elem)
+{
+	return strcmp(key, ((const struct seen_str *)elem)->s);
+}
+
+static int load_slo(struct loader *ld, struct slotap_config *cfg, size_t slo,
+		    const yaml_node_t *n)
+{
+	static const char *const keys[] = {
+		"name", "service", "endpoint", "sli", "objective", "threshold",
+		"window", "bad_statuses", "budgeting", NULL
+	};
+	enum {
+		K_NAME, K_SERVICE, K_ENDPOINT, K_SLI, K_OBJECTIVE, K_THRESHOLD,
+		K_WINDOW, K_BAD_STATUSES, K_BUDGETING
+	};
+	static const int required[] = {
+		K_NAME, K_SERVICE, K_SLI, K_OBJECTIVE, K_WINDOW
+	};
+	struct slo_config *sc = &cfg->slos[slo];
+	const yaml_node_t *threshold_key = NULL, *threshold = NULL;
+	const yaml_node_t *bad_key = NULL, *window = NULL;
+	char path[48], q[QUOTE_SIZE];
+	yaml_node_pair_t *pair;
+	unsigned seen = 0;
+	const char *s;
+	size_t i;
+	int err, k;
+
+	snprintf(path, sizeof(path), "slos[%zu]", slo);
+	if (n->type != YAML_MAPPING_NODE)
+		return type_error(ld, n, path, "a mapping");
+	for (pair = n->data.mapping.pairs.start; pair < n->data.mapping.pairs.top;
+	     pair++) {
+		yaml_node_t *v = yaml_document_get_node(ld->doc, pair->value);
+
+		k = map_key(ld, pair, path, keys, &seen);
+		if (k < 0)
+			return k;
+		err = 0;
+		switch (k) {
+		case K_NAME:
+			err = get_string(ld, v, "name", "a string", &s);
+			if (err)
+				return err;
+			if (!valid_name(s))
+				return node_error(ld, v, "name",
+						  "%s is not a valid name (1..%d characters of A-Z a-z 0-9 _ . -)",
+						  quote(q, s, strlen(s)),
+						  CONFIG_NAME_MAX);
+			sc->name = strdup(s);
+			if (!sc->name)
+				return oom(ld);
+			err = seen__add(ld, &ld->slo_names, sc->name, v, slo, -1);
+			break;
+		case K_SERVICE:
+			err = get_string(ld, v, "service", "a service name", &s);
+			if (err)
+				return err;
+			quote(q, s, strlen(s));
+			if (!valid_name(s))
+				return node_error(ld, v, "service",
+						  "%s is not a valid service name (1..%d characters of A-Z a-z 0-9 _ . -)",
+						  q, CONFIG_NAME_MAX);
+			/* with no services, they are found by process name */
+			if (cfg->n_services &&
+			    !bsearch(s, ld->names.v, ld->names.n,
+				     sizeof(*ld->names.v), cmp_name))
+				return node_error(ld, v, "service",
+						  "%s is not one of the services", q);
+			sc->service = strdup(s);
+			if (!sc->service)
+				return oom(ld);
+			break;
+		case K_ENDPOINT:
+			err = load_endpoints(ld, sc, slo, v);
+			break;
+		case K_SLI:
+			err = get_string(ld, v, "sli", "an SLI", &s);
+			if (err)
+				return err;
+			if (!strcmp(s, "availability"))
+				sc->sli = SLO_SLI_AVAILABILITY;
+			else if (!strcmp(s, "latency"))
+				sc->sli = SLO_SLI_LATENCY;
+			else
+				return node_error(ld, v, "sli",
+						  "%s is not an SLI (availability or latency)",
+						  quote(q, s, strlen(s)));
+			break;
+		case K_OBJECTIVE:
+			err = load_objective(ld, sc, v);
+			break;
+		case K_THRESHOLD:
+			threshold_key = yaml_document_get_node(ld->doc, pair->key);
+			threshold = v;
+			err = get_string(ld, v, "threshold", "a duration", &s);
+			if (err)
+				return err;
+			if (parse_duration_ns(s, &sc->threshold_ns))
+				return node_error(ld, v, "threshold",
+						  "%s is not a duration above zero (a number and ns, us, ms, s, m or h, e.g. 300ms)",
+						  quote(q, s, strlen(s)));
+			break;
+		case K_WINDOW:
+			window = v;
+			err = load_window(ld, sc, v);
+			break;
+		case K_BAD_STATUSES:
+			bad_key = yaml_document_get_node(ld->doc, pair->key);
+			err = load_bad_statuses(ld, sc, v);
+			break;
+		case K_BUDGETING:
+			err = get_string(ld, v, "budgeting", "a budgeting method", &s);
+			if (err)
+				return err;
+			if (!strcmp(s, "timeslices"))
+				sc->timeslices = true;
+			else if (strcmp(s, "occurrences"))
+				return node_error(ld, v, "budgeting",
+						  "%s is not a budgeting method (occurrences or timeslices)",
+						  quote(q, s, strlen(s)));
+			break;
+		}
+		if (err)
+			return err;
+	}
+	for (i = 0; i < sizeof(required) / sizeof(required[0]); i++)
+		if (!(seen & (1u << required[i])))
+			return node_error(ld, n, path,
+					  "missing required key \"%s\"",
+					  keys[required[i]]);
+	if (sc->sli == SLO_SLI_LATENCY) {
+		if (!threshold)
+			return node_error(ld, n, path,
+					  "missing required key \"threshold\" (latency SLOs need one)");
+		if (bad_key)
+			return node_error(ld, bad_key, path,
+					  "bad_statuses is for availability SLOs, not latency ones");
+	} else {
+		if (threshold_key)
+			return node_error(ld, threshold_key, path,
+					  "threshold is for latency SLOs, not availability ones");
+		if (!bad_key)
+			for (i = 500; i <= 599; i++)
+				status_set(sc->bad_status, i);
+	}
+	err = check_window(ld, sc, window);
+	if (err)
+		return err;
+	if (sc->sli == SLO_SLI_LATENCY)
+		return merge_threshold(ld, cfg, threshold, sc->threshold_ns);
+	return 0;
+}
+
+static int load_slos(struct loader *ld, struct slotap_config *cfg,
+		     const yaml_node_t *n)
+{
+	const struct seen_str *dup, *first = NULL;
+	char q[QUOTE_SIZE], path[48];
+	__u64 *t;
+	size_t i, count;
+	int err;
+
+	if (n->type != YAML_SEQUENCE_NODE)
+		return type_error(ld, n, "slos", "a list");
+	count = seq_len(n);
+	if (count > CONFIG_MAX_SLOS)
+		return node_error(ld, n, "slos", "more than %d SLOs",
+				  CONFIG_MAX_SLOS);
+	if (!count)
+		return 0;
+	/* room for the latency SLOs' thresholds */
+	t = reallocarray(cfg->latency_thresholds_ns, CONFIG_MAX_THRESHOLDS,
+			 sizeof(*t));
+	if (!t)
+		return oom(ld);
+	cfg->latency_thresholds_ns = t;
+	cfg->slos = calloc(count, sizeof(*cfg->slos));
+	if (!cfg->slos)
+		return oom(ld);
+	cfg->n_slos = count;
+	for (i = 0; i < count; i++) {
+		err = load_slo(ld, cfg, i, item_node(ld, n, i));
+		if (err)
+			return err;
+	}
+
+	dup = seen__first_dup(&ld->slo_names, false, &first);
+	if (dup)
+		return node_error(ld, dup->node, NULL, "duplicate SLO name %s",
+				  quote(q, dup->s, strlen(dup->s)));
+	dup = seen__first_dup(&ld->endpoints, true, &first);
+	if (dup) {
+		item_path(path, sizeof(path), "endpoint", dup->idx);
+		return node_error(ld, dup->node, path, "duplicate endpoint %s",
+				  quote(q, dup->s, strlen(dup->s)));
+	}
+	return 0;
+}
+
 static int load_root(struct loader *ld, const yaml_node_t *root,
 		     struct slotap_config *cfg)
 {
 	static const char *const keys[] = {
-		"services", "latency_thresholds", "max_routes_per_service", NULL
+		"services", "latency_thresholds", "max_routes_per_service",
+		"slos", NULL
 	};
-	enum { K_SERVICES, K_THRESHOLDS, K_MAX_ROUTES };
-	const yaml_node_t *services = NULL;
+	enum { K_SERVICES, K_THRESHOLDS, K_MAX_ROUTES, K_SLOS };
+	const yaml_node_t *services = NULL, *slos = NULL;
 	yaml_node_pair_t *pair;
 	unsigned seen = 0;
 	unsigned long max = 0;
@@ -839,7 +1387,11 @@ static int load_root(struct loader *ld, const yaml_node_t *root,
 					  "the top level must be a mapping, got %s",
 					  root->type == YAML_SEQUENCE_NODE ?
 					  "a list" : "a scalar");
-		/* Services last: their checks need max_routes_per_service. */
+		/*
+		 * Services and SLOs last: the services' checks need
+		 * max_routes_per_service, the SLOs' the services and the
+		 * thresholds.
+		 */
 		for (pair = root->data.mapping.pairs.start;
 		     pair < root->data.mapping.pairs.top; pair++) {
 			yaml_node_t *v = yaml_document_get_node(ld->doc,
@@ -851,6 +1403,9 @@ static int load_root(struct loader *ld, const yaml_node_t *root,
 			switch (k) {
 			case K_SERVICES:
 				services = v;
+				break;
+			case K_SLOS:
+				slos = v;
 				break;
 			case K_THRESHOLDS:
 				err = load_thresholds(ld, cfg, v);
@@ -865,11 +1420,6 @@ static int load_root(struct loader *ld, const yaml_node_t *root,
 			if (err)
 				return err;
 		}
-		if (services) {
-			err = load_services(ld, cfg, services);
-			if (err)
-				return err;
-		}
 	}
 	if (!cfg->latency_thresholds_ns) {
 		cfg->latency_thresholds_ns = malloc(sizeof(default_thresholds_ns));
@@ -880,6 +1430,13 @@ static int load_root(struct loader *ld, const yaml_node_t *root,
 		cfg->n_thresholds = sizeof(default_thresholds_ns) /
 				    sizeof(default_thresholds_ns[0]);
 	}
+	if (services) {
+		err = load_services(ld, cfg, services);
+		if (err)
+			return err;
+	}
+	if (slos)
+		return load_slos(ld, cfg, slos);
 	return 0;
 }
 
@@ -995,6 +1552,8 @@ out:
 	seen__free(&ld->names);
 	seen__free(&ld->processes);
 	seen__free(&ld->routes);
+	seen__free(&ld->slo_names);
+	seen__free(&ld->endpoints);
 	free(ld);
 	if (ret) {
 		config__free(&tmp);
@@ -1085,6 +1644,16 @@ void config__free(struct slotap_config *cfg)
 		free(sc->routes);
 	}
 	free(cfg->services);
+	for (i = 0; i < cfg->n_slos; i++) {
+		struct slo_config *sc = &cfg->slos[i];
+
+		free(sc->name);
+		free(sc->service);
+		for (j = 0; j < sc->n_endpoints; j++)
+			free(sc->endpoints[j]);
+		free(sc->endpoints);
+	}
+	free(cfg->slos);
 	free(cfg->latency_thresholds_ns);
 	free(cfg->source);
 	memset(cfg, 0, sizeof(*cfg));

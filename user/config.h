@@ -7,8 +7,11 @@
 #ifndef SLOTAP_CONFIG_H
 #define SLOTAP_CONFIG_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <linux/types.h>
+
+#include "slo.h"
 
 /* The source name messages use for config__default_yaml. */
 #define CONFIG_DEFAULT_SOURCE		"<default>"
@@ -23,6 +26,8 @@
 /* Upper bound of max_routes and max_routes_per_service: a cardinality cap. */
 #define CONFIG_ROUTES_LIMIT		10000
 #define CONFIG_DEFAULT_MAX_ROUTES	100
+/* SLOs: each costs up to SLO_MEM_MAX_BYTES of engine state. */
+#define CONFIG_MAX_SLOS			10000
 /* Larger files are refused rather than read: likely not a config at all. */
 #define CONFIG_FILE_MAX			(4u << 20)
 
@@ -42,12 +47,56 @@ struct service_config {
 	unsigned max_routes;	/* 0 = use slotap_config.max_routes_per_service */
 };
 
+enum slo_sli_kind { SLO_SLI_AVAILABILITY, SLO_SLI_LATENCY };
+
+/* Status codes 0..599: bit (code % 8) of byte code / 8 of bad_status. */
+#define CONFIG_STATUS_MAX		599
+
+struct slo_config {
+	char *name;		/* 1..63 chars of [A-Za-z0-9_.-], unique among slos */
+	char *service;		/* required; the service_name the SLO is about */
+	/*
+	 * "METHOD /route", e.g. "GET /api/items/{id}": METHOD one of GET HEAD
+	 * POST PUT DELETE PATCH OPTIONS CONNECT TRACE, one space, a template
+	 * that route_template__validate() accepts. In file order, unique.
+	 * n_endpoints 0 = the whole service.
+	 */
+	char **endpoints;
+	size_t n_endpoints;
+	enum slo_sli_kind sli;
+	/*
+	 * Ratio in (0,1): YAML gives percent, e.g. 99.5 -> 0.995 (the double
+	 * nearest the decimal, as strtod("0.995") gives). Its rounding to
+	 * parts per billion (the engine's precision) is in 1..999999999.
+	 */
+	double objective;
+	__u64 threshold_ns;	/* latency SLOs: good = latency <= threshold; availability: 0 */
+	/*
+	 * Availability SLOs: HTTP status codes 0..599 counted bad, bit
+	 * (code % 8) of byte code / 8; default 500..599. Latency SLOs: all 0.
+	 */
+	__u8 bad_status[75];
+	enum slo_window_kind window;	/* from user/slo.h */
+	/*
+	 * Rolling: the length in seconds, one slo__new() accepts (60 s .. 31 d,
+	 * a whole number of buckets). Calendar: 0.
+	 */
+	__u64 window_s;
+	bool timeslices;	/* budgeting: timeslices (default occurrences) */
+};
+
 struct slotap_config {
 	struct service_config *services;	/* index = service_id */
 	size_t n_services;
-	__u64 *latency_thresholds_ns;	/* sorted ascending, deduped, at least one */
+	/*
+	 * Sorted ascending, deduped, at least one, at most
+	 * CONFIG_MAX_THRESHOLDS; holds every latency SLO's threshold_ns.
+	 */
+	__u64 *latency_thresholds_ns;
 	size_t n_thresholds;
 	unsigned max_routes_per_service;
+	struct slo_config *slos;	/* in file order, at most CONFIG_MAX_SLOS */
+	size_t n_slos;
 	char *source;		/* file name, or CONFIG_DEFAULT_SOURCE, for messages */
 };
 

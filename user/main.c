@@ -25,6 +25,7 @@
 #include "prom.h"
 #include "route.h"
 #include "services.h"
+#include "slo_registry.h"
 
 #define SLOTAP_VERSION		"0.1.0"
 /* How often the consumer drains the ring without being woken. */
@@ -134,7 +135,9 @@ struct agent {
 	struct latency_buckets buckets;
 	struct aggregator *agg;
 	struct service_registry *services;
+	struct slo_registry *slos;
 	struct http_source *src;
+	__u64 drain_unix_s;		/* wall clock of the current drain, for the SLO windows */
 	__u64 events_received;
 	__u64 events_unattributed;	/* no memory for a new service or series */
 	__u64 paths_truncated;		/* path longer than the kernel keeps */
@@ -170,8 +173,12 @@ static int on_event(void *ctx, const struct http_event *e)
 	svc = service_registry__lookup(a->services, e->service_id, e->comm);
 	route = svc ? route_table__resolve(svc->routes, e->path, path_len,
 					   e->flags & HTTP_EVENT_PATH_TRUNCATED) : NULL;
-	if (!route || aggregator__record(a->agg, svc->name, method, route, e->status, latency))
+	if (!route || aggregator__record(a->agg, svc->name, method, route, e->status, latency)) {
 		a->events_unattributed++;
+		return 0;
+	}
+	slo_registry__record(a->slos, svc->name, method, route, e->status, latency,
+			     a->drain_unix_s);
 	return 0;
 }
 
@@ -207,6 +214,8 @@ static int write_metrics(void *ctx, FILE *out)
 
 	pthread_mutex_lock(&a->lock);
 	err = aggregator__write_prometheus(a->agg, out);
+	if (!err)
+		err = slo_registry__write_prometheus(a->slos, out, time(NULL));
 
 	prom__header(out, "slotap_build_info", "gauge", "slotap's version.");
 	fprintf(out, "slotap_build_info{version=\"%s\"} 1\n", SLOTAP_VERSION);
@@ -246,6 +255,7 @@ static int drain(struct agent *a)
 	int n;
 
 	pthread_mutex_lock(&a->lock);
+	a->drain_unix_s = time(NULL);
 	n = http_source__consume(a->src);
 	pthread_mutex_unlock(&a->lock);
 	return n < 0 ? n : 0;
@@ -358,6 +368,11 @@ int main(int argc, char **argv)
 		log__error("out of memory");
 		goto cleanup;
 	}
+	a.slos = slo_registry__new(&a.cfg, time(NULL));
+	if (!a.slos) {
+		log__error("cannot set up the SLOs: %s", strerror(errno));
+		goto cleanup;
+	}
 
 	src_opts.cfg = &a.cfg;
 	src_opts.ringbuf_bytes = env.ringbuf_bytes;
@@ -385,6 +400,7 @@ int main(int argc, char **argv)
 cleanup:
 	metrics_server__stop(server);	/* before the state it reads goes away */
 	http_source__destroy(a.src);
+	slo_registry__free(a.slos);
 	service_registry__free(a.services);
 	aggregator__free(a.agg);
 	latency_buckets__free(&a.buckets);

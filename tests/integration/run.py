@@ -420,6 +420,34 @@ def t_route_folding(ctx):
     expect_untracked(a)
 
 
+@test("slo_events")
+def t_slo_events(ctx):
+    """The SLOs of issue 3 count good and bad requests exactly."""
+    t = ctx.testd()
+    cfg = service_config("testd", t.port, ["/delay/{delay}/status/{code}", "/status/{code}"])
+    cfg += ("slos:\n"
+            "  - name: avail\n    service: testd\n    sli: availability\n"
+            "    objective: 99\n    window: 28d\n"
+            "  - name: fast-status\n    service: testd\n    endpoint: \"GET /status/{code}\"\n"
+            "    sli: latency\n    threshold: 100ms\n    objective: 95\n    window: 4w\n")
+    a = ctx.agent(cfg)
+    plan = ["/status/200"] * 20 + ["/status/500"] * 5 + ["/delay/150ms/status/200"] * 3
+    rs = h.keepalive_requests(t.port, plan)
+    expect_client(client_statuses(rs), {200: 23, 500: 5})
+    m = wait_counts(a, "testd", len(plan))
+    want = {("avail", "good"): 23, ("avail", "bad"): 5,
+            ("fast-status", "good"): 25, ("fast-status", "bad"): 0}
+    for (slo, result), n in want.items():
+        got = m.value("slotap_slo_events_total", slo=slo, service="testd", result=result)
+        if got != n:
+            raise HarnessError(f"slotap_slo_events_total{{slo={slo},result={result}}} is {got}, want {n}")
+    objective = m.value("slotap_slo_objective_ratio", slo="avail", service="testd")
+    if objective != 0.99:
+        raise HarnessError(f"slotap_slo_objective_ratio is {objective}, want 0.99")
+    check_common(m)
+    expect_untracked(a)
+
+
 # ------------------------------------------------------------------ main --
 
 def final_cleanup_check():

@@ -31,6 +31,8 @@ static void assert_defaults(const struct slotap_config *cfg)
 
 	assert_int_equal(cfg->n_services, 0);
 	assert_null(cfg->services);
+	assert_int_equal(cfg->n_slos, 0);
+	assert_null(cfg->slos);
 	assert_int_equal(cfg->max_routes_per_service, 100);
 	assert_int_equal(cfg->n_thresholds, 4);
 	for (i = 0; i < 4; i++)
@@ -102,16 +104,16 @@ static void test_default_config(void **state)
 	assert_non_null(strstr(config__default_yaml, "every listening TCP"));
 }
 
-/* The example in the default config's comments, uncommented, is valid. */
-static void test_default_config_example(void **state)
+/* Uncomments the example from "# KEY:" to the line before "KEY: []". */
+static char *uncomment_example(char *o, const char *key)
 {
-	const char *start = strstr(config__default_yaml, "# services:\n");
-	const char *end = strstr(config__default_yaml, "\nservices: []\n");
-	struct slotap_config cfg;
-	char yaml[4096], *o = yaml;
-	const char *p;
+	char from[64], to[64];
+	const char *start, *end, *p;
 
-	(void)state;
+	snprintf(from, sizeof(from), "# %s:\n", key);
+	snprintf(to, sizeof(to), "\n%s: []\n", key);
+	start = strstr(config__default_yaml, from);
+	end = strstr(config__default_yaml, to);
 	assert_non_null(start);
 	assert_non_null(end);
 	assert_true(start < end);
@@ -124,6 +126,20 @@ static void test_default_config_example(void **state)
 		p = nl + 1;
 	}
 	*o = '\0';
+	return o;
+}
+
+/* The examples in the default config's comments, uncommented, are valid. */
+static void test_default_config_example(void **state)
+{
+	static const __u64 thresholds[] = { MS(100), MS(250), MS(300), MS(500), MS(1000) };
+	struct slotap_config cfg;
+	char yaml[8192], *o;
+	size_t i;
+
+	(void)state;
+	o = uncomment_example(yaml, "services");
+	uncomment_example(o, "slos");
 	load_ok(&cfg, yaml);
 	assert_int_equal(cfg.n_services, 2);
 	assert_string_equal(cfg.services[0].name, "shop");
@@ -135,6 +151,17 @@ static void test_default_config_example(void **state)
 	assert_int_equal(cfg.services[0].max_routes, 200);
 	assert_string_equal(cfg.services[1].name, "billing");
 	assert_int_equal(cfg.services[1].ports[0], 9000);
+	/* one SLO of each kind */
+	assert_int_equal(cfg.n_slos, 2);
+	assert_int_equal(cfg.slos[0].sli, SLO_SLI_AVAILABILITY);
+	assert_string_equal(cfg.slos[0].service, "shop");
+	assert_int_equal(cfg.slos[1].sli, SLO_SLI_LATENCY);
+	assert_int_equal(cfg.slos[1].threshold_ns, MS(300));
+	assert_int_equal(cfg.slos[1].n_endpoints, 2);
+	/* its threshold joins the default ones */
+	assert_int_equal(cfg.n_thresholds, 5);
+	for (i = 0; i < 5; i++)
+		assert_int_equal(cfg.latency_thresholds_ns[i], thresholds[i]);
 	config__free(&cfg);
 }
 
@@ -668,6 +695,404 @@ static char *write_tmp(const char *content, size_t len)
 	return path;
 }
 
+static bool status_bad(const struct slo_config *s, unsigned code)
+{
+	return s->bad_status[code / 8] & (1u << (code % 8));
+}
+
+static void test_slos(void **state)
+{
+	static const char yaml[] =
+		"services:\n"
+		"  - name: shop\n"
+		"    match: {port: 8080}\n"
+		"  - name: billing\n"
+		"    match: {port: 9000}\n"
+		"slos:\n"
+		"  - name: shop-availability\n"
+		"    service: shop\n"
+		"    endpoint: \"GET /api/items/{id}\"\n"
+		"    sli: availability\n"
+		"    objective: 99.5\n"
+		"    window: 28d\n"
+		"    bad_statuses: [5xx, 429]\n"
+		"    budgeting: occurrences\n"
+		"  - name: shop-latency\n"
+		"    service: shop\n"
+		"    sli: latency\n"
+		"    threshold: 300ms\n"
+		"    objective: 95\n"
+		"    window: 4w\n"
+		"    endpoint: [\"GET /a\", \"POST /users/{user}/orders\", \"OPTIONS /a\"]\n"
+		"    budgeting: timeslices\n"
+		"  - name: billing.month\n"
+		"    service: billing\n"
+		"    sli: availability\n"
+		"    objective: 99.95\n"
+		"    window: month\n"
+		"  - window: week\n"
+		"    name: billing_week\n"
+		"    objective: 90\n"
+		"    threshold: 1s\n"
+		"    sli: latency\n"
+		"    service: billing\n"
+		"  - name: rolling\n"
+		"    service: billing\n"
+		"    sli: availability\n"
+		"    objective: 0.5\n"
+		"    window: 90m\n"
+		"    bad_statuses: [\"503\", 4XX]\n";
+	static const __u64 thresholds[] = { MS(100), MS(250), MS(300), MS(500), MS(1000) };
+	struct slotap_config cfg;
+	const struct slo_config *s;
+	unsigned code;
+	size_t i;
+
+	(void)state;
+	load_ok(&cfg, yaml);
+	assert_int_equal(cfg.n_slos, 5);
+
+	s = &cfg.slos[0];
+	assert_string_equal(s->name, "shop-availability");
+	assert_string_equal(s->service, "shop");
+	assert_int_equal(s->n_endpoints, 1);
+	assert_string_equal(s->endpoints[0], "GET /api/items/{id}");
+	assert_int_equal(s->sli, SLO_SLI_AVAILABILITY);
+	/* the double nearest 0.995, not 99.5 / 100 computed some other way */
+	assert_true(s->objective == 0.995);
+	assert_true(s->objective == strtod("0.995", NULL));
+	assert_int_equal(s->threshold_ns, 0);
+	for (code = 0; code <= 599; code++)
+		assert_int_equal(status_bad(s, code), code >= 500 || code == 429);
+	assert_int_equal(s->window, SLO_WINDOW_ROLLING);
+	assert_int_equal(s->window_s, 28 * 86400);
+	assert_false(s->timeslices);
+
+	s = &cfg.slos[1];
+	assert_string_equal(s->name, "shop-latency");
+	assert_int_equal(s->sli, SLO_SLI_LATENCY);
+	assert_int_equal(s->threshold_ns, MS(300));
+	assert_true(s->objective == 0.95);
+	assert_int_equal(s->n_endpoints, 3);
+	assert_string_equal(s->endpoints[0], "GET /a");
+	assert_string_equal(s->endpoints[1], "POST /users/{user}/orders");
+	assert_string_equal(s->endpoints[2], "OPTIONS /a");
+	for (code = 0; code <= 599; code++)
+		assert_false(status_bad(s, code));
+	assert_int_equal(s->window, SLO_WINDOW_CALENDAR_4W);
+	assert_int_equal(s->window_s, 0);
+	assert_true(s->timeslices);
+
+	s = &cfg.slos[2];
+	assert_int_equal(s->n_endpoints, 0);
+	assert_null(s->endpoints);
+	assert_true(s->objective == 0.9995);
+	/* the default: 5xx */
+	for (code = 0; code <= 599; code++)
+		assert_int_equal(status_bad(s, code), code >= 500);
+	assert_int_equal(s->window, SLO_WINDOW_CALENDAR_MONTH);
+	assert_int_equal(s->window_s, 0);
+	assert_false(s->timeslices);
+
+	s = &cfg.slos[3];
+	assert_string_equal(s->name, "billing_week");
+	assert_string_equal(s->service, "billing");
+	assert_int_equal(s->window, SLO_WINDOW_CALENDAR_WEEK);
+	assert_true(s->objective == 0.9);
+	assert_int_equal(s->threshold_ns, MS(1000));
+
+	s = &cfg.slos[4];
+	assert_true(s->objective == 0.005);
+	assert_int_equal(s->window, SLO_WINDOW_ROLLING);
+	assert_int_equal(s->window_s, 5400);
+	for (code = 0; code <= 599; code++)
+		assert_int_equal(status_bad(s, code),
+				 code == 503 || (code >= 400 && code <= 499));
+
+	/* 300ms joins the defaults, 1s was one of them already */
+	assert_int_equal(cfg.n_thresholds, 5);
+	for (i = 0; i < 5; i++)
+		assert_int_equal(cfg.latency_thresholds_ns[i], thresholds[i]);
+	config__free(&cfg);
+	assert_true(is_zeroed(&cfg));
+
+	/* empty is fine, and so are no services: any service name goes */
+	load_ok(&cfg, "slos: []\n");
+	assert_defaults(&cfg);
+	config__free(&cfg);
+	load_ok(&cfg,
+		"slos:\n"
+		"  - {name: a, service: nginx, sli: availability, objective: 99, window: 7d}\n");
+	assert_int_equal(cfg.n_slos, 1);
+	assert_string_equal(cfg.slos[0].service, "nginx");
+	assert_int_equal(cfg.slos[0].window_s, 7 * 86400);
+	config__free(&cfg);
+}
+
+/* The rolling lengths the engine takes: whole buckets of 10 s .. 1 h. */
+static void test_slo_windows(void **state)
+{
+	static const struct {
+		const char *window;
+		bool timeslices;
+		__u64 s;
+	} ok[] = {
+		{ "60s", false, 60 }, { "1m", true, 60 }, { "70s", false, 70 },
+		{ "30m", false, 1800 }, { "31m", false, 1860 },
+		{ "6h", false, 21600 }, { "370m", false, 22200 },
+		{ "1d", false, 86400 }, { "25h", false, 90000 },
+		{ "1.5d", false, 129600 }, { "28d", true, 28 * 86400 },
+		{ "31d", false, 31 * 86400 }, { "744h", false, 31 * 86400 },
+	};
+	static const struct {
+		const char *window, *budgeting, *msg;
+	} bad[] = {
+		{ "3x", "occurrences", "\"3x\" is not a window (a rolling length such as 28d, 7d or 1h, or a calendar period: week, 4w or month)" },
+		{ "2w", "occurrences", "\"2w\" is not a window (a rolling length such as 28d, 7d or 1h, or a calendar period: week, 4w or month)" },
+		{ "Month", "occurrences", "\"Month\" is not a window (a rolling length such as 28d, 7d or 1h, or a calendar period: week, 4w or month)" },
+		{ "d", "occurrences", "\"d\" is not a window (a rolling length such as 28d, 7d or 1h, or a calendar period: week, 4w or month)" },
+		{ "59s", "occurrences", "\"59s\" is not a rolling window length from 1m to 31d" },
+		{ "32d", "occurrences", "\"32d\" is not a rolling window length from 1m to 31d" },
+		{ "60.5s", "occurrences", "\"60.5s\" is not a whole number of seconds" },
+		{ "65s", "occurrences", "\"65s\" is not a multiple of 10s, the SLO engine's bucket for rolling windows up to 30m" },
+		{ "70s", "timeslices", "\"70s\" is not a multiple of 1m, the SLO engine's bucket for rolling windows up to 6h (budgeting: timeslices)" },
+		{ "1810s", "occurrences", "\"1810s\" is not a multiple of 1m, the SLO engine's bucket for rolling windows up to 6h" },
+		{ "361m", "occurrences", "\"361m\" is not a multiple of 10m, the SLO engine's bucket for rolling windows up to 1d" },
+		{ "1441m", "timeslices", "\"1441m\" is not a multiple of 1h, the SLO engine's bucket for rolling windows over 1d" },
+		{ "27.51d", "occurrences", "\"27.51d\" is not a multiple of 1h, the SLO engine's bucket for rolling windows over 1d" },
+	};
+	struct slotap_config cfg;
+	char yaml[256], want[512];
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+		snprintf(yaml, sizeof(yaml),
+			 "slos:\n"
+			 "  - name: a\n"
+			 "    service: shop\n"
+			 "    sli: availability\n"
+			 "    objective: 99\n"
+			 "    budgeting: %s\n"
+			 "    window: %s\n",
+			 ok[i].timeslices ? "timeslices" : "occurrences", ok[i].window);
+		load_ok(&cfg, yaml);
+		assert_int_equal(cfg.slos[0].window, SLO_WINDOW_ROLLING);
+		assert_int_equal(cfg.slos[0].window_s, ok[i].s);
+		assert_int_equal(cfg.slos[0].timeslices, ok[i].timeslices);
+		config__free(&cfg);
+	}
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		snprintf(yaml, sizeof(yaml),
+			 "slos:\n"
+			 "  - name: a\n"
+			 "    service: shop\n"
+			 "    sli: availability\n"
+			 "    objective: 99\n"
+			 "    window: %s\n"
+			 "    budgeting: %s\n",
+			 bad[i].window, bad[i].budgeting);
+		snprintf(want, sizeof(want), "t.yaml:6:13: window: %s", bad[i].msg);
+		expect_error(yaml, want);
+	}
+	expect_error("slos:\n"
+		     "  - name: a\n"
+		     "    window: [28d]\n",
+		     "t.yaml:3:13: window: expected a window, got a list");
+}
+
+#define SLO_HEAD	"slos:\n  - name: a\n    service: shop\n"
+
+static void test_slo_errors(void **state)
+{
+	(void)state;
+	expect_error("slos: {}\n", "t.yaml:1:7: slos: expected a list, got a mapping");
+	expect_error("slos: [a]\n", "t.yaml:1:8: slos[0]: expected a mapping, got \"a\"");
+	/* unknown and missing keys */
+	expect_error(SLO_HEAD
+		     "    servce: shop\n",
+		     "t.yaml:4:5: slos[0]: unknown key \"servce\"");
+	expect_error(SLO_HEAD
+		     "    objective: 99\n"
+		     "    window: 28d\n",
+		     "t.yaml:2:5: slos[0]: missing required key \"sli\"");
+	expect_error("slos:\n"
+		     "  - sli: availability\n",
+		     "t.yaml:2:5: slos[0]: missing required key \"name\"");
+	expect_error(SLO_HEAD
+		     "    sli: availability\n"
+		     "    objective: 99\n",
+		     "t.yaml:2:5: slos[0]: missing required key \"window\"");
+	expect_error(SLO_HEAD
+		     "    sli: latency\n"
+		     "    objective: 99\n"
+		     "    window: 28d\n",
+		     "t.yaml:2:5: slos[0]: missing required key \"threshold\" (latency SLOs need one)");
+	expect_error(SLO_HEAD
+		     "    sli: availability\n"
+		     "    objective: 99\n"
+		     "    threshold: 1s\n"
+		     "    window: 28d\n",
+		     "t.yaml:6:5: slos[0]: threshold is for latency SLOs, not availability ones");
+	expect_error(SLO_HEAD
+		     "    bad_statuses: 5xx\n"
+		     "    sli: latency\n"
+		     "    threshold: 1s\n"
+		     "    objective: 99\n"
+		     "    window: 28d\n",
+		     "t.yaml:4:5: slos[0]: bad_statuses is for availability SLOs, not latency ones");
+	expect_error(SLO_HEAD
+		     "    sli: errors\n",
+		     "t.yaml:4:10: sli: \"errors\" is not an SLI (availability or latency)");
+	expect_error(SLO_HEAD
+		     "    budgeting: minutes\n",
+		     "t.yaml:4:16: budgeting: \"minutes\" is not a budgeting method (occurrences or timeslices)");
+	expect_error(SLO_HEAD
+		     "    threshold: 0ms\n",
+		     "t.yaml:4:16: threshold: \"0ms\" is not a duration above zero (a number and ns, us, ms, s, m or h, e.g. 300ms)");
+	expect_error("slos:\n"
+		     "  - name: \"a b\"\n",
+		     "t.yaml:2:11: name: \"a b\" is not a valid name (1..63 characters of A-Z a-z 0-9 _ . -)");
+	expect_error("slos:\n"
+		     "  - service: \"a/b\"\n",
+		     "t.yaml:2:14: service: \"a/b\" is not a valid service name (1..63 characters of A-Z a-z 0-9 _ . -)");
+
+	/* objective: a percentage strictly between 0 and 100 */
+	expect_error(SLO_HEAD "    objective: 100\n",
+		     "t.yaml:4:16: objective: 100 is not a percentage above 0 and below 100 (e.g. 99.5)");
+	expect_error(SLO_HEAD "    objective: 0\n",
+		     "t.yaml:4:16: objective: 0 is not a percentage above 0 and below 100 (e.g. 99.5)");
+	expect_error(SLO_HEAD "    objective: 150\n",
+		     "t.yaml:4:16: objective: 150 is not a percentage above 0 and below 100 (e.g. 99.5)");
+	expect_error(SLO_HEAD "    objective: -5\n",
+		     "t.yaml:4:16: objective: -5 is not a percentage above 0 and below 100 (e.g. 99.5)");
+	expect_error(SLO_HEAD "    objective: 99.5%\n",
+		     "t.yaml:4:16: objective: \"99.5%\" is not a percentage above 0 and below 100 (e.g. 99.5)");
+	expect_error(SLO_HEAD "    objective: \"99\"\n",
+		     "t.yaml:4:16: objective: \"99\" is not a percentage above 0 and below 100 (e.g. 99.5)");
+	expect_error(SLO_HEAD "    objective: [99]\n",
+		     "t.yaml:4:16: objective: expected a percentage, got a list");
+	expect_error(SLO_HEAD "    objective: 99.99999999999\n",
+		     "t.yaml:4:16: objective: 99.99999999999 rounds to 100 at the SLO engine's precision (1e-7 percent)");
+	expect_error(SLO_HEAD "    objective: 0.00000000001\n",
+		     "t.yaml:4:16: objective: 0.00000000001 rounds to 0 at the SLO engine's precision (1e-7 percent)");
+
+	/* endpoints */
+	expect_error(SLO_HEAD "    endpoint: \"FETCH /a\"\n",
+		     "t.yaml:4:15: endpoint: \"FETCH /a\": \"FETCH\" is not a method "
+		     "(GET HEAD POST PUT DELETE PATCH OPTIONS CONNECT TRACE)");
+	expect_error(SLO_HEAD "    endpoint: [\"GET /a\", get /b]\n",
+		     "t.yaml:4:26: endpoint[1]: \"get /b\": \"get\" is not a method "
+		     "(GET HEAD POST PUT DELETE PATCH OPTIONS CONNECT TRACE)");
+	/* user text stays on one line */
+	expect_error(SLO_HEAD "    endpoint: \"G\\tT /a\"\n",
+		     "t.yaml:4:15: endpoint: \"G\\x09T /a\": \"G\\x09T\" is not a method "
+		     "(GET HEAD POST PUT DELETE PATCH OPTIONS CONNECT TRACE)");
+	expect_error(SLO_HEAD "    endpoint: /a\n",
+		     "t.yaml:4:15: endpoint: \"/a\" is not \"METHOD /route\" (one space between, "
+		     "e.g. \"GET /api/items/{id}\")");
+	expect_error(SLO_HEAD "    endpoint: \"GET  /a\"\n",
+		     "t.yaml:4:15: endpoint: \"GET  /a\" is not \"METHOD /route\" (one space between, "
+		     "e.g. \"GET /api/items/{id}\")");
+	/* the reason comes from route_template__validate() */
+	expect_error_sub(SLO_HEAD "    endpoint: [\"GET /a\", \"GET a/{id\"]\n",
+			 "t.yaml:4:26: endpoint[1]: \"GET a/{id\": route ", "");
+	expect_error_sub(SLO_HEAD "    endpoint: \"GET /a/{id\"\n",
+			 "t.yaml:4:15: endpoint: \"GET /a/{id\": route ", "{name}");
+	expect_error(SLO_HEAD
+		     "    endpoint: [\"GET /a\", \"PUT /a\", \"GET /a\"]\n"
+		     "    sli: availability\n"
+		     "    objective: 99\n"
+		     "    window: 28d\n",
+		     "t.yaml:4:36: endpoint[2]: duplicate endpoint \"GET /a\"");
+	expect_error(SLO_HEAD "    endpoint: []\n", "t.yaml:4:15: endpoint: empty list");
+	expect_error(SLO_HEAD "    endpoint: {GET: /a}\n",
+		     "t.yaml:4:15: endpoint: expected an endpoint or a list of endpoints, got a mapping");
+
+	/* bad_statuses */
+	expect_error(SLO_HEAD "    bad_statuses: [5xx, 600]\n",
+		     "t.yaml:4:25: bad_statuses[1]: 600 is not a status code (100..599) or class (1xx..5xx)");
+	expect_error(SLO_HEAD "    bad_statuses: 6xx\n",
+		     "t.yaml:4:19: bad_statuses: \"6xx\" is not a status code (100..599) or class (1xx..5xx)");
+	expect_error(SLO_HEAD "    bad_statuses: [99]\n",
+		     "t.yaml:4:20: bad_statuses[0]: 99 is not a status code (100..599) or class (1xx..5xx)");
+	expect_error(SLO_HEAD "    bad_statuses: [503, 5xx]\n",
+		     "t.yaml:4:25: bad_statuses[1]: 5xx includes 503, listed before");
+	expect_error(SLO_HEAD "    bad_statuses: [5xx, 503]\n",
+		     "t.yaml:4:25: bad_statuses[1]: 503 is already in 5xx");
+	expect_error(SLO_HEAD "    bad_statuses: [429, 429]\n",
+		     "t.yaml:4:25: bad_statuses[1]: duplicate status 429");
+	expect_error(SLO_HEAD "    bad_statuses: [5xx, 5XX]\n",
+		     "t.yaml:4:25: bad_statuses[1]: duplicate status class 5xx");
+	expect_error(SLO_HEAD "    bad_statuses: []\n", "t.yaml:4:19: bad_statuses: empty list");
+	expect_error(SLO_HEAD "    bad_statuses: [[500]]\n",
+		     "t.yaml:4:20: bad_statuses[0]: expected a status code or class, got a list");
+
+	/* names are unique: the second is blamed */
+	expect_error("slos:\n"
+		     "  - {name: a, service: s, sli: availability, objective: 99, window: week}\n"
+		     "  - {name: b, service: s, sli: availability, objective: 99, window: week}\n"
+		     "  - {name: a, service: s, sli: availability, objective: 99, window: week}\n",
+		     "t.yaml:4:12: duplicate SLO name \"a\"");
+	/* with services, service names one of them */
+	expect_error("services:\n"
+		     "  - name: shop\n"
+		     "    match: {port: 80}\n"
+		     "  - name: billing\n"
+		     "    match: {port: 81}\n"
+		     "slos:\n"
+		     "  - {name: a, service: billing, sli: availability, objective: 99, window: week}\n"
+		     "  - name: b\n"
+		     "    service: nope\n",
+		     "t.yaml:9:14: service: \"nope\" is not one of the services");
+	/* also when slos come first in the file */
+	expect_error("slos:\n"
+		     "  - name: a\n"
+		     "    service: nope\n"
+		     "services:\n"
+		     "  - name: shop\n"
+		     "    match: {port: 80}\n",
+		     "t.yaml:3:14: service: \"nope\" is not one of the services");
+}
+
+/* Latency SLO thresholds are histogram bucket bounds too. */
+static void test_slo_thresholds(void **state)
+{
+	char yaml[2048], *o = yaml;
+	struct slotap_config cfg;
+	int i;
+
+	(void)state;
+	load_ok(&cfg,
+		"latency_thresholds: [1s]\n"
+		"slos:\n"
+		"  - {name: a, service: s, sli: latency, threshold: 250ms, objective: 99, window: week}\n"
+		"  - {name: b, service: s, sli: latency, threshold: 2s, objective: 99, window: week}\n"
+		"  - {name: c, service: s, sli: latency, threshold: 0.25s, objective: 90, window: week}\n"
+		"  - {name: d, service: s, sli: latency, threshold: 1000ms, objective: 90, window: week}\n");
+	assert_int_equal(cfg.n_thresholds, 3);
+	assert_int_equal(cfg.latency_thresholds_ns[0], MS(250));
+	assert_int_equal(cfg.latency_thresholds_ns[1], MS(1000));
+	assert_int_equal(cfg.latency_thresholds_ns[2], MS(2000));
+	config__free(&cfg);
+
+	/* 31 configured, one new from the SLOs: 32, the limit */
+	o += sprintf(o, "latency_thresholds: [");
+	for (i = 1; i <= 31; i++)
+		o += sprintf(o, "%dms, ", i);
+	o += sprintf(o, "]\nslos:\n"
+		     "  - {name: a, service: s, sli: latency, threshold: 5ms, objective: 99, window: week}\n"
+		     "  - {name: b, service: s, sli: latency, threshold: 99ms, objective: 99, window: week}\n");
+	load_ok(&cfg, yaml);
+	assert_int_equal(cfg.n_thresholds, 32);
+	assert_int_equal(cfg.latency_thresholds_ns[31], MS(99));
+	config__free(&cfg);
+	/* a second new one is one too many */
+	sprintf(o, "  - {name: c, service: s, sli: latency, threshold: 98ms, objective: 99, window: week}\n");
+	expect_error(yaml, "t.yaml:5:52: threshold: \"98ms\" would be latency threshold 33, more than 32 "
+		     "(latency_thresholds and the thresholds of latency SLOs together)");
+}
+
 static void test_load_file(void **state)
 {
 	static const char bad[] = "services:\n  - name: shop\n    match:\n      port: 70000\n";
@@ -742,6 +1167,10 @@ int main(void)
 		cmocka_unit_test(test_syntax_errors),
 		cmocka_unit_test(test_error_buffer),
 		cmocka_unit_test(test_durations),
+		cmocka_unit_test(test_slos),
+		cmocka_unit_test(test_slo_windows),
+		cmocka_unit_test(test_slo_errors),
+		cmocka_unit_test(test_slo_thresholds),
 		cmocka_unit_test(test_load_file),
 	};
 
