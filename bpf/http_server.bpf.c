@@ -880,7 +880,7 @@ static __always_inline bool header_name(struct scan_buf *b, struct parser *p, __
 }
 
 /*
- * Skip the rest of a header line that does not matter, up to four aligned
+ * Skip the rest of a header line that does not matter, up to two aligned
  * words a step (no loop: an unrolled one multiplies the verifier's paths).
  * A line starting with anything but c or t (for Content-Length and
  * Transfer-Encoding) or the head's empty line is skipped right away too.
@@ -904,14 +904,10 @@ static __always_inline bool skip_line(struct scan_buf *b, struct parser *p, __u3
 	end = newline_in_word(b, base, pos);
 	if (!end && base + 8 < len)
 		end = newline_in_word(b, base + 8, base + 8);
-	if (!end && base + 16 < len)
-		end = newline_in_word(b, base + 16, base + 16);
-	if (!end && base + 24 < len)
-		end = newline_in_word(b, base + 24, base + 24);
 	if (end && end <= len) {
 		p->state = P_HSTART;
 	} else {
-		end = end ? len : base + 32;
+		end = end ? len : base + 16;
 		if (end > len)
 			end = len;	/* the line goes on in the next buffer */
 	}
