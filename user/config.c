@@ -521,6 +521,27 @@ static bool valid_name(const char *s)
 	return true;
 }
 
+/* A service's or an SLO's name: valid, copied, and unique among its kind. */
+static int load_name(struct loader *ld, yaml_node_t *v, char **out, struct seen_list *names,
+		     size_t owner)
+{
+	char q[QUOTE_SIZE];
+	const char *s;
+	int err;
+
+	err = get_string(ld, v, "name", "a string", &s);
+	if (err)
+		return err;
+	if (!valid_name(s))
+		return node_error(ld, v, "name",
+				  "%s is not a valid name (1..%d characters of A-Z a-z 0-9 _ . -)",
+				  quote(q, s, strlen(s)), CONFIG_NAME_MAX);
+	*out = strdup(s);
+	if (!*out)
+		return oom(ld);
+	return seen__add(ld, names, *out, v, owner, -1);
+}
+
 static int add_port(struct loader *ld, struct slotap_config *cfg, size_t svc,
 		    const yaml_node_t *n, long idx)
 {
@@ -712,10 +733,9 @@ static int load_service(struct loader *ld, struct slotap_config *cfg,
 	enum { K_NAME, K_MATCH, K_ROUTES, K_MAX_ROUTES };
 	struct service_config *sc = &cfg->services[svc];
 	yaml_node_pair_t *pair;
-	char path[48], q[QUOTE_SIZE];
+	char path[48];
 	unsigned seen = 0;
 	unsigned long max = 0;
-	const char *s;
 	int err, k;
 
 	snprintf(path, sizeof(path), "services[%zu]", svc);
@@ -730,18 +750,7 @@ static int load_service(struct loader *ld, struct slotap_config *cfg,
 			return k;
 		switch (k) {
 		case K_NAME:
-			err = get_string(ld, v, "name", "a string", &s);
-			if (err)
-				return err;
-			if (!valid_name(s))
-				return node_error(ld, v, "name",
-						  "%s is not a valid name (1..%d characters of A-Z a-z 0-9 _ . -)",
-						  quote(q, s, strlen(s)),
-						  CONFIG_NAME_MAX);
-			sc->name = strdup(s);
-			if (!sc->name)
-				return oom(ld);
-			err = seen__add(ld, &ld->names, sc->name, v, svc, -1);
+			err = load_name(ld, v, &sc->name, &ld->names, svc);
 			break;
 		case K_MATCH:
 			err = load_match(ld, cfg, svc, v);
@@ -1206,18 +1215,7 @@ static int load_slo(struct loader *ld, struct slotap_config *cfg, size_t slo,
 		err = 0;
 		switch (k) {
 		case K_NAME:
-			err = get_string(ld, v, "name", "a string", &s);
-			if (err)
-				return err;
-			if (!valid_name(s))
-				return node_error(ld, v, "name",
-						  "%s is not a valid name (1..%d characters of A-Z a-z 0-9 _ . -)",
-						  quote(q, s, strlen(s)),
-						  CONFIG_NAME_MAX);
-			sc->name = strdup(s);
-			if (!sc->name)
-				return oom(ld);
-			err = seen__add(ld, &ld->slo_names, sc->name, v, slo, -1);
+			err = load_name(ld, v, &sc->name, &ld->slo_names, slo);
 			break;
 		case K_SERVICE:
 			err = get_string(ld, v, "service", "a service name", &s);
