@@ -26,6 +26,16 @@ static int by_service(const void *a, const void *b)
 	return strcmp(x->cfg->service, y->cfg->service);
 }
 
+static void spec_of(const struct slo_config *sc, struct slo_spec *spec)
+{
+	*spec = (struct slo_spec){
+		.objective = sc->objective,
+		.window = sc->window,
+		.window_s = sc->window_s,
+		.timeslices = sc->timeslices,
+	};
+}
+
 struct slo_registry *slo_registry__new(const struct slotap_config *cfg, __u64 now_s)
 {
 	struct slo_registry *reg = calloc(1, sizeof(*reg));
@@ -37,13 +47,9 @@ struct slo_registry *slo_registry__new(const struct slotap_config *cfg, __u64 no
 		goto fail;
 	for (size_t i = 0; i < cfg->n_slos; i++) {
 		const struct slo_config *sc = &cfg->slos[i];
-		struct slo_spec spec = {
-			.objective = sc->objective,
-			.window = sc->window,
-			.window_s = sc->window_s,
-			.timeslices = sc->timeslices,
-		};
+		struct slo_spec spec;
 
+		spec_of(sc, &spec);
 		reg->entries[i].cfg = sc;
 		reg->entries[i].engine = slo__new(&spec, now_s);
 		if (!reg->entries[i].engine)
@@ -70,6 +76,27 @@ void slo_registry__free(struct slo_registry *reg)
 size_t slo_registry__count(const struct slo_registry *reg)
 {
 	return reg->n;
+}
+
+const struct slo_config *slo_registry__config(const struct slo_registry *reg, size_t i)
+{
+	return reg->entries[i].cfg;
+}
+
+void slo_registry__spec(const struct slo_registry *reg, size_t i, struct slo_spec *out)
+{
+	spec_of(reg->entries[i].cfg, out);
+}
+
+const struct slo *slo_registry__engine(const struct slo_registry *reg, size_t i)
+{
+	return reg->entries[i].engine;
+}
+
+void slo_registry__replace(struct slo_registry *reg, size_t i, struct slo *engine)
+{
+	slo__free(reg->entries[i].engine);
+	reg->entries[i].engine = engine;
 }
 
 /* "METHOD /route", the endpoint as the config names it */

@@ -17,6 +17,17 @@ struct slo_registry *slo_registry__new(const struct slotap_config *cfg, __u64 no
 void slo_registry__free(struct slo_registry *reg);
 size_t slo_registry__count(const struct slo_registry *reg);
 
+/* The i-th SLO (0 <= i < count), for persistence: its config, its spec,
+ * its engine, and a way to swap in an engine restored from disk. */
+struct slo;
+struct slo_config;
+struct slo_spec;
+const struct slo_config *slo_registry__config(const struct slo_registry *reg, size_t i);
+void slo_registry__spec(const struct slo_registry *reg, size_t i, struct slo_spec *out);
+const struct slo *slo_registry__engine(const struct slo_registry *reg, size_t i);
+/* Takes ownership of engine, freeing the one it replaces. */
+void slo_registry__replace(struct slo_registry *reg, size_t i, struct slo *engine);
+
 /* One measured request, at unix time now_s. */
 void slo_registry__record(struct slo_registry *reg, const char *service, const char *method,
 			  const char *route, unsigned int status, __u64 latency_ns, __u64 now_s);
