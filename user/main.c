@@ -16,6 +16,7 @@
 #include <unistd.h>
 #include <sys/epoll.h>
 #include <sys/signalfd.h>
+#include <sys/stat.h>
 #include "aggregator.h"
 #include "config.h"
 #include "histogram.h"
@@ -26,6 +27,7 @@
 #include "route.h"
 #include "services.h"
 #include "slo_registry.h"
+#include "state.h"
 
 #define SLOTAP_VERSION		"0.1.0"
 /* How often the consumer drains the ring without being woken. */
@@ -53,6 +55,8 @@ enum {
 	OPT_RINGBUF,
 	OPT_CHECK,
 	OPT_PRINT_DEFAULT,
+	OPT_STATE_DIR,
+	OPT_STATE_INTERVAL,
 };
 
 static const struct argp_option options[] = {
@@ -61,6 +65,8 @@ static const struct argp_option options[] = {
 	{ "ringbuf-size", OPT_RINGBUF, "BYTES", 0, "Ring buffer size, a power of two >= 64K (default 8M; K/M suffixes)", 0 },
 	{ "check-config", OPT_CHECK, NULL, 0, "Validate the configuration and exit", 0 },
 	{ "print-default-config", OPT_PRINT_DEFAULT, NULL, 0, "Print the built-in configuration and exit", 0 },
+	{ "state-interval", OPT_STATE_INTERVAL, "SECONDS", 0, "How often the SLO state is saved: what a crash may lose (default 10)", 0 },
+	{ "state-dir", OPT_STATE_DIR, "DIR", 0, "Where SLO window state survives restarts (default /var/lib/slotap; \"\" to keep none)", 0 },
 	{ "verbose", 'v', NULL, 0, "Debug messages and libbpf's log (verifier output truncated)", 0 },
 	{},
 };
@@ -69,11 +75,15 @@ static struct env {
 	const char *config_path;
 	const char *listen;
 	__u32 ringbuf_bytes;
+	const char *state_dir;
+	__u32 state_interval_s;
 	bool check_only;
 	bool verbose;
 } env = {
 	.listen = "127.0.0.1:9464",
 	.ringbuf_bytes = 8u << 20,
+	.state_dir = "/var/lib/slotap",
+	.state_interval_s = 10,
 };
 
 static int parse_size(const char *arg, unsigned long long max, unsigned long long *out)
@@ -111,6 +121,14 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 			argp_error(state, "--ringbuf-size %s: want a power of two between 64K and 1024M", arg);
 		env.ringbuf_bytes = v;
 		break;
+	case OPT_STATE_DIR:
+		env.state_dir = arg;
+		break;
+	case OPT_STATE_INTERVAL:
+		if (parse_size(arg, 3600, &v))
+			argp_error(state, "--state-interval %s: want 1 to 3600 seconds", arg);
+		env.state_interval_s = v;
+		break;
 	case OPT_CHECK:
 		env.check_only = true;
 		break;
@@ -136,6 +154,7 @@ struct agent {
 	struct aggregator *agg;
 	struct service_registry *services;
 	struct slo_registry *slos;
+	const char *state_dir;		/* NULL: no persistence */
 	struct http_source *src;
 	__u64 drain_unix_s;		/* wall clock of the current drain, for the SLO windows */
 	__u64 events_received;
@@ -261,10 +280,24 @@ static int drain(struct agent *a)
 	return n < 0 ? n : 0;
 }
 
+/* The SLO windows to disk; a failure is a warning, the agent goes on. */
+static void save_state(struct agent *a)
+{
+	int err;
+
+	if (!a->state_dir || !slo_registry__count(a->slos))
+		return;
+	pthread_mutex_lock(&a->lock);
+	err = state__save(a->slos, a->state_dir);
+	pthread_mutex_unlock(&a->lock);
+	if (err)
+		log__warn("cannot save the SLO state in %s: %s", a->state_dir, strerror(-err));
+}
+
 static int run_loop(struct agent *a, int sig_fd)
 {
 	struct epoll_event ev = { .events = EPOLLIN };
-	__u64 next_scan = 0;
+	__u64 next_scan = 0, next_save = now_ns() + env.state_interval_s * 1000000000ull;
 	int ep, err = 0;
 
 	ep = epoll_create1(EPOLL_CLOEXEC);
@@ -307,6 +340,10 @@ static int run_loop(struct agent *a, int sig_fd)
 					  strerror(-err));
 			err = 0;
 			next_scan = now_ns() + PROC_SCAN_INTERVAL_MS * 1000000ull;
+		}
+		if (now_ns() >= next_save) {
+			save_state(a);
+			next_save = now_ns() + env.state_interval_s * 1000000000ull;
 		}
 	}
 fail:
@@ -373,6 +410,21 @@ int main(int argc, char **argv)
 		log__error("cannot set up the SLOs: %s", strerror(errno));
 		goto cleanup;
 	}
+	if (slo_registry__count(a.slos) && env.state_dir[0]) {
+		size_t restored = 0;
+
+		if (mkdir(env.state_dir, 0700) && errno != EEXIST) {
+			log__warn("cannot create %s (%s): SLO state will not survive a restart",
+				  env.state_dir, strerror(errno));
+		} else {
+			/* it says itself what it restored, or why it started fresh */
+			a.state_dir = env.state_dir;
+			if (state__load(a.slos, a.state_dir, time(NULL), &restored)) {
+				log__error("out of memory");
+				goto cleanup;
+			}
+		}
+	}
 
 	src_opts.cfg = &a.cfg;
 	src_opts.ringbuf_bytes = env.ringbuf_bytes;
@@ -396,6 +448,7 @@ int main(int argc, char **argv)
 		log__error("event loop: %s", strerror(-err));
 	else
 		exit_code = 0;
+	save_state(&a);
 
 cleanup:
 	metrics_server__stop(server);	/* before the state it reads goes away */

@@ -70,8 +70,8 @@ class Ctx:
         self.stops.append(("nginx", n.stop))
         return n
 
-    def agent(self, config_text):
-        a = h.Agent(config_text, self.tmp)
+    def agent(self, config_text, args=()):
+        a = h.Agent(config_text, self.tmp, args=args)
         AGENTS.append(a)
         self.stops.append(("agent", lambda: stop_agent_checked(a)))
         return a
@@ -446,6 +446,34 @@ def t_slo_events(ctx):
         raise HarnessError(f"slotap_slo_objective_ratio is {objective}, want 0.99")
     check_common(m)
     expect_untracked(a)
+
+
+@test("slo_state_survives_kill")
+def t_slo_state_survives_kill(ctx):
+    """SIGKILL after a save: the restarted agent carries the SLO counts on."""
+    t = ctx.testd()
+    cfg = service_config("testd", t.port, ["/status/{code}"])
+    cfg += ("slos:\n  - name: avail\n    service: testd\n    sli: availability\n"
+            "    objective: 99\n    window: 28d\n")
+    args = ["--state-dir", os.path.join(ctx.tmp, "state"), "--state-interval", "1"]
+
+    def slo_counts(m):
+        return tuple(m.value("slotap_slo_events_total", slo="avail", service="testd",
+                             result=r) for r in ("good", "bad"))
+
+    a = ctx.agent(cfg, args)
+    h.keepalive_requests(t.port, ["/status/200"] * 20 + ["/status/500"] * 5)
+    a.wait_metrics(lambda m: slo_counts(m) == (20, 5), what="SLO counts 20/5")
+    time.sleep(2.5)          # at least one save (every second) after the traffic
+    a.kill()
+    b = ctx.agent(cfg, args)
+    m = b.metrics()
+    if slo_counts(m) != (20, 5):
+        raise HarnessError(f"after SIGKILL and restart the SLO counts are {slo_counts(m)}, "
+                           f"want (20, 5)")
+    h.keepalive_requests(t.port, ["/status/200"] * 10 + ["/status/503"] * 2)
+    b.wait_metrics(lambda m: slo_counts(m) == (30, 7), what="SLO counts 30/7")
+    check_common(b.metrics())
 
 
 # ------------------------------------------------------------------ main --

@@ -566,14 +566,19 @@ class Agent:
     """build/slotap with a config written to tmpdir."""
 
     def __init__(self, config_text, tmpdir, name="slotap", verbose=True,
-                 start_timeout=30.0):
+                 start_timeout=30.0, args=()):
         _require(AGENT_BIN, "run make (the agent is not built)")
         self.tmpdir = Path(tmpdir)
         self.config = self.tmpdir / f"{name}.yaml"
         self.config.write_text(config_text)
         self.port = free_port()
+        self.killed = False
         argv = [AGENT_BIN, "--config", self.config,
                 "--web.listen-address", f"127.0.0.1:{self.port}"]
+        # never the node's own /var/lib/slotap: a test's SLO state is its own
+        if "--state-dir" not in args:
+            argv += ["--state-dir", str(self.tmpdir / "state")]
+        argv += list(args)
         if verbose:
             argv.append("-v")
         self.proc = Proc(argv, name, self.tmpdir)
@@ -611,14 +616,20 @@ class Agent:
         time.sleep(settle)
         return self.metrics()
 
+    def kill(self):
+        """SIGKILL, as a crash would: nothing of the agent's runs after it."""
+        self.killed = True
+        self.proc.stop(signal.SIGKILL, 5.0)
+
     def stop(self, timeout=10.0):
         """SIGTERM; fails unless the agent exits 0 in time and every BPF
         program it held is unloaded (within 5 s: freeing is deferred)."""
-        rc, killed = self.proc.stop(signal.SIGTERM, timeout)
-        if killed:
-            raise HarnessError(f"agent did not exit within {timeout:g}s of SIGTERM")
-        if rc != 0:
-            raise HarnessError(f"agent exited {rc} on SIGTERM: {self.proc.tail()}")
+        if not self.killed:
+            rc, killed = self.proc.stop(signal.SIGTERM, timeout)
+            if killed:
+                raise HarnessError(f"agent did not exit within {timeout:g}s of SIGTERM")
+            if rc != 0:
+                raise HarnessError(f"agent exited {rc} on SIGTERM: {self.proc.tail()}")
         try:
             wait_for(lambda: not self.programs_left(), 5.0,
                      what="the agent's BPF programs to be unloaded")

@@ -1,0 +1,737 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/* SLO state persistence: save, restore, and every way a state file can be wrong. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/stat.h>
+#include <cmocka.h>
+#include "config.h"
+#include "slo.h"
+#include "slo_registry.h"
+#include "state.h"
+
+#define T0	1767225600ULL	/* 2026-01-01T00:00:00Z */
+#define T_SAVE	(T0 + 3600)
+#define T_LOAD	(T0 + 4000)
+#define MS	1000000ULL
+#define N_SLOS	3
+#define HDR	24		/* magic, version, count, saved_at */
+
+static char *ep_get_a[] = { "GET /a" };
+
+static const struct slo_config base_slos[N_SLOS] = {
+	{
+		.name = "shop-availability", .service = "shop",
+		.endpoints = ep_get_a, .n_endpoints = 1,
+		.sli = SLO_SLI_AVAILABILITY, .objective = 0.99,
+		.window = SLO_WINDOW_ROLLING, .window_s = 28 * 86400ULL,
+	},
+	{
+		.name = "shop-latency", .service = "shop",
+		.sli = SLO_SLI_LATENCY, .objective = 0.95, .threshold_ns = 300 * MS,
+		.window = SLO_WINDOW_CALENDAR_4W,
+	},
+	{
+		.name = "billing-availability", .service = "billing",
+		.sli = SLO_SLI_AVAILABILITY, .objective = 0.9,
+		.window = SLO_WINDOW_CALENDAR_MONTH,
+	},
+};
+
+static void set_bad(struct slo_config *sc, unsigned int from, unsigned int to)
+{
+	for (unsigned int code = from; code <= to; code++)
+		sc->bad_status[code / 8] |= 1u << (code % 8);
+}
+
+/* out[] must outlive the registry: it keeps pointers into it. */
+static void fill_slos(struct slo_config out[N_SLOS])
+{
+	memcpy(out, base_slos, sizeof(base_slos));
+	set_bad(&out[0], 500, 599);
+	set_bad(&out[2], 500, 599);
+}
+
+static struct slo_registry *new_registry(struct slo_config *slos, size_t n, __u64 now_s)
+{
+	struct slotap_config cfg = { .slos = slos, .n_slos = n };
+	struct slo_registry *reg = slo_registry__new(&cfg, now_s);
+
+	assert_non_null(reg);
+	return reg;
+}
+
+/* An hour of traffic, different for every SLO so a mix-up shows. */
+static void feed(struct slo_registry *reg)
+{
+	for (__u64 t = T0 + 10; t <= T_SAVE; t += 60) {
+		slo_registry__record(reg, "shop", "GET", "/a", 200, 10 * MS, t);
+		slo_registry__record(reg, "shop", "GET", "/a", 200, 10 * MS, t);
+		if (t % 600 == 10)
+			slo_registry__record(reg, "shop", "GET", "/a", 503, 400 * MS, t);
+		slo_registry__record(reg, "shop", "POST", "/b", 200, 350 * MS, t);
+		slo_registry__record(reg, "billing", "GET", "/x", t % 300 == 10 ? 500 : 200, MS, t);
+	}
+}
+
+static size_t index_of(const struct slo_registry *reg, const char *name)
+{
+	for (size_t i = 0; i < slo_registry__count(reg); i++)
+		if (!strcmp(slo_registry__config(reg, i)->name, name))
+			return i;
+	fail_msg("no SLO %s", name);
+	return 0;
+}
+
+static void status_of(const struct slo_registry *reg, const char *name, struct slo_status *st)
+{
+	slo__status(slo_registry__engine(reg, index_of(reg, name)), T_LOAD, st);
+}
+
+static void assert_same_status(const struct slo_registry *a, const struct slo_registry *b,
+			       const char *name)
+{
+	struct slo_status x, y;
+
+	status_of(a, name, &x);
+	status_of(b, name, &y);
+	assert_true(x.events_total > 0);
+	assert_int_equal(x.good_total, y.good_total);
+	assert_int_equal(x.events_total, y.events_total);
+	assert_int_equal(x.window_good, y.window_good);
+	assert_int_equal(x.window_total, y.window_total);
+	/* the same counts through the same arithmetic: bit for bit */
+	assert_true(x.budget_remaining == y.budget_remaining);
+}
+
+static void assert_fresh(const struct slo_registry *reg, const char *name)
+{
+	struct slo_status st;
+
+	status_of(reg, name, &st);
+	assert_int_equal(st.events_total, 0);
+	assert_int_equal(st.good_total, 0);
+}
+
+static char *path_of(const char *dir, const char *name)
+{
+	char *p;
+
+	assert_true(asprintf(&p, "%s/%s", dir, name) > 0);
+	return p;
+}
+
+static bool exists(const char *dir, const char *name)
+{
+	char *p = path_of(dir, name);
+	struct stat st;
+	bool ok = !lstat(p, &st);
+
+	free(p);
+	return ok;
+}
+
+static size_t dir_entries(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	size_t n = 0;
+
+	assert_non_null(d);
+	while ((de = readdir(d)))
+		if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
+			n++;
+	closedir(d);
+	return n;
+}
+
+static unsigned char *read_state(const char *dir, size_t *len)
+{
+	char *p = path_of(dir, STATE_FILE_NAME);
+	FILE *f = fopen(p, "rb");
+	unsigned char *buf;
+	long size;
+
+	assert_non_null(f);
+	assert_int_equal(fseek(f, 0, SEEK_END), 0);
+	size = ftell(f);
+	assert_true(size > 0);
+	rewind(f);
+	buf = malloc(size);
+	assert_non_null(buf);
+	assert_int_equal(fread(buf, 1, size, f), size);
+	fclose(f);
+	free(p);
+	*len = size;
+	return buf;
+}
+
+static void write_state(const char *dir, const unsigned char *buf, size_t len)
+{
+	char *p = path_of(dir, STATE_FILE_NAME);
+	FILE *f = fopen(p, "wb");
+
+	assert_non_null(f);
+	assert_int_equal(fwrite(buf, 1, len, f), len);
+	assert_int_equal(fclose(f), 0);
+	free(p);
+}
+
+static __u64 get_le(const unsigned char *p, int n)
+{
+	__u64 v = 0;
+
+	for (int i = n - 1; i >= 0; i--)
+		v = v << 8 | p[i];
+	return v;
+}
+
+static void put_le(unsigned char *p, int n, __u64 v)
+{
+	for (int i = 0; i < n; i++)
+		p[i] = v >> (8 * i);
+}
+
+/* So a test damages exactly one thing, not also the checksum. */
+static void fix_checksum(unsigned char *buf, size_t len)
+{
+	__u64 h = 0xcbf29ce484222325ULL;
+
+	for (size_t i = 0; i < len - 8; i++) {
+		h ^= buf[i];
+		h *= 0x100000001b3ULL;
+	}
+	put_le(buf + len - 8, 8, h);
+}
+
+/* Offset of the blob of the record named name, and its length. */
+static size_t find_blob(const unsigned char *buf, size_t len, const char *name, size_t *blob_len)
+{
+	size_t off = HDR, count = get_le(buf + 12, 4);
+
+	for (size_t i = 0; i < count; i++) {
+		size_t nl = get_le(buf + off, 2);
+		const unsigned char *n = buf + off + 2;
+
+		*blob_len = get_le(buf + off + 2 + nl, 4);
+		off += 2 + nl + 4;
+		if (nl == strlen(name) && !memcmp(n, name, nl))
+			return off;
+		off += *blob_len;
+	}
+	assert_true(off <= len);
+	fail_msg("no record %s", name);
+	return 0;
+}
+
+/* state__load() with its log captured: the caller frees *log. */
+static int load_logged(struct slo_registry *reg, const char *dir, __u64 now_s, size_t *restored,
+		       char **log)
+{
+	FILE *f = tmpfile();
+	int saved, err;
+	long size;
+
+	assert_non_null(f);
+	fflush(stderr);
+	saved = dup(STDERR_FILENO);
+	assert_true(saved >= 0);
+	assert_true(dup2(fileno(f), STDERR_FILENO) >= 0);
+	err = state__load(reg, dir, now_s, restored);
+	fflush(stderr);
+	assert_true(dup2(saved, STDERR_FILENO) >= 0);
+	close(saved);
+	size = ftell(f);
+	assert_true(size >= 0);
+	rewind(f);
+	*log = calloc(1, size + 1);
+	assert_non_null(*log);
+	assert_int_equal(fread(*log, 1, size, f), size);
+	fclose(f);
+	return err;
+}
+
+static size_t count_lines(const char *s, const char *needle)
+{
+	size_t n = 0;
+
+	for (const char *l = s; *l; ) {
+		const char *nl = strchr(l, '\n');
+		size_t len = nl ? (size_t)(nl - l) : strlen(l);
+
+		if (memmem(l, len, needle, strlen(needle)))
+			n++;
+		l += len + (nl ? 1 : 0);
+	}
+	return n;
+}
+
+/* Saves an hour of traffic of the three SLOs; returns that registry for comparing. */
+static struct slo_registry *save_fed(const char *dir, struct slo_config slos[N_SLOS])
+{
+	struct slo_registry *reg;
+
+	fill_slos(slos);
+	reg = new_registry(slos, N_SLOS, T0);
+	feed(reg);
+	assert_int_equal(state__save(reg, dir), 0);
+	return reg;
+}
+
+static void save_valid(const char *dir)
+{
+	struct slo_config slos[N_SLOS];
+
+	slo_registry__free(save_fed(dir, slos));
+}
+
+/*
+ * The file now in dir is damaged: loading it restores nothing, logs one
+ * warning holding reason, and leaves it under the .damaged- name only.
+ */
+static void assert_damaged(const char *dir, const char *reason)
+{
+	struct slo_config slos[N_SLOS];
+	struct slo_registry *reg;
+	char aside[64], *log, *p;
+	size_t restored = 99;
+
+	fill_slos(slos);
+	reg = new_registry(slos, N_SLOS, T_LOAD);
+	assert_int_equal(load_logged(reg, dir, T_LOAD, &restored, &log), 0);
+	assert_int_equal(restored, 0);
+	if (count_lines(log, "") != 1 || count_lines(log, "warning:") != 1 ||
+	    !strstr(log, reason))
+		fail_msg("want one warning with \"%s\", got: %s", reason, log);
+	snprintf(aside, sizeof(aside), "%s.damaged-%llu", STATE_FILE_NAME, T_LOAD);
+	assert_true(exists(dir, aside));
+	assert_false(exists(dir, STATE_FILE_NAME));
+	for (size_t i = 0; i < N_SLOS; i++)
+		assert_fresh(reg, slos[i].name);
+	free(log);
+	slo_registry__free(reg);
+
+	/* ready for the next case */
+	p = path_of(dir, aside);
+	assert_int_equal(unlink(p), 0);
+	free(p);
+}
+
+static int setup(void **state)
+{
+	char *dir = strdup("/tmp/slotap-test-state-XXXXXX");
+
+	if (!dir || !mkdtemp(dir)) {
+		free(dir);
+		return -1;
+	}
+	*state = dir;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	char *dir = *state;
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	int dfd, err = 0;
+
+	if (!d)
+		return -1;
+	dfd = dirfd(d);
+	while ((de = readdir(d))) {
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+			continue;
+		if (unlinkat(dfd, de->d_name, 0) && unlinkat(dfd, de->d_name, AT_REMOVEDIR))
+			err = -1;
+	}
+	closedir(d);
+	if (rmdir(dir))
+		err = -1;
+	free(dir);
+	return err;
+}
+
+static void save_then_load_restores_counts(void **state)
+{
+	const char *dir = *state;
+	struct slo_config saved_slos[N_SLOS], slos[N_SLOS];
+	struct slo_registry *old = save_fed(dir, saved_slos), *reg;
+	size_t restored = 0;
+	char *log;
+
+	fill_slos(slos);
+	reg = new_registry(slos, N_SLOS, T_LOAD);
+	assert_int_equal(load_logged(reg, dir, T_LOAD, &restored, &log), 0);
+	assert_int_equal(restored, N_SLOS);
+	assert_int_equal(count_lines(log, "warning:"), 0);
+	for (size_t i = 0; i < N_SLOS; i++)
+		assert_same_status(old, reg, slos[i].name);
+	/* the file stays: a crash before the next save restores it again */
+	assert_true(exists(dir, STATE_FILE_NAME));
+
+	/* and a restored registry saves and restores the same again */
+	assert_int_equal(state__save(reg, dir), 0);
+	slo_registry__free(reg);
+	reg = new_registry(slos, N_SLOS, T_LOAD);
+	assert_int_equal(state__load(reg, dir, T_LOAD, &restored), 0);
+	assert_int_equal(restored, N_SLOS);
+	for (size_t i = 0; i < N_SLOS; i++)
+		assert_same_status(old, reg, slos[i].name);
+	free(log);
+	slo_registry__free(reg);
+	slo_registry__free(old);
+}
+
+static void missing_file_starts_fresh(void **state)
+{
+	const char *dir = *state;
+	struct slo_config slos[N_SLOS];
+	struct slo_registry *reg;
+	size_t restored = 99;
+	char *log, *nodir;
+
+	fill_slos(slos);
+	reg = new_registry(slos, N_SLOS, T_LOAD);
+	assert_int_equal(load_logged(reg, dir, T_LOAD, &restored, &log), 0);
+	assert_int_equal(restored, 0);
+	assert_string_equal(log, "");
+	assert_int_equal(dir_entries(dir), 0);
+	for (size_t i = 0; i < N_SLOS; i++)
+		assert_fresh(reg, slos[i].name);
+	free(log);
+
+	/* no directory at all: no state yet either */
+	nodir = path_of(dir, "missing");
+	restored = 99;
+	assert_int_equal(load_logged(reg, nodir, T_LOAD, &restored, &log), 0);
+	assert_int_equal(restored, 0);
+	assert_string_equal(log, "");
+	free(log);
+	free(nodir);
+	slo_registry__free(reg);
+}
+
+static void truncated_file_set_aside(void **state)
+{
+	const char *dir = *state;
+	size_t len, blob_len, blob;
+	unsigned char *buf;
+
+	save_valid(dir);
+	buf = read_state(dir, &len);
+	blob = find_blob(buf, len, "shop-latency", &blob_len);
+	const struct {
+		size_t len;
+		const char *reason;
+	} cuts[] = {
+		{ 0, "truncated" },
+		{ HDR - 1, "truncated" },
+		{ HDR + 8, "truncated" },		/* the first record cut */
+		{ blob + blob_len / 2, "truncated" },	/* mid-state */
+		{ blob, "truncated" },			/* a name, no state */
+		{ len - 1, "truncated" },		/* the checksum cut */
+		{ len - 8, "truncated" },		/* no checksum */
+	};
+
+	for (size_t i = 0; i < sizeof(cuts) / sizeof(cuts[0]); i++) {
+		write_state(dir, buf, cuts[i].len);
+		assert_damaged(dir, cuts[i].reason);
+	}
+	free(buf);
+}
+
+static void flipped_byte_set_aside(void **state)
+{
+	const char *dir = *state;
+	size_t len, i;
+	unsigned char *buf;
+
+	save_valid(dir);
+	buf = read_state(dir, &len);
+	/* a sample of positions through header, names, states and checksum */
+	for (i = 0; i < len; i += i < 64 ? 7 : 997) {
+		buf[i] ^= 0x10;
+		write_state(dir, buf, len);
+		/* a flipped length may read as truncation: either way, one warning */
+		assert_damaged(dir, STATE_FILE_NAME);
+		buf[i] ^= 0x10;
+	}
+	buf[len - 1] ^= 0x80;
+	write_state(dir, buf, len);
+	assert_damaged(dir, "checksum mismatch");
+	buf[len - 1] ^= 0x80;
+	buf[len / 2] ^= 0x01;
+	write_state(dir, buf, len);
+	assert_damaged(dir, "checksum mismatch");
+	free(buf);
+}
+
+static void wrong_magic_or_version_set_aside(void **state)
+{
+	const char *dir = *state;
+	unsigned char *buf;
+	size_t len;
+
+	save_valid(dir);
+	buf = read_state(dir, &len);
+	buf[0] = 'X';
+	fix_checksum(buf, len);
+	write_state(dir, buf, len);
+	assert_damaged(dir, "bad magic");
+
+	buf[0] = 'S';
+	put_le(buf + 8, 4, 2);
+	fix_checksum(buf, len);
+	write_state(dir, buf, len);
+	assert_damaged(dir, "version 2");
+
+	put_le(buf + 8, 4, 0);
+	fix_checksum(buf, len);
+	write_state(dir, buf, len);
+	assert_damaged(dir, "version 0");
+	free(buf);
+}
+
+/* A valid checksum over lengths that do not fit the file. */
+static void inconsistent_lengths_set_aside(void **state)
+{
+	const char *dir = *state;
+	size_t len, blob_len, blob;
+	unsigned char *buf, *big;
+	__u64 name_len;
+
+	save_valid(dir);
+	buf = read_state(dir, &len);
+	blob = find_blob(buf, len, "shop-latency", &blob_len);
+	name_len = get_le(buf + HDR, 2);
+
+	put_le(buf + 12, 4, N_SLOS + 1);
+	fix_checksum(buf, len);
+	write_state(dir, buf, len);
+	assert_damaged(dir, "record 4 of 4");
+
+	put_le(buf + 12, 4, 0xffffffff);
+	fix_checksum(buf, len);
+	write_state(dir, buf, len);
+	assert_damaged(dir, "truncated");
+
+	put_le(buf + 12, 4, N_SLOS - 1);
+	fix_checksum(buf, len);
+	write_state(dir, buf, len);
+	assert_damaged(dir, "after the last of 2 records");
+
+	put_le(buf + 12, 4, N_SLOS);
+	put_le(buf + blob - 4, 4, 0xffffffff);
+	fix_checksum(buf, len);
+	write_state(dir, buf, len);
+	assert_damaged(dir, "runs past the end");
+
+	put_le(buf + blob - 4, 4, blob_len);
+	put_le(buf + HDR, 2, 0xffff);
+	fix_checksum(buf, len);
+	write_state(dir, buf, len);
+	assert_damaged(dir, "name runs past the end");
+
+	/* bytes appended behind the last record */
+	put_le(buf + HDR, 2, name_len);
+	big = calloc(1, len + 5);
+	assert_non_null(big);
+	memcpy(big, buf, len - 8);
+	fix_checksum(big, len + 5);
+	write_state(dir, big, len + 5);
+	assert_damaged(dir, "5 bytes after the last of 3 records");
+	free(big);
+	free(buf);
+}
+
+static void oversized_file_set_aside(void **state)
+{
+	const char *dir = *state;
+	char *p = path_of(dir, STATE_FILE_NAME);
+	int fd = open(p, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+
+	/* sparse: costs no disk, and must not be read */
+	assert_true(fd >= 0);
+	assert_int_equal(ftruncate(fd, (off_t)STATE_FILE_MAX + 1), 0);
+	assert_int_equal(close(fd), 0);
+	assert_damaged(dir, "larger than the 256 MiB limit");
+	free(p);
+}
+
+/* The file checks out but one SLO's state does not: only that one starts fresh. */
+static void damaged_record_starts_that_slo_fresh(void **state)
+{
+	const char *dir = *state;
+	struct slo_config saved_slos[N_SLOS], slos[N_SLOS];
+	struct slo_registry *old = save_fed(dir, saved_slos), *reg;
+	size_t len, blob_len, blob, restored;
+	unsigned char *buf;
+
+	buf = read_state(dir, &len);
+	blob = find_blob(buf, len, "shop-latency", &blob_len);
+	buf[blob + blob_len / 2] ^= 0x04;
+	fix_checksum(buf, len);
+	write_state(dir, buf, len);
+
+	fill_slos(slos);
+	reg = new_registry(slos, N_SLOS, T_LOAD);
+	assert_int_equal(state__load(reg, dir, T_LOAD, &restored), 0);
+	assert_int_equal(restored, N_SLOS - 1);
+	assert_fresh(reg, "shop-latency");
+	assert_same_status(old, reg, "shop-availability");
+	assert_same_status(old, reg, "billing-availability");
+	/* not a damaged file: it stays where it is */
+	assert_true(exists(dir, STATE_FILE_NAME));
+	assert_int_equal(dir_entries(dir), 1);
+	free(buf);
+	slo_registry__free(reg);
+	slo_registry__free(old);
+}
+
+static void changed_objective_starts_fresh(void **state)
+{
+	const char *dir = *state;
+	struct slo_config saved_slos[N_SLOS], slos[N_SLOS];
+	struct slo_registry *old = save_fed(dir, saved_slos), *reg;
+	size_t restored = 0;
+	char *log;
+
+	fill_slos(slos);
+	slos[1].objective = 0.97;
+	reg = new_registry(slos, N_SLOS, T_LOAD);
+	assert_int_equal(load_logged(reg, dir, T_LOAD, &restored, &log), 0);
+	assert_int_equal(restored, N_SLOS - 1);
+	assert_int_equal(count_lines(log, "warning:"), 0);
+	assert_fresh(reg, "shop-latency");
+	assert_same_status(old, reg, "shop-availability");
+	assert_same_status(old, reg, "billing-availability");
+	free(log);
+	slo_registry__free(reg);
+
+	/* a rolling window of another length is another spec too */
+	fill_slos(slos);
+	slos[0].window_s = 7 * 86400ULL;
+	reg = new_registry(slos, N_SLOS, T_LOAD);
+	assert_int_equal(state__load(reg, dir, T_LOAD, &restored), 0);
+	assert_int_equal(restored, N_SLOS - 1);
+	assert_fresh(reg, "shop-availability");
+	assert_same_status(old, reg, "shop-latency");
+	slo_registry__free(reg);
+	slo_registry__free(old);
+}
+
+static void removed_slo_ignored_added_slo_fresh(void **state)
+{
+	const char *dir = *state;
+	struct slo_config saved_slos[N_SLOS], slos[N_SLOS + 1];
+	struct slo_registry *old = save_fed(dir, saved_slos), *reg;
+	size_t restored = 0;
+
+	/* shop-latency removed from the config */
+	fill_slos(slos);
+	slos[1] = slos[2];
+	reg = new_registry(slos, N_SLOS - 1, T_LOAD);
+	assert_int_equal(state__load(reg, dir, T_LOAD, &restored), 0);
+	assert_int_equal(restored, N_SLOS - 1);
+	assert_same_status(old, reg, "shop-availability");
+	assert_same_status(old, reg, "billing-availability");
+	slo_registry__free(reg);
+
+	/* a new SLO, and one whose name is a prefix of a saved one */
+	fill_slos(slos);
+	slos[N_SLOS] = slos[0];
+	slos[N_SLOS].name = "shop";
+	reg = new_registry(slos, N_SLOS + 1, T_LOAD);
+	assert_int_equal(state__load(reg, dir, T_LOAD, &restored), 0);
+	assert_int_equal(restored, N_SLOS);
+	assert_fresh(reg, "shop");
+	for (size_t i = 0; i < N_SLOS; i++)
+		assert_same_status(old, reg, slos[i].name);
+	slo_registry__free(reg);
+	slo_registry__free(old);
+}
+
+static void save_leaves_no_temporary_file(void **state)
+{
+	const char *dir = *state;
+	char *tmp = path_of(dir, "." STATE_FILE_NAME ".tmp");
+	FILE *f;
+
+	save_valid(dir);
+	assert_int_equal(dir_entries(dir), 1);
+	assert_true(exists(dir, STATE_FILE_NAME));
+
+	/* one left by a crash mid-save is overwritten, then gone */
+	f = fopen(tmp, "w");
+	assert_non_null(f);
+	fputs("half a state", f);
+	assert_int_equal(fclose(f), 0);
+	save_valid(dir);
+	assert_int_equal(dir_entries(dir), 1);
+	assert_true(exists(dir, STATE_FILE_NAME));
+	free(tmp);
+}
+
+static void save_empty_registry(void **state)
+{
+	const char *dir = *state;
+	struct slotap_config cfg = { 0 };
+	struct slo_registry *reg = slo_registry__new(&cfg, T0);
+	size_t restored = 99, len;
+	unsigned char *buf;
+
+	assert_non_null(reg);
+	assert_int_equal(state__save(reg, dir), 0);
+	buf = read_state(dir, &len);
+	assert_int_equal(len, HDR + 8);
+	assert_memory_equal(buf, "SLOTAPST\1\0\0\0\0\0\0\0", 16);
+	assert_int_equal(state__load(reg, dir, T_LOAD, &restored), 0);
+	assert_int_equal(restored, 0);
+	assert_true(exists(dir, STATE_FILE_NAME));
+	free(buf);
+	slo_registry__free(reg);
+}
+
+static void save_into_missing_dir_fails(void **state)
+{
+	const char *dir = *state;
+	struct slo_config slos[N_SLOS];
+	struct slo_registry *reg;
+	char *nodir = path_of(dir, "missing");
+
+	fill_slos(slos);
+	reg = new_registry(slos, N_SLOS, T0);
+	assert_int_equal(state__save(reg, nodir), -ENOENT);
+	assert_int_equal(dir_entries(dir), 0);
+	free(nodir);
+	slo_registry__free(reg);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(save_then_load_restores_counts, setup, teardown),
+		cmocka_unit_test_setup_teardown(missing_file_starts_fresh, setup, teardown),
+		cmocka_unit_test_setup_teardown(truncated_file_set_aside, setup, teardown),
+		cmocka_unit_test_setup_teardown(flipped_byte_set_aside, setup, teardown),
+		cmocka_unit_test_setup_teardown(wrong_magic_or_version_set_aside, setup, teardown),
+		cmocka_unit_test_setup_teardown(inconsistent_lengths_set_aside, setup, teardown),
+		cmocka_unit_test_setup_teardown(oversized_file_set_aside, setup, teardown),
+		cmocka_unit_test_setup_teardown(damaged_record_starts_that_slo_fresh, setup, teardown),
+		cmocka_unit_test_setup_teardown(changed_objective_starts_fresh, setup, teardown),
+		cmocka_unit_test_setup_teardown(removed_slo_ignored_added_slo_fresh, setup, teardown),
+		cmocka_unit_test_setup_teardown(save_leaves_no_temporary_file, setup, teardown),
+		cmocka_unit_test_setup_teardown(save_empty_registry, setup, teardown),
+		cmocka_unit_test_setup_teardown(save_into_missing_dir_fails, setup, teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

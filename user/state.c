@@ -1,0 +1,497 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/stat.h>
+#include "config.h"
+#include "log.h"
+#include "slo.h"
+#include "slo_registry.h"
+#include "state.h"
+
+#define STATE_MAGIC		"SLOTAPST"
+#define STATE_MAGIC_LEN		8
+#define STATE_HEADER_LEN	(STATE_MAGIC_LEN + 4 + 4 + 8)
+#define STATE_TRAILER_LEN	8
+#define STATE_RECORD_MIN	(2 + 4)
+#define STATE_TMP_NAME		"." STATE_FILE_NAME ".tmp"
+
+#define FNV_OFFSET		0xcbf29ce484222325ULL
+#define FNV_PRIME		0x100000001b3ULL
+
+/* A 31 d rolling SLO serializes to 216 + 16 x 1428 bytes, under its memory bound. */
+_Static_assert((unsigned long long)CONFIG_MAX_SLOS * (2 + CONFIG_NAME_MAX + 4 + SLO_MEM_MAX_BYTES) +
+	       STATE_HEADER_LEN + STATE_TRAILER_LEN <= STATE_FILE_MAX,
+	       "STATE_FILE_MAX must hold the largest valid config's state");
+
+static __u64 fnv1a64_update(__u64 h, const unsigned char *p, size_t n)
+{
+	while (n--) {
+		h ^= *p++;
+		h *= FNV_PRIME;
+	}
+	return h;
+}
+
+static void put16(unsigned char *p, __u16 v)
+{
+	p[0] = v;
+	p[1] = v >> 8;
+}
+
+static void put32(unsigned char *p, __u32 v)
+{
+	for (int i = 0; i < 4; i++)
+		p[i] = v >> (8 * i);
+}
+
+static void put64(unsigned char *p, __u64 v)
+{
+	for (int i = 0; i < 8; i++)
+		p[i] = v >> (8 * i);
+}
+
+static __u16 get16(const unsigned char *p)
+{
+	return p[0] | (__u16)p[1] << 8;
+}
+
+static __u32 get32(const unsigned char *p)
+{
+	__u32 v = 0;
+
+	for (int i = 3; i >= 0; i--)
+		v = v << 8 | p[i];
+	return v;
+}
+
+static __u64 get64(const unsigned char *p)
+{
+	__u64 v = 0;
+
+	for (int i = 7; i >= 0; i--)
+		v = v << 8 | p[i];
+	return v;
+}
+
+/* The output file, checksummed as it is written. */
+struct state_writer {
+	int fd;
+	__u64 hash;
+	size_t written;
+};
+
+static int writer__write(struct state_writer *w, const void *buf, size_t len)
+{
+	const unsigned char *p = buf;
+
+	w->hash = fnv1a64_update(w->hash, p, len);
+	w->written += len;
+	if (w->written > STATE_FILE_MAX)
+		return -EFBIG;	/* load would refuse it: keep the old file instead */
+	while (len) {
+		ssize_t n = write(w->fd, p, len);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		if (n == 0)
+			return -EIO;
+		p += n;
+		len -= n;
+	}
+	return 0;
+}
+
+/* Writes header, records and trailer to w->fd. 0 or -errno. */
+static int state__write_records(const struct slo_registry *reg, struct state_writer *w)
+{
+	unsigned char hdr[STATE_HEADER_LEN], trailer[STATE_TRAILER_LEN];
+	size_t count = slo_registry__count(reg), cap = 0;
+	unsigned char *rec = NULL;
+	time_t now = time(NULL);
+	int err = 0;
+
+	if (count > UINT32_MAX)
+		return -EOVERFLOW;
+	memcpy(hdr, STATE_MAGIC, STATE_MAGIC_LEN);
+	put32(hdr + 8, STATE_FILE_VERSION);
+	put32(hdr + 12, count);
+	/* informational only (the log line on load): a broken clock is not fatal */
+	put64(hdr + 16, now == (time_t)-1 ? 0 : (__u64)now);
+	err = writer__write(w, hdr, sizeof(hdr));
+
+	for (size_t i = 0; !err && i < count; i++) {
+		const char *name = slo_registry__config(reg, i)->name;
+		const struct slo *e = slo_registry__engine(reg, i);
+		size_t name_len = strlen(name), len;
+		int need = slo__serialize(e, NULL, 0);
+
+		if (need < 0) {
+			err = need;
+			break;
+		}
+		if (name_len > UINT16_MAX) {
+			err = -ENAMETOOLONG;
+			break;
+		}
+		len = 2 + name_len + 4 + (size_t)need;
+		if (len > cap) {
+			unsigned char *tmp = realloc(rec, len);
+
+			if (!tmp) {
+				err = -ENOMEM;
+				break;
+			}
+			rec = tmp;
+			cap = len;
+		}
+		put16(rec, name_len);
+		memcpy(rec + 2, name, name_len);
+		put32(rec + 2 + name_len, need);
+		if (slo__serialize(e, rec + 6 + name_len, need) != need) {
+			err = -EINVAL;
+			break;
+		}
+		err = writer__write(w, rec, len);
+	}
+	free(rec);
+	if (err)
+		return err;
+	put64(trailer, w->hash);
+	return writer__write(w, trailer, sizeof(trailer));
+}
+
+int state__save(const struct slo_registry *reg, const char *dir)
+{
+	struct state_writer w = { .fd = -1, .hash = FNV_OFFSET };
+	int dfd, err;
+
+	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0)
+		return -errno;
+	/* O_TRUNC: a temporary file left by a crash mid-save is just overwritten */
+	w.fd = openat(dfd, STATE_TMP_NAME, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC,
+		      0600);
+	if (w.fd < 0) {
+		err = -errno;
+		goto out_dir;	/* not ours to remove */
+	}
+	err = state__write_records(reg, &w);
+	/* the data must be on disk before the rename makes it the state */
+	if (!err && fsync(w.fd))
+		err = -errno;
+	/* close() reports delayed write errors on some file systems */
+	if (close(w.fd) && !err)
+		err = -errno;
+	if (!err && renameat(dfd, STATE_TMP_NAME, dfd, STATE_FILE_NAME))
+		err = -errno;
+	if (err) {
+		unlinkat(dfd, STATE_TMP_NAME, 0);
+		goto out_dir;
+	}
+	/* and the rename itself, or a crash may bring back the previous file */
+	if (fsync(dfd))
+		err = -errno;
+out_dir:
+	close(dfd);
+	return err;
+}
+
+/* One record of a file, pointing into the file's buffer. */
+struct state_record {
+	const char *name;
+	size_t name_len;
+	const unsigned char *blob;
+	size_t blob_len;
+};
+
+static int record_cmp(const void *a, const void *b)
+{
+	const struct state_record *x = a, *y = b;
+	size_t n = x->name_len < y->name_len ? x->name_len : y->name_len;
+	int c = memcmp(x->name, y->name, n);
+
+	if (c)
+		return c;
+	return (x->name_len > y->name_len) - (x->name_len < y->name_len);
+}
+
+/*
+ * Checks the whole file before anything is restored, so a damaged file
+ * restores nothing rather than a mix. Returns NULL with the records in
+ * *recs (sorted by name, for lookup), or why the file is damaged (*recs
+ * NULL, *nomem set when that is the reason).
+ */
+static const char *state__parse(const unsigned char *buf, size_t len, char *why, size_t why_len,
+				struct state_record **recs, size_t *n_recs, __u64 *saved_at,
+				bool *nomem)
+{
+	const unsigned char *p, *end;
+	struct state_record *r;
+	__u32 version, count, i;
+
+	*recs = NULL;
+	*n_recs = 0;
+	*nomem = false;
+	if (len < STATE_HEADER_LEN + STATE_TRAILER_LEN) {
+		snprintf(why, why_len, "%zu bytes, shorter than an empty state (%d): truncated",
+			 len, STATE_HEADER_LEN + STATE_TRAILER_LEN);
+		return why;
+	}
+	if (memcmp(buf, STATE_MAGIC, STATE_MAGIC_LEN))
+		return "bad magic: not a slotap state file";
+	version = get32(buf + 8);
+	if (version != STATE_FILE_VERSION) {
+		snprintf(why, why_len, "version %u, this agent reads version %d", version,
+			 STATE_FILE_VERSION);
+		return why;
+	}
+	count = get32(buf + 12);
+	*saved_at = get64(buf + 16);
+
+	/* every length against what is left, before the checksum: it names truncation */
+	p = buf + STATE_HEADER_LEN;
+	end = buf + len - STATE_TRAILER_LEN;
+	for (i = 0; i < count; i++) {
+		size_t name_len, blob_len;
+
+		if ((size_t)(end - p) < 2) {
+			snprintf(why, why_len, "record %u of %u past the end: truncated or damaged",
+				 i + 1, count);
+			return why;
+		}
+		name_len = get16(p);
+		p += 2;
+		if ((size_t)(end - p) < name_len + 4) {
+			snprintf(why, why_len,
+				 "record %u of %u: name runs past the end: truncated or damaged",
+				 i + 1, count);
+			return why;
+		}
+		p += name_len;
+		blob_len = get32(p);
+		p += 4;
+		if ((size_t)(end - p) < blob_len) {
+			snprintf(why, why_len,
+				 "record %u of %u: %zu-byte state runs past the end: truncated or damaged",
+				 i + 1, count, blob_len);
+			return why;
+		}
+		p += blob_len;
+	}
+	if (p != end) {
+		snprintf(why, why_len, "%zu bytes after the last of %u records", (size_t)(end - p),
+			 count);
+		return why;
+	}
+	if (get64(end) != fnv1a64_update(FNV_OFFSET, buf, len - STATE_TRAILER_LEN))
+		return "checksum mismatch: corrupted";
+
+	/* count <= len / STATE_RECORD_MIN now: the allocation is bounded by the file */
+	r = calloc(count ? count : 1, sizeof(*r));
+	if (!r) {
+		*nomem = true;
+		return "out of memory";
+	}
+	p = buf + STATE_HEADER_LEN;
+	for (i = 0; i < count; i++) {
+		r[i].name_len = get16(p);
+		r[i].name = (const char *)p + 2;
+		p += 2 + r[i].name_len;
+		r[i].blob_len = get32(p);
+		r[i].blob = p + 4;
+		p += 4 + r[i].blob_len;
+	}
+	qsort(r, count, sizeof(*r), record_cmp);
+	/* our writer never writes a name twice: which one would be right? */
+	for (i = 1; i < count; i++) {
+		if (!record_cmp(&r[i - 1], &r[i])) {
+			snprintf(why, why_len, "SLO \"%.*s\" twice", (int)(r[i].name_len < 64 ?
+				 r[i].name_len : 64), r[i].name);
+			free(r);
+			return why;
+		}
+	}
+	*recs = r;
+	*n_recs = count;
+	return NULL;
+}
+
+/*
+ * Moves a damaged file aside, to look at later and so the next start does
+ * not trip on it again, and says so in one line.
+ */
+static void state__set_aside(int dfd, const char *dir, __u64 now_s, const char *why)
+{
+	char aside[sizeof(STATE_FILE_NAME) + sizeof(".damaged-") + 20];
+
+	snprintf(aside, sizeof(aside), "%s.damaged-%llu", STATE_FILE_NAME,
+		 (unsigned long long)now_s);
+	if (renameat(dfd, STATE_FILE_NAME, dfd, aside))
+		log__warn("%s/%s: %s; could not move it aside to %s: %s; starting all SLOs fresh",
+			  dir, STATE_FILE_NAME, why, aside, strerror(errno));
+	else
+		log__warn("%s/%s: %s; moved aside to %s; starting all SLOs fresh",
+			  dir, STATE_FILE_NAME, why, aside);
+}
+
+/*
+ * Reads the whole file into *buf. Returns 0, -ENOMEM, or another -errno
+ * with a warning already logged. A file larger than STATE_FILE_MAX gives
+ * -EFBIG, not logged: it is damaged, the caller sets it aside.
+ */
+static int state__read_file(int fd, const char *dir, unsigned char **buf, size_t *len)
+{
+	struct stat st;
+	size_t size, got = 0;
+	unsigned char *b;
+
+	*buf = NULL;
+	*len = 0;
+	if (fstat(fd, &st)) {
+		int err = -errno;
+
+		log__warn("%s/%s: %s; starting all SLOs fresh", dir, STATE_FILE_NAME,
+			  strerror(-err));
+		return err;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		log__warn("%s/%s: not a regular file; starting all SLOs fresh", dir,
+			  STATE_FILE_NAME);
+		return -EINVAL;
+	}
+	if (st.st_size > STATE_FILE_MAX)
+		return -EFBIG;
+	size = st.st_size;
+	b = malloc(size ? size : 1);
+	if (!b)
+		return -ENOMEM;
+	/* a file that shrank meanwhile reads short: the parser calls it truncated */
+	while (got < size) {
+		ssize_t n = read(fd, b + got, size - got);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			log__warn("%s/%s: %s; starting all SLOs fresh", dir, STATE_FILE_NAME,
+				  strerror(errno));
+			free(b);
+			return -EIO;
+		}
+		if (n == 0)
+			break;
+		got += n;
+	}
+	*buf = b;
+	*len = got;
+	return 0;
+}
+
+/* Restores the registry's SLOs from parsed records. 0 or -ENOMEM. */
+static int state__restore(struct slo_registry *reg, const struct state_record *recs, size_t n_recs,
+			  __u64 now_s, size_t *restored, size_t *fresh)
+{
+	size_t count = slo_registry__count(reg);
+
+	for (size_t i = 0; i < count; i++) {
+		const char *name = slo_registry__config(reg, i)->name;
+		struct state_record key = { .name = name, .name_len = strlen(name) };
+		const struct state_record *r;
+		struct slo_spec spec;
+		struct slo *e;
+
+		r = bsearch(&key, recs, n_recs, sizeof(*recs), record_cmp);
+		if (!r) {
+			log__debug("SLO %s: not in the saved state (new), starting fresh", name);
+			continue;
+		}
+		slo_registry__spec(reg, i, &spec);
+		e = slo__deserialize(&spec, r->blob, r->blob_len, now_s);
+		if (!e) {
+			if (errno == ENOMEM)
+				return -ENOMEM;
+			/* its objective or window changed, or the record does not check out */
+			log__debug("SLO %s: saved state does not match its spec, starting fresh",
+				   name);
+			(*fresh)++;
+			continue;
+		}
+		slo_registry__replace(reg, i, e);
+		(*restored)++;
+	}
+	return 0;
+}
+
+int state__load(struct slo_registry *reg, const char *dir, __u64 now_s, size_t *restored)
+{
+	struct state_record *recs = NULL;
+	unsigned char *buf = NULL;
+	size_t len, n_recs = 0, fresh = 0;
+	__u64 saved_at = 0;
+	const char *why;
+	char why_buf[160];
+	int dfd, fd, err;
+	bool nomem;
+
+	*restored = 0;
+	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0) {
+		/* no state yet; state__save() will report a directory that is really missing */
+		if (errno != ENOENT)
+			log__warn("%s: %s; starting all SLOs fresh", dir, strerror(errno));
+		return 0;
+	}
+	/* O_NONBLOCK: a FIFO in its place must not hang the start */
+	fd = openat(dfd, STATE_FILE_NAME, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0) {
+		if (errno != ENOENT)
+			log__warn("%s/%s: %s; starting all SLOs fresh", dir, STATE_FILE_NAME,
+				  strerror(errno));
+		err = 0;
+		goto out_dir;
+	}
+	err = state__read_file(fd, dir, &buf, &len);
+	close(fd);
+	if (err == -EFBIG) {
+		snprintf(why_buf, sizeof(why_buf), "larger than the %u MiB limit",
+			 STATE_FILE_MAX >> 20);
+		state__set_aside(dfd, dir, now_s, why_buf);
+		err = 0;
+		goto out_dir;
+	}
+	if (err) {
+		err = err == -ENOMEM ? -ENOMEM : 0;
+		goto out_dir;
+	}
+	why = state__parse(buf, len, why_buf, sizeof(why_buf), &recs, &n_recs, &saved_at, &nomem);
+	if (why) {
+		if (nomem) {
+			err = -ENOMEM;
+		} else {
+			state__set_aside(dfd, dir, now_s, why);
+			err = 0;
+		}
+		goto out_buf;
+	}
+	err = state__restore(reg, recs, n_recs, now_s, restored, &fresh);
+	if (!err)
+		log__info("restored %zu of %zu SLOs from %s/%s saved at %llu; %zu changed spec "
+			  "and start fresh", *restored, slo_registry__count(reg), dir,
+			  STATE_FILE_NAME, (unsigned long long)saved_at, fresh);
+	free(recs);
+out_buf:
+	free(buf);
+out_dir:
+	close(dfd);
+	return err;
+}

@@ -1,0 +1,54 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * SLO state persistence: every SLO's window state in one file, so error
+ * budgets survive restarts and crashes.
+ *
+ * File format, little-endian:
+ *
+ *   header   "SLOTAPST", u32 version (1), u32 record count, u64 saved_at (unix s)
+ *   record   u16 name length, name bytes (no NUL), u32 blob length,
+ *            blob (slo__serialize(), itself versioned and checksummed)
+ *   trailer  u64 FNV-1a 64 of every byte before it
+ *
+ * Neither function locks anything: the caller keeps slo_registry__record()
+ * out while they run (same thread, or under the registry's lock).
+ */
+#ifndef SLOTAP_STATE_H
+#define SLOTAP_STATE_H
+
+#include <stddef.h>
+#include <linux/types.h>
+
+#define STATE_FILE_NAME		"slo-state.bin"
+#define STATE_FILE_VERSION	1
+/*
+ * Larger files are not read. The largest state a valid config makes
+ * (CONFIG_MAX_SLOS rolling 31 d SLOs with 63-byte names) is ~232 MB.
+ */
+#define STATE_FILE_MAX		(256u << 20)
+
+struct slo_registry;
+
+/*
+ * Writes dir/slo-state.bin atomically: dir/.slo-state.bin.tmp, fsync,
+ * rename, fsync(dir). 0 or -errno (-ENOENT: no such dir; -EFBIG: more
+ * than STATE_FILE_MAX). On error the previous file is left as it was and
+ * the temporary file is removed.
+ */
+int state__save(const struct slo_registry *reg, const char *dir);
+
+/*
+ * Restores every SLO of reg found in dir/slo-state.bin (matched by SLO
+ * name; an SLO whose spec changed or whose record is damaged starts fresh).
+ * A missing file is a fresh start (returns 0, no warning). A damaged file
+ * (bad magic, version, checksum, truncated, lengths that do not add up)
+ * logs ONE warning line saying why, is renamed aside to
+ * dir/slo-state.bin.damaged-<now_s>, and the agent starts fresh: returns 0.
+ * Returns the number of SLOs restored in *restored. Never refuses to start:
+ * only -ENOMEM is an error (some SLOs may then already be restored).
+ * Call it right after slo_registry__new(), before the first record: a
+ * restored engine replaces the fresh one and whatever it had counted.
+ */
+int state__load(struct slo_registry *reg, const char *dir, __u64 now_s, size_t *restored);
+
+#endif /* SLOTAP_STATE_H */
