@@ -8,7 +8,7 @@ PACKAGES=(
 	make gcc clang llvm pkg-config bpftool libbpf-dev libelf-dev zlib1g-dev
 	libyaml-dev libmicrohttpd-dev
 	# tests and benchmark
-	libcmocka-dev python3 curl nginx wrk
+	libcmocka-dev python3 curl nginx wrk prometheus
 )
 
 missing=()

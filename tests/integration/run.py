@@ -21,6 +21,8 @@ import random
 import re
 import shutil
 import signal
+import urllib.parse
+import urllib.request
 import sys
 import tempfile
 import time
@@ -474,6 +476,76 @@ def t_slo_state_survives_kill(ctx):
     h.keepalive_requests(t.port, ["/status/200"] * 10 + ["/status/503"] * 2)
     b.wait_metrics(lambda m: slo_counts(m) == (30, 7), what="SLO counts 30/7")
     check_common(b.metrics())
+
+
+PROMETHEUS_BIN = shutil.which("prometheus") or "/usr/bin/prometheus"
+
+
+def start_prometheus(ctx, target_port):
+    """Debian's Prometheus scraping the agent every second; stopped by PID
+    with the other processes of the test."""
+    if not os.path.exists(PROMETHEUS_BIN):
+        raise HarnessError("prometheus is not installed: run scripts/install-deps.sh")
+    d = os.path.join(ctx.tmp, "prometheus")
+    os.makedirs(d)
+    cfg = os.path.join(d, "prometheus.yml")
+    with open(cfg, "w") as f:
+        f.write("global: {scrape_interval: 1s, evaluation_interval: 1s}\n"
+                "scrape_configs:\n"
+                "  - job_name: slotap\n"
+                f"    static_configs: [{{targets: ['127.0.0.1:{target_port}']}}]\n")
+    port = h.free_port()
+    p = h.Proc([PROMETHEUS_BIN, f"--config.file={cfg}", f"--storage.tsdb.path={d}/data",
+                f"--web.listen-address=127.0.0.1:{port}"], "prometheus", ctx.tmp)
+    ctx.stops.append(("prometheus", lambda: p.stop(signal.SIGTERM, 10.0)))
+    return port
+
+
+def prometheus_value(port, query):
+    url = f"http://127.0.0.1:{port}/api/v1/query?" + urllib.parse.urlencode({"query": query})
+    try:
+        with urllib.request.urlopen(url, timeout=5) as r:
+            data = json.load(r)
+    except OSError:
+        return None
+    result = data.get("data", {}).get("result", [])
+    return float(result[0]["value"][1]) if len(result) == 1 else None
+
+
+@test("prometheus_slo")
+def t_prometheus_slo(ctx):
+    """A real Prometheus scrapes the agent: the SLO series read back through
+    its HTTP API match the traffic sent (40 good, 10 bad, objective 99%)."""
+    t = ctx.testd()
+    cfg = service_config("testd", t.port, ["/status/{code}"])
+    cfg += ("slos:\n  - name: avail\n    service: testd\n    sli: availability\n"
+            "    objective: 99\n    window: 28d\n")
+    a = ctx.agent(cfg)
+    prom = start_prometheus(ctx, a.port)
+    h.keepalive_requests(t.port, ["/status/200"] * 40 + ["/status/500"] * 10)
+    sel = 'slo="avail",service="testd"'
+    want = {
+        f'slotap_slo_events_total{{{sel},result="good"}}': 40,
+        f'slotap_slo_events_total{{{sel},result="bad"}}': 10,
+        f'slotap_slo_sli_ratio{{{sel},window="28d"}}': 0.8,
+        # 10 bad of 50 against a 1% budget: 20 budgets spent
+        f'slotap_slo_error_budget_remaining_ratio{{{sel}}}': -19,
+        f'slotap_slo_burn_rate{{{sel},window="1h"}}': 20,
+        f'slotap_slo_alert_active{{{sel},condition="burn_rate_1h_5m_14.4"}}': 1,
+    }
+    got = {}
+
+    def all_there():
+        for q, v in want.items():
+            got[q] = prometheus_value(prom, q)
+        return all(got[q] is not None and math.isclose(got[q], v, rel_tol=1e-6)
+                   for q, v in want.items())
+    try:
+        # Prometheus applies its targets about 5 s after it starts
+        h.wait_for(all_there, 30.0, interval=0.5, what="the SLO series in Prometheus")
+    except HarnessError:
+        raise HarnessError("through Prometheus: " + ", ".join(
+            f"{q} = {got.get(q)} (want {v})" for q, v in want.items())) from None
 
 
 # ------------------------------------------------------------------ main --
