@@ -28,6 +28,7 @@
 #include "services.h"
 #include "slo_registry.h"
 #include "state.h"
+#include "status.h"
 
 #define SLOTAP_VERSION		"0.1.0"
 /* How often the consumer drains the ring without being woken. */
@@ -355,6 +356,9 @@ out:
 
 int main(int argc, char **argv)
 {
+	if (argc > 1 && !strcmp(argv[1], "status"))
+		return status__main(argc - 1, argv + 1);
+
 	static const struct argp argp = { options, parse_arg, NULL, doc, NULL, NULL, NULL };
 	struct http_source_opts src_opts = {};
 	struct metrics_server *server = NULL;

@@ -21,6 +21,7 @@ import random
 import re
 import shutil
 import signal
+import subprocess
 import urllib.parse
 import urllib.request
 import sys
@@ -446,6 +447,14 @@ def t_slo_events(ctx):
     objective = m.value("slotap_slo_objective_ratio", slo="avail", service="testd")
     if objective != 0.99:
         raise HarnessError(f"slotap_slo_objective_ratio is {objective}, want 0.99")
+    # slotap status, from the running agent, for scripts
+    out = subprocess.run([h.AGENT_BIN, "status", "--json", "--web.listen-address",
+                          f"127.0.0.1:{a.port}"], capture_output=True, text=True, timeout=10)
+    if out.returncode != 0:
+        raise HarnessError(f"slotap status exited {out.returncode}: {out.stderr.strip()}")
+    status = {x["slo"]: x for x in json.loads(out.stdout)["slos"]}
+    if status["avail"]["events"] != {"good": 23, "bad": 5}:
+        raise HarnessError(f"slotap status --json: avail events {status['avail']['events']}")
     check_common(m)
     expect_untracked(a)
 

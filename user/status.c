@@ -1,0 +1,1070 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * `slotap status`: one look at a running agent. Fetches /metrics, keeps the
+ * slotap_slo_* series and the request histogram's _count and _sum, and
+ * prints the SLOs and the least available and slowest endpoints.
+ *
+ * The parser reads only what this needs of the text format 0.0.4:
+ * `name{label="value",...} value [timestamp]` lines. Anything else, and any
+ * line that does not fit the fixed bounds below, is skipped.
+ */
+#include <argp.h>
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <curl/curl.h>
+#include <cjson/cJSON.h>
+#include "status.h"
+
+#define DEFAULT_LISTEN	"127.0.0.1:9464"
+#define FETCH_TIMEOUT_S	5L
+#define MAX_BODY	(64u << 20)	/* an exposition bigger than this is not an agent's */
+#define TOP_N		5
+
+#define MAX_NAME	128
+#define MAX_LABELS	16
+#define MAX_LKEY	64
+#define MAX_LVAL	512
+#define MAX_VALUE	64
+#define MAX_ALERTS	32
+
+#define HIST		"http_server_request_duration_seconds"
+
+/* ---- parsing ---- */
+
+struct label {
+	char key[MAX_LKEY];
+	char val[MAX_LVAL];
+};
+
+struct sample {
+	char name[MAX_NAME];
+	size_t n_labels;
+	struct label labels[MAX_LABELS];
+	double value;
+};
+
+static bool is_name_start(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' || c == ':';
+}
+
+static bool is_name_char(char c)
+{
+	return is_name_start(c) || (c >= '0' && c <= '9');
+}
+
+static const char *skip_blanks(const char *p, const char *end)
+{
+	while (p < end && (*p == ' ' || *p == '\t'))
+		p++;
+	return p;
+}
+
+/* A label value after its opening quote; p is left after the closing one. */
+static bool parse_label_value(const char **pp, const char *end, char *out, size_t cap)
+{
+	const char *p = *pp;
+	size_t n = 0;
+
+	for (;;) {
+		char c;
+
+		if (p >= end)
+			return false;
+		c = *p++;
+		if (c == '"')
+			break;
+		if (c == '\\') {
+			if (p >= end)
+				return false;
+			switch (*p++) {
+			case 'n':
+				c = '\n';
+				break;
+			case '\\':
+				c = '\\';
+				break;
+			case '"':
+				c = '"';
+				break;
+			default:
+				return false;
+			}
+		}
+		if (n + 1 >= cap)
+			return false;
+		out[n++] = c;
+	}
+	out[n] = '\0';
+	*pp = p;
+	return true;
+}
+
+static bool parse_labels(const char **pp, const char *end, struct sample *s)
+{
+	const char *p = *pp;
+
+	for (;;) {
+		struct label *l;
+		size_t n = 0;
+
+		p = skip_blanks(p, end);
+		if (p >= end)
+			return false;
+		if (*p == '}')
+			break;
+		if (s->n_labels == MAX_LABELS || !is_name_start(*p) || *p == ':')
+			return false;
+		l = &s->labels[s->n_labels];
+		while (p < end && is_name_char(*p) && *p != ':') {
+			if (n + 1 >= sizeof(l->key))
+				return false;
+			l->key[n++] = *p++;
+		}
+		l->key[n] = '\0';
+		p = skip_blanks(p, end);
+		if (p >= end || *p++ != '=')
+			return false;
+		p = skip_blanks(p, end);
+		if (p >= end || *p++ != '"')
+			return false;
+		if (!parse_label_value(&p, end, l->val, sizeof(l->val)))
+			return false;
+		s->n_labels++;
+		p = skip_blanks(p, end);
+		if (p < end && *p == ',')
+			p++;
+		else if (p >= end || *p != '}')
+			return false;
+	}
+	*pp = p + 1;
+	return true;
+}
+
+/* One line, without its newline. False: not a sample, or one out of bounds. */
+static bool parse_line(const char *p, const char *end, struct sample *s)
+{
+	char num[MAX_VALUE];
+	const char *tok;
+	char *num_end;
+	size_t n = 0;
+
+	s->n_labels = 0;
+	while (end > p && end[-1] == '\r')
+		end--;
+	p = skip_blanks(p, end);
+	if (p >= end || !is_name_start(*p))
+		return false;	/* blank, a # comment, or garbage */
+	while (p < end && is_name_char(*p)) {
+		if (n + 1 >= sizeof(s->name))
+			return false;
+		s->name[n++] = *p++;
+	}
+	s->name[n] = '\0';
+	if (p < end && *p == '{') {
+		p++;
+		if (!parse_labels(&p, end, s))
+			return false;
+	}
+	if (p >= end || (*p != ' ' && *p != '\t'))
+		return false;
+	p = skip_blanks(p, end);
+	tok = p;
+	while (p < end && *p != ' ' && *p != '\t')
+		p++;
+	n = p - tok;
+	if (!n || n >= sizeof(num))
+		return false;
+	memcpy(num, tok, n);
+	num[n] = '\0';
+	errno = 0;
+	s->value = strtod(num, &num_end);
+	if (num_end != num + n)
+		return false;
+	/* an optional integer timestamp, and nothing after it */
+	p = skip_blanks(p, end);
+	if (p < end && *p == '-')
+		p++;
+	tok = p;
+	while (p < end && *p >= '0' && *p <= '9')
+		p++;
+	if (p != tok)
+		p = skip_blanks(p, end);
+	return p >= end;
+}
+
+static const char *label(const struct sample *s, const char *key)
+{
+	for (size_t i = 0; i < s->n_labels; i++) {
+		if (!strcmp(s->labels[i].key, key))
+			return s->labels[i].val;
+	}
+	return NULL;
+}
+
+/* ---- what is kept ---- */
+
+enum { BW_5M, BW_30M, BW_1H, BW_2H, BW_6H, BW_1D, BW_3D, N_BW };
+static const char *const burn_windows[N_BW] = { "5m", "30m", "1h", "2h", "6h", "1d", "3d" };
+static const int table_burns[] = { BW_1H, BW_6H, BW_1D, BW_3D };
+
+struct slo_row {
+	char *slo, *service, *window;
+	double sli, objective, budget, exhaustion, good, bad;
+	double burn[N_BW];
+	char *alerts[MAX_ALERTS];
+	size_t n_alerts;
+};
+
+struct endpoint {
+	char *service, *method, *route;
+	double total, errors, sum;
+};
+
+struct status_data {
+	struct slo_row *slos;
+	size_t n_slos, cap_slos;
+	struct endpoint *eps;
+	size_t n_eps, cap_eps;
+	size_t last_ep;		/* the agent writes an endpoint's series together */
+	bool oom;
+};
+
+static bool grow(void **arr, size_t *cap, size_t n, size_t elem)
+{
+	size_t ncap;
+	void *p;
+
+	if (n < *cap)
+		return true;
+	ncap = *cap ? *cap * 2 : 16;
+	if (ncap > SIZE_MAX / elem)
+		return false;
+	p = realloc(*arr, ncap * elem);
+	if (!p)
+		return false;
+	*arr = p;
+	*cap = ncap;
+	return true;
+}
+
+static struct slo_row *slo_of(struct status_data *d, const char *slo, const char *service)
+{
+	struct slo_row *r;
+
+	for (size_t i = 0; i < d->n_slos; i++) {
+		r = &d->slos[i];
+		if (!strcmp(r->slo, slo) && !strcmp(r->service, service))
+			return r;
+	}
+	if (!grow((void **)&d->slos, &d->cap_slos, d->n_slos, sizeof(*d->slos)))
+		goto oom;
+	r = &d->slos[d->n_slos];
+	*r = (struct slo_row){ .sli = NAN, .objective = NAN, .budget = NAN, .exhaustion = NAN,
+			       .good = NAN, .bad = NAN };
+	for (int w = 0; w < N_BW; w++)
+		r->burn[w] = NAN;
+	r->slo = strdup(slo);
+	r->service = strdup(service);
+	if (!r->slo || !r->service) {
+		free(r->slo);
+		free(r->service);
+		goto oom;
+	}
+	d->n_slos++;
+	return r;
+oom:
+	d->oom = true;
+	return NULL;
+}
+
+static struct endpoint *endpoint_of(struct status_data *d, const char *service,
+				    const char *method, const char *route)
+{
+	struct endpoint *e;
+
+	for (size_t k = 0; k < d->n_eps; k++) {
+		size_t i = (d->last_ep + k) % d->n_eps;
+
+		e = &d->eps[i];
+		if (!strcmp(e->service, service) && !strcmp(e->method, method) &&
+		    !strcmp(e->route, route)) {
+			d->last_ep = i;
+			return e;
+		}
+	}
+	if (!grow((void **)&d->eps, &d->cap_eps, d->n_eps, sizeof(*d->eps)))
+		goto oom;
+	e = &d->eps[d->n_eps];
+	*e = (struct endpoint){ .service = strdup(service), .method = strdup(method),
+				.route = strdup(route) };
+	if (!e->service || !e->method || !e->route) {
+		free(e->service);
+		free(e->method);
+		free(e->route);
+		goto oom;
+	}
+	d->last_ep = d->n_eps++;
+	return e;
+oom:
+	d->oom = true;
+	return NULL;
+}
+
+static void add_alert(struct status_data *d, struct slo_row *r, const char *condition)
+{
+	for (size_t i = 0; i < r->n_alerts; i++) {
+		if (!strcmp(r->alerts[i], condition))
+			return;
+	}
+	if (r->n_alerts == MAX_ALERTS)
+		return;
+	r->alerts[r->n_alerts] = strdup(condition);
+	if (!r->alerts[r->n_alerts])
+		d->oom = true;
+	else
+		r->n_alerts++;
+}
+
+static void take_slo_sample(struct status_data *d, const struct sample *s)
+{
+	const char *slo = label(s, "slo"), *service = label(s, "service"), *v;
+	const char *m = s->name + strlen("slotap_slo_");
+	struct slo_row *r;
+
+	if (!slo || !service)
+		return;
+	if (strcmp(m, "events_total") && strcmp(m, "objective_ratio") && strcmp(m, "sli_ratio") &&
+	    strcmp(m, "error_budget_remaining_ratio") && strcmp(m, "burn_rate") &&
+	    strcmp(m, "budget_exhaustion_seconds") && strcmp(m, "alert_active"))
+		return;		/* a series this does not know: no row for it */
+	r = slo_of(d, slo, service);
+	if (!r)
+		return;
+	if (!strcmp(m, "events_total")) {
+		v = label(s, "result");
+		if (v && !strcmp(v, "good"))
+			r->good = s->value;
+		else if (v && !strcmp(v, "bad"))
+			r->bad = s->value;
+	} else if (!strcmp(m, "objective_ratio")) {
+		r->objective = s->value;
+	} else if (!strcmp(m, "sli_ratio")) {
+		r->sli = s->value;
+		v = label(s, "window");
+		if (v && !r->window) {
+			r->window = strdup(v);
+			if (!r->window)
+				d->oom = true;
+		}
+	} else if (!strcmp(m, "error_budget_remaining_ratio")) {
+		r->budget = s->value;
+	} else if (!strcmp(m, "burn_rate")) {
+		v = label(s, "window");
+		for (int w = 0; v && w < N_BW; w++) {
+			if (!strcmp(v, burn_windows[w]))
+				r->burn[w] = s->value;
+		}
+	} else if (!strcmp(m, "budget_exhaustion_seconds")) {
+		r->exhaustion = s->value;
+	} else {
+		v = label(s, "condition");
+		if (v && s->value == 1)
+			add_alert(d, r, v);
+	}
+}
+
+static void take_hist_sample(struct status_data *d, const struct sample *s, bool is_count)
+{
+	const char *service = label(s, "service_name"), *method = label(s, "http_request_method");
+	const char *route = label(s, "http_route"), *code = label(s, "http_response_status_code");
+	struct endpoint *e;
+
+	if (!service || !method || !route || !code || !isfinite(s->value) || s->value < 0)
+		return;
+	e = endpoint_of(d, service, method, route);
+	if (!e)
+		return;
+	if (!is_count) {
+		e->sum += s->value;
+		return;
+	}
+	e->total += s->value;
+	if (strlen(code) == 3 && code[0] == '5' && code[1] >= '0' && code[1] <= '9' &&
+	    code[2] >= '0' && code[2] <= '9')
+		e->errors += s->value;
+}
+
+static void parse_exposition(struct status_data *d, const char *text, size_t len)
+{
+	const char *p = text, *end = text + len;
+	struct sample *s = malloc(sizeof(*s));
+
+	if (!s) {
+		d->oom = true;
+		return;
+	}
+	while (p < end && !d->oom) {
+		const char *nl = memchr(p, '\n', end - p);
+		const char *eol = nl ? nl : end;
+
+		if (parse_line(p, eol, s)) {
+			if (!strncmp(s->name, "slotap_slo_", strlen("slotap_slo_")))
+				take_slo_sample(d, s);
+			else if (!strcmp(s->name, HIST "_count"))
+				take_hist_sample(d, s, true);
+			else if (!strcmp(s->name, HIST "_sum"))
+				take_hist_sample(d, s, false);
+		}
+		p = nl ? nl + 1 : end;
+	}
+	free(s);
+}
+
+static void free_data(struct status_data *d)
+{
+	for (size_t i = 0; i < d->n_slos; i++) {
+		struct slo_row *r = &d->slos[i];
+
+		free(r->slo);
+		free(r->service);
+		free(r->window);
+		for (size_t a = 0; a < r->n_alerts; a++)
+			free(r->alerts[a]);
+	}
+	for (size_t i = 0; i < d->n_eps; i++) {
+		free(d->eps[i].service);
+		free(d->eps[i].method);
+		free(d->eps[i].route);
+	}
+	free(d->slos);
+	free(d->eps);
+}
+
+/* ---- ranking ---- */
+
+static double availability(const struct endpoint *e)
+{
+	return 1 - e->errors / e->total;
+}
+
+static double mean_latency(const struct endpoint *e)
+{
+	return e->sum / e->total;
+}
+
+static int by_name(const struct endpoint *x, const struct endpoint *y)
+{
+	int c = strcmp(x->service, y->service);
+
+	if (!c)
+		c = strcmp(x->route, y->route);
+	if (!c)
+		c = strcmp(x->method, y->method);
+	return c;
+}
+
+static int cmp_double(double a, double b)
+{
+	return a < b ? -1 : a > b;
+}
+
+static int least_available_first(const void *a, const void *b)
+{
+	const struct endpoint *x = *(const struct endpoint *const *)a;
+	const struct endpoint *y = *(const struct endpoint *const *)b;
+	int c = cmp_double(availability(x), availability(y));
+
+	if (!c)
+		c = cmp_double(y->total, x->total);	/* the busier first */
+	return c ? c : by_name(x, y);
+}
+
+static int slowest_first(const void *a, const void *b)
+{
+	const struct endpoint *x = *(const struct endpoint *const *)a;
+	const struct endpoint *y = *(const struct endpoint *const *)b;
+	int c = cmp_double(mean_latency(y), mean_latency(x));
+
+	if (!c)
+		c = cmp_double(y->total, x->total);
+	return c ? c : by_name(x, y);
+}
+
+/* The top TOP_N endpoints with requests, in order; *n is how many. */
+static const struct endpoint **rank(const struct status_data *d,
+				    int (*cmp)(const void *, const void *), size_t *n)
+{
+	const struct endpoint **v = calloc(d->n_eps ? d->n_eps : 1, sizeof(*v));
+
+	*n = 0;
+	if (!v)
+		return NULL;
+	for (size_t i = 0; i < d->n_eps; i++) {
+		if (d->eps[i].total > 0)
+			v[(*n)++] = &d->eps[i];
+	}
+	qsort(v, *n, sizeof(*v), cmp);
+	if (*n > TOP_N)
+		*n = TOP_N;
+	return v;
+}
+
+/* ---- the tables ---- */
+
+struct table {
+	size_t ncols, n, cap;	/* n cells so far, appended row by row */
+	const char *const *heads;
+	const bool *right;
+	char **cells;
+	bool oom;
+};
+
+/* What the terminal shows: control bytes (a label's \n) become '?'. */
+static char *clean(char *s)
+{
+	for (char *c = s; c && *c; c++) {
+		if ((unsigned char)*c < 0x20 || *c == 0x7f)
+			*c = '?';
+	}
+	return s;
+}
+
+__attribute__((format(printf, 2, 3)))
+static void cell(struct table *t, const char *fmt, ...)
+{
+	va_list ap;
+	char *s;
+
+	if (!grow((void **)&t->cells, &t->cap, t->n, sizeof(*t->cells))) {
+		t->oom = true;
+		return;
+	}
+	va_start(ap, fmt);
+	if (vasprintf(&s, fmt, ap) < 0) {
+		s = NULL;
+		t->oom = true;
+	}
+	va_end(ap);
+	t->cells[t->n++] = clean(s);
+}
+
+/* Display width: UTF-8 code points. */
+static size_t width(const char *s)
+{
+	size_t w = 0;
+
+	for (; s && *s; s++) {
+		if (((unsigned char)*s & 0xc0) != 0x80)
+			w++;
+	}
+	return w;
+}
+
+static void print_table(FILE *out, const struct table *t)
+{
+	size_t w[16] = {}, nrows = t->n / t->ncols;
+
+	for (size_t c = 0; c < t->ncols; c++) {
+		w[c] = width(t->heads[c]);
+		for (size_t r = 0; r < nrows; r++) {
+			size_t cw = width(t->cells[r * t->ncols + c]);
+
+			if (cw > w[c])
+				w[c] = cw;
+		}
+	}
+	for (size_t r = 0; r <= nrows; r++) {
+		fputs("  ", out);
+		for (size_t c = 0; c < t->ncols; c++) {
+			const char *s = r ? t->cells[(r - 1) * t->ncols + c] : t->heads[c];
+			size_t pad = w[c] - width(s);
+			bool last = c + 1 == t->ncols;
+
+			if (t->right[c])
+				fprintf(out, "%*s", (int)pad, "");
+			fputs(s ? s : "", out);
+			if (!t->right[c] && !last)
+				fprintf(out, "%*s", (int)pad, "");
+			if (!last)
+				fputs("  ", out);
+		}
+		fputc('\n', out);
+	}
+}
+
+static void free_table(struct table *t)
+{
+	for (size_t i = 0; i < t->n; i++)
+		free(t->cells[i]);
+	free(t->cells);
+}
+
+static void pct_cell(struct table *t, double ratio)
+{
+	if (!isfinite(ratio))
+		cell(t, "-");
+	else
+		cell(t, "%.2f%%", ratio * 100);
+}
+
+static void burn_cell(struct table *t, double v)
+{
+	if (isnan(v))
+		cell(t, "-");
+	else if (isinf(v))
+		cell(t, v > 0 ? "inf" : "-inf");
+	else
+		cell(t, "%.2f", v);
+}
+
+static void forecast_cell(struct table *t, double s)
+{
+	if (isnan(s) || (isinf(s) && s > 0))
+		cell(t, "-");
+	else if (s <= 0)
+		cell(t, "exhausted");
+	else if (s < 60)
+		cell(t, "<1m");
+	else if (s < 3600)
+		cell(t, "%.0fm", s / 60);
+	else if (s < 86400)
+		cell(t, "%.1fh", s / 3600);
+	else
+		cell(t, "%.1fd", s / 86400);
+}
+
+static void latency_cell(struct table *t, double s)
+{
+	if (!isfinite(s))
+		cell(t, "-");
+	else if (s < 1e-3)
+		cell(t, "%.0fµs", s * 1e6);
+	else if (s < 1)
+		cell(t, "%.1fms", s * 1e3);
+	else
+		cell(t, "%.2fs", s);
+}
+
+static int render_slos(const struct status_data *d, FILE *out)
+{
+	static const char *const heads[] = { "SLO", "SERVICE", "SLI (WINDOW)", "OBJECTIVE",
+		"BUDGET LEFT", "BURN 1h", "BURN 6h", "BURN 1d", "BURN 3d", "EXHAUSTED IN", "ALERTS" };
+	static const bool right[] = { 0, 0, 1, 1, 1, 1, 1, 1, 1, 1, 0 };
+	struct table t = { .ncols = 11, .heads = heads, .right = right };
+
+	if (!d->n_slos) {
+		fputs("No SLOs: the agent exports no slotap_slo_* series (none configured).\n", out);
+		return 0;
+	}
+	for (size_t i = 0; i < d->n_slos && !t.oom; i++) {
+		const struct slo_row *r = &d->slos[i];
+		char alerts[1024] = "";
+		size_t used = 0;
+
+		cell(&t, "%s", r->slo);
+		cell(&t, "%s", r->service);
+		if (isfinite(r->sli))
+			cell(&t, "%.2f%% (%s)", r->sli * 100, r->window ? r->window : "?");
+		else
+			cell(&t, "- (%s)", r->window ? r->window : "?");
+		if (isfinite(r->objective))
+			cell(&t, "%.6g%%", r->objective * 100);
+		else
+			cell(&t, "-");
+		pct_cell(&t, r->budget);
+		for (size_t b = 0; b < sizeof(table_burns) / sizeof(table_burns[0]); b++)
+			burn_cell(&t, r->burn[table_burns[b]]);
+		forecast_cell(&t, r->exhaustion);
+		for (size_t a = 0; a < r->n_alerts; a++) {
+			int n = snprintf(alerts + used, sizeof(alerts) - used, "%s%s",
+					 a ? "," : "", r->alerts[a]);
+
+			if (n < 0 || (size_t)n >= sizeof(alerts) - used)
+				break;	/* the cell is full: what fits */
+			used += n;
+		}
+		cell(&t, "%s", r->n_alerts ? alerts : "ok");
+	}
+	if (!t.oom) {
+		fputs("SLOs\n", out);
+		print_table(out, &t);
+	}
+	free_table(&t);
+	return t.oom ? -ENOMEM : 0;
+}
+
+static int render_endpoints(const struct status_data *d, FILE *out)
+{
+	static const char *const avail_heads[] = { "SERVICE", "METHOD", "ROUTE", "AVAILABILITY",
+						   "5XX", "REQUESTS" };
+	static const bool avail_right[] = { 0, 0, 0, 1, 1, 1 };
+	static const char *const slow_heads[] = { "SERVICE", "METHOD", "ROUTE", "MEAN", "REQUESTS" };
+	static const bool slow_right[] = { 0, 0, 0, 1, 1 };
+	struct table ta = { .ncols = 6, .heads = avail_heads, .right = avail_right };
+	struct table ts = { .ncols = 5, .heads = slow_heads, .right = slow_right };
+	const struct endpoint **least, **slow;
+	size_t n_least, n_slow;
+	int err = 0;
+
+	least = rank(d, least_available_first, &n_least);
+	slow = rank(d, slowest_first, &n_slow);
+	if (!least || !slow) {
+		err = -ENOMEM;
+		goto out;
+	}
+	if (!n_least) {
+		fputs("No requests measured yet.\n", out);
+		goto out;
+	}
+	for (size_t i = 0; i < n_least; i++) {
+		cell(&ta, "%s", least[i]->service);
+		cell(&ta, "%s", least[i]->method);
+		cell(&ta, "%s", least[i]->route);
+		pct_cell(&ta, availability(least[i]));
+		cell(&ta, "%.0f", least[i]->errors);
+		cell(&ta, "%.0f", least[i]->total);
+	}
+	for (size_t i = 0; i < n_slow; i++) {
+		cell(&ts, "%s", slow[i]->service);
+		cell(&ts, "%s", slow[i]->method);
+		cell(&ts, "%s", slow[i]->route);
+		latency_cell(&ts, mean_latency(slow[i]));
+		cell(&ts, "%.0f", slow[i]->total);
+	}
+	if (ta.oom || ts.oom) {
+		err = -ENOMEM;
+		goto out;
+	}
+	fputs("Least available endpoints\n", out);
+	print_table(out, &ta);
+	fputs("\nSlowest endpoints\n", out);
+	print_table(out, &ts);
+out:
+	free_table(&ta);
+	free_table(&ts);
+	free(least);
+	free(slow);
+	return err;
+}
+
+/* ---- JSON ---- */
+
+static bool json_ok = true;
+
+static void jnum(cJSON *obj, const char *key, double v)
+{
+	if (!(isfinite(v) ? cJSON_AddNumberToObject(obj, key, v) : cJSON_AddNullToObject(obj, key)))
+		json_ok = false;
+}
+
+static void jstr(cJSON *obj, const char *key, const char *v)
+{
+	if (!(v ? cJSON_AddStringToObject(obj, key, v) : cJSON_AddNullToObject(obj, key)))
+		json_ok = false;
+}
+
+static cJSON *jadd(cJSON *parent, const char *key, cJSON *child)
+{
+	if (!child) {
+		json_ok = false;
+		return NULL;
+	}
+	if (key ? !cJSON_AddItemToObject(parent, key, child) : !cJSON_AddItemToArray(parent, child)) {
+		cJSON_Delete(child);
+		json_ok = false;
+		return NULL;
+	}
+	return child;
+}
+
+static void json_endpoints(cJSON *root, const char *key, const struct endpoint **v, size_t n,
+			   bool slowest)
+{
+	cJSON *arr = jadd(root, key, cJSON_CreateArray());
+
+	for (size_t i = 0; arr && i < n; i++) {
+		cJSON *o = jadd(arr, NULL, cJSON_CreateObject());
+
+		if (!o)
+			return;
+		jstr(o, "service", v[i]->service);
+		jstr(o, "method", v[i]->method);
+		jstr(o, "route", v[i]->route);
+		if (slowest) {
+			jnum(o, "mean_seconds", mean_latency(v[i]));
+		} else {
+			jnum(o, "availability", availability(v[i]));
+			jnum(o, "errors_5xx", v[i]->errors);
+		}
+		jnum(o, "requests", v[i]->total);
+	}
+}
+
+static int render_json(const struct status_data *d, FILE *out)
+{
+	const struct endpoint **least = NULL, **slow = NULL;
+	cJSON *root = cJSON_CreateObject(), *slos;
+	size_t n_least, n_slow;
+	char *text = NULL;
+	int err = 0;
+
+	json_ok = root != NULL;
+	slos = root ? jadd(root, "slos", cJSON_CreateArray()) : NULL;
+	for (size_t i = 0; slos && i < d->n_slos; i++) {
+		const struct slo_row *r = &d->slos[i];
+		cJSON *o = jadd(slos, NULL, cJSON_CreateObject()), *b, *a, *ev;
+
+		if (!o)
+			break;
+		jstr(o, "slo", r->slo);
+		jstr(o, "service", r->service);
+		jstr(o, "window", r->window);
+		jnum(o, "sli", r->sli);
+		jnum(o, "objective", r->objective);
+		jnum(o, "budget_remaining", r->budget);
+		b = jadd(o, "burn_rate", cJSON_CreateObject());
+		for (int w = 0; b && w < N_BW; w++)
+			jnum(b, burn_windows[w], r->burn[w]);
+		jnum(o, "exhaustion_seconds", r->exhaustion);	/* +Inf: null */
+		a = jadd(o, "alerts", cJSON_CreateArray());
+		for (size_t k = 0; a && k < r->n_alerts; k++)
+			jadd(a, NULL, cJSON_CreateString(r->alerts[k]));
+		ev = jadd(o, "events", cJSON_CreateObject());
+		if (ev) {
+			jnum(ev, "good", r->good);
+			jnum(ev, "bad", r->bad);
+		}
+	}
+	least = rank(d, least_available_first, &n_least);
+	slow = rank(d, slowest_first, &n_slow);
+	if (root && least && slow) {
+		json_endpoints(root, "least_available", least, n_least, false);
+		json_endpoints(root, "slowest", slow, n_slow, true);
+		if (json_ok)
+			text = cJSON_Print(root);
+	}
+	if (text) {
+		fputs(text, out);
+		fputc('\n', out);
+	} else {
+		err = -ENOMEM;
+	}
+	cJSON_free(text);
+	cJSON_Delete(root);
+	free(least);
+	free(slow);
+	return err;
+}
+
+int status__render(const char *exposition, size_t len, bool json, FILE *out)
+{
+	struct status_data d = {};
+	int err;
+
+	parse_exposition(&d, exposition ? exposition : "", exposition ? len : 0);
+	if (d.oom) {
+		err = -ENOMEM;
+	} else if (json) {
+		err = render_json(&d, out);
+	} else {
+		err = render_slos(&d, out);
+		if (!err) {
+			fputc('\n', out);
+			err = render_endpoints(&d, out);
+		}
+	}
+	free_data(&d);
+	if (!err && (fflush(out) || ferror(out)))
+		err = -EIO;
+	return err;
+}
+
+/* ---- the command ---- */
+
+static const char status_doc[] =
+"Show a running slotap agent's SLOs and its least available and slowest\n"
+"endpoints, from its /metrics.\n"
+"\n"
+"USAGE: slotap status [--web.listen-address HOST:PORT] [--json]\n"
+"\n"
+"Exit status: 0, 1 when the agent cannot be reached, 2 on a usage error.";
+
+enum { OPT_LISTEN = 0x100, OPT_JSON, OPT_USAGE };
+
+static const struct argp_option status_options[] = {
+	{ "web.listen-address", OPT_LISTEN, "HOST:PORT", 0,
+	  "Where the agent serves /metrics (default " DEFAULT_LISTEN ")", 0 },
+	{ "json", OPT_JSON, NULL, 0, "Print one JSON object instead of the tables", 0 },
+	{ "help", 'h', NULL, 0, "Give this help list", -1 },
+	{ "usage", OPT_USAGE, NULL, 0, "Give a short usage message", -1 },
+	{},
+};
+
+struct status_env {
+	const char *listen;
+	bool json;
+};
+
+static error_t status_parse_arg(int key, char *arg, struct argp_state *state)
+{
+	struct status_env *env = state->input;
+
+	switch (key) {
+	case OPT_LISTEN:
+		env->listen = arg;
+		break;
+	case OPT_JSON:
+		env->json = true;
+		break;
+	case 'h':
+		argp_state_help(state, stdout, ARGP_HELP_STD_HELP);
+		break;
+	case OPT_USAGE:
+		argp_state_help(state, stdout, ARGP_HELP_USAGE | ARGP_HELP_EXIT_OK);
+		break;
+	case ARGP_KEY_ARG:
+		argp_error(state, "unexpected argument %s", arg);
+		break;
+	default:
+		return ARGP_ERR_UNKNOWN;
+	}
+	return 0;
+}
+
+/* http://HOST:PORT/metrics, or NULL when listen is not a HOST:PORT. */
+static char *metrics_url(const char *listen)
+{
+	const char *port = strrchr(listen, ':'), *host = listen, *open = "", *close = "";
+	size_t hlen;
+	char *url;
+
+	if (!port || port == listen || !port[1] || strlen(listen) > 255)
+		return NULL;
+	for (const char *p = port + 1; *p; p++) {
+		if (*p < '0' || *p > '9')
+			return NULL;
+	}
+	for (const char *p = listen; p < port; p++) {
+		if ((unsigned char)*p <= ' ' || strchr("/\\@?#%\"<>", *p))
+			return NULL;
+	}
+	hlen = port - listen;
+	/* an agent listening on every address answers on loopback */
+	if ((hlen == 7 && !strncmp(host, "0.0.0.0", 7))) {
+		host = "127.0.0.1";
+		hlen = 9;
+	} else if ((hlen == 4 && !strncmp(host, "[::]", 4)) || (hlen == 2 && !strncmp(host, "::", 2))) {
+		host = "[::1]";
+		hlen = 5;
+	} else if (host[0] != '[' && memchr(host, ':', hlen)) {
+		open = "[";	/* a bare IPv6 address */
+		close = "]";
+	}
+	if (asprintf(&url, "http://%s%.*s%s%s/metrics", open, (int)hlen, host, close, port) < 0)
+		return NULL;
+	return url;
+}
+
+struct body {
+	char *p;
+	size_t len, cap;
+	bool too_big;
+};
+
+static size_t on_data(char *data, size_t size, size_t nmemb, void *ud)
+{
+	struct body *b = ud;
+	size_t n = size * nmemb;
+
+	if (n > MAX_BODY - b->len) {
+		b->too_big = true;
+		return 0;
+	}
+	if (b->len + n > b->cap) {
+		size_t cap = b->cap ? b->cap : 64 << 10;
+		char *p;
+
+		while (cap < b->len + n)
+			cap *= 2;
+		p = realloc(b->p, cap);
+		if (!p)
+			return 0;
+		b->p = p;
+		b->cap = cap;
+	}
+	memcpy(b->p + b->len, data, n);
+	b->len += n;
+	return n;
+}
+
+int status__main(int argc, char **argv)
+{
+	static const struct argp argp = { status_options, status_parse_arg, NULL, status_doc,
+					  NULL, NULL, NULL };
+	struct status_env env = { .listen = DEFAULT_LISTEN };
+	char errbuf[CURL_ERROR_SIZE] = "", *url = NULL, **args;
+	struct body body = {};
+	CURL *curl = NULL;
+	CURLcode rc;
+	int exit_code = 1, err;
+
+	/* messages and --help name the command as people type it */
+	args = calloc(argc + 1, sizeof(*args));
+	if (!args) {
+		fputs("slotap status: out of memory\n", stderr);
+		return 1;
+	}
+	memcpy(args, argv, argc * sizeof(*args));
+	args[0] = "slotap status";
+	argp_err_exit_status = 2;
+	err = argp_parse(&argp, argc, args, ARGP_NO_HELP, NULL, &env);
+	free(args);
+	if (err)
+		return 2;
+	url = metrics_url(env.listen);
+	if (!url) {
+		fprintf(stderr, "slotap status: --web.listen-address %s: expected HOST:PORT\n",
+			env.listen);
+		return 2;
+	}
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) || !(curl = curl_easy_init())) {
+		fputs("slotap status: cannot initialize libcurl\n", stderr);
+		goto out;
+	}
+	curl_easy_setopt(curl, CURLOPT_URL, url);
+	curl_easy_setopt(curl, CURLOPT_TIMEOUT, FETCH_TIMEOUT_S);
+	curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(curl, CURLOPT_NOPROXY, "*");	/* the agent is local, not behind a proxy */
+	curl_easy_setopt(curl, CURLOPT_FAILONERROR, 1L);
+	curl_easy_setopt(curl, CURLOPT_USERAGENT, "slotap-status");
+	curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, errbuf);
+	curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, on_data);
+	curl_easy_setopt(curl, CURLOPT_WRITEDATA, &body);
+	rc = curl_easy_perform(curl);
+	if (rc != CURLE_OK) {
+		fprintf(stderr, "slotap status: cannot reach the agent at %s: %s\n", url,
+			body.too_big ? "response larger than 64 MiB"
+			: rc == CURLE_WRITE_ERROR ? "out of memory"
+			: errbuf[0] ? errbuf : curl_easy_strerror(rc));
+		goto out;
+	}
+	err = status__render(body.p, body.len, env.json, stdout);
+	if (err) {
+		fprintf(stderr, "slotap status: %s\n", strerror(-err));
+		goto out;
+	}
+	exit_code = 0;
+out:
+	if (curl)
+		curl_easy_cleanup(curl);
+	curl_global_cleanup();
+	free(body.p);
+	free(url);
+	return exit_code;
+}
