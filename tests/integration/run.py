@@ -487,6 +487,42 @@ def t_slo_state_survives_kill(ctx):
     check_common(b.metrics())
 
 
+@test("slo_state_random_kills")
+def t_slo_state_random_kills(ctx):
+    """SIGKILL at random moments under traffic, three times: each restart
+    carries the SLO counts on, losing at most one save interval."""
+    t = ctx.testd()
+    cfg = service_config("testd", t.port, ["/status/{code}"])
+    cfg += ("slos:\n  - name: avail\n    service: testd\n    sli: availability\n"
+            "    objective: 99\n    window: 28d\n")
+    interval = 1.0
+    args = ["--state-dir", os.path.join(ctx.tmp, "state"), "--state-interval", "1"]
+    rng = random.Random(1234)
+
+    def total(m):
+        return sum(m.value("slotap_slo_events_total", slo="avail", service="testd",
+                           result=r) or 0 for r in ("good", "bad"))
+
+    a = ctx.agent(cfg, args)
+    for _ in range(3):
+        history = []                    # (time, counted) scraped under traffic
+        deadline = time.monotonic() + rng.uniform(1.5, 3.0)
+        while time.monotonic() < deadline:
+            h.keepalive_requests(t.port, ["/status/200"] * 8 + ["/status/500"] * 2)
+            history.append((time.monotonic(), total(a.metrics())))
+        kill_at = time.monotonic()
+        a.kill()
+        a = ctx.agent(cfg, args)
+        restored = total(a.metrics())
+        # what was counted one save interval (plus a drain) before the kill was saved
+        floor = max([n for when, n in history if when <= kill_at - interval - 0.3], default=0)
+        ceiling = history[-1][1] + 10
+        if not floor <= restored <= ceiling:
+            raise HarnessError(f"restored {restored} SLO events, want between {floor} "
+                               f"(saved by then) and {ceiling} (counted at the kill)")
+    check_common(a.metrics())
+
+
 PROMETHEUS_BIN = shutil.which("prometheus") or "/usr/bin/prometheus"
 
 
