@@ -971,6 +971,23 @@ static long scan_step(__u64 index, void *ctx)
 /* Feeding the parser from syscall buffers                                */
 
 /*
+ * Body bytes of known length, skipped by count, never copied (sendfile's
+ * we cannot even see): returns how many of the n bytes the body took.
+ */
+static __always_inline __u64 skip_body(struct parser *p, __u64 n)
+{
+	__u64 skip;
+
+	if (p->state != P_BODY)
+		return 0;
+	skip = p->left < n ? p->left : n;
+	p->left -= skip;
+	if (!p->left)
+		p->state = P_IDLE;
+	return skip;
+}
+
+/*
  * Parse one user buffer. Returns false when the connection turned out not
  * to be HTTP and must be dropped.
  */
@@ -997,14 +1014,9 @@ __noinline bool http_feed_segment(struct conn *c, __u32 dir, __u64 ubuf_addr, __
 		if (off >= len)
 			return true;
 		if (p->state == P_BODY) {
-			__u64 skip = p->left < len - off ? p->left : len - off;
-
-			/* bodies are skipped by length, never copied */
-			p->left -= skip;
-			off += skip;
-			if (p->left)
-				return true;
-			p->state = P_IDLE;
+			off += skip_body(p, len - off);
+			if (p->state == P_BODY)
+				return true;	/* the body goes on in the next buffer */
 			continue;
 		}
 		if (p->state == P_UNKNOWN) {
@@ -1076,28 +1088,13 @@ static __always_inline bool feed_iov(struct conn *c, __u32 dir, const struct iov
 		struct parser *p = dir == DIR_REQUEST ? &c->req : &c->resp;
 
 		if (p->state == P_BODY && p->left >= bytes) {
-			p->left -= bytes;
-			if (!p->left)
-				p->state = P_IDLE;
+			skip_body(p, bytes);
 		} else if (p->state != P_UNKNOWN) {
 			count_loss(LOSS_TRUNCATED);
 			p->state = P_UNKNOWN;
 		}
 	}
 	return true;
-}
-
-/* Body bytes we cannot see (sendfile): only their count matters. */
-static __always_inline void skip_body(struct parser *p, __u64 n)
-{
-	if (p->state != P_BODY)
-		return;
-	if (p->left > n) {
-		p->left -= n;
-	} else {
-		p->left = 0;
-		p->state = P_IDLE;
-	}
 }
 
 /* A response head longer than what was sent so far: emit with what we know. */
