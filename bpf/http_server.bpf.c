@@ -110,6 +110,7 @@ enum conn_state {
 struct conn {
 	__u64 sock_id;
 	__u64 resp_start_ns;	/* end of the send that began the current response */
+	__u64 cgroup_id;	/* of the process that first served it: read once */
 	__u16 service_id;
 	__u16 local_port;
 	__u16 remote_port;
@@ -304,6 +305,7 @@ static __always_inline struct conn *conn_get(struct sock *sk)
 	}
 	c->state = CONN_TRACKED;
 	c->sock_id = (__u64)sk;
+	c->cgroup_id = bpf_get_current_cgroup_id();
 	c->service_id = service_id;
 	c->local_port = port;
 	c->remote_port = bpf_ntohs(sk->__sk_common.skc_dport);
@@ -406,7 +408,7 @@ __noinline int http_emit_response(struct conn *c)
 	}
 	e->req_start_ns = r->start_ns;
 	e->resp_start_ns = c->resp_start_ns;
-	e->cgroup_id = bpf_get_current_cgroup_id();
+	e->cgroup_id = c->cgroup_id;
 	e->sock_id = c->sock_id;
 	e->req_bytes = r->head_bytes + r->body_bytes;
 	e->flags = r->flags;
