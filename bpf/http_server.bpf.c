@@ -34,10 +34,18 @@
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
+/* From include/uapi/asm-generic/errno.h: sk_err of a failed connect. */
+#define ENETUNREACH	101
+#define ETIMEDOUT	110
+#define ECONNREFUSED	111
+#define EHOSTUNREACH	113
+
 /* Set by the loader before load. */
 const volatile bool track_all_listeners = true;	/* no services configured */
 const volatile __u32 self_tgid = 0;		/* never track the agent itself */
 const volatile __u64 wakeup_bytes = 256 * 1024;	/* wake the consumer past this backlog */
+/* Set at any time by the agent: requests unanswered for longer have failed. */
+__u64 request_timeout_ns = 30000000000ULL;
 
 /* What a syscall did with a socket, as far as the parser cares. */
 enum io_op {
@@ -110,14 +118,22 @@ enum conn_state {
 struct conn {
 	__u64 sock_id;
 	__u64 resp_start_ns;	/* end of the send that began the current response */
-	__u64 cgroup_id;	/* of the process that first served it: read once */
+	/* Of the process that opened it, read once: failures are reported
+	 * from softirq or from the agent's sweep, where current is another. */
+	__u64 cgroup_id;
+	__u32 tgid;
 	__u16 service_id;
 	__u16 local_port;
 	__u16 remote_port;
 	__u8 head;		/* FIFO of requests waiting for a response */
 	__u8 count;
 	__u8 state;		/* enum conn_state */
-	__u8 __pad[7];
+	__u8 client;		/* outbound: we send requests, read responses */
+	__u8 port_counted;	/* client: counted in ports[local_port].clients */
+	__u8 __pad[5];
+	__u64 connect_start_ns;	/* client: connect() began, 0 once reported */
+	__u8 remote_addr[16];	/* IPv6 or IPv4-mapped */
+	char comm[TASK_COMM_LEN_SLOTAP];
 	struct parser req;
 	struct parser resp;
 	struct pending_req q[HTTP_PIPELINE_MAX];
@@ -170,6 +186,18 @@ struct {
 	__type(key, __u32);
 	__type(value, __u16);
 } service_by_tgid SEC(".maps");
+
+/*
+ * Processes that served a tracked connection, and as which service: their
+ * outbound connections are the service's dependencies. LRU: a process that
+ * stops serving ages out.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 4096);
+	__type(key, __u32);
+	__type(value, __u16);
+} serving_tgids SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
@@ -273,6 +301,29 @@ found:
 	return true;
 }
 
+/* A connection starts being tracked: who it belongs to, read once. */
+static __always_inline void conn_init(struct conn *c, struct sock *sk, __u32 tgid, __u16 service_id)
+{
+	c->state = CONN_TRACKED;
+	c->sock_id = (__u64)sk;
+	c->cgroup_id = bpf_get_current_cgroup_id();
+	c->tgid = tgid;
+	c->service_id = service_id;
+	c->local_port = sk->__sk_common.skc_num;
+	c->remote_port = bpf_ntohs(sk->__sk_common.skc_dport);
+	bpf_get_current_comm(c->comm, sizeof(c->comm));
+	if (sk->__sk_common.skc_family == AF_INET6) {
+		BPF_CORE_READ_INTO(&c->remote_addr, sk, __sk_common.skc_v6_daddr.in6_u.u6_addr8);
+	} else {
+		/* ::ffff:a.b.c.d */
+		__builtin_memset(c->remote_addr, 0, 10);
+		c->remote_addr[10] = 0xff;
+		c->remote_addr[11] = 0xff;
+		__builtin_memcpy(&c->remote_addr[12], &sk->__sk_common.skc_daddr, 4);
+	}
+	count_stat(STAT_CONNS_OPENED);
+}
+
 /* The connection of sk if it is tracked, classifying it on first sight. */
 static __always_inline struct conn *conn_get(struct sock *sk)
 {
@@ -282,8 +333,8 @@ static __always_inline struct conn *conn_get(struct sock *sk)
 	struct conn *c;
 
 	pi = bpf_map_lookup_elem(&ports, &port);
-	if (!pi || (!pi->listeners && !pi->service))
-		return NULL;	/* a client socket: the common case on a busy node */
+	if (!pi || (!pi->listeners && !pi->service && !pi->clients))
+		return NULL;	/* an untracked client socket: the common case */
 	c = bpf_sk_storage_get(&conns, sk, NULL, 0);
 	if (c)
 		return c->state == CONN_TRACKED ? c : NULL;
@@ -303,27 +354,11 @@ static __always_inline struct conn *conn_get(struct sock *sk)
 		count_loss(LOSS_CONN_MAP_FULL);
 		return NULL;
 	}
-	c->state = CONN_TRACKED;
-	c->sock_id = (__u64)sk;
-	c->cgroup_id = bpf_get_current_cgroup_id();
-	c->service_id = service_id;
-	c->local_port = port;
-	c->remote_port = bpf_ntohs(sk->__sk_common.skc_dport);
-	count_stat(STAT_CONNS_OPENED);
+	conn_init(c, sk, tgid, service_id);
+	bpf_map_update_elem(&serving_tgids, &tgid, &service_id, BPF_ANY);
 	return c;
 }
 
-/* The server closed, or the connection died: unanswered requests are lost. */
-static __always_inline void conn_close(struct conn *c)
-{
-	if (c->state != CONN_TRACKED)
-		return;
-	if (c->count)
-		count_loss_n(LOSS_CLOSED_BEFORE_RESPONSE, c->count);
-	c->count = 0;
-	c->state = CONN_CLOSED;
-	count_stat(STAT_CONNS_CLOSED);
-}
 
 /* ---------------------------------------------------------------------- */
 /* The parser                                                             */
@@ -386,51 +421,52 @@ static __always_inline struct pending_req *fifo_tail(struct conn *c)
 }
 
 /*
- * The parser's pieces are global functions: the verifier checks each once,
- * on its own, instead of once per call site inside every bpf_loop callback
- * path (which exceeds the 1M instruction budget). Their pointer arguments
- * may be NULL as far as the verifier knows, hence the checks.
+ * Send the event of request r of c: answered (failure 0, the response's
+ * status and start in c) or failed at end_ns.
  */
-__noinline int http_emit_response(struct conn *c)
+static __always_inline void emit_request(struct conn *c, struct pending_req *r, __u32 failure,
+					 __u64 end_ns)
 {
-	struct pending_req *r;
 	struct http_event *e;
 	__u64 avail;
 
-	if (!c)
-		return 0;
-	r = &c->q[c->head & (HTTP_PIPELINE_MAX - 1)];
-	c->resp.flags &= ~PF_EMIT_DUE;
 	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
 	if (!e) {
 		count_loss(LOSS_RINGBUF_FULL);
-		goto pop;
+		return;
 	}
 	e->req_start_ns = r->start_ns;
-	e->resp_start_ns = c->resp_start_ns;
 	e->cgroup_id = c->cgroup_id;
 	e->sock_id = c->sock_id;
 	e->req_bytes = r->head_bytes + r->body_bytes;
 	e->flags = r->flags;
-	e->resp_bytes = c->resp.head_bytes;
-	if (c->resp.flags & PF_CLEN) {
-		e->resp_bytes += c->resp.clen;
-		e->flags |= HTTP_EVENT_RESP_SIZE_KNOWN;
+	if (c->client)
+		e->flags |= HTTP_EVENT_CLIENT;
+	if (failure) {
+		e->resp_start_ns = end_ns;
+		e->resp_bytes = 0;
+		e->status = 0;
+	} else {
+		e->resp_start_ns = c->resp_start_ns;
+		e->resp_bytes = c->resp.head_bytes;
+		if (c->resp.flags & PF_CLEN) {
+			e->resp_bytes += c->resp.clen;
+			e->flags |= HTTP_EVENT_RESP_SIZE_KNOWN;
+		}
+		e->status = c->resp.status;
 	}
-	e->tgid = bpf_get_current_pid_tgid() >> 32;
+	e->tgid = c->tgid;
 	e->service_id = c->service_id;
 	e->local_port = c->local_port;
 	e->remote_port = c->remote_port;
-	e->status = c->resp.status;
 	e->method = r->method;
 	e->path_len = r->path_len;
+	e->kind = HTTP_EVENT_REQUEST;
+	e->failure = failure;
 	e->__pad0 = 0;
 	__builtin_memset(e->__pad, 0, sizeof(e->__pad));
-	/* only discovered services are named after the process */
-	if (c->service_id == SERVICE_ID_AUTO)
-		bpf_get_current_comm(e->comm, sizeof(e->comm));
-	else
-		__builtin_memset(e->comm, 0, sizeof(e->comm));
+	__builtin_memcpy(e->remote_addr, c->remote_addr, sizeof(e->remote_addr));
+	__builtin_memcpy(e->comm, c->comm, sizeof(e->comm));
 	__builtin_memcpy(e->path, r->path, HTTP_PATH_MAX);
 
 	/* Waking the consumer costs ~1.5 us an event: let it poll instead,
@@ -443,10 +479,45 @@ __noinline int http_emit_response(struct conn *c)
 		bpf_ringbuf_submit(e, BPF_RB_NO_WAKEUP);
 	}
 	count_stat(STAT_EVENTS_SUBMITTED);
-pop:
+}
+
+/*
+ * The parser's pieces are global functions: the verifier checks each once,
+ * on its own, instead of once per call site inside every bpf_loop callback
+ * path (which exceeds the 1M instruction budget). Their pointer arguments
+ * may be NULL as far as the verifier knows, hence the checks.
+ */
+__noinline int http_emit_response(struct conn *c)
+{
+	struct pending_req *r;
+
+	if (!c)
+		return 0;
+	r = &c->q[c->head & (HTTP_PIPELINE_MAX - 1)];
+	c->resp.flags &= ~PF_EMIT_DUE;
+	emit_request(c, r, HTTP_FAILURE_NONE, 0);
 	c->resp.token = r->method;	/* head_done needs it after the pop */
 	c->head++;
 	c->count--;
+	return 0;
+}
+
+/*
+ * Request i of the FIFO failed: report it once. A timed-out request stays
+ * queued (HTTP_EVENT_LATE marks it) so that its response, if one comes,
+ * still pairs with it.
+ */
+__noinline int http_emit_failure(struct conn *c, __u32 i, __u32 failure, __u64 now)
+{
+	struct pending_req *r;
+
+	if (!c || i >= c->count)
+		return 0;
+	r = &c->q[(c->head + i) & (HTTP_PIPELINE_MAX - 1)];
+	if (r->flags & HTTP_EVENT_LATE)
+		return 0;	/* already reported as timed out */
+	emit_request(c, r, failure, now);
+	r->flags |= HTTP_EVENT_LATE;
 	return 0;
 }
 
@@ -1109,7 +1180,8 @@ static __always_inline void response_flush(struct conn *c)
 /* The tracked connection c moved ret bytes in the syscall described by io. */
 static __always_inline void handle_io(struct conn *c, struct io_args *io, long ret)
 {
-	__u32 dir = io->op >= IO_WRITE ? DIR_RESPONSE : DIR_REQUEST;
+	/* a server reads requests and writes responses; a client the reverse */
+	__u32 dir = (io->op >= IO_WRITE) != !!c->client ? DIR_RESPONSE : DIR_REQUEST;
 	__u64 now = 0;	/* read when a message starts */
 	bool ok = true;
 
@@ -1132,7 +1204,7 @@ static __always_inline void handle_io(struct conn *c, struct io_args *io, long r
 		break;
 	}
 	case IO_SENDFILE:
-		skip_body(&c->resp, ret);
+		skip_body(dir == DIR_REQUEST ? &c->req : &c->resp, ret);
 		break;
 	}
 
@@ -1231,6 +1303,127 @@ int BPF_PROG(slotap_sock_send, struct sock *sk, int ret, int flags)
 	return on_socket_io(sk, ret, true);
 }
 
+/* ---------------------------------------------------------------------- */
+/* Connection state changes: listeners, closes, outbound connects          */
+
+/*
+ * The connection ends with requests unanswered: each one failed. Straight
+ * from ESTABLISHED or CLOSE_WAIT to CLOSE is an abort, ours or the peer's
+ * (a reset); through FIN_WAIT1 or LAST_ACK, an orderly close.
+ */
+static __always_inline void conn_close(struct conn *c, struct sock *sk, int oldstate, int newstate)
+{
+	__u32 failure = HTTP_FAILURE_CONN_CLOSED;
+	__u64 now;
+
+	if (c->state != CONN_TRACKED)
+		return;
+	if (c->port_counted) {
+		__u32 port = c->local_port;
+		struct port_info *pi = bpf_map_lookup_elem(&ports, &port);
+
+		if (pi && pi->clients)
+			__sync_fetch_and_add(&pi->clients, -1);
+		c->port_counted = 0;
+	}
+	if (c->count) {
+		if (newstate == TCP_CLOSE && (oldstate == TCP_ESTABLISHED || oldstate == TCP_CLOSE_WAIT))
+			failure = HTTP_FAILURE_CONN_RESET;
+		now = bpf_ktime_get_ns();
+		for (__u32 i = 0; i < HTTP_PIPELINE_MAX; i++)
+			http_emit_failure(c, i, failure, now);
+	}
+	c->count = 0;
+	c->state = CONN_CLOSED;
+	count_stat(STAT_CONNS_CLOSED);
+}
+
+/* An outbound connect's outcome: established, or the error that ended it. */
+static __always_inline void connect_done(struct conn *c, struct sock *sk, bool established)
+{
+	__u32 failure = HTTP_FAILURE_NONE;
+	struct http_event *e;
+
+	if (!c->connect_start_ns)
+		return;
+	if (!established) {
+		switch (sk->sk_err) {
+		case ECONNREFUSED:
+			failure = HTTP_FAILURE_CONNECT_REFUSED;
+			break;
+		case ETIMEDOUT:
+			failure = HTTP_FAILURE_CONNECT_TIMEOUT;
+			break;
+		case EHOSTUNREACH:
+		case ENETUNREACH:
+			failure = HTTP_FAILURE_CONNECT_UNREACHABLE;
+			break;
+		default:
+			failure = HTTP_FAILURE_CONNECT_OTHER;
+		}
+	}
+	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+	if (!e) {
+		count_loss(LOSS_RINGBUF_FULL);
+		goto out;
+	}
+	__builtin_memset(e, 0, sizeof(*e));
+	e->kind = HTTP_EVENT_CONNECT;
+	e->flags = HTTP_EVENT_CLIENT;
+	e->failure = failure;
+	e->req_start_ns = c->connect_start_ns;
+	e->resp_start_ns = bpf_ktime_get_ns();
+	e->cgroup_id = c->cgroup_id;
+	e->sock_id = c->sock_id;
+	e->tgid = c->tgid;
+	e->service_id = c->service_id;
+	e->local_port = sk->__sk_common.skc_num;
+	e->remote_port = c->remote_port;
+	__builtin_memcpy(e->remote_addr, c->remote_addr, sizeof(e->remote_addr));
+	__builtin_memcpy(e->comm, c->comm, sizeof(e->comm));
+	/* rare next to requests: wake the consumer only past the threshold */
+	bpf_ringbuf_submit(e, bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= wakeup_bytes ?
+				      BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP);
+	count_stat(STAT_EVENTS_SUBMITTED);
+out:
+	c->connect_start_ns = 0;
+}
+
+/*
+ * connect() by a process that serves a tracked service: its dependency.
+ * Runs in the connecting process; the local port is not chosen yet.
+ */
+static __always_inline void connect_start(struct sock *sk)
+{
+	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+	__u16 family = sk->__sk_common.skc_family, *id;
+	struct conn *c;
+
+	if ((family != AF_INET && family != AF_INET6) || sk->sk_protocol != IPPROTO_TCP ||
+	    tgid == self_tgid)
+		return;
+	id = bpf_map_lookup_elem(&serving_tgids, &tgid);
+	if (!id)
+		id = bpf_map_lookup_elem(&service_by_tgid, &tgid);
+	if (!id) {
+		struct service_comm_key comm = {};
+
+		bpf_get_current_comm(comm.comm, sizeof(comm.comm));
+		id = bpf_map_lookup_elem(&service_by_comm, &comm);
+	}
+	if (!id)
+		return;
+	c = bpf_sk_storage_get(&conns, sk, NULL, BPF_SK_STORAGE_GET_F_CREATE);
+	if (!c) {
+		count_loss(LOSS_CONN_MAP_FULL);
+		return;
+	}
+	__builtin_memset(c, 0, sizeof(*c));
+	conn_init(c, sk, tgid, *id);
+	c->client = 1;
+	c->connect_start_ns = bpf_ktime_get_ns();
+}
+
 SEC("tp_btf/inet_sock_set_state")
 int BPF_PROG(slotap_sock_state, struct sock *sk, int oldstate, int newstate)
 {
@@ -1248,12 +1441,64 @@ int BPF_PROG(slotap_sock_state, struct sock *sk, int oldstate, int newstate)
 			__sync_fetch_and_add(&pi->listeners, -1);
 		return 0;
 	}
-	/* the server closing, or the connection dying; not the client's FIN */
+	if (newstate == TCP_SYN_SENT) {
+		connect_start(sk);
+		return 0;
+	}
+	if (oldstate == TCP_SYN_SENT && newstate == TCP_ESTABLISHED) {
+		c = bpf_sk_storage_get(&conns, (void *)sk, NULL, 0);
+		if (!c || !c->client)
+			return 0;
+		connect_done(c, sk, true);
+		/* the port is chosen now: let its I/O through the port filter */
+		c->local_port = port;
+		pi = bpf_map_lookup_elem(&ports, &port);
+		if (pi) {
+			__sync_fetch_and_add(&pi->clients, 1);
+			c->port_counted = 1;
+		}
+		return 0;
+	}
+	/* the server closing, or the connection dying; not the peer's FIN */
 	if (newstate != TCP_FIN_WAIT1 && newstate != TCP_LAST_ACK && newstate != TCP_CLOSE)
 		return 0;
 	c = bpf_sk_storage_get(&conns, (void *)sk, NULL, 0);
-	if (c)
-		conn_close(c);
+	if (!c)
+		return 0;
+	if (oldstate == TCP_SYN_SENT)
+		connect_done(c, sk, false);
+	conn_close(c, sk, oldstate, newstate);
+	return 0;
+}
+
+/*
+ * The request timeout sweep, run by the agent (a read of this iterator)
+ * every second over every tracked connection: a request unanswered for
+ * longer than request_timeout_ns is reported failed, once, even while its
+ * connection stays open. It races with the connection's own CPU at worst
+ * by one report: the sweep is rare and the marks are single bytes.
+ */
+SEC("iter/bpf_sk_storage_map")
+int slotap_request_timeouts(struct bpf_iter__bpf_sk_storage_map *ctx)
+{
+	struct sock *sk = ctx->sk;
+	struct conn *c;
+	__u64 now;
+
+	if (!sk || !ctx->value)
+		return 0;
+	c = bpf_sk_storage_get(&conns, sk, NULL, 0);
+	if (!c || c->state != CONN_TRACKED || !c->count)
+		return 0;
+	now = bpf_ktime_get_ns();
+	for (__u32 i = 0; i < HTTP_PIPELINE_MAX; i++) {
+		struct pending_req *r = &c->q[(c->head + i) & (HTTP_PIPELINE_MAX - 1)];
+
+		if (i >= c->count)
+			break;
+		if (now - r->start_ns > request_timeout_ns)
+			http_emit_failure(c, i, HTTP_FAILURE_TIMEOUT, now);
+	}
 	return 0;
 }
 

@@ -44,12 +44,42 @@ enum http_method {
 enum http_event_flag {
 	HTTP_EVENT_PATH_TRUNCATED = 1 << 0,	/* path longer than HTTP_PATH_MAX */
 	HTTP_EVENT_RESP_SIZE_KNOWN = 1 << 1,	/* resp_bytes from Content-Length */
+	/* The traced process is the client: an outbound request or connect. */
+	HTTP_EVENT_CLIENT = 1 << 2,
+	/* A response to a request already reported with HTTP_FAILURE_TIMEOUT. */
+	HTTP_EVENT_LATE = 1 << 3,
 };
 
-/* One completed request: emitted once, when its response starts. */
+/* http_event.kind */
+enum http_event_kind {
+	/* A request: answered (failure 0) or failed (reason in failure). */
+	HTTP_EVENT_REQUEST = 0,
+	/* An outbound TCP connect: established (failure 0) or failed. */
+	HTTP_EVENT_CONNECT,
+};
+
+/* Why a request or connect failed: http_event.failure. */
+enum http_failure {
+	HTTP_FAILURE_NONE = 0,
+	HTTP_FAILURE_CONN_RESET,	/* request: connection reset before any response */
+	HTTP_FAILURE_CONN_CLOSED,	/* request: connection closed before any response */
+	HTTP_FAILURE_TIMEOUT,		/* request: no response within the timeout */
+	HTTP_FAILURE_CONNECT_REFUSED,	/* connect: answered by a reset (nothing listens) */
+	HTTP_FAILURE_CONNECT_TIMEOUT,	/* connect: no answer to the SYNs */
+	HTTP_FAILURE_CONNECT_UNREACHABLE, /* connect: host or network unreachable */
+	HTTP_FAILURE_CONNECT_OTHER,	/* connect: any other error, or closed first */
+	HTTP_FAILURE_MAX,
+};
+
+/*
+ * One request, emitted once: when its response starts, or when it fails
+ * (failure != 0: reset, closed, timed out). With kind HTTP_EVENT_CONNECT,
+ * one outbound connect: req_start_ns is the connect, resp_start_ns its
+ * outcome, and the HTTP fields are 0.
+ */
 struct http_event {
-	__u64 req_start_ns;	/* end of the socket receive that returned the first request byte */
-	__u64 resp_start_ns;	/* end of the socket send of the first response byte */
+	__u64 req_start_ns;	/* end of the socket operation that moved the first request byte */
+	__u64 resp_start_ns;	/* end of the one that moved the first response byte; failure time */
 	__u64 cgroup_id;
 	__u64 sock_id;		/* kernel address of the struct sock: unique while it lives */
 	__u64 req_bytes;	/* request head plus declared body */
@@ -59,11 +89,14 @@ struct http_event {
 	__u16 service_id;	/* index into the config's services, or SERVICE_ID_AUTO */
 	__u16 local_port;
 	__u16 remote_port;
-	__u16 status;
+	__u16 status;		/* 0 when failure != 0 */
 	__u8 method;		/* enum http_method */
 	__u8 path_len;
 	__u8 flags;		/* enum http_event_flag */
-	__u8 __pad[5];
+	__u8 kind;		/* enum http_event_kind */
+	__u8 failure;		/* enum http_failure */
+	__u8 __pad[3];
+	__u8 remote_addr[16];	/* the peer, IPv6 or IPv4-mapped: the server of a client event */
 	char comm[TASK_COMM_LEN_SLOTAP];
 	char path[HTTP_PATH_MAX];
 };
@@ -80,7 +113,6 @@ enum http_loss_reason {
 	LOSS_TRUNCATED,			/* head longer than HTTP_SCAN_MAX; parser resynchronised */
 	LOSS_PIPELINE_OVERFLOW,		/* more than HTTP_PIPELINE_MAX requests in flight */
 	LOSS_UNMATCHED_RESPONSE,	/* response with no request waiting for it */
-	LOSS_CLOSED_BEFORE_RESPONSE,	/* connection closed with requests unanswered */
 	LOSS_REASON_MAX,
 };
 
@@ -96,8 +128,9 @@ enum http_stat {
 /* Value of the per-port array map. */
 struct port_info {
 	__u32 listeners;	/* sockets listening on the port */
+	__u32 clients;		/* tracked outbound connections from the port */
 	__u16 service;		/* configured service id + 1; 0: none */
-	__u16 __pad;
+	__u16 __pad[3];
 };
 
 /* Key of the service filter map by process name. */

@@ -8,18 +8,27 @@
 
 #define SERIES_MIN_CAP	64
 
+const struct aggregator_family aggregator_http_server = {
+	.metric = "http_server_request_duration_seconds",
+	.help = "Duration of HTTP server requests: from the return of the syscall that read "
+		"the request's first byte to the return of the syscall that wrote the "
+		"response's first byte.",
+	.labels = { "service_name", "http_request_method", "http_route" },
+	.status_label = "http_response_status_code",
+};
+
 struct series {
 	__u64 hash;
-	const char *service;	/* the three point into labels[] */
-	const char *method;
-	const char *route;
+	const char *values[AGGREGATOR_LABELS_MAX];	/* point into text[] */
 	unsigned int status;
-	struct histogram h;
-	char labels[];
+	struct histogram h;	/* counters use h.count only */
+	char text[];
 };
 
 struct aggregator {
+	const struct aggregator_family *fam;
 	const struct latency_buckets *lb;
+	size_t n_labels;
 	/* open addressing with linear probing: NULL is an empty slot */
 	struct series **slots;
 	size_t cap;		/* power of two */
@@ -36,14 +45,13 @@ static __u64 fnv1a(__u64 h, const char *s)
 	return h;
 }
 
-static __u64 series_hash(const char *service, const char *method, const char *route,
+static __u64 series_hash(const struct aggregator *agg, const char *const *values,
 			 unsigned int status)
 {
 	__u64 h = 0xcbf29ce484222325ULL;
 
-	h = fnv1a(h, service);
-	h = fnv1a(h, method);
-	h = fnv1a(h, route);
+	for (size_t i = 0; i < agg->n_labels; i++)
+		h = fnv1a(h, values[i]);
 	h ^= status;
 	/* murmur3 finaliser: the table indexes by the low bits only */
 	h ^= h >> 33;
@@ -54,15 +62,26 @@ static __u64 series_hash(const char *service, const char *method, const char *ro
 	return h;
 }
 
-static size_t slot_of(const struct aggregator *agg, __u64 hash, const char *service,
-		      const char *method, const char *route, unsigned int status)
+static bool series_is(const struct aggregator *agg, const struct series *s, __u64 hash,
+		      const char *const *values, unsigned int status)
+{
+	if (s->hash != hash || s->status != status)
+		return false;
+	for (size_t i = 0; i < agg->n_labels; i++) {
+		if (strcmp(s->values[i], values[i]))
+			return false;
+	}
+	return true;
+}
+
+static size_t slot_of(const struct aggregator *agg, __u64 hash, const char *const *values,
+		      unsigned int status)
 {
 	size_t i = hash & (agg->cap - 1);
 	const struct series *s;
 
 	for (; (s = agg->slots[i]); i = (i + 1) & (agg->cap - 1)) {
-		if (s->hash == hash && s->status == status && !strcmp(s->route, route) &&
-		    !strcmp(s->method, method) && !strcmp(s->service, service))
+		if (series_is(agg, s, hash, values, status))
 			break;
 	}
 	return i;
@@ -96,33 +115,41 @@ static int grow(struct aggregator *agg)
 	return 0;
 }
 
-static struct series *series_new(const struct aggregator *agg, __u64 hash, const char *service,
-				 const char *method, const char *route, unsigned int status)
+static struct series *series_new(const struct aggregator *agg, __u64 hash,
+				 const char *const *values, unsigned int status)
 {
-	size_t ls = strlen(service) + 1, lm = strlen(method) + 1, lr = strlen(route) + 1;
-	struct series *s = malloc(sizeof(*s) + ls + lm + lr);
+	size_t len[AGGREGATOR_LABELS_MAX], total = 0, off = 0;
+	struct series *s;
 
+	for (size_t i = 0; i < agg->n_labels; i++)
+		total += len[i] = strlen(values[i]) + 1;
+	s = calloc(1, sizeof(*s) + total);
 	if (!s)
 		return NULL;
-	if (histogram__init(&s->h, agg->lb)) {
+	if (!agg->fam->counter && histogram__init(&s->h, agg->lb)) {
 		free(s);
 		return NULL;
 	}
 	s->hash = hash;
 	s->status = status;
-	s->service = memcpy(s->labels, service, ls);
-	s->method = memcpy(s->labels + ls, method, lm);
-	s->route = memcpy(s->labels + ls + lm, route, lr);
+	for (size_t i = 0; i < agg->n_labels; i++) {
+		s->values[i] = memcpy(s->text + off, values[i], len[i]);
+		off += len[i];
+	}
 	return s;
 }
 
-struct aggregator *aggregator__new(const struct latency_buckets *lb)
+struct aggregator *aggregator__new(const struct aggregator_family *fam,
+				   const struct latency_buckets *lb)
 {
 	struct aggregator *agg = calloc(1, sizeof(*agg));
 
 	if (!agg)
 		return NULL;
+	agg->fam = fam;
 	agg->lb = lb;
+	while (agg->n_labels < AGGREGATOR_LABELS_MAX && fam->labels[agg->n_labels])
+		agg->n_labels++;
 	agg->cap = SERIES_MIN_CAP;
 	agg->slots = calloc(agg->cap, sizeof(*agg->slots));
 	if (!agg->slots) {
@@ -148,17 +175,19 @@ void aggregator__free(struct aggregator *agg)
 	free(agg);
 }
 
-int aggregator__record(struct aggregator *agg, const char *service, const char *method,
-		       const char *route, unsigned int status, __u64 latency_ns)
+int aggregator__record(struct aggregator *agg, const char *const *values, unsigned int status,
+		       __u64 latency_ns)
 {
 	__u64 hash;
 	size_t i;
 	struct series *s;
 
-	if (!service || !method || !route)
-		return -EINVAL;
-	hash = series_hash(service, method, route, status);
-	i = slot_of(agg, hash, service, method, route, status);
+	for (i = 0; i < agg->n_labels; i++) {
+		if (!values[i])
+			return -EINVAL;
+	}
+	hash = series_hash(agg, values, status);
+	i = slot_of(agg, hash, values, status);
 	s = agg->slots[i];
 	if (!s) {
 		/* grow first: a failed grow must not leave a series uncounted in n */
@@ -167,13 +196,16 @@ int aggregator__record(struct aggregator *agg, const char *service, const char *
 				return -ENOMEM;
 			i = empty_slot(agg, hash);
 		}
-		s = series_new(agg, hash, service, method, route, status);
+		s = series_new(agg, hash, values, status);
 		if (!s)
 			return -ENOMEM;
 		agg->slots[i] = s;
 		agg->n++;
 	}
-	histogram__record(&s->h, agg->lb, latency_ns);
+	if (agg->fam->counter)
+		s->h.count++;
+	else
+		histogram__record(&s->h, agg->lb, latency_ns);
 	return 0;
 }
 
@@ -182,35 +214,37 @@ size_t aggregator__series(const struct aggregator *agg)
 	return agg->n;
 }
 
+/* qsort has no context argument: the family being sorted, one sort at a time */
+static __thread size_t sort_labels;
+
 static int series_cmp(const void *a, const void *b)
 {
 	const struct series *x = *(const struct series *const *)a;
 	const struct series *y = *(const struct series *const *)b;
-	int c;
+	int c = 0;
 
-	c = strcmp(x->service, y->service);
-	if (!c)
-		c = strcmp(x->method, y->method);
-	if (!c)
-		c = strcmp(x->route, y->route);
+	for (size_t i = 0; !c && i < sort_labels; i++)
+		c = strcmp(x->values[i], y->values[i]);
 	if (!c)
 		c = x->status < y->status ? -1 : x->status > y->status;
 	return c;
 }
 
-static void write_labels(FILE *out, const struct series *s)
+static void write_labels(FILE *out, const struct aggregator *agg, const struct series *s)
 {
-	fputs("{service_name=", out);
-	prom__label_value(out, s->service);
-	fputs(",http_request_method=", out);
-	prom__label_value(out, s->method);
-	fputs(",http_route=", out);
-	prom__label_value(out, s->route);
-	fprintf(out, ",http_response_status_code=\"%u\"", s->status);
+	for (size_t i = 0; i < agg->n_labels; i++) {
+		fprintf(out, "%s%s=", i ? "," : "{", agg->fam->labels[i]);
+		prom__label_value(out, s->values[i]);
+	}
+	if (agg->fam->status_label)
+		fprintf(out, "%s%s=\"%u\"", agg->n_labels ? "," : "{", agg->fam->status_label,
+			s->status);
 }
 
-static void write_series(FILE *out, const struct latency_buckets *lb, const struct series *s)
+static void write_histogram(FILE *out, const struct aggregator *agg, const struct series *s)
 {
+	const struct latency_buckets *lb = agg->lb;
+	const char *name = agg->fam->metric;
 	__u64 cum = 0;
 	size_t i;
 
@@ -223,24 +257,24 @@ static void write_series(FILE *out, const struct latency_buckets *lb, const stru
 		 */
 		if (!s->h.counts[i] && !latency_buckets__is_threshold(lb, i))
 			continue;
-		fputs(AGGREGATOR_METRIC "_bucket", out);
-		write_labels(out, s);
+		fprintf(out, "%s_bucket", name);
+		write_labels(out, agg, s);
 		fputs(",le=\"", out);
 		prom__seconds(out, lb->bounds_ns[i]);
 		fprintf(out, "\"} %llu\n", (unsigned long long)cum);
 	}
-	fputs(AGGREGATOR_METRIC "_bucket", out);
-	write_labels(out, s);
+	fprintf(out, "%s_bucket", name);
+	write_labels(out, agg, s);
 	fprintf(out, ",le=\"+Inf\"} %llu\n", (unsigned long long)s->h.count);
 
-	fputs(AGGREGATOR_METRIC "_sum", out);
-	write_labels(out, s);
+	fprintf(out, "%s_sum", name);
+	write_labels(out, agg, s);
 	fputs("} ", out);
 	prom__seconds(out, s->h.sum_ns);
 	fputc('\n', out);
 
-	fputs(AGGREGATOR_METRIC "_count", out);
-	write_labels(out, s);
+	fprintf(out, "%s_count", name);
+	write_labels(out, agg, s);
 	fprintf(out, "} %llu\n", (unsigned long long)s->h.count);
 }
 
@@ -258,13 +292,22 @@ int aggregator__write_prometheus(const struct aggregator *agg, FILE *out)
 		if (agg->slots[i])
 			sorted[n++] = agg->slots[i];
 	}
+	sort_labels = agg->n_labels;
 	if (n)
 		qsort(sorted, n, sizeof(*sorted), series_cmp);
 
-	prom__header(out, AGGREGATOR_METRIC, "histogram",
-		     "Duration of HTTP server requests: from the return of the syscall that read the request's first byte to the return of the syscall that wrote the response's first byte.");
-	for (i = 0; i < n; i++)
-		write_series(out, agg->lb, sorted[i]);
+	prom__header(out, agg->fam->metric, agg->fam->counter ? "counter" : "histogram",
+		     agg->fam->help);
+	for (i = 0; i < n; i++) {
+		if (!agg->fam->counter) {
+			write_histogram(out, agg, sorted[i]);
+			continue;
+		}
+		fputs(agg->fam->metric, out);
+		write_labels(out, agg, sorted[i]);
+		fprintf(out, "%s %llu\n", agg->n_labels || agg->fam->status_label ? "}" : "",
+			(unsigned long long)sorted[i]->h.count);
+	}
 	free(sorted);
 	return ferror(out) ? -EIO : 0;
 }

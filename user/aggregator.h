@@ -1,36 +1,53 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
 /*
- * Series store: one latency histogram per (service, method, route, status),
- * exposed as the http_server_request_duration_seconds histogram. Counters
- * only grow. Not thread-safe: one writer, and exposition from the same thread
- * (or under the caller's lock).
+ * Series store for one metric family: per combination of label values (and
+ * an optional numeric status label), a latency histogram or a counter.
+ * Counters only grow. Not thread-safe: one writer, and exposition from the
+ * same thread (or under the caller's lock).
  */
 #ifndef SLOTAP_AGGREGATOR_H
 #define SLOTAP_AGGREGATOR_H
 
 #include <linux/types.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
 
 #include "histogram.h"
 
-#define AGGREGATOR_METRIC	"http_server_request_duration_seconds"
+#define AGGREGATOR_LABELS_MAX	4
+
+/* What a family exports; static data, it must outlive its aggregators. */
+struct aggregator_family {
+	const char *metric;	/* histograms: the base name; counters end in _total */
+	const char *help;
+	const char *labels[AGGREGATOR_LABELS_MAX];	/* label names; unused ones NULL */
+	const char *status_label;	/* a last, numeric label; NULL: none */
+	bool counter;		/* a counter of events, not a latency histogram */
+};
+
+/* The server request histogram, named after OpenTelemetry's HTTP conventions. */
+extern const struct aggregator_family aggregator_http_server;
 
 struct aggregator;
 
-/* lb must outlive the aggregator. Returns NULL on ENOMEM. */
-struct aggregator *aggregator__new(const struct latency_buckets *lb);
+/* lb (unused by counters) must outlive the aggregator. NULL on ENOMEM. */
+struct aggregator *aggregator__new(const struct aggregator_family *fam,
+				   const struct latency_buckets *lb);
 void aggregator__free(struct aggregator *agg);
 /*
- * Strings are copied when a series is created. Returns 0, -EINVAL for a NULL
- * string, or -ENOMEM (the request is then not counted).
+ * One event of the series with these label values (as many as the family
+ * has labels; copied when a series is created): a histogram records
+ * latency_ns, a counter counts one. Returns 0, -EINVAL for a NULL value, or
+ * -ENOMEM (the event is then not counted).
  */
-int aggregator__record(struct aggregator *agg, const char *service, const char *method,
-		       const char *route, unsigned int status, __u64 latency_ns);
+int aggregator__record(struct aggregator *agg, const char *const *values, unsigned int status,
+		       __u64 latency_ns);
 size_t aggregator__series(const struct aggregator *agg);
 /*
- * Writes HELP, TYPE and every series sorted by (service, method, route) bytewise,
- * then status numerically. Returns 0, -ENOMEM, or -EIO if out has its error flag set.
+ * Writes HELP, TYPE and every series sorted by label values bytewise, then
+ * status numerically. Returns 0, -ENOMEM, or -EIO if out has its error flag
+ * set. An empty family writes nothing but its HELP and TYPE.
  */
 int aggregator__write_prometheus(const struct aggregator *agg, FILE *out);
 

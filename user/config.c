@@ -114,7 +114,11 @@ const char config__default_yaml[] =
 "latency_thresholds: [100ms, 250ms, 500ms, 1s]\n"
 "\n"
 "# The default of every service's max_routes (1-10000).\n"
-"max_routes_per_service: 100\n";
+"max_routes_per_service: 100\n"
+"\n"
+"# A request still unanswered after this long has failed (reason timeout):\n"
+"# counted once, when the time passes, even while its connection stays open.\n"
+"request_timeout: 30s\n";
 
 /* Keep in step with config__default_yaml; the unit tests compare them. */
 static const __u64 default_thresholds_ns[] = {
@@ -1368,9 +1372,9 @@ static int load_root(struct loader *ld, const yaml_node_t *root,
 {
 	static const char *const keys[] = {
 		"services", "latency_thresholds", "max_routes_per_service",
-		"slos", NULL
+		"slos", "request_timeout", NULL
 	};
-	enum { K_SERVICES, K_THRESHOLDS, K_MAX_ROUTES, K_SLOS };
+	enum { K_SERVICES, K_THRESHOLDS, K_MAX_ROUTES, K_SLOS, K_REQUEST_TIMEOUT };
 	const yaml_node_t *services = NULL, *slos = NULL;
 	yaml_node_pair_t *pair;
 	unsigned seen = 0;
@@ -1378,6 +1382,7 @@ static int load_root(struct loader *ld, const yaml_node_t *root,
 	int err = 0, k;
 
 	cfg->max_routes_per_service = CONFIG_DEFAULT_MAX_ROUTES;
+	cfg->request_timeout_ns = CONFIG_DEFAULT_REQUEST_TIMEOUT_NS;
 	/* An empty document means "all defaults", like an empty mapping. */
 	if (root && !is_null(root)) {
 		if (root->type != YAML_MAPPING_NODE)
@@ -1414,6 +1419,17 @@ static int load_root(struct loader *ld, const yaml_node_t *root,
 					       CONFIG_ROUTES_LIMIT, &max);
 				cfg->max_routes_per_service = max;
 				break;
+			case K_REQUEST_TIMEOUT: {
+				const char *s;
+				char q[QUOTE_SIZE];
+
+				err = get_string(ld, v, "request_timeout", "a duration", &s);
+				if (!err && parse_duration_ns(s, &cfg->request_timeout_ns))
+					err = node_error(ld, v, "request_timeout",
+							 "%s is not a duration above zero (a number and ns, us, ms, s, m or h, e.g. 30s)",
+							 quote(q, s, strlen(s)));
+				break;
+			}
 			}
 			if (err)
 				return err;

@@ -26,6 +26,7 @@
 /* Upper bound of max_routes and max_routes_per_service: a cardinality cap. */
 #define CONFIG_ROUTES_LIMIT		10000
 #define CONFIG_DEFAULT_MAX_ROUTES	100
+#define CONFIG_DEFAULT_REQUEST_TIMEOUT_NS	(30ull * 1000000000ull)
 /* SLOs: each costs up to SLO_MEM_MAX_BYTES of engine state. */
 #define CONFIG_MAX_SLOS			10000
 /* Larger files are refused rather than read: likely not a config at all. */
@@ -95,6 +96,7 @@ struct slotap_config {
 	__u64 *latency_thresholds_ns;
 	size_t n_thresholds;
 	unsigned max_routes_per_service;
+	__u64 request_timeout_ns;	/* unanswered longer: a failed request */
 	struct slo_config *slos;	/* in file order, at most CONFIG_MAX_SLOS */
 	size_t n_slos;
 	char *source;		/* file name, or CONFIG_DEFAULT_SOURCE, for messages */

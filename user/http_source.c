@@ -11,12 +11,13 @@
 #include "http_source.h"
 #include "log.h"
 
-_Static_assert(sizeof(struct http_event) == 152, "http_event layout is ABI with the BPF side");
+_Static_assert(sizeof(struct http_event) == 168, "http_event layout is ABI with the BPF side");
 _Static_assert(sizeof(struct service_comm_key) == TASK_COMM_LEN_SLOTAP, "comm key has no padding");
-_Static_assert(sizeof(struct port_info) == 8, "port_info layout is ABI with the BPF side");
+_Static_assert(sizeof(struct port_info) == 16, "port_info layout is ABI with the BPF side");
 
 struct http_source {
 	struct http_server_bpf *skel;
+	struct bpf_link *timeouts;	/* the request timeout sweep's iterator */
 	struct ring_buffer *rb;
 	http_event_fn on_event;
 	void *ctx;
@@ -32,7 +33,6 @@ static const char *const loss_names[LOSS_REASON_MAX] = {
 	[LOSS_TRUNCATED] = "truncated",
 	[LOSS_PIPELINE_OVERFLOW] = "pipeline_overflow",
 	[LOSS_UNMATCHED_RESPONSE] = "unmatched_response",
-	[LOSS_CLOSED_BEFORE_RESPONSE] = "closed_before_response",
 };
 
 const char *http_loss_reason__name(enum http_loss_reason reason)
@@ -203,6 +203,9 @@ int http_source__open(struct http_source **out, const struct http_source_opts *o
 	src->skel->rodata->wakeup_bytes = opts->ringbuf_bytes / 4;
 	bpf_map__set_max_entries(src->skel->maps.events, opts->ringbuf_bytes);
 	bpf_program__set_autoload(src->skel->progs.slotap_test_feed, false);
+	/* an iterator over the conns map: attached below, with the map */
+	bpf_program__set_autoattach(src->skel->progs.slotap_request_timeouts, false);
+	src->skel->data->request_timeout_ns = opts->request_timeout_ns;
 
 	/* load: the verifier runs here */
 	err = http_server_bpf__load(src->skel);
@@ -229,6 +232,23 @@ int http_source__open(struct http_source **out, const struct http_source_opts *o
 		goto fail;
 	}
 
+	{
+		LIBBPF_OPTS(bpf_iter_attach_opts, iter);
+		union bpf_iter_link_info info = {};
+
+		info.map.map_fd = bpf_map__fd(src->skel->maps.conns);
+		iter.link_info = &info;
+		iter.link_info_len = sizeof(info);
+		src->timeouts = bpf_program__attach_iter(src->skel->progs.slotap_request_timeouts,
+							 &iter);
+		if (!src->timeouts) {
+			err = -errno;
+			log__error("cannot attach the request timeout iterator over socket "
+				   "storage: %s", strerror(errno));
+			goto fail;
+		}
+	}
+
 	err = seed_listen_ports(src);
 	if (err) {
 		log__error("cannot read the listening sockets from /proc/net: %s", strerror(-err));
@@ -253,6 +273,7 @@ void http_source__destroy(struct http_source *src)
 	if (!src)
 		return;
 	ring_buffer__free(src->rb);
+	bpf_link__destroy(src->timeouts);
 	http_server_bpf__destroy(src->skel);	/* detaches every link */
 	free(src);
 }
@@ -265,6 +286,29 @@ int http_source__epoll_fd(const struct http_source *src)
 int http_source__consume(struct http_source *src)
 {
 	return ring_buffer__consume(src->rb);
+}
+
+int http_source__sweep_timeouts(struct http_source *src)
+{
+	char buf[64];
+	ssize_t n;
+	int fd, err = 0;
+
+	fd = bpf_iter_create(bpf_link__fd(src->timeouts));
+	if (fd < 0)
+		return -errno;
+	/* the program prints nothing: reading runs it over every connection */
+	while ((n = read(fd, buf, sizeof(buf))) > 0)
+		;
+	if (n < 0)
+		err = -errno;
+	close(fd);
+	return err;
+}
+
+void http_source__set_request_timeout(struct http_source *src, __u64 ns)
+{
+	src->skel->data->request_timeout_ns = ns;
 }
 
 int http_source__track_tgid(struct http_source *src, __u32 tgid, __u16 service_id)

@@ -17,6 +17,7 @@ typedef int (*http_event_fn)(void *ctx, const struct http_event *e);
 struct http_source_opts {
 	const struct slotap_config *cfg;
 	__u32 ringbuf_bytes;		/* power of two */
+	__u64 request_timeout_ns;	/* unanswered longer: failed (HTTP_FAILURE_TIMEOUT) */
 	http_event_fn on_event;
 	void *ctx;
 };
@@ -28,6 +29,13 @@ void http_source__destroy(struct http_source *src);
 int http_source__epoll_fd(const struct http_source *src);
 /* Deliver every event waiting in the ring buffer; returns how many or -errno. */
 int http_source__consume(struct http_source *src);
+/*
+ * Report every request unanswered for longer than the request timeout as
+ * failed, once (events arrive through the ring buffer). Run it every second
+ * or so: a timeout is reported up to one period late. 0 or -errno.
+ */
+int http_source__sweep_timeouts(struct http_source *src);
+void http_source__set_request_timeout(struct http_source *src, __u64 ns);
 /* Point the exe-path filter at a process (0 = forget it). */
 int http_source__track_tgid(struct http_source *src, __u32 tgid, __u16 service_id);
 int http_source__untrack_tgid(struct http_source *src, __u32 tgid);

@@ -193,7 +193,8 @@ static int on_event(void *ctx, const struct http_event *e)
 	svc = service_registry__lookup(a->services, e->service_id, e->comm);
 	route = svc ? route_table__resolve(svc->routes, e->path, path_len,
 					   e->flags & HTTP_EVENT_PATH_TRUNCATED) : NULL;
-	if (!route || aggregator__record(a->agg, svc->name, method, route, e->status, latency)) {
+	if (!route || aggregator__record(a->agg, (const char *const[]){ svc->name, method, route },
+					    e->status, latency)) {
 		a->events_unattributed++;
 		return 0;
 	}
@@ -402,7 +403,7 @@ int main(int argc, char **argv)
 
 	err = latency_buckets__init(&a.buckets, a.cfg.latency_thresholds_ns, a.cfg.n_thresholds);
 	if (!err) {
-		a.agg = aggregator__new(&a.buckets);
+		a.agg = aggregator__new(&aggregator_http_server, &a.buckets);
 		a.services = service_registry__new(&a.cfg);
 	}
 	if (err || !a.agg || !a.services) {
@@ -432,6 +433,7 @@ int main(int argc, char **argv)
 
 	src_opts.cfg = &a.cfg;
 	src_opts.ringbuf_bytes = env.ringbuf_bytes;
+	src_opts.request_timeout_ns = a.cfg.request_timeout_ns;
 	src_opts.on_event = on_event;
 	src_opts.ctx = &a;
 	if (http_source__open(&a.src, &src_opts))

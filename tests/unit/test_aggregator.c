@@ -11,6 +11,8 @@
 #include "aggregator.h"
 #include "histogram.h"
 
+/* label values of aggregator_http_server: service, method, route */
+#define L(...)	((const char *const[]){ __VA_ARGS__ })
 #define MS(x)	((__u64)(x) * 1000000ULL)
 
 struct fixture {
@@ -25,7 +27,7 @@ static int setup(void **state)
 
 	if (!f || latency_buckets__init(&f->lb, thr, 1))
 		return -1;
-	f->agg = aggregator__new(&f->lb);
+	f->agg = aggregator__new(&aggregator_http_server, &f->lb);
 	if (!f->agg)
 		return -1;
 	*state = f;
@@ -74,9 +76,9 @@ static void test_exact_exposition(void **state)
 	char *text;
 
 	/* inserted out of order: the output is sorted */
-	assert_int_equal(aggregator__record(f->agg, "svc", "POST", "/y", 500, MS(300)), 0);
-	assert_int_equal(aggregator__record(f->agg, "a\"b\\c", "GET", "/x", 200, MS(500)), 0);
-	assert_int_equal(aggregator__record(f->agg, "a\"b\\c", "GET", "/x", 200, MS(1)), 0);
+	assert_int_equal(aggregator__record(f->agg, L("svc", "POST", "/y"), 500, MS(300)), 0);
+	assert_int_equal(aggregator__record(f->agg, L("a\"b\\c", "GET", "/x"), 200, MS(500)), 0);
+	assert_int_equal(aggregator__record(f->agg, L("a\"b\\c", "GET", "/x"), 200, MS(1)), 0);
 	assert_int_equal(aggregator__series(f->agg), 2);
 
 	text = expose(f->agg);
@@ -144,7 +146,7 @@ static void test_cumulative_and_inf_equals_count(void **state)
 	size_t i;
 
 	for (i = 0; i < sizeof(lat) / sizeof(lat[0]); i++)
-		assert_int_equal(aggregator__record(f->agg, "s", "GET", "/", 200, lat[i]), 0);
+		assert_int_equal(aggregator__record(f->agg, L("s", "GET", "/"), 200, lat[i]), 0);
 	assert_int_equal(aggregator__series(f->agg), 1);
 	text = expose(f->agg);
 
@@ -187,18 +189,18 @@ static void test_sort_order_and_keys(void **state)
 	char *text;
 	size_t i;
 
-	assert_int_equal(aggregator__record(f->agg, "b", "GET", "/a", 200, MS(1)), 0);
-	assert_int_equal(aggregator__record(f->agg, "a", "POST", "/a", 200, MS(1)), 0);
-	assert_int_equal(aggregator__record(f->agg, "a", "GET", "/b", 200, MS(1)), 0);
-	assert_int_equal(aggregator__record(f->agg, "a", "GET", "/a", 1000, MS(1)), 0);
-	assert_int_equal(aggregator__record(f->agg, "a", "GET", "/a", 404, MS(1)), 0);
-	assert_int_equal(aggregator__record(f->agg, "a", "GET", "/a", 200, MS(1)), 0);
+	assert_int_equal(aggregator__record(f->agg, L("b", "GET", "/a"), 200, MS(1)), 0);
+	assert_int_equal(aggregator__record(f->agg, L("a", "POST", "/a"), 200, MS(1)), 0);
+	assert_int_equal(aggregator__record(f->agg, L("a", "GET", "/b"), 200, MS(1)), 0);
+	assert_int_equal(aggregator__record(f->agg, L("a", "GET", "/a"), 1000, MS(1)), 0);
+	assert_int_equal(aggregator__record(f->agg, L("a", "GET", "/a"), 404, MS(1)), 0);
+	assert_int_equal(aggregator__record(f->agg, L("a", "GET", "/a"), 200, MS(1)), 0);
 	/* same key again: no new series */
-	assert_int_equal(aggregator__record(f->agg, "a", "GET", "/a", 200, MS(2)), 0);
+	assert_int_equal(aggregator__record(f->agg, L("a", "GET", "/a"), 200, MS(2)), 0);
 	/* boundaries between strings are part of the key */
-	assert_int_equal(aggregator__record(f->agg, "aG", "ET", "/a", 200, MS(1)), 0);
+	assert_int_equal(aggregator__record(f->agg, L("aG", "ET", "/a"), 200, MS(1)), 0);
 	assert_int_equal(aggregator__series(f->agg), 7);
-	assert_int_equal(aggregator__record(f->agg, NULL, "GET", "/a", 200, 1), -EINVAL);
+	assert_int_equal(aggregator__record(f->agg, L(NULL, "GET", "/a"), 200, 1), -EINVAL);
 	assert_int_equal(aggregator__series(f->agg), 7);
 
 	text = expose(f->agg);
@@ -224,11 +226,11 @@ static void test_many_series(void **state)
 	/* grows the table many times; every series keeps its own counts */
 	for (i = 0; i < 5000; i++) {
 		snprintf(route, sizeof(route), "/r%u", i);
-		assert_int_equal(aggregator__record(f->agg, "s", "GET", route, 200, MS(1)), 0);
+		assert_int_equal(aggregator__record(f->agg, L("s", "GET", route), 200, MS(1)), 0);
 	}
 	for (i = 0; i < 5000; i += 2) {
 		snprintf(route, sizeof(route), "/r%u", i);
-		assert_int_equal(aggregator__record(f->agg, "s", "GET", route, 200, MS(1)), 0);
+		assert_int_equal(aggregator__record(f->agg, L("s", "GET", route), 200, MS(1)), 0);
 	}
 	assert_int_equal(aggregator__series(f->agg), 5000);
 	text = expose(f->agg);
