@@ -23,6 +23,7 @@
 #include "http_source.h"
 #include "log.h"
 #include "metrics_server.h"
+#include "outbound.h"
 #include "prom.h"
 #include "route.h"
 #include "services.h"
@@ -34,6 +35,8 @@
 /* How often the consumer drains the ring without being woken. */
 #define POLL_INTERVAL_MS	100
 #define PROC_SCAN_INTERVAL_MS	1000
+/* A request timeout is reported up to this late. */
+#define TIMEOUT_SWEEP_INTERVAL_MS	1000
 
 const char *argp_program_version = "slotap " SLOTAP_VERSION;
 const char *argp_program_bug_address = "the slotap issue tracker";
@@ -153,6 +156,8 @@ struct agent {
 	struct slotap_config cfg;
 	struct latency_buckets buckets;
 	struct aggregator *agg;
+	struct aggregator *transport_failures;	/* server side, by service and reason */
+	struct outbound *outbound;
 	struct service_registry *services;
 	struct slo_registry *slos;
 	const char *state_dir;		/* NULL: no persistence */
@@ -161,6 +166,7 @@ struct agent {
 	__u64 events_received;
 	__u64 events_unattributed;	/* no memory for a new service or series */
 	__u64 paths_truncated;		/* path longer than the kernel keeps */
+	__u64 late_responses;		/* responses to requests reported timed out */
 	__u64 started_ns;
 };
 
@@ -177,6 +183,15 @@ static const char *const method_names[HTTP_METHOD_MAX] = {
 	[HTTP_METHOD_TRACE] = "TRACE",
 };
 
+static const struct aggregator_family transport_failures = {
+	.metric = "slotap_transport_failures_total",
+	.help = "Requests of tracked services that failed below HTTP, by reason: the "
+		"connection reset or closed before any response, or no response within "
+		"request_timeout.",
+	.labels = { "service", "reason" },
+	.counter = true,
+};
+
 /* Called with agent.lock held, for each event of a ring buffer drain. */
 static int on_event(void *ctx, const struct http_event *e)
 {
@@ -188,13 +203,35 @@ static int on_event(void *ctx, const struct http_event *e)
 	const char *route;
 
 	a->events_received++;
+	svc = service_registry__lookup(a->services, e->service_id, e->comm);
+	if (e->flags & HTTP_EVENT_CLIENT) {
+		if (!svc || outbound__record(a->outbound, svc->name, method, e))
+			a->events_unattributed++;
+		return 0;
+	}
 	if (e->flags & HTTP_EVENT_PATH_TRUNCATED)
 		a->paths_truncated++;
-	svc = service_registry__lookup(a->services, e->service_id, e->comm);
 	route = svc ? route_table__resolve(svc->routes, e->path, path_len,
 					   e->flags & HTTP_EVENT_PATH_TRUNCATED) : NULL;
-	if (!route || aggregator__record(a->agg, (const char *const[]){ svc->name, method, route },
-					    e->status, latency)) {
+	if (!route) {
+		a->events_unattributed++;
+		return 0;
+	}
+	if (e->failure) {
+		if (aggregator__record(a->transport_failures,
+				       (const char *const[]){ svc->name, http_failure__name(e->failure) },
+				       0, 0))
+			a->events_unattributed++;
+		/* TODO(slo): failures are bad events of availability SLOs */
+		return 0;
+	}
+	if (e->flags & HTTP_EVENT_LATE) {
+		/* counted once already, as failed, when it timed out */
+		a->late_responses++;
+		return 0;
+	}
+	if (aggregator__record(a->agg, (const char *const[]){ svc->name, method, route },
+			       e->status, latency)) {
 		a->events_unattributed++;
 		return 0;
 	}
@@ -236,6 +273,10 @@ static int write_metrics(void *ctx, FILE *out)
 	pthread_mutex_lock(&a->lock);
 	err = aggregator__write_prometheus(a->agg, out);
 	if (!err)
+		err = aggregator__write_prometheus(a->transport_failures, out);
+	if (!err)
+		err = outbound__write_prometheus(a->outbound, out);
+	if (!err)
 		err = slo_registry__write_prometheus(a->slos, out, time(NULL));
 
 	prom__header(out, "slotap_build_info", "gauge", "slotap's version.");
@@ -252,6 +293,9 @@ static int write_metrics(void *ctx, FILE *out)
 	write_counter(out, "slotap_http_paths_truncated_total",
 		      "Requests whose path was longer than the 64 bytes the kernel keeps "
 		      "(their route ends in /{truncated}).", a->paths_truncated);
+	write_counter(out, "slotap_http_late_responses_total",
+		      "Responses to requests already counted as failed by request_timeout "
+		      "(reason timeout): not counted again.", a->late_responses);
 	write_gauge(out, "slotap_tracked_connections", "Connections being tracked now.",
 		    c.stat[STAT_CONNS_OPENED] - c.stat[STAT_CONNS_CLOSED]);
 	write_counter(out, "slotap_connections_tracked_total",
@@ -299,7 +343,7 @@ static void save_state(struct agent *a)
 static int run_loop(struct agent *a, int sig_fd)
 {
 	struct epoll_event ev = { .events = EPOLLIN };
-	__u64 next_scan = 0, next_save = now_ns() + env.state_interval_s * 1000000000ull;
+	__u64 next_scan = 0, next_sweep = 0, next_save = now_ns() + env.state_interval_s * 1000000000ull;
 	int ep, err = 0;
 
 	ep = epoll_create1(EPOLL_CLOEXEC);
@@ -342,6 +386,13 @@ static int run_loop(struct agent *a, int sig_fd)
 					  strerror(-err));
 			err = 0;
 			next_scan = now_ns() + PROC_SCAN_INTERVAL_MS * 1000000ull;
+		}
+		if (now_ns() >= next_sweep) {
+			err = http_source__sweep_timeouts(a->src);
+			if (err)
+				log__warn("request timeout sweep: %s", strerror(-err));
+			err = 0;
+			next_sweep = now_ns() + TIMEOUT_SWEEP_INTERVAL_MS * 1000000ull;
 		}
 		if (now_ns() >= next_save) {
 			save_state(a);
@@ -404,9 +455,11 @@ int main(int argc, char **argv)
 	err = latency_buckets__init(&a.buckets, a.cfg.latency_thresholds_ns, a.cfg.n_thresholds);
 	if (!err) {
 		a.agg = aggregator__new(&aggregator_http_server, &a.buckets);
+		a.transport_failures = aggregator__new(&transport_failures, NULL);
+		a.outbound = outbound__new(&a.buckets);
 		a.services = service_registry__new(&a.cfg);
 	}
-	if (err || !a.agg || !a.services) {
+	if (err || !a.agg || !a.transport_failures || !a.outbound || !a.services) {
 		log__error("out of memory");
 		goto cleanup;
 	}
@@ -462,6 +515,8 @@ cleanup:
 	slo_registry__free(a.slos);
 	service_registry__free(a.services);
 	aggregator__free(a.agg);
+	aggregator__free(a.transport_failures);
+	outbound__free(a.outbound);
 	latency_buckets__free(&a.buckets);
 	config__free(&a.cfg);
 	if (sig_fd >= 0)

@@ -1,0 +1,185 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "aggregator.h"
+#include "outbound.h"
+#include "prom.h"
+
+static const struct aggregator_family client_requests = {
+	.metric = "http_client_request_duration_seconds",
+	.help = "Duration of HTTP client requests of tracked services: from the return of the "
+		"syscall that sent the request's first byte to the return of the one that "
+		"read the response's first byte.",
+	.labels = { "service_name", "server_address", "server_port", "http_request_method" },
+	.status_label = "http_response_status_code",
+};
+
+static const struct aggregator_family client_failures = {
+	.metric = "slotap_http_client_request_failures_total",
+	.help = "HTTP client requests of tracked services that got no response, by reason.",
+	.labels = { "service_name", "server_address", "server_port", "reason" },
+	.counter = true,
+};
+
+static const struct aggregator_family connects = {
+	.metric = "slotap_tcp_connect_duration_seconds",
+	.help = "Duration of successful outbound TCP connects of tracked services: from "
+		"the SYN to the handshake's end.",
+	.labels = { "service_name", "server_address", "server_port" },
+};
+
+static const struct aggregator_family connect_failures = {
+	.metric = "slotap_tcp_connect_failures_total",
+	.help = "Outbound TCP connects of tracked services that failed, by reason.",
+	.labels = { "service_name", "server_address", "server_port", "reason" },
+	.counter = true,
+};
+
+enum { FAM_REQUESTS, FAM_REQUEST_FAILURES, FAM_CONNECTS, FAM_CONNECT_FAILURES, FAM_MAX };
+
+static const struct aggregator_family *const families[FAM_MAX] = {
+	[FAM_REQUESTS] = &client_requests,
+	[FAM_REQUEST_FAILURES] = &client_failures,
+	[FAM_CONNECTS] = &connects,
+	[FAM_CONNECT_FAILURES] = &connect_failures,
+};
+
+_Static_assert(OUTBOUND_DESTINATIONS_MAX == 1024, "the help text names the cap");
+
+/* A destination seen, by service: the cardinality budget. */
+struct destination {
+	char *key;		/* "service\naddress\nport" */
+};
+
+struct outbound {
+	struct aggregator *fam[FAM_MAX];
+	struct destination *dests;	/* unsorted; OUTBOUND_DESTINATIONS_MAX at most */
+	size_t n_dests;
+	__u64 overflowed;	/* events whose destination did not fit */
+};
+
+static const char *const failure_names[HTTP_FAILURE_MAX] = {
+	[HTTP_FAILURE_NONE] = "none",
+	[HTTP_FAILURE_CONN_RESET] = "connection_reset",
+	[HTTP_FAILURE_CONN_CLOSED] = "connection_closed",
+	[HTTP_FAILURE_TIMEOUT] = "timeout",
+	[HTTP_FAILURE_CONNECT_REFUSED] = "refused",
+	[HTTP_FAILURE_CONNECT_TIMEOUT] = "timed_out",
+	[HTTP_FAILURE_CONNECT_UNREACHABLE] = "unreachable",
+	[HTTP_FAILURE_CONNECT_OTHER] = "other",
+};
+
+const char *http_failure__name(enum http_failure failure)
+{
+	return failure < HTTP_FAILURE_MAX ? failure_names[failure] : "other";
+}
+
+void outbound__address(const __u8 addr[16], char *buf, size_t len)
+{
+	static const __u8 v4mapped[12] = { [10] = 0xff, [11] = 0xff };
+
+	if (!memcmp(addr, v4mapped, sizeof(v4mapped)))
+		inet_ntop(AF_INET, addr + 12, buf, len);
+	else
+		inet_ntop(AF_INET6, addr, buf, len);
+}
+
+struct outbound *outbound__new(const struct latency_buckets *lb)
+{
+	struct outbound *ob = calloc(1, sizeof(*ob));
+
+	if (!ob)
+		return NULL;
+	ob->dests = calloc(OUTBOUND_DESTINATIONS_MAX, sizeof(*ob->dests));
+	if (!ob->dests)
+		goto fail;
+	for (int f = 0; f < FAM_MAX; f++) {
+		ob->fam[f] = aggregator__new(families[f], lb);
+		if (!ob->fam[f])
+			goto fail;
+	}
+	return ob;
+fail:
+	outbound__free(ob);
+	return NULL;
+}
+
+void outbound__free(struct outbound *ob)
+{
+	if (!ob)
+		return;
+	for (int f = 0; f < FAM_MAX; f++)
+		aggregator__free(ob->fam[f]);
+	for (size_t i = 0; ob->dests && i < ob->n_dests; i++)
+		free(ob->dests[i].key);
+	free(ob->dests);
+	free(ob);
+}
+
+/* Whether the destination has (or now gets) series of its own. */
+static bool destination_admitted(struct outbound *ob, const char *service, const char *addr,
+				 const char *port)
+{
+	char key[256];
+
+	snprintf(key, sizeof(key), "%s\n%s\n%s", service, addr, port);
+	/* linear: a service has a handful of dependencies, and the cap bounds it */
+	for (size_t i = 0; i < ob->n_dests; i++) {
+		if (!strcmp(ob->dests[i].key, key))
+			return true;
+	}
+	if (ob->n_dests == OUTBOUND_DESTINATIONS_MAX)
+		return false;
+	ob->dests[ob->n_dests].key = strdup(key);
+	if (!ob->dests[ob->n_dests].key)
+		return false;
+	ob->n_dests++;
+	return true;
+}
+
+int outbound__record(struct outbound *ob, const char *service, const char *method,
+		     const struct http_event *e)
+{
+	char addr[INET6_ADDRSTRLEN], port[8];
+	__u64 latency = e->resp_start_ns > e->req_start_ns ? e->resp_start_ns - e->req_start_ns : 0;
+	const char *reason = http_failure__name(e->failure);
+
+	outbound__address(e->remote_addr, addr, sizeof(addr));
+	snprintf(port, sizeof(port), "%u", e->remote_port);
+	if (!destination_admitted(ob, service, addr, port)) {
+		ob->overflowed++;
+		strcpy(addr, "__overflow__");
+		strcpy(port, "0");
+	}
+	if (e->kind == HTTP_EVENT_CONNECT) {
+		if (e->failure)
+			return aggregator__record(ob->fam[FAM_CONNECT_FAILURES],
+						  (const char *const[]){ service, addr, port, reason },
+						  0, 0);
+		return aggregator__record(ob->fam[FAM_CONNECTS],
+					  (const char *const[]){ service, addr, port }, 0, latency);
+	}
+	if (e->failure)
+		return aggregator__record(ob->fam[FAM_REQUEST_FAILURES],
+					  (const char *const[]){ service, addr, port, reason }, 0, 0);
+	return aggregator__record(ob->fam[FAM_REQUESTS],
+				  (const char *const[]){ service, addr, port, method }, e->status,
+				  latency);
+}
+
+int outbound__write_prometheus(const struct outbound *ob, FILE *out)
+{
+	int err = 0;
+
+	for (int f = 0; f < FAM_MAX && !err; f++)
+		err = aggregator__write_prometheus(ob->fam[f], out);
+	prom__header(out, "slotap_outbound_destinations_overflow_total", "counter",
+		     "Outbound events of destinations beyond the first 1024, counted under "
+		     "server_address=\"__overflow__\".");
+	fprintf(out, "slotap_outbound_destinations_overflow_total %llu\n",
+		(unsigned long long)ob->overflowed);
+	return err ? err : ferror(out) ? -EIO : 0;
+}

@@ -1,0 +1,33 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * The dependencies of tracked services, as their outbound connections show
+ * them: TCP connect latency and failures, and HTTP/1.x client requests
+ * (latency and status, or the failure), per destination address and port.
+ */
+#ifndef SLOTAP_OUTBOUND_H
+#define SLOTAP_OUTBOUND_H
+
+#include <stdio.h>
+#include <linux/types.h>
+#include "http_server.h"
+
+struct latency_buckets;
+struct outbound;
+
+/* Destinations beyond this share server_address="__overflow__". */
+#define OUTBOUND_DESTINATIONS_MAX	1024
+
+struct outbound *outbound__new(const struct latency_buckets *lb);
+void outbound__free(struct outbound *ob);
+/*
+ * One client event (HTTP_EVENT_CLIENT) of service. method is the request's
+ * method name (ignored for connects). 0 or -ENOMEM (then not counted).
+ */
+int outbound__record(struct outbound *ob, const char *service, const char *method,
+		     const struct http_event *e);
+/* "127.0.0.1", "::1": the text of an event's remote address. */
+void outbound__address(const __u8 addr[16], char *buf, size_t len);
+const char *http_failure__name(enum http_failure failure);
+int outbound__write_prometheus(const struct outbound *ob, FILE *out);
+
+#endif
