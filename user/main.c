@@ -203,6 +203,11 @@ static int on_event(void *ctx, const struct http_event *e)
 	const char *route;
 
 	a->events_received++;
+	if (e->flags & HTTP_EVENT_LATE) {
+		/* counted once already, as failed, when it timed out */
+		a->late_responses++;
+		return 0;
+	}
 	svc = service_registry__lookup(a->services, e->service_id, e->comm);
 	if (e->flags & HTTP_EVENT_CLIENT) {
 		if (!svc || outbound__record(a->outbound, svc->name, method, e))
@@ -223,11 +228,6 @@ static int on_event(void *ctx, const struct http_event *e)
 				       0, 0))
 			a->events_unattributed++;
 		/* TODO(slo): failures are bad events of availability SLOs */
-		return 0;
-	}
-	if (e->flags & HTTP_EVENT_LATE) {
-		/* counted once already, as failed, when it timed out */
-		a->late_responses++;
 		return 0;
 	}
 	if (aggregator__record(a->agg, (const char *const[]){ svc->name, method, route },

@@ -39,7 +39,7 @@ R_STATUS = "/status/{code}"
 R_DELAY = "/delay/{delay}/status/{code}"
 IO_PAIRS = [("read", "write"), ("recv", "send"), ("readv", "writev"),
             ("recvmsg", "sendmsg")]
-LOST_CLOSED = "closed_before_response"
+TRANSPORT = "slotap_transport_failures_total"
 
 TESTS = []          # [(name, function(ctx))]
 
@@ -68,8 +68,8 @@ class Ctx:
         self.stops.append(("slotap-testd", t.stop))
         return t
 
-    def nginx(self):
-        n = h.Nginx(self.tmp)
+    def nginx(self, **kw):
+        n = h.Nginx(self.tmp, **kw)
         self.stops.append(("nginx", n.stop))
         return n
 
@@ -148,16 +148,30 @@ def expect_counts(m, service, expected):
         raise HarnessError(f"request counts {h.fmt_counts(got)}, expected {h.fmt_counts(exp)}")
 
 
-def check_common(m, allow_closed=True):
-    """Histogram consistency, and no event lost for any reason (except
-    closed_before_response unless allow_closed is False)."""
-    problems = m.check_histograms()
+def check_common(m):
+    """Consistency of the server, client and connect histograms, and no
+    event lost for any reason."""
+    problems = []
+    for name in (h.HIST, h.CLIENT_HIST, h.CONNECT_HIST):
+        problems += m.check_histograms(name)
     if problems:
         raise HarnessError("histogram: " + "; ".join(problems[:3]))
-    lost = {r: v for r, v in m.losses().items()
-            if v and (r != LOST_CLOSED or not allow_closed)}
+    lost = {r: v for r, v in m.losses().items() if v}
     if lost:
         raise HarnessError(f"events lost: {h.fmt_losses(lost)}")
+
+
+def transport_failures(m, service):
+    """{reason: count} of slotap_transport_failures_total, non-zero only."""
+    return {labels["reason"]: v for labels, v in m.series(TRANSPORT, service=service) if v}
+
+
+def expect_transport(m, service, expected):
+    """The transport failures of service, per reason, must be exactly
+    expected."""
+    got = transport_failures(m, service)
+    if got != {r: float(v) for r, v in expected.items() if v}:
+        raise HarnessError(f"{TRANSPORT}{{service={service}}} is {got}, expected {expected}")
 
 
 def expect_untracked(agent):
@@ -356,7 +370,6 @@ def t_concurrent(ctx):
 def t_closed(ctx):
     t = ctx.testd()
     a = ctx.agent(service_config("testd", t.port, TESTD_ROUTES))
-    base = a.metrics().losses().get(LOST_CLOSED, 0)
     conns, closed = 10, 0
     for _ in range(conns):
         with h.RawHTTP(t.port) as c:
@@ -368,13 +381,11 @@ def t_closed(ctx):
     if closed != conns:
         raise HarnessError(f"client: server closed {closed} of {conns} /close requests")
     m = wait_counts(a, "testd", 2 * conns,
-                    extra=lambda mm: mm.losses().get(LOST_CLOSED, 0) >= base + conns,
-                    what=f"{2 * conns} requests and {conns} {LOST_CLOSED} losses")
+                    extra=lambda mm: sum(transport_failures(mm, "testd").values()) >= conns,
+                    what=f"{2 * conns} requests and {conns} transport failures")
+    # the /close requests are failures, not requests with a status
     expect_counts(m, "testd", {("GET", R_STATUS, "200"): 2 * conns})
-    lost = m.losses().get(LOST_CLOSED, 0) - base
-    if lost != conns:
-        raise HarnessError(f"{h.LOST}{{reason=\"{LOST_CLOSED}\"}} rose by {lost:g}, "
-                           f"expected {conns}")
+    expect_transport(m, "testd", {"connection_closed": conns})
     check_common(m)
     expect_untracked(a)
 
@@ -399,6 +410,299 @@ def t_nginx(ctx):
     expect_counts(m, "nginx", {("GET", p, str(s)): v for (p, s), v in want.items()})
     check_common(m)
     expect_untracked(a)
+
+
+# ------------------------------------ transport failures and dependencies --
+# Issue 4: requests that fail below HTTP (reset, closed, timed out) on the
+# server side; outbound connects and requests of tracked processes.
+
+def expect_reset(c):
+    """True if the server resets the connection without sending a byte."""
+    try:
+        c.sock.recv(4096)
+    except ConnectionResetError:
+        return True
+    return False
+
+
+def client_counts(m, service, **match):
+    """{(server_port, method, status): count} of the outbound requests of
+    service (http_client_request_duration_seconds), non-zero only."""
+    out = collections.Counter()
+    for labels, v in m.series(h.CLIENT_HIST + "_count", service_name=service, **match):
+        if v:
+            out[(labels["server_port"], labels["http_request_method"],
+                 labels["http_response_status_code"])] += v
+    return dict(out)
+
+
+def expect_client_counts(m, service, expected):
+    got = client_counts(m, service)
+    exp = {k: float(v) for k, v in expected.items() if v}
+    if got != exp:
+        raise HarnessError(f"{h.CLIENT_HIST} of {service}: {got}, expected {exp}")
+
+
+def labelled(m, name, key, **match):
+    """{labels[key]: value} of the non-zero samples of name matching."""
+    out = collections.Counter()
+    for labels, v in m.series(name, **match):
+        if v:
+            out[labels[key]] += v
+    return dict(out)
+
+
+def expect_labelled(m, name, key, expected, **match):
+    got = labelled(m, name, key, **match)
+    exp = {k: float(v) for k, v in expected.items() if v}
+    if got != exp:
+        raise HarnessError(f"{name}{match} by {key}: {got}, expected {exp}")
+
+
+def client_bucket(m, le, **match):
+    """Cumulative count of bucket le of the client histogram's matching series."""
+    total, seen = 0.0, False
+    for labels, v in m.series(h.CLIENT_HIST + "_bucket", **match):
+        if math.isclose(float(labels["le"]), le, rel_tol=1e-9) or float(labels["le"]) == le:
+            total += v
+            seen = True
+    if not seen:
+        raise HarnessError(f"no {h.CLIENT_HIST} bucket le={le:g} for {match}")
+    return total
+
+
+CONNECT_FAILURES = "slotap_tcp_connect_failures_total"
+CLIENT_FAILURES = "slotap_http_client_request_failures_total"
+LATE = "slotap_http_late_responses_total"
+
+
+def caller_config(backend_port, process, caller="caller"):
+    """Service backend on backend_port (testd routes), and caller matched
+    by process name: its outbound connects and requests are tracked."""
+    return ("services:\n"
+            f"  - name: backend\n    match: {{port: {backend_port}}}\n"
+            "    routes: [" + ", ".join(json.dumps(r) for r in TESTD_ROUTES) + "]\n"
+            f"  - name: {caller}\n    match: {{process: {process}}}\n"
+            f"latency_thresholds: {THRESHOLDS}\n")
+
+
+@test("reset_mid_request")
+def t_reset(ctx):
+    t = ctx.testd()
+    a = ctx.agent(service_config("testd", t.port, TESTD_ROUTES))
+    conns, reset = 10, 0
+    for _ in range(conns):
+        with h.RawHTTP(t.port) as c:
+            if c.request("GET", "/status/200").status != 200:
+                raise HarnessError("client: /status/200 did not answer 200")
+            c.sendall(h.build_request("GET", "/reset", c.host))
+            reset += expect_reset(c)
+    if reset != conns:
+        raise HarnessError(f"client: server reset {reset} of {conns} /reset requests")
+    m = wait_counts(a, "testd", conns,
+                    extra=lambda mm: sum(transport_failures(mm, "testd").values()) >= conns,
+                    what=f"{conns} requests and {conns} transport failures")
+    # the reset requests are failures only: none in the histogram
+    expect_counts(m, "testd", {("GET", R_STATUS, "200"): conns})
+    expect_transport(m, "testd", {"connection_reset": conns})
+    check_common(m)
+    expect_untracked(a)
+
+
+@test("request_timeout")
+def t_request_timeout(ctx):
+    """request_timeout: 1s: K requests that take 3 s are failed (timeout)
+    within 2 s, while their connections are open; their late responses are
+    counted apart, not in the histogram."""
+    t = ctx.testd()
+    a = ctx.agent(service_config("testd", t.port, TESTD_ROUTES) + "request_timeout: 1s\n")
+    k, slow = 5, "/delay/3000ms/status/200"
+    rs = h.keepalive_requests(t.port, ["/status/200"] * 10)     # well within the timeout
+    expect_client(client_statuses(rs), {200: 10})
+    conns = []
+    try:
+        for _ in range(k):
+            conns.append(h.RawHTTP(t.port, timeout=15.0))
+        # every connection waits for its own answer: K requests in flight at once
+        t0 = time.monotonic()
+        for c in conns:
+            c.sendall(h.build_request("GET", slow, c.host))
+        # the sweep runs every second: reported 1 to 2 s after the request
+        m = a.wait_metrics(lambda mm: sum(transport_failures(mm, "testd").values()) >= k,
+                           timeout=2.5, settle=0, what=f"{k} timeouts within 2.5 s")
+        seen_at = time.monotonic() - t0
+        if seen_at >= 2.9:
+            raise HarnessError(f"timeouts seen {seen_at:.2f}s after the requests: the "
+                               f"responses (3 s) may have come first")
+        expect_transport(m, "testd", {"timeout": k})
+        expect_counts(m, "testd", {("GET", R_STATUS, "200"): 10})
+        if m.value(LATE, 0):
+            raise HarnessError(f"{LATE} is {m.value(LATE):g} before any late response")
+        statuses = collections.Counter(c.read_response().status for c in conns)
+    finally:
+        for c in conns:
+            c.close()
+    if time.monotonic() - t0 < 2.9:
+        raise HarnessError("client: the /delay/3000ms responses came early")
+    expect_client(statuses, {200: k})
+    m = a.wait_metrics(lambda mm: mm.value(LATE, 0) >= k, what=f"{LATE} to reach {k}")
+    if m.value(LATE) != k:
+        raise HarnessError(f"{LATE} is {m.value(LATE):g}, expected {k}")
+    expect_transport(m, "testd", {"timeout": k})
+    expect_counts(m, "testd", {("GET", R_STATUS, "200"): 10})
+    check_common(m)
+    expect_untracked(a)
+
+
+@test("outbound_client")
+def t_outbound_client(ctx):
+    """slotap-client, matched by process name as service caller, against
+    testd (service backend): its requests, connects and failures per
+    destination equal what it printed; then a port nobody listens on."""
+    comm = os.path.basename(h.CLIENT_BIN)
+    if len(comm) > 15:
+        raise HarnessError(f"{comm} is longer than the 15 bytes of a kernel comm")
+    t = ctx.testd()
+    a = ctx.agent(caller_config(t.port, comm))
+    port = str(t.port)
+
+    # 1. answered requests, two keep-alive connections
+    plan = ["/status/200", "/status/503", "/delay/20ms/status/201"]
+    rep = h.run_client(ctx.tmp, t.port, plan, conns=2, repeat=10)
+    expect_client(rep["responses"], {"200": 10, "503": 10, "201": 10})
+    if rep["connects"] != 2 or any(rep["no_response"].values()) or rep["connect_failures"]:
+        raise HarnessError(f"client: {rep} (server problem, not the agent)")
+    want = {(port, "GET", s): n for s, n in rep["responses"].items()}
+    m = a.wait_metrics(lambda mm: sum(client_counts(mm, "caller").values()) >= 30 and
+                       counts_total(mm, "backend") >= 30,
+                       what="30 client requests of caller and 30 requests of backend")
+    expect_client_counts(m, "caller", want)
+    expect_labelled(m, h.CONNECT_HIST + "_count", "server_port", {port: rep["connects"]},
+                    service_name="caller", server_address="127.0.0.1")
+    slow = dict(service_name="caller", server_port=port, http_response_status_code="201")
+    for le, n in ((0.01, 0), (0.1, 10), (math.inf, 10)):
+        got = client_bucket(m, le, **slow)
+        if got != n:
+            raise HarnessError(f"client bucket le={le:g} of the 20 ms requests is {got:g}, "
+                               f"expected {n}")
+    expect_counts(m, "backend", {("GET", R_STATUS, "200"): 10, ("GET", R_STATUS, "503"): 10,
+                                 ("GET", R_DELAY, "201"): 10})
+    expect_labelled(m, CLIENT_FAILURES, "reason", {}, service_name="caller")
+    expect_labelled(m, CONNECT_FAILURES, "reason", {}, service_name="caller")
+
+    # 2. requests the server resets or closes: failed on both sides
+    rep2 = h.run_client(ctx.tmp, t.port, ["/status/200", "/reset", "/close"], repeat=3)
+    expect_client(rep2["responses"], {"200": 3})
+    nr = rep2["no_response"]
+    if (nr["reset"], nr["closed"]) != (3, 3) or rep2["connect_failures"]:
+        raise HarnessError(f"client: {rep2} (server problem, not the agent)")
+    connects = rep["connects"] + rep2["connects"]
+    want[(port, "GET", "200")] += rep2["responses"]["200"]
+    m = a.wait_metrics(lambda mm: sum(labelled(mm, CLIENT_FAILURES, "reason",
+                                               service_name="caller").values()) >= 6 and
+                       sum(transport_failures(mm, "backend").values()) >= 6,
+                       what="6 client request failures of caller and 6 of backend")
+    expect_client_counts(m, "caller", want)
+    expect_labelled(m, CLIENT_FAILURES, "reason",
+                    {"connection_reset": nr["reset"], "connection_closed": nr["closed"]},
+                    service_name="caller", server_address="127.0.0.1", server_port=port)
+    expect_transport(m, "backend", {"connection_reset": 3, "connection_closed": 3})
+    expect_labelled(m, h.CONNECT_HIST + "_count", "server_port", {port: connects},
+                    service_name="caller")
+
+    # 3. nobody listens: every connect refused, nothing sent
+    down = h.free_port()
+    rep3 = h.run_client(ctx.tmp, down, ["/status/200"], repeat=4)
+    if rep3["connects"] or rep3["responses"] or set(rep3["connect_failures"]) != {"ECONNREFUSED"}:
+        raise HarnessError(f"client to a closed port: {rep3}")
+    refused = rep3["connect_failures"]["ECONNREFUSED"]
+    m = a.wait_metrics(lambda mm: sum(labelled(mm, CONNECT_FAILURES, "reason",
+                                               service_name="caller").values()) >= refused,
+                       what=f"{refused} refused connects of caller")
+    expect_labelled(m, CONNECT_FAILURES, "reason", {"refused": refused},
+                    service_name="caller", server_address="127.0.0.1", server_port=str(down))
+    expect_labelled(m, CONNECT_FAILURES, "server_port", {str(down): refused},
+                    service_name="caller")
+    expect_client_counts(m, "caller", want)
+    expect_labelled(m, h.CONNECT_HIST + "_count", "server_port", {port: connects},
+                    service_name="caller")
+    check_common(m)
+    expect_untracked(a)
+
+
+@test("outbound_curl")
+def t_outbound_curl(ctx):
+    """curl, matched by process name: one request with its status, then a
+    refused connect."""
+    t = ctx.testd()
+    a = ctx.agent(caller_config(t.port, "curl", caller="curl"))
+    rc, code = h.run_curl(ctx.tmp, f"http://127.0.0.1:{t.port}/status/503")
+    if (rc, code) != (0, 503):
+        raise HarnessError(f"curl: exit {rc}, status {code}, expected 0 and 503")
+    down = h.free_port()
+    rc, code = h.run_curl(ctx.tmp, f"http://127.0.0.1:{down}/")
+    if rc != 7:     # CURLE_COULDNT_CONNECT
+        raise HarnessError(f"curl to a closed port: exit {rc}, expected 7")
+    m = a.wait_metrics(lambda mm: client_counts(mm, "curl") and
+                       labelled(mm, CONNECT_FAILURES, "reason", service_name="curl"),
+                       what="curl's request and refused connect")
+    expect_client_counts(m, "curl", {(str(t.port), "GET", "503"): 1})
+    expect_labelled(m, h.CONNECT_HIST + "_count", "server_port", {str(t.port): 1},
+                    service_name="curl")
+    expect_labelled(m, CONNECT_FAILURES, "reason", {"refused": 1},
+                    service_name="curl", server_port=str(down))
+    expect_labelled(m, CONNECT_FAILURES, "server_port", {str(down): 1}, service_name="curl")
+    expect_labelled(m, CLIENT_FAILURES, "reason", {}, service_name="curl")
+    expect_counts(m, "backend", {("GET", R_STATUS, "503"): 1})
+    check_common(m)
+    expect_untracked(a)
+
+
+@test("nginx_proxy")
+def t_nginx_proxy(ctx):
+    """nginx (service front) proxies /api/ to testd (service backend) over
+    one keep-alive upstream connection, and /down/ to a port nobody
+    listens on: front's client requests per status equal what the user
+    got, and what backend served; each /down/ request is a refused connect."""
+    t = ctx.testd()
+    down = h.free_port()
+    n = ctx.nginx(proxy={"/api": t.port, "/down": down})
+    a = ctx.agent("services:\n"
+                  f"  - name: front\n    match: {{port: {n.port}}}\n"
+                  "    routes: [\"/api/status/{code}\", \"/api/delay/{delay}/status/{code}\"]\n"
+                  f"  - name: backend\n    match: {{port: {t.port}}}\n"
+                  "    routes: [" + ", ".join(json.dumps(r) for r in TESTD_ROUTES) + "]\n"
+                  f"latency_thresholds: {THRESHOLDS}\n")
+    plan = (["/status/200"] * 20 + ["/status/503"] * 5 + ["/delay/20ms/status/201"] * 5)
+    random.Random(4).shuffle(plan)
+    plan = ["/api" + p for p in plan] + ["/down/x"] * 2
+    rs = h.keepalive_requests(n.port, plan)
+    got = collections.Counter((p.split("/")[2] if p.startswith("/api") else "down", r.status)
+                              for p, r in zip(plan, rs))
+    expect_client(got, {("status", 200): 20, ("status", 503): 5, ("delay", 201): 5,
+                        ("down", 502): 2})
+    m = a.wait_metrics(lambda mm: counts_total(mm, "front") >= len(plan) and
+                       counts_total(mm, "backend") >= 30 and
+                       sum(client_counts(mm, "front").values()) >= 30 and
+                       labelled(mm, CONNECT_FAILURES, "reason", service_name="front"),
+                       what="front's requests, its client requests and backend's requests")
+    port = str(t.port)
+    expect_client_counts(m, "front", {(port, "GET", "200"): 20, (port, "GET", "503"): 5,
+                                      (port, "GET", "201"): 5})
+    expect_counts(m, "backend", {("GET", R_STATUS, "200"): 20, ("GET", R_STATUS, "503"): 5,
+                                 ("GET", R_DELAY, "201"): 5})
+    expect_counts(m, "front", {("GET", "/api/status/{code}", "200"): 20,
+                               ("GET", "/api/status/{code}", "503"): 5,
+                               ("GET", "/api/delay/{delay}/status/{code}", "201"): 5,
+                               ("GET", "/down/x", "502"): 2})
+    expect_labelled(m, h.CONNECT_HIST + "_count", "server_port", {port: 1},
+                    service_name="front", server_address="127.0.0.1")
+    expect_labelled(m, CONNECT_FAILURES, "reason", {"refused": 2},
+                    service_name="front", server_port=str(down))
+    expect_labelled(m, CLIENT_FAILURES, "reason", {}, service_name="front")
+    expect_transport(m, "front", {})
+    expect_transport(m, "backend", {})
+    check_common(m)
 
 
 @test("route_folding")

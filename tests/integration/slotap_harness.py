@@ -41,6 +41,8 @@ BUILD = REPO / "build"
 # SLOTAP_AGENT overrides the agent binary (e.g. an installed build).
 AGENT_BIN = Path(os.environ.get("SLOTAP_AGENT") or BUILD / "slotap")
 TESTD_BIN = BUILD / "tests" / "slotap-testd"
+CLIENT_BIN = BUILD / "tests" / "slotap-client"
+CURL_BIN = shutil.which("curl") or "/usr/bin/curl"
 NGINX_BIN = shutil.which("nginx") or "/usr/sbin/nginx"
 BPFTOOL_BIN = shutil.which("bpftool") or "/usr/sbin/bpftool"
 
@@ -49,6 +51,8 @@ BPFTOOL_BIN = shutil.which("bpftool") or "/usr/sbin/bpftool"
 PROG_PREFIXES = ["slotap_"]
 
 HIST = "http_server_request_duration_seconds"
+CLIENT_HIST = "http_client_request_duration_seconds"
+CONNECT_HIST = "slotap_tcp_connect_duration_seconds"
 LOST = "slotap_events_lost_total"
 RECEIVED = "slotap_events_received_total"
 TRACKED = "slotap_tracked_connections"
@@ -449,19 +453,20 @@ class Metrics:
         """{reason: value} of slotap_events_lost_total."""
         return {labels.get("reason", ""): v for labels, v in self.series(LOST)}
 
-    def check_histograms(self):
-        """Problems (strings) with the request histogram's consistency:
-        cumulative buckets, +Inf == _count, _sum present and >= 0."""
+    def check_histograms(self, name=HIST):
+        """Problems (strings) with the consistency of histogram name (the
+        request histogram by default): cumulative buckets, +Inf == _count,
+        _sum present and >= 0."""
         problems = []
         groups = collections.defaultdict(dict)
-        for labels, v in self.series(HIST + "_bucket"):
+        for labels, v in self.series(name + "_bucket"):
             le = labels.pop("le", None)
             if le is None:
                 problems.append(f"bucket without le: {labels}")
                 continue
             groups[tuple(sorted(labels.items()))][float(le)] = v
-        counts = {lt: v for (n, lt), v in self.samples.items() if n == HIST + "_count"}
-        sums = {lt: v for (n, lt), v in self.samples.items() if n == HIST + "_sum"}
+        counts = {lt: v for (n, lt), v in self.samples.items() if n == name + "_count"}
+        sums = {lt: v for (n, lt), v in self.samples.items() if n == name + "_sum"}
         for lt, b in groups.items():
             les = sorted(b)
             if not les or les[-1] != math.inf:
@@ -670,6 +675,46 @@ class Testd:
                                f"(rc={rc}, killed={killed}): {self.proc.tail()}")
 
 
+_RUN_SEQ = iter(range(1, 1 << 30))
+
+
+def run_to_end(argv, tmpdir, name, timeout):
+    """Runs a client program to completion (own session, by PID like every
+    other process); returns the Proc. Fails if it outlives timeout."""
+    p = Proc(argv, f"{name}-{next(_RUN_SEQ)}", tmpdir)
+    if p.wait(timeout) is None:
+        p.stop(signal.SIGKILL, 5.0)
+        raise HarnessError(f"{name} still running after {timeout:g}s: {p.tail()}")
+    return p
+
+
+def run_client(tmpdir, port, paths, conns=1, repeat=1, method="GET", timeout_ms=5000,
+               timeout=60.0):
+    """build/tests/slotap-client: returns its JSON report of what it saw
+    (responses by status and path, no_response by reason, connects,
+    connect_failures by errno name)."""
+    _require(CLIENT_BIN, "run make (the test client is not built)")
+    p = run_to_end([CLIENT_BIN, "--port", port, "--conns", conns, "--repeat", repeat,
+                    "--method", method, "--timeout-ms", timeout_ms, *paths],
+                   tmpdir, "slotap-client", timeout)
+    if p.returncode != 0:
+        raise HarnessError(f"slotap-client exited {p.returncode}: {p.tail()}")
+    try:
+        return json.loads(p.stdout())
+    except ValueError:
+        raise HarnessError(f"slotap-client printed no JSON: {p.stdout()[:200]!r}") from None
+
+
+def run_curl(tmpdir, url, timeout=10.0):
+    """One GET with curl; returns (exit status, HTTP status or 0)."""
+    if not os.access(CURL_BIN, os.X_OK):
+        raise HarnessError(f"{CURL_BIN} not found: apt-get install curl")
+    p = run_to_end([CURL_BIN, "-sS", "-o", "/dev/null", "-w", "%{http_code}",
+                    "--max-time", f"{timeout / 2:g}", url], tmpdir, "curl", timeout)
+    code = p.stdout().strip()
+    return p.returncode, int(code) if code.isdigit() else 0
+
+
 NGINX_INDEX = b"hello from nginx\n"          # 17 bytes
 NGINX_BIG_SIZE = 1 << 20
 NGINX_BIG_PATH = "/big.bin"
@@ -680,7 +725,10 @@ class Nginx:
     log, sendfile, 17-byte index.html, 1 MB big.bin, /notfound -> 404,
     /unavailable -> 503). Stopped with SIGQUIT to the master."""
 
-    def __init__(self, tmpdir, name="nginx", port=None, extra_server=""):
+    def __init__(self, tmpdir, name="nginx", port=None, extra_server="", proxy=None):
+        """proxy: {prefix: port}: location PREFIX/ is proxied to
+        127.0.0.1:port/ (the prefix stripped) over keep-alive upstream
+        connections, HTTP/1.1."""
         if not os.access(NGINX_BIN, os.X_OK):
             raise HarnessError(f"{NGINX_BIN} not found: apt-get install nginx")
         self.dir = Path(tmpdir) / name
@@ -695,6 +743,11 @@ class Nginx:
         (self.www / NGINX_BIG_PATH.lstrip("/")).write_bytes(big)
         self.port = port or free_port()
         d = self.dir
+        upstreams = ""
+        for i, (prefix, up_port) in enumerate(sorted((proxy or {}).items())):
+            upstreams += (f"    upstream up{i} {{ server 127.0.0.1:{up_port}; keepalive 8; }}\n")
+            extra_server += (f"\n        location {prefix}/ {{ proxy_pass http://up{i}/; "
+                             f"proxy_http_version 1.1; proxy_set_header Connection \"\"; }}")
         self.conf = d / "nginx.conf"
         self.conf.write_text(f"""\
 worker_processes 1;
@@ -718,7 +771,7 @@ http {{
         application/octet-stream bin;
     }}
     default_type application/octet-stream;
-    server {{
+{upstreams}    server {{
         listen 127.0.0.1:{self.port};
         server_name localhost;
         root {self.www};
@@ -1049,6 +1102,13 @@ def _selftest_testd(tmp):
                     assert c.request("GET", "/status/200").status == 200
                     c.sendall(build_request("GET", "/close", c.host))
                     assert c.expect_close()
+                with RawHTTP(t.port) as c:
+                    c.sendall(build_request("GET", "/reset", c.host))
+                    try:
+                        c.sock.recv(4096)
+                        raise AssertionError("/reset: no reset")
+                    except ConnectionResetError:
+                        pass
             finally:
                 t.stop()
     t = Testd(tmp, name="testd-conc")
@@ -1069,15 +1129,27 @@ def _selftest_testd(tmp):
         with RawHTTP(t.port) as c:
             c.sendall(b"GET /status/200 HTTP/1.0\r\n\r\n")
             assert c.read_response().status == 200 and c.expect_close()
+        rep = run_client(tmp, t.port, ["/status/200", "/status/503", "/reset", "/close"],
+                         conns=2, repeat=3)
+        assert rep["responses"] == {"200": 3, "503": 3}, rep
+        assert rep["no_response"] == {"reset": 3, "closed": 3, "timeout": 0,
+                                      "bad_response": 0, "error": 0}, rep
+        assert rep["connects"] == 6 and not rep["connect_failures"], rep
+        rep = run_client(tmp, free_port(), ["/"], repeat=2)
+        assert rep["connect_failures"] == {"ECONNREFUSED": 2} and not rep["connects"], rep
     finally:
         t.stop()
     print("selftest: slotap-testd and client ok (4 io pairs x split, pipelining, "
-          "chunked POST, /close, 200x5 concurrent, malformed input)")
+          "chunked POST, /close, /reset, 200x5 concurrent, malformed input, "
+          "slotap-client)")
 
 
 def _selftest_nginx(tmp):
-    n = Nginx(tmp)
+    t = Testd(tmp, name="testd-upstream")
+    n = Nginx(tmp, proxy={"/api": t.port, "/down": free_port()})
     try:
+        rs = keepalive_requests(n.port, ["/api/status/200", "/api/status/503", "/down/x"])
+        assert [r.status for r in rs] == [200, 503, 502], rs
         paths = ["/index.html"] * 10 + [NGINX_BIG_PATH] * 2 + ["/notfound"] * 3 + ["/unavailable"] * 2
         rs = keepalive_requests(n.port, paths)
         st = collections.Counter((p, r.status) for p, r in zip(paths, rs))
@@ -1090,6 +1162,7 @@ def _selftest_nginx(tmp):
         assert len(workers) == 1, workers
     finally:
         rc = n.stop()
+        t.stop()
     assert rc == 0, rc
     assert not n.proc.leftover_pids()
     print("selftest: nginx ok")

@@ -15,6 +15,8 @@
  *   /status/<code>  respond with that status (200..599, default 200)
  *   /size/<bytes>   body of that many bytes (default: a short text)
  *   /close          read the request, then close without responding
+ *   /reset          read the request, then reset the connection (SO_LINGER
+ *                   {1, 0} and close: an RST, no FIN) without responding
  * "/" alone answers 200; anything else answers 404. A query string is
  * ignored. Keep-alive (HTTP/1.1 default, "Connection: close" honoured,
  * HTTP/1.0 only with "Connection: keep-alive"), pipelining and request
@@ -85,6 +87,7 @@ struct request {
 	bool head_method;	/* HEAD: no body in the response */
 	bool keep_alive;
 	bool close_path;	/* /close */
+	bool reset_path;	/* /reset */
 	int status;
 	unsigned long long delay_ms;
 	unsigned long long body_size;
@@ -375,7 +378,7 @@ static bool parse_ull(const char *s, size_t len, unsigned long long max,
 	return true;
 }
 
-/* Fills status/delay/size/close from the path. Returns false for 404. */
+/* Fills status/delay/size/close/reset from the path. Returns false for 404. */
 static bool parse_path(const char *p, size_t len, struct request *r)
 {
 	const char *seg[64];
@@ -413,6 +416,8 @@ static bool parse_path(const char *p, size_t len, struct request *r)
 #define SEG_IS(k) (seglen[i] == sizeof(k) - 1 && !memcmp(seg[i], k, sizeof(k) - 1))
 		if (SEG_IS("close")) {
 			r->close_path = true;
+		} else if (SEG_IS("reset")) {
+			r->reset_path = true;
 		} else if (SEG_IS("delay") && i + 1 < n) {
 			i++;
 			if (seglen[i] < 3 || memcmp(seg[i] + seglen[i] - 2, "ms", 2) ||
@@ -668,6 +673,13 @@ static void serve(struct conn *c)
 		if (skip_body(c, r.content_length) < 0)
 			return;
 
+		if (path_ok && r.reset_path) {
+			/* a zero linger makes the close in conn_thread send an RST */
+			struct linger lg = { .l_onoff = 1, .l_linger = 0 };
+
+			setsockopt(c->fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+			return;
+		}
 		if (path_ok && r.close_path)
 			return;		/* no response at all */
 		if (path_ok && r.delay_ms)
@@ -715,7 +727,7 @@ static void usage(FILE *f)
 		"usage: slotap-testd --port N [--io read|recv|readv|recvmsg]\n"
 		"                    [--wio write|send|writev|sendmsg] [--split]\n"
 		"                    [--ready-file PATH]\n"
-		"paths: /delay/<N>ms /status/<code> /size/<bytes> /close, combined\n");
+		"paths: /delay/<N>ms /status/<code> /size/<bytes> /close /reset, combined\n");
 }
 
 static int lookup(const char *const *names, int n, const char *s)
