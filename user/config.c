@@ -19,7 +19,9 @@
 
 #include "http_server.h"
 #include "config.h"
+#include "config_loader.h"
 #include "errbuf.h"
+#include "openslo.h"
 #include "route.h"
 #include "slo.h"
 
@@ -108,6 +110,31 @@ const char config__default_yaml[] =
 "#     budgeting: timeslices\n"
 "slos: []\n"
 "\n"
+"# default_slos: the SLOs every endpoint (a METHOD /route of a service) gets\n"
+"# as soon as its first request is seen, one copy per endpoint, unless an\n"
+"# explicit SLO with the same sli covers it: one naming the endpoint, or one\n"
+"# about its whole service (that service then gets no default of that sli).\n"
+"# Items as in slos, without service and endpoint; names unique among them\n"
+"# (each copy is exported as slo=NAME with its service and endpoint). At most\n"
+"# 16; default_slos: [] turns them off. These follow the book's example of a\n"
+"# user-facing service (Establishing SRE Foundations, 6.7): 90% of each\n"
+"# endpoint's requests available and 80% answered within 1s, over 28 days.\n"
+"default_slos:\n"
+"  - name: default-availability\n"
+"    sli: availability\n"
+"    objective: 90\n"
+"    window: 28d\n"
+"  - name: default-latency\n"
+"    sli: latency\n"
+"    threshold: 1s\n"
+"    objective: 80\n"
+"    window: 28d\n"
+"\n"
+"# The most default SLO copies (endpoints x default_slos), 0-10000. Each takes\n"
+"# up to 24 KiB; endpoints seen once it is reached get none, and are counted\n"
+"# in slotap_slo_default_instances_dropped_total.\n"
+"max_default_slos: 1000\n"
+"\n"
 "# Latency SLO thresholds, each an exact bucket bound (le) of the latency\n"
 "# histograms: a number and a unit (ns, us, ms, s, m, h), e.g. 250ms or 1.5s.\n"
 "# Sorted, duplicates dropped, 1 to 32 of them.\n"
@@ -123,6 +150,19 @@ const char config__default_yaml[] =
 /* Keep in step with config__default_yaml; the unit tests compare them. */
 static const __u64 default_thresholds_ns[] = {
 	100000000ull, 250000000ull, 500000000ull, 1000000000ull,
+};
+
+/* Keep in step with config__default_yaml's default_slos; the unit tests compare them. */
+static const struct slo_config builtin_default_slos[] = {
+	{
+		.name = "default-availability", .sli = SLO_SLI_AVAILABILITY,
+		.objective = 0.90, .window = SLO_WINDOW_ROLLING, .window_s = 28 * 86400,
+	},
+	{
+		.name = "default-latency", .sli = SLO_SLI_LATENCY, .objective = 0.80,
+		.threshold_ns = 1000000000ull, .window = SLO_WINDOW_ROLLING,
+		.window_s = 28 * 86400,
+	},
 };
 
 /* Longest piece of user text quoted in a message, in input bytes. */
@@ -151,8 +191,11 @@ struct loader {
 	const char *source;
 	char *err;
 	size_t errlen;
+	/* Set by config_loader__ helpers: paths in messages are PREFIX.path */
+	const char *prefix;
 	struct seen_list names, processes, routes;
 	struct seen_list slo_names, endpoints;	/* owner: SLO index */
+	struct seen_list default_names;		/* owner: default_slos index */
 	/* Which ports some service already matches: duplicates are errors. */
 	unsigned char port_seen[65536 / 8];
 };
@@ -172,15 +215,18 @@ static int error_at(struct loader *ld, size_t line, size_t col,
 static int error_at(struct loader *ld, size_t line, size_t col,
 		    const char *path, const char *fmt, ...)
 {
+	const char *pre = ld->prefix ? ld->prefix : "";
 	char msg[MSG_SIZE];
 	va_list ap;
 
+	if (!path)
+		path = "";
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	errbuf__set(ld->err, ld->errlen, "%s:%zu:%zu: %s%s%s", ld->source,
-		line + 1, col + 1, path ? path : "", path && *path ? ": " : "",
-		msg);
+	errbuf__set(ld->err, ld->errlen, "%s:%zu:%zu: %s%s%s%s%s", ld->source,
+		line + 1, col + 1, pre, *pre && *path ? "." : "", path,
+		*pre || *path ? ": " : "", msg);
 	return -EINVAL;
 }
 
@@ -1030,33 +1076,45 @@ static int load_bad_statuses(struct loader *ld, struct slo_config *sc,
 	return 0;
 }
 
-/* A percentage in (0, 100), as the ratio nearest its decimal value. */
-static int load_objective(struct loader *ld, struct slo_config *sc,
-			  const yaml_node_t *v)
+/*
+ * A percentage in (0, 100), or with ratio a fraction in (0, 1), as the
+ * ratio nearest its decimal value.
+ */
+static int load_objective_as(struct loader *ld, struct slo_config *sc,
+			     const yaml_node_t *v, const char *path, bool ratio)
 {
 	char q[QUOTE_SIZE], buf[QUOTE_MAX + 8];
 	double x = 0;
 	__u64 ppb;
 
 	if (v->type != YAML_SCALAR_NODE)
-		return type_error(ld, v, "objective", "a percentage");
+		return type_error(ld, v, path, ratio ? "a ratio" : "a percentage");
 	if (looks_numeric(v) && v->data.scalar.length <= QUOTE_MAX) {
 		/* "99.5e-2" is read as 0.995 itself, not 99.5 / 100 */
-		snprintf(buf, sizeof(buf), "%se-2", scalar_value(v));
+		snprintf(buf, sizeof(buf), "%s%s", scalar_value(v),
+			 ratio ? "" : "e-2");
 		x = strtod(buf, NULL);
 	}
 	if (!(x > 0 && x < 1))
-		return node_error(ld, v, "objective",
+		return node_error(ld, v, path, ratio ?
+				  "%s is not a ratio above 0 and below 1 (e.g. 0.995)" :
 				  "%s is not a percentage above 0 and below 100 (e.g. 99.5)",
 				  describe(q, v));
 	/* the engine keeps parts per billion, rounded */
 	ppb = (__u64)(x * (double)SLO_PPB + 0.5);
 	if (!ppb || ppb >= SLO_PPB)
-		return node_error(ld, v, "objective",
-				  "%s rounds to %s at the SLO engine's precision (1e-7 percent)",
-				  describe(q, v), ppb ? "100" : "0");
+		return node_error(ld, v, path,
+				  "%s rounds to %s at the SLO engine's precision (%s)",
+				  describe(q, v), ppb ? (ratio ? "1" : "100") : "0",
+				  ratio ? "1e-9" : "1e-7 percent");
 	sc->objective = x;
 	return 0;
+}
+
+static int load_objective(struct loader *ld, struct slo_config *sc,
+			  const yaml_node_t *v)
+{
+	return load_objective_as(ld, sc, v, "objective", false);
 }
 
 static int load_window(struct loader *ld, struct slo_config *sc,
@@ -1118,8 +1176,8 @@ static int load_window(struct loader *ld, struct slo_config *sc,
  * The SLO engine sums whole buckets, whose width grows with the window
  * (user/slo.h): slo__mem_size() decides, this explains.
  */
-static int check_window(struct loader *ld, const struct slo_config *sc,
-			const yaml_node_t *v)
+static int check_window_at(struct loader *ld, const struct slo_config *sc,
+			   const yaml_node_t *v, const char *path)
 {
 	struct slo_spec spec = {
 		.objective = sc->objective,
@@ -1148,14 +1206,20 @@ static int check_window(struct loader *ld, const struct slo_config *sc,
 		unit = "1h";
 		range = "over 1d";
 	}
-	return node_error(ld, v, "window",
+	return node_error(ld, v, path,
 			  "%s is not a multiple of %s, the SLO engine's bucket for rolling windows %s",
 			  q, unit, range);
 }
 
+static int check_window(struct loader *ld, const struct slo_config *sc,
+			const yaml_node_t *v)
+{
+	return check_window_at(ld, sc, v, "window");
+}
+
 /* Adds t to the sorted, deduped thresholds (room for CONFIG_MAX_THRESHOLDS). */
-static int merge_threshold(struct loader *ld, struct slotap_config *cfg,
-			   const yaml_node_t *v, __u64 t)
+static int merge_threshold_at(struct loader *ld, struct slotap_config *cfg,
+			      const yaml_node_t *v, const char *path, __u64 t)
 {
 	char q[QUOTE_SIZE];
 	size_t i;
@@ -1166,7 +1230,7 @@ static int merge_threshold(struct loader *ld, struct slotap_config *cfg,
 	if (i < cfg->n_thresholds && cfg->latency_thresholds_ns[i] == t)
 		return 0;
 	if (cfg->n_thresholds == CONFIG_MAX_THRESHOLDS)
-		return node_error(ld, v, "threshold",
+		return node_error(ld, v, path,
 				  "%s would be latency threshold %d, more than %d (latency_thresholds and the thresholds of latency SLOs together)",
 				  quote(q, scalar_value(v), v->data.scalar.length),
 				  CONFIG_MAX_THRESHOLDS + 1, CONFIG_MAX_THRESHOLDS);
@@ -1177,13 +1241,23 @@ static int merge_threshold(struct loader *ld, struct slotap_config *cfg,
 	return 0;
 }
 
+static int merge_threshold(struct loader *ld, struct slotap_config *cfg,
+			   const yaml_node_t *v, __u64 t)
+{
+	return merge_threshold_at(ld, cfg, v, "threshold", t);
+}
+
 static int cmp_name(const void *key, const void *elem)
 {
 	return strcmp(key, ((const struct seen_str *)elem)->s);
 }
 
+/*
+ * One slos item, or with tmpl one default_slos item: the same keys but
+ * service and endpoint, which the endpoint each copy is made for gives.
+ */
 static int load_slo(struct loader *ld, struct slotap_config *cfg, size_t slo,
-		    const yaml_node_t *n)
+		    const yaml_node_t *n, bool tmpl)
 {
 	static const char *const keys[] = {
 		"name", "service", "endpoint", "sli", "objective", "threshold",
@@ -1196,7 +1270,7 @@ static int load_slo(struct loader *ld, struct slotap_config *cfg, size_t slo,
 	static const int required[] = {
 		K_NAME, K_SERVICE, K_SLI, K_OBJECTIVE, K_WINDOW
 	};
-	struct slo_config *sc = &cfg->slos[slo];
+	struct slo_config *sc = tmpl ? &cfg->default_slos[slo] : &cfg->slos[slo];
 	const yaml_node_t *threshold_key = NULL, *threshold = NULL;
 	const yaml_node_t *bad_key = NULL, *window = NULL;
 	char path[48], q[QUOTE_SIZE];
@@ -1206,7 +1280,7 @@ static int load_slo(struct loader *ld, struct slotap_config *cfg, size_t slo,
 	size_t i;
 	int err, k;
 
-	snprintf(path, sizeof(path), "slos[%zu]", slo);
+	snprintf(path, sizeof(path), "%s[%zu]", tmpl ? "default_slos" : "slos", slo);
 	if (n->type != YAML_MAPPING_NODE)
 		return type_error(ld, n, path, "a mapping");
 	for (pair = n->data.mapping.pairs.start; pair < n->data.mapping.pairs.top;
@@ -1216,10 +1290,16 @@ static int load_slo(struct loader *ld, struct slotap_config *cfg, size_t slo,
 		k = map_key(ld, pair, path, keys, &seen);
 		if (k < 0)
 			return k;
+		if (tmpl && (k == K_SERVICE || k == K_ENDPOINT))
+			return node_error(ld, yaml_document_get_node(ld->doc, pair->key),
+					  path,
+					  "a default SLO has no %s: it applies to every endpoint of every service (write an slos item for one)",
+					  keys[k]);
 		err = 0;
 		switch (k) {
 		case K_NAME:
-			err = load_name(ld, v, &sc->name, &ld->slo_names, slo);
+			err = load_name(ld, v, &sc->name,
+					tmpl ? &ld->default_names : &ld->slo_names, slo);
 			break;
 		case K_SERVICE:
 			err = get_string(ld, v, "service", "a service name", &s);
@@ -1294,7 +1374,7 @@ static int load_slo(struct loader *ld, struct slotap_config *cfg, size_t slo,
 			return err;
 	}
 	for (i = 0; i < sizeof(required) / sizeof(required[0]); i++)
-		if (!(seen & (1u << required[i])))
+		if (!(seen & (1u << required[i])) && !(tmpl && required[i] == K_SERVICE))
 			return node_error(ld, n, path,
 					  "missing required key \"%s\"",
 					  keys[required[i]]);
@@ -1349,7 +1429,7 @@ static int load_slos(struct loader *ld, struct slotap_config *cfg,
 		return oom(ld);
 	cfg->n_slos = count;
 	for (i = 0; i < count; i++) {
-		err = load_slo(ld, cfg, i, item_node(ld, n, i));
+		err = load_slo(ld, cfg, i, item_node(ld, n, i), false);
 		if (err)
 			return err;
 	}
@@ -1367,15 +1447,108 @@ static int load_slos(struct loader *ld, struct slotap_config *cfg,
 	return 0;
 }
 
+static int load_default_slos(struct loader *ld, struct slotap_config *cfg,
+			     const yaml_node_t *n)
+{
+	const struct seen_str *dup, *first = NULL;
+	char q[QUOTE_SIZE];
+	size_t i, count;
+	__u64 *t;
+	int err = 0;
+
+	if (n->type != YAML_SEQUENCE_NODE)
+		return type_error(ld, n, "default_slos", "a list");
+	count = seq_len(n);
+	if (count > CONFIG_MAX_DEFAULT_SLOS)
+		return node_error(ld, n, "default_slos", "more than %d default SLOs",
+				  CONFIG_MAX_DEFAULT_SLOS);
+	if (!count)
+		return 0;
+	/* room for the latency SLOs' thresholds */
+	t = reallocarray(cfg->latency_thresholds_ns, CONFIG_MAX_THRESHOLDS,
+			 sizeof(*t));
+	if (!t)
+		return oom(ld);
+	cfg->latency_thresholds_ns = t;
+	cfg->default_slos = calloc(count, sizeof(*cfg->default_slos));
+	if (!cfg->default_slos)
+		return oom(ld);
+	cfg->n_default_slos = count;
+	for (i = 0; !err && i < count; i++)
+		err = load_slo(ld, cfg, i, item_node(ld, n, i), true);
+	if (!err) {
+		dup = seen__first_dup(&ld->default_names, false, &first);
+		if (dup)
+			err = node_error(ld, dup->node, NULL,
+					 "duplicate default SLO name %s (the first is at %zu:%zu)",
+					 quote(q, dup->s, strlen(dup->s)),
+					 first->node->start_mark.line + 1,
+					 first->node->start_mark.column + 1);
+	}
+	seen__free(&ld->default_names);
+	return err;
+}
+
+/*
+ * Without a default_slos key, the ones config__default_yaml shows. Their
+ * threshold joins latency_thresholds (thresholds: that key's node, or NULL).
+ */
+static int builtin_default_slos_load(struct loader *ld, struct slotap_config *cfg,
+				     const yaml_node_t *thresholds)
+{
+	size_t i, j, count = sizeof(builtin_default_slos) / sizeof(builtin_default_slos[0]);
+	__u64 *t;
+
+	t = reallocarray(cfg->latency_thresholds_ns, CONFIG_MAX_THRESHOLDS,
+			 sizeof(*t));
+	if (!t)
+		return oom(ld);
+	cfg->latency_thresholds_ns = t;
+	cfg->default_slos = calloc(count, sizeof(*cfg->default_slos));
+	if (!cfg->default_slos)
+		return oom(ld);
+	cfg->n_default_slos = count;
+	for (i = 0; i < count; i++) {
+		struct slo_config *sc = &cfg->default_slos[i];
+
+		*sc = builtin_default_slos[i];
+		sc->name = strdup(builtin_default_slos[i].name);
+		if (!sc->name)
+			return oom(ld);
+		if (sc->sli == SLO_SLI_AVAILABILITY) {
+			for (j = 500; j <= 599; j++)
+				status_set(sc->bad_status, j);
+			continue;
+		}
+		for (j = 0; j < cfg->n_thresholds; j++)
+			if (cfg->latency_thresholds_ns[j] == sc->threshold_ns)
+				break;
+		/* thresholds is not NULL: the built-in list is far from full */
+		if (j == cfg->n_thresholds && j == CONFIG_MAX_THRESHOLDS)
+			return node_error(ld, thresholds, "latency_thresholds",
+					  "%d thresholds leave no room for the %llums of the default SLO %s: give one less, or default_slos",
+					  CONFIG_MAX_THRESHOLDS,
+					  (unsigned long long)(sc->threshold_ns / 1000000),
+					  sc->name);
+		if (j == cfg->n_thresholds)
+			merge_threshold(ld, cfg, thresholds, sc->threshold_ns);
+	}
+	return 0;
+}
+
 static int load_root(struct loader *ld, const yaml_node_t *root,
 		     struct slotap_config *cfg)
 {
 	static const char *const keys[] = {
 		"services", "latency_thresholds", "max_routes_per_service",
-		"slos", "request_timeout", NULL
+		"slos", "request_timeout", "default_slos", "max_default_slos", NULL
 	};
-	enum { K_SERVICES, K_THRESHOLDS, K_MAX_ROUTES, K_SLOS, K_REQUEST_TIMEOUT };
-	const yaml_node_t *services = NULL, *slos = NULL;
+	enum {
+		K_SERVICES, K_THRESHOLDS, K_MAX_ROUTES, K_SLOS, K_REQUEST_TIMEOUT,
+		K_DEFAULT_SLOS, K_MAX_DEFAULT_SLOS
+	};
+	const yaml_node_t *services = NULL, *slos = NULL, *default_slos = NULL;
+	const yaml_node_t *thresholds = NULL;
 	yaml_node_pair_t *pair;
 	unsigned seen = 0;
 	unsigned long max = 0;
@@ -1383,6 +1556,7 @@ static int load_root(struct loader *ld, const yaml_node_t *root,
 
 	cfg->max_routes_per_service = CONFIG_DEFAULT_MAX_ROUTES;
 	cfg->request_timeout_ns = CONFIG_DEFAULT_REQUEST_TIMEOUT_NS;
+	cfg->max_default_slos = CONFIG_DEFAULT_MAX_DEFAULT_SLOS;
 	/* An empty document means "all defaults", like an empty mapping. */
 	if (root && !is_null(root)) {
 		if (root->type != YAML_MAPPING_NODE)
@@ -1411,7 +1585,16 @@ static int load_root(struct loader *ld, const yaml_node_t *root,
 				slos = v;
 				break;
 			case K_THRESHOLDS:
+				thresholds = v;
 				err = load_thresholds(ld, cfg, v);
+				break;
+			case K_DEFAULT_SLOS:
+				default_slos = v;
+				break;
+			case K_MAX_DEFAULT_SLOS:
+				err = get_uint(ld, v, "max_default_slos",
+					       "an SLO count", 0, CONFIG_MAX_SLOS, &max);
+				cfg->max_default_slos = max;
 				break;
 			case K_MAX_ROUTES:
 				err = get_uint(ld, v, "max_routes_per_service",
@@ -1449,9 +1632,14 @@ static int load_root(struct loader *ld, const yaml_node_t *root,
 		if (err)
 			return err;
 	}
-	if (slos)
-		return load_slos(ld, cfg, slos);
-	return 0;
+	if (slos) {
+		err = load_slos(ld, cfg, slos);
+		if (err)
+			return err;
+	}
+	if (default_slos)
+		return load_default_slos(ld, cfg, default_slos);
+	return builtin_default_slos_load(ld, cfg, thresholds);
 }
 
 /* Line and column (0-based) of a byte offset, for reader errors. */
@@ -1503,11 +1691,90 @@ static int yaml_error(struct loader *ld, const yaml_parser_t *p,
 	}
 }
 
+/*
+ * Most documents in one stream: room for every SLO in an OpenSLO document
+ * of its own, with an SLI and a Service document each.
+ */
+#define CONFIG_MAX_DOCUMENTS	(3 * CONFIG_MAX_SLOS + 1)
+
+/*
+ * The whole stream, so that syntax errors anywhere come before schema errors
+ * and an OpenSLO indicatorRef may point forward. The caller deletes *docs,
+ * also on error.
+ */
+static int load_documents(struct loader *ld, yaml_parser_t *parser,
+			  const char *buf, size_t len, yaml_document_t **docs,
+			  size_t *n)
+{
+	yaml_document_t doc, *v;
+	size_t cap = 0;
+	int ret;
+
+	for (;;) {
+		if (!yaml_parser_load(parser, &doc))
+			return yaml_error(ld, parser, buf, len);
+		/* no root: the end of the stream */
+		if (!yaml_document_get_root_node(&doc)) {
+			yaml_document_delete(&doc);
+			return 0;
+		}
+		if (*n == CONFIG_MAX_DOCUMENTS) {
+			ret = error_at(ld, doc.start_mark.line,
+				       doc.start_mark.column, NULL,
+				       "more than %d YAML documents",
+				       CONFIG_MAX_DOCUMENTS);
+			yaml_document_delete(&doc);
+			return ret;
+		}
+		if (*n == cap) {
+			cap = cap ? cap * 2 : 4;
+			v = reallocarray(*docs, cap, sizeof(*v));
+			if (!v) {
+				yaml_document_delete(&doc);
+				return oom(ld);
+			}
+			*docs = v;
+		}
+		(*docs)[(*n)++] = doc;
+	}
+}
+
+/*
+ * At most one slotap document (one without apiVersion; empty ones do not
+ * count) and any number of OpenSLO v1 ones, in any order. The slotap one is
+ * loaded first: OpenSLO SLOs need its services and thresholds.
+ */
+static int load_stream(struct loader *ld, yaml_document_t *docs, size_t n,
+		       struct slotap_config *cfg)
+{
+	yaml_document_t *own = NULL;
+	size_t i;
+	int ret;
+
+	for (i = 0; i < n; i++) {
+		if (is_null(yaml_document_get_root_node(&docs[i])) ||
+		    openslo__is_document(&docs[i]))
+			continue;
+		if (own)
+			return error_at(ld, docs[i].start_mark.line,
+					docs[i].start_mark.column, NULL,
+					"more than one slotap configuration document (the first starts at line %zu): the others must be OpenSLO documents (apiVersion: openslo/v1)",
+					own->start_mark.line + 1);
+		own = &docs[i];
+	}
+	ld->doc = own;
+	ret = load_root(ld, own ? yaml_document_get_root_node(own) : NULL, cfg);
+	if (ret)
+		return ret;
+	return openslo__load(ld, cfg, docs, n);
+}
+
 int config__load_string(struct slotap_config *cfg, const char *yaml, size_t len,
 			const char *source_name, char *err, size_t errlen)
 {
 	struct slotap_config tmp = {};
-	yaml_document_t doc, extra;
+	yaml_document_t *docs = NULL;
+	size_t i, n_docs = 0;
 	yaml_parser_t parser;
 	struct loader *ld;
 	int ret;
@@ -1532,7 +1799,6 @@ int config__load_string(struct slotap_config *cfg, const char *yaml, size_t len,
 		errbuf__set(err, errlen, "%s: out of memory", source_name);
 		return -ENOMEM;
 	}
-	ld->doc = &doc;
 	ld->source = tmp.source;
 	ld->err = err;
 	ld->errlen = errlen;
@@ -1542,25 +1808,12 @@ int config__load_string(struct slotap_config *cfg, const char *yaml, size_t len,
 		goto out;
 	}
 	yaml_parser_set_input_string(&parser, (const unsigned char *)yaml, len);
-	if (!yaml_parser_load(&parser, &doc)) {
-		ret = yaml_error(ld, &parser, yaml, len);
-		goto out_parser;
-	}
-	/* Syntax errors anywhere come before schema errors. */
-	if (!yaml_parser_load(&parser, &extra)) {
-		ret = yaml_error(ld, &parser, yaml, len);
-	} else {
-		if (yaml_document_get_root_node(&extra))
-			ret = error_at(ld, extra.start_mark.line,
-				       extra.start_mark.column, NULL,
-				       "more than one YAML document");
-		else
-			ret = load_root(ld, yaml_document_get_root_node(&doc),
-					&tmp);
-		yaml_document_delete(&extra);
-	}
-	yaml_document_delete(&doc);
-out_parser:
+	ret = load_documents(ld, &parser, yaml, len, &docs, &n_docs);
+	if (!ret)
+		ret = load_stream(ld, docs, n_docs, &tmp);
+	for (i = 0; i < n_docs; i++)
+		yaml_document_delete(&docs[i]);
+	free(docs);
 	yaml_parser_delete(&parser);
 out:
 	seen__free(&ld->names);
@@ -1668,7 +1921,226 @@ void config__free(struct slotap_config *cfg)
 		free(sc->endpoints);
 	}
 	free(cfg->slos);
+	for (i = 0; i < cfg->n_default_slos; i++)
+		free(cfg->default_slos[i].name);	/* no service, no endpoints */
+	free(cfg->default_slos);
 	free(cfg->latency_thresholds_ns);
 	free(cfg->source);
 	memset(cfg, 0, sizeof(*cfg));
+}
+
+/* ---- config_loader.h: for the loaders of OpenSLO documents --------------- */
+
+_Static_assert(QUOTE_SIZE == CONFIG_LOADER_QUOTE_SIZE, "quote buffer size");
+
+void config_loader__set_doc(struct loader *ld, yaml_document_t *doc)
+{
+	ld->doc = doc;
+}
+
+int config_loader__error(struct loader *ld, const yaml_node_t *n,
+			 const char *path, const char *fmt, ...)
+{
+	char msg[MSG_SIZE];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	return node_error(ld, n, path, "%s", msg);
+}
+
+int config_loader__type_error(struct loader *ld, const yaml_node_t *n,
+			      const char *path, const char *expected)
+{
+	return type_error(ld, n, path, expected);
+}
+
+int config_loader__oom(struct loader *ld)
+{
+	return oom(ld);
+}
+
+const char *config_loader__quote(char *buf, const char *s, size_t len)
+{
+	return quote(buf, s, len);
+}
+
+const char *config_loader__describe(char *buf, const yaml_node_t *n)
+{
+	return describe(buf, n);
+}
+
+bool config_loader__is_null(const yaml_node_t *n)
+{
+	return is_null(n);
+}
+
+bool config_loader__looks_numeric(const yaml_node_t *n)
+{
+	return n->type == YAML_SCALAR_NODE && looks_numeric(n);
+}
+
+bool config_loader__valid_name(const char *s)
+{
+	return valid_name(s);
+}
+
+int config_loader__get_string(struct loader *ld, const yaml_node_t *n,
+			      const char *path, const char *expected,
+			      const char **out)
+{
+	return get_string(ld, n, path, expected, out);
+}
+
+int config_loader__map_key(struct loader *ld, const yaml_node_pair_t *pair,
+			   const char *path, const char *const keys[],
+			   unsigned *seen)
+{
+	return map_key(ld, pair, path, keys, seen);
+}
+
+int config_loader__add_slos(struct loader *ld, struct slotap_config *cfg,
+			    size_t count, const yaml_node_t *n, size_t *first)
+{
+	struct slo_config *v;
+	__u64 *t;
+
+	if (count > CONFIG_MAX_SLOS - cfg->n_slos)
+		return node_error(ld, n, NULL,
+				  "more than %d SLOs (slos and OpenSLO objectives together)",
+				  CONFIG_MAX_SLOS);
+	/* room for the latency SLOs' thresholds, as load_slos() makes */
+	t = reallocarray(cfg->latency_thresholds_ns, CONFIG_MAX_THRESHOLDS,
+			 sizeof(*t));
+	if (!t)
+		return oom(ld);
+	cfg->latency_thresholds_ns = t;
+	v = reallocarray(cfg->slos, cfg->n_slos + count, sizeof(*v));
+	if (!v)
+		return oom(ld);
+	memset(v + cfg->n_slos, 0, count * sizeof(*v));
+	cfg->slos = v;
+	*first = cfg->n_slos;
+	cfg->n_slos += count;
+	return 0;
+}
+
+int config_loader__slo_name(struct loader *ld, struct slo_config *sc,
+			    size_t slo, const char *name, const yaml_node_t *n)
+{
+	sc->name = strdup(name);
+	if (!sc->name)
+		return oom(ld);
+	return seen__add(ld, &ld->slo_names, sc->name, n, slo, -1);
+}
+
+int config_loader__slo_service(struct loader *ld,
+			       const struct slotap_config *cfg,
+			       struct slo_config *sc, const yaml_node_t *n,
+			       const char *path)
+{
+	char q[QUOTE_SIZE];
+	const char *s;
+	int err;
+
+	err = get_string(ld, n, path, "a service name", &s);
+	if (err)
+		return err;
+	quote(q, s, strlen(s));
+	if (!valid_name(s))
+		return node_error(ld, n, path,
+				  "%s is not a valid service name (1..%d characters of A-Z a-z 0-9 _ . -)",
+				  q, CONFIG_NAME_MAX);
+	/* with no services, they are found by process name */
+	if (cfg->n_services &&
+	    !bsearch(s, ld->names.v, ld->names.n, sizeof(*ld->names.v),
+		     cmp_name))
+		return node_error(ld, n, path, "%s is not one of the services", q);
+	sc->service = strdup(s);
+	if (!sc->service)
+		return oom(ld);
+	return 0;
+}
+
+int config_loader__slo_endpoints(struct loader *ld, struct slo_config *sc,
+				 const yaml_node_t *n, const char *prefix)
+{
+	/* a list of its own: repeats within it, not across SLOs, are errors */
+	struct seen_list outer = ld->endpoints;
+	const struct seen_str *dup, *first = NULL;
+	char path[48], q[QUOTE_SIZE];
+	int err;
+
+	memset(&ld->endpoints, 0, sizeof(ld->endpoints));
+	ld->prefix = prefix;
+	err = load_endpoints(ld, sc, 0, n);
+	if (!err) {
+		dup = seen__first_dup(&ld->endpoints, true, &first);
+		if (dup) {
+			item_path(path, sizeof(path), "endpoint", dup->idx);
+			err = node_error(ld, dup->node, path,
+					 "duplicate endpoint %s",
+					 quote(q, dup->s, strlen(dup->s)));
+		}
+	}
+	ld->prefix = NULL;
+	seen__free(&ld->endpoints);
+	ld->endpoints = outer;
+	return err;
+}
+
+int config_loader__slo_bad_statuses(struct loader *ld, struct slo_config *sc,
+				    const yaml_node_t *n, const char *prefix)
+{
+	int err;
+
+	ld->prefix = prefix;
+	err = load_bad_statuses(ld, sc, n);
+	ld->prefix = NULL;
+	return err;
+}
+
+void config_loader__slo_default_bad_statuses(struct slo_config *sc)
+{
+	unsigned code;
+
+	for (code = 500; code <= 599; code++)
+		status_set(sc->bad_status, code);
+}
+
+int config_loader__slo_objective(struct loader *ld, struct slo_config *sc,
+				 const yaml_node_t *n, const char *path,
+				 bool ratio)
+{
+	return load_objective_as(ld, sc, n, path, ratio);
+}
+
+int config_loader__slo_check_window(struct loader *ld,
+				    const struct slo_config *sc,
+				    const yaml_node_t *n, const char *path)
+{
+	return check_window_at(ld, sc, n, path);
+}
+
+int config_loader__slo_threshold(struct loader *ld, struct slotap_config *cfg,
+				 const yaml_node_t *n, const char *path,
+				 __u64 threshold_ns)
+{
+	return merge_threshold_at(ld, cfg, n, path, threshold_ns);
+}
+
+int config_loader__check_slo_names(struct loader *ld)
+{
+	const struct seen_str *dup, *first = NULL;
+	char q[QUOTE_SIZE];
+
+	dup = seen__first_dup(&ld->slo_names, false, &first);
+	if (!dup)
+		return 0;
+	return node_error(ld, dup->node, NULL,
+			  "duplicate SLO name %s (the first is at %zu:%zu)",
+			  quote(q, dup->s, strlen(dup->s)),
+			  first->node->start_mark.line + 1,
+			  first->node->start_mark.column + 1);
 }

@@ -29,6 +29,10 @@
 #define CONFIG_DEFAULT_REQUEST_TIMEOUT_NS	(30ull * 1000000000ull)
 /* SLOs: each costs up to SLO_MEM_MAX_BYTES of engine state. */
 #define CONFIG_MAX_SLOS			10000
+/* default_slos items: each one is an SLO per endpoint. */
+#define CONFIG_MAX_DEFAULT_SLOS		16
+/* max_default_slos: at most CONFIG_MAX_SLOS, default 1000 (about 22 MB). */
+#define CONFIG_DEFAULT_MAX_DEFAULT_SLOS	1000
 /* Larger files are refused rather than read: likely not a config at all. */
 #define CONFIG_FILE_MAX			(4u << 20)
 
@@ -99,6 +103,17 @@ struct slotap_config {
 	__u64 request_timeout_ns;	/* unanswered longer: a failed request */
 	struct slo_config *slos;	/* in file order, at most CONFIG_MAX_SLOS */
 	size_t n_slos;
+	/*
+	 * Templates of the SLOs every endpoint gets unless an explicit SLO of
+	 * the same sli covers it: service NULL, no endpoints, names unique
+	 * among them (not among slos: the endpoint label tells them apart).
+	 * In file order, at most CONFIG_MAX_DEFAULT_SLOS; without the key, the
+	 * ones config__default_yaml shows; "default_slos: []" has none.
+	 */
+	struct slo_config *default_slos;
+	size_t n_default_slos;
+	/* The most default SLO instances (endpoints x templates), 0..CONFIG_MAX_SLOS. */
+	unsigned max_default_slos;
 	char *source;		/* file name, or CONFIG_DEFAULT_SOURCE, for messages */
 };
 
@@ -108,6 +123,9 @@ struct slotap_config {
  * "SOURCE:LINE:COLUMN: message" for bad content (-EINVAL), "PATH: strerror"
  * for I/O errors. On error *cfg is left zeroed. An empty document (nothing
  * but comments, or "---" alone) loads the defaults, as if it were "{}".
+ * The input is a YAML stream: at most one slotap document and any number
+ * of OpenSLO v1 documents (apiVersion: openslo/v1, user/openslo.h), whose
+ * SLOs follow the slotap document's in slos; empty documents are skipped.
  * source_name may be NULL ("<string>"); yaml need not be NUL-terminated.
  */
 int config__load_file(struct slotap_config *cfg, const char *path,

@@ -322,6 +322,7 @@ static int drain(struct agent *a)
 	pthread_mutex_lock(&a->lock);
 	a->drain_unix_s = time(NULL);
 	n = http_source__consume(a->src);
+	slo_registry__tick(a->slos, a->drain_unix_s);	/* alert transitions, logged */
 	pthread_mutex_unlock(&a->lock);
 	return n < 0 ? n : 0;
 }
@@ -468,7 +469,7 @@ int main(int argc, char **argv)
 		log__error("cannot set up the SLOs: %s", strerror(errno));
 		goto cleanup;
 	}
-	if (slo_registry__count(a.slos) && env.state_dir[0]) {
+	if (!slo_registry__empty(a.slos) && env.state_dir[0]) {
 		size_t restored = 0;
 
 		if (mkdir(env.state_dir, 0700) && errno != EEXIST) {

@@ -1,38 +1,98 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
 /*
- * The configured SLOs: which requests each one counts, good or bad, fed to
- * its engine (slo.c), and their Prometheus series.
+ * The SLOs the agent keeps: the configured ones, and a copy of every
+ * default SLO (slotap_config.default_slos) for each endpoint that no
+ * explicit SLO of the same SLI covers, made when the endpoint's first
+ * request is recorded. Which requests each one counts, good or bad, fed to
+ * its engine (slo.c); their Prometheus series; their alert transitions,
+ * logged. Not thread-safe: one writer, readers under the caller's lock.
  */
 #ifndef SLOTAP_SLO_REGISTRY_H
 #define SLOTAP_SLO_REGISTRY_H
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <linux/types.h>
 
 struct slotap_config;
 struct slo_registry;
 
-/* now_s: unix time. NULL with errno set (EINVAL: a spec the engine refuses). */
+/*
+ * Endpoints (service, method, route) remembered, with the SLOs that count
+ * their requests. Past it an endpoint's requests still reach its explicit
+ * SLOs, by a slower search, but no default ones (counted as dropped).
+ */
+#define SLO_REGISTRY_ENDPOINTS_MAX	65536
+/* How often slo_registry__tick() evaluates the alert conditions. */
+#define SLO_REGISTRY_ALERT_INTERVAL_S	10
+
+/*
+ * now_s: unix time. cfg must outlive the registry. NULL with errno set
+ * (EINVAL: a spec the engine refuses; ENOMEM).
+ */
 struct slo_registry *slo_registry__new(const struct slotap_config *cfg, __u64 now_s);
 void slo_registry__free(struct slo_registry *reg);
+/* Neither explicit SLOs nor default ones: nothing will ever be counted. */
+bool slo_registry__empty(const struct slo_registry *reg);
+/* SLOs now: the explicit ones, then the default copies made so far. */
 size_t slo_registry__count(const struct slo_registry *reg);
 
-/* The i-th SLO (0 <= i < count), for persistence: its config, its spec,
- * its engine, and a way to swap in an engine restored from disk. */
+/*
+ * The i-th SLO (0 <= i < count), for persistence: its config (a default
+ * copy's is its template, whose service is NULL), its labels, its spec,
+ * its engine, and a way to swap in an engine restored from disk.
+ */
 struct slo;
 struct slo_config;
 struct slo_spec;
 const struct slo_config *slo_registry__config(const struct slo_registry *reg, size_t i);
+const char *slo_registry__service(const struct slo_registry *reg, size_t i);
+/*
+ * The endpoint label: a default copy's "METHOD /route"; an explicit SLO's
+ * endpoints joined by ",", or "" for the whole service.
+ */
+const char *slo_registry__endpoint(const struct slo_registry *reg, size_t i);
+bool slo_registry__is_default(const struct slo_registry *reg, size_t i);
 void slo_registry__spec(const struct slo_registry *reg, size_t i, struct slo_spec *out);
 const struct slo *slo_registry__engine(const struct slo_registry *reg, size_t i);
 /* Takes ownership of engine, freeing the one it replaces. */
 void slo_registry__replace(struct slo_registry *reg, size_t i, struct slo *engine);
 
+/*
+ * Restoring default copies (state.c): the spec of the default SLO called
+ * name (0, or -ENOENT when there is none), and adoption of an engine
+ * restored for its copy on the endpoint (service, "METHOD /route"). The
+ * endpoint is set up as its first request at now_s would, then the copy's
+ * engine is replaced. 0: engine taken; otherwise the caller keeps it:
+ * -ENOENT (no such default SLO, or an explicit SLO covers the endpoint),
+ * -ENOSPC (max_default_slos or SLO_REGISTRY_ENDPOINTS_MAX reached), -EINVAL
+ * (not "METHOD /route"), -ENOMEM.
+ */
+int slo_registry__default_spec(const struct slo_registry *reg, const char *name,
+			       struct slo_spec *out);
+int slo_registry__adopt_default(struct slo_registry *reg, const char *name, const char *service,
+				const char *endpoint, struct slo *engine, __u64 now_s);
+
 /* One measured request, at unix time now_s. */
 void slo_registry__record(struct slo_registry *reg, const char *service, const char *method,
 			  const char *route, unsigned int status, __u64 latency_ns, __u64 now_s);
 
-/* slotap_slo_* series; returns 0 or -EIO. */
+/*
+ * Alerting: the multiwindow burn-rate rules and the policy conditions of
+ * every SLO, evaluated now. Each condition that starts or ends since the
+ * last evaluation is logged, one line with the on-call payload (SLO,
+ * service, endpoint, severity, condition, burn rates against the factor,
+ * SLI against the objective, budget remaining). Returns how many started
+ * or ended. tick() evaluates at most every SLO_REGISTRY_ALERT_INTERVAL_S.
+ */
+size_t slo_registry__evaluate_alerts(struct slo_registry *reg, __u64 now_s);
+void slo_registry__tick(struct slo_registry *reg, __u64 now_s);
+/* The conditions of SLO i active at the last evaluation: bit r for burn-rate
+ * rule r of slo_default_alert_rules, bit SLO_DEFAULT_ALERT_RULES + p for
+ * policy condition p (exhausted, 70% of period, 30% in 24h, 50% in 7d). */
+unsigned int slo_registry__alerts(const struct slo_registry *reg, size_t i);
+
+/* slotap_slo_* series; returns 0, -ENOMEM or -EIO. */
 int slo_registry__write_prometheus(const struct slo_registry *reg, FILE *out, __u64 now_s);
 
 #endif

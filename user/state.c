@@ -26,8 +26,11 @@
 #define FNV_OFFSET		0xcbf29ce484222325ULL
 #define FNV_PRIME		0x100000001b3ULL
 
+#define KEY_SEP			'\x1f'
+
 /* A 31 d rolling SLO serializes to 216 + 16 x 1428 bytes, under its memory bound. */
 _Static_assert((unsigned long long)CONFIG_MAX_SLOS * (2 + CONFIG_NAME_MAX + 4 + SLO_MEM_MAX_BYTES) +
+	       (unsigned long long)CONFIG_MAX_SLOS * (2 + STATE_KEY_MAX + 4 + SLO_MEM_MAX_BYTES) +
 	       STATE_HEADER_LEN + STATE_TRAILER_LEN <= STATE_FILE_MAX,
 	       "STATE_FILE_MAX must hold the largest valid config's state");
 
@@ -112,36 +115,69 @@ static int writer__write(struct state_writer *w, const void *buf, size_t len)
 	return 0;
 }
 
+/* The record key of SLO i: its name, or for a default copy, see state.h. */
+static size_t state__key_len(const struct slo_registry *reg, size_t i)
+{
+	size_t len = strlen(slo_registry__config(reg, i)->name);
+
+	if (slo_registry__is_default(reg, i))
+		len += 1 + strlen(slo_registry__service(reg, i)) + 1 +
+		       strlen(slo_registry__endpoint(reg, i));
+	return len;
+}
+
+static void state__key(const struct slo_registry *reg, size_t i, unsigned char *out)
+{
+	const char *parts[3] = { slo_registry__config(reg, i)->name,
+				 slo_registry__service(reg, i), slo_registry__endpoint(reg, i) };
+	int n = slo_registry__is_default(reg, i) ? 3 : 1;
+
+	for (int k = 0; k < n; k++) {
+		size_t l = strlen(parts[k]);
+
+		if (k)
+			*out++ = KEY_SEP;
+		memcpy(out, parts[k], l);
+		out += l;
+	}
+}
+
 /* Writes header, records and trailer to w->fd. 0 or -errno. */
 static int state__write_records(const struct slo_registry *reg, struct state_writer *w)
 {
 	unsigned char hdr[STATE_HEADER_LEN], trailer[STATE_TRAILER_LEN];
-	size_t count = slo_registry__count(reg), cap = 0;
+	size_t count = slo_registry__count(reg), cap = 0, saved = 0;
 	unsigned char *rec = NULL;
 	time_t now = time(NULL);
 	int err = 0;
 
-	if (count > UINT32_MAX)
+	for (size_t i = 0; i < count; i++)
+		saved += state__key_len(reg, i) <= STATE_KEY_MAX;
+	if (saved > UINT32_MAX)
 		return -EOVERFLOW;
 	memcpy(hdr, STATE_MAGIC, STATE_MAGIC_LEN);
 	put32(hdr + 8, STATE_FILE_VERSION);
-	put32(hdr + 12, count);
+	put32(hdr + 12, saved);
 	/* informational only (the log line on load): a broken clock is not fatal */
 	put64(hdr + 16, now == (time_t)-1 ? 0 : (__u64)now);
 	err = writer__write(w, hdr, sizeof(hdr));
 
 	for (size_t i = 0; !err && i < count; i++) {
-		const char *name = slo_registry__config(reg, i)->name;
 		const struct slo *e = slo_registry__engine(reg, i);
-		size_t name_len = strlen(name), len;
-		int need = slo__serialize(e, NULL, 0);
+		size_t name_len = state__key_len(reg, i), len;
+		int need;
 
+		if (name_len > STATE_KEY_MAX) {
+			/* names are short: only a default copy of a very long route */
+			log__debug("SLO %s of %s %.64s...: key longer than %d bytes, not saved",
+				   slo_registry__config(reg, i)->name,
+				   slo_registry__service(reg, i), slo_registry__endpoint(reg, i),
+				   STATE_KEY_MAX);
+			continue;
+		}
+		need = slo__serialize(e, NULL, 0);
 		if (need < 0) {
 			err = need;
-			break;
-		}
-		if (name_len > UINT16_MAX) {
-			err = -ENAMETOOLONG;
 			break;
 		}
 		len = 2 + name_len + 4 + (size_t)need;
@@ -156,7 +192,7 @@ static int state__write_records(const struct slo_registry *reg, struct state_wri
 			cap = len;
 		}
 		put16(rec, name_len);
-		memcpy(rec + 2, name, name_len);
+		state__key(reg, i, rec + 2);
 		put32(rec + 2 + name_len, need);
 		if (slo__serialize(e, rec + 6 + name_len, need) != need) {
 			err = -EINVAL;
@@ -397,7 +433,7 @@ static int state__read_file(int fd, const char *dir, unsigned char **buf, size_t
 	return 0;
 }
 
-/* Restores the registry's SLOs from parsed records. 0 or -ENOMEM. */
+/* The configured SLOs of the registry from parsed records. 0 or -ENOMEM. */
 static int state__restore(struct slo_registry *reg, const struct state_record *recs, size_t n_recs,
 			  __u64 now_s, size_t *restored, size_t *fresh)
 {
@@ -410,6 +446,8 @@ static int state__restore(struct slo_registry *reg, const struct state_record *r
 		struct slo_spec spec;
 		struct slo *e;
 
+		if (slo_registry__is_default(reg, i))
+			continue;	/* made by state__restore_defaults() */
 		r = bsearch(&key, recs, n_recs, sizeof(*recs), record_cmp);
 		if (!r) {
 			log__debug("SLO %s: not in the saved state (new), starting fresh", name);
@@ -432,11 +470,76 @@ static int state__restore(struct slo_registry *reg, const struct state_record *r
 	return 0;
 }
 
+/*
+ * One default copy's record: key NAME \x1f SERVICE \x1f ENDPOINT. 1 when
+ * restored, 0 when left out, -ENOMEM.
+ */
+static int state__restore_default(struct slo_registry *reg, const struct state_record *r,
+				  __u64 now_s, size_t *fresh)
+{
+	char key[STATE_KEY_MAX + 1], *service, *endpoint;
+	struct slo_spec spec;
+	struct slo *e;
+	int err;
+
+	if (r->name_len > STATE_KEY_MAX || memchr(r->name, '\0', r->name_len))
+		return 0;	/* not one this agent writes */
+	memcpy(key, r->name, r->name_len);
+	key[r->name_len] = '\0';
+	service = strchr(key, KEY_SEP);
+	endpoint = service ? strchr(service + 1, KEY_SEP) : NULL;
+	if (!endpoint)
+		return 0;
+	*service++ = '\0';
+	*endpoint++ = '\0';
+	if (slo_registry__default_spec(reg, key, &spec)) {
+		log__debug("default SLO %s (%s, %s): no longer configured, left out", key,
+			   service, endpoint);
+		return 0;
+	}
+	e = slo__deserialize(&spec, r->blob, r->blob_len, now_s);
+	if (!e) {
+		if (errno == ENOMEM)
+			return -ENOMEM;
+		log__debug("default SLO %s (%s, %s): saved state does not match its spec, "
+			   "starting fresh", key, service, endpoint);
+		(*fresh)++;
+		return 0;
+	}
+	err = slo_registry__adopt_default(reg, key, service, endpoint, e, now_s);
+	if (!err)
+		return 1;
+	slo__free(e);
+	if (err == -ENOMEM)
+		return -ENOMEM;
+	log__debug("default SLO %s (%s, %s): %s, left out", key, service, endpoint,
+		   err == -ENOENT ? "an explicit SLO covers the endpoint now"
+		   : err == -ENOSPC ? "max_default_slos reached" : "not an endpoint");
+	return 0;
+}
+
+/* Every default copy saved, its endpoint set up as if seen. 0 or -ENOMEM. */
+static int state__restore_defaults(struct slo_registry *reg, const struct state_record *recs,
+				   size_t n_recs, __u64 now_s, size_t *restored, size_t *fresh)
+{
+	for (size_t i = 0; i < n_recs; i++) {
+		int ret;
+
+		if (!memchr(recs[i].name, KEY_SEP, recs[i].name_len))
+			continue;	/* a configured SLO's */
+		ret = state__restore_default(reg, &recs[i], now_s, fresh);
+		if (ret < 0)
+			return ret;
+		*restored += ret;
+	}
+	return 0;
+}
+
 int state__load(struct slo_registry *reg, const char *dir, __u64 now_s, size_t *restored)
 {
 	struct state_record *recs = NULL;
 	unsigned char *buf = NULL;
-	size_t len, n_recs = 0, fresh = 0;
+	size_t len, n_recs = 0, fresh = 0, configured;
 	__u64 saved_at = 0;
 	const char *why;
 	char why_buf[160];
@@ -483,11 +586,18 @@ int state__load(struct slo_registry *reg, const char *dir, __u64 now_s, size_t *
 		}
 		goto out_buf;
 	}
+	configured = slo_registry__count(reg);
 	err = state__restore(reg, recs, n_recs, now_s, restored, &fresh);
-	if (!err)
-		log__info("restored %zu of %zu SLOs from %s/%s saved at %llu; %zu changed spec "
-			  "and start fresh", *restored, slo_registry__count(reg), dir,
-			  STATE_FILE_NAME, (unsigned long long)saved_at, fresh);
+	if (!err) {
+		size_t own = *restored;
+
+		err = state__restore_defaults(reg, recs, n_recs, now_s, restored, &fresh);
+		if (!err)
+			log__info("restored %zu of %zu SLOs and %zu default SLO copies from %s/%s "
+				  "saved at %llu; %zu changed spec and start fresh", own,
+				  configured, *restored - own, dir, STATE_FILE_NAME,
+				  (unsigned long long)saved_at, fresh);
+	}
 	free(recs);
 out_buf:
 	free(buf);

@@ -213,11 +213,15 @@ enum { BW_5M, BW_30M, BW_1H, BW_2H, BW_6H, BW_1D, BW_3D, N_BW };
 static const char *const burn_windows[N_BW] = { "5m", "30m", "1h", "2h", "6h", "1d", "3d" };
 static const int table_burns[] = { BW_1H, BW_6H, BW_1D, BW_3D };
 
+struct alert {
+	char *condition, *severity;
+};
+
 struct slo_row {
-	char *slo, *service, *window;
+	char *slo, *service, *endpoint, *window;	/* endpoint "": the whole service */
 	double sli, objective, budget, exhaustion, good, bad;
 	double burn[N_BW];
-	char *alerts[MAX_ALERTS];
+	struct alert alerts[MAX_ALERTS];
 	size_t n_alerts;
 };
 
@@ -232,6 +236,7 @@ struct status_data {
 	struct endpoint *eps;
 	size_t n_eps, cap_eps;
 	size_t last_ep;		/* the agent writes an endpoint's series together */
+	size_t last_slo;	/* and each metric's series in the same SLO order */
 	bool oom;
 };
 
@@ -253,14 +258,21 @@ static bool grow(void **arr, size_t *cap, size_t n, size_t elem)
 	return true;
 }
 
-static struct slo_row *slo_of(struct status_data *d, const char *slo, const char *service)
+static struct slo_row *slo_of(struct status_data *d, const char *slo, const char *service,
+			       const char *endpoint)
 {
 	struct slo_row *r;
 
-	for (size_t i = 0; i < d->n_slos; i++) {
+	/* from the last one: with a thousand default SLO copies, a scan each is slow */
+	for (size_t k = 0; k < d->n_slos; k++) {
+		size_t i = (d->last_slo + k) % d->n_slos;
+
 		r = &d->slos[i];
-		if (!strcmp(r->slo, slo) && !strcmp(r->service, service))
+		if (!strcmp(r->slo, slo) && !strcmp(r->service, service) &&
+		    !strcmp(r->endpoint, endpoint)) {
+			d->last_slo = i;
 			return r;
+		}
 	}
 	if (!grow((void **)&d->slos, &d->cap_slos, d->n_slos, sizeof(*d->slos)))
 		goto oom;
@@ -271,12 +283,14 @@ static struct slo_row *slo_of(struct status_data *d, const char *slo, const char
 		r->burn[w] = NAN;
 	r->slo = strdup(slo);
 	r->service = strdup(service);
-	if (!r->slo || !r->service) {
+	r->endpoint = strdup(endpoint);
+	if (!r->slo || !r->service || !r->endpoint) {
 		free(r->slo);
 		free(r->service);
+		free(r->endpoint);
 		goto oom;
 	}
-	d->n_slos++;
+	d->last_slo = d->n_slos++;
 	return r;
 oom:
 	d->oom = true;
@@ -316,34 +330,44 @@ oom:
 	return NULL;
 }
 
-static void add_alert(struct status_data *d, struct slo_row *r, const char *condition)
+static void add_alert(struct status_data *d, struct slo_row *r, const char *condition,
+		      const char *severity)
 {
+	struct alert *a;
+
 	for (size_t i = 0; i < r->n_alerts; i++) {
-		if (!strcmp(r->alerts[i], condition))
+		if (!strcmp(r->alerts[i].condition, condition))
 			return;
 	}
 	if (r->n_alerts == MAX_ALERTS)
 		return;
-	r->alerts[r->n_alerts] = strdup(condition);
-	if (!r->alerts[r->n_alerts])
+	a = &r->alerts[r->n_alerts];
+	a->condition = strdup(condition);
+	a->severity = strdup(severity ? severity : "");
+	if (!a->condition || !a->severity) {
+		free(a->condition);
+		free(a->severity);
 		d->oom = true;
-	else
+	} else {
 		r->n_alerts++;
+	}
 }
 
 static void take_slo_sample(struct status_data *d, const struct sample *s)
 {
 	const char *slo = label(s, "slo"), *service = label(s, "service"), *v;
-	const char *m = s->name + strlen("slotap_slo_");
+	const char *endpoint = label(s, "endpoint"), *m = s->name + strlen("slotap_slo_");
 	struct slo_row *r;
 
 	if (!slo || !service)
 		return;
+	if (!endpoint)
+		endpoint = "";	/* an agent from before default SLOs */
 	if (strcmp(m, "events_total") && strcmp(m, "objective_ratio") && strcmp(m, "sli_ratio") &&
 	    strcmp(m, "error_budget_remaining_ratio") && strcmp(m, "burn_rate") &&
 	    strcmp(m, "budget_exhaustion_seconds") && strcmp(m, "alert_active"))
 		return;		/* a series this does not know: no row for it */
-	r = slo_of(d, slo, service);
+	r = slo_of(d, slo, service, endpoint);
 	if (!r)
 		return;
 	if (!strcmp(m, "events_total")) {
@@ -375,7 +399,7 @@ static void take_slo_sample(struct status_data *d, const struct sample *s)
 	} else {
 		v = label(s, "condition");
 		if (v && s->value == 1)
-			add_alert(d, r, v);
+			add_alert(d, r, v, label(s, "severity"));
 	}
 }
 
@@ -433,9 +457,12 @@ static void free_data(struct status_data *d)
 
 		free(r->slo);
 		free(r->service);
+		free(r->endpoint);
 		free(r->window);
-		for (size_t a = 0; a < r->n_alerts; a++)
-			free(r->alerts[a]);
+		for (size_t a = 0; a < r->n_alerts; a++) {
+			free(r->alerts[a].condition);
+			free(r->alerts[a].severity);
+		}
 	}
 	for (size_t i = 0; i < d->n_eps; i++) {
 		free(d->eps[i].service);
@@ -651,12 +678,121 @@ static void latency_cell(struct table *t, double s)
 		cell(t, "%.2fs", s);
 }
 
+/* "" is an SLO about every request of its service */
+static const char *endpoint_shown(const struct slo_row *r)
+{
+	return r->endpoint[0] ? r->endpoint : "(all)";
+}
+
+static int burn_window(const char *label)
+{
+	for (int w = 0; w < N_BW; w++)
+		if (!strcmp(label, burn_windows[w]))
+			return w;
+	return -1;
+}
+
+/*
+ * A burn-rate rule's windows and factor from its condition,
+ * "burn_rate_1h_5m_14.4"; false for other conditions.
+ */
+static bool burn_rule(const char *condition, int *lw, int *sw, double *factor)
+{
+	char l[16], sh[16], f[32], *end;
+
+	if (sscanf(condition, "burn_rate_%15[^_]_%15[^_]_%31s", l, sh, f) != 3)
+		return false;
+	*lw = burn_window(l);
+	*sw = burn_window(sh);
+	*factor = strtod(f, &end);
+	return *lw >= 0 && *sw >= 0 && !*end;
+}
+
+static void fmt_burn(char *buf, size_t len, double v)
+{
+	if (isnan(v))
+		snprintf(buf, len, "-");
+	else
+		snprintf(buf, len, "%.2fx", v);
+}
+
+/* How far the SLO is broken, in the terms of the alert's condition. */
+static void broken_by(char *buf, size_t len, const struct slo_row *r, const char *condition)
+{
+	char a[32], b[32];
+	double factor;
+	int lw, sw;
+
+	if (burn_rule(condition, &lw, &sw, &factor)) {
+		fmt_burn(a, sizeof(a), r->burn[lw]);
+		fmt_burn(b, sizeof(b), r->burn[sw]);
+		snprintf(buf, len, "burn %s %s, %s %s (>= %gx)", burn_windows[lw], a,
+			 burn_windows[sw], b, factor);
+	} else if (!strcmp(condition, "budget_exhausted") ||
+		   !strcmp(condition, "budget_70pct_of_period")) {
+		if (isfinite(r->budget))
+			snprintf(buf, len, "budget spent %.2f%%", (1 - r->budget) * 100);
+		else
+			snprintf(buf, len, "-");
+	} else if (!strcmp(condition, "budget_30pct_in_24h")) {
+		fmt_burn(a, sizeof(a), r->burn[BW_1D]);
+		snprintf(buf, len, "burn 1d %s", a);
+	} else if (!strcmp(condition, "budget_50pct_in_7d")) {
+		fmt_burn(a, sizeof(a), r->burn[BW_3D]);
+		snprintf(buf, len, "burn 3d %s", a);
+	} else {
+		snprintf(buf, len, "-");
+	}
+}
+
+/* Every active alert, pages first, with what the on-call engineer needs. */
+static int render_alerts(const struct status_data *d, FILE *out)
+{
+	static const char *const heads[] = { "SEVERITY", "SLO", "SERVICE", "ENDPOINT",
+		"CONDITION", "BROKEN BY", "BUDGET LEFT" };
+	static const bool right[] = { 0, 0, 0, 0, 0, 0, 1 };
+	struct table t = { .ncols = 7, .heads = heads, .right = right };
+
+	for (int pages = 1; pages >= 0; pages--) {
+		for (size_t i = 0; i < d->n_slos && !t.oom; i++) {
+			const struct slo_row *r = &d->slos[i];
+
+			for (size_t a = 0; a < r->n_alerts; a++) {
+				const struct alert *al = &r->alerts[a];
+				char why[160];
+
+				if ((strcmp(al->severity, "page") == 0) != pages)
+					continue;
+				broken_by(why, sizeof(why), r, al->condition);
+				cell(&t, "%s", al->severity[0] ? al->severity : "-");
+				cell(&t, "%s", r->slo);
+				cell(&t, "%s", r->service);
+				cell(&t, "%s", endpoint_shown(r));
+				cell(&t, "%s", al->condition);
+				cell(&t, "%s", why);
+				pct_cell(&t, r->budget);
+			}
+		}
+	}
+	if (!t.oom) {
+		if (t.n) {
+			fputs("Active alerts\n", out);
+			print_table(out, &t);
+		} else {
+			fputs("No active alerts.\n", out);
+		}
+	}
+	free_table(&t);
+	return t.oom ? -ENOMEM : 0;
+}
+
 static int render_slos(const struct status_data *d, FILE *out)
 {
-	static const char *const heads[] = { "SLO", "SERVICE", "SLI (WINDOW)", "OBJECTIVE",
-		"BUDGET LEFT", "BURN 1h", "BURN 6h", "BURN 1d", "BURN 3d", "EXHAUSTED IN", "ALERTS" };
-	static const bool right[] = { 0, 0, 1, 1, 1, 1, 1, 1, 1, 1, 0 };
-	struct table t = { .ncols = 11, .heads = heads, .right = right };
+	static const char *const heads[] = { "SLO", "SERVICE", "ENDPOINT", "SLI (WINDOW)",
+		"OBJECTIVE", "BUDGET LEFT", "BURN 1h", "BURN 6h", "BURN 1d", "BURN 3d",
+		"EXHAUSTED IN", "ALERTS" };
+	static const bool right[] = { 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1, 0 };
+	struct table t = { .ncols = 12, .heads = heads, .right = right };
 
 	if (!d->n_slos) {
 		fputs("No SLOs: the agent exports no slotap_slo_* series (none configured).\n", out);
@@ -669,6 +805,7 @@ static int render_slos(const struct status_data *d, FILE *out)
 
 		cell(&t, "%s", r->slo);
 		cell(&t, "%s", r->service);
+		cell(&t, "%s", endpoint_shown(r));
 		if (isfinite(r->sli))
 			cell(&t, "%.2f%% (%s)", r->sli * 100, r->window ? r->window : "?");
 		else
@@ -683,7 +820,7 @@ static int render_slos(const struct status_data *d, FILE *out)
 		forecast_cell(&t, r->exhaustion);
 		for (size_t a = 0; a < r->n_alerts; a++) {
 			int n = snprintf(alerts + used, sizeof(alerts) - used, "%s%s",
-					 a ? "," : "", r->alerts[a]);
+					 a ? "," : "", r->alerts[a].condition);
 
 			if (n < 0 || (size_t)n >= sizeof(alerts) - used)
 				break;	/* the cell is full: what fits */
@@ -694,9 +831,10 @@ static int render_slos(const struct status_data *d, FILE *out)
 	if (!t.oom) {
 		fputs("SLOs\n", out);
 		print_table(out, &t);
+		fputc('\n', out);
 	}
 	free_table(&t);
-	return t.oom ? -ENOMEM : 0;
+	return t.oom ? -ENOMEM : render_alerts(d, out);
 }
 
 static int render_endpoints(const struct status_data *d, FILE *out)
@@ -806,6 +944,36 @@ static void json_endpoints(cJSON *root, const char *key, const struct endpoint *
 	}
 }
 
+/* The alerts again, each with how far its SLO is broken */
+static void json_alert_details(cJSON *o, const struct slo_row *r)
+{
+	cJSON *arr = jadd(o, "alert_details", cJSON_CreateArray());
+
+	for (size_t k = 0; arr && k < r->n_alerts; k++) {
+		const struct alert *al = &r->alerts[k];
+		cJSON *a = jadd(arr, NULL, cJSON_CreateObject()), *b;
+		char why[160];
+		double factor;
+		int lw, sw;
+
+		if (!a)
+			return;
+		jstr(a, "condition", al->condition);
+		jstr(a, "severity", al->severity);
+		if (burn_rule(al->condition, &lw, &sw, &factor)) {
+			b = jadd(a, "burn_rate", cJSON_CreateObject());
+			if (b) {
+				jnum(b, burn_windows[lw], r->burn[lw]);
+				jnum(b, burn_windows[sw], r->burn[sw]);
+			}
+			jnum(a, "factor", factor);
+		}
+		jnum(a, "budget_remaining", r->budget);
+		broken_by(why, sizeof(why), r, al->condition);
+		jstr(a, "broken_by", why);
+	}
+}
+
 static int render_json(const struct status_data *d, FILE *out)
 {
 	const struct endpoint **least = NULL, **slow = NULL;
@@ -824,6 +992,7 @@ static int render_json(const struct status_data *d, FILE *out)
 			break;
 		jstr(o, "slo", r->slo);
 		jstr(o, "service", r->service);
+		jstr(o, "endpoint", r->endpoint);
 		jstr(o, "window", r->window);
 		jnum(o, "sli", r->sli);
 		jnum(o, "objective", r->objective);
@@ -834,7 +1003,8 @@ static int render_json(const struct status_data *d, FILE *out)
 		jnum(o, "exhaustion_seconds", r->exhaustion);	/* +Inf: null */
 		a = jadd(o, "alerts", cJSON_CreateArray());
 		for (size_t k = 0; a && k < r->n_alerts; k++)
-			jadd(a, NULL, cJSON_CreateString(r->alerts[k]));
+			jadd(a, NULL, cJSON_CreateString(r->alerts[k].condition));
+		json_alert_details(o, r);
 		ev = jadd(o, "events", cJSON_CreateObject());
 		if (ev) {
 			jnum(ev, "good", r->good);

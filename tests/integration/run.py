@@ -742,13 +742,15 @@ def t_slo_events(ctx):
     rs = h.keepalive_requests(t.port, plan)
     expect_client(client_statuses(rs), {200: 23, 500: 5})
     m = wait_counts(a, "testd", len(plan))
-    want = {("avail", "good"): 23, ("avail", "bad"): 5,
-            ("fast-status", "good"): 25, ("fast-status", "bad"): 0}
-    for (slo, result), n in want.items():
-        got = m.value("slotap_slo_events_total", slo=slo, service="testd", result=result)
+    want = {("avail", "", "good"): 23, ("avail", "", "bad"): 5,
+            ("fast-status", "GET /status/{code}", "good"): 25,
+            ("fast-status", "GET /status/{code}", "bad"): 0}
+    for (slo, endpoint, result), n in want.items():
+        got = m.value("slotap_slo_events_total", slo=slo, service="testd", endpoint=endpoint,
+                      result=result)
         if got != n:
             raise HarnessError(f"slotap_slo_events_total{{slo={slo},result={result}}} is {got}, want {n}")
-    objective = m.value("slotap_slo_objective_ratio", slo="avail", service="testd")
+    objective = m.value("slotap_slo_objective_ratio", slo="avail", service="testd", endpoint="")
     if objective != 0.99:
         raise HarnessError(f"slotap_slo_objective_ratio is {objective}, want 0.99")
     # slotap status, from the running agent, for scripts
@@ -763,6 +765,89 @@ def t_slo_events(ctx):
     expect_untracked(a)
 
 
+@test("slo_default_endpoints")
+def t_slo_default_endpoints(ctx):
+    """The built-in default SLOs (availability 90%, latency 80% within 1s):
+    every endpoint gets them at its first request, a route discovered by
+    folding too, except where an explicit SLO of the same SLI covers it; the
+    alert that starts is logged with its payload; the copies survive a
+    SIGKILL and restart."""
+    t = ctx.testd()
+    cfg = service_config("testd", t.port, ["/delay/{delay}/status/{code}", "/status/{code}"])
+    cfg += ("slos:\n"
+            "  - name: fast-status\n    service: testd\n    endpoint: \"GET /status/{code}\"\n"
+            "    sli: latency\n    threshold: 100ms\n    objective: 95\n    window: 4w\n")
+    args = ["--state-dir", os.path.join(ctx.tmp, "state"), "--state-interval", "1"]
+    r_size = "/size/{id}"           # no template: the folding heuristic names it
+    a = ctx.agent(cfg, args)
+    plan = (["/status/200"] * 20 + ["/status/500"] * 5 + ["/delay/10ms/status/200"] * 3 +
+            ["/delay/1200ms/status/200"] * 2 + ["/size/10"] * 4)
+    rs = h.keepalive_requests(t.port, plan)
+    expect_client(client_statuses(rs), {200: 29, 500: 5})
+    m = wait_counts(a, "testd", len(plan))
+    expect_counts(m, "testd", {("GET", R_STATUS, "200"): 20, ("GET", R_STATUS, "500"): 5,
+                               ("GET", R_DELAY, "200"): 5, ("GET", r_size, "200"): 4})
+    avail, lat = "default-availability", "default-latency"
+    want = {
+        (avail, "GET " + R_STATUS): (20, 5),
+        (avail, "GET " + R_DELAY): (5, 0),
+        (lat, "GET " + R_DELAY): (3, 2),        # 1200 ms is over the 1 s threshold
+        (avail, "GET " + r_size): (4, 0),
+        (lat, "GET " + r_size): (4, 0),
+        ("fast-status", "GET " + R_STATUS): (25, 0),
+    }
+
+    def slo_counts(m):
+        return {k: tuple(m.value("slotap_slo_events_total", slo=k[0], service="testd",
+                                 endpoint=k[1], result=r) for r in ("good", "bad"))
+                for k in want}
+    got = slo_counts(m)
+    if got != want:
+        raise HarnessError(f"SLO counts {got}, want {want}")
+    # the explicit latency SLO of GET /status/{code} overrides the default one
+    if m.series("slotap_slo_events_total", slo=lat, endpoint="GET " + R_STATUS):
+        raise HarnessError(f"{lat} made for GET {R_STATUS}, which fast-status covers")
+    if m.value("slotap_slo_default_instances") != 5:
+        raise HarnessError(f"slotap_slo_default_instances is "
+                           f"{m.value('slotap_slo_default_instances')}, want 5")
+    if m.value("slotap_slo_objective_ratio", slo=lat, service="testd",
+               endpoint="GET " + r_size) != 0.8:
+        raise HarnessError("default-latency's objective is not 0.8")
+    # 5 bad of 25 against a 10% budget: spent twice over, logged within 10 s
+    line = (f'SLO alert started: slo="{avail}" service="testd" endpoint="GET {R_STATUS}" '
+            f'severity=page condition=budget_exhausted ')
+    h.wait_for(lambda: line in a.proc.stderr(), 15.0, what="the budget_exhausted alert log line")
+    logged = next(l for l in a.proc.stderr().splitlines() if line in l)
+    if not re.search(r" sli=0\.[0-9]+ objective=0\.9 window=28d budget_remaining=-[0-9.]+$",
+                     logged):
+        raise HarnessError(f"alert line without its payload: {logged!r}")
+    out = subprocess.run([h.AGENT_BIN, "status", "--json", "--web.listen-address",
+                          f"127.0.0.1:{a.port}"], capture_output=True, text=True, timeout=10)
+    if out.returncode != 0:
+        raise HarnessError(f"slotap status exited {out.returncode}: {out.stderr.strip()}")
+    rows = {(x["slo"], x["endpoint"]): x for x in json.loads(out.stdout)["slos"]}
+    row = rows.get((avail, "GET " + R_STATUS))
+    if not row or row["events"] != {"good": 20, "bad": 5} or \
+            "budget_exhausted" not in row["alerts"]:
+        raise HarnessError(f"slotap status --json: {avail} of GET {R_STATUS}: {row}")
+    check_common(m)
+
+    time.sleep(2.5)          # at least one save (every second) after the traffic
+    a.kill()
+    b = ctx.agent(cfg, args)
+    m = b.metrics()          # before any new request: the copies are back
+    if slo_counts(m) != want:
+        raise HarnessError(f"after SIGKILL and restart the SLO counts are {slo_counts(m)}, "
+                           f"want {want}")
+    h.keepalive_requests(t.port, ["/size/10"] * 2)
+    b.wait_metrics(lambda m: m.value("slotap_slo_events_total", slo=avail, service="testd",
+                                     endpoint="GET " + r_size, result="good") == 6,
+                   what=f"{avail} of GET {r_size}: 6 good")
+    if b.metrics().value("slotap_slo_default_instances") != 5:
+        raise HarnessError("the restarted agent made new copies for restored endpoints")
+    expect_untracked(b)
+
+
 @test("slo_state_survives_kill")
 def t_slo_state_survives_kill(ctx):
     """SIGKILL after a save: the restarted agent carries the SLO counts on."""
@@ -774,7 +859,7 @@ def t_slo_state_survives_kill(ctx):
 
     def slo_counts(m):
         return tuple(m.value("slotap_slo_events_total", slo="avail", service="testd",
-                             result=r) for r in ("good", "bad"))
+                             endpoint="", result=r) for r in ("good", "bad"))
 
     a = ctx.agent(cfg, args)
     h.keepalive_requests(t.port, ["/status/200"] * 20 + ["/status/500"] * 5)
@@ -805,7 +890,7 @@ def t_slo_state_random_kills(ctx):
 
     def total(m):
         return sum(m.value("slotap_slo_events_total", slo="avail", service="testd",
-                           result=r) or 0 for r in ("good", "bad"))
+                           endpoint="", result=r) or 0 for r in ("good", "bad"))
 
     a = ctx.agent(cfg, args)
     for _ in range(3):

@@ -25,10 +25,42 @@ static bool is_zeroed(const struct slotap_config *cfg)
 	return !memcmp(cfg, &zero, sizeof(zero));
 }
 
+/* The default SLOs config__default_yaml documents */
+static void assert_default_slos(const struct slotap_config *cfg)
+{
+	const struct slo_config *a = &cfg->default_slos[0], *l = &cfg->default_slos[1];
+	unsigned code;
+
+	assert_int_equal(cfg->n_default_slos, 2);
+	assert_int_equal(cfg->max_default_slos, 1000);
+	assert_string_equal(a->name, "default-availability");
+	assert_null(a->service);
+	assert_int_equal(a->n_endpoints, 0);
+	assert_int_equal(a->sli, SLO_SLI_AVAILABILITY);
+	assert_true(a->objective == 0.9);
+	assert_int_equal(a->window, SLO_WINDOW_ROLLING);
+	assert_int_equal(a->window_s, 28 * 86400);
+	assert_false(a->timeslices);
+	assert_int_equal(a->threshold_ns, 0);
+	for (code = 0; code <= CONFIG_STATUS_MAX; code++)
+		assert_int_equal(!!(a->bad_status[code / 8] & (1u << (code % 8))),
+				 code >= 500);
+	assert_string_equal(l->name, "default-latency");
+	assert_null(l->service);
+	assert_int_equal(l->sli, SLO_SLI_LATENCY);
+	assert_true(l->objective == 0.8);
+	assert_int_equal(l->threshold_ns, MS(1000));
+	assert_int_equal(l->window, SLO_WINDOW_ROLLING);
+	assert_int_equal(l->window_s, 28 * 86400);
+	for (code = 0; code < sizeof(l->bad_status); code++)
+		assert_int_equal(l->bad_status[code], 0);
+}
+
 static void assert_defaults(const struct slotap_config *cfg)
 {
 	size_t i;
 
+	assert_default_slos(cfg);
 	assert_int_equal(cfg->n_services, 0);
 	assert_null(cfg->services);
 	assert_int_equal(cfg->n_slos, 0);
@@ -581,16 +613,25 @@ static void test_threshold_errors(void **state)
 	expect_error("latency_thresholds: [[1s]]\n",
 		     "t.yaml:1:22: latency_thresholds[0]: expected a duration, got a list");
 
-	/* 32 is the limit */
+	/* 32 is the limit, the default SLOs' 1s included */
 	o += sprintf(o, "latency_thresholds: [");
-	for (i = 1; i <= 32; i++)
+	for (i = 1; i <= 31; i++)
 		o += sprintf(o, "%dms, ", i);
-	strcpy(o, "]\n");
+	strcpy(o, "1s]\n");
+	load_ok(&cfg, yaml);
+	assert_int_equal(cfg.n_thresholds, 32);
+	assert_int_equal(cfg.latency_thresholds_ns[30], MS(31));
+	assert_int_equal(cfg.latency_thresholds_ns[31], MS(1000));
+	config__free(&cfg);
+	strcpy(o, "32ms]\n");
+	expect_error(yaml, "t.yaml:1:21: latency_thresholds: 32 thresholds leave no room for the "
+		     "1000ms of the default SLO default-latency: give one less, or default_slos");
+	strcpy(o, "32ms]\ndefault_slos: []\n");
 	load_ok(&cfg, yaml);
 	assert_int_equal(cfg.n_thresholds, 32);
 	assert_int_equal(cfg.latency_thresholds_ns[31], MS(32));
 	config__free(&cfg);
-	strcpy(o, "33ms]\n");
+	strcpy(o, "32ms, 33ms]\ndefault_slos: []\n");
 	expect_error(yaml, "t.yaml:1:21: latency_thresholds: 33 thresholds, more than 32");
 }
 
@@ -609,7 +650,8 @@ static void test_syntax_errors(void **state)
 	expect_error("services: []\nx: \xff\n",
 		     "t.yaml:2:4: invalid YAML: invalid leading UTF-8 octet (#xFF)");
 	expect_error("services: []\n---\nservices: []\n",
-		     "t.yaml:2:1: more than one YAML document");
+		     "t.yaml:2:1: more than one slotap configuration document (the first starts at line 1): "
+		     "the others must be OpenSLO documents (apiVersion: openslo/v1)");
 }
 
 static void test_error_buffer(void **state)
@@ -1080,7 +1122,7 @@ static void test_slo_thresholds(void **state)
 	o += sprintf(o, "latency_thresholds: [");
 	for (i = 1; i <= 31; i++)
 		o += sprintf(o, "%dms, ", i);
-	o += sprintf(o, "]\nslos:\n"
+	o += sprintf(o, "]\ndefault_slos: []\nslos:\n"
 		     "  - {name: a, service: s, sli: latency, threshold: 5ms, objective: 99, window: week}\n"
 		     "  - {name: b, service: s, sli: latency, threshold: 99ms, objective: 99, window: week}\n");
 	load_ok(&cfg, yaml);
@@ -1089,8 +1131,121 @@ static void test_slo_thresholds(void **state)
 	config__free(&cfg);
 	/* a second new one is one too many */
 	sprintf(o, "  - {name: c, service: s, sli: latency, threshold: 98ms, objective: 99, window: week}\n");
-	expect_error(yaml, "t.yaml:5:52: threshold: \"98ms\" would be latency threshold 33, more than 32 "
+	expect_error(yaml, "t.yaml:6:52: threshold: \"98ms\" would be latency threshold 33, more than 32 "
 		     "(latency_thresholds and the thresholds of latency SLOs together)");
+}
+
+
+static void test_default_slos(void **state)
+{
+	static const __u64 thresholds[] = { MS(100), MS(250), MS(300), MS(500), MS(1000) };
+	struct slotap_config cfg;
+	const struct slo_config *s;
+	size_t i;
+
+	(void)state;
+	/* replaced as a whole; thresholds merged like those of slos */
+	load_ok(&cfg,
+		"slos:\n"
+		"  - {name: lat, service: shop, sli: latency, threshold: 1s, objective: 99, window: week}\n"
+		"default_slos:\n"
+		"  - name: lat\n"
+		"    sli: latency\n"
+		"    threshold: 300ms\n"
+		"    objective: 99\n"
+		"    window: 4w\n"
+		"    budgeting: timeslices\n"
+		"  - {name: avail, sli: availability, objective: 99.9, window: 7d, bad_statuses: [5xx, 429]}\n"
+		"max_default_slos: 0\n");
+	assert_int_equal(cfg.n_slos, 1);
+	assert_int_equal(cfg.n_default_slos, 2);
+	assert_int_equal(cfg.max_default_slos, 0);
+	s = &cfg.default_slos[0];
+	assert_string_equal(s->name, "lat");	/* names apart from those of slos */
+	assert_null(s->service);
+	assert_int_equal(s->threshold_ns, MS(300));
+	assert_int_equal(s->window, SLO_WINDOW_CALENDAR_4W);
+	assert_true(s->timeslices);
+	s = &cfg.default_slos[1];
+	assert_true(s->objective == 0.999);
+	assert_int_equal(s->window_s, 7 * 86400);
+	assert_true(s->bad_status[429 / 8] & (1u << (429 % 8)));
+	assert_false(s->bad_status[404 / 8] & (1u << (404 % 8)));
+	assert_int_equal(cfg.n_thresholds, 5);
+	for (i = 0; i < 5; i++)
+		assert_int_equal(cfg.latency_thresholds_ns[i], thresholds[i]);
+	config__free(&cfg);
+	assert_true(is_zeroed(&cfg));
+
+	/* an empty list: none; max_default_slos alone keeps the default ones */
+	load_ok(&cfg, "default_slos: []\n");
+	assert_int_equal(cfg.n_default_slos, 0);
+	assert_null(cfg.default_slos);
+	assert_int_equal(cfg.max_default_slos, 1000);
+	config__free(&cfg);
+	load_ok(&cfg, "max_default_slos: 10000\n");
+	assert_int_equal(cfg.max_default_slos, 10000);
+	assert_int_equal(cfg.n_default_slos, 2);
+	config__free(&cfg);
+
+	/* the built-in ones bring their threshold, 1s, to configured thresholds */
+	load_ok(&cfg, "latency_thresholds: [50ms]\n");
+	assert_int_equal(cfg.n_thresholds, 2);
+	assert_int_equal(cfg.latency_thresholds_ns[0], MS(50));
+	assert_int_equal(cfg.latency_thresholds_ns[1], MS(1000));
+	assert_default_slos(&cfg);
+	config__free(&cfg);
+
+	expect_error("default_slos: {}\n",
+		     "t.yaml:1:15: default_slos: expected a list, got a mapping");
+	expect_error("default_slos: [a]\n",
+		     "t.yaml:1:16: default_slos[0]: expected a mapping, got \"a\"");
+	expect_error("default_slos:\n"
+		     "  - name: a\n"
+		     "    service: shop\n"
+		     "    sli: availability\n",
+		     "t.yaml:3:5: default_slos[0]: a default SLO has no service: it applies to every "
+		     "endpoint of every service (write an slos item for one)");
+	expect_error("default_slos:\n"
+		     "  - {name: a, sli: availability, objective: 90, window: 28d}\n"
+		     "  - {name: b, sli: availability, endpoint: \"GET /\", objective: 90, window: 28d}\n",
+		     "t.yaml:3:34: default_slos[1]: a default SLO has no endpoint: it applies to "
+		     "every endpoint of every service (write an slos item for one)");
+	expect_error("default_slos:\n"
+		     "  - {sli: availability, objective: 90, window: 28d}\n",
+		     "t.yaml:2:5: default_slos[0]: missing required key \"name\"");
+	expect_error("default_slos:\n"
+		     "  - {name: a, sli: latency, objective: 90, window: 28d}\n",
+		     "t.yaml:2:5: default_slos[0]: missing required key \"threshold\" (latency SLOs need one)");
+	expect_error("default_slos:\n"
+		     "  - {name: a, sli: availability, objective: 100, window: 28d}\n",
+		     "t.yaml:2:45: objective: 100 is not a percentage above 0 and below 100 (e.g. 99.5)");
+	expect_error("default_slos:\n"
+		     "  - {name: a, sli: availability, objective: 90, window: 25h30m}\n",
+		     "t.yaml:2:57: window: \"25h30m\" is not a window (a rolling length such as 28d, "
+		     "7d or 1h, or a calendar period: week, 4w or month)");
+	expect_error("default_slos:\n"
+		     "  - {name: a, sli: availability, objective: 90, window: 28d}\n"
+		     "  - {name: a, sli: latency, threshold: 1s, objective: 90, window: 28d}\n",
+		     "t.yaml:3:12: duplicate default SLO name \"a\" (the first is at 2:12)");
+	expect_error("max_default_slos: 10001\n",
+		     "t.yaml:1:19: max_default_slos: 10001 is not an SLO count (0..10000)");
+	expect_error("max_default_slos: [1]\n",
+		     "t.yaml:1:19: max_default_slos: expected an SLO count, got a list");
+	{
+		char yaml[2048], *o = yaml;
+
+		o += sprintf(o, "default_slos:\n");
+		for (i = 0; i <= CONFIG_MAX_DEFAULT_SLOS; i++)
+			o += sprintf(o, "  - {name: d%zu, sli: availability, objective: 90, window: 28d}\n", i);
+		expect_error(yaml, "t.yaml:2:3: default_slos: more than 16 default SLOs");
+		/* 16 is fine */
+		strcpy(strrchr(yaml, '\n') - strlen("  - {name: d16, sli: availability, objective: 90, window: 28d}"),
+		       "\n");
+		load_ok(&cfg, yaml);
+		assert_int_equal(cfg.n_default_slos, 16);
+		config__free(&cfg);
+	}
 }
 
 static void test_load_file(void **state)
@@ -1171,6 +1326,7 @@ int main(void)
 		cmocka_unit_test(test_slo_windows),
 		cmocka_unit_test(test_slo_errors),
 		cmocka_unit_test(test_slo_thresholds),
+		cmocka_unit_test(test_default_slos),
 		cmocka_unit_test(test_load_file),
 	};
 

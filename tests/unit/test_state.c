@@ -562,7 +562,7 @@ static void oversized_file_set_aside(void **state)
 	assert_true(fd >= 0);
 	assert_int_equal(ftruncate(fd, (off_t)STATE_FILE_MAX + 1), 0);
 	assert_int_equal(close(fd), 0);
-	assert_damaged(dir, "larger than the 256 MiB limit");
+	assert_damaged(dir, "larger than the 512 MiB limit");
 	free(p);
 }
 
@@ -715,6 +715,219 @@ static void save_into_missing_dir_fails(void **state)
 	slo_registry__free(reg);
 }
 
+
+/* ---- default SLO copies ---- */
+
+static struct slo_config state_templates[2] = {
+	{
+		.name = "default-availability", .sli = SLO_SLI_AVAILABILITY, .objective = 0.99,
+		.window = SLO_WINDOW_ROLLING, .window_s = 28 * 86400ULL,
+	},
+	{
+		.name = "default-latency", .sli = SLO_SLI_LATENCY, .objective = 0.9,
+		.threshold_ns = 300 * MS, .window = SLO_WINDOW_CALENDAR_4W,
+	},
+};
+
+/*
+ * The three SLOs and the two default SLOs: feed() then makes two copies,
+ * default-availability of shop POST /b (shop-latency covers its latency)
+ * and default-latency of billing GET /x (billing-availability covers it).
+ */
+static struct slo_registry *new_with_defaults(struct slo_config slos[N_SLOS],
+					      struct slo_config *tmpl, size_t n_tmpl,
+					      unsigned int max_defaults, __u64 now_s)
+{
+	struct slotap_config cfg = {
+		.slos = slos, .n_slos = N_SLOS, .default_slos = tmpl, .n_default_slos = n_tmpl,
+		.max_default_slos = max_defaults,
+	};
+	struct slo_registry *reg;
+
+	fill_slos(slos);
+	for (size_t i = 0; i < n_tmpl; i++)
+		if (tmpl[i].sli == SLO_SLI_AVAILABILITY)
+			set_bad(&tmpl[i], 500, 599);
+	reg = slo_registry__new(&cfg, now_s);
+	assert_non_null(reg);
+	return reg;
+}
+
+static size_t copy_of(const struct slo_registry *reg, const char *name, const char *service,
+		      const char *endpoint)
+{
+	for (size_t i = 0; i < slo_registry__count(reg); i++)
+		if (slo_registry__is_default(reg, i) &&
+		    !strcmp(slo_registry__config(reg, i)->name, name) &&
+		    !strcmp(slo_registry__service(reg, i), service) &&
+		    !strcmp(slo_registry__endpoint(reg, i), endpoint))
+			return i;
+	fail_msg("no copy of %s for %s %s", name, service, endpoint);
+	return 0;
+}
+
+static void assert_same_copy(const struct slo_registry *a, const struct slo_registry *b,
+			     const char *name, const char *service, const char *endpoint)
+{
+	struct slo_status x, y;
+
+	slo__status(slo_registry__engine(a, copy_of(a, name, service, endpoint)), T_LOAD, &x);
+	slo__status(slo_registry__engine(b, copy_of(b, name, service, endpoint)), T_LOAD, &y);
+	assert_true(x.events_total > 0);
+	assert_int_equal(x.good_total, y.good_total);
+	assert_int_equal(x.events_total, y.events_total);
+	assert_int_equal(x.window_good, y.window_good);
+	assert_int_equal(x.window_total, y.window_total);
+	assert_true(x.budget_remaining == y.budget_remaining);
+}
+
+#define KEY_POST_B	"default-availability\x1fshop\x1fPOST /b"
+#define KEY_GET_X	"default-latency\x1f" "billing\x1fGET /x"
+
+static void default_copies_round_trip(void **state)
+{
+	const char *dir = *state;
+	struct slo_config saved_slos[N_SLOS], slos[N_SLOS], tmpl[2];
+	struct slo_registry *old, *reg;
+	size_t restored = 0, len, blob_len;
+	unsigned char *buf;
+	char *log;
+
+	memcpy(tmpl, state_templates, sizeof(tmpl));
+	old = new_with_defaults(saved_slos, tmpl, 2, 100, T0);
+	feed(old);
+	assert_int_equal(slo_registry__count(old), N_SLOS + 2);
+	assert_int_equal(state__save(old, dir), 0);
+	/* the copies are records of their own, keyed by name, service and endpoint */
+	buf = read_state(dir, &len);
+	assert_int_equal(get_le(buf + 12, 4), N_SLOS + 2);
+	assert_true(find_blob(buf, len, KEY_POST_B, &blob_len) > 0);
+	assert_true(find_blob(buf, len, KEY_GET_X, &blob_len) > 0);
+	free(buf);
+
+	/* restored at once, before their endpoints' next request */
+	reg = new_with_defaults(slos, tmpl, 2, 100, T_LOAD);
+	assert_int_equal(slo_registry__count(reg), N_SLOS);
+	assert_int_equal(load_logged(reg, dir, T_LOAD, &restored, &log), 0);
+	assert_int_equal(restored, N_SLOS + 2);
+	assert_int_equal(count_lines(log, "warning:"), 0);
+	assert_non_null(strstr(log, "restored 3 of 3 SLOs and 2 default SLO copies"));
+	assert_int_equal(slo_registry__count(reg), N_SLOS + 2);
+	for (size_t i = 0; i < N_SLOS; i++)
+		assert_same_status(old, reg, slos[i].name);
+	assert_same_copy(old, reg, "default-availability", "shop", "POST /b");
+	assert_same_copy(old, reg, "default-latency", "billing", "GET /x");
+	/* and their requests carry on counting into them, no new copies */
+	slo_registry__record(reg, "shop", "POST", "/b", 500, MS, T_LOAD);
+	assert_int_equal(slo_registry__count(reg), N_SLOS + 2);
+	{
+		struct slo_status x, y;
+
+		slo__status(slo_registry__engine(old, copy_of(old, "default-availability", "shop",
+							      "POST /b")), T_LOAD, &x);
+		slo__status(slo_registry__engine(reg, copy_of(reg, "default-availability", "shop",
+							      "POST /b")), T_LOAD, &y);
+		assert_int_equal(y.events_total, x.events_total + 1);
+		assert_int_equal(y.good_total, x.good_total);
+	}
+	/* saved again though never seen since the restart */
+	assert_int_equal(state__save(reg, dir), 0);
+	slo_registry__free(reg);
+	reg = new_with_defaults(slos, tmpl, 2, 100, T_LOAD);
+	assert_int_equal(state__load(reg, dir, T_LOAD, &restored), 0);
+	assert_int_equal(restored, N_SLOS + 2);
+	assert_same_copy(old, reg, "default-latency", "billing", "GET /x");
+	free(log);
+	slo_registry__free(reg);
+	slo_registry__free(old);
+}
+
+/* Copies that no longer apply are left out; the rest restore. */
+static void default_copies_that_no_longer_apply(void **state)
+{
+	const char *dir = *state;
+	struct slo_config saved_slos[N_SLOS], slos[N_SLOS + 1], tmpl[2];
+	struct slo_registry *old, *reg;
+	size_t restored = 0;
+
+	memcpy(tmpl, state_templates, sizeof(tmpl));
+	old = new_with_defaults(saved_slos, tmpl, 2, 100, T0);
+	feed(old);
+	assert_int_equal(state__save(old, dir), 0);
+
+	/* default-latency gone: its copy is left out */
+	memcpy(tmpl, state_templates, sizeof(tmpl));
+	reg = new_with_defaults(slos, tmpl, 1, 100, T_LOAD);
+	assert_int_equal(state__load(reg, dir, T_LOAD, &restored), 0);
+	assert_int_equal(restored, N_SLOS + 1);
+	assert_int_equal(slo_registry__count(reg), N_SLOS + 1);
+	assert_same_copy(old, reg, "default-availability", "shop", "POST /b");
+	slo_registry__free(reg);
+
+	/* a changed objective: that copy starts fresh, at its next request */
+	memcpy(tmpl, state_templates, sizeof(tmpl));
+	tmpl[1].objective = 0.95;
+	reg = new_with_defaults(slos, tmpl, 2, 100, T_LOAD);
+	assert_int_equal(state__load(reg, dir, T_LOAD, &restored), 0);
+	assert_int_equal(restored, N_SLOS + 1);
+	slo_registry__free(reg);
+
+	/* room for one copy only */
+	memcpy(tmpl, state_templates, sizeof(tmpl));
+	reg = new_with_defaults(slos, tmpl, 2, 1, T_LOAD);
+	assert_int_equal(state__load(reg, dir, T_LOAD, &restored), 0);
+	assert_int_equal(restored, N_SLOS + 1);
+	assert_int_equal(slo_registry__count(reg), N_SLOS + 1);
+	slo_registry__free(reg);
+
+	/* shop POST /b now has an explicit availability SLO: no copy for it */
+	{
+		static char *ep_post_b[] = { "POST /b" };
+		struct slotap_config cfg = {
+			.slos = slos, .n_slos = N_SLOS + 1, .default_slos = tmpl,
+			.n_default_slos = 2, .max_default_slos = 100,
+		};
+
+		memcpy(tmpl, state_templates, sizeof(tmpl));
+		set_bad(&tmpl[0], 500, 599);
+		fill_slos(slos);
+		slos[N_SLOS] = slos[0];
+		slos[N_SLOS].name = "post-b";
+		slos[N_SLOS].endpoints = ep_post_b;
+		reg = slo_registry__new(&cfg, T_LOAD);
+		assert_non_null(reg);
+		assert_int_equal(state__load(reg, dir, T_LOAD, &restored), 0);
+		assert_int_equal(restored, N_SLOS + 1);
+		/* the endpoint of the other copy is there, the post-b one too but no copy */
+		assert_same_copy(old, reg, "default-latency", "billing", "GET /x");
+		for (size_t i = 0; i < slo_registry__count(reg); i++)
+			assert_false(slo_registry__is_default(reg, i) &&
+				     !strcmp(slo_registry__endpoint(reg, i), "POST /b"));
+		assert_fresh(reg, "post-b");
+		slo_registry__free(reg);
+	}
+	slo_registry__free(old);
+}
+
+/* A file saved without default SLOs restores into an agent with them. */
+static void file_without_copies_loads_with_defaults(void **state)
+{
+	const char *dir = *state;
+	struct slo_config saved_slos[N_SLOS], slos[N_SLOS], tmpl[2];
+	struct slo_registry *old = save_fed(dir, saved_slos), *reg;
+	size_t restored = 0;
+
+	memcpy(tmpl, state_templates, sizeof(tmpl));
+	reg = new_with_defaults(slos, tmpl, 2, 100, T_LOAD);
+	assert_int_equal(state__load(reg, dir, T_LOAD, &restored), 0);
+	assert_int_equal(restored, N_SLOS);
+	assert_int_equal(slo_registry__count(reg), N_SLOS);
+	for (size_t i = 0; i < N_SLOS; i++)
+		assert_same_status(old, reg, slos[i].name);
+	slo_registry__free(reg);
+	slo_registry__free(old);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -731,6 +944,10 @@ int main(void)
 		cmocka_unit_test_setup_teardown(save_leaves_no_temporary_file, setup, teardown),
 		cmocka_unit_test_setup_teardown(save_empty_registry, setup, teardown),
 		cmocka_unit_test_setup_teardown(save_into_missing_dir_fails, setup, teardown),
+		cmocka_unit_test_setup_teardown(default_copies_round_trip, setup, teardown),
+		cmocka_unit_test_setup_teardown(default_copies_that_no_longer_apply, setup, teardown),
+		cmocka_unit_test_setup_teardown(file_without_copies_loads_with_defaults, setup,
+						teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

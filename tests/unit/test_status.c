@@ -469,6 +469,94 @@ static void garbage_is_skipped(void **state)
 	free(huge);
 }
 
+
+#define DA(ep) "{slo=\"default-availability\",service=\"shop\",endpoint=\"" ep "\""
+
+/* Default SLO copies: one row per endpoint, and the alerts with their payload. */
+static void default_copies_and_alerts(void **state)
+{
+	static const char text[] =
+		"slotap_slo_events_total" DA("GET /a") ",result=\"good\"} 80\n"
+		"slotap_slo_events_total" DA("GET /a") ",result=\"bad\"} 20\n"
+		"slotap_slo_events_total" DA("POST /b") ",result=\"good\"} 7\n"
+		"slotap_slo_events_total" DA("POST /b") ",result=\"bad\"} 0\n"
+		"slotap_slo_events_total{slo=\"whole\",service=\"shop\",endpoint=\"\",result=\"good\"} 3\n"
+		"slotap_slo_objective_ratio" DA("GET /a") "} 0.99\n"
+		"slotap_slo_objective_ratio" DA("POST /b") "} 0.99\n"
+		"slotap_slo_sli_ratio" DA("GET /a") ",window=\"28d\"} 0.8\n"
+		"slotap_slo_sli_ratio" DA("POST /b") ",window=\"28d\"} 1\n"
+		"slotap_slo_error_budget_remaining_ratio" DA("GET /a") "} -19\n"
+		"slotap_slo_error_budget_remaining_ratio" DA("POST /b") "} 1\n"
+		"slotap_slo_burn_rate" DA("GET /a") ",window=\"5m\"} 31\n"
+		"slotap_slo_burn_rate" DA("GET /a") ",window=\"1h\"} 20\n"
+		"slotap_slo_burn_rate" DA("GET /a") ",window=\"1d\"} 4.5\n"
+		"slotap_slo_burn_rate" DA("POST /b") ",window=\"1h\"} 0\n"
+		"slotap_slo_alert_active" DA("GET /a") ",severity=\"ticket\",condition=\"budget_70pct_of_period\"} 1\n"
+		"slotap_slo_alert_active" DA("GET /a") ",severity=\"page\",condition=\"burn_rate_1h_5m_14.4\"} 1\n"
+		"slotap_slo_alert_active" DA("GET /a") ",severity=\"page\",condition=\"budget_30pct_in_24h\"} 1\n"
+		"slotap_slo_alert_active" DA("POST /b") ",severity=\"page\",condition=\"burn_rate_1h_5m_14.4\"} 0\n";
+	char *out = render(text, sizeof(text) - 1, false), *row, *alerts;
+	cJSON *root, *slos, *s, *d;
+
+	(void)state;
+	row = line_with(out, "GET /a");
+	assert_in_order(row, (const char *[]){ "default-availability", "shop", "GET /a", "80.00% (28d)",
+		"99%", "-1900.00%", "20.00", "4.50",
+		"budget_70pct_of_period,burn_rate_1h_5m_14.4,budget_30pct_in_24h" }, 9);
+	free(row);
+	row = line_with(out, "POST /b");
+	assert_in_order(row, (const char *[]){ "default-availability", "shop", "POST /b", "100.00% (28d)",
+		" ok" }, 5);
+	free(row);
+	row = line_with(out, "whole");
+	assert_has(row, " (all) ");
+	free(row);
+	/* one line per alert, pages first, each with how far its SLO is broken */
+	alerts = strstr(out, "Active alerts\n");
+	assert_non_null(alerts);
+	assert_in_order(alerts, (const char *[]){ "SEVERITY", "SLO", "SERVICE", "ENDPOINT",
+		"CONDITION", "BROKEN BY", "BUDGET LEFT",
+		"page", "default-availability", "shop", "GET /a", "burn_rate_1h_5m_14.4",
+		"burn 1h 20.00x, 5m 31.00x (>= 14.4x)", "-1900.00%",
+		"page", "GET /a", "budget_30pct_in_24h", "burn 1d 4.50x", "-1900.00%",
+		"ticket", "GET /a", "budget_70pct_of_period", "budget spent 2000.00%", "-1900.00%",
+		"No requests measured yet." }, 25);
+	assert_null(strstr(alerts, "POST /b"));
+	free(out);
+
+	out = render(text, sizeof(text) - 1, true);
+	root = cJSON_Parse(out);
+	assert_non_null(root);
+	slos = get(root, "slos");
+	assert_int_equal(cJSON_GetArraySize(slos), 3);
+	s = cJSON_GetArrayItem(slos, 0);
+	assert_string_equal(get(s, "endpoint")->valuestring, "GET /a");
+	assert_float_equal(num(get(s, "events"), "bad"), 20, 0);
+	assert_int_equal(cJSON_GetArraySize(get(s, "alerts")), 3);
+	d = cJSON_GetArrayItem(get(s, "alert_details"), 1);
+	assert_string_equal(get(d, "condition")->valuestring, "burn_rate_1h_5m_14.4");
+	assert_string_equal(get(d, "severity")->valuestring, "page");
+	assert_float_equal(num(get(d, "burn_rate"), "1h"), 20, 0);
+	assert_float_equal(num(get(d, "burn_rate"), "5m"), 31, 0);
+	assert_float_equal(num(d, "factor"), 14.4, 1e-12);
+	assert_float_equal(num(d, "budget_remaining"), -19, 0);
+	d = cJSON_GetArrayItem(get(s, "alert_details"), 0);
+	assert_null(cJSON_GetObjectItemCaseSensitive(d, "factor"));
+	assert_string_equal(get(d, "broken_by")->valuestring, "budget spent 2000.00%");
+	s = cJSON_GetArrayItem(slos, 1);
+	assert_string_equal(get(s, "endpoint")->valuestring, "POST /b");
+	assert_float_equal(num(get(s, "events"), "good"), 7, 0);
+	assert_int_equal(cJSON_GetArraySize(get(s, "alert_details")), 0);
+	assert_string_equal(get(cJSON_GetArrayItem(slos, 2), "endpoint")->valuestring, "");
+	cJSON_Delete(root);
+	free(out);
+
+	/* no alert at all: said in one line */
+	out = render(text, strstr(text, "slotap_slo_alert_active") - text, false);
+	assert_has(out, "\nNo active alerts.\n\n");
+	free(out);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -478,6 +566,7 @@ int main(void)
 		cmocka_unit_test(forecast_is_human),
 		cmocka_unit_test(no_slos_one_line),
 		cmocka_unit_test(garbage_is_skipped),
+		cmocka_unit_test(default_copies_and_alerts),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
