@@ -91,6 +91,13 @@ const char config__default_yaml[] =
 "#   budgeting     occurrences (the error budget counts requests) or\n"
 "#                 timeslices (it counts minutes, a minute being good when its\n"
 "#                 requests meet the objective). Default: occurrences.\n"
+"#   transport_failures  bad or ignore: requests that failed below HTTP\n"
+"#                 (connection refused or dropped by a full listen queue,\n"
+"#                 reset or closed before any response, no response within\n"
+"#                 request_timeout) count as bad events, or not at all.\n"
+"#                 Refused and dropped connections have no endpoint: only\n"
+"#                 SLOs about a whole service count them. Default: bad for\n"
+"#                 availability SLOs, ignore for latency ones.\n"
 "#\n"
 "# slos:\n"
 "#   - name: shop-availability\n"
@@ -1261,11 +1268,11 @@ static int load_slo(struct loader *ld, struct slotap_config *cfg, size_t slo,
 {
 	static const char *const keys[] = {
 		"name", "service", "endpoint", "sli", "objective", "threshold",
-		"window", "bad_statuses", "budgeting", NULL
+		"window", "bad_statuses", "budgeting", "transport_failures", NULL
 	};
 	enum {
 		K_NAME, K_SERVICE, K_ENDPOINT, K_SLI, K_OBJECTIVE, K_THRESHOLD,
-		K_WINDOW, K_BAD_STATUSES, K_BUDGETING
+		K_WINDOW, K_BAD_STATUSES, K_BUDGETING, K_TRANSPORT_FAILURES
 	};
 	static const int required[] = {
 		K_NAME, K_SERVICE, K_SLI, K_OBJECTIVE, K_WINDOW
@@ -1367,6 +1374,19 @@ static int load_slo(struct loader *ld, struct slotap_config *cfg, size_t slo,
 			else if (strcmp(s, "occurrences"))
 				return node_error(ld, v, "budgeting",
 						  "%s is not a budgeting method (occurrences or timeslices)",
+						  quote(q, s, strlen(s)));
+			break;
+		case K_TRANSPORT_FAILURES:
+			err = get_string(ld, v, "transport_failures", "bad or ignore", &s);
+			if (err)
+				return err;
+			if (!strcmp(s, "bad"))
+				sc->transport_failures = SLO_FAILURES_BAD;
+			else if (!strcmp(s, "ignore"))
+				sc->transport_failures = SLO_FAILURES_IGNORE;
+			else
+				return node_error(ld, v, "transport_failures",
+						  "%s is neither bad nor ignore",
 						  quote(q, s, strlen(s)));
 			break;
 		}

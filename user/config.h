@@ -88,7 +88,21 @@ struct slo_config {
 	 */
 	__u64 window_s;
 	bool timeslices;	/* budgeting: timeslices (default occurrences) */
+	/*
+	 * Requests that failed below HTTP (connection refused, dropped on a
+	 * full listen queue, reset or closed before any response, timed out)
+	 * as bad events, or not counted at all. Default: bad for availability
+	 * SLOs, ignored by latency ones; see slo_config__counts_failures().
+	 */
+	enum { SLO_FAILURES_DEFAULT = 0, SLO_FAILURES_BAD, SLO_FAILURES_IGNORE } transport_failures;
 };
+
+static inline bool slo_config__counts_failures(const struct slo_config *sc)
+{
+	if (sc->transport_failures == SLO_FAILURES_DEFAULT)
+		return sc->sli == SLO_SLI_AVAILABILITY;
+	return sc->transport_failures == SLO_FAILURES_BAD;
+}
 
 struct slotap_config {
 	struct service_config *services;	/* index = service_id */

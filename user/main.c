@@ -192,6 +192,22 @@ static const struct aggregator_family transport_failures = {
 	.counter = true,
 };
 
+/*
+ * count requests of svc that failed below HTTP: the transport failure
+ * series, and bad events of the SLOs that count them. method and route are
+ * NULL when no request was read (refused, dropped by a full listen queue).
+ */
+static void record_failure(struct agent *a, const struct service *svc, enum http_failure failure,
+			   const char *method, const char *route, __u64 count)
+{
+	for (__u64 i = 0; i < count; i++)
+		if (aggregator__record(a->transport_failures,
+				       (const char *const[]){ svc->name, http_failure__name(failure) },
+				       0, 0))
+			a->events_unattributed++;
+	slo_registry__record_failure(a->slos, svc->name, method, route, count, a->drain_unix_s);
+}
+
 /* Called with agent.lock held, for each event of a ring buffer drain. */
 static int on_event(void *ctx, const struct http_event *e)
 {
@@ -214,20 +230,25 @@ static int on_event(void *ctx, const struct http_event *e)
 			a->events_unattributed++;
 		return 0;
 	}
+	if (!svc) {
+		a->events_unattributed++;
+		return 0;
+	}
+	if (e->failure && e->method == HTTP_METHOD_UNKNOWN && !path_len) {
+		/* refused or dropped before any request: no endpoint */
+		record_failure(a, svc, e->failure, NULL, NULL, 1);
+		return 0;
+	}
 	if (e->flags & HTTP_EVENT_PATH_TRUNCATED)
 		a->paths_truncated++;
-	route = svc ? route_table__resolve(svc->routes, e->path, path_len,
-					   e->flags & HTTP_EVENT_PATH_TRUNCATED) : NULL;
+	route = route_table__resolve(svc->routes, e->path, path_len,
+				     e->flags & HTTP_EVENT_PATH_TRUNCATED);
 	if (!route) {
 		a->events_unattributed++;
 		return 0;
 	}
 	if (e->failure) {
-		if (aggregator__record(a->transport_failures,
-				       (const char *const[]){ svc->name, http_failure__name(e->failure) },
-				       0, 0))
-			a->events_unattributed++;
-		/* TODO(slo): failures are bad events of availability SLOs */
+		record_failure(a, svc, e->failure, method, route, 1);
 		return 0;
 	}
 	if (aggregator__record(a->agg, (const char *const[]){ svc->name, method, route },

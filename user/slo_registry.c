@@ -238,13 +238,27 @@ static bool status_is_bad(const struct slo_config *sc, unsigned int status)
 	return sc->bad_status[status / 8] & (1u << (status % 8));
 }
 
-static void feed(struct slo_entry *e, unsigned int status, __u64 latency_ns, __u64 now_s)
+/* What a request was: answered (status and latency), or failed below HTTP. */
+struct outcome {
+	unsigned int status;
+	__u64 latency_ns;
+	bool failed;
+};
+
+static void feed(struct slo_entry *e, const struct outcome *o, __u64 count, __u64 now_s)
 {
 	const struct slo_config *sc = e->cfg;
-	bool good = sc->sli == SLO_SLI_LATENCY ? latency_ns <= sc->threshold_ns
-					       : !status_is_bad(sc, status);
+	bool good;
 
-	slo__record(e->engine, now_s, good, 1);
+	if (o->failed) {
+		if (!slo_config__counts_failures(sc))
+			return;
+		good = false;
+	} else {
+		good = sc->sli == SLO_SLI_LATENCY ? o->latency_ns <= sc->threshold_ns
+						  : !status_is_bad(sc, o->status);
+	}
+	slo__record(e->engine, now_s, good, count);
 }
 
 /* The explicit SLOs of service: entries [*first, return value). */
@@ -465,8 +479,8 @@ static struct endpoint *endpoint_add(struct slo_registry *reg, __u64 h, const ch
 
 /* An endpoint the table has no room for: its explicit SLOs, the slow way. */
 static void record_unremembered(struct slo_registry *reg, const char *service,
-				const char *method, const char *route, unsigned int status,
-				__u64 latency_ns, __u64 now_s)
+				const char *method, const char *route, const struct outcome *o,
+				__u64 count, __u64 now_s)
 {
 	unsigned int covered = 0;
 	size_t i, end = explicit_range(reg, service, &i);
@@ -477,18 +491,18 @@ static void record_unremembered(struct slo_registry *reg, const char *service,
 		if (!endpoint_matches(e->cfg, method, route))
 			continue;
 		covered |= 1u << e->cfg->sli;
-		feed(e, status, latency_ns, now_s);
+		feed(e, o, count, now_s);
 	}
 	for (size_t t = 0; t < reg->n_templates; t++) {
 		if (!(covered & (1u << reg->templates[t].sli))) {
-			reg->requests_short++;
+			reg->requests_short += count;
 			break;
 		}
 	}
 }
 
-void slo_registry__record(struct slo_registry *reg, const char *service, const char *method,
-			  const char *route, unsigned int status, __u64 latency_ns, __u64 now_s)
+static void record(struct slo_registry *reg, const char *service, const char *method,
+		   const char *route, const struct outcome *o, __u64 count, __u64 now_s)
 {
 	struct endpoint *ep;
 	__u64 h;
@@ -500,13 +514,36 @@ void slo_registry__record(struct slo_registry *reg, const char *service, const c
 	if (!ep)
 		ep = endpoint_add(reg, h, service, method, route, now_s);
 	if (!ep) {
-		record_unremembered(reg, service, method, route, status, latency_ns, now_s);
+		record_unremembered(reg, service, method, route, o, count, now_s);
 		return;
 	}
 	if (ep->short_of_defaults)
-		reg->requests_short++;
+		reg->requests_short += count;
 	for (__u32 i = 0; i < ep->n_targets; i++)
-		feed(&reg->entries[ep->targets[i]], status, latency_ns, now_s);
+		feed(&reg->entries[ep->targets[i]], o, count, now_s);
+}
+
+void slo_registry__record(struct slo_registry *reg, const char *service, const char *method,
+			  const char *route, unsigned int status, __u64 latency_ns, __u64 now_s)
+{
+	record(reg, service, method, route,
+	       &(struct outcome){ .status = status, .latency_ns = latency_ns }, 1, now_s);
+}
+
+void slo_registry__record_failure(struct slo_registry *reg, const char *service,
+				  const char *method, const char *route, __u64 count, __u64 now_s)
+{
+	static const struct outcome failed = { .failed = true };
+	size_t i, end;
+
+	if (method && route) {
+		record(reg, service, method, route, &failed, count, now_s);
+		return;
+	}
+	/* no request was read: only SLOs about the whole service can count it */
+	for (end = explicit_range(reg, service, &i); i < end; i++)
+		if (!reg->entries[i].cfg->n_endpoints)
+			feed(&reg->entries[i], &failed, count, now_s);
 }
 
 /* ---- restoring default copies -------------------------------------------- */

@@ -76,6 +76,15 @@ int slo_registry__adopt_default(struct slo_registry *reg, const char *name, cons
 /* One measured request, at unix time now_s. */
 void slo_registry__record(struct slo_registry *reg, const char *service, const char *method,
 			  const char *route, unsigned int status, __u64 latency_ns, __u64 now_s);
+/*
+ * count requests of service that failed below HTTP, at unix time now_s: bad
+ * events of the SLOs whose transport_failures say so. With method and
+ * route (a request was read, then reset, closed or timed out), those of its
+ * endpoint; without (NULL: a connection refused or dropped before any
+ * request), the explicit SLOs about the whole service only.
+ */
+void slo_registry__record_failure(struct slo_registry *reg, const char *service,
+				  const char *method, const char *route, __u64 count, __u64 now_s);
 
 /*
  * Alerting: the multiwindow burn-rate rules and the policy conditions of

@@ -174,6 +174,20 @@ def expect_transport(m, service, expected):
         raise HarnessError(f"{TRANSPORT}{{service={service}}} is {got}, expected {expected}")
 
 
+def expect_slo_events(m, service, want):
+    """slotap_slo_events_total of service: {(slo, endpoint, result): n}."""
+    for (slo, endpoint, result), n in want.items():
+        got = m.value("slotap_slo_events_total", slo=slo, service=service, endpoint=endpoint,
+                      result=result)
+        if got != n:
+            raise HarnessError(f"slotap_slo_events_total{{slo={slo},endpoint={endpoint},"
+                               f"result={result}}} is {got}, want {n}")
+
+
+AVAIL_SLO = ("  - name: {name}\n    service: {service}\n    sli: availability\n"
+             "    objective: 99\n    window: 28d\n")
+
+
 def expect_untracked(agent):
     """Once every client connection is closed, slotap_tracked_connections
     must drop back to 0 (a leak in the connection map otherwise)."""
@@ -489,7 +503,10 @@ def caller_config(backend_port, process, caller="caller"):
 @test("reset_mid_request")
 def t_reset(ctx):
     t = ctx.testd()
-    a = ctx.agent(service_config("testd", t.port, TESTD_ROUTES))
+    a = ctx.agent(service_config("testd", t.port, TESTD_ROUTES) + "slos:\n" +
+                  AVAIL_SLO.format(name="avail", service="testd") +
+                  AVAIL_SLO.format(name="lenient", service="testd") +
+                  "    transport_failures: ignore\n")
     conns, reset = 10, 0
     for _ in range(conns):
         with h.RawHTTP(t.port) as c:
@@ -505,6 +522,11 @@ def t_reset(ctx):
     # the reset requests are failures only: none in the histogram
     expect_counts(m, "testd", {("GET", R_STATUS, "200"): conns})
     expect_transport(m, "testd", {"connection_reset": conns})
+    # bad events of availability SLOs, unless transport_failures: ignore;
+    # the endpoint's default latency SLO does not count them
+    expect_slo_events(m, "testd", {("avail", "", "good"): conns, ("avail", "", "bad"): conns,
+                                   ("lenient", "", "good"): conns, ("lenient", "", "bad"): 0,
+                                   ("default-latency", "GET /reset", "bad"): 0})
     check_common(m)
     expect_untracked(a)
 
@@ -742,14 +764,9 @@ def t_slo_events(ctx):
     rs = h.keepalive_requests(t.port, plan)
     expect_client(client_statuses(rs), {200: 23, 500: 5})
     m = wait_counts(a, "testd", len(plan))
-    want = {("avail", "", "good"): 23, ("avail", "", "bad"): 5,
-            ("fast-status", "GET /status/{code}", "good"): 25,
-            ("fast-status", "GET /status/{code}", "bad"): 0}
-    for (slo, endpoint, result), n in want.items():
-        got = m.value("slotap_slo_events_total", slo=slo, service="testd", endpoint=endpoint,
-                      result=result)
-        if got != n:
-            raise HarnessError(f"slotap_slo_events_total{{slo={slo},result={result}}} is {got}, want {n}")
+    expect_slo_events(m, "testd", {("avail", "", "good"): 23, ("avail", "", "bad"): 5,
+                                   ("fast-status", "GET /status/{code}", "good"): 25,
+                                   ("fast-status", "GET /status/{code}", "bad"): 0})
     objective = m.value("slotap_slo_objective_ratio", slo="avail", service="testd", endpoint="")
     if objective != 0.99:
         raise HarnessError(f"slotap_slo_objective_ratio is {objective}, want 0.99")

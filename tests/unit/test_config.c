@@ -759,6 +759,7 @@ static void test_slos(void **state)
 		"    window: 28d\n"
 		"    bad_statuses: [5xx, 429]\n"
 		"    budgeting: occurrences\n"
+		"    transport_failures: ignore\n"
 		"  - name: shop-latency\n"
 		"    service: shop\n"
 		"    sli: latency\n"
@@ -767,6 +768,7 @@ static void test_slos(void **state)
 		"    window: 4w\n"
 		"    endpoint: [\"GET /a\", \"POST /users/{user}/orders\", \"OPTIONS /a\"]\n"
 		"    budgeting: timeslices\n"
+		"    transport_failures: bad\n"
 		"  - name: billing.month\n"
 		"    service: billing\n"
 		"    sli: availability\n"
@@ -809,6 +811,7 @@ static void test_slos(void **state)
 	assert_int_equal(s->window, SLO_WINDOW_ROLLING);
 	assert_int_equal(s->window_s, 28 * 86400);
 	assert_false(s->timeslices);
+	assert_false(slo_config__counts_failures(s));
 
 	s = &cfg.slos[1];
 	assert_string_equal(s->name, "shop-latency");
@@ -824,8 +827,11 @@ static void test_slos(void **state)
 	assert_int_equal(s->window, SLO_WINDOW_CALENDAR_4W);
 	assert_int_equal(s->window_s, 0);
 	assert_true(s->timeslices);
+	assert_true(slo_config__counts_failures(s));
 
 	s = &cfg.slos[2];
+	assert_true(slo_config__counts_failures(s));	/* the default of availability SLOs */
+	assert_false(slo_config__counts_failures(&cfg.slos[3]));	/* and of latency ones */
 	assert_int_equal(s->n_endpoints, 0);
 	assert_null(s->endpoints);
 	assert_true(s->objective == 0.9995);
@@ -986,6 +992,9 @@ static void test_slo_errors(void **state)
 	expect_error(SLO_HEAD
 		     "    sli: errors\n",
 		     "t.yaml:4:10: sli: \"errors\" is not an SLI (availability or latency)");
+	expect_error(SLO_HEAD
+		     "    transport_failures: maybe\n",
+		     "t.yaml:4:25: transport_failures: \"maybe\" is neither bad nor ignore");
 	expect_error(SLO_HEAD
 		     "    budgeting: minutes\n",
 		     "t.yaml:4:16: budgeting: \"minutes\" is not a budgeting method (occurrences or timeslices)");

@@ -237,6 +237,71 @@ static void defaults_made_at_first_request(void **state)
 	slo_registry__free(reg);
 }
 
+/*
+ * Failures below HTTP: bad for availability SLOs, ignored by latency ones,
+ * unless transport_failures says otherwise; without a request, only SLOs
+ * about a whole service see them.
+ */
+static void transport_failures_are_bad_events(void **state)
+{
+	struct slo_config explicit[] = {
+		{
+			.name = "items-availability", .service = "shop",
+			.endpoints = ep_get_a, .n_endpoints = 1,
+			.sli = SLO_SLI_AVAILABILITY, .objective = 0.99,
+			.window = SLO_WINDOW_ROLLING, .window_s = 28 * 86400ULL,
+		},
+		{
+			.name = "shop-availability", .service = "shop",
+			.sli = SLO_SLI_AVAILABILITY, .objective = 0.99,
+			.window = SLO_WINDOW_ROLLING, .window_s = 28 * 86400ULL,
+		},
+		{
+			.name = "shop-lenient", .service = "shop",
+			.sli = SLO_SLI_AVAILABILITY, .objective = 0.99,
+			.window = SLO_WINDOW_ROLLING, .window_s = 28 * 86400ULL,
+			.transport_failures = SLO_FAILURES_IGNORE,
+		},
+		{
+			.name = "shop-latency", .service = "shop",
+			.sli = SLO_SLI_LATENCY, .objective = 0.95, .threshold_ns = 300 * MS,
+			.window = SLO_WINDOW_ROLLING, .window_s = 28 * 86400ULL,
+		},
+		{
+			.name = "shop-latency-strict", .service = "shop",
+			.sli = SLO_SLI_LATENCY, .objective = 0.95, .threshold_ns = 300 * MS,
+			.window = SLO_WINDOW_ROLLING, .window_s = 28 * 86400ULL,
+			.transport_failures = SLO_FAILURES_BAD,
+		},
+	};
+	struct slo_registry *reg;
+
+	(void)state;
+	for (size_t i = 0; i < 5; i++)
+		set_bad(&explicit[i], 500, 599);
+	reg = new_with_defaults(explicit, 5, 1000);
+	for (int i = 0; i < 7; i++)
+		slo_registry__record(reg, "shop", "GET", "/a", 200, 10 * MS, T0 + 10);
+	/* 2 requests of GET /a reset, 1 of GET /b timed out, 4 connections refused */
+	slo_registry__record_failure(reg, "shop", "GET", "/a", 2, T0 + 10);
+	slo_registry__record_failure(reg, "shop", "GET", "/b", 1, T0 + 10);
+	slo_registry__record_failure(reg, "shop", NULL, NULL, 4, T0 + 10);
+	slo_registry__record_failure(reg, "billing", NULL, NULL, 3, T0 + 10);
+
+	assert_counts(reg, "items-availability", "shop", "GET /a", 7, 9);
+	assert_counts(reg, "shop-availability", "shop", "", 7, 14);
+	assert_counts(reg, "shop-lenient", "shop", "", 7, 7);
+	assert_counts(reg, "shop-latency", "shop", "", 7, 7);
+	assert_counts(reg, "shop-latency-strict", "shop", "", 7, 14);
+	/* explicit SLOs cover shop; billing's refused connections have no endpoint for a copy */
+	assert_int_equal(slo_registry__count(reg), 5);
+	/* a first sight by failure makes an endpoint's default copies, which count it */
+	slo_registry__record_failure(reg, "billing", "GET", "/x", 1, T0 + 10);
+	assert_counts(reg, "default-availability", "billing", "GET /x", 0, 1);
+	assert_counts(reg, "default-latency", "billing", "GET /x", 0, 0);
+	slo_registry__free(reg);
+}
+
 static char *ep_get_b[] = { "GET /b" };
 
 static void explicit_slos_override_defaults(void **state)
@@ -506,6 +571,7 @@ int main(void)
 		cmocka_unit_test(many_endpoints),
 		cmocka_unit_test(alert_start_and_end_logged),
 		cmocka_unit_test(tick_every_interval),
+		cmocka_unit_test(transport_failures_are_bad_events),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
