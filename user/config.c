@@ -2164,3 +2164,43 @@ int config_loader__check_slo_names(struct loader *ld)
 			  first->node->start_mark.line + 1,
 			  first->node->start_mark.column + 1);
 }
+
+static bool same_strings(char *const *a, size_t na, char *const *b, size_t nb)
+{
+	if (na != nb)
+		return false;
+	for (size_t i = 0; i < na; i++)
+		if (strcmp(a[i], b[i]))
+			return false;
+	return true;
+}
+
+const char *config__restart_key(const struct slotap_config *now, const struct slotap_config *next,
+				char *buf, size_t size)
+{
+	if (now->n_services != next->n_services)
+		return "services";
+	for (size_t i = 0; i < now->n_services; i++) {
+		const struct service_config *a = &now->services[i], *b = &next->services[i];
+		const char *key = NULL;
+
+		if (strcmp(a->name, b->name))
+			key = "name";
+		else if (a->n_ports != b->n_ports ||
+			 memcmp(a->ports, b->ports, a->n_ports * sizeof(*a->ports)))
+			key = "match.port";
+		else if (!same_strings(a->processes, a->n_processes, b->processes, b->n_processes))
+			key = "match.process";
+		else if (!same_strings(a->routes, a->n_routes, b->routes, b->n_routes))
+			key = "routes";
+		else if (a->max_routes != b->max_routes)
+			key = "max_routes";
+		if (key) {
+			snprintf(buf, size, "services[%zu].%s", i, key);
+			return buf;
+		}
+	}
+	if (now->max_routes_per_service != next->max_routes_per_service)
+		return "max_routes_per_service";
+	return NULL;
+}

@@ -149,6 +149,17 @@ int config__load_string(struct slotap_config *cfg, const char *yaml, size_t len,
 /* Safe on a zeroed or partially filled cfg; leaves it zeroed. */
 void config__free(struct slotap_config *cfg);
 
+/*
+ * What a reload cannot apply while the kernel side runs: the first key that
+ * differs between the running config and the next one among services
+ * (their order, names, match, routes, max_routes) and
+ * max_routes_per_service, e.g. "services[1].match.port", written in buf if
+ * it needs formatting; NULL when they agree and the rest (SLOs, default
+ * SLOs, request_timeout, latency_thresholds) can be applied.
+ */
+const char *config__restart_key(const struct slotap_config *now, const struct slotap_config *next,
+				char *buf, size_t size);
+
 /* The built-in configuration, NUL-terminated, documented by its comments. */
 extern const char config__default_yaml[];
 

@@ -52,6 +52,11 @@ static const char doc[] =
 "  slotap -c /etc/slotap.yaml     # the services and routes of a config\n"
 "  slotap -c f.yaml --check-config   # validate a config, attach nothing\n"
 "\n"
+"SIGHUP reloads --config: its SLOs, default SLOs and request_timeout, keeping\n"
+"every count; a config that does not load, or changes services or\n"
+"max_routes_per_service, is refused and the running one kept (the log says\n"
+"why).\n"
+"\n"
 "Exit status: 0 on SIGINT/SIGTERM, 1 on a runtime failure, 2 on a bad config or usage.";
 
 enum {
@@ -168,6 +173,9 @@ struct agent {
 	__u64 paths_truncated;		/* path longer than the kernel keeps */
 	__u64 late_responses;		/* responses to requests reported timed out */
 	__u64 started_ns;
+	__u64 reloads_ok, reloads_failed;
+	bool last_reload_ok;
+	double last_reload_ok_unix_s;	/* or the start */
 };
 
 static const char *const method_names[HTTP_METHOD_MAX] = {
@@ -330,10 +338,103 @@ static int write_metrics(void *ctx, FILE *out)
 		      "Times the kernel woke the consumer because the backlog grew.",
 		      c.stat[STAT_WAKEUPS]);
 	service_registry__write_prometheus(a->services, out);
+	prom__header(out, "slotap_config_reloads_total", "counter",
+		     "Config reloads on SIGHUP, by result (failed: the running config stayed).");
+	fprintf(out, "slotap_config_reloads_total{result=\"success\"} %llu\n",
+		(unsigned long long)a->reloads_ok);
+	fprintf(out, "slotap_config_reloads_total{result=\"failure\"} %llu\n",
+		(unsigned long long)a->reloads_failed);
+	write_gauge(out, "slotap_config_last_reload_successful",
+		    "1 unless the last reload on SIGHUP was refused.", a->last_reload_ok);
+	prom__header(out, "slotap_config_last_reload_success_timestamp_seconds", "gauge",
+		     "Unix time of the last successful reload, or of the start.");
+	fprintf(out, "slotap_config_last_reload_success_timestamp_seconds %.0f\n",
+		a->last_reload_ok_unix_s);
 	prom__header(out, "slotap_uptime_seconds", "gauge", "Seconds since the agent started.");
 	fprintf(out, "slotap_uptime_seconds %.3f\n", (now_ns() - a->started_ns) / 1e9);
 	pthread_mutex_unlock(&a->lock);
 	return err;
+}
+
+/*
+ * SIGHUP: the config file again. Only what a running kernel side can take
+ * is applied (config__restart_key()); SLO state moves over as a restart
+ * would restore it, so nothing counted so far is lost.
+ */
+static void reload(struct agent *a)
+{
+	struct slotap_config next, prev;
+	struct state_restored carried;
+	struct slo_registry *slos;
+	char errbuf[512], keybuf[64];
+	const char *key;
+	bool thresholds_changed;
+	__u64 now_s = time(NULL);
+	int err;
+
+	if (!env.config_path) {
+		log__warn("SIGHUP: running on the built-in configuration (no --config): "
+			  "nothing to reload");
+		return;
+	}
+	err = config__load_file(&next, env.config_path, errbuf, sizeof(errbuf));
+	if (err)
+		goto refused;
+	key = config__restart_key(&a->cfg, &next, keybuf, sizeof(keybuf));
+	if (key) {
+		snprintf(errbuf, sizeof(errbuf), "%s: %s changed, which needs a restart "
+			 "(SLO state is saved and restored across it)", next.source, key);
+		goto refused_free;
+	}
+	slos = slo_registry__new(&next, now_s);
+	if (!slos) {
+		snprintf(errbuf, sizeof(errbuf), "cannot set up the SLOs: %s", strerror(errno));
+		goto refused_free;
+	}
+	thresholds_changed = next.n_thresholds != a->cfg.n_thresholds ||
+		memcmp(next.latency_thresholds_ns, a->cfg.latency_thresholds_ns,
+		       next.n_thresholds * sizeof(*next.latency_thresholds_ns));
+
+	pthread_mutex_lock(&a->lock);
+	/* what the kernel measured so far counts under the SLOs it was measured for */
+	err = http_source__consume(a->src);
+	slo_registry__tick(a->slos, now_s);
+	err = err < 0 ? err : state__carry_over(slos, a->slos, now_s, &carried);
+	if (err) {
+		pthread_mutex_unlock(&a->lock);
+		slo_registry__free(slos);
+		snprintf(errbuf, sizeof(errbuf), "cannot carry the SLO state over: %s",
+			 strerror(-err));
+		goto refused_free;
+	}
+	/* same services: the registry's pointer to a->cfg stays right */
+	prev = a->cfg;
+	a->cfg = next;
+	slo_registry__free(a->slos);
+	a->slos = slos;
+	http_source__set_request_timeout(a->src, a->cfg.request_timeout_ns);
+	a->reloads_ok++;
+	a->last_reload_ok = true;
+	a->last_reload_ok_unix_s = now_s;
+	pthread_mutex_unlock(&a->lock);
+	config__free(&prev);
+
+	log__info("reloaded %s: %zu SLOs, %zu default SLOs; %zu SLOs and %zu default copies "
+		  "carried over, %zu changed spec and start fresh", a->cfg.source, a->cfg.n_slos,
+		  a->cfg.n_default_slos, carried.explicit, carried.defaults, carried.fresh);
+	if (thresholds_changed)
+		log__warn("latency_thresholds changed: the histograms keep their bucket bounds "
+			  "until a restart (SLOs compare latencies with their exact threshold)");
+	return;
+
+refused_free:
+	config__free(&next);
+refused:
+	pthread_mutex_lock(&a->lock);
+	a->reloads_failed++;
+	a->last_reload_ok = false;
+	pthread_mutex_unlock(&a->lock);
+	log__error("reload refused, the running configuration stays: %s", errbuf);
 }
 
 static int drain(struct agent *a)
@@ -388,8 +489,13 @@ static int run_loop(struct agent *a, int sig_fd)
 			if (got[i].data.fd == sig_fd) {
 				struct signalfd_siginfo si;
 
-				if (read(sig_fd, &si, sizeof(si)) == sizeof(si))
-					log__info("signal %u: stopping", si.ssi_signo);
+				if (read(sig_fd, &si, sizeof(si)) != sizeof(si))
+					continue;
+				if (si.ssi_signo == SIGHUP) {
+					reload(a);
+					continue;
+				}
+				log__info("signal %u: stopping", si.ssi_signo);
 				err = drain(a);
 				goto out;
 			}
@@ -448,6 +554,8 @@ int main(int argc, char **argv)
 	log__set_verbose(env.verbose);
 	log__install_libbpf_printer();
 	a.started_ns = now_ns();
+	a.last_reload_ok = true;
+	a.last_reload_ok_unix_s = time(NULL);
 
 	err = env.config_path
 		? config__load_file(&a.cfg, env.config_path, errbuf, sizeof(errbuf))
@@ -468,6 +576,7 @@ int main(int argc, char **argv)
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGINT);
 	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGHUP);
 	if (pthread_sigmask(SIG_BLOCK, &mask, NULL) ||
 	    (sig_fd = signalfd(-1, &mask, SFD_CLOEXEC)) < 0) {
 		log__error("cannot set up signal handling: %s", strerror(errno));

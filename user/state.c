@@ -9,6 +9,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include "config.h"
 #include "log.h"
@@ -535,18 +536,46 @@ static int state__restore_defaults(struct slo_registry *reg, const struct state_
 	return 0;
 }
 
-int state__load(struct slo_registry *reg, const char *dir, __u64 now_s, size_t *restored)
+/*
+ * The records of buf restored into reg. 0 or -ENOMEM; *why is NULL, or says
+ * why buf is damaged (nothing restored).
+ */
+static int state__apply(struct slo_registry *reg, const unsigned char *buf, size_t len,
+			__u64 now_s, struct state_restored *out, char *why_buf, size_t why_len,
+			const char **why)
 {
-	struct state_record *recs = NULL;
+	struct state_record *recs;
+	size_t n_recs, restored = 0;
+	bool nomem;
+	int err;
+
+	*out = (struct state_restored){ .configured = slo_registry__count(reg) };
+	*why = state__parse(buf, len, why_buf, why_len, &recs, &n_recs, &out->saved_at, &nomem);
+	if (*why) {
+		if (!nomem)
+			return 0;
+		*why = NULL;
+		return -ENOMEM;
+	}
+	err = state__restore(reg, recs, n_recs, now_s, &restored, &out->fresh);
+	out->explicit = restored;
+	if (!err)
+		err = state__restore_defaults(reg, recs, n_recs, now_s, &restored, &out->fresh);
+	out->defaults = restored - out->explicit;
+	free(recs);
+	return err;
+}
+
+int state__load(struct slo_registry *reg, const char *dir, __u64 now_s, size_t *n_restored)
+{
+	struct state_restored r;
 	unsigned char *buf = NULL;
-	size_t len, n_recs = 0, fresh = 0, configured;
-	__u64 saved_at = 0;
 	const char *why;
 	char why_buf[160];
+	size_t len;
 	int dfd, fd, err;
-	bool nomem;
 
-	*restored = 0;
+	*n_restored = 0;
 	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (dfd < 0) {
 		/* no state yet; state__save() will report a directory that is really missing */
@@ -576,32 +605,48 @@ int state__load(struct slo_registry *reg, const char *dir, __u64 now_s, size_t *
 		err = err == -ENOMEM ? -ENOMEM : 0;
 		goto out_dir;
 	}
-	why = state__parse(buf, len, why_buf, sizeof(why_buf), &recs, &n_recs, &saved_at, &nomem);
+	err = state__apply(reg, buf, len, now_s, &r, why_buf, sizeof(why_buf), &why);
 	if (why) {
-		if (nomem) {
-			err = -ENOMEM;
-		} else {
-			state__set_aside(dfd, dir, now_s, why);
-			err = 0;
-		}
-		goto out_buf;
+		state__set_aside(dfd, dir, now_s, why);
+		err = 0;
+	} else if (!err) {
+		log__info("restored %zu of %zu SLOs and %zu default SLO copies from %s/%s "
+			  "saved at %llu; %zu changed spec and start fresh", r.explicit,
+			  r.configured, r.defaults, dir, STATE_FILE_NAME,
+			  (unsigned long long)r.saved_at, r.fresh);
 	}
-	configured = slo_registry__count(reg);
-	err = state__restore(reg, recs, n_recs, now_s, restored, &fresh);
-	if (!err) {
-		size_t own = *restored;
-
-		err = state__restore_defaults(reg, recs, n_recs, now_s, restored, &fresh);
-		if (!err)
-			log__info("restored %zu of %zu SLOs and %zu default SLO copies from %s/%s "
-				  "saved at %llu; %zu changed spec and start fresh", own,
-				  configured, *restored - own, dir, STATE_FILE_NAME,
-				  (unsigned long long)saved_at, fresh);
-	}
-	free(recs);
-out_buf:
+	*n_restored = r.explicit + r.defaults;
 	free(buf);
 out_dir:
 	close(dfd);
+	return err;
+}
+
+int state__carry_over(struct slo_registry *to, const struct slo_registry *from, __u64 now_s,
+		      struct state_restored *carried)
+{
+	struct state_writer w = { .hash = FNV_OFFSET };
+	unsigned char *buf = NULL;
+	const char *why;
+	char why_buf[160];
+	size_t len;
+	int err;
+
+	*carried = (struct state_restored){ .configured = slo_registry__count(to) };
+	/* the very bytes a restart would read: a reload matches SLOs as it does */
+	w.fd = memfd_create("slotap-slo-state", MFD_CLOEXEC);
+	if (w.fd < 0)
+		return -errno;
+	err = state__write_records(from, &w);
+	if (!err && lseek(w.fd, 0, SEEK_SET))
+		err = -errno;
+	if (!err)
+		err = state__read_file(w.fd, "<memory>", &buf, &len);
+	close(w.fd);
+	if (!err)
+		err = state__apply(to, buf, len, now_s, carried, why_buf, sizeof(why_buf), &why);
+	free(buf);
+	if (!err && why)
+		err = -EIO;	/* we wrote it ourselves a moment ago */
 	return err;
 }

@@ -63,4 +63,22 @@ int state__save(const struct slo_registry *reg, const char *dir);
  */
 int state__load(struct slo_registry *reg, const char *dir, __u64 now_s, size_t *restored);
 
+struct state_restored {
+	size_t configured;	/* explicit SLOs of the registry */
+	size_t explicit;	/* of which restored */
+	size_t defaults;	/* default SLO copies restored */
+	size_t fresh;		/* SLOs (and copies) whose spec changed: started fresh */
+	__u64 saved_at;		/* unix time the state was saved */
+};
+
+/*
+ * A reload: the state of every SLO of from carried over to to, a registry
+ * of the new configuration not yet recorded into, matched exactly as
+ * state__load() matches a file (SLOs by name, default copies by name,
+ * service and endpoint; a changed spec starts fresh). from is unchanged.
+ * 0, -ENOMEM, -EFBIG, or another -errno (memfd_create() failed).
+ */
+int state__carry_over(struct slo_registry *to, const struct slo_registry *from, __u64 now_s,
+		      struct state_restored *carried);
+
 #endif /* SLOTAP_STATE_H */

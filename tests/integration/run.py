@@ -782,6 +782,65 @@ def t_slo_events(ctx):
     expect_untracked(a)
 
 
+@test("slo_reload")
+def t_slo_reload(ctx):
+    """SIGHUP applies a changed config without losing counts; a bad one, or
+    one that changes services, is refused and the running one kept."""
+    t = ctx.testd()
+    base = service_config("testd", t.port, TESTD_ROUTES)
+    a = ctx.agent(base + "slos:\n" + AVAIL_SLO.format(name="avail", service="testd"))
+
+    def sighup_and_wait(mark, count):
+        os.kill(a.pid, signal.SIGHUP)
+        h.wait_for(lambda: a.proc.stderr().count(mark) >= count, 5.0, proc=a.proc,
+                   what=f"'{mark}' #{count} in the agent's log")
+
+    rs = h.keepalive_requests(t.port, ["/status/200"] * 8 + ["/status/503"] * 2)
+    expect_client(client_statuses(rs), {200: 8, 503: 2})
+    wait_counts(a, "testd", 10)
+    # 1. a new latency SLO, with a threshold the histogram has no bound for
+    a.config.write_text(base + "slos:\n" + AVAIL_SLO.format(name="avail", service="testd") +
+                        "  - name: fast\n    service: testd\n    sli: latency\n"
+                        "    threshold: 50ms\n    objective: 90\n    window: 1h\n")
+    sighup_and_wait("slotap: reloaded", 1)
+    rs = h.keepalive_requests(t.port, ["/status/200"] * 3 + ["/delay/80ms/status/200"])
+    expect_client(client_statuses(rs), {200: 4})
+    m = wait_counts(a, "testd", 14)
+    expect_slo_events(m, "testd", {("avail", "", "good"): 12, ("avail", "", "bad"): 2,
+                                   ("fast", "", "good"): 3, ("fast", "", "bad"): 1})
+    if "latency_thresholds changed" not in a.proc.stderr():
+        raise HarnessError("no warning that the histogram keeps its bucket bounds")
+    # 2. broken YAML, then a changed port: both refused, the SLOs go on counting
+    good_config = a.config.read_text()
+    a.config.write_text(good_config + "slos: [\n")
+    sighup_and_wait("reload refused", 1)
+    a.config.write_text(good_config.replace(f"port: {t.port}", f"port: {t.port + 1}"))
+    sighup_and_wait("reload refused", 2)
+    log = a.proc.stderr()
+    if "services[0].match.port changed, which needs a restart" not in log:
+        raise HarnessError(f"refusal does not name the key: {log[-400:]}")
+    rs = h.keepalive_requests(t.port, ["/status/500"])
+    m = wait_counts(a, "testd", 15)
+    expect_slo_events(m, "testd", {("avail", "", "good"): 12, ("avail", "", "bad"): 3,
+                                   ("fast", "", "good"): 4})
+    for result, n in (("success", 1), ("failure", 2)):
+        got = m.value("slotap_config_reloads_total", result=result)
+        if got != n:
+            raise HarnessError(f"slotap_config_reloads_total{{result={result}}} is {got}, want {n}")
+    if m.value("slotap_config_last_reload_successful") != 0:
+        raise HarnessError("slotap_config_last_reload_successful is not 0 after a refusal")
+    # 3. the SLO removed: its series go, the other's counts stay
+    a.config.write_text(good_config.split("  - name: fast")[0])
+    sighup_and_wait("slotap: reloaded", 2)
+    m = a.metrics()
+    if m.value("slotap_slo_events_total", slo="fast", service="testd", endpoint="",
+               result="good") is not None:
+        raise HarnessError("the removed SLO is still exported")
+    expect_slo_events(m, "testd", {("avail", "", "good"): 12, ("avail", "", "bad"): 3})
+    check_common(m)
+    expect_untracked(a)
+
+
 @test("slo_default_endpoints")
 def t_slo_default_endpoints(ctx):
     """The built-in default SLOs (availability 90%, latency 80% within 1s):

@@ -659,6 +659,39 @@ static void removed_slo_ignored_added_slo_fresh(void **state)
 	slo_registry__free(old);
 }
 
+/* A reload: the running registry's state moves to the new one, no file involved. */
+static void carry_over_matches_as_a_restart(void **state)
+{
+	struct slo_config old_slos[N_SLOS], slos[N_SLOS + 1];
+	struct slo_registry *old, *reg;
+	struct state_restored carried;
+
+	(void)state;
+	fill_slos(old_slos);
+	old = new_registry(old_slos, N_SLOS, T0);
+	feed(old);
+	/* shop-latency's objective changed, billing-availability removed, "new" added */
+	fill_slos(slos);
+	slos[1].objective = 0.97;
+	slos[2] = slos[0];
+	slos[2].name = "new";
+	reg = new_registry(slos, N_SLOS, T_LOAD);
+	assert_int_equal(state__carry_over(reg, old, T_LOAD, &carried), 0);
+	assert_int_equal(carried.configured, N_SLOS);
+	assert_int_equal(carried.explicit, 1);
+	assert_int_equal(carried.fresh, 1);
+	assert_int_equal(carried.defaults, 0);
+	assert_same_status(old, reg, "shop-availability");
+	assert_fresh(reg, "shop-latency");
+	assert_fresh(reg, "new");
+	/* the old registry is untouched: a failed reload keeps it running */
+	slo_registry__record(old, "shop", "GET", "/a", 200, MS, T_LOAD);
+	slo_registry__record(reg, "shop", "GET", "/a", 200, MS, T_LOAD);
+	assert_same_status(old, reg, "shop-availability");
+	slo_registry__free(reg);
+	slo_registry__free(old);
+}
+
 static void save_leaves_no_temporary_file(void **state)
 {
 	const char *dir = *state;
@@ -942,6 +975,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(changed_objective_starts_fresh, setup, teardown),
 		cmocka_unit_test_setup_teardown(removed_slo_ignored_added_slo_fresh, setup, teardown),
 		cmocka_unit_test_setup_teardown(save_leaves_no_temporary_file, setup, teardown),
+		cmocka_unit_test(carry_over_matches_as_a_restart),
 		cmocka_unit_test_setup_teardown(save_empty_registry, setup, teardown),
 		cmocka_unit_test_setup_teardown(save_into_missing_dir_fails, setup, teardown),
 		cmocka_unit_test_setup_teardown(default_copies_round_trip, setup, teardown),
