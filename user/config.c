@@ -5,6 +5,7 @@
  * Nothing is kept from a failed load: the result is built in a local
  * struct slotap_config and only handed over when complete.
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -64,6 +65,21 @@ const char config__default_yaml[] =
 "#       port: 9000\n"
 "services: []\n"
 "\n"
+"# dependencies: destinations of the tracked processes' outbound calls, named\n"
+"# so that slos can be about them (dependency: NAME) and so that a service's\n"
+"# bad requests that coincided with a failing call to one (a connect or call\n"
+"# failure, or a 5xx) are counted against it\n"
+"# (slotap_slo_bad_events_blamed_total). Each with:\n"
+"#   name     required; as a service name, and no service's.\n"
+"#   port     required; the destination port.\n"
+"#   address  an IPv4 or IPv6 address; default: any host on that port.\n"
+"#\n"
+"# dependencies:\n"
+"#   - name: payments\n"
+"#     address: 10.0.0.7\n"
+"#     port: 8443\n"
+"dependencies: []\n"
+"\n"
 "# slos: service level objectives, each with:\n"
 "#   name          required; 1-63 characters of A-Z a-z 0-9 _ . - and unique\n"
 "#                 among the slos.\n"
@@ -91,6 +107,9 @@ const char config__default_yaml[] =
 "#   budgeting     occurrences (the error budget counts requests) or\n"
 "#                 timeslices (it counts minutes, a minute being good when its\n"
 "#                 requests meet the objective). Default: occurrences.\n"
+"#   dependency    instead of service: the name of one of dependencies; the\n"
+"#                 SLO counts the calls tracked processes make to it (their\n"
+"#                 status and latency, connect and call failures as bad).\n"
 "#   transport_failures  bad or ignore: requests that failed below HTTP\n"
 "#                 (connection refused or dropped by a full listen queue,\n"
 "#                 reset or closed before any response, no response within\n"
@@ -203,6 +222,7 @@ struct loader {
 	struct seen_list names, processes, routes;
 	struct seen_list slo_names, endpoints;	/* owner: SLO index */
 	struct seen_list default_names;		/* owner: default_slos index */
+	struct seen_list dependency_names;	/* owner: dependencies index */
 	/* Which ports some service already matches: duplicates are errors. */
 	unsigned char port_seen[65536 / 8];
 };
@@ -1259,6 +1279,112 @@ static int cmp_name(const void *key, const void *elem)
 	return strcmp(key, ((const struct seen_str *)elem)->s);
 }
 
+/* One dependencies item: {name, port, address}. */
+static int load_dependency(struct loader *ld, struct slotap_config *cfg, size_t idx,
+			   const yaml_node_t *n)
+{
+	static const char *const keys[] = { "name", "port", "address", NULL };
+	enum { K_NAME, K_PORT, K_ADDRESS };
+	struct dependency_config *dc = &cfg->dependencies[idx];
+	char path[48], q[QUOTE_SIZE];
+	yaml_node_pair_t *pair;
+	unsigned seen = 0;
+	unsigned long port;
+	struct in_addr v4;
+	const char *s;
+	int err = 0, k;
+
+	snprintf(path, sizeof(path), "dependencies[%zu]", idx);
+	if (n->type != YAML_MAPPING_NODE)
+		return type_error(ld, n, path, "a mapping");
+	dc->any_address = true;
+	for (pair = n->data.mapping.pairs.start; pair < n->data.mapping.pairs.top; pair++) {
+		yaml_node_t *v = yaml_document_get_node(ld->doc, pair->value);
+
+		k = map_key(ld, pair, path, keys, &seen);
+		if (k < 0)
+			return k;
+		switch (k) {
+		case K_NAME:
+			err = load_name(ld, v, &dc->name, &ld->dependency_names, idx);
+			if (!err && bsearch(dc->name, ld->names.v, ld->names.n, sizeof(*ld->names.v),
+					    cmp_name))
+				err = node_error(ld, v, "name", "%s is a service's name too",
+						 quote(q, dc->name, strlen(dc->name)));
+			break;
+		case K_PORT:
+			err = get_uint(ld, v, "port", "a port", 1, 65535, &port);
+			dc->port = port;
+			break;
+		case K_ADDRESS:
+			err = get_string(ld, v, "address", "an IP address", &s);
+			if (err)
+				return err;
+			dc->any_address = false;
+			if (inet_pton(AF_INET, s, &v4) == 1) {
+				/* as the kernel side stores IPv4 peers: ::ffff:a.b.c.d */
+				memset(dc->address, 0, 10);
+				memset(dc->address + 10, 0xff, 2);
+				memcpy(dc->address + 12, &v4, 4);
+			} else if (inet_pton(AF_INET6, s, dc->address) != 1) {
+				err = node_error(ld, v, "address",
+						 "%s is not an IPv4 or IPv6 address (host names are not resolved)",
+						 quote(q, s, strlen(s)));
+			}
+			break;
+		}
+		if (err)
+			return err;
+	}
+	if (!(seen & (1u << K_NAME)))
+		return node_error(ld, n, path, "missing required key \"name\"");
+	if (!(seen & (1u << K_PORT)))
+		return node_error(ld, n, path, "missing required key \"port\"");
+	return 0;
+}
+
+static int load_dependencies(struct loader *ld, struct slotap_config *cfg, const yaml_node_t *n)
+{
+	const struct seen_str *dup, *first = NULL;
+	char q[QUOTE_SIZE];
+	size_t count;
+	int err;
+
+	if (n->type != YAML_SEQUENCE_NODE)
+		return type_error(ld, n, "dependencies", "a list");
+	count = seq_len(n);
+	if (count > CONFIG_MAX_DEPENDENCIES)
+		return node_error(ld, n, "dependencies", "more than %d dependencies",
+				  CONFIG_MAX_DEPENDENCIES);
+	if (!count)
+		return 0;
+	cfg->dependencies = calloc(count, sizeof(*cfg->dependencies));
+	if (!cfg->dependencies)
+		return oom(ld);
+	cfg->n_dependencies = count;
+	for (size_t i = 0; i < count; i++) {
+		err = load_dependency(ld, cfg, i, item_node(ld, n, i));
+		if (err)
+			return err;
+	}
+	dup = seen__first_dup(&ld->dependency_names, false, &first);
+	if (dup)
+		return node_error(ld, dup->node, NULL, "duplicate dependency name %s",
+				  quote(q, dup->s, strlen(dup->s)));
+	return 0;
+}
+
+int config__dependency_of(const struct slotap_config *cfg, const __u8 addr[16], __u16 port)
+{
+	for (size_t i = 0; i < cfg->n_dependencies; i++) {
+		const struct dependency_config *dc = &cfg->dependencies[i];
+
+		if (dc->port == port && (dc->any_address || !memcmp(dc->address, addr, 16)))
+			return i;
+	}
+	return -1;
+}
+
 /*
  * One slos item, or with tmpl one default_slos item: the same keys but
  * service and endpoint, which the endpoint each copy is made for gives.
@@ -1268,11 +1394,11 @@ static int load_slo(struct loader *ld, struct slotap_config *cfg, size_t slo,
 {
 	static const char *const keys[] = {
 		"name", "service", "endpoint", "sli", "objective", "threshold",
-		"window", "bad_statuses", "budgeting", "transport_failures", NULL
+		"window", "bad_statuses", "budgeting", "transport_failures", "dependency", NULL
 	};
 	enum {
 		K_NAME, K_SERVICE, K_ENDPOINT, K_SLI, K_OBJECTIVE, K_THRESHOLD,
-		K_WINDOW, K_BAD_STATUSES, K_BUDGETING, K_TRANSPORT_FAILURES
+		K_WINDOW, K_BAD_STATUSES, K_BUDGETING, K_TRANSPORT_FAILURES, K_DEPENDENCY
 	};
 	static const int required[] = {
 		K_NAME, K_SERVICE, K_SLI, K_OBJECTIVE, K_WINDOW
@@ -1297,7 +1423,7 @@ static int load_slo(struct loader *ld, struct slotap_config *cfg, size_t slo,
 		k = map_key(ld, pair, path, keys, &seen);
 		if (k < 0)
 			return k;
-		if (tmpl && (k == K_SERVICE || k == K_ENDPOINT))
+		if (tmpl && (k == K_SERVICE || k == K_ENDPOINT || k == K_DEPENDENCY))
 			return node_error(ld, yaml_document_get_node(ld->doc, pair->key),
 					  path,
 					  "a default SLO has no %s: it applies to every endpoint of every service (write an slos item for one)",
@@ -1376,6 +1502,21 @@ static int load_slo(struct loader *ld, struct slotap_config *cfg, size_t slo,
 						  "%s is not a budgeting method (occurrences or timeslices)",
 						  quote(q, s, strlen(s)));
 			break;
+		case K_DEPENDENCY:
+			err = get_string(ld, v, "dependency", "a dependency name", &s);
+			if (err)
+				return err;
+			for (i = 0; i < cfg->n_dependencies; i++)
+				if (!strcmp(cfg->dependencies[i].name, s))
+					break;
+			if (i == cfg->n_dependencies)
+				return node_error(ld, v, "dependency", "%s is not one of the dependencies",
+						  quote(q, s, strlen(s)));
+			sc->service = strdup(s);
+			if (!sc->service)
+				return oom(ld);
+			sc->dependency = true;
+			break;
 		case K_TRANSPORT_FAILURES:
 			err = get_string(ld, v, "transport_failures", "bad or ignore", &s);
 			if (err)
@@ -1393,11 +1534,19 @@ static int load_slo(struct loader *ld, struct slotap_config *cfg, size_t slo,
 		if (err)
 			return err;
 	}
+	if ((seen & (1u << K_DEPENDENCY)) && (seen & (1u << K_SERVICE)))
+		return node_error(ld, n, path, "an SLO is about a service or a dependency, not both");
+	if ((seen & (1u << K_DEPENDENCY)) && (seen & (1u << K_ENDPOINT)))
+		return node_error(ld, n, path,
+				  "an SLO about a dependency counts all its calls: it has no endpoint");
+	if (seen & (1u << K_DEPENDENCY))
+		seen |= 1u << K_SERVICE;
 	for (i = 0; i < sizeof(required) / sizeof(required[0]); i++)
 		if (!(seen & (1u << required[i])) && !(tmpl && required[i] == K_SERVICE))
 			return node_error(ld, n, path,
-					  "missing required key \"%s\"",
-					  keys[required[i]]);
+					  "missing required key \"%s\"%s",
+					  keys[required[i]],
+					  required[i] == K_SERVICE ? " (or \"dependency\")" : "");
 	if (sc->sli == SLO_SLI_LATENCY) {
 		if (!threshold)
 			return node_error(ld, n, path,
@@ -1561,13 +1710,14 @@ static int load_root(struct loader *ld, const yaml_node_t *root,
 {
 	static const char *const keys[] = {
 		"services", "latency_thresholds", "max_routes_per_service",
-		"slos", "request_timeout", "default_slos", "max_default_slos", NULL
+		"slos", "request_timeout", "default_slos", "max_default_slos", "dependencies", NULL
 	};
 	enum {
 		K_SERVICES, K_THRESHOLDS, K_MAX_ROUTES, K_SLOS, K_REQUEST_TIMEOUT,
-		K_DEFAULT_SLOS, K_MAX_DEFAULT_SLOS
+		K_DEFAULT_SLOS, K_MAX_DEFAULT_SLOS, K_DEPENDENCIES
 	};
 	const yaml_node_t *services = NULL, *slos = NULL, *default_slos = NULL;
+	const yaml_node_t *dependencies = NULL;
 	const yaml_node_t *thresholds = NULL;
 	yaml_node_pair_t *pair;
 	unsigned seen = 0;
@@ -1603,6 +1753,9 @@ static int load_root(struct loader *ld, const yaml_node_t *root,
 				break;
 			case K_SLOS:
 				slos = v;
+				break;
+			case K_DEPENDENCIES:
+				dependencies = v;
 				break;
 			case K_THRESHOLDS:
 				thresholds = v;
@@ -1649,6 +1802,11 @@ static int load_root(struct loader *ld, const yaml_node_t *root,
 	}
 	if (services) {
 		err = load_services(ld, cfg, services);
+		if (err)
+			return err;
+	}
+	if (dependencies) {
+		err = load_dependencies(ld, cfg, dependencies);
 		if (err)
 			return err;
 	}
@@ -1841,6 +1999,7 @@ out:
 	seen__free(&ld->routes);
 	seen__free(&ld->slo_names);
 	seen__free(&ld->endpoints);
+	seen__free(&ld->dependency_names);
 	free(ld);
 	if (ret) {
 		config__free(&tmp);
@@ -1941,6 +2100,9 @@ void config__free(struct slotap_config *cfg)
 		free(sc->endpoints);
 	}
 	free(cfg->slos);
+	for (i = 0; i < cfg->n_dependencies; i++)
+		free(cfg->dependencies[i].name);
+	free(cfg->dependencies);
 	for (i = 0; i < cfg->n_default_slos; i++)
 		free(cfg->default_slos[i].name);	/* no service, no endpoints */
 	free(cfg->default_slos);

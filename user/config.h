@@ -52,6 +52,21 @@ struct service_config {
 	unsigned max_routes;	/* 0 = use slotap_config.max_routes_per_service */
 };
 
+/* At most this many dependencies: each one is looked up per client event. */
+#define CONFIG_MAX_DEPENDENCIES		64
+
+/*
+ * A destination of the tracked processes' outbound calls, named so that
+ * it gets SLOs of its own and the bad requests of the services calling it
+ * can be blamed on it.
+ */
+struct dependency_config {
+	char *name;		/* as a service name; unique, and no service's */
+	__u16 port;		/* the destination port */
+	bool any_address;	/* no address given: every host on that port */
+	__u8 address[16];	/* IPv6, or IPv4-mapped (::ffff:a.b.c.d), as events carry it */
+};
+
 enum slo_sli_kind { SLO_SLI_AVAILABILITY, SLO_SLI_LATENCY };
 
 /* Status codes 0..599: bit (code % 8) of byte code / 8 of bad_status. */
@@ -60,6 +75,11 @@ enum slo_sli_kind { SLO_SLI_AVAILABILITY, SLO_SLI_LATENCY };
 struct slo_config {
 	char *name;		/* 1..63 chars of [A-Za-z0-9_.-], unique among slos */
 	char *service;		/* required; the service_name the SLO is about */
+	/*
+	 * service names one of dependencies: the SLO counts the calls the
+	 * tracked processes make to it (never with endpoints).
+	 */
+	bool dependency;
 	/*
 	 * "METHOD /route", e.g. "GET /api/items/{id}": METHOD one of GET HEAD
 	 * POST PUT DELETE PATCH OPTIONS CONNECT TRACE, one space, a template
@@ -115,6 +135,8 @@ struct slotap_config {
 	size_t n_thresholds;
 	unsigned max_routes_per_service;
 	__u64 request_timeout_ns;	/* unanswered longer: a failed request */
+	struct dependency_config *dependencies;	/* in file order */
+	size_t n_dependencies;
 	struct slo_config *slos;	/* in file order, at most CONFIG_MAX_SLOS */
 	size_t n_slos;
 	/*
@@ -159,6 +181,9 @@ void config__free(struct slotap_config *cfg);
  */
 const char *config__restart_key(const struct slotap_config *now, const struct slotap_config *next,
 				char *buf, size_t size);
+
+/* The dependency an outbound call to (addr, port) goes to: an index, or -1. */
+int config__dependency_of(const struct slotap_config *cfg, const __u8 addr[16], __u16 port);
 
 /* The built-in configuration, NUL-terminated, documented by its comments. */
 extern const char config__default_yaml[];

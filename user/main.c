@@ -19,6 +19,7 @@
 #include <sys/stat.h>
 #include "aggregator.h"
 #include "config.h"
+#include "dependency_blame.h"
 #include "histogram.h"
 #include "http_source.h"
 #include "log.h"
@@ -52,10 +53,10 @@ static const char doc[] =
 "  slotap -c /etc/slotap.yaml     # the services and routes of a config\n"
 "  slotap -c f.yaml --check-config   # validate a config, attach nothing\n"
 "\n"
-"SIGHUP reloads --config: its SLOs, default SLOs and request_timeout, keeping\n"
-"every count; a config that does not load, or changes services or\n"
-"max_routes_per_service, is refused and the running one kept (the log says\n"
-"why).\n"
+"SIGHUP reloads --config: its SLOs, default SLOs, dependencies and\n"
+"request_timeout, keeping every count; a config that does not load, or that\n"
+"changes services or max_routes_per_service, is refused and the running one\n"
+"kept (the log says why).\n"
 "\n"
 "Exit status: 0 on SIGINT/SIGTERM, 1 on a runtime failure, 2 on a bad config or usage.";
 
@@ -165,6 +166,10 @@ struct agent {
 	struct outbound *outbound;
 	struct service_registry *services;
 	struct slo_registry *slos;
+	struct dependency_blame *blame;	/* failing calls of each process, lately */
+	struct aggregator *blamed;	/* bad SLO events, by the dependency blamed */
+	/* The server request being recorded, for blame: valid while blaming. */
+	struct { bool on; __u32 tgid; __u64 start_ns, end_ns; } blaming;
 	const char *state_dir;		/* NULL: no persistence */
 	struct http_source *src;
 	__u64 drain_unix_s;		/* wall clock of the current drain, for the SLO windows */
@@ -199,6 +204,49 @@ static const struct aggregator_family transport_failures = {
 	.labels = { "service", "reason" },
 	.counter = true,
 };
+
+static const struct aggregator_family blamed_events = {
+	.metric = "slotap_slo_bad_events_blamed_total",
+	.help = "Bad events of each SLO that coincided with a failing call (connect or "
+		"call failure, or a 5xx) of the same process to a named dependency: the "
+		"share of the error budget that dependency spent.",
+	.labels = { "slo", "service", "endpoint", "dependency" },
+	.counter = true,
+};
+
+/* slo_registry's bad-event hook: the dependency to blame, if any. */
+static void blame_bad_event(void *ctx, const char *slo, const char *service,
+			    const char *endpoint, __u64 count)
+{
+	struct agent *a = ctx;
+	int dep;
+
+	if (!a->blaming.on)
+		return;	/* a dependency's own SLO, or no request to blame */
+	dep = dependency_blame__find(a->blame, a->blaming.tgid, a->blaming.start_ns,
+				     a->blaming.end_ns);
+	if (dep < 0 || (size_t)dep >= a->cfg.n_dependencies)
+		return;
+	for (__u64 i = 0; i < count; i++)
+		if (aggregator__record(a->blamed, (const char *const[]){
+			slo, service, endpoint, a->cfg.dependencies[dep].name }, 0, 0))
+			a->events_unattributed++;
+}
+
+/* An outbound call of a tracked process: its dependency's SLOs, and blame. */
+static void record_call(struct agent *a, const struct http_event *e)
+{
+	__u64 latency = e->resp_start_ns > e->req_start_ns ? e->resp_start_ns - e->req_start_ns : 0;
+	int dep = config__dependency_of(&a->cfg, e->remote_addr, e->remote_port);
+	bool failed = e->failure != HTTP_FAILURE_NONE;
+
+	if (dep < 0 || (e->kind == HTTP_EVENT_CONNECT && !failed))
+		return;	/* a connect that worked is no call yet */
+	slo_registry__record_call(a->slos, a->cfg.dependencies[dep].name, e->status, latency,
+				  failed, a->drain_unix_s);
+	if (failed || e->status >= 500)
+		dependency_blame__note_failure(a->blame, e->tgid, dep, e->resp_start_ns);
+}
 
 /*
  * count requests of svc that failed below HTTP: the transport failure
@@ -236,6 +284,8 @@ static int on_event(void *ctx, const struct http_event *e)
 	if (e->flags & HTTP_EVENT_CLIENT) {
 		if (!svc || outbound__record(a->outbound, svc->name, method, e))
 			a->events_unattributed++;
+		else
+			record_call(a, e);
 		return 0;
 	}
 	if (!svc) {
@@ -255,17 +305,19 @@ static int on_event(void *ctx, const struct http_event *e)
 		a->events_unattributed++;
 		return 0;
 	}
-	if (e->failure) {
+	a->blaming.on = true;
+	a->blaming.tgid = e->tgid;
+	a->blaming.start_ns = e->req_start_ns;
+	a->blaming.end_ns = e->resp_start_ns;
+	if (e->failure)
 		record_failure(a, svc, e->failure, method, route, 1);
-		return 0;
-	}
-	if (aggregator__record(a->agg, (const char *const[]){ svc->name, method, route },
-			       e->status, latency)) {
+	else if (aggregator__record(a->agg, (const char *const[]){ svc->name, method, route },
+				    e->status, latency))
 		a->events_unattributed++;
-		return 0;
-	}
-	slo_registry__record(a->slos, svc->name, method, route, e->status, latency,
-			     a->drain_unix_s);
+	else
+		slo_registry__record(a->slos, svc->name, method, route, e->status, latency,
+				     a->drain_unix_s);
+	a->blaming.on = false;
 	return 0;
 }
 
@@ -305,6 +357,8 @@ static int write_metrics(void *ctx, FILE *out)
 		err = aggregator__write_prometheus(a->transport_failures, out);
 	if (!err)
 		err = outbound__write_prometheus(a->outbound, out);
+	if (!err)
+		err = aggregator__write_prometheus(a->blamed, out);
 	if (!err)
 		err = slo_registry__write_prometheus(a->slos, out, time(NULL));
 
@@ -365,6 +419,7 @@ static void reload(struct agent *a)
 {
 	struct slotap_config next, prev;
 	struct state_restored carried;
+	struct dependency_blame *blame;
 	struct slo_registry *slos;
 	char errbuf[512], keybuf[64];
 	const char *key;
@@ -391,6 +446,14 @@ static void reload(struct agent *a)
 		snprintf(errbuf, sizeof(errbuf), "cannot set up the SLOs: %s", strerror(errno));
 		goto refused_free;
 	}
+	slo_registry__set_bad_hook(slos, blame_bad_event, a);
+	/* failing calls remembered by dependency index: the indices may change */
+	blame = dependency_blame__new();
+	if (!blame) {
+		slo_registry__free(slos);
+		snprintf(errbuf, sizeof(errbuf), "out of memory");
+		goto refused_free;
+	}
 	thresholds_changed = next.n_thresholds != a->cfg.n_thresholds ||
 		memcmp(next.latency_thresholds_ns, a->cfg.latency_thresholds_ns,
 		       next.n_thresholds * sizeof(*next.latency_thresholds_ns));
@@ -403,6 +466,7 @@ static void reload(struct agent *a)
 	if (err) {
 		pthread_mutex_unlock(&a->lock);
 		slo_registry__free(slos);
+		dependency_blame__free(blame);
 		snprintf(errbuf, sizeof(errbuf), "cannot carry the SLO state over: %s",
 			 strerror(-err));
 		goto refused_free;
@@ -412,6 +476,8 @@ static void reload(struct agent *a)
 	a->cfg = next;
 	slo_registry__free(a->slos);
 	a->slos = slos;
+	dependency_blame__free(a->blame);
+	a->blame = blame;
 	http_source__set_request_timeout(a->src, a->cfg.request_timeout_ns);
 	a->reloads_ok++;
 	a->last_reload_ok = true;
@@ -589,8 +655,11 @@ int main(int argc, char **argv)
 		a.transport_failures = aggregator__new(&transport_failures, NULL);
 		a.outbound = outbound__new(&a.buckets);
 		a.services = service_registry__new(&a.cfg);
+		a.blame = dependency_blame__new();
+		a.blamed = aggregator__new(&blamed_events, NULL);
 	}
-	if (err || !a.agg || !a.transport_failures || !a.outbound || !a.services) {
+	if (err || !a.agg || !a.transport_failures || !a.outbound || !a.services || !a.blame ||
+	    !a.blamed) {
 		log__error("out of memory");
 		goto cleanup;
 	}
@@ -599,6 +668,7 @@ int main(int argc, char **argv)
 		log__error("cannot set up the SLOs: %s", strerror(errno));
 		goto cleanup;
 	}
+	slo_registry__set_bad_hook(a.slos, blame_bad_event, &a);
 	if (!slo_registry__empty(a.slos) && env.state_dir[0]) {
 		size_t restored = 0;
 
@@ -648,6 +718,8 @@ cleanup:
 	aggregator__free(a.agg);
 	aggregator__free(a.transport_failures);
 	outbound__free(a.outbound);
+	aggregator__free(a.blamed);
+	dependency_blame__free(a.blame);
 	latency_buckets__free(&a.buckets);
 	config__free(&a.cfg);
 	if (sig_fd >= 0)

@@ -44,7 +44,13 @@ struct endpoint {
 struct slo_registry {
 	struct slo_entry *entries;
 	size_t n, cap;
-	size_t n_explicit;		/* entries[0, n_explicit): configured, sorted by service */
+	/*
+	 * entries[0, n_explicit): configured, those about services (the first
+	 * n_service) then those about dependencies, each sorted by service.
+	 */
+	size_t n_explicit, n_service;
+	slo_registry_bad_fn on_bad;
+	void *on_bad_ctx;
 	const struct slo_config *templates;
 	size_t n_templates;
 	size_t max_defaults, n_defaults;
@@ -60,6 +66,8 @@ static int by_service(const void *a, const void *b)
 {
 	const struct slo_entry *x = a, *y = b;
 
+	if (x->cfg->dependency != y->cfg->dependency)
+		return x->cfg->dependency ? 1 : -1;
 	return strcmp(x->service, y->service);
 }
 
@@ -124,6 +132,8 @@ struct slo_registry *slo_registry__new(const struct slotap_config *cfg, __u64 no
 	}
 	reg->n_explicit = reg->n;
 	qsort(reg->entries, reg->n, sizeof(*reg->entries), by_service);
+	while (reg->n_service < reg->n && !reg->entries[reg->n_service].cfg->dependency)
+		reg->n_service++;
 	/* a template the engine refuses would fail at the first request: fail now */
 	for (size_t i = 0; i < cfg->n_default_slos; i++) {
 		struct slo_spec spec;
@@ -245,7 +255,8 @@ struct outcome {
 	bool failed;
 };
 
-static void feed(struct slo_entry *e, const struct outcome *o, __u64 count, __u64 now_s)
+static void feed(const struct slo_registry *reg, struct slo_entry *e, const struct outcome *o,
+		 __u64 count, __u64 now_s)
 {
 	const struct slo_config *sc = e->cfg;
 	bool good;
@@ -259,12 +270,15 @@ static void feed(struct slo_entry *e, const struct outcome *o, __u64 count, __u6
 						  : !status_is_bad(sc, o->status);
 	}
 	slo__record(e->engine, now_s, good, count);
+	if (!good && reg->on_bad)
+		reg->on_bad(reg->on_bad_ctx, e->cfg->name, e->service, e->endpoint, count);
 }
 
-/* The explicit SLOs of service: entries [*first, return value). */
-static size_t explicit_range(const struct slo_registry *reg, const char *service, size_t *first)
+/* The SLOs about service in entries [lo, hi): [*first, return value). */
+static size_t range_of(const struct slo_registry *reg, size_t lo, size_t hi, const char *service,
+		       size_t *first)
 {
-	size_t lo = 0, hi = reg->n_explicit;
+	size_t end = hi;
 
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
@@ -275,9 +289,15 @@ static size_t explicit_range(const struct slo_registry *reg, const char *service
 			hi = mid;
 	}
 	*first = lo;
-	while (hi < reg->n_explicit && !strcmp(reg->entries[hi].service, service))
+	while (hi < end && !strcmp(reg->entries[hi].service, service))
 		hi++;
 	return hi;
+}
+
+/* The explicit SLOs of service: entries [*first, return value). */
+static size_t explicit_range(const struct slo_registry *reg, const char *service, size_t *first)
+{
+	return range_of(reg, 0, reg->n_service, service, first);
 }
 
 /* A mask of 1 << sli: the SLIs an explicit SLO covers this endpoint for. */
@@ -491,7 +511,7 @@ static void record_unremembered(struct slo_registry *reg, const char *service,
 		if (!endpoint_matches(e->cfg, method, route))
 			continue;
 		covered |= 1u << e->cfg->sli;
-		feed(e, o, count, now_s);
+		feed(reg, e, o, count, now_s);
 	}
 	for (size_t t = 0; t < reg->n_templates; t++) {
 		if (!(covered & (1u << reg->templates[t].sli))) {
@@ -520,7 +540,7 @@ static void record(struct slo_registry *reg, const char *service, const char *me
 	if (ep->short_of_defaults)
 		reg->requests_short += count;
 	for (__u32 i = 0; i < ep->n_targets; i++)
-		feed(&reg->entries[ep->targets[i]], o, count, now_s);
+		feed(reg, &reg->entries[ep->targets[i]], o, count, now_s);
 }
 
 void slo_registry__record(struct slo_registry *reg, const char *service, const char *method,
@@ -543,7 +563,23 @@ void slo_registry__record_failure(struct slo_registry *reg, const char *service,
 	/* no request was read: only SLOs about the whole service can count it */
 	for (end = explicit_range(reg, service, &i); i < end; i++)
 		if (!reg->entries[i].cfg->n_endpoints)
-			feed(&reg->entries[i], &failed, count, now_s);
+			feed(reg, &reg->entries[i], &failed, count, now_s);
+}
+
+void slo_registry__record_call(struct slo_registry *reg, const char *dependency,
+			       unsigned int status, __u64 latency_ns, bool failed, __u64 now_s)
+{
+	const struct outcome o = { .status = status, .latency_ns = latency_ns, .failed = failed };
+	size_t i, end = range_of(reg, reg->n_service, reg->n_explicit, dependency, &i);
+
+	for (; i < end; i++)
+		feed(reg, &reg->entries[i], &o, 1, now_s);
+}
+
+void slo_registry__set_bad_hook(struct slo_registry *reg, slo_registry_bad_fn fn, void *ctx)
+{
+	reg->on_bad = fn;
+	reg->on_bad_ctx = ctx;
 }
 
 /* ---- restoring default copies -------------------------------------------- */

@@ -87,6 +87,22 @@ void slo_registry__record_failure(struct slo_registry *reg, const char *service,
 				  const char *method, const char *route, __u64 count, __u64 now_s);
 
 /*
+ * One outbound call of a tracked process to dependency (answered with
+ * status after latency_ns, or failed: a connect or the call itself), for
+ * the SLOs about that dependency.
+ */
+void slo_registry__record_call(struct slo_registry *reg, const char *dependency,
+			       unsigned int status, __u64 latency_ns, bool failed, __u64 now_s);
+
+/*
+ * Called, from within the record functions, for every SLO that counts the
+ * request (or count of them) being recorded bad: its name and labels.
+ */
+typedef void (*slo_registry_bad_fn)(void *ctx, const char *slo, const char *service,
+				    const char *endpoint, __u64 count);
+void slo_registry__set_bad_hook(struct slo_registry *reg, slo_registry_bad_fn fn, void *ctx);
+
+/*
  * Alerting: the multiwindow burn-rate rules and the policy conditions of
  * every SLO, evaluated now. Each condition that starts or ends since the
  * last evaluation is logged, one line with the on-call payload (SLO,

@@ -31,6 +31,8 @@
 #define MAX_LVAL	512
 #define MAX_VALUE	64
 #define MAX_ALERTS	32
+/* Dependencies blamed per SLO row: config's CONFIG_MAX_DEPENDENCIES is 64. */
+#define MAX_BLAMES	64
 
 #define HIST		"http_server_request_duration_seconds"
 
@@ -217,12 +219,20 @@ struct alert {
 	char *condition, *severity;
 };
 
+/* Bad events of an SLO that coincided with failing calls to a dependency. */
+struct blame {
+	char *dependency;
+	double bad;
+};
+
 struct slo_row {
 	char *slo, *service, *endpoint, *window;	/* endpoint "": the whole service */
 	double sli, objective, budget, exhaustion, good, bad;
 	double burn[N_BW];
 	struct alert alerts[MAX_ALERTS];
 	size_t n_alerts;
+	struct blame *blames;
+	size_t n_blames;
 };
 
 struct endpoint {
@@ -353,6 +363,26 @@ static void add_alert(struct status_data *d, struct slo_row *r, const char *cond
 	}
 }
 
+static void add_blame(struct status_data *d, struct slo_row *r, const char *dependency,
+		      double bad)
+{
+	struct blame *b;
+
+	if (!dependency || !isfinite(bad) || bad <= 0 || r->n_blames == MAX_BLAMES)
+		return;
+	if (!r->blames && !(r->blames = calloc(MAX_BLAMES, sizeof(*r->blames)))) {
+		d->oom = true;
+		return;
+	}
+	b = &r->blames[r->n_blames];
+	b->dependency = strdup(dependency);
+	b->bad = bad;
+	if (b->dependency)
+		r->n_blames++;
+	else
+		d->oom = true;
+}
+
 static void take_slo_sample(struct status_data *d, const struct sample *s)
 {
 	const char *slo = label(s, "slo"), *service = label(s, "service"), *v;
@@ -365,7 +395,8 @@ static void take_slo_sample(struct status_data *d, const struct sample *s)
 		endpoint = "";	/* an agent from before default SLOs */
 	if (strcmp(m, "events_total") && strcmp(m, "objective_ratio") && strcmp(m, "sli_ratio") &&
 	    strcmp(m, "error_budget_remaining_ratio") && strcmp(m, "burn_rate") &&
-	    strcmp(m, "budget_exhaustion_seconds") && strcmp(m, "alert_active"))
+	    strcmp(m, "budget_exhaustion_seconds") && strcmp(m, "alert_active") &&
+	    strcmp(m, "bad_events_blamed_total"))
 		return;		/* a series this does not know: no row for it */
 	r = slo_of(d, slo, service, endpoint);
 	if (!r)
@@ -396,6 +427,8 @@ static void take_slo_sample(struct status_data *d, const struct sample *s)
 		}
 	} else if (!strcmp(m, "budget_exhaustion_seconds")) {
 		r->exhaustion = s->value;
+	} else if (!strcmp(m, "bad_events_blamed_total")) {
+		add_blame(d, r, label(s, "dependency"), s->value);
 	} else {
 		v = label(s, "condition");
 		if (v && s->value == 1)
@@ -463,6 +496,9 @@ static void free_data(struct status_data *d)
 			free(r->alerts[a].condition);
 			free(r->alerts[a].severity);
 		}
+		for (size_t b = 0; b < r->n_blames; b++)
+			free(r->blames[b].dependency);
+		free(r->blames);
 	}
 	for (size_t i = 0; i < d->n_eps; i++) {
 		free(d->eps[i].service);
@@ -786,6 +822,34 @@ static int render_alerts(const struct status_data *d, FILE *out)
 	return t.oom ? -ENOMEM : 0;
 }
 
+/* Which dependencies spent whose budget: the policy's "because of a dependency". */
+static int render_blames(const struct status_data *d, FILE *out)
+{
+	static const char *const heads[] = { "SLO", "SERVICE", "ENDPOINT", "DEPENDENCY",
+		"BAD EVENTS", "OF ALL BAD" };
+	static const bool right[] = { 0, 0, 0, 0, 1, 1 };
+	struct table t = { .ncols = 6, .heads = heads, .right = right };
+
+	for (size_t i = 0; i < d->n_slos && !t.oom; i++) {
+		const struct slo_row *r = &d->slos[i];
+
+		for (size_t b = 0; b < r->n_blames; b++) {
+			cell(&t, "%s", r->slo);
+			cell(&t, "%s", r->service);
+			cell(&t, "%s", endpoint_shown(r));
+			cell(&t, "%s", r->blames[b].dependency);
+			cell(&t, "%.0f", r->blames[b].bad);
+			pct_cell(&t, r->bad > 0 ? r->blames[b].bad / r->bad : NAN);
+		}
+	}
+	if (!t.oom && t.n) {
+		fputs("\nBad events during failing dependency calls\n", out);
+		print_table(out, &t);
+	}
+	free_table(&t);
+	return t.oom ? -ENOMEM : 0;
+}
+
 static int render_slos(const struct status_data *d, FILE *out)
 {
 	static const char *const heads[] = { "SLO", "SERVICE", "ENDPOINT", "SLI (WINDOW)",
@@ -834,7 +898,9 @@ static int render_slos(const struct status_data *d, FILE *out)
 		fputc('\n', out);
 	}
 	free_table(&t);
-	return t.oom ? -ENOMEM : render_alerts(d, out);
+	if (t.oom)
+		return -ENOMEM;
+	return render_alerts(d, out) ?: render_blames(d, out);
 }
 
 static int render_endpoints(const struct status_data *d, FILE *out)
@@ -1010,6 +1076,9 @@ static int render_json(const struct status_data *d, FILE *out)
 			jnum(ev, "good", r->good);
 			jnum(ev, "bad", r->bad);
 		}
+		b = jadd(o, "bad_events_blamed", cJSON_CreateObject());
+		for (size_t k = 0; b && k < r->n_blames; k++)
+			jnum(b, r->blames[k].dependency, r->blames[k].bad);
 	}
 	least = rank(d, least_available_first, &n_least);
 	slow = rank(d, slowest_first, &n_slow);

@@ -727,6 +727,51 @@ def t_nginx_proxy(ctx):
     check_common(m)
 
 
+@test("dependency_slos")
+def t_dependency_slos(ctx):
+    """nginx (front) proxies /api/ to testd and /down/ to a port nobody
+    listens on, both named dependencies: their SLOs count front's calls
+    exactly, and front's bad requests are blamed on the dependency whose
+    call failed while they were served."""
+    t = ctx.testd()
+    down = h.free_port()
+    n = ctx.nginx(proxy={"/api": t.port, "/down": down})
+    a = ctx.agent("services:\n"
+                  f"  - name: front\n    match: {{port: {n.port}}}\n"
+                  "    routes: [\"/api/status/{code}\"]\n"
+                  "dependencies:\n"
+                  f"  - name: backend\n    address: 127.0.0.1\n    port: {t.port}\n"
+                  f"  - name: down\n    port: {down}\n"
+                  "slos:\n" + AVAIL_SLO.format(name="front-avail", service="front") +
+                  "  - name: backend-calls\n    dependency: backend\n    sli: availability\n"
+                  "    objective: 99\n    window: 28d\n"
+                  "  - name: down-calls\n    dependency: down\n    sli: availability\n"
+                  "    objective: 99\n    window: 28d\n"
+                  f"latency_thresholds: {THRESHOLDS}\n")
+    plan = ["/api/status/200"] * 20 + ["/api/status/503"] * 5 + ["/down/x"] * 2
+    random.Random(7).shuffle(plan)
+    rs = h.keepalive_requests(n.port, plan)
+    expect_client(client_statuses(rs), {200: 20, 503: 5, 502: 2})
+    m = a.wait_metrics(lambda mm: counts_total(mm, "front") >= len(plan) and
+                       mm.total("slotap_slo_events_total", slo="down-calls") >= 2,
+                       what="front's requests and its calls to down")
+    expect_slo_events(m, "front", {("front-avail", "", "good"): 20,
+                                   ("front-avail", "", "bad"): 7})
+    expect_slo_events(m, "backend", {("backend-calls", "", "good"): 20,
+                                     ("backend-calls", "", "bad"): 5})
+    expect_slo_events(m, "down", {("down-calls", "", "good"): 0,
+                                  ("down-calls", "", "bad"): 2})
+    expect_labelled(m, "slotap_slo_bad_events_blamed_total", "dependency",
+                    {"backend": 5, "down": 2}, slo="front-avail", service="front")
+    # slotap status names the dependency that spent the budget
+    out = subprocess.run([h.AGENT_BIN, "status", "--web.listen-address",
+                          f"127.0.0.1:{a.port}"], capture_output=True, text=True, timeout=10)
+    if out.returncode != 0 or not re.search(r"front-avail\s+front\s+\(all\)\s+backend\s+5\s+71\.43%",
+                                            out.stdout):
+        raise HarnessError(f"slotap status does not blame backend for 5 of 7: {out.stdout}")
+    check_common(m)
+
+
 @test("route_folding")
 def t_route_folding(ctx):
     t = ctx.testd()

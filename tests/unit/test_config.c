@@ -949,6 +949,61 @@ static void test_slo_windows(void **state)
 		     "t.yaml:3:13: window: expected a window, got a list");
 }
 
+static void test_dependencies(void **state)
+{
+	static const char yaml[] =
+		"services:\n"
+		"  - name: shop\n"
+		"    match: {port: 8080}\n"
+		"dependencies:\n"
+		"  - {name: payments, address: 10.0.0.7, port: 8443}\n"
+		"  - {name: cache, port: 6379}\n"
+		"  - {name: v6, address: \"::1\", port: 80}\n"
+		"slos:\n"
+		"  - name: payments-up\n"
+		"    dependency: payments\n"
+		"    sli: availability\n"
+		"    objective: 99.9\n"
+		"    window: 28d\n";
+	static const __u8 v4[16] = { [10] = 0xff, [11] = 0xff, 10, 0, 0, 7 };
+	static const __u8 other[16] = { [10] = 0xff, [11] = 0xff, 10, 0, 0, 8 };
+	static const __u8 v6[16] = { [15] = 1 };
+	struct slotap_config cfg;
+
+	(void)state;
+	load_ok(&cfg, yaml);
+	assert_int_equal(cfg.n_dependencies, 3);
+	assert_string_equal(cfg.dependencies[0].name, "payments");
+	assert_false(cfg.dependencies[0].any_address);
+	assert_true(cfg.dependencies[1].any_address);
+	assert_int_equal(config__dependency_of(&cfg, v4, 8443), 0);
+	assert_int_equal(config__dependency_of(&cfg, other, 8443), -1);
+	assert_int_equal(config__dependency_of(&cfg, other, 6379), 1);
+	assert_int_equal(config__dependency_of(&cfg, v6, 80), 2);
+	assert_int_equal(config__dependency_of(&cfg, v4, 80), -1);
+	assert_string_equal(cfg.slos[0].service, "payments");
+	assert_true(cfg.slos[0].dependency);
+	config__free(&cfg);
+
+	expect_error("dependencies:\n  - {name: a}\n",
+		     "t.yaml:2:5: dependencies[0]: missing required key \"port\"");
+	expect_error("dependencies:\n  - {name: a, port: 1, address: db.local}\n",
+		     "t.yaml:2:33: address: \"db.local\" is not an IPv4 or IPv6 address (host names are not resolved)");
+	expect_error("dependencies:\n  - {name: a, port: 1}\n  - {name: a, port: 2}\n",
+		     "t.yaml:3:12: duplicate dependency name \"a\"");
+	expect_error("services:\n  - {name: shop, match: {port: 1}}\n"
+		     "dependencies:\n  - {name: shop, port: 2}\n",
+		     "t.yaml:4:12: name: \"shop\" is a service's name too");
+	expect_error("dependencies:\n  - {name: a, port: 1}\n"
+		     "slos:\n  - {name: s, dependency: b, sli: availability, objective: 99, window: 1d}\n",
+		     "t.yaml:4:27: dependency: \"b\" is not one of the dependencies");
+	expect_error("dependencies:\n  - {name: a, port: 1}\n"
+		     "slos:\n  - {name: s, dependency: a, endpoint: \"GET /\", sli: availability, objective: 99, window: 1d}\n",
+		     "t.yaml:4:5: slos[0]: an SLO about a dependency counts all its calls: it has no endpoint");
+	expect_error("slos:\n  - {name: s, sli: availability, objective: 99, window: 1d}\n",
+		     "t.yaml:2:5: slos[0]: missing required key \"service\" (or \"dependency\")");
+}
+
 #define SLO_HEAD	"slos:\n  - name: a\n    service: shop\n"
 
 static void test_slo_errors(void **state)
@@ -1332,6 +1387,7 @@ int main(void)
 		cmocka_unit_test(test_error_buffer),
 		cmocka_unit_test(test_durations),
 		cmocka_unit_test(test_slos),
+		cmocka_unit_test(test_dependencies),
 		cmocka_unit_test(test_slo_windows),
 		cmocka_unit_test(test_slo_errors),
 		cmocka_unit_test(test_slo_thresholds),

@@ -302,6 +302,70 @@ static void transport_failures_are_bad_events(void **state)
 	slo_registry__free(reg);
 }
 
+/* The bad-event hook's calls, as "slo service endpoint count" lines. */
+static void note_bad(void *ctx, const char *slo, const char *service, const char *endpoint,
+		     __u64 count)
+{
+	FILE *log = ctx;
+
+	fprintf(log, "%s %s [%s] %llu\n", slo, service, endpoint, (unsigned long long)count);
+}
+
+/* SLOs about a dependency count calls only; the hook sees every bad event. */
+static void dependency_slos_and_bad_hook(void **state)
+{
+	struct slo_config explicit[] = {
+		{
+			.name = "shop-availability", .service = "shop",
+			.sli = SLO_SLI_AVAILABILITY, .objective = 0.99,
+			.window = SLO_WINDOW_ROLLING, .window_s = 28 * 86400ULL,
+		},
+		/* a dependency named like a service with no SLO: it must not count its requests */
+		{
+			.name = "billing-calls", .service = "billing", .dependency = true,
+			.sli = SLO_SLI_AVAILABILITY, .objective = 0.99,
+			.window = SLO_WINDOW_ROLLING, .window_s = 28 * 86400ULL,
+		},
+		{
+			.name = "billing-fast", .service = "billing", .dependency = true,
+			.sli = SLO_SLI_LATENCY, .objective = 0.9, .threshold_ns = 100 * MS,
+			.window = SLO_WINDOW_ROLLING, .window_s = 28 * 86400ULL,
+		},
+	};
+	struct slotap_config cfg = { .slos = explicit, .n_slos = 3 };
+	struct slo_registry *reg;
+	char *text = NULL;
+	size_t len = 0;
+	FILE *log = open_memstream(&text, &len);
+
+	(void)state;
+	assert_non_null(log);
+	set_bad(&explicit[0], 500, 599);
+	set_bad(&explicit[1], 500, 599);
+	reg = slo_registry__new(&cfg, T0);
+	assert_non_null(reg);
+	slo_registry__set_bad_hook(reg, note_bad, log);
+	for (int i = 0; i < 6; i++)
+		slo_registry__record_call(reg, "billing", 200, 10 * MS, false, T0 + 10);
+	slo_registry__record_call(reg, "billing", 503, 10 * MS, false, T0 + 10);
+	slo_registry__record_call(reg, "billing", 200, 150 * MS, false, T0 + 10);
+	slo_registry__record_call(reg, "billing", 0, 0, true, T0 + 10);	/* refused */
+	slo_registry__record_call(reg, "nobody", 500, 0, false, T0 + 10);
+	slo_registry__record(reg, "billing", "GET", "/a", 500, MS, T0 + 10);
+	slo_registry__record(reg, "shop", "GET", "/a", 502, MS, T0 + 10);
+	assert_counts(reg, "billing-calls", "billing", "", 7, 9);
+	/* latency: answered calls within 100 ms; the failed call is not counted */
+	assert_counts(reg, "billing-fast", "billing", "", 7, 8);
+	assert_counts(reg, "shop-availability", "shop", "", 0, 1);
+	assert_int_equal(fclose(log), 0);
+	assert_string_equal(text, "billing-calls billing [] 1\n"
+				  "billing-fast billing [] 1\n"
+				  "billing-calls billing [] 1\n"
+				  "shop-availability shop [] 1\n");
+	free(text);
+	slo_registry__free(reg);
+}
+
 static char *ep_get_b[] = { "GET /b" };
 
 static void explicit_slos_override_defaults(void **state)
@@ -572,6 +636,7 @@ int main(void)
 		cmocka_unit_test(alert_start_and_end_logged),
 		cmocka_unit_test(tick_every_interval),
 		cmocka_unit_test(transport_failures_are_bad_events),
+		cmocka_unit_test(dependency_slos_and_bad_hook),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -368,6 +368,32 @@ static void forecast_is_human(void **state)
 	}
 }
 
+/* Bad events blamed on dependencies: a table with their share of the SLO's bad ones. */
+static void blamed_dependencies(void **state)
+{
+	static const char text[] =
+		"slotap_slo_bad_events_blamed_total{slo=\"front\",service=\"web\",endpoint=\"\",dependency=\"db\"} 3\n"
+		"slotap_slo_bad_events_blamed_total{slo=\"front\",service=\"web\",endpoint=\"\",dependency=\"cache\"} 1\n"
+		"slotap_slo_events_total{slo=\"front\",service=\"web\",endpoint=\"\",result=\"good\"} 96\n"
+		"slotap_slo_events_total{slo=\"front\",service=\"web\",endpoint=\"\",result=\"bad\"} 4\n";
+	char *out = render(text, sizeof(text) - 1, false), *line;
+
+	(void)state;
+	assert_in_order(out, (const char *[]){ "SLOs", "Bad events during failing dependency calls",
+		"DEPENDENCY", "OF ALL BAD" }, 4);
+	line = line_with(out, " db ");
+	assert_in_order(line, (const char *[]){ "front", "web", "(all)", "db", "3", "75.00%" }, 6);
+	free(line);
+	line = line_with(out, " cache ");
+	assert_in_order(line, (const char *[]){ "cache", "1", "25.00%" }, 3);
+	free(line);
+	free(out);
+	out = render(text, sizeof(text) - 1, true);
+	assert_has(out, "\"bad_events_blamed\":");
+	assert_has(out, "\"db\":\t3");
+	free(out);
+}
+
 static void no_slos_one_line(void **state)
 {
 	static const char text[] =
@@ -565,6 +591,7 @@ int main(void)
 		cmocka_unit_test(nan_and_inf),
 		cmocka_unit_test(forecast_is_human),
 		cmocka_unit_test(no_slos_one_line),
+		cmocka_unit_test(blamed_dependencies),
 		cmocka_unit_test(garbage_is_skipped),
 		cmocka_unit_test(default_copies_and_alerts),
 	};
