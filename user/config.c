@@ -373,6 +373,42 @@ static size_t seq_len(const yaml_node_t *seq)
 	return seq->data.sequence.items.top - seq->data.sequence.items.start;
 }
 
+/*
+ * The list at key: at most max items, of elem_size bytes each, allocated
+ * zeroed in *items (nothing for an empty list) with their number in
+ * *count, for the caller to load one by one. 0, or -errno with the message
+ * written ("more than MAX WHAT").
+ */
+static int list_alloc(struct loader *ld, const yaml_node_t *n, const char *key, size_t max,
+		      const char *what, size_t elem_size, void **items, size_t *count)
+{
+	size_t len;
+
+	if (n->type != YAML_SEQUENCE_NODE)
+		return type_error(ld, n, key, "a list");
+	len = seq_len(n);
+	if (len > max)
+		return node_error(ld, n, key, "more than %zu %s", max, what);
+	if (!len)
+		return 0;
+	*items = calloc(len, elem_size);
+	if (!*items)
+		return oom(ld);
+	*count = len;
+	return 0;
+}
+
+/* Room for every latency threshold an SLO list may add. */
+static int thresholds_reserve(struct loader *ld, struct slotap_config *cfg)
+{
+	__u64 *t = reallocarray(cfg->latency_thresholds_ns, CONFIG_MAX_THRESHOLDS, sizeof(*t));
+
+	if (!t)
+		return oom(ld);
+	cfg->latency_thresholds_ns = t;
+	return 0;
+}
+
 /* A non-null scalar without NUL bytes: the value, as a C string. */
 static int get_string(struct loader *ld, const yaml_node_t *n,
 		      const char *path, const char *expected, const char **out)
@@ -859,18 +895,10 @@ static int load_services(struct loader *ld, struct slotap_config *cfg,
 	size_t i, count;
 	int err;
 
-	if (n->type != YAML_SEQUENCE_NODE)
-		return type_error(ld, n, "services", "a list");
-	count = seq_len(n);
-	if (count > CONFIG_MAX_SERVICES)
-		return node_error(ld, n, "services", "more than %d services",
-				  CONFIG_MAX_SERVICES);
-	if (!count)
-		return 0;
-	cfg->services = calloc(count, sizeof(*cfg->services));
-	if (!cfg->services)
-		return oom(ld);
-	cfg->n_services = count;
+	err = list_alloc(ld, n, "services", CONFIG_MAX_SERVICES, "services",
+			 sizeof(*cfg->services), (void **)&cfg->services, &cfg->n_services);
+	if (err || !(count = cfg->n_services))
+		return err;
 	for (i = 0; i < count; i++) {
 		err = load_service(ld, cfg, i, item_node(ld, n, i));
 		if (err)
@@ -1350,18 +1378,11 @@ static int load_dependencies(struct loader *ld, struct slotap_config *cfg, const
 	size_t count;
 	int err;
 
-	if (n->type != YAML_SEQUENCE_NODE)
-		return type_error(ld, n, "dependencies", "a list");
-	count = seq_len(n);
-	if (count > CONFIG_MAX_DEPENDENCIES)
-		return node_error(ld, n, "dependencies", "more than %d dependencies",
-				  CONFIG_MAX_DEPENDENCIES);
-	if (!count)
-		return 0;
-	cfg->dependencies = calloc(count, sizeof(*cfg->dependencies));
-	if (!cfg->dependencies)
-		return oom(ld);
-	cfg->n_dependencies = count;
+	err = list_alloc(ld, n, "dependencies", CONFIG_MAX_DEPENDENCIES, "dependencies",
+			 sizeof(*cfg->dependencies), (void **)&cfg->dependencies,
+			 &cfg->n_dependencies);
+	if (err || !(count = cfg->n_dependencies))
+		return err;
 	for (size_t i = 0; i < count; i++) {
 		err = load_dependency(ld, cfg, i, item_node(ld, n, i));
 		if (err)
@@ -1575,28 +1596,16 @@ static int load_slos(struct loader *ld, struct slotap_config *cfg,
 {
 	const struct seen_str *dup, *first = NULL;
 	char q[QUOTE_SIZE], path[48];
-	__u64 *t;
 	size_t i, count;
 	int err;
 
-	if (n->type != YAML_SEQUENCE_NODE)
-		return type_error(ld, n, "slos", "a list");
-	count = seq_len(n);
-	if (count > CONFIG_MAX_SLOS)
-		return node_error(ld, n, "slos", "more than %d SLOs",
-				  CONFIG_MAX_SLOS);
-	if (!count)
-		return 0;
-	/* room for the latency SLOs' thresholds */
-	t = reallocarray(cfg->latency_thresholds_ns, CONFIG_MAX_THRESHOLDS,
-			 sizeof(*t));
-	if (!t)
-		return oom(ld);
-	cfg->latency_thresholds_ns = t;
-	cfg->slos = calloc(count, sizeof(*cfg->slos));
-	if (!cfg->slos)
-		return oom(ld);
-	cfg->n_slos = count;
+	err = list_alloc(ld, n, "slos", CONFIG_MAX_SLOS, "SLOs", sizeof(*cfg->slos),
+			 (void **)&cfg->slos, &cfg->n_slos);
+	if (err || !(count = cfg->n_slos))
+		return err;
+	err = thresholds_reserve(ld, cfg);
+	if (err)
+		return err;
 	for (i = 0; i < count; i++) {
 		err = load_slo(ld, cfg, i, item_node(ld, n, i), false);
 		if (err)
@@ -1622,27 +1631,14 @@ static int load_default_slos(struct loader *ld, struct slotap_config *cfg,
 	const struct seen_str *dup, *first = NULL;
 	char q[QUOTE_SIZE];
 	size_t i, count;
-	__u64 *t;
 	int err = 0;
 
-	if (n->type != YAML_SEQUENCE_NODE)
-		return type_error(ld, n, "default_slos", "a list");
-	count = seq_len(n);
-	if (count > CONFIG_MAX_DEFAULT_SLOS)
-		return node_error(ld, n, "default_slos", "more than %d default SLOs",
-				  CONFIG_MAX_DEFAULT_SLOS);
-	if (!count)
-		return 0;
-	/* room for the latency SLOs' thresholds */
-	t = reallocarray(cfg->latency_thresholds_ns, CONFIG_MAX_THRESHOLDS,
-			 sizeof(*t));
-	if (!t)
-		return oom(ld);
-	cfg->latency_thresholds_ns = t;
-	cfg->default_slos = calloc(count, sizeof(*cfg->default_slos));
-	if (!cfg->default_slos)
-		return oom(ld);
-	cfg->n_default_slos = count;
+	err = list_alloc(ld, n, "default_slos", CONFIG_MAX_DEFAULT_SLOS, "default SLOs",
+			 sizeof(*cfg->default_slos), (void **)&cfg->default_slos,
+			 &cfg->n_default_slos);
+	if (err || !(count = cfg->n_default_slos))
+		return err;
+	err = thresholds_reserve(ld, cfg);
 	for (i = 0; !err && i < count; i++)
 		err = load_slo(ld, cfg, i, item_node(ld, n, i), true);
 	if (!err) {
