@@ -252,6 +252,39 @@ struct {
 	__type(value, __u8);
 } ignored_socks SEC(".maps");
 
+/*
+ * Listeners of services: what sk_drops was when last looked at, so that
+ * the sweep and the close count each drop once. In the listener's own
+ * storage: gone with it.
+ */
+struct listen_state {
+	__u32 drops;
+	__u32 __pad;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_SK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct listen_state);
+} listeners SEC(".maps");
+
+/* Listen drops per configured service id, cumulative; sized by the loader. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u64);
+} listen_drops SEC(".maps");
+
+/* Segments retransmitted on tracked server connections, per service. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(max_entries, 4096);
+	__type(key, struct service_key);
+	__type(value, __u64);
+} retransmits SEC(".maps");
+
 static __always_inline void count_loss_n(__u32 reason, __u64 n)
 {
 	__u64 *v = bpf_map_lookup_elem(&loss_counters, &reason);
@@ -276,29 +309,39 @@ static __always_inline void count_stat(__u32 stat)
 /* ---------------------------------------------------------------------- */
 /* Connection lifecycle                                                   */
 
-static __always_inline bool service_lookup(struct port_info *pi, __u32 tgid, __u16 *service_id)
+/* The configured service the current process belongs to, by name or exe path. */
+static __always_inline bool service_of_process(__u32 tgid, __u16 *service_id)
 {
 	struct service_comm_key comm = {};
 	__u16 *id;
 
-	if (pi->service) {
-		*service_id = pi->service - 1;
-		return true;
-	}
 	bpf_get_current_comm(comm.comm, sizeof(comm.comm));
 	id = bpf_map_lookup_elem(&service_by_comm, &comm);
 	if (!id)
 		id = bpf_map_lookup_elem(&service_by_tgid, &tgid);
-	if (id)
-		goto found;
+	if (!id)
+		return false;
+	*service_id = *id;
+	return true;
+}
+
+static __always_inline bool service_lookup(struct port_info *pi, __u32 tgid, __u16 *service_id)
+{
+	if (pi->service) {
+		*service_id = pi->service - 1;
+		return true;
+	}
+	if (service_of_process(tgid, service_id)) {
+		/* the port is this service's while it restarts, too */
+		if (pi->listen_service != *service_id + 1)
+			pi->listen_service = *service_id + 1;
+		return true;
+	}
 	if (track_all_listeners) {
 		*service_id = SERVICE_ID_AUTO;
 		return true;
 	}
 	return false;
-found:
-	*service_id = *id;
-	return true;
 }
 
 /* A connection starts being tracked: who it belongs to, read once. */
@@ -1424,6 +1467,270 @@ static __always_inline void connect_start(struct sock *sk)
 	c->connect_start_ns = bpf_ktime_get_ns();
 }
 
+/* ---------------------------------------------------------------------- */
+/* Failures before any request: refused connections, listen queue drops   */
+
+/* Byte 13 of the TCP header (RFC 9293): the control bits. */
+#define TCP_FLAGS_OFF	13
+#define TCPF_SYN	0x02
+#define TCPF_RST	0x04
+#define TCPF_ACK	0x10
+
+/* The service (id + 1) a port is claimed by, configured or learnt; 0: none. */
+static __always_inline __u16 port_service(const struct port_info *pi)
+{
+	return pi->service ? pi->service : pi->listen_service;
+}
+
+/*
+ * A listener's drop count as sk_drops_read() reads it: Linux 6.18 can keep
+ * a socket's drops per NUMA node instead (sk_drop_counters, used by UDP and
+ * raw sockets so far); a TCP listener has none and counts in sk_drops.
+ */
+static __always_inline __u32 listener_drops(const struct sock *sk)
+{
+	if (bpf_core_field_exists(sk->sk_drop_counters)) {
+		const struct numa_drop_counters *ndc = sk->sk_drop_counters;
+
+		if (ndc)
+			return ndc->drops0.counter + ndc->drops1.counter;
+	}
+	return sk->sk_drops.counter;
+}
+
+static __always_inline void listen_drops_add(__u16 service, __u32 n)
+{
+	__u32 key = service - 1;
+	__u64 *v;
+
+	if (!n || !service)
+		return;
+	v = bpf_map_lookup_elem(&listen_drops, &key);
+	if (v)
+		__sync_fetch_and_add(v, n);
+}
+
+/*
+ * Why a listener's sk_drops: a full listen queue drops packets silently in
+ * tcp_listendrop() (include/net/tcp.h), which bumps only sk->sk_drops and
+ * LINUX_MIB_LISTENDROPS; no tracepoint fires there. Its callers:
+ * tcp_conn_request() for a SYN (accept queue full, also counted as
+ * LINUX_MIB_LISTENOVERFLOWS; SYN queue full without syncookies; no memory
+ * or route for the request) and tcp_v4_syn_recv_sock() /
+ * tcp_v6_syn_recv_sock() for the handshake's last ACK (accept queue full,
+ * no memory for the child). The only other writer of a listener's sk_drops
+ * is tcp_v4_rcv() / tcp_v6_rcv() at discard_and_relse: filter, xfrm, MD5/AO
+ * and min TTL drops, and segments of a pending handshake that
+ * tcp_check_req() turned into no child (a repeated SYN; the last ACK
+ * above, which so counts twice). All of them are connection attempts the
+ * service never saw. tcp:tcp_retransmit_synack is no substitute: it fires
+ * for SYN-ACKs the server resends, not for the SYNs it drops. So these are
+ * drops, not clients: a client whose SYN is dropped sends it again after
+ * 1 s, 3 s, ... and each drop counts.
+ *
+ * The sweep reads every service listener's delta once a second; the close
+ * (listener_stop) reads the last one, so a listener that goes away between
+ * sweeps loses nothing. A listener's first sight by the sweep (one that
+ * was listening before the agent started) sets the baseline.
+ */
+static __always_inline void listener_account(const struct sock *sk, const struct port_info *pi,
+					     bool first_is_baseline)
+{
+	struct listen_state *l;
+	__u32 now = listener_drops(sk);
+
+	l = bpf_sk_storage_get(&listeners, (void *)sk, NULL, 0);
+	if (!l) {
+		if (!first_is_baseline)
+			return;
+		l = bpf_sk_storage_get(&listeners, (void *)sk, NULL, BPF_SK_STORAGE_GET_F_CREATE);
+		if (!l)
+			count_loss(LOSS_CONN_MAP_FULL);
+		else
+			l->drops = now;
+		return;
+	}
+	listen_drops_add(port_service(pi), now - l->drops);
+	l->drops = now;
+}
+
+/*
+ * listen() on a port: learn whether a process-matched service owns it, and
+ * start counting its drops from what the socket has now (0 for a new one).
+ */
+static __always_inline void listener_start(const struct sock *sk, struct port_info *pi)
+{
+	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+	struct listen_state *l;
+	__u16 id;
+
+	if (!pi->service)
+		pi->listen_service = tgid != self_tgid && service_of_process(tgid, &id) ? id + 1 : 0;
+	if (!port_service(pi))
+		return;
+	l = bpf_sk_storage_get(&listeners, (void *)sk, NULL, BPF_SK_STORAGE_GET_F_CREATE);
+	if (!l) {
+		count_loss(LOSS_CONN_MAP_FULL);
+		return;
+	}
+	l->drops = listener_drops(sk);
+}
+
+/* The listener closes: its drops since the last sweep are counted now. */
+static __always_inline void listener_stop(const struct sock *sk, const struct port_info *pi)
+{
+	if (port_service(pi))
+		listener_account(sk, pi, false);
+}
+
+/*
+ * A reset the kernel sends: a refused connection when it answers a bare
+ * SYN to a service's port. Nothing listening there is the only case:
+ * a listener never resets a SYN (tcp_rcv_state_process()), an established
+ * or TIME_WAIT socket answers one with an ACK (RFC 5961), so it comes from
+ * tcp_v4_rcv() / tcp_v6_rcv()'s no_tcp_socket path, sk NULL and reason
+ * SK_RST_REASON_NO_SOCKET. The test is on the SYN, not on that enum, which
+ * is not ABI. Active resets (abort, linger 0) come with no skb.
+ */
+static __always_inline int on_reset_sent(const struct sk_buff *skb)
+{
+	__u8 th[TCP_FLAGS_OFF + 1], ip[24];
+	unsigned char *head;
+	struct http_event *e;
+	struct port_info *pi;
+	__u16 service;
+	__u32 port;
+
+	if (!skb)
+		return 0;
+	head = skb->head;
+	if (bpf_probe_read_kernel(th, sizeof(th), head + skb->transport_header))
+		return 0;
+	port = (__u32)th[2] << 8 | th[3];
+	pi = bpf_map_lookup_elem(&ports, &port);
+	if (!pi || !(service = port_service(pi)))
+		return 0;	/* not a service's port: the common case, one lookup */
+	if ((th[TCP_FLAGS_OFF] & (TCPF_SYN | TCPF_ACK | TCPF_RST)) != TCPF_SYN)
+		return 0;
+
+	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+	if (!e) {
+		count_loss(LOSS_RINGBUF_FULL);
+		return 0;
+	}
+	__builtin_memset(e, 0, sizeof(*e));
+	e->kind = HTTP_EVENT_REQUEST;
+	e->failure = HTTP_FAILURE_REFUSED;
+	e->flags = HTTP_EVENT_NO_REQUEST;
+	e->req_start_ns = e->resp_start_ns = bpf_ktime_get_ns();
+	e->service_id = service - 1;
+	e->local_port = port;
+	e->remote_port = (__u16)th[0] << 8 | th[1];
+	/* the client: IPv4 saddr at 12, IPv6 at 8 */
+	if (!bpf_probe_read_kernel(ip, sizeof(ip), head + skb->network_header)) {
+		if ((ip[0] >> 4) == 4) {
+			e->remote_addr[10] = 0xff;
+			e->remote_addr[11] = 0xff;
+			__builtin_memcpy(&e->remote_addr[12], &ip[12], 4);
+		} else {
+			__builtin_memcpy(e->remote_addr, &ip[8], 16);
+		}
+	}
+	bpf_ringbuf_submit(e, bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= wakeup_bytes ?
+				      BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP);
+	count_stat(STAT_EVENTS_SUBMITTED);
+	return 0;
+}
+
+/*
+ * With this prototype (the reset reason, Linux 6.10's rstreason series),
+ * the tracepoint also fires for resets sent with no socket: 19822a980e19
+ * ("trace: tcp: fully support trace_tcp_send_reset"), same release. The
+ * loader checks the prototype before loading.
+ */
+SEC("tp_btf/tcp_send_reset")
+int BPF_PROG(slotap_tcp_send_reset, const struct sock *sk, const struct sk_buff *skb, int reason)
+{
+	return on_reset_sent(skb);
+}
+
+/*
+ * The listen drop sweep, run by the agent (a read of this iterator) every
+ * second. iter/tcp walks the listening hash before the established one
+ * (bpf_iter_tcp_batch()), so at the first socket that is not a listener
+ * the walk is over for us: returning 1 makes bpf_iter_run_prog() answer
+ * -EAGAIN, and bpf_seq_read() then ends the read with nothing printed, so
+ * the agent's sweep costs its listeners, not every connection of the node.
+ */
+SEC("iter/tcp")
+int slotap_listen_drops(struct bpf_iter__tcp *ctx)
+{
+	struct sock_common *skc = ctx->sk_common;
+	struct port_info *pi;
+	struct tcp_sock *tp;
+	__u32 port;
+
+	if (!skc)
+		return 0;
+	if (skc->skc_state != TCP_LISTEN)
+		return 1;
+	port = skc->skc_num;
+	pi = bpf_map_lookup_elem(&ports, &port);
+	if (!pi || !port_service(pi))
+		return 0;
+	tp = bpf_skc_to_tcp_sock(skc);
+	if (tp)
+		listener_account(&tp->inet_conn.icsk_inet.sk, pi, true);
+	return 0;
+}
+
+/* ---------------------------------------------------------------------- */
+/* Retransmits: a signal per service                                      */
+
+static __always_inline void on_retransmit(const struct sock *sk, const struct sk_buff *skb)
+{
+	struct service_key key = {};
+	struct tcp_skb_cb *cb;
+	struct conn *c;
+	__u64 *v, zero = 0;
+	__u16 segs = 0;
+
+	c = bpf_sk_storage_get(&conns, (void *)sk, NULL, 0);
+	if (!c || c->state != CONN_TRACKED || c->client)
+		return;
+	key.service_id = c->service_id;
+	if (c->service_id == SERVICE_ID_AUTO)
+		__builtin_memcpy(key.comm, c->comm, sizeof(key.comm));
+	/* tcp_skb_pcount(): segments, as RetransSegs and tcp_info count them */
+	cb = (struct tcp_skb_cb *)skb->cb;
+	bpf_probe_read_kernel(&segs, sizeof(segs), &cb->tcp_gso_segs);
+	v = bpf_map_lookup_elem(&retransmits, &key);
+	if (!v) {
+		/* EEXIST: another CPU made it first; the lookup decides */
+		bpf_map_update_elem(&retransmits, &key, &zero, BPF_NOEXIST);
+		v = bpf_map_lookup_elem(&retransmits, &key);
+		if (!v) {
+			count_loss(LOSS_SERVICE_MAP_FULL);
+			return;
+		}
+	}
+	*v += segs ? segs : 1;	/* per-CPU slot */
+}
+
+/*
+ * Fires after every retransmit attempt of a segment, timer, fast
+ * retransmit or loss probe (__tcp_retransmit_skb()), with err 0 when the
+ * segment went out. Not on the hot path of requests: a connection
+ * without loss never gets here.
+ */
+SEC("tp_btf/tcp_retransmit_skb")
+int BPF_PROG(slotap_tcp_retransmit, const struct sock *sk, const struct sk_buff *skb, int err)
+{
+	if (!err && sk && skb)
+		on_retransmit(sk, skb);
+	return 0;
+}
+
 SEC("tp_btf/inet_sock_set_state")
 int BPF_PROG(slotap_sock_state, struct sock *sk, int oldstate, int newstate)
 {
@@ -1435,10 +1742,14 @@ int BPF_PROG(slotap_sock_state, struct sock *sk, int oldstate, int newstate)
 		pi = bpf_map_lookup_elem(&ports, &port);
 		if (!pi)
 			return 0;
-		if (newstate == TCP_LISTEN)
+		if (newstate == TCP_LISTEN) {
 			__sync_fetch_and_add(&pi->listeners, 1);
-		else if (pi->listeners)
-			__sync_fetch_and_add(&pi->listeners, -1);
+			listener_start(sk, pi);
+		} else {
+			if (pi->listeners)
+				__sync_fetch_and_add(&pi->listeners, -1);
+			listener_stop(sk, pi);
+		}
 		return 0;
 	}
 	if (newstate == TCP_SYN_SENT) {

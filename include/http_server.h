@@ -48,6 +48,9 @@ enum http_event_flag {
 	HTTP_EVENT_CLIENT = 1 << 2,
 	/* A response to a request already reported with HTTP_FAILURE_TIMEOUT. */
 	HTTP_EVENT_LATE = 1 << 3,
+	/* A failure before any request (HTTP_FAILURE_REFUSED): no method, path
+	 * or route; only the service, the ports and the peer are known. */
+	HTTP_EVENT_NO_REQUEST = 1 << 4,
 };
 
 /* http_event.kind */
@@ -68,6 +71,11 @@ enum http_failure {
 	HTTP_FAILURE_CONNECT_TIMEOUT,	/* connect: no answer to the SYNs */
 	HTTP_FAILURE_CONNECT_UNREACHABLE, /* connect: host or network unreachable */
 	HTTP_FAILURE_CONNECT_OTHER,	/* connect: any other error, or closed first */
+	/* server: a SYN to the service's port answered by a reset (nothing listens) */
+	HTTP_FAILURE_REFUSED,
+	/* server: a SYN or handshake ACK the listener dropped (queue full); never
+	 * an event: counted by the agent's listener sweep, see listen_drops */
+	HTTP_FAILURE_LISTEN_OVERFLOW,
 	HTTP_FAILURE_MAX,
 };
 
@@ -113,6 +121,7 @@ enum http_loss_reason {
 	LOSS_TRUNCATED,			/* head longer than HTTP_SCAN_MAX; parser resynchronised */
 	LOSS_PIPELINE_OVERFLOW,		/* more than HTTP_PIPELINE_MAX requests in flight */
 	LOSS_UNMATCHED_RESPONSE,	/* response with no request waiting for it */
+	LOSS_SERVICE_MAP_FULL,		/* no room for a service's retransmit counter */
 	LOSS_REASON_MAX,
 };
 
@@ -130,7 +139,25 @@ struct port_info {
 	__u32 listeners;	/* sockets listening on the port */
 	__u32 clients;		/* tracked outbound connections from the port */
 	__u16 service;		/* configured service id + 1; 0: none */
-	__u16 __pad[3];
+	/*
+	 * Service id + 1 of the process-matched service last seen listening
+	 * on the port (at listen(), or serving a connection accepted on it);
+	 * kept after its listener closes, so that refused connections and
+	 * listen drops while it restarts are still its own. 0: none, or the
+	 * port was last listened on by a process of no service.
+	 */
+	__u16 listen_service;
+	__u16 __pad[2];
+};
+
+/*
+ * Key of the per-CPU retransmit counters: a configured service by id (comm
+ * zero), or, with no services configured, a discovered one by process name.
+ */
+struct service_key {
+	char comm[TASK_COMM_LEN_SLOTAP];
+	__u16 service_id;
+	__u16 __pad;
 };
 
 /* Key of the service filter map by process name. */

@@ -175,17 +175,53 @@ void aggregator__free(struct aggregator *agg)
 	free(agg);
 }
 
+static struct series *series_get(struct aggregator *agg, const char *const *values,
+				 unsigned int status);
+
 int aggregator__record(struct aggregator *agg, const char *const *values, unsigned int status,
 		       __u64 latency_ns)
+{
+	struct series *s;
+
+	for (size_t i = 0; i < agg->n_labels; i++) {
+		if (!values[i])
+			return -EINVAL;
+	}
+	s = series_get(agg, values, status);
+	if (!s)
+		return -ENOMEM;
+	if (agg->fam->counter)
+		s->h.count++;
+	else
+		histogram__record(&s->h, agg->lb, latency_ns);
+	return 0;
+}
+
+int aggregator__count(struct aggregator *agg, const char *const *values, __u64 n)
+{
+	struct series *s;
+
+	if (!agg->fam->counter)
+		return -EINVAL;
+	for (size_t i = 0; i < agg->n_labels; i++) {
+		if (!values[i])
+			return -EINVAL;
+	}
+	s = series_get(agg, values, 0);
+	if (!s)
+		return -ENOMEM;
+	s->h.count += n;
+	return 0;
+}
+
+/* The series of these values, made if new; NULL on ENOMEM. */
+static struct series *series_get(struct aggregator *agg, const char *const *values,
+				 unsigned int status)
 {
 	__u64 hash;
 	size_t i;
 	struct series *s;
 
-	for (i = 0; i < agg->n_labels; i++) {
-		if (!values[i])
-			return -EINVAL;
-	}
 	hash = series_hash(agg, values, status);
 	i = slot_of(agg, hash, values, status);
 	s = agg->slots[i];
@@ -193,20 +229,16 @@ int aggregator__record(struct aggregator *agg, const char *const *values, unsign
 		/* grow first: a failed grow must not leave a series uncounted in n */
 		if ((agg->n + 1) * 4 > agg->cap * 3) {
 			if (grow(agg))
-				return -ENOMEM;
+				return NULL;
 			i = empty_slot(agg, hash);
 		}
 		s = series_new(agg, hash, values, status);
 		if (!s)
-			return -ENOMEM;
+			return NULL;
 		agg->slots[i] = s;
 		agg->n++;
 	}
-	if (agg->fam->counter)
-		s->h.count++;
-	else
-		histogram__record(&s->h, agg->lb, latency_ns);
-	return 0;
+	return s;
 }
 
 size_t aggregator__series(const struct aggregator *agg)

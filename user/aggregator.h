@@ -43,6 +43,12 @@ void aggregator__free(struct aggregator *agg);
  */
 int aggregator__record(struct aggregator *agg, const char *const *values, unsigned int status,
 		       __u64 latency_ns);
+/*
+ * Counters only: n events of the series with these label values (n may be
+ * 0: the series then exists, at 0). 0, -EINVAL (a NULL value, or not a
+ * counter family) or -ENOMEM.
+ */
+int aggregator__count(struct aggregator *agg, const char *const *values, __u64 n);
 size_t aggregator__series(const struct aggregator *agg);
 /*
  * Writes HELP, TYPE and every series sorted by label values bytewise, then

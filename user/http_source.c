@@ -14,11 +14,22 @@
 _Static_assert(sizeof(struct http_event) == 168, "http_event layout is ABI with the BPF side");
 _Static_assert(sizeof(struct service_comm_key) == TASK_COMM_LEN_SLOTAP, "comm key has no padding");
 _Static_assert(sizeof(struct port_info) == 16, "port_info layout is ABI with the BPF side");
+_Static_assert(sizeof(struct service_key) == 20, "service_key layout is ABI with the BPF side");
+
+/* A retransmit counter as last reported. */
+struct retransmit_seen {
+	struct service_key key;
+	__u64 count;
+};
 
 struct http_source {
 	struct http_server_bpf *skel;
 	struct bpf_link *timeouts;	/* the request timeout sweep's iterator */
 	struct ring_buffer *rb;
+	__u64 *drops_seen;		/* listen_drops as last reported, by service id */
+	__u32 n_services;
+	struct retransmit_seen *rtx_seen;
+	size_t n_rtx_seen, cap_rtx_seen;
 	http_event_fn on_event;
 	void *ctx;
 	int ncpus;
@@ -33,6 +44,7 @@ static const char *const loss_names[LOSS_REASON_MAX] = {
 	[LOSS_TRUNCATED] = "truncated",
 	[LOSS_PIPELINE_OVERFLOW] = "pipeline_overflow",
 	[LOSS_UNMATCHED_RESPONSE] = "unmatched_response",
+	[LOSS_SERVICE_MAP_FULL] = "service_map_full",
 };
 
 const char *http_loss_reason__name(enum http_loss_reason reason)
@@ -59,6 +71,64 @@ static bool btf_has_type(const char *name)
 	found = btf__find_by_name(vmlinux, name) > 0;
 	btf__free(vmlinux);
 	return found;
+}
+
+/*
+ * Parameters of a tracepoint's BTF prototype, its context first; -1 if the
+ * kernel has no such tracepoint (or no BTF for it).
+ */
+static int tracepoint_params(const struct btf *vmlinux, const char *tp)
+{
+	const struct btf_type *t;
+	char name[128];
+	int id;
+
+	snprintf(name, sizeof(name), "btf_trace_%s", tp);
+	id = btf__find_by_name_kind(vmlinux, name, BTF_KIND_TYPEDEF);
+	if (id <= 0)
+		return -1;
+	t = btf__type_by_id(vmlinux, btf__type_by_id(vmlinux, id)->type);
+	if (!t || !btf_is_ptr(t))
+		return -1;
+	t = btf__type_by_id(vmlinux, t->type);
+	return t && btf_is_func_proto(t) ? btf_vlen(t) : -1;
+}
+
+/*
+ * The transport failure hooks are optional: a kernel without one still
+ * measures requests, and says in one line what it does not count.
+ */
+static void probe_transport_hooks(struct http_source *src)
+{
+	struct btf *vmlinux = btf__load_vmlinux_btf();
+	struct http_server_bpf *skel = src->skel;
+
+	if (!vmlinux) {
+		log__warn("cannot read the kernel's BTF (%s): transport failures refused and "
+			  "listen_overflow and retransmits are not counted", strerror(errno));
+		bpf_program__set_autoload(skel->progs.slotap_tcp_send_reset, false);
+		bpf_program__set_autoload(skel->progs.slotap_tcp_retransmit, false);
+		bpf_program__set_autoload(skel->progs.slotap_listen_drops, false);
+		return;
+	}
+	/* (ctx, sk, skb, reason): the form that also reports resets with no socket */
+	if (tracepoint_params(vmlinux, "tcp_send_reset") != 4) {
+		log__warn("kernel lacks the tracepoint tcp:tcp_send_reset with the reset reason: "
+			  "refused connections (reason refused) are not counted");
+		bpf_program__set_autoload(skel->progs.slotap_tcp_send_reset, false);
+	}
+	/* (ctx, sk, skb, err) */
+	if (tracepoint_params(vmlinux, "tcp_retransmit_skb") != 4) {
+		log__warn("kernel lacks the tracepoint tcp:tcp_retransmit_skb with its error "
+			  "argument: slotap_tcp_retransmits_total is not counted");
+		bpf_program__set_autoload(skel->progs.slotap_tcp_retransmit, false);
+	}
+	if (btf__find_by_name_kind(vmlinux, "bpf_iter__tcp", BTF_KIND_STRUCT) <= 0) {
+		log__warn("kernel has no TCP socket iterator (iter/tcp): listen queue drops "
+			  "(reason listen_overflow) are not counted");
+		bpf_program__set_autoload(skel->progs.slotap_listen_drops, false);
+	}
+	btf__free(vmlinux);
 }
 
 /* Explain, in one line, why the kernel refused us. */
@@ -206,6 +276,16 @@ int http_source__open(struct http_source **out, const struct http_source_opts *o
 	/* an iterator over the conns map: attached below, with the map */
 	bpf_program__set_autoattach(src->skel->progs.slotap_request_timeouts, false);
 	src->skel->data->request_timeout_ns = opts->request_timeout_ns;
+	src->n_services = opts->cfg->n_services;
+	bpf_map__set_max_entries(src->skel->maps.listen_drops,
+				 src->n_services ? src->n_services : 1);
+	src->drops_seen = calloc(src->n_services ? src->n_services : 1, sizeof(*src->drops_seen));
+	if (!src->drops_seen) {
+		err = -ENOMEM;
+		log__error("out of memory");
+		goto fail;
+	}
+	probe_transport_hooks(src);
 
 	/* load: the verifier runs here */
 	err = http_server_bpf__load(src->skel);
@@ -275,6 +355,8 @@ void http_source__destroy(struct http_source *src)
 	ring_buffer__free(src->rb);
 	bpf_link__destroy(src->timeouts);
 	http_server_bpf__destroy(src->skel);	/* detaches every link */
+	free(src->drops_seen);
+	free(src->rtx_seen);
 	free(src);
 }
 
@@ -304,6 +386,101 @@ int http_source__sweep_timeouts(struct http_source *src)
 		err = -errno;
 	close(fd);
 	return err;
+}
+
+int http_source__sweep_listen_drops(struct http_source *src, http_count_fn fn, void *ctx)
+{
+	struct bpf_link *link = src->skel->links.slotap_listen_drops;
+	int map_fd = bpf_map__fd(src->skel->maps.listen_drops);
+	char buf[64];
+	ssize_t n;
+	int fd;
+
+	if (!link)
+		return 0;	/* no iter/tcp: said at start */
+	fd = bpf_iter_create(bpf_link__fd(link));
+	if (fd < 0)
+		return -errno;
+	/* nothing is printed; EAGAIN is the program ending the walk early */
+	while ((n = read(fd, buf, sizeof(buf))) > 0)
+		;
+	if (n < 0 && errno != EAGAIN) {
+		n = -errno;
+		close(fd);
+		return n;
+	}
+	close(fd);
+	for (__u32 id = 0; id < src->n_services; id++) {
+		__u64 v;
+
+		if (bpf_map_lookup_elem(map_fd, &id, &v))
+			return -errno;
+		if (v > src->drops_seen[id])
+			fn(ctx, id, "", v - src->drops_seen[id]);
+		src->drops_seen[id] = v;
+	}
+	return 0;
+}
+
+static struct retransmit_seen *retransmit_seen(struct http_source *src,
+					       const struct service_key *key)
+{
+	struct retransmit_seen *r;
+
+	/* linear: one entry per service, and at most a few hundred services */
+	for (size_t i = 0; i < src->n_rtx_seen; i++)
+		if (!memcmp(&src->rtx_seen[i].key, key, sizeof(*key)))
+			return &src->rtx_seen[i];
+	if (src->n_rtx_seen == src->cap_rtx_seen) {
+		size_t cap = src->cap_rtx_seen ? 2 * src->cap_rtx_seen : 16;
+
+		r = realloc(src->rtx_seen, cap * sizeof(*r));
+		if (!r)
+			return NULL;
+		src->rtx_seen = r;
+		src->cap_rtx_seen = cap;
+	}
+	r = &src->rtx_seen[src->n_rtx_seen++];
+	r->key = *key;
+	r->count = 0;
+	return r;
+}
+
+int http_source__sweep_retransmits(struct http_source *src, http_count_fn fn, void *ctx)
+{
+	int fd = bpf_map__fd(src->skel->maps.retransmits);
+	struct service_key key, next;
+	__u64 values[src->ncpus];
+	void *prev = NULL;
+
+	if (!bpf_program__autoload(src->skel->progs.slotap_tcp_retransmit))
+		return 0;
+	while (!bpf_map_get_next_key(fd, prev, &next)) {
+		struct retransmit_seen *seen;
+		char comm[TASK_COMM_LEN_SLOTAP + 1] = "";
+		__u64 sum = 0;
+
+		key = next;
+		prev = &key;
+		if (bpf_map_lookup_elem(fd, &key, values))
+			continue;	/* entries are never deleted: cannot happen */
+		for (int cpu = 0; cpu < src->ncpus; cpu++)
+			sum += values[cpu];
+		seen = retransmit_seen(src, &key);
+		if (!seen)
+			return -ENOMEM;
+		if (sum > seen->count) {
+			memcpy(comm, key.comm, TASK_COMM_LEN_SLOTAP);
+			fn(ctx, key.service_id, comm, sum - seen->count);
+		}
+		seen->count = sum;
+	}
+	return errno == ENOENT ? 0 : -errno;
+}
+
+bool http_source__counts_retransmits(const struct http_source *src)
+{
+	return bpf_program__autoload(src->skel->progs.slotap_tcp_retransmit);
 }
 
 void http_source__set_request_timeout(struct http_source *src, __u64 ns)

@@ -7,6 +7,7 @@
 #define SLOTAP_HTTP_SOURCE_H
 
 #include <linux/types.h>
+#include <stdbool.h>
 #include "http_server.h"
 
 struct http_source;
@@ -36,6 +37,18 @@ int http_source__consume(struct http_source *src);
  */
 int http_source__sweep_timeouts(struct http_source *src);
 void http_source__set_request_timeout(struct http_source *src, __u64 ns);
+/* n new counts of a service: configured by id (comm ""), or discovered by comm. */
+typedef void (*http_count_fn)(void *ctx, __u16 service_id, const char *comm, __u64 n);
+/*
+ * Sweep the listeners of configured services (every second or so) and
+ * report the listen queue drops of each service since the last call
+ * (HTTP_FAILURE_LISTEN_OVERFLOW: packets, not clients). 0 or -errno.
+ */
+int http_source__sweep_listen_drops(struct http_source *src, http_count_fn fn, void *ctx);
+/* Report the segments retransmitted on each service's connections since the last call. */
+int http_source__sweep_retransmits(struct http_source *src, http_count_fn fn, void *ctx);
+/* Whether the kernel lets us count retransmits (see the start-up log). */
+bool http_source__counts_retransmits(const struct http_source *src);
 /* Point the exe-path filter at a process (0 = forget it). */
 int http_source__track_tgid(struct http_source *src, __u32 tgid, __u16 service_id);
 int http_source__untrack_tgid(struct http_source *src, __u32 tgid);

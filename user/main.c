@@ -163,6 +163,7 @@ struct agent {
 	struct latency_buckets buckets;
 	struct aggregator *agg;
 	struct aggregator *transport_failures;	/* server side, by service and reason */
+	struct aggregator *retransmits;		/* server connections, by service */
 	struct outbound *outbound;
 	struct service_registry *services;
 	struct slo_registry *slos;
@@ -199,8 +200,10 @@ static const char *const method_names[HTTP_METHOD_MAX] = {
 static const struct aggregator_family transport_failures = {
 	.metric = "slotap_transport_failures_total",
 	.help = "Requests of tracked services that failed below HTTP, by reason: the "
-		"connection reset or closed before any response, or no response within "
-		"request_timeout.",
+		"connection reset or closed before any response, no response within "
+		"request_timeout, a connection refused (nothing listening on the service's "
+		"port), or a SYN or handshake ACK dropped by a full listen queue "
+		"(listen_overflow: packets, not clients).",
 	.labels = { "service", "reason" },
 	.counter = true,
 };
@@ -256,13 +259,18 @@ static void record_call(struct agent *a, const struct http_event *e)
 static void record_failure(struct agent *a, const struct service *svc, enum http_failure failure,
 			   const char *method, const char *route, __u64 count)
 {
-	for (__u64 i = 0; i < count; i++)
-		if (aggregator__record(a->transport_failures,
-				       (const char *const[]){ svc->name, http_failure__name(failure) },
-				       0, 0))
-			a->events_unattributed++;
+	if (aggregator__count(a->transport_failures,
+			      (const char *const[]){ svc->name, http_failure__name(failure) }, count))
+		a->events_unattributed += count;
 	slo_registry__record_failure(a->slos, svc->name, method, route, count, a->drain_unix_s);
 }
+
+static const struct aggregator_family retransmits = {
+	.metric = "slotap_tcp_retransmits_total",
+	.help = "TCP segments retransmitted on the tracked server connections of a service.",
+	.labels = { "service" },
+	.counter = true,
+};
 
 /* Called with agent.lock held, for each event of a ring buffer drain. */
 static int on_event(void *ctx, const struct http_event *e)
@@ -292,8 +300,8 @@ static int on_event(void *ctx, const struct http_event *e)
 		a->events_unattributed++;
 		return 0;
 	}
-	if (e->failure && e->method == HTTP_METHOD_UNKNOWN && !path_len) {
-		/* refused or dropped before any request: no endpoint */
+	if (e->flags & HTTP_EVENT_NO_REQUEST) {
+		/* refused before any request: no endpoint */
 		record_failure(a, svc, e->failure, NULL, NULL, 1);
 		return 0;
 	}
@@ -355,6 +363,8 @@ static int write_metrics(void *ctx, FILE *out)
 	err = aggregator__write_prometheus(a->agg, out);
 	if (!err)
 		err = aggregator__write_prometheus(a->transport_failures, out);
+	if (!err)
+		err = aggregator__write_prometheus(a->retransmits, out);
 	if (!err)
 		err = outbound__write_prometheus(a->outbound, out);
 	if (!err)
@@ -529,6 +539,41 @@ static void save_state(struct agent *a)
 		log__warn("cannot save the SLO state in %s: %s", a->state_dir, strerror(-err));
 }
 
+static void on_listen_drops(void *ctx, __u16 service_id, const char *comm, __u64 n)
+{
+	struct agent *a = ctx;
+	struct service *svc = service_registry__lookup(a->services, service_id, comm);
+
+	if (svc)
+		record_failure(a, svc, HTTP_FAILURE_LISTEN_OVERFLOW, NULL, NULL, n);
+	else
+		a->events_unattributed += n;
+}
+
+static void on_retransmits(void *ctx, __u16 service_id, const char *comm, __u64 n)
+{
+	struct agent *a = ctx;
+	struct service *svc = service_registry__lookup(a->services, service_id, comm);
+
+	if (!svc || aggregator__count(a->retransmits, (const char *const[]){ svc->name }, n))
+		a->events_unattributed += n;
+}
+
+/* What the kernel counts rather than reports: listen drops, retransmits. */
+static void sweep_transport(struct agent *a)
+{
+	int err;
+
+	pthread_mutex_lock(&a->lock);
+	err = http_source__sweep_listen_drops(a->src, on_listen_drops, a);
+	if (err)
+		log__warn("listen drop sweep: %s", strerror(-err));
+	err = http_source__sweep_retransmits(a->src, on_retransmits, a);
+	if (err)
+		log__warn("retransmit counters: %s", strerror(-err));
+	pthread_mutex_unlock(&a->lock);
+}
+
 static int run_loop(struct agent *a, int sig_fd)
 {
 	struct epoll_event ev = { .events = EPOLLIN };
@@ -586,6 +631,7 @@ static int run_loop(struct agent *a, int sig_fd)
 			if (err)
 				log__warn("request timeout sweep: %s", strerror(-err));
 			err = 0;
+			sweep_transport(a);
 			next_sweep = now_ns() + TIMEOUT_SWEEP_INTERVAL_MS * 1000000ull;
 		}
 		if (now_ns() >= next_save) {
@@ -653,13 +699,14 @@ int main(int argc, char **argv)
 	if (!err) {
 		a.agg = aggregator__new(&aggregator_http_server, &a.buckets);
 		a.transport_failures = aggregator__new(&transport_failures, NULL);
+		a.retransmits = aggregator__new(&retransmits, NULL);
 		a.outbound = outbound__new(&a.buckets);
 		a.services = service_registry__new(&a.cfg);
 		a.blame = dependency_blame__new();
 		a.blamed = aggregator__new(&blamed_events, NULL);
 	}
-	if (err || !a.agg || !a.transport_failures || !a.outbound || !a.services || !a.blame ||
-	    !a.blamed) {
+	if (err || !a.agg || !a.transport_failures || !a.retransmits || !a.outbound ||
+	    !a.services || !a.blame || !a.blamed) {
 		log__error("out of memory");
 		goto cleanup;
 	}
@@ -692,6 +739,9 @@ int main(int argc, char **argv)
 	src_opts.ctx = &a;
 	if (http_source__open(&a.src, &src_opts))
 		goto cleanup;
+	/* a configured service's retransmits are 0 until there are some, not absent */
+	for (size_t i = 0; i < a.cfg.n_services && http_source__counts_retransmits(a.src); i++)
+		aggregator__count(a.retransmits, (const char *const[]){ a.cfg.services[i].name }, 0);
 	err = service_registry__scan_processes(a.services, a.src);
 	if (err)
 		log__warn("scanning /proc for configured executables: %s", strerror(-err));
@@ -717,6 +767,7 @@ cleanup:
 	service_registry__free(a.services);
 	aggregator__free(a.agg);
 	aggregator__free(a.transport_failures);
+	aggregator__free(a.retransmits);
 	outbound__free(a.outbound);
 	aggregator__free(a.blamed);
 	dependency_blame__free(a.blame);

@@ -70,6 +70,8 @@ static const char *const failure_names[HTTP_FAILURE_MAX] = {
 	[HTTP_FAILURE_CONNECT_TIMEOUT] = "timed_out",
 	[HTTP_FAILURE_CONNECT_UNREACHABLE] = "unreachable",
 	[HTTP_FAILURE_CONNECT_OTHER] = "other",
+	[HTTP_FAILURE_REFUSED] = "refused",
+	[HTTP_FAILURE_LISTEN_OVERFLOW] = "listen_overflow",
 };
 
 const char *http_failure__name(enum http_failure failure)

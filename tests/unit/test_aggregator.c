@@ -244,6 +244,33 @@ static void test_many_series(void **state)
 	free(text);
 }
 
+/* aggregator__count: n at once, 0 makes the series, histograms refuse it. */
+static void test_count_n(void **state)
+{
+	static const struct aggregator_family fam = {
+		.metric = "t_total", .help = "h.", .labels = { "service", "reason" },
+		.counter = true,
+	};
+	struct fixture *f = *state;
+	struct aggregator *c = aggregator__new(&fam, NULL);
+	char *text;
+
+	assert_non_null(c);
+	assert_int_equal(aggregator__count(c, L("b", "x"), 0), 0);
+	assert_int_equal(aggregator__count(c, L("a", "y"), 5), 0);
+	assert_int_equal(aggregator__record(c, L("a", "y"), 0, 0), 0);
+	assert_int_equal(aggregator__count(c, L("a", "y"), 3), 0);
+	assert_int_equal(aggregator__count(c, L("a", NULL), 1), -EINVAL);
+	assert_int_equal(aggregator__count(f->agg, L("s", "GET", "/"), 1), -EINVAL);
+	assert_int_equal(aggregator__series(f->agg), 0);
+	text = expose(c);
+	assert_string_equal(text, "# HELP t_total h.\n# TYPE t_total counter\n"
+			    "t_total{service=\"a\",reason=\"y\"} 9\n"
+			    "t_total{service=\"b\",reason=\"x\"} 0\n");
+	free(text);
+	aggregator__free(c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -253,6 +280,7 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_sort_order_and_keys, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_many_series, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_count_n, setup, teardown),
 	};
 
 	return cmocka_run_group_tests_name("aggregator", tests, NULL, NULL);
