@@ -1738,7 +1738,12 @@ int BPF_PROG(slotap_sock_state, struct sock *sk, int oldstate, int newstate)
 	struct port_info *pi;
 	struct conn *c;
 
-	if (newstate == TCP_LISTEN || oldstate == TCP_LISTEN) {
+	/*
+	 * Not every move out of LISTEN is a listener's: inet_csk_clone_lock()
+	 * makes each new child from its listener and moves it LISTEN ->
+	 * SYN_RECV. A listener itself only ever goes to CLOSE.
+	 */
+	if (newstate == TCP_LISTEN || (oldstate == TCP_LISTEN && newstate == TCP_CLOSE)) {
 		pi = bpf_map_lookup_elem(&ports, &port);
 		if (!pi)
 			return 0;
