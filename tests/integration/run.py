@@ -752,6 +752,33 @@ def overflow_round(port, backlog, conns, close_listener_first_sweep):
             after["TcpExt:ListenOverflows"] - before["TcpExt:ListenOverflows"]), ls
 
 
+@test("auto_services")
+def t_auto_services(ctx):
+    """No services configured: every listener is tracked, one service per
+    process name, whether it listened before the agent started or after,
+    and from the first connection on (each accepted connection's LISTEN ->
+    SYN_RECV is not its listener closing)."""
+    names, servers = [], []
+    for i in range(2):
+        # names of our own: other slotap-testd processes of the node are not ours
+        names.append(f"atestd{i}{os.getpid() % 100000}")
+        shutil.copy(h.TESTD_BIN, os.path.join(ctx.tmp, names[-1]))
+    servers.append(ctx.testd(binary=os.path.join(ctx.tmp, names[0]), name="testd-before"))
+    a = ctx.agent(f"latency_thresholds: {THRESHOLDS}\n")
+    servers.append(ctx.testd(binary=os.path.join(ctx.tmp, names[1]), name="testd-after"))
+    for t in servers:
+        for _ in range(3):          # a new connection each: every one must count
+            expect_client(client_statuses(h.keepalive_requests(t.port, ["/status/200"] * 4)),
+                          {200: 4})
+    for name in names:
+        m = wait_counts(a, name, 12)
+        expect_counts(m, name, {("GET", "/status/{id}", "200"): 12})
+    # other listeners of the node are tracked too: only our services are checked
+    problems = m.check_histograms(h.HIST)
+    if problems:
+        raise HarnessError("histogram: " + "; ".join(problems[:3]))
+
+
 @test("listen_overflow")
 def t_listen_overflow(ctx):
     """A tiny backlog never accepted: listen_overflow equals the SYNs the
