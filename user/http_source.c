@@ -104,8 +104,8 @@ static void probe_transport_hooks(struct http_source *src)
 	struct http_server_bpf *skel = src->skel;
 
 	if (!vmlinux) {
-		log__warn("cannot read the kernel's BTF (%s): transport failures refused and "
-			  "listen_overflow and retransmits are not counted", strerror(errno));
+		log__warn("cannot read the kernel's BTF (%s): refused connections, listen queue "
+			  "drops and retransmits are not counted", strerror(errno));
 		bpf_program__set_autoload(skel->progs.slotap_tcp_send_reset, false);
 		bpf_program__set_autoload(skel->progs.slotap_tcp_retransmit, false);
 		bpf_program__set_autoload(skel->progs.slotap_listen_drops, false);
