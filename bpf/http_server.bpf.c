@@ -1592,20 +1592,22 @@ static __always_inline void listener_stop(const struct sock *sk, const struct po
  * SK_RST_REASON_NO_SOCKET. The test is on the SYN, not on that enum, which
  * is not ABI. Active resets (abort, linger 0) come with no skb.
  */
-static __always_inline int on_reset_sent(const struct sk_buff *skb)
+#define RESET_TH_LEN	(TCP_FLAGS_OFF + 1)	/* TCP header bytes looked at */
+#define RESET_IP_LEN	24			/* IP header bytes: IPv6 saddr ends at 24 */
+
+/*
+ * The reset answered the segment whose TCP header starts with th, in an IP
+ * packet whose header starts with ip (read only when it matters): 1 if it
+ * was a refused connection of a service, reported; 0 otherwise.
+ */
+static __always_inline int reset_answered(const __u8 *th, const void *ip_src, bool user)
 {
-	__u8 th[TCP_FLAGS_OFF + 1], ip[24];
-	unsigned char *head;
+	__u8 ip[RESET_IP_LEN] = {};
 	struct http_event *e;
 	struct port_info *pi;
 	__u16 service;
 	__u32 port;
 
-	if (!skb)
-		return 0;
-	head = skb->head;
-	if (bpf_probe_read_kernel(th, sizeof(th), head + skb->transport_header))
-		return 0;
 	port = (__u32)th[2] << 8 | th[3];
 	pi = bpf_map_lookup_elem(&ports, &port);
 	if (!pi || !(service = port_service(pi)))
@@ -1616,7 +1618,7 @@ static __always_inline int on_reset_sent(const struct sk_buff *skb)
 	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
 	if (!e) {
 		count_loss(LOSS_RINGBUF_FULL);
-		return 0;
+		return 1;
 	}
 	__builtin_memset(e, 0, sizeof(*e));
 	e->kind = HTTP_EVENT_REQUEST;
@@ -1627,7 +1629,8 @@ static __always_inline int on_reset_sent(const struct sk_buff *skb)
 	e->local_port = port;
 	e->remote_port = (__u16)th[0] << 8 | th[1];
 	/* the client: IPv4 saddr at 12, IPv6 at 8 */
-	if (!bpf_probe_read_kernel(ip, sizeof(ip), head + skb->network_header)) {
+	if (!(user ? bpf_probe_read_user(ip, sizeof(ip), ip_src) :
+		     bpf_probe_read_kernel(ip, sizeof(ip), ip_src))) {
 		if ((ip[0] >> 4) == 4) {
 			e->remote_addr[10] = 0xff;
 			e->remote_addr[11] = 0xff;
@@ -1639,6 +1642,20 @@ static __always_inline int on_reset_sent(const struct sk_buff *skb)
 	bpf_ringbuf_submit(e, bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= wakeup_bytes ?
 				      BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP);
 	count_stat(STAT_EVENTS_SUBMITTED);
+	return 1;
+}
+
+static __always_inline int on_reset_sent(const struct sk_buff *skb)
+{
+	__u8 th[RESET_TH_LEN];
+	unsigned char *head;
+
+	if (!skb)
+		return 0;
+	head = skb->head;
+	if (bpf_probe_read_kernel(th, sizeof(th), head + skb->transport_header))
+		return 0;
+	reset_answered(th, head + skb->network_header, false);
 	return 0;
 }
 
@@ -1738,7 +1755,12 @@ int BPF_PROG(slotap_sock_state, struct sock *sk, int oldstate, int newstate)
 	struct port_info *pi;
 	struct conn *c;
 
-	if (newstate == TCP_LISTEN || oldstate == TCP_LISTEN) {
+	/*
+	 * Not every move out of LISTEN is a listener's: inet_csk_clone_lock()
+	 * makes each new child from its listener and moves it LISTEN ->
+	 * SYN_RECV. A listener itself only ever goes to CLOSE.
+	 */
+	if (newstate == TCP_LISTEN || (oldstate == TCP_LISTEN && newstate == TCP_CLOSE)) {
 		pi = bpf_map_lookup_elem(&ports, &port);
 		if (!pi)
 			return 0;
@@ -1834,6 +1856,20 @@ struct {
 } test_conns SEC(".maps");
 
 #define TEST_RESET	2	/* dir value: start a fresh connection */
+
+/*
+ * Test entry, never attached: the refused-connection filter on a TCP and
+ * an IP header in the caller's memory (tests/unit/test_http_parser.c).
+ */
+SEC("raw_tp")
+int BPF_PROG(slotap_test_reset, __u64 th_addr, __u64 ip_addr)
+{
+	__u8 th[RESET_TH_LEN];
+
+	if (bpf_probe_read_user(th, sizeof(th), (void *)th_addr))
+		return -1;
+	return reset_answered(th, (void *)ip_addr, true);
+}
 
 SEC("raw_tp")
 int BPF_PROG(slotap_test_feed, __u64 dir, __u64 ubuf, __u64 len, __u64 now)

@@ -104,8 +104,8 @@ static void probe_transport_hooks(struct http_source *src)
 	struct http_server_bpf *skel = src->skel;
 
 	if (!vmlinux) {
-		log__warn("cannot read the kernel's BTF (%s): transport failures refused and "
-			  "listen_overflow and retransmits are not counted", strerror(errno));
+		log__warn("cannot read the kernel's BTF (%s): refused connections, listen queue "
+			  "drops and retransmits are not counted", strerror(errno));
 		bpf_program__set_autoload(skel->progs.slotap_tcp_send_reset, false);
 		bpf_program__set_autoload(skel->progs.slotap_tcp_retransmit, false);
 		bpf_program__set_autoload(skel->progs.slotap_listen_drops, false);
@@ -273,6 +273,7 @@ int http_source__open(struct http_source **out, const struct http_source_opts *o
 	src->skel->rodata->wakeup_bytes = opts->ringbuf_bytes / 4;
 	bpf_map__set_max_entries(src->skel->maps.events, opts->ringbuf_bytes);
 	bpf_program__set_autoload(src->skel->progs.slotap_test_feed, false);
+	bpf_program__set_autoload(src->skel->progs.slotap_test_reset, false);
 	/* an iterator over the conns map: attached below, with the map */
 	bpf_program__set_autoattach(src->skel->progs.slotap_request_timeouts, false);
 	src->skel->data->request_timeout_ns = opts->request_timeout_ns;

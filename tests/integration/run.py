@@ -14,14 +14,18 @@ is skipped, or fails when $CI is set.
 
 import argparse
 import collections
+import errno
 import json
 import math
 import os
 import random
 import re
+import select
 import shutil
 import signal
+import socket
 import subprocess
+import threading
 import urllib.parse
 import urllib.request
 import sys
@@ -42,6 +46,12 @@ IO_PAIRS = [("read", "write"), ("recv", "send"), ("readv", "writev"),
 TRANSPORT = "slotap_transport_failures_total"
 
 TESTS = []          # [(name, function(ctx))]
+VERBOSE = False     # -v: tests say what they counted
+
+
+def note(text):
+    if VERBOSE:
+        print(f"  {text}", flush=True)
 
 
 def test(name):
@@ -63,8 +73,8 @@ class Ctx:
         os.chmod(self.tmp, 0o755)
         self.stops = []
 
-    def testd(self, io="read", wio="write", split=False):
-        t = h.Testd(self.tmp, io, wio, split)
+    def testd(self, io="read", wio="write", split=False, **kw):
+        t = h.Testd(self.tmp, io, wio, split, **kw)
         self.stops.append(("slotap-testd", t.stop))
         return t
 
@@ -574,6 +584,251 @@ def t_request_timeout(ctx):
     expect_counts(m, "testd", {("GET", R_STATUS, "200"): 10})
     check_common(m)
     expect_untracked(a)
+
+
+RETRANSMITS = "slotap_tcp_retransmits_total"
+
+
+class ConnectLoop:
+    """Client threads that each, until stopped, connect to port, send one
+    GET on the new connection, read the answer and close (the client
+    closes first). They count what they saw: refused connects, responses
+    by status, and connections that ended with no response."""
+
+    def __init__(self, port, path="/status/200", threads=2):
+        self.port, self.path = port, path
+        self.lock = threading.Lock()
+        self.refused = 0
+        self.statuses = collections.Counter()
+        self.no_response = 0
+        self.errors = []
+        self.stopping = threading.Event()
+        self.threads = [threading.Thread(target=self._run, daemon=True)
+                        for _ in range(threads)]
+        for t in self.threads:
+            t.start()
+
+    def _one(self):
+        try:
+            c = h.RawHTTP(self.port, timeout=5.0)
+        except ConnectionRefusedError:
+            return "refused"
+        except OSError as e:
+            return f"connect: {e}"
+        try:
+            return c.request("GET", self.path).status
+        except (h.ConnectionClosed, ConnectionResetError, BrokenPipeError):
+            return None
+        except OSError as e:
+            return f"request: {e}"
+        finally:
+            c.close()
+
+    def _run(self):
+        while not self.stopping.is_set():
+            got = self._one()
+            with self.lock:
+                if got == "refused":
+                    self.refused += 1
+                elif got is None:
+                    self.no_response += 1
+                elif isinstance(got, int):
+                    self.statuses[got] += 1
+                else:
+                    self.errors.append(got)
+            if got == "refused":
+                time.sleep(0.002)       # a down service: keep the count modest
+
+    def stop(self):
+        self.stopping.set()
+        for t in self.threads:
+            t.join(15.0)
+        if any(t.is_alive() for t in self.threads):
+            raise HarnessError("client threads did not finish")
+        if self.errors:
+            raise HarnessError(f"client: {len(self.errors)} error(s), first: {self.errors[0]}")
+
+
+def expect_retransmits_signal(m, service, before):
+    """slotap_tcp_retransmits_total{service} is there; without loss on lo
+    it is 0, and it can never exceed the kernel's RetransSegs delta."""
+    got = m.value(RETRANSMITS, service=service)
+    kernel = h.kernel_counters()["Tcp:RetransSegs"] - before
+    if got is None:
+        raise HarnessError(f"no {RETRANSMITS}{{service={service}}}")
+    if got > kernel or (kernel == 0 and got != 0):
+        raise HarnessError(f"{RETRANSMITS}{{service={service}}} is {got:g}, the kernel "
+                           f"retransmitted {kernel} segment(s) meanwhile")
+
+
+def refused_restart_test(by_process):
+    """The server stops under load and starts again on the same port: every
+    ECONNREFUSED the clients saw is one refused failure of the service, and
+    every response they got is counted exactly. By process: the service is
+    matched by the server's process name only, and keeps the port it was
+    last seen listening on while no process of it runs."""
+    def run(ctx):
+        binary = None
+        if by_process:
+            # a name of our own: no other test's slotap-testd is this service
+            binary = os.path.join(ctx.tmp, f"rtestd{os.getpid() % 100000}")
+            shutil.copy(h.TESTD_BIN, binary)
+        port = h.free_port()
+        t = ctx.testd(port=port, binary=binary, name="testd-1")
+        if by_process:
+            cfg = ("services:\n  - name: testd\n"
+                   f"    match: {{process: {os.path.basename(binary)}}}\n"
+                   "    routes: [" + ", ".join(json.dumps(r) for r in TESTD_ROUTES) + "]\n"
+                   f"latency_thresholds: {THRESHOLDS}\n")
+        else:
+            cfg = service_config("testd", port, TESTD_ROUTES)
+        a = ctx.agent(cfg)
+        before = h.kernel_counters()
+        loop = ConnectLoop(port)
+        try:
+            time.sleep(1.0)
+            served_before = sum(loop.statuses.values())
+            t.stop()                    # SIGTERM: exits at once, listener closed
+            time.sleep(1.0)
+            refused_down = loop.refused
+            ctx.testd(port=port, binary=binary, name="testd-2")
+            time.sleep(1.0)
+        finally:
+            loop.stop()
+        if not served_before or not refused_down or \
+                sum(loop.statuses.values()) <= served_before:
+            raise HarnessError(f"client: {served_before} served before the stop, "
+                               f"{refused_down} refused while down, "
+                               f"{sum(loop.statuses.values())} served in all: no real restart")
+        if set(loop.statuses) != {200}:
+            raise HarnessError(f"client got {dict(loop.statuses)} (server problem)")
+        served = loop.statuses[200]
+        m = wait_counts(a, "testd", served,
+                        extra=lambda mm: transport_failures(mm, "testd").get("refused", 0)
+                        >= loop.refused,
+                        what=f"{served} requests and {loop.refused} refused connects")
+        expect_counts(m, "testd", {("GET", R_STATUS, "200"): served})
+        got = transport_failures(m, "testd")
+        if got.get("refused", 0) != loop.refused:
+            raise HarnessError(f"refused is {got.get('refused', 0):g}, the clients saw "
+                               f"{loop.refused} ECONNREFUSED")
+        # requests the stopping server had read and not answered; it may
+        # also have died before reading some, which only the client saw
+        cut = got.get("connection_reset", 0) + got.get("connection_closed", 0)
+        if set(got) - {"refused", "connection_reset", "connection_closed"} or \
+                cut > loop.no_response:
+            raise HarnessError(f"transport failures {got}; the clients saw "
+                               f"{loop.no_response} connections end with no response")
+        expect_retransmits_signal(m, "testd", before["Tcp:RetransSegs"])
+        note(f"refused {loop.refused} (kernel and clients), served {served}, cut {cut} "
+             f"of {loop.no_response} unanswered")
+        check_common(m)
+        expect_untracked(a)
+    return run
+
+
+test("refused_restart")(refused_restart_test(False))
+test("refused_restart_by_process")(refused_restart_test(True))
+
+
+def overflow_round(port, backlog, conns, close_listener_first_sweep):
+    """A listener of ours with listen(backlog) that never accepts; conns
+    nonblocking connects. The first backlog + 1 complete (a full accept
+    queue is sk_ack_backlog > backlog); every later SYN is dropped. The
+    clients that did not connect within 0.3 s are closed before their SYN
+    is sent again (after 1 s), so each of them is exactly one drop.
+    Returns (clients not connected, ListenDrops delta, ListenOverflows
+    delta)."""
+    before = h.kernel_counters()
+    ls = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    ls.bind(("127.0.0.1", port))
+    ls.listen(backlog)
+    clients = []
+    try:
+        t0 = time.monotonic()
+        for _ in range(conns):
+            c = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            c.setblocking(False)
+            clients.append(c)
+            rc = c.connect_ex(("127.0.0.1", port))
+            if rc not in (0, errno.EINPROGRESS):
+                raise HarnessError(f"connect: {os.strerror(rc)}")
+        time.sleep(0.3)
+        _, done, _ = select.select([], clients, [], 0)
+        pending = [c for c in clients if c not in done]
+        for c in pending:
+            c.close()
+        if time.monotonic() - t0 >= 0.9:
+            raise HarnessError("connects took too long: SYNs may have been sent again")
+        after = h.kernel_counters()
+    finally:
+        for c in clients:
+            c.close()
+        if close_listener_first_sweep:
+            ls.close()              # before the agent's next sweep: counted at close
+    if len(done) != backlog + 1:
+        raise HarnessError(f"{len(done)} of {conns} connects completed, expected "
+                           f"{backlog + 1} with listen({backlog})")
+    return (len(pending), after["TcpExt:ListenDrops"] - before["TcpExt:ListenDrops"],
+            after["TcpExt:ListenOverflows"] - before["TcpExt:ListenOverflows"]), ls
+
+
+@test("auto_services")
+def t_auto_services(ctx):
+    """No services configured: every listener is tracked, one service per
+    process name, whether it listened before the agent started or after,
+    and from the first connection on (each accepted connection's LISTEN ->
+    SYN_RECV is not its listener closing)."""
+    names, servers = [], []
+    for i in range(2):
+        # names of our own: other slotap-testd processes of the node are not ours
+        names.append(f"atestd{i}{os.getpid() % 100000}")
+        shutil.copy(h.TESTD_BIN, os.path.join(ctx.tmp, names[-1]))
+    servers.append(ctx.testd(binary=os.path.join(ctx.tmp, names[0]), name="testd-before"))
+    a = ctx.agent(f"latency_thresholds: {THRESHOLDS}\n")
+    servers.append(ctx.testd(binary=os.path.join(ctx.tmp, names[1]), name="testd-after"))
+    for t in servers:
+        for _ in range(3):          # a new connection each: every one must count
+            expect_client(client_statuses(h.keepalive_requests(t.port, ["/status/200"] * 4)),
+                          {200: 4})
+    for name in names:
+        m = wait_counts(a, name, 12)
+        expect_counts(m, name, {("GET", "/status/{id}", "200"): 12})
+    # other listeners of the node are tracked too: only our services are checked
+    problems = m.check_histograms(h.HIST)
+    if problems:
+        raise HarnessError("histogram: " + "; ".join(problems[:3]))
+
+
+@test("listen_overflow")
+def t_listen_overflow(ctx):
+    """A tiny backlog never accepted: listen_overflow equals the SYNs the
+    kernel dropped (TcpExt ListenDrops, ListenOverflows) and the clients
+    that could not connect, counted by the once-a-second listener sweep
+    (round 1) and, for a listener that closes first, at its close (round 2)."""
+    port = h.free_port()
+    a = ctx.agent(service_config("backlog", port))
+    want = 0
+    for rnd, (backlog, conns, close_first) in enumerate(((0, 12, False), (1, 9, True)), 1):
+        (pending, drops, overflows), ls = overflow_round(port, backlog, conns, close_first)
+        try:
+            if drops != pending or overflows != pending:
+                raise HarnessError(f"round {rnd}: {pending} clients not connected, kernel "
+                                   f"ListenDrops +{drops}, ListenOverflows +{overflows} "
+                                   f"(another process dropping SYNs?)")
+            want += pending
+            m = a.wait_metrics(
+                lambda mm: transport_failures(mm, "backlog").get("listen_overflow", 0) >= want,
+                settle=1.2, what=f"round {rnd}: listen_overflow {want}")
+        finally:
+            ls.close()
+        expect_transport(m, "backlog", {"listen_overflow": want})
+        note(f"round {rnd}: listen({backlog}), {conns} connects, {pending} not connected, "
+             f"ListenDrops +{drops}, ListenOverflows +{overflows}, listen_overflow {want}")
+    m = a.wait_metrics(lambda mm: True, settle=1.2)
+    expect_transport(m, "backlog", {"listen_overflow": want})
+    check_common(m)
 
 
 @test("outbound_client")
@@ -1180,6 +1435,8 @@ def main():
     ap.add_argument("--keep", action="store_true", help="keep logs of passing tests too")
     ap.add_argument("-v", "--verbose", action="store_true")
     args = ap.parse_args()
+    global VERBOSE
+    VERBOSE = args.verbose
 
     selected = [(n, f) for n, f in TESTS if not args.k or any(k in n for k in args.k)]
     if args.list:

@@ -496,6 +496,23 @@ def fetch_metrics(port, host="127.0.0.1", timeout=5.0):
     return Metrics(fetch_text(f"http://{host}:{port}/metrics", timeout))
 
 
+# --------------------------------------------------------- kernel MIBs --
+
+def kernel_counters():
+    """{"TcpExt:ListenDrops": n, "Tcp:RetransSegs": n, ...} from
+    /proc/net/netstat and /proc/net/snmp (this network namespace, every
+    process in it)."""
+    out = {}
+    for path in ("/proc/net/netstat", "/proc/net/snmp"):
+        with open(path) as f:
+            lines = f.read().splitlines()
+        for names, values in zip(lines[0::2], lines[1::2]):
+            prefix, names = names.split(":", 1)
+            for k, v in zip(names.split(), values.split(":", 1)[1].split()):
+                out[f"{prefix}:{k}"] = int(v)
+    return out
+
+
 # ------------------------------------------------------------ bpftool --
 
 def bpf_programs():
@@ -651,13 +668,14 @@ class Testd:
     """build/tests/slotap-testd on a free port."""
 
     def __init__(self, tmpdir, io="read", wio="write", split=False, name=None,
-                 port=None):
-        _require(TESTD_BIN, "run make (the test server is not built)")
+                 port=None, binary=None):
+        """binary: a copy of slotap-testd under another name (another comm)."""
+        _require(binary or TESTD_BIN, "run make (the test server is not built)")
         self.tmpdir = Path(tmpdir)
         name = name or f"testd-{io}-{wio}{'-split' if split else ''}"
         self.port = port or free_port()
         self.ready = self.tmpdir / f"{name}.ready"
-        argv = [TESTD_BIN, "--port", self.port, "--io", io, "--wio", wio,
+        argv = [binary or TESTD_BIN, "--port", self.port, "--io", io, "--wio", wio,
                 "--ready-file", self.ready]
         if split:
             argv.append("--split")

@@ -4,7 +4,8 @@
  * slotap_test_feed entry runs http_feed_segment() on our buffers through
  * BPF_PROG_TEST_RUN, with a clock we choose, so latencies are exact and
  * every split of a message can be tried (a clock of 0 would mean the real
- * one, so ours starts at 1). Needs root (BPF); skipped otherwise, except
+ * one, so ours starts at 1). slotap_test_reset runs the refused-connection
+ * filter on headers of ours. Needs root (BPF); skipped otherwise, except
  * under CI, where it fails.
  */
 #include <errno.h>
@@ -64,7 +65,8 @@ static int group_setup(void **state)
 		return -1;
 	/* only the test entry: the attachable programs are not needed here */
 	bpf_object__for_each_program(prog, skel->obj)
-		bpf_program__set_autoload(prog, prog == skel->progs.slotap_test_feed);
+		bpf_program__set_autoload(prog, prog == skel->progs.slotap_test_feed ||
+					  prog == skel->progs.slotap_test_reset);
 	if (http_server_bpf__load(skel))
 		return -1;
 	rb = ring_buffer__new(bpf_map__fd(skel->maps.events), on_event, NULL, NULL);
@@ -395,6 +397,69 @@ static void pipeline_overflow_is_counted(void **state)
 	assert_int_equal(n_events, HTTP_PIPELINE_MAX);
 }
 
+static void set_port(__u32 port, __u16 service, __u16 listen_service)
+{
+	struct port_info pi = { .service = service, .listen_service = listen_service };
+
+	assert_int_equal(bpf_map_update_elem(bpf_map__fd(skel->maps.ports), &port, &pi, BPF_ANY),
+			 0);
+}
+
+/* The reset answered a segment to port dport with these TCP flags: reported? */
+static int reset_to(__u32 dport, __u8 flags)
+{
+	/* IPv4 from 127.0.0.9, then the TCP header from port 40000 */
+	__u8 ip[24] = { 0x45, [12] = 127, [15] = 9 };
+	__u8 th[14] = { 40000 >> 8, 40000 & 0xff, dport >> 8, dport & 0xff, [12] = 0x50,
+			[13] = flags };
+	__u64 args[2] = { (__u64)(unsigned long)th, (__u64)(unsigned long)ip };
+	LIBBPF_OPTS(bpf_test_run_opts, opts, .ctx_in = args, .ctx_size_in = sizeof(args));
+
+	assert_int_equal(bpf_prog_test_run_opts(bpf_program__fd(skel->progs.slotap_test_reset),
+						&opts), 0);
+	return (int)opts.retval;
+}
+
+/*
+ * Only a reset answering a bare SYN to a port a service claims is a refused
+ * connection: by configuration, or learnt from a process-matched service.
+ */
+static void refused_needs_a_bare_syn_to_a_service_port(void **state)
+{
+	static const __u8 SYN = 0x02, RST = 0x04, ACK = 0x10, FIN = 0x01;
+	const struct http_event *e;
+
+	(void)state;
+	REQUIRE_BPF();
+	set_port(31001, 3, 0);		/* service 2, by port */
+	set_port(31002, 0, 5);		/* service 4, last seen listening there */
+	set_port(31003, 0, 0);
+	assert_int_equal(reset_to(31001, SYN), 1);
+	assert_int_equal(reset_to(31002, SYN), 1);
+	assert_int_equal(reset_to(31003, SYN), 0);	/* nobody's port */
+	assert_int_equal(reset_to(31001, SYN | ACK), 0);	/* a SYN-ACK: we connected */
+	assert_int_equal(reset_to(31001, ACK), 0);	/* data or a late ACK */
+	assert_int_equal(reset_to(31001, ACK | FIN), 0);
+	assert_int_equal(reset_to(31001, SYN | RST), 0);
+	drain();
+	assert_int_equal(n_events, 2);
+	e = &events[0];
+	assert_int_equal(e->kind, HTTP_EVENT_REQUEST);
+	assert_int_equal(e->failure, HTTP_FAILURE_REFUSED);
+	assert_int_equal(e->flags, HTTP_EVENT_NO_REQUEST);
+	assert_int_equal(e->service_id, 2);
+	assert_int_equal(e->local_port, 31001);
+	assert_int_equal(e->remote_port, 40000);
+	assert_int_equal(e->remote_addr[10], 0xff);
+	assert_int_equal(e->remote_addr[12], 127);
+	assert_int_equal(e->remote_addr[15], 9);
+	assert_int_equal(e->status, 0);
+	assert_int_equal(e->path_len, 0);
+	assert_int_equal(events[1].service_id, 4);
+	set_port(31001, 0, 0);
+	set_port(31002, 0, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -411,6 +476,7 @@ int main(void)
 		cmocka_unit_test_setup(not_http_is_dropped, test_setup),
 		cmocka_unit_test_setup(bad_and_unmatched_responses_are_counted, test_setup),
 		cmocka_unit_test_setup(pipeline_overflow_is_counted, test_setup),
+		cmocka_unit_test_setup(refused_needs_a_bare_syn_to_a_service_port, test_setup),
 	};
 
 	return cmocka_run_group_tests_name("http_parser (BPF)", tests, group_setup,
