@@ -309,6 +309,12 @@ static __always_inline void count_stat(__u32 stat)
 /* ---------------------------------------------------------------------- */
 /* Connection lifecycle                                                   */
 
+/* The service (id + 1) a port is claimed by, configured or learnt; 0: none. */
+static __always_inline __u16 port_service(const struct port_info *pi)
+{
+	return pi->service ? pi->service : pi->listen_service;
+}
+
 /* The configured service the current process belongs to, by name or exe path. */
 static __always_inline bool service_of_process(__u32 tgid, __u16 *service_id)
 {
@@ -344,6 +350,20 @@ static __always_inline bool service_lookup(struct port_info *pi, __u32 tgid, __u
 	return false;
 }
 
+/* The peer of sk as events carry it: IPv6, or IPv4-mapped. */
+static __always_inline void sock_peer(const struct sock *sk, __u8 addr[16])
+{
+	if (sk->__sk_common.skc_family == AF_INET6) {
+		BPF_CORE_READ_INTO(addr, sk, __sk_common.skc_v6_daddr.in6_u.u6_addr8);
+	} else {
+		/* ::ffff:a.b.c.d */
+		__builtin_memset(addr, 0, 10);
+		addr[10] = 0xff;
+		addr[11] = 0xff;
+		__builtin_memcpy(&addr[12], &sk->__sk_common.skc_daddr, 4);
+	}
+}
+
 /* A connection starts being tracked: who it belongs to, read once. */
 static __always_inline void conn_init(struct conn *c, struct sock *sk, __u32 tgid, __u16 service_id)
 {
@@ -355,15 +375,7 @@ static __always_inline void conn_init(struct conn *c, struct sock *sk, __u32 tgi
 	c->local_port = sk->__sk_common.skc_num;
 	c->remote_port = bpf_ntohs(sk->__sk_common.skc_dport);
 	bpf_get_current_comm(c->comm, sizeof(c->comm));
-	if (sk->__sk_common.skc_family == AF_INET6) {
-		BPF_CORE_READ_INTO(&c->remote_addr, sk, __sk_common.skc_v6_daddr.in6_u.u6_addr8);
-	} else {
-		/* ::ffff:a.b.c.d */
-		__builtin_memset(c->remote_addr, 0, 10);
-		c->remote_addr[10] = 0xff;
-		c->remote_addr[11] = 0xff;
-		__builtin_memcpy(&c->remote_addr[12], &sk->__sk_common.skc_daddr, 4);
-	}
+	sock_peer(sk, c->remote_addr);
 	count_stat(STAT_CONNS_OPENED);
 }
 
@@ -464,6 +476,21 @@ static __always_inline struct pending_req *fifo_tail(struct conn *c)
 }
 
 /*
+ * Waking the consumer costs ~1.5 us an event: let it poll instead, unless
+ * a backlog builds up.
+ */
+static __always_inline void event_submit(struct http_event *e)
+{
+	if (bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= wakeup_bytes) {
+		bpf_ringbuf_submit(e, BPF_RB_FORCE_WAKEUP);
+		count_stat(STAT_WAKEUPS);
+	} else {
+		bpf_ringbuf_submit(e, BPF_RB_NO_WAKEUP);
+	}
+	count_stat(STAT_EVENTS_SUBMITTED);
+}
+
+/*
  * Send the event of request r of c: answered (failure 0, the response's
  * status and start in c) or failed at end_ns.
  */
@@ -471,7 +498,6 @@ static __always_inline void emit_request(struct conn *c, struct pending_req *r, 
 					 __u64 end_ns)
 {
 	struct http_event *e;
-	__u64 avail;
 
 	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
 	if (!e) {
@@ -512,16 +538,7 @@ static __always_inline void emit_request(struct conn *c, struct pending_req *r, 
 	__builtin_memcpy(e->comm, c->comm, sizeof(e->comm));
 	__builtin_memcpy(e->path, r->path, HTTP_PATH_MAX);
 
-	/* Waking the consumer costs ~1.5 us an event: let it poll instead,
-	 * unless a backlog builds up. */
-	avail = bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA);
-	if (avail >= wakeup_bytes) {
-		bpf_ringbuf_submit(e, BPF_RB_FORCE_WAKEUP);
-		count_stat(STAT_WAKEUPS);
-	} else {
-		bpf_ringbuf_submit(e, BPF_RB_NO_WAKEUP);
-	}
-	count_stat(STAT_EVENTS_SUBMITTED);
+	event_submit(e);
 }
 
 /*
@@ -1381,6 +1398,70 @@ static __always_inline void conn_close(struct conn *c, struct sock *sk, int olds
 	count_stat(STAT_CONNS_CLOSED);
 }
 
+/*
+ * The connection dies with bytes the service never read: a request it
+ * never saw, and whose client gets a reset. tcp_close() resets a
+ * connection closed with data unread, and a listener that closes resets
+ * the connections still in its accept queue (inet_csk_listen_stop() ->
+ * inet_child_forget() -> tcp_disconnect()); both move to TCP_CLOSE before
+ * they drop the data, and neither has moved copied_seq, so rcv_nxt -
+ * copied_seq still tells. In CLOSE_WAIT the peer's FIN takes one sequence
+ * number of its own. A tracked connection counts only between messages:
+ * unread bytes in the middle of a request belong to one already counted.
+ */
+static __always_inline void unread_request_failed(struct sock *sk, const struct conn *c,
+						  int oldstate)
+{
+	struct tcp_sock *tp = bpf_skc_to_tcp_sock(sk);
+	struct http_event *e;
+	struct port_info *pi;
+	__u32 port;
+	__u16 service_id;
+
+	if (!tp || tp->rcv_nxt - tp->copied_seq <= (oldstate == TCP_CLOSE_WAIT ? 1u : 0u))
+		return;
+	/*
+	 * Not skc_num: tcp_set_state(TCP_CLOSE) has already released the port
+	 * of a socket that did not bind() it itself (inet_put_port() zeroes
+	 * inet_num), as every accepted one; inet_sport stays.
+	 */
+	port = bpf_ntohs(tp->inet_conn.icsk_inet.inet_sport);
+	if (c) {
+		if (c->state != CONN_TRACKED || c->client || c->req.state != P_IDLE)
+			return;
+		service_id = c->service_id;
+	} else {
+		/* never read at all: still in the accept queue, or accepted only */
+		pi = bpf_map_lookup_elem(&ports, &port);
+		if (!pi || !port_service(pi) || bpf_sk_storage_get(&ignored_socks, sk, NULL, 0))
+			return;
+		service_id = port_service(pi) - 1;
+	}
+	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+	if (!e) {
+		count_loss(LOSS_RINGBUF_FULL);
+		return;
+	}
+	__builtin_memset(e, 0, sizeof(*e));
+	e->kind = HTTP_EVENT_REQUEST;
+	e->failure = HTTP_FAILURE_CONN_RESET;
+	e->flags = HTTP_EVENT_NO_REQUEST;
+	e->req_start_ns = e->resp_start_ns = bpf_ktime_get_ns();
+	e->sock_id = (__u64)sk;
+	e->service_id = service_id;
+	e->local_port = port;
+	e->remote_port = bpf_ntohs(sk->__sk_common.skc_dport);
+	if (c) {
+		e->cgroup_id = c->cgroup_id;
+		e->tgid = c->tgid;
+		__builtin_memcpy(e->remote_addr, c->remote_addr, sizeof(e->remote_addr));
+		__builtin_memcpy(e->comm, c->comm, sizeof(e->comm));
+	} else {
+		sock_peer(sk, e->remote_addr);
+	}
+	event_submit(e);
+}
+
 /* An outbound connect's outcome: established, or the error that ended it. */
 static __always_inline void connect_done(struct conn *c, struct sock *sk, bool established)
 {
@@ -1424,10 +1505,7 @@ static __always_inline void connect_done(struct conn *c, struct sock *sk, bool e
 	e->remote_port = c->remote_port;
 	__builtin_memcpy(e->remote_addr, c->remote_addr, sizeof(e->remote_addr));
 	__builtin_memcpy(e->comm, c->comm, sizeof(e->comm));
-	/* rare next to requests: wake the consumer only past the threshold */
-	bpf_ringbuf_submit(e, bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= wakeup_bytes ?
-				      BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP);
-	count_stat(STAT_EVENTS_SUBMITTED);
+	event_submit(e);
 out:
 	c->connect_start_ns = 0;
 }
@@ -1475,12 +1553,6 @@ static __always_inline void connect_start(struct sock *sk)
 #define TCPF_SYN	0x02
 #define TCPF_RST	0x04
 #define TCPF_ACK	0x10
-
-/* The service (id + 1) a port is claimed by, configured or learnt; 0: none. */
-static __always_inline __u16 port_service(const struct port_info *pi)
-{
-	return pi->service ? pi->service : pi->listen_service;
-}
 
 /*
  * A listener's drop count as sk_drops_read() reads it: Linux 6.18 can keep
@@ -1584,36 +1656,66 @@ static __always_inline void listener_stop(const struct sock *sk, const struct po
 }
 
 /*
- * A reset the kernel sends: a refused connection when it answers a bare
- * SYN to a service's port. Nothing listening there is the only case:
- * a listener never resets a SYN (tcp_rcv_state_process()), an established
- * or TIME_WAIT socket answers one with an ACK (RFC 5961), so it comes from
- * tcp_v4_rcv() / tcp_v6_rcv()'s no_tcp_socket path, sk NULL and reason
- * SK_RST_REASON_NO_SOCKET. The test is on the SYN, not on that enum, which
- * is not ABI. Active resets (abort, linger 0) come with no skb.
+ * A reset the kernel sends in answer to a segment for a service's port.
+ *
+ * To a bare SYN it is a refused connection. Nothing listening there is the
+ * only case: a listener never resets a SYN (tcp_rcv_state_process()), an
+ * established or TIME_WAIT socket answers one with an ACK (RFC 5961), so
+ * it comes from tcp_v4_rcv() / tcp_v6_rcv()'s no_tcp_socket path, sk NULL
+ * and reason SK_RST_REASON_NO_SOCKET. The test is on the SYN, not on that
+ * enum, which is not ABI.
+ *
+ * To a segment carrying data it is a request the service will never see:
+ * its connection is gone (the listener closed with the handshake still
+ * pending, the server socket closed or in TIME_WAIT). The client gets the
+ * reset instead of an answer: a connection_reset with no request read.
+ *
+ * Active resets (abort, linger 0, close with data unread) come with no
+ * skb: unread_request_failed() counts the last of them.
  */
 #define RESET_TH_LEN	(TCP_FLAGS_OFF + 1)	/* TCP header bytes looked at */
 #define RESET_IP_LEN	24			/* IP header bytes: IPv6 saddr ends at 24 */
 
+/* Bytes of TCP payload in the segment (no IPv6 extension headers assumed). */
+static __always_inline __u32 segment_payload(const __u8 *th, const __u8 *ip)
+{
+	__u32 tcp_len = (th[12] >> 4) * 4, len;
+
+	if ((ip[0] >> 4) == 4)
+		len = ((__u32)ip[2] << 8 | ip[3]) - (ip[0] & 0xf) * 4;
+	else
+		len = (__u32)ip[4] << 8 | ip[5];
+	return len > tcp_len ? len - tcp_len : 0;
+}
+
 /*
  * The reset answered the segment whose TCP header starts with th, in an IP
- * packet whose header starts with ip (read only when it matters): 1 if it
- * was a refused connection of a service, reported; 0 otherwise.
+ * packet whose header starts with ip: 1 if it failed a connection or a
+ * request of a service, reported; 0 otherwise.
  */
 static __always_inline int reset_answered(const __u8 *th, const void *ip_src, bool user)
 {
-	__u8 ip[RESET_IP_LEN] = {};
+	__u8 ip[RESET_IP_LEN] = {}, flags = th[TCP_FLAGS_OFF] & (TCPF_SYN | TCPF_ACK | TCPF_RST);
 	struct http_event *e;
 	struct port_info *pi;
+	__u32 port, failure;
 	__u16 service;
-	__u32 port;
 
 	port = (__u32)th[2] << 8 | th[3];
 	pi = bpf_map_lookup_elem(&ports, &port);
 	if (!pi || !(service = port_service(pi)))
 		return 0;	/* not a service's port: the common case, one lookup */
-	if ((th[TCP_FLAGS_OFF] & (TCPF_SYN | TCPF_ACK | TCPF_RST)) != TCPF_SYN)
+	if (flags != TCPF_SYN && flags != TCPF_ACK)
 		return 0;
+	if (user ? bpf_probe_read_user(ip, sizeof(ip), ip_src) :
+		   bpf_probe_read_kernel(ip, sizeof(ip), ip_src))
+		return 0;
+	if (flags == TCPF_SYN)
+		failure = HTTP_FAILURE_REFUSED;
+	else if (segment_payload(th, ip))
+		failure = HTTP_FAILURE_CONN_RESET;
+	else
+		return 0;	/* a late ACK or FIN: no request lost */
 
 	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
 	if (!e) {
@@ -1622,26 +1724,21 @@ static __always_inline int reset_answered(const __u8 *th, const void *ip_src, bo
 	}
 	__builtin_memset(e, 0, sizeof(*e));
 	e->kind = HTTP_EVENT_REQUEST;
-	e->failure = HTTP_FAILURE_REFUSED;
+	e->failure = failure;
 	e->flags = HTTP_EVENT_NO_REQUEST;
 	e->req_start_ns = e->resp_start_ns = bpf_ktime_get_ns();
 	e->service_id = service - 1;
 	e->local_port = port;
 	e->remote_port = (__u16)th[0] << 8 | th[1];
 	/* the client: IPv4 saddr at 12, IPv6 at 8 */
-	if (!(user ? bpf_probe_read_user(ip, sizeof(ip), ip_src) :
-		     bpf_probe_read_kernel(ip, sizeof(ip), ip_src))) {
-		if ((ip[0] >> 4) == 4) {
-			e->remote_addr[10] = 0xff;
-			e->remote_addr[11] = 0xff;
-			__builtin_memcpy(&e->remote_addr[12], &ip[12], 4);
-		} else {
-			__builtin_memcpy(e->remote_addr, &ip[8], 16);
-		}
+	if ((ip[0] >> 4) == 4) {
+		e->remote_addr[10] = 0xff;
+		e->remote_addr[11] = 0xff;
+		__builtin_memcpy(&e->remote_addr[12], &ip[12], 4);
+	} else {
+		__builtin_memcpy(e->remote_addr, &ip[8], 16);
 	}
-	bpf_ringbuf_submit(e, bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= wakeup_bytes ?
-				      BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP);
-	count_stat(STAT_EVENTS_SUBMITTED);
+	event_submit(e);
 	return 1;
 }
 
@@ -1796,6 +1893,8 @@ int BPF_PROG(slotap_sock_state, struct sock *sk, int oldstate, int newstate)
 	if (newstate != TCP_FIN_WAIT1 && newstate != TCP_LAST_ACK && newstate != TCP_CLOSE)
 		return 0;
 	c = bpf_sk_storage_get(&conns, (void *)sk, NULL, 0);
+	if (newstate == TCP_CLOSE && (oldstate == TCP_ESTABLISHED || oldstate == TCP_CLOSE_WAIT))
+		unread_request_failed(sk, c, oldstate);
 	if (!c)
 		return 0;
 	if (oldstate == TCP_SYN_SENT)

@@ -663,7 +663,8 @@ def expect_retransmits_signal(m, service, before):
 
 def refused_restart_test(by_process):
     """The server stops under load and starts again on the same port: every
-    ECONNREFUSED the clients saw is one refused failure of the service, and
+    ECONNREFUSED the clients saw is one refused failure of the service,
+    every connection that ended with no answer one reset or closed, and
     every response they got is counted exactly. By process: the service is
     matched by the server's process name only, and keeps the port it was
     last seen listening on while no process of it runs."""
@@ -682,7 +683,7 @@ def refused_restart_test(by_process):
                    f"latency_thresholds: {THRESHOLDS}\n")
         else:
             cfg = service_config("testd", port, TESTD_ROUTES)
-        a = ctx.agent(cfg)
+        a = ctx.agent(cfg + "slos:\n" + AVAIL_SLO.format(name="avail", service="testd"))
         before = h.kernel_counters()
         loop = ConnectLoop(port)
         try:
@@ -712,16 +713,20 @@ def refused_restart_test(by_process):
         if got.get("refused", 0) != loop.refused:
             raise HarnessError(f"refused is {got.get('refused', 0):g}, the clients saw "
                                f"{loop.refused} ECONNREFUSED")
-        # requests the stopping server had read and not answered; it may
-        # also have died before reading some, which only the client saw
+        # requests the stopping server had read and not answered, or never
+        # read (in its accept queue, or sent as its socket went away)
         cut = got.get("connection_reset", 0) + got.get("connection_closed", 0)
         if set(got) - {"refused", "connection_reset", "connection_closed"} or \
-                cut > loop.no_response:
+                cut != loop.no_response:
             raise HarnessError(f"transport failures {got}; the clients saw "
                                f"{loop.no_response} connections end with no response")
+        # the availability SLO: every answered request good, every failure bad
+        expect_slo_events(m, "testd", {("avail", "", "good"): served,
+                                       ("avail", "", "bad"): loop.refused + cut})
         expect_retransmits_signal(m, "testd", before["Tcp:RetransSegs"])
         note(f"refused {loop.refused} (kernel and clients), served {served}, cut {cut} "
-             f"of {loop.no_response} unanswered")
+             f"of {loop.no_response} unanswered; SLO avail {served} good, "
+             f"{loop.refused + cut} bad")
         check_common(m)
         expect_untracked(a)
     return run
@@ -774,6 +779,84 @@ def overflow_round(port, backlog, conns, close_listener_first_sweep):
             after["TcpExt:ListenOverflows"] - before["TcpExt:ListenOverflows"]), ls
 
 
+def saw_no_answer(c):
+    """The client side of a connection whose request the server never
+    read: a reset (or end of stream), never a response."""
+    c.settimeout(5.0)
+    try:
+        data = c.recv(4096)
+    except ConnectionResetError:
+        return True
+    return data == b""
+
+
+@test("unread_requests")
+def t_unread_requests(ctx):
+    """Requests the service never read are failed requests (connection_reset,
+    no endpoint): 1. in the accept queue of a listener that closes; 2.
+    accepted, then closed unread; 3. sent on a keep-alive connection the
+    server had just closed (the reset answers the data)."""
+    port = h.free_port()
+    a = ctx.agent(service_config("unread", port) + "slos:\n" +
+                  AVAIL_SLO.format(name="avail", service="unread"))
+    req = h.build_request("GET", "/x")
+    answer = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
+
+    def listener(backlog=8):
+        ls = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        ls.bind(("127.0.0.1", port))
+        ls.listen(backlog)
+        return ls
+
+    unanswered = served = 0
+    # 1. never accepted; the listener closes
+    ls = listener()
+    clients = [socket.create_connection(("127.0.0.1", port)) for _ in range(4)]
+    for c in clients:
+        c.sendall(req)
+    time.sleep(0.2)
+    ls.close()
+    unanswered += sum(saw_no_answer(c) for c in clients)
+    for c in clients:
+        c.close()
+    # 2. accepted, closed with the request unread
+    ls = listener()
+    for _ in range(3):
+        c = socket.create_connection(("127.0.0.1", port))
+        s_, _ = ls.accept()
+        c.sendall(req)
+        time.sleep(0.1)
+        s_.close()
+        unanswered += saw_no_answer(c)
+        c.close()
+    # 3. one answered request, then the server closes; the next one is reset
+    for _ in range(2):
+        c = socket.create_connection(("127.0.0.1", port))
+        s_, _ = ls.accept()
+        c.sendall(req)
+        s_.recv(4096)
+        s_.sendall(answer)
+        s_.close()
+        if c.recv(4096) != answer:
+            raise HarnessError("client: no answer to the first request")
+        served += 1
+        time.sleep(0.1)             # the server's FIN is in
+        c.sendall(req)
+        unanswered += saw_no_answer(c)
+        c.close()
+    ls.close()
+    if unanswered != 9:
+        raise HarnessError(f"client: {unanswered} of 9 requests unanswered")
+    m = a.wait_metrics(lambda mm: sum(transport_failures(mm, "unread").values()) >= 9 and
+                       counts_total(mm, "unread") >= served,
+                       what="9 unread requests and 2 answered ones")
+    expect_transport(m, "unread", {"connection_reset": 9})
+    expect_counts(m, "unread", {("GET", "/x", "200"): served})
+    expect_slo_events(m, "unread", {("avail", "", "good"): served, ("avail", "", "bad"): 9})
+    check_common(m)
+
+
 @test("auto_services")
 def t_auto_services(ctx):
     """No services configured: every listener is tracked, one service per
@@ -808,7 +891,8 @@ def t_listen_overflow(ctx):
     that could not connect, counted by the once-a-second listener sweep
     (round 1) and, for a listener that closes first, at its close (round 2)."""
     port = h.free_port()
-    a = ctx.agent(service_config("backlog", port))
+    a = ctx.agent(service_config("backlog", port) + "slos:\n" +
+                  AVAIL_SLO.format(name="avail", service="backlog"))
     want = 0
     for rnd, (backlog, conns, close_first) in enumerate(((0, 12, False), (1, 9, True)), 1):
         (pending, drops, overflows), ls = overflow_round(port, backlog, conns, close_first)
@@ -828,6 +912,7 @@ def t_listen_overflow(ctx):
              f"ListenDrops +{drops}, ListenOverflows +{overflows}, listen_overflow {want}")
     m = a.wait_metrics(lambda mm: True, settle=1.2)
     expect_transport(m, "backlog", {"listen_overflow": want})
+    expect_slo_events(m, "backlog", {("avail", "", "good"): 0, ("avail", "", "bad"): want})
     check_common(m)
 
 

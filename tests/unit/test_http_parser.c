@@ -405,11 +405,15 @@ static void set_port(__u32 port, __u16 service, __u16 listen_service)
 			 0);
 }
 
-/* The reset answered a segment to port dport with these TCP flags: reported? */
-static int reset_to(__u32 dport, __u8 flags)
+/*
+ * The reset answered a segment to port dport with these TCP flags and
+ * payload bytes: reported?
+ */
+static int reset_to_with(__u32 dport, __u8 flags, __u16 payload)
 {
-	/* IPv4 from 127.0.0.9, then the TCP header from port 40000 */
-	__u8 ip[24] = { 0x45, [12] = 127, [15] = 9 };
+	/* IPv4 from 127.0.0.9, then the TCP header from port 40000 (no options) */
+	__u16 total = 20 + 20 + payload;
+	__u8 ip[24] = { 0x45, [2] = total >> 8, [3] = total & 0xff, [12] = 127, [15] = 9 };
 	__u8 th[14] = { 40000 >> 8, 40000 & 0xff, dport >> 8, dport & 0xff, [12] = 0x50,
 			[13] = flags };
 	__u64 args[2] = { (__u64)(unsigned long)th, (__u64)(unsigned long)ip };
@@ -420,9 +424,15 @@ static int reset_to(__u32 dport, __u8 flags)
 	return (int)opts.retval;
 }
 
+static int reset_to(__u32 dport, __u8 flags)
+{
+	return reset_to_with(dport, flags, 0);
+}
+
 /*
  * Only a reset answering a bare SYN to a port a service claims is a refused
  * connection: by configuration, or learnt from a process-matched service.
+ * One answering data there is a request that connection lost.
  */
 static void refused_needs_a_bare_syn_to_a_service_port(void **state)
 {
@@ -438,11 +448,16 @@ static void refused_needs_a_bare_syn_to_a_service_port(void **state)
 	assert_int_equal(reset_to(31002, SYN), 1);
 	assert_int_equal(reset_to(31003, SYN), 0);	/* nobody's port */
 	assert_int_equal(reset_to(31001, SYN | ACK), 0);	/* a SYN-ACK: we connected */
-	assert_int_equal(reset_to(31001, ACK), 0);	/* data or a late ACK */
+	assert_int_equal(reset_to(31001, ACK), 0);	/* a late ACK */
 	assert_int_equal(reset_to(31001, ACK | FIN), 0);
 	assert_int_equal(reset_to(31001, SYN | RST), 0);
+	assert_int_equal(reset_to_with(31003, ACK, 100), 0);	/* nobody's port */
+	assert_int_equal(reset_to_with(31001, ACK | FIN, 100), 1);	/* a request, lost */
 	drain();
-	assert_int_equal(n_events, 2);
+	assert_int_equal(n_events, 3);
+	assert_int_equal(events[2].failure, HTTP_FAILURE_CONN_RESET);
+	assert_int_equal(events[2].flags, HTTP_EVENT_NO_REQUEST);
+	assert_int_equal(events[2].service_id, 2);
 	e = &events[0];
 	assert_int_equal(e->kind, HTTP_EVENT_REQUEST);
 	assert_int_equal(e->failure, HTTP_FAILURE_REFUSED);
