@@ -7,6 +7,9 @@
 # Prints throughput and p99 as ratios to "none" (medians over the rounds),
 # the agent's peak RSS and the events it lost, and checks the targets.
 #
+# Each round runs the three modes in a rotated order (round 1: none floor
+# agent, round 2: floor agent none, ...): use a multiple of 3 rounds.
+#
 # Usage: scripts/bench-overhead.sh [ROUNDS] [SECONDS]   (default 3 rounds of 10 s)
 set -euo pipefail
 
@@ -84,8 +87,13 @@ AGENT_EVENTS=0
 declare -A RPS P99
 RATIO_RPS_FLOOR="" RATIO_RPS_AGENT="" RATIO_P99_FLOOR="" RATIO_P99_AGENT=""
 
+MODES=(none floor agent)
 for round in $(seq "$ROUNDS"); do
-	for mode in none floor agent; do
+	# each round starts with the next mode: no mode always runs first or
+	# last (a mode's place in the round shows in its figures on this VM)
+	order=()
+	for i in 0 1 2; do order+=("${MODES[$(( (round - 1 + i) % 3 ))]}"); done
+	for mode in "${order[@]}"; do
 		pid=""
 		case $mode in
 		floor)
