@@ -931,6 +931,11 @@ static void write_one(const struct slo_entry *e, FILE *out, __u64 now_s, int met
 		}
 		break;
 	}
+	case 7:
+		write_labels(out, e);
+		fputc('}', out);
+		write_value(out, st->depletion_per_hour);
+		break;
 	}
 }
 
@@ -968,6 +973,8 @@ int slo_registry__write_prometheus(const struct slo_registry *reg, FILE *out, __
 		  "Forecast seconds until the budget is spent at the 1h burn rate (+Inf: not burning)." },
 		{ "slotap_slo_alert_active", "gauge",
 		  "1 while a multiwindow burn-rate rule or an error budget policy condition holds." },
+		{ "slotap_slo_error_budget_depletion_per_hour_ratio", "gauge",
+		  "Fraction of the window's error budget spent per hour at the 1h burn rate." },
 	};
 
 	struct slo_status *st;

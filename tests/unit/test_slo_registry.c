@@ -110,6 +110,8 @@ static void counts_by_endpoint_status_and_latency(void **state)
 	/* 10 bad of 100 against a 1% budget: 10 budgets spent, 9 overspent */
 	assert_line(text, "slotap_slo_error_budget_remaining_ratio{slo=\"shop-availability\",service=\"shop\",endpoint=\"GET /a\"} -9");
 	assert_line(text, "slotap_slo_burn_rate{slo=\"shop-availability\",service=\"shop\",endpoint=\"GET /a\",window=\"5m\"} 10");
+	/* burning 10x: a 28-day budget spent 10 times over in 28 days, 10/672 of it an hour */
+	assert_line(text, "slotap_slo_error_budget_depletion_per_hour_ratio{slo=\"shop-availability\",service=\"shop\",endpoint=\"GET /a\"} 0.0148809524");
 	assert_line(text, "slotap_slo_alert_active{slo=\"shop-availability\",service=\"shop\",endpoint=\"GET /a\",severity=\"page\",condition=\"budget_exhausted\"} 1");
 	assert_line(text, "slotap_slo_alert_active{slo=\"other\",service=\"billing\",endpoint=\"\",severity=\"page\",condition=\"budget_exhausted\"} 0");
 	assert_non_null(strstr(text, "# TYPE slotap_slo_events_total counter\n"));
