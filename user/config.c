@@ -425,6 +425,30 @@ static int get_string(struct loader *ld, const yaml_node_t *n,
  * A plain decimal integer in [min, max]. "what" names one valid value, as
  * in "70000 is not a port (1..65535)".
  */
+/*
+ * A string that is one of words (NULL-terminated): its index in *out.
+ * expected names the type, for a non-string; what the words, for another
+ * string: "\"x\" is not WHAT".
+ */
+static int get_keyword(struct loader *ld, const yaml_node_t *n, const char *path,
+		       const char *expected, const char *what, const char *const words[],
+		       int *out)
+{
+	char q[QUOTE_SIZE];
+	const char *s;
+	int err = get_string(ld, n, path, expected, &s);
+
+	if (err)
+		return err;
+	for (int i = 0; words[i]; i++) {
+		if (!strcmp(s, words[i])) {
+			*out = i;
+			return 0;
+		}
+	}
+	return node_error(ld, n, path, "%s is not %s", quote(q, s, strlen(s)), what);
+}
+
 static int get_uint(struct loader *ld, const yaml_node_t *n, const char *path,
 		    const char *what, unsigned long min, unsigned long max,
 		    unsigned long *out)
@@ -1432,7 +1456,7 @@ static int load_slo(struct loader *ld, struct slotap_config *cfg, size_t slo,
 	unsigned seen = 0;
 	const char *s;
 	size_t i;
-	int err, k;
+	int err, k, word = 0;
 
 	snprintf(path, sizeof(path), "%s[%zu]", tmpl ? "default_slos" : "slos", slo);
 	if (n->type != YAML_MAPPING_NODE)
@@ -1478,17 +1502,10 @@ static int load_slo(struct loader *ld, struct slotap_config *cfg, size_t slo,
 			err = load_endpoints(ld, sc, slo, v);
 			break;
 		case K_SLI:
-			err = get_string(ld, v, "sli", "an SLI", &s);
-			if (err)
-				return err;
-			if (!strcmp(s, "availability"))
-				sc->sli = SLO_SLI_AVAILABILITY;
-			else if (!strcmp(s, "latency"))
-				sc->sli = SLO_SLI_LATENCY;
-			else
-				return node_error(ld, v, "sli",
-						  "%s is not an SLI (availability or latency)",
-						  quote(q, s, strlen(s)));
+			err = get_keyword(ld, v, "sli", "an SLI", "an SLI (availability or latency)",
+					  (const char *const[]){ "availability", "latency", NULL },
+					  &word);
+			sc->sli = word ? SLO_SLI_LATENCY : SLO_SLI_AVAILABILITY;
 			break;
 		case K_OBJECTIVE:
 			err = load_objective(ld, sc, v);
@@ -1513,15 +1530,11 @@ static int load_slo(struct loader *ld, struct slotap_config *cfg, size_t slo,
 			err = load_bad_statuses(ld, sc, v);
 			break;
 		case K_BUDGETING:
-			err = get_string(ld, v, "budgeting", "a budgeting method", &s);
-			if (err)
-				return err;
-			if (!strcmp(s, "timeslices"))
-				sc->timeslices = true;
-			else if (strcmp(s, "occurrences"))
-				return node_error(ld, v, "budgeting",
-						  "%s is not a budgeting method (occurrences or timeslices)",
-						  quote(q, s, strlen(s)));
+			err = get_keyword(ld, v, "budgeting", "a budgeting method",
+					  "a budgeting method (occurrences or timeslices)",
+					  (const char *const[]){ "occurrences", "timeslices", NULL },
+					  &word);
+			sc->timeslices = word == 1;
 			break;
 		case K_DEPENDENCY:
 			err = get_string(ld, v, "dependency", "a dependency name", &s);
@@ -1539,17 +1552,9 @@ static int load_slo(struct loader *ld, struct slotap_config *cfg, size_t slo,
 			sc->dependency = true;
 			break;
 		case K_TRANSPORT_FAILURES:
-			err = get_string(ld, v, "transport_failures", "bad or ignore", &s);
-			if (err)
-				return err;
-			if (!strcmp(s, "bad"))
-				sc->transport_failures = SLO_FAILURES_BAD;
-			else if (!strcmp(s, "ignore"))
-				sc->transport_failures = SLO_FAILURES_IGNORE;
-			else
-				return node_error(ld, v, "transport_failures",
-						  "%s is neither bad nor ignore",
-						  quote(q, s, strlen(s)));
+			err = get_keyword(ld, v, "transport_failures", "bad or ignore", "bad or ignore",
+					  (const char *const[]){ "bad", "ignore", NULL }, &word);
+			sc->transport_failures = word ? SLO_FAILURES_IGNORE : SLO_FAILURES_BAD;
 			break;
 		}
 		if (err)

@@ -1049,7 +1049,7 @@ static void test_slo_errors(void **state)
 		     "t.yaml:4:10: sli: \"errors\" is not an SLI (availability or latency)");
 	expect_error(SLO_HEAD
 		     "    transport_failures: maybe\n",
-		     "t.yaml:4:25: transport_failures: \"maybe\" is neither bad nor ignore");
+		     "t.yaml:4:25: transport_failures: \"maybe\" is not bad or ignore");
 	expect_error(SLO_HEAD
 		     "    budgeting: minutes\n",
 		     "t.yaml:4:16: budgeting: \"minutes\" is not a budgeting method (occurrences or timeslices)");
