@@ -253,6 +253,35 @@ struct {
 } ignored_socks SEC(".maps");
 
 /*
+ * Server connections that ended lately, by peer and local port: what a
+ * reset the kernel sends afterwards, answering the peer's data, means.
+ * Between messages (GONE_IDLE) the data is a request the service never
+ * saw, the first reset counts it (GONE_COUNTED); in the middle of one
+ * (GONE_MID_MESSAGE: a body the server stopped reading after it answered)
+ * or once counted, more resets are the same request's. LRU: it only has to
+ * outlive the peer's segments in flight.
+ */
+enum gone_how {
+	GONE_IDLE = 1,
+	GONE_MID_MESSAGE,
+	GONE_COUNTED,
+};
+
+struct gone_key {
+	__u8 peer[16];		/* IPv6, or IPv4-mapped */
+	__u16 peer_port;
+	__u16 local_port;
+	__u32 __pad;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 16384);
+	__type(key, struct gone_key);
+	__type(value, __u8);
+} gone_conns SEC(".maps");
+
+/*
  * Listeners of services: what sk_drops was when last looked at, so that
  * the sweep and the close count each drop once. In the listener's own
  * storage: gone with it.
@@ -348,6 +377,18 @@ static __always_inline bool service_lookup(struct port_info *pi, __u32 tgid, __u
 		return true;
 	}
 	return false;
+}
+
+/*
+ * The local port of sk. Not skc_num: tcp_set_state(TCP_CLOSE) has already
+ * released the port of a socket that did not bind() it itself
+ * (inet_put_port() zeroes inet_num), as every accepted one; inet_sport
+ * stays.
+ */
+static __always_inline __u16 sock_local_port(const struct sock *sk)
+{
+	/* a read, not a field access: the verifier's sock is not an inet_sock */
+	return bpf_ntohs(BPF_CORE_READ((const struct inet_sock *)sk, inet_sport));
 }
 
 /* The peer of sk as events carry it: IPv6, or IPv4-mapped. */
@@ -1409,7 +1450,7 @@ static __always_inline void conn_close(struct conn *c, struct sock *sk, int olds
  * number of its own. A tracked connection counts only between messages:
  * unread bytes in the middle of a request belong to one already counted.
  */
-static __always_inline void unread_request_failed(struct sock *sk, const struct conn *c,
+static __always_inline bool unread_request_failed(struct sock *sk, const struct conn *c,
 						  int oldstate)
 {
 	struct tcp_sock *tp = bpf_skc_to_tcp_sock(sk);
@@ -1419,28 +1460,23 @@ static __always_inline void unread_request_failed(struct sock *sk, const struct 
 	__u16 service_id;
 
 	if (!tp || tp->rcv_nxt - tp->copied_seq <= (oldstate == TCP_CLOSE_WAIT ? 1u : 0u))
-		return;
-	/*
-	 * Not skc_num: tcp_set_state(TCP_CLOSE) has already released the port
-	 * of a socket that did not bind() it itself (inet_put_port() zeroes
-	 * inet_num), as every accepted one; inet_sport stays.
-	 */
-	port = bpf_ntohs(tp->inet_conn.icsk_inet.inet_sport);
+		return false;
+	port = sock_local_port(sk);
 	if (c) {
 		if (c->state != CONN_TRACKED || c->client || c->req.state != P_IDLE)
-			return;
+			return false;
 		service_id = c->service_id;
 	} else {
 		/* never read at all: still in the accept queue, or accepted only */
 		pi = bpf_map_lookup_elem(&ports, &port);
 		if (!pi || !port_service(pi) || bpf_sk_storage_get(&ignored_socks, sk, NULL, 0))
-			return;
+			return false;
 		service_id = port_service(pi) - 1;
 	}
 	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
 	if (!e) {
 		count_loss(LOSS_RINGBUF_FULL);
-		return;
+		return true;
 	}
 	__builtin_memset(e, 0, sizeof(*e));
 	e->kind = HTTP_EVENT_REQUEST;
@@ -1460,6 +1496,22 @@ static __always_inline void unread_request_failed(struct sock *sk, const struct 
 		sock_peer(sk, e->remote_addr);
 	}
 	event_submit(e);
+	return true;
+}
+
+/* A server connection ends: how a reset answering its peer's data reads. */
+static __always_inline void remember_gone(struct sock *sk, const struct conn *c, __u8 how)
+{
+	struct gone_key key = {
+		.peer_port = bpf_ntohs(sk->__sk_common.skc_dport),
+		.local_port = sock_local_port(sk),
+	};
+
+	if (c)
+		__builtin_memcpy(key.peer, c->remote_addr, sizeof(key.peer));
+	else
+		sock_peer(sk, key.peer);
+	bpf_map_update_elem(&gone_conns, &key, &how, BPF_ANY);
 }
 
 /* An outbound connect's outcome: established, or the error that ended it. */
@@ -1688,6 +1740,39 @@ static __always_inline __u32 segment_payload(const __u8 *th, const __u8 *ip)
 	return len > tcp_len ? len - tcp_len : 0;
 }
 
+/* The client of the segment, as events carry it: IPv4 saddr at 12, IPv6 at 8. */
+static __always_inline void segment_peer(const __u8 *ip, __u8 peer[16])
+{
+	if ((ip[0] >> 4) == 4) {
+		__builtin_memset(peer, 0, 10);
+		peer[10] = 0xff;
+		peer[11] = 0xff;
+		__builtin_memcpy(&peer[12], &ip[12], 4);
+	} else {
+		__builtin_memcpy(peer, &ip[8], 16);
+	}
+}
+
+/*
+ * Whether the request this data segment carried is counted already (see
+ * gone_conns); if not, it is from now on: one per connection.
+ */
+static __always_inline bool reset_seen(const __u8 *th, const __u8 *ip)
+{
+	struct gone_key key = {
+		.peer_port = (__u16)th[0] << 8 | th[1],
+		.local_port = (__u16)th[2] << 8 | th[3],
+	};
+	__u8 counted = GONE_COUNTED, *how;
+
+	segment_peer(ip, key.peer);
+	how = bpf_map_lookup_elem(&gone_conns, &key);
+	if (how && *how != GONE_IDLE)
+		return true;
+	bpf_map_update_elem(&gone_conns, &key, &counted, BPF_ANY);
+	return false;
+}
+
 /*
  * The reset answered the segment whose TCP header starts with th, in an IP
  * packet whose header starts with ip: 1 if it failed a connection or a
@@ -1712,10 +1797,10 @@ static __always_inline int reset_answered(const __u8 *th, const void *ip_src, bo
 		return 0;
 	if (flags == TCPF_SYN)
 		failure = HTTP_FAILURE_REFUSED;
-	else if (segment_payload(th, ip))
+	else if (segment_payload(th, ip) && !reset_seen(th, ip))
 		failure = HTTP_FAILURE_CONN_RESET;
 	else
-		return 0;	/* a late ACK or FIN: no request lost */
+		return 0;	/* a late ACK or FIN, or a request already counted */
 
 	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
 	if (!e) {
@@ -1730,14 +1815,7 @@ static __always_inline int reset_answered(const __u8 *th, const void *ip_src, bo
 	e->service_id = service - 1;
 	e->local_port = port;
 	e->remote_port = (__u16)th[0] << 8 | th[1];
-	/* the client: IPv4 saddr at 12, IPv6 at 8 */
-	if ((ip[0] >> 4) == 4) {
-		e->remote_addr[10] = 0xff;
-		e->remote_addr[11] = 0xff;
-		__builtin_memcpy(&e->remote_addr[12], &ip[12], 4);
-	} else {
-		__builtin_memcpy(e->remote_addr, &ip[8], 16);
-	}
+	segment_peer(ip, e->remote_addr);
 	event_submit(e);
 	return 1;
 }
@@ -1893,8 +1971,11 @@ int BPF_PROG(slotap_sock_state, struct sock *sk, int oldstate, int newstate)
 	if (newstate != TCP_FIN_WAIT1 && newstate != TCP_LAST_ACK && newstate != TCP_CLOSE)
 		return 0;
 	c = bpf_sk_storage_get(&conns, (void *)sk, NULL, 0);
-	if (newstate == TCP_CLOSE && (oldstate == TCP_ESTABLISHED || oldstate == TCP_CLOSE_WAIT))
-		unread_request_failed(sk, c, oldstate);
+	if (newstate == TCP_CLOSE && (oldstate == TCP_ESTABLISHED || oldstate == TCP_CLOSE_WAIT) &&
+	    unread_request_failed(sk, c, oldstate))
+		remember_gone(sk, c, GONE_COUNTED);
+	else if (c && c->state == CONN_TRACKED && !c->client)
+		remember_gone(sk, c, c->count || c->req.state != P_IDLE ? GONE_MID_MESSAGE : GONE_IDLE);
 	if (!c)
 		return 0;
 	if (oldstate == TCP_SYN_SENT)

@@ -795,7 +795,9 @@ def t_unread_requests(ctx):
     """Requests the service never read are failed requests (connection_reset,
     no endpoint): 1. in the accept queue of a listener that closes; 2.
     accepted, then closed unread; 3. sent on a keep-alive connection the
-    server had just closed (the reset answers the data)."""
+    server had just closed (the reset answers the data), once however many
+    segments it sent; but not 4. the rest of a body the server answered
+    early (413) and stopped reading."""
     port = h.free_port()
     a = ctx.agent(service_config("unread", port) + "slos:\n" +
                   AVAIL_SLO.format(name="avail", service="unread"))
@@ -845,15 +847,33 @@ def t_unread_requests(ctx):
         c.sendall(req)
         unanswered += saw_no_answer(c)
         c.close()
+    # 4. not a lost request: answered (413) in the middle of its body, then
+    # closed unread; the rest of the body the client sends gets resets
+    c = socket.create_connection(("127.0.0.1", port))
+    s_, _ = ls.accept()
+    c.sendall(h.build_request("POST", "/x", content_length=100000) + b"x" * 1000)
+    time.sleep(0.1)
+    s_.recv(65536)
+    s_.sendall(b"HTTP/1.1 413 Payload Too Large\r\nContent-Length: 0\r\n\r\n")
+    s_.close()
+    if not c.recv(4096).startswith(b"HTTP/1.1 413"):
+        raise HarnessError("client: no 413")
+    try:
+        for _ in range(5):
+            c.sendall(b"x" * 4000)
+            time.sleep(0.02)
+    except (ConnectionResetError, BrokenPipeError):
+        pass
+    c.close()
     ls.close()
     if unanswered != 9:
         raise HarnessError(f"client: {unanswered} of 9 requests unanswered")
     m = a.wait_metrics(lambda mm: sum(transport_failures(mm, "unread").values()) >= 9 and
-                       counts_total(mm, "unread") >= served,
-                       what="9 unread requests and 2 answered ones")
+                       counts_total(mm, "unread") >= served + 1,
+                       what="9 unread requests and 3 answered ones")
     expect_transport(m, "unread", {"connection_reset": 9})
-    expect_counts(m, "unread", {("GET", "/x", "200"): served})
-    expect_slo_events(m, "unread", {("avail", "", "good"): served, ("avail", "", "bad"): 9})
+    expect_counts(m, "unread", {("GET", "/x", "200"): served, ("POST", "/x", "413"): 1})
+    expect_slo_events(m, "unread", {("avail", "", "good"): served + 1, ("avail", "", "bad"): 9})
     check_common(m)
 
 
