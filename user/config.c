@@ -1421,13 +1421,25 @@ static int load_dependencies(struct loader *ld, struct slotap_config *cfg, const
 
 int config__dependency_of(const struct slotap_config *cfg, const __u8 addr[16], __u16 port)
 {
+	int any = -1;
+
+	/* an address named beats "any host on the port", wherever it is listed */
 	for (size_t i = 0; i < cfg->n_dependencies; i++) {
 		const struct dependency_config *dc = &cfg->dependencies[i];
 
-		if (dc->port == port && (dc->any_address || !memcmp(dc->address, addr, 16)))
+		if (dc->port != port)
+			continue;
+		if (!dc->any_address && !memcmp(dc->address, addr, 16))
 			return i;
+		if (dc->any_address && any < 0)
+			any = i;
 	}
-	return -1;
+	return any;
+}
+
+static int both_service_and_dependency(struct loader *ld, const yaml_node_t *n, const char *path)
+{
+	return node_error(ld, n, path, "an SLO is about a service or a dependency, not both");
 }
 
 /*
@@ -1480,6 +1492,8 @@ static int load_slo(struct loader *ld, struct slotap_config *cfg, size_t slo,
 					tmpl ? &ld->default_names : &ld->slo_names, slo);
 			break;
 		case K_SERVICE:
+			if (seen & (1u << K_DEPENDENCY))
+				return both_service_and_dependency(ld, n, path);
 			err = get_string(ld, v, "service", "a service name", &s);
 			if (err)
 				return err;
@@ -1537,6 +1551,8 @@ static int load_slo(struct loader *ld, struct slotap_config *cfg, size_t slo,
 			sc->timeslices = word == 1;
 			break;
 		case K_DEPENDENCY:
+			if (seen & (1u << K_SERVICE))
+				return both_service_and_dependency(ld, n, path);
 			err = get_string(ld, v, "dependency", "a dependency name", &s);
 			if (err)
 				return err;
@@ -1560,8 +1576,6 @@ static int load_slo(struct loader *ld, struct slotap_config *cfg, size_t slo,
 		if (err)
 			return err;
 	}
-	if ((seen & (1u << K_DEPENDENCY)) && (seen & (1u << K_SERVICE)))
-		return node_error(ld, n, path, "an SLO is about a service or a dependency, not both");
 	if ((seen & (1u << K_DEPENDENCY)) && (seen & (1u << K_ENDPOINT)))
 		return node_error(ld, n, path,
 				  "an SLO about a dependency counts all its calls: it has no endpoint");

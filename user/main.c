@@ -470,6 +470,7 @@ static void reload(struct agent *a)
 
 	pthread_mutex_lock(&a->lock);
 	/* what the kernel measured so far counts under the SLOs it was measured for */
+	a->drain_unix_s = now_s;
 	err = http_source__consume(a->src);
 	slo_registry__tick(a->slos, now_s);
 	err = err < 0 ? err : state__carry_over(slos, a->slos, now_s, &carried);

@@ -527,8 +527,8 @@ static void record(struct slo_registry *reg, const char *service, const char *me
 	struct endpoint *ep;
 	__u64 h;
 
-	if (slo_registry__empty(reg))
-		return;
+	if (!reg->n_service && !reg->n_templates)
+		return;	/* no SLO about any service */
 	h = endpoint_hash(service, method, route);
 	ep = endpoint_find(reg, h, service, method, route);
 	if (!ep)

@@ -985,6 +985,15 @@ static void test_dependencies(void **state)
 	assert_true(cfg.slos[0].dependency);
 	config__free(&cfg);
 
+	/* a named address wins over any host on the port, listed before it or not */
+	load_ok(&cfg, "dependencies:\n  - {name: any, port: 8443}\n"
+		      "  - {name: payments, address: 10.0.0.7, port: 8443}\n");
+	assert_int_equal(config__dependency_of(&cfg, v4, 8443), 1);
+	assert_int_equal(config__dependency_of(&cfg, other, 8443), 0);
+	config__free(&cfg);
+	expect_error("dependencies:\n  - {name: a, port: 1}\n"
+		     "slos:\n  - {name: s, service: x, dependency: a, sli: availability, objective: 99, window: 1d}\n",
+		     "t.yaml:4:5: slos[0]: an SLO is about a service or a dependency, not both");
 	expect_error("dependencies:\n  - {name: a}\n",
 		     "t.yaml:2:5: dependencies[0]: missing required key \"port\"");
 	expect_error("dependencies:\n  - {name: a, port: 1, address: db.local}\n",
