@@ -474,6 +474,8 @@ static void reload(struct agent *a)
 	err = http_source__consume(a->src);
 	slo_registry__tick(a->slos, now_s);
 	err = err < 0 ? err : state__carry_over(slos, a->slos, now_s, &carried);
+	if (!err)
+		err = slo_registry__carry_alerts(slos, a->slos, now_s);
 	if (err) {
 		pthread_mutex_unlock(&a->lock);
 		slo_registry__free(slos);
@@ -717,7 +719,8 @@ int main(int argc, char **argv)
 		goto cleanup;
 	}
 	slo_registry__set_bad_hook(a.slos, blame_bad_event, &a);
-	if (!slo_registry__empty(a.slos) && env.state_dir[0]) {
+	/* even with no SLO yet: a reload may bring some, saved from then on */
+	if (env.state_dir[0]) {
 		size_t restored = 0;
 
 		if (mkdir(env.state_dir, 0700) && errno != EEXIST) {

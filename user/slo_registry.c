@@ -853,6 +853,68 @@ size_t slo_registry__evaluate_alerts(struct slo_registry *reg, __u64 now_s)
 	return changes;
 }
 
+/* The same SLO in two registries: name, labels and whether it is a copy. */
+static int entry_key_cmp(const struct slo_entry *x, const struct slo_entry *y)
+{
+	int c = strcmp(x->cfg->name, y->cfg->name);
+
+	if (!c)
+		c = strcmp(x->service, y->service);
+	if (!c)
+		c = strcmp(x->endpoint, y->endpoint);
+	return c ? c : (int)x->is_default - (int)y->is_default;
+}
+
+static int entry_index_cmp(const void *a, const void *b, void *entries)
+{
+	const struct slo_entry *v = entries;
+
+	return entry_key_cmp(&v[*(const size_t *)a], &v[*(const size_t *)b]);
+}
+
+int slo_registry__carry_alerts(struct slo_registry *to, const struct slo_registry *from,
+			       __u64 now_s)
+{
+	size_t *index = malloc((to->n ? to->n : 1) * sizeof(*index));
+
+	if (!index)
+		return -ENOMEM;
+	for (size_t i = 0; i < to->n; i++)
+		index[i] = i;
+	qsort_r(index, to->n, sizeof(*index), entry_index_cmp, to->entries);
+	for (size_t i = 0; i < from->n; i++) {
+		const struct slo_entry *e = &from->entries[i];
+		size_t lo = 0, hi = to->n;
+		struct slo_status st;
+
+		if (!e->alerts)
+			continue;
+		while (lo < hi) {
+			size_t mid = lo + (hi - lo) / 2;
+			int c = entry_key_cmp(e, &to->entries[index[mid]]);
+
+			if (!c) {
+				/* the next evaluation logs only what changes from here */
+				to->entries[index[mid]].alerts = e->alerts;
+				break;
+			}
+			if (c < 0)
+				hi = mid;
+			else
+				lo = mid + 1;
+		}
+		if (lo < hi)
+			continue;
+		/* the SLO is gone: its alerts end now */
+		slo__status(e->engine, now_s, &st);
+		for (unsigned int bit = 0; bit < SLO_DEFAULT_ALERT_RULES + N_POLICIES; bit++)
+			if (e->alerts & (1u << bit))
+				log_transition(e, bit, false, &st);
+	}
+	free(index);
+	return 0;
+}
+
 void slo_registry__tick(struct slo_registry *reg, __u64 now_s)
 {
 	/* also when the clock went back by more than an interval */

@@ -11,6 +11,7 @@
 #include "config.h"
 #include "slo.h"
 #include "slo_registry.h"
+#include "state.h"
 
 #define T0	1767225600ULL	/* 2026-01-01T00:00:00Z */
 #define MS	1000000ULL
@@ -503,30 +504,50 @@ static void many_endpoints(void **state)
 
 /* ---- alerts ---- */
 
+/* stderr into a temporary file, from capture_begin() to capture_end(). */
+struct capture {
+	FILE *f;
+	int saved;
+};
+
+static void capture_begin(struct capture *c)
+{
+	c->f = tmpfile();
+	assert_non_null(c->f);
+	fflush(stderr);
+	c->saved = dup(STDERR_FILENO);
+	assert_true(c->saved >= 0);
+	assert_true(dup2(fileno(c->f), STDERR_FILENO) >= 0);
+}
+
+/* What was written meanwhile; the caller frees it. */
+static char *capture_end(struct capture *c)
+{
+	long size;
+	char *text;
+
+	fflush(stderr);
+	assert_true(dup2(c->saved, STDERR_FILENO) >= 0);
+	close(c->saved);
+	size = ftell(c->f);
+	assert_true(size >= 0);
+	rewind(c->f);
+	text = calloc(1, size + 1);
+	assert_non_null(text);
+	assert_int_equal(fread(text, 1, size, c->f), size);
+	fclose(c->f);
+	return text;
+}
+
 /* slo_registry__evaluate_alerts() with its log captured: the caller frees *log. */
 static size_t evaluate_logged(struct slo_registry *reg, __u64 now_s, char **log)
 {
-	FILE *f = tmpfile();
+	struct capture c;
 	size_t changes;
-	int saved;
-	long size;
 
-	assert_non_null(f);
-	fflush(stderr);
-	saved = dup(STDERR_FILENO);
-	assert_true(saved >= 0);
-	assert_true(dup2(fileno(f), STDERR_FILENO) >= 0);
+	capture_begin(&c);
 	changes = slo_registry__evaluate_alerts(reg, now_s);
-	fflush(stderr);
-	assert_true(dup2(saved, STDERR_FILENO) >= 0);
-	close(saved);
-	size = ftell(f);
-	assert_true(size >= 0);
-	rewind(f);
-	*log = calloc(1, size + 1);
-	assert_non_null(*log);
-	assert_int_equal(fread(*log, 1, size, f), size);
-	fclose(f);
+	*log = capture_end(&c);
 	return changes;
 }
 
@@ -597,6 +618,47 @@ static void alert_start_and_end_logged(void **state)
 	slo_registry__free(reg);
 }
 
+/* A reload keeps the alert state of the SLOs it keeps, and ends the others'. */
+static void reload_carries_alerts(void **state)
+{
+	struct slo_registry *old = new_with_defaults(NULL, 0, 1000), *next;
+	struct slotap_config no_defaults = {};
+	struct state_restored carried;
+	struct capture c;
+	__u64 t = T0 + 60;
+	char *log;
+
+	(void)state;
+	for (int i = 0; i < 100; i++)
+		slo_registry__record(old, "shop", "GET", "/a", i % 5 ? 200 : 500, MS, t);
+	assert_int_equal(evaluate_logged(old, t, &log), 8);
+	free(log);
+
+	/* the same default SLOs: their copies and their 8 alerts carry on, quietly */
+	next = new_with_defaults(NULL, 0, 1000);
+	assert_int_equal(state__carry_over(next, old, t + 5, &carried), 0);
+	assert_int_equal(carried.defaults, 2);
+	assert_int_equal(slo_registry__carry_alerts(next, old, t + 5), 0);
+	assert_int_equal(slo_registry__alerts(next, find(next, "default-availability", "shop",
+							 "GET /a")), 0xff);
+	assert_int_equal(evaluate_logged(next, t + 5, &log), 0);
+	free(log);
+	slo_registry__free(next);
+
+	/* no default SLOs any more: each of the 8 ends, logged */
+	next = slo_registry__new(&no_defaults, t + 5);
+	assert_non_null(next);
+	capture_begin(&c);
+	assert_int_equal(slo_registry__carry_alerts(next, old, t + 5), 0);
+	log = capture_end(&c);
+	assert_int_equal(lines(log), 8);
+	assert_non_null(strstr(log, "slotap: SLO alert ended: " AVAIL_GET_A
+			       " severity=page condition=burn_rate_1h_5m_14.4 "));
+	free(log);
+	slo_registry__free(next);
+	slo_registry__free(old);
+}
+
 /* tick() evaluates every SLO_REGISTRY_ALERT_INTERVAL_S, not at every call */
 static void tick_every_interval(void **state)
 {
@@ -637,6 +699,7 @@ int main(void)
 		cmocka_unit_test(many_endpoints),
 		cmocka_unit_test(alert_start_and_end_logged),
 		cmocka_unit_test(tick_every_interval),
+		cmocka_unit_test(reload_carries_alerts),
 		cmocka_unit_test(transport_failures_are_bad_events),
 		cmocka_unit_test(dependency_slos_and_bad_hook),
 	};
