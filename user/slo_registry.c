@@ -592,15 +592,14 @@ static const struct slo_config *template_named(const struct slo_registry *reg, c
 	return NULL;
 }
 
-int slo_registry__default_spec(const struct slo_registry *reg, const char *name,
-			       struct slo_spec *out)
+const struct slo_config *slo_registry__default_spec(const struct slo_registry *reg,
+						     const char *name, struct slo_spec *out)
 {
 	const struct slo_config *t = template_named(reg, name);
 
-	if (!t)
-		return -ENOENT;
-	spec_of(t, out);
-	return 0;
+	if (t)
+		spec_of(t, out);
+	return t;
 }
 
 int slo_registry__adopt_default(struct slo_registry *reg, const char *name, const char *service,

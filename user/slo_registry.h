@@ -59,17 +59,17 @@ const struct slo *slo_registry__engine(const struct slo_registry *reg, size_t i)
 void slo_registry__replace(struct slo_registry *reg, size_t i, struct slo *engine);
 
 /*
- * Restoring default copies (state.c): the spec of the default SLO called
- * name (0, or -ENOENT when there is none), and adoption of an engine
- * restored for its copy on the endpoint (service, "METHOD /route"). The
- * endpoint is set up as its first request at now_s would, then the copy's
- * engine is replaced. 0: engine taken; otherwise the caller keeps it:
- * -ENOENT (no such default SLO, or an explicit SLO covers the endpoint),
- * -ENOSPC (max_default_slos or SLO_REGISTRY_ENDPOINTS_MAX reached), -EINVAL
- * (not "METHOD /route"), -ENOMEM.
+ * Restoring default copies (state.c): the default SLO called name (NULL
+ * when there is none) and its spec, and adoption of an engine restored for
+ * its copy on the endpoint (service, "METHOD /route"). The endpoint is set
+ * up as its first request at now_s would, then the copy's engine is
+ * replaced. 0: engine taken; otherwise the caller keeps it: -ENOENT (no
+ * such default SLO, or an explicit SLO covers the endpoint), -ENOSPC
+ * (max_default_slos or SLO_REGISTRY_ENDPOINTS_MAX reached), -EINVAL (not
+ * "METHOD /route"), -ENOMEM.
  */
-int slo_registry__default_spec(const struct slo_registry *reg, const char *name,
-			       struct slo_spec *out);
+const struct slo_config *slo_registry__default_spec(const struct slo_registry *reg,
+						     const char *name, struct slo_spec *out);
 int slo_registry__adopt_default(struct slo_registry *reg, const char *name, const char *service,
 				const char *endpoint, struct slo *engine, __u64 now_s);
 

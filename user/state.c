@@ -28,6 +28,9 @@
 #define FNV_PRIME		0x100000001b3ULL
 
 #define KEY_SEP			'\x1f'
+/* Ends a key: DEF_SEP and 16 hex digits, the SLO's definition_hash(). */
+#define DEF_SEP			'\x1e'
+#define DEF_SUFFIX_LEN		17
 
 /* A 31 d rolling SLO serializes to 216 + 16 x 1428 bytes, under its memory bound. */
 _Static_assert((unsigned long long)CONFIG_MAX_SLOS * (2 + CONFIG_NAME_MAX + 4 + SLO_MEM_MAX_BYTES) +
@@ -116,10 +119,40 @@ static int writer__write(struct state_writer *w, const void *buf, size_t len)
 	return 0;
 }
 
-/* The record key of SLO i: its name, or for a default copy, see state.h. */
+/*
+ * What an SLO counts good and bad beyond its spec (which the engine checks
+ * itself): its SLI and threshold, bad statuses, failures, and for a
+ * configured SLO what it is about (a default copy's key says that). State
+ * saved under another definition starts fresh rather than mix two SLIs.
+ */
+static __u64 definition_hash(const struct slo_config *sc, const char *service,
+			     const char *endpoint)
+{
+	__u8 flags[3] = { sc->sli, slo_config__counts_failures(sc), sc->dependency };
+	__u64 h = FNV_OFFSET;
+
+	h = fnv1a64_update(h, flags, sizeof(flags));
+	h = fnv1a64_update(h, (const unsigned char *)&sc->threshold_ns, sizeof(sc->threshold_ns));
+	h = fnv1a64_update(h, sc->bad_status, sizeof(sc->bad_status));
+	if (service)
+		h = fnv1a64_update(h, (const unsigned char *)service, strlen(service) + 1);
+	if (endpoint)
+		h = fnv1a64_update(h, (const unsigned char *)endpoint, strlen(endpoint) + 1);
+	return h;
+}
+
+static __u64 entry_definition(const struct slo_registry *reg, size_t i)
+{
+	if (slo_registry__is_default(reg, i))
+		return definition_hash(slo_registry__config(reg, i), NULL, NULL);
+	return definition_hash(slo_registry__config(reg, i), slo_registry__service(reg, i),
+			       slo_registry__endpoint(reg, i));
+}
+
+/* The record key of SLO i: see state.h. */
 static size_t state__key_len(const struct slo_registry *reg, size_t i)
 {
-	size_t len = strlen(slo_registry__config(reg, i)->name);
+	size_t len = strlen(slo_registry__config(reg, i)->name) + DEF_SUFFIX_LEN;
 
 	if (slo_registry__is_default(reg, i))
 		len += 1 + strlen(slo_registry__service(reg, i)) + 1 +
@@ -132,6 +165,7 @@ static void state__key(const struct slo_registry *reg, size_t i, unsigned char *
 	const char *parts[3] = { slo_registry__config(reg, i)->name,
 				 slo_registry__service(reg, i), slo_registry__endpoint(reg, i) };
 	int n = slo_registry__is_default(reg, i) ? 3 : 1;
+	char hex[DEF_SUFFIX_LEN + 1];
 
 	for (int k = 0; k < n; k++) {
 		size_t l = strlen(parts[k]);
@@ -141,6 +175,9 @@ static void state__key(const struct slo_registry *reg, size_t i, unsigned char *
 		memcpy(out, parts[k], l);
 		out += l;
 	}
+	snprintf(hex, sizeof(hex), "%c%016llx", DEF_SEP,
+		 (unsigned long long)entry_definition(reg, i));
+	memcpy(out, hex, DEF_SUFFIX_LEN);
 }
 
 /* Writes header, records and trailer to w->fd. 0 or -errno. */
@@ -246,11 +283,35 @@ out_dir:
 
 /* One record of a file, pointing into the file's buffer. */
 struct state_record {
-	const char *name;
+	const char *name;	/* the key without its definition suffix */
 	size_t name_len;
 	const unsigned char *blob;
 	size_t blob_len;
+	__u64 definition;	/* definition_hash(), if has_definition */
+	bool has_definition;	/* files from before it have none: taken as is */
 };
+
+/* Splits a key's definition suffix off, if it has one. */
+static void record_split(struct state_record *r)
+{
+	char hex[DEF_SUFFIX_LEN];
+	char *end;
+
+	if (r->name_len < DEF_SUFFIX_LEN || r->name[r->name_len - DEF_SUFFIX_LEN] != DEF_SEP)
+		return;
+	memcpy(hex, r->name + r->name_len - DEF_SUFFIX_LEN + 1, DEF_SUFFIX_LEN - 1);
+	hex[DEF_SUFFIX_LEN - 1] = '\0';
+	r->definition = strtoull(hex, &end, 16);
+	if (*end)
+		return;	/* not ours: the whole key is the name */
+	r->has_definition = true;
+	r->name_len -= DEF_SUFFIX_LEN;
+}
+
+static bool record_matches(const struct state_record *r, __u64 definition)
+{
+	return !r->has_definition || r->definition == definition;
+}
 
 static int record_cmp(const void *a, const void *b)
 {
@@ -348,6 +409,7 @@ static const char *state__parse(const unsigned char *buf, size_t len, char *why,
 		r[i].blob_len = get32(p);
 		r[i].blob = p + 4;
 		p += 4 + r[i].blob_len;
+		record_split(&r[i]);
 	}
 	qsort(r, count, sizeof(*r), record_cmp);
 	/* our writer never writes a name twice: which one would be right? */
@@ -454,6 +516,11 @@ static int state__restore(struct slo_registry *reg, const struct state_record *r
 			log__debug("SLO %s: not in the saved state (new), starting fresh", name);
 			continue;
 		}
+		if (!record_matches(r, entry_definition(reg, i))) {
+			log__debug("SLO %s: what it counts changed, starting fresh", name);
+			(*fresh)++;
+			continue;
+		}
 		slo_registry__spec(reg, i, &spec);
 		e = slo__deserialize(&spec, r->blob, r->blob_len, now_s);
 		if (!e) {
@@ -479,6 +546,7 @@ static int state__restore_default(struct slo_registry *reg, const struct state_r
 				  __u64 now_s, size_t *fresh)
 {
 	char key[STATE_KEY_MAX + 1], *service, *endpoint;
+	const struct slo_config *tmpl;
 	struct slo_spec spec;
 	struct slo *e;
 	int err;
@@ -493,9 +561,16 @@ static int state__restore_default(struct slo_registry *reg, const struct state_r
 		return 0;
 	*service++ = '\0';
 	*endpoint++ = '\0';
-	if (slo_registry__default_spec(reg, key, &spec)) {
+	tmpl = slo_registry__default_spec(reg, key, &spec);
+	if (!tmpl) {
 		log__debug("default SLO %s (%s, %s): no longer configured, left out", key,
 			   service, endpoint);
+		return 0;
+	}
+	if (!record_matches(r, definition_hash(tmpl, NULL, NULL))) {
+		log__debug("default SLO %s (%s, %s): what it counts changed, starting fresh",
+			   key, service, endpoint);
+		(*fresh)++;
 		return 0;
 	}
 	e = slo__deserialize(&spec, r->blob, r->blob_len, now_s);

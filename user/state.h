@@ -11,8 +11,12 @@
  *   trailer  u64 FNV-1a 64 of every byte before it
  *
  * The key of a configured SLO is its name; that of a default SLO's copy is
- * NAME "\x1f" SERVICE "\x1f" METHOD " " ROUTE, which no name can be. Files
- * of agents without default SLOs read the same, and theirs read here.
+ * NAME "\x1f" SERVICE "\x1f" METHOD " " ROUTE, which no name can be. Either
+ * ends in "\x1e" and 16 hex digits: a hash of what the SLO counts good and
+ * bad (SLI, threshold, bad statuses, failures, what it is about), so that a
+ * record of another definition starts fresh. Keys without it (older files)
+ * are taken as matching. Files of agents without default SLOs read the
+ * same, and theirs read here.
  *
  * Neither function locks anything: the caller keeps slo_registry__record()
  * out while they run (same thread, or under the registry's lock).

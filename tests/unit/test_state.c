@@ -211,7 +211,7 @@ static void fix_checksum(unsigned char *buf, size_t len)
 	put_le(buf + len - 8, 8, h);
 }
 
-/* Offset of the blob of the record named name, and its length. */
+/* Offset of the blob of the record whose key is name, and its length. */
 static size_t find_blob(const unsigned char *buf, size_t len, const char *name, size_t *blob_len)
 {
 	size_t off = HDR, count = get_le(buf + 12, 4);
@@ -222,7 +222,8 @@ static size_t find_blob(const unsigned char *buf, size_t len, const char *name, 
 
 		*blob_len = get_le(buf + off + 2 + nl, 4);
 		off += 2 + nl + 4;
-		if (nl == strlen(name) && !memcmp(n, name, nl))
+		/* the key, then "\x1e" and the definition's 16 hex digits */
+		if (nl == strlen(name) + 17 && !memcmp(n, name, nl - 17) && n[nl - 17] == 0x1e)
 			return off;
 		off += *blob_len;
 	}
@@ -628,6 +629,63 @@ static void changed_objective_starts_fresh(void **state)
 	slo_registry__free(old);
 }
 
+/* What an SLO counts is part of its identity, beyond the engine's spec. */
+static void changed_definition_starts_fresh(void **state)
+{
+	const char *dir = *state;
+	struct slo_config saved_slos[N_SLOS], slos[N_SLOS];
+	struct slo_registry *old = save_fed(dir, saved_slos), *reg;
+	size_t restored = 0;
+
+	fill_slos(slos);
+	slos[1].threshold_ns = 500 * MS;		/* the latency SLO's threshold */
+	set_bad(&slos[2], 429, 429);			/* one more bad status */
+	reg = new_registry(slos, N_SLOS, T_LOAD);
+	assert_int_equal(state__load(reg, dir, T_LOAD, &restored), 0);
+	assert_int_equal(restored, 1);
+	assert_same_status(old, reg, "shop-availability");
+	assert_fresh(reg, "shop-latency");
+	assert_fresh(reg, "billing-availability");
+	slo_registry__free(reg);
+	slo_registry__free(old);
+}
+
+/* A file from before definitions were in the keys: taken as it is. */
+static void keys_without_definition_restore(void **state)
+{
+	const char *dir = *state;
+	struct slo_config saved_slos[N_SLOS], slos[N_SLOS];
+	struct slo_registry *old = save_fed(dir, saved_slos), *reg;
+	size_t len, off = HDR, out = HDR, restored = 0;
+	unsigned char *buf = read_state(dir, &len), *legacy = malloc(len);
+
+	assert_non_null(legacy);
+	memcpy(legacy, buf, HDR);
+	for (size_t i = 0, count = get_le(buf + 12, 4); i < count; i++) {
+		size_t nl = get_le(buf + off, 2), bl = get_le(buf + off + 2 + nl, 4);
+
+		assert_int_equal(buf[off + 2 + nl - 17], 0x1e);
+		put_le(legacy + out, 2, nl - 17);
+		memcpy(legacy + out + 2, buf + off + 2, nl - 17);
+		memcpy(legacy + out + 2 + nl - 17, buf + off + 2 + nl, 4 + bl);
+		out += 2 + nl - 17 + 4 + bl;
+		off += 2 + nl + 4 + bl;
+	}
+	out += 8;
+	fix_checksum(legacy, out);
+	write_state(dir, legacy, out);
+	fill_slos(slos);
+	reg = new_registry(slos, N_SLOS, T_LOAD);
+	assert_int_equal(state__load(reg, dir, T_LOAD, &restored), 0);
+	assert_int_equal(restored, N_SLOS);
+	for (size_t i = 0; i < N_SLOS; i++)
+		assert_same_status(old, reg, slos[i].name);
+	free(buf);
+	free(legacy);
+	slo_registry__free(reg);
+	slo_registry__free(old);
+}
+
 static void removed_slo_ignored_added_slo_fresh(void **state)
 {
 	const char *dir = *state;
@@ -974,6 +1032,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(damaged_record_starts_that_slo_fresh, setup, teardown),
 		cmocka_unit_test_setup_teardown(changed_objective_starts_fresh, setup, teardown),
 		cmocka_unit_test_setup_teardown(removed_slo_ignored_added_slo_fresh, setup, teardown),
+		cmocka_unit_test_setup_teardown(changed_definition_starts_fresh, setup, teardown),
+		cmocka_unit_test_setup_teardown(keys_without_definition_restore, setup, teardown),
 		cmocka_unit_test_setup_teardown(save_leaves_no_temporary_file, setup, teardown),
 		cmocka_unit_test(carry_over_matches_as_a_restart),
 		cmocka_unit_test_setup_teardown(save_empty_registry, setup, teardown),
