@@ -3,7 +3,7 @@
  * Which bad requests of a service coincided with failing calls to one of
  * its dependencies: the error budget policy's "depleted because of a
  * dependency" condition, measured. A failing call (connect failure, call
- * failure, or a status the dependency's SLOs count bad) is remembered per
+ * failure, or a 5xx) is remembered per
  * process for a short while; a bad request of the same process whose
  * lifetime covers the end of such a call is blamed on that dependency.
  *

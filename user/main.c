@@ -368,9 +368,10 @@ static int write_metrics(void *ctx, FILE *out)
 	if (!err)
 		err = outbound__write_prometheus(a->outbound, out);
 	if (!err)
-		err = aggregator__write_prometheus(a->blamed, out);
-	if (!err)
 		err = slo_registry__write_prometheus(a->slos, out, time(NULL));
+	/* after the SLOs: slotap status attaches blame to the SLOs it has seen */
+	if (!err)
+		err = aggregator__write_prometheus(a->blamed, out);
 
 	prom__header(out, "slotap_build_info", "gauge", "slotap's version.");
 	fprintf(out, "slotap_build_info{version=\"%s\"} 1\n", SLOTAP_VERSION);

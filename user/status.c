@@ -268,22 +268,31 @@ static bool grow(void **arr, size_t *cap, size_t n, size_t elem)
 	return true;
 }
 
-static struct slo_row *slo_of(struct status_data *d, const char *slo, const char *service,
-			       const char *endpoint)
+/* The row of an SLO seen already, or NULL. */
+static struct slo_row *slo_find(struct status_data *d, const char *slo, const char *service,
+				const char *endpoint)
 {
-	struct slo_row *r;
-
 	/* from the last one: with a thousand default SLO copies, a scan each is slow */
 	for (size_t k = 0; k < d->n_slos; k++) {
 		size_t i = (d->last_slo + k) % d->n_slos;
+		struct slo_row *r = &d->slos[i];
 
-		r = &d->slos[i];
 		if (!strcmp(r->slo, slo) && !strcmp(r->service, service) &&
 		    !strcmp(r->endpoint, endpoint)) {
 			d->last_slo = i;
 			return r;
 		}
 	}
+	return NULL;
+}
+
+static struct slo_row *slo_of(struct status_data *d, const char *slo, const char *service,
+			       const char *endpoint)
+{
+	struct slo_row *r = slo_find(d, slo, service, endpoint);
+
+	if (r)
+		return r;
 	if (!grow((void **)&d->slos, &d->cap_slos, d->n_slos, sizeof(*d->slos)))
 		goto oom;
 	r = &d->slos[d->n_slos];
@@ -398,6 +407,13 @@ static void take_slo_sample(struct status_data *d, const struct sample *s)
 	    strcmp(m, "budget_exhaustion_seconds") && strcmp(m, "alert_active") &&
 	    strcmp(m, "bad_events_blamed_total"))
 		return;		/* a series this does not know: no row for it */
+	if (!strcmp(m, "bad_events_blamed_total")) {
+		/* only for SLOs the agent has now: a removed one's counter lingers */
+		r = slo_find(d, slo, service, endpoint);
+		if (r)
+			add_blame(d, r, label(s, "dependency"), s->value);
+		return;
+	}
 	r = slo_of(d, slo, service, endpoint);
 	if (!r)
 		return;
@@ -427,8 +443,6 @@ static void take_slo_sample(struct status_data *d, const struct sample *s)
 		}
 	} else if (!strcmp(m, "budget_exhaustion_seconds")) {
 		r->exhaustion = s->value;
-	} else if (!strcmp(m, "bad_events_blamed_total")) {
-		add_blame(d, r, label(s, "dependency"), s->value);
 	} else {
 		v = label(s, "condition");
 		if (v && s->value == 1)

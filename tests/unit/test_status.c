@@ -372,10 +372,12 @@ static void forecast_is_human(void **state)
 static void blamed_dependencies(void **state)
 {
 	static const char text[] =
+		"slotap_slo_events_total{slo=\"front\",service=\"web\",endpoint=\"\",result=\"good\"} 96\n"
+		"slotap_slo_events_total{slo=\"front\",service=\"web\",endpoint=\"\",result=\"bad\"} 4\n"
 		"slotap_slo_bad_events_blamed_total{slo=\"front\",service=\"web\",endpoint=\"\",dependency=\"db\"} 3\n"
 		"slotap_slo_bad_events_blamed_total{slo=\"front\",service=\"web\",endpoint=\"\",dependency=\"cache\"} 1\n"
-		"slotap_slo_events_total{slo=\"front\",service=\"web\",endpoint=\"\",result=\"good\"} 96\n"
-		"slotap_slo_events_total{slo=\"front\",service=\"web\",endpoint=\"\",result=\"bad\"} 4\n";
+		/* an SLO a reload removed: its counter stays, but it is no row */
+		"slotap_slo_bad_events_blamed_total{slo=\"gone\",service=\"web\",endpoint=\"\",dependency=\"db\"} 7\n";
 	char *out = render(text, sizeof(text) - 1, false), *line;
 
 	(void)state;
@@ -387,6 +389,7 @@ static void blamed_dependencies(void **state)
 	line = line_with(out, " cache ");
 	assert_in_order(line, (const char *[]){ "cache", "1", "25.00%" }, 3);
 	free(line);
+	assert_null(strstr(out, "gone"));
 	free(out);
 	out = render(text, sizeof(text) - 1, true);
 	assert_has(out, "\"bad_events_blamed\":");
