@@ -682,8 +682,9 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	if (env.check_only) {
-		log__info("%s: configuration is valid (%zu services)", a.cfg.source,
-			  a.cfg.n_services);
+		log__info("%s: configuration is valid: %zu services, %zu SLOs, %zu default SLOs, "
+			  "%zu dependencies", a.cfg.source, a.cfg.n_services, a.cfg.n_slos,
+			  a.cfg.n_default_slos, a.cfg.n_dependencies);
 		config__free(&a.cfg);
 		return 0;
 	}
