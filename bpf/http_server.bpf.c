@@ -46,6 +46,12 @@ const volatile __u32 self_tgid = 0;		/* never track the agent itself */
 const volatile __u64 wakeup_bytes = 256 * 1024;	/* wake the consumer past this backlog */
 /* Set at any time by the agent: requests unanswered for longer have failed. */
 __u64 request_timeout_ns = 30000000000ULL;
+/*
+ * Set by the agent once every program is attached: until then they only
+ * keep the listener counts. A reload's new programs so take over from the
+ * old ones at one instant, not program by program.
+ */
+bool measuring = false;
 
 /* What a syscall did with a socket, as far as the parser cares. */
 enum io_op {
@@ -1380,7 +1386,7 @@ static __always_inline int on_socket_io(struct sock *sk, int ret, bool send)
 	struct io_args io = {};
 	struct conn *c;
 
-	if (ret <= 0)
+	if (ret <= 0 || !measuring)
 		return 0;	/* errors and EOF */
 	c = conn_get(sk);
 	if (!c || !io_from_syscall(&io, send))
@@ -1843,7 +1849,7 @@ static __always_inline int on_reset_sent(const struct sk_buff *skb)
 SEC("tp_btf/tcp_send_reset")
 int BPF_PROG(slotap_tcp_send_reset, const struct sock *sk, const struct sk_buff *skb, int reason)
 {
-	return on_reset_sent(skb);
+	return measuring ? on_reset_sent(skb) : 0;
 }
 
 /*
@@ -1918,7 +1924,7 @@ static __always_inline void on_retransmit(const struct sock *sk, const struct sk
 SEC("tp_btf/tcp_retransmit_skb")
 int BPF_PROG(slotap_tcp_retransmit, const struct sock *sk, const struct sk_buff *skb, int err)
 {
-	if (!err && sk && skb)
+	if (!err && sk && skb && measuring)
 		on_retransmit(sk, skb);
 	return 0;
 }
@@ -1949,6 +1955,8 @@ int BPF_PROG(slotap_sock_state, struct sock *sk, int oldstate, int newstate)
 		}
 		return 0;
 	}
+	if (!measuring)
+		return 0;
 	if (newstate == TCP_SYN_SENT) {
 		connect_start(sk);
 		return 0;

@@ -2352,7 +2352,7 @@ static bool same_strings(char *const *a, size_t na, char *const *b, size_t nb)
 	return true;
 }
 
-const char *config__restart_key(const struct slotap_config *now, const struct slotap_config *next,
+const char *config__kernel_key(const struct slotap_config *now, const struct slotap_config *next,
 				char *buf, size_t size)
 {
 	if (now->n_services != next->n_services)

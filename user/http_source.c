@@ -304,6 +304,16 @@ int http_source__open(struct http_source **out, const struct http_source_opts *o
 		log__error("cannot fill the service filters: %s", strerror(-err));
 		goto fail;
 	}
+	*out = src;
+	return 0;
+fail:
+	http_source__destroy(src);
+	return err;
+}
+
+int http_source__start(struct http_source *src)
+{
+	int err;
 
 	/* attach: from here on, requests are measured */
 	err = http_server_bpf__attach(src->skel);
@@ -342,11 +352,24 @@ int http_source__open(struct http_source **out, const struct http_source_opts *o
 		log__error("cannot map the ring buffer: %s", strerror(errno));
 		goto fail;
 	}
-	*out = src;
 	return 0;
 fail:
-	http_source__destroy(src);
+	http_source__stop(src);
 	return err;
+}
+
+void http_source__measure(struct http_source *src, bool on)
+{
+	/* one store: every program of the source starts, or stops, at once */
+	__atomic_store_n(&src->skel->bss->measuring, on, __ATOMIC_SEQ_CST);
+}
+
+void http_source__stop(struct http_source *src)
+{
+	http_source__measure(src, false);
+	bpf_link__destroy(src->timeouts);
+	src->timeouts = NULL;
+	http_server_bpf__detach(src->skel);
 }
 
 void http_source__destroy(struct http_source *src)
@@ -377,6 +400,8 @@ int http_source__sweep_timeouts(struct http_source *src)
 	ssize_t n;
 	int fd, err = 0;
 
+	if (!src->timeouts)
+		return 0;	/* stopped */
 	fd = bpf_iter_create(bpf_link__fd(src->timeouts));
 	if (fd < 0)
 		return -errno;

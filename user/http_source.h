@@ -23,8 +23,20 @@ struct http_source_opts {
 	void *ctx;
 };
 
-/* Returns 0 or a negative errno, having logged one line that says why. */
+/*
+ * open: probe the kernel, load the programs (the verifier runs here) and
+ * fill the service filters, attached to nothing yet. start: attach them;
+ * they keep the listener counts. measure: they measure requests from this
+ * instant on, or no longer (a reload hands over from one source to the
+ * next between two stores). open and start return 0 or a negative errno,
+ * having logged one line that says why; a failed start leaves nothing
+ * attached. stop: detach, keeping the ring to drain; destroy: detach and
+ * free.
+ */
 int http_source__open(struct http_source **out, const struct http_source_opts *opts);
+int http_source__start(struct http_source *src);
+void http_source__measure(struct http_source *src, bool on);
+void http_source__stop(struct http_source *src);
 void http_source__destroy(struct http_source *src);
 /* Fd that becomes readable when the kernel forces a wakeup. */
 int http_source__epoll_fd(const struct http_source *src);

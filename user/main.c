@@ -53,10 +53,9 @@ static const char doc[] =
 "  slotap -c /etc/slotap.yaml     # the services and routes of a config\n"
 "  slotap -c f.yaml --check-config   # validate a config, attach nothing\n"
 "\n"
-"SIGHUP reloads --config: its SLOs, default SLOs, dependencies and\n"
-"request_timeout, keeping every count; a config that does not load, or that\n"
-"changes services or max_routes_per_service, is refused and the running one\n"
-"kept (the log says why).\n"
+"SIGHUP reloads --config, keeping every count: services, SLOs, default SLOs,\n"
+"dependencies and request_timeout; a config that does not load is refused\n"
+"and the running one kept (the log says why).\n"
 "\n"
 "Exit status: 0 on SIGINT/SIGTERM, 1 on a runtime failure, 2 on a bad config or usage.";
 
@@ -173,6 +172,8 @@ struct agent {
 	struct { bool on; __u32 tgid; __u64 start_ns, end_ns; } blaming;
 	const char *state_dir;		/* NULL: no persistence */
 	struct http_source *src;
+	/* what sources a reload replaced had counted: counters never go back */
+	struct http_source_counters retired;
 	__u64 drain_unix_s;		/* wall clock of the current drain, for the SLO windows */
 	__u64 events_received;
 	__u64 events_unattributed;	/* no memory for a new service or series */
@@ -355,11 +356,12 @@ static int write_metrics(void *ctx, FILE *out)
 	struct http_source_counters c = {};
 	int err;
 
+	pthread_mutex_lock(&a->lock);	/* a reload may replace the source */
 	err = http_source__read_counters(a->src, &c);
 	if (err)
 		log__warn("cannot read the kernel's counters: %s", strerror(-err));
-
-	pthread_mutex_lock(&a->lock);
+	for (int r = 0; r < LOSS_REASON_MAX; r++)
+		c.loss[r] += a->retired.loss[r];
 	err = aggregator__write_prometheus(a->agg, out);
 	if (!err)
 		err = aggregator__write_prometheus(a->transport_failures, out);
@@ -394,14 +396,14 @@ static int write_metrics(void *ctx, FILE *out)
 		    c.stat[STAT_CONNS_OPENED] - c.stat[STAT_CONNS_CLOSED]);
 	write_counter(out, "slotap_connections_tracked_total",
 		      "Accepted connections of selected services that were tracked.",
-		      c.stat[STAT_CONNS_OPENED]);
+		      c.stat[STAT_CONNS_OPENED] + a->retired.stat[STAT_CONNS_OPENED]);
 	write_gauge(out, "slotap_ringbuf_backlog_bytes",
 		    "Bytes waiting in the ring buffer at scrape time.", c.ringbuf_backlog_bytes);
 	write_gauge(out, "slotap_ringbuf_size_bytes", "Size of the ring buffer.",
 		    c.ringbuf_size_bytes);
 	write_counter(out, "slotap_ringbuf_wakeups_total",
 		      "Times the kernel woke the consumer because the backlog grew.",
-		      c.stat[STAT_WAKEUPS]);
+		      c.stat[STAT_WAKEUPS] + a->retired.stat[STAT_WAKEUPS]);
 	service_registry__write_prometheus(a->services, out);
 	prom__header(out, "slotap_config_reloads_total", "counter",
 		     "Config reloads on SIGHUP, by result (failed: the running config stayed).");
@@ -421,16 +423,127 @@ static int write_metrics(void *ctx, FILE *out)
 	return err;
 }
 
+/* The kernel side for cfg, loaded and not attached yet. */
+static int open_source(struct agent *a, const struct slotap_config *cfg,
+		       struct http_source **out)
+{
+	struct http_source_opts opts = {
+		.cfg = cfg,
+		.ringbuf_bytes = env.ringbuf_bytes,
+		.request_timeout_ns = cfg->request_timeout_ns,
+		.on_event = on_event,
+		.ctx = a,
+	};
+
+	return http_source__open(out, &opts);
+}
+
+static void on_listen_drops(void *ctx, __u16 service_id, const char *comm, __u64 n)
+{
+	struct agent *a = ctx;
+	struct service *svc = service_registry__lookup(a->services, service_id, comm);
+
+	if (svc)
+		record_failure(a, svc, HTTP_FAILURE_LISTEN_OVERFLOW, NULL, NULL, n);
+	else
+		a->events_unattributed += n;
+}
+
+static void on_retransmits(void *ctx, __u16 service_id, const char *comm, __u64 n)
+{
+	struct agent *a = ctx;
+	struct service *svc = service_registry__lookup(a->services, service_id, comm);
+
+	if (!svc || aggregator__count(a->retransmits, (const char *const[]){ svc->name }, n))
+		a->events_unattributed += n;
+}
+
 /*
- * SIGHUP: the config file again. Only what a running kernel side can take
- * is applied (config__restart_key()); SLO state moves over as a restart
- * would restore it, so nothing counted so far is lost.
+ * What the kernel counts rather than reports: listen drops, retransmits.
+ * Called with agent.lock held.
  */
-static void reload(struct agent *a)
+static void sweep_transport_locked(struct agent *a)
+{
+	int err;
+
+	err = http_source__sweep_listen_drops(a->src, on_listen_drops, a);
+	if (err)
+		log__warn("listen drop sweep: %s", strerror(-err));
+	err = http_source__sweep_retransmits(a->src, on_retransmits, a);
+	if (err)
+		log__warn("retransmit counters: %s", strerror(-err));
+}
+
+static void sweep_transport(struct agent *a)
+{
+	pthread_mutex_lock(&a->lock);
+	sweep_transport_locked(a);
+	pthread_mutex_unlock(&a->lock);
+}
+
+/* A configured service's retransmits are 0 until there are some, not absent. */
+static void retransmits_zero(struct agent *a)
+{
+	for (size_t i = 0; i < a->cfg.n_services && http_source__counts_retransmits(a->src); i++)
+		aggregator__count(a->retransmits, (const char *const[]){ a->cfg.services[i].name },
+				  0);
+}
+
+/*
+ * A reload that changes the services: new kernel programs with the new
+ * filters, loaded beforehand, attached now; the old ones detached, and
+ * what their ring still holds counted under the old services. The old
+ * programs stop measuring and the new ones start between two stores, so
+ * no request is seen by both; one in flight then has its response seen by
+ * the new programs only: an unmatched_response, counted as lost. Called
+ * with agent.lock held, before the old config goes; 0 or -errno, the old
+ * source still measuring.
+ */
+static int swap_source(struct agent *a, struct http_source *next_src, int ep)
+{
+	struct epoll_event ev = { .events = EPOLLIN };
+	struct http_source_counters c = {};
+	int err;
+
+	err = http_source__start(next_src);
+	if (err)
+		return err;
+	sweep_transport_locked(a);	/* the old listeners' drops and retransmits so far */
+	/* the hand-over: requests from here on are the new programs' */
+	http_source__measure(a->src, false);
+	http_source__measure(next_src, true);
+	http_source__stop(a->src);
+	if (http_source__consume(a->src) < 0)
+		log__warn("reload: the old ring buffer could not be read to the end");
+	if (!http_source__read_counters(a->src, &c)) {
+		for (int r = 0; r < LOSS_REASON_MAX; r++)
+			a->retired.loss[r] += c.loss[r];
+		a->retired.stat[STAT_CONNS_OPENED] += c.stat[STAT_CONNS_OPENED];
+		a->retired.stat[STAT_WAKEUPS] += c.stat[STAT_WAKEUPS];
+	}
+	epoll_ctl(ep, EPOLL_CTL_DEL, http_source__epoll_fd(a->src), NULL);
+	ev.data.fd = http_source__epoll_fd(next_src);
+	if (epoll_ctl(ep, EPOLL_CTL_ADD, ev.data.fd, &ev))
+		log__warn("reload: cannot poll the new ring buffer (%s): drained every %d ms",
+			  strerror(errno), POLL_INTERVAL_MS);
+	http_source__destroy(a->src);
+	a->src = next_src;
+	return 0;
+}
+
+/*
+ * SIGHUP: the config file again. New services get new kernel programs
+ * (config__kernel_key(), swap_source()); SLO state moves over as a restart
+ * would restore it, so nothing counted so far is lost. A config that does
+ * not load, or cannot be set up, leaves everything as it was.
+ */
+static void reload(struct agent *a, int ep)
 {
 	struct slotap_config next, prev;
 	struct state_restored carried;
 	struct dependency_blame *blame;
+	struct service_registry *services = NULL;
+	struct http_source *next_src = NULL;
 	struct slo_registry *slos;
 	char errbuf[512], keybuf[64];
 	const char *key;
@@ -446,16 +559,22 @@ static void reload(struct agent *a)
 	err = config__load_file(&next, env.config_path, errbuf, sizeof(errbuf));
 	if (err)
 		goto refused;
-	key = config__restart_key(&a->cfg, &next, keybuf, sizeof(keybuf));
+	key = config__kernel_key(&a->cfg, &next, keybuf, sizeof(keybuf));
 	if (key) {
-		snprintf(errbuf, sizeof(errbuf), "%s: %s changed, which needs a restart "
-			 "(SLO state is saved and restored across it)", next.source, key);
-		goto refused_free;
+		/* the kernel's filters change: new programs, verified before the lock */
+		log__info("reload: %s changed: loading the kernel programs anew", key);
+		services = service_registry__new(&next);
+		if (!services || open_source(a, &next, &next_src)) {
+			snprintf(errbuf, sizeof(errbuf), "%s changed and the kernel programs for it "
+				 "could not be set up (see above)", key);
+			service_registry__free(services);
+			goto refused_free;
+		}
 	}
 	slos = slo_registry__new(&next, now_s);
 	if (!slos) {
 		snprintf(errbuf, sizeof(errbuf), "cannot set up the SLOs: %s", strerror(errno));
-		goto refused_free;
+		goto refused_source;
 	}
 	slo_registry__set_bad_hook(slos, blame_bad_event, a);
 	/* failing calls remembered by dependency index: the indices may change */
@@ -463,7 +582,7 @@ static void reload(struct agent *a)
 	if (!blame) {
 		slo_registry__free(slos);
 		snprintf(errbuf, sizeof(errbuf), "out of memory");
-		goto refused_free;
+		goto refused_source;
 	}
 	thresholds_changed = next.n_thresholds != a->cfg.n_thresholds ||
 		memcmp(next.latency_thresholds_ns, a->cfg.latency_thresholds_ns,
@@ -478,16 +597,35 @@ static void reload(struct agent *a)
 	if (!err)
 		err = slo_registry__carry_alerts(slos, a->slos, now_s);
 	if (err) {
+		snprintf(errbuf, sizeof(errbuf), "cannot carry the SLO state over: %s",
+			 strerror(-err));
+	} else if (next_src) {
+		err = swap_source(a, next_src, ep);
+		if (err)
+			snprintf(errbuf, sizeof(errbuf), "%s changed and the new kernel programs "
+				 "could not be attached: %s", key, strerror(-err));
+	}
+	if (err) {
 		pthread_mutex_unlock(&a->lock);
 		slo_registry__free(slos);
 		dependency_blame__free(blame);
-		snprintf(errbuf, sizeof(errbuf), "cannot carry the SLO state over: %s",
-			 strerror(-err));
-		goto refused_free;
+		goto refused_source;
 	}
-	/* same services: the registry's pointer to a->cfg stays right */
+	if (services) {
+		service_registry__adopt(services, a->services, &a->cfg);
+		service_registry__free(a->services);
+		a->services = services;
+	}
 	prev = a->cfg;
 	a->cfg = next;
+	/* the registry read next: it is a->cfg now */
+	service_registry__set_config(a->services, &a->cfg);
+	if (services) {
+		retransmits_zero(a);
+		err = service_registry__scan_processes(a->services, a->src);
+		if (err)
+			log__warn("scanning /proc for configured executables: %s", strerror(-err));
+	}
 	slo_registry__free(a->slos);
 	a->slos = slos;
 	dependency_blame__free(a->blame);
@@ -507,6 +645,9 @@ static void reload(struct agent *a)
 			  "until a restart (SLOs compare latencies with their exact threshold)");
 	return;
 
+refused_source:
+	http_source__destroy(next_src);
+	service_registry__free(services);
 refused_free:
 	config__free(&next);
 refused:
@@ -543,41 +684,6 @@ static void save_state(struct agent *a)
 		log__warn("cannot save the SLO state in %s: %s", a->state_dir, strerror(-err));
 }
 
-static void on_listen_drops(void *ctx, __u16 service_id, const char *comm, __u64 n)
-{
-	struct agent *a = ctx;
-	struct service *svc = service_registry__lookup(a->services, service_id, comm);
-
-	if (svc)
-		record_failure(a, svc, HTTP_FAILURE_LISTEN_OVERFLOW, NULL, NULL, n);
-	else
-		a->events_unattributed += n;
-}
-
-static void on_retransmits(void *ctx, __u16 service_id, const char *comm, __u64 n)
-{
-	struct agent *a = ctx;
-	struct service *svc = service_registry__lookup(a->services, service_id, comm);
-
-	if (!svc || aggregator__count(a->retransmits, (const char *const[]){ svc->name }, n))
-		a->events_unattributed += n;
-}
-
-/* What the kernel counts rather than reports: listen drops, retransmits. */
-static void sweep_transport(struct agent *a)
-{
-	int err;
-
-	pthread_mutex_lock(&a->lock);
-	err = http_source__sweep_listen_drops(a->src, on_listen_drops, a);
-	if (err)
-		log__warn("listen drop sweep: %s", strerror(-err));
-	err = http_source__sweep_retransmits(a->src, on_retransmits, a);
-	if (err)
-		log__warn("retransmit counters: %s", strerror(-err));
-	pthread_mutex_unlock(&a->lock);
-}
-
 static int run_loop(struct agent *a, int sig_fd)
 {
 	struct epoll_event ev = { .events = EPOLLIN };
@@ -607,7 +713,7 @@ static int run_loop(struct agent *a, int sig_fd)
 				if (read(sig_fd, &si, sizeof(si)) != sizeof(si))
 					continue;
 				if (si.ssi_signo == SIGHUP) {
-					reload(a);
+					reload(a, ep);
 					continue;
 				}
 				log__info("signal %u: stopping", si.ssi_signo);
@@ -656,7 +762,6 @@ int main(int argc, char **argv)
 		return status__main(argc - 1, argv + 1);
 
 	static const struct argp argp = { options, parse_arg, NULL, doc, NULL, NULL, NULL };
-	struct http_source_opts src_opts = {};
 	struct metrics_server *server = NULL;
 	struct agent a = { .lock = PTHREAD_MUTEX_INITIALIZER };
 	char errbuf[512];
@@ -738,16 +843,10 @@ int main(int argc, char **argv)
 		}
 	}
 
-	src_opts.cfg = &a.cfg;
-	src_opts.ringbuf_bytes = env.ringbuf_bytes;
-	src_opts.request_timeout_ns = a.cfg.request_timeout_ns;
-	src_opts.on_event = on_event;
-	src_opts.ctx = &a;
-	if (http_source__open(&a.src, &src_opts))
+	if (open_source(&a, &a.cfg, &a.src) || http_source__start(a.src))
 		goto cleanup;
-	/* a configured service's retransmits are 0 until there are some, not absent */
-	for (size_t i = 0; i < a.cfg.n_services && http_source__counts_retransmits(a.src); i++)
-		aggregator__count(a.retransmits, (const char *const[]){ a.cfg.services[i].name }, 0);
+	http_source__measure(a.src, true);
+	retransmits_zero(&a);
 	err = service_registry__scan_processes(a.services, a.src);
 	if (err)
 		log__warn("scanning /proc for configured executables: %s", strerror(-err));

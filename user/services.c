@@ -232,3 +232,50 @@ void service_registry__write_prometheus(const struct service_registry *reg, FILE
 			write_route_metrics(&reg->autos[i], out, pass);
 	}
 }
+
+void service_registry__set_config(struct service_registry *reg, const struct slotap_config *cfg)
+{
+	reg->cfg = cfg;
+}
+
+static bool same_routes(const struct service_config *a, const struct service_config *b)
+{
+	if (a->n_routes != b->n_routes || a->max_routes != b->max_routes)
+		return false;
+	for (size_t i = 0; i < a->n_routes; i++)
+		if (strcmp(a->routes[i], b->routes[i]))
+			return false;
+	return true;
+}
+
+static void swap_routes(struct service *a, struct service *b)
+{
+	struct route_table *t = a->routes;
+
+	a->routes = b->routes;
+	b->routes = t;
+}
+
+void service_registry__adopt(struct service_registry *reg, struct service_registry *old,
+			     const struct slotap_config *old_cfg)
+{
+	for (size_t i = 0; i < reg->n_configured; i++) {
+		for (size_t j = 0; j < old->n_configured; j++) {
+			if (strcmp(reg->configured[i].name, old->configured[j].name))
+				continue;
+			if (same_routes(&reg->cfg->services[i], &old_cfg->services[j]))
+				swap_routes(&reg->configured[i], &old->configured[j]);
+			break;
+		}
+	}
+	/* discovered services: only while both track every listener */
+	if (reg->n_configured || old->n_configured)
+		return;
+	for (size_t j = 0; j < old->n_autos; j++) {
+		reg->autos[j] = old->autos[j];
+		old->autos[j] = (struct service){};
+	}
+	reg->n_autos = old->n_autos;
+	old->n_autos = 0;
+	swap_routes(&reg->auto_overflow, &old->auto_overflow);
+}

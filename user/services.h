@@ -29,6 +29,15 @@ struct service *service_registry__lookup(struct service_registry *reg, __u16 ser
 					 const char *comm);
 /* Point the kernel's tgid filter at the processes matching configured executable paths. */
 int service_registry__scan_processes(struct service_registry *reg, struct http_source *src);
+/*
+ * A reload: the registry now reads cfg (what it was made from may be
+ * copied there); and takes over from old, made from old_cfg, the route
+ * tables of the services whose routes did not change, with the routes they
+ * learnt and the overflow they counted, and every discovered service.
+ */
+void service_registry__set_config(struct service_registry *reg, const struct slotap_config *cfg);
+void service_registry__adopt(struct service_registry *reg, struct service_registry *old,
+			     const struct slotap_config *old_cfg);
 /* Route cardinality self-metrics. */
 void service_registry__write_prometheus(const struct service_registry *reg, FILE *out);
 
