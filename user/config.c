@@ -861,6 +861,16 @@ static int load_routes(struct loader *ld, struct service_config *sc,
 	return 0;
 }
 
+/* The first of the keys in required (a mask of their indices) not seen. */
+static int require_keys(struct loader *ld, const yaml_node_t *n, const char *path,
+			const char *const keys[], unsigned seen, unsigned required)
+{
+	for (int k = 0; keys[k]; k++)
+		if ((required & (1u << k)) && !(seen & (1u << k)))
+			return node_error(ld, n, path, "missing required key \"%s\"", keys[k]);
+	return 0;
+}
+
 static int load_service(struct loader *ld, struct slotap_config *cfg,
 			size_t svc, const yaml_node_t *n)
 {
@@ -904,11 +914,7 @@ static int load_service(struct loader *ld, struct slotap_config *cfg,
 		if (err)
 			return err;
 	}
-	if (!(seen & (1u << K_NAME)))
-		return node_error(ld, n, path, "missing required key \"name\"");
-	if (!(seen & (1u << K_MATCH)))
-		return node_error(ld, n, path, "missing required key \"match\"");
-	return 0;
+	return require_keys(ld, n, path, keys, seen, (1u << K_NAME) | (1u << K_MATCH));
 }
 
 static int load_services(struct loader *ld, struct slotap_config *cfg,
@@ -1388,11 +1394,7 @@ static int load_dependency(struct loader *ld, struct slotap_config *cfg, size_t 
 		if (err)
 			return err;
 	}
-	if (!(seen & (1u << K_NAME)))
-		return node_error(ld, n, path, "missing required key \"name\"");
-	if (!(seen & (1u << K_PORT)))
-		return node_error(ld, n, path, "missing required key \"port\"");
-	return 0;
+	return require_keys(ld, n, path, keys, seen, (1u << K_NAME) | (1u << K_PORT));
 }
 
 static int load_dependencies(struct loader *ld, struct slotap_config *cfg, const yaml_node_t *n)
