@@ -1446,6 +1446,17 @@ static __always_inline void conn_close(struct conn *c, struct sock *sk, int olds
 }
 
 /*
+ * The request parser of c is at a message boundary: the next byte starts
+ * a request. Not in a chunked body, whose end the parser does not follow
+ * (P_UNKNOWN until the next request, or P_IDLE once a response to it
+ * started, with PF_CHUNKED still set until then).
+ */
+static __always_inline bool between_requests(const struct conn *c)
+{
+	return c->req.state == P_IDLE && !(c->req.flags & PF_CHUNKED);
+}
+
+/*
  * The connection dies with bytes the service never read: a request it
  * never saw, and whose client gets a reset. tcp_close() resets a
  * connection closed with data unread, and a listener that closes resets
@@ -1469,7 +1480,7 @@ static __always_inline bool unread_request_failed(struct sock *sk, const struct 
 		return false;
 	port = sock_local_port(sk);
 	if (c) {
-		if (c->state != CONN_TRACKED || c->client || c->req.state != P_IDLE)
+		if (c->state != CONN_TRACKED || c->client || !between_requests(c))
 			return false;
 		service_id = c->service_id;
 	} else {
@@ -1983,7 +1994,7 @@ int BPF_PROG(slotap_sock_state, struct sock *sk, int oldstate, int newstate)
 	    unread_request_failed(sk, c, oldstate))
 		remember_gone(sk, c, GONE_COUNTED);
 	else if (c && c->state == CONN_TRACKED && !c->client)
-		remember_gone(sk, c, c->count || c->req.state != P_IDLE ? GONE_MID_MESSAGE : GONE_IDLE);
+		remember_gone(sk, c, c->count || !between_requests(c) ? GONE_MID_MESSAGE : GONE_IDLE);
 	if (!c)
 		return 0;
 	if (oldstate == TCP_SYN_SENT)

@@ -2370,16 +2370,10 @@ const char *config__kernel_key(const struct slotap_config *now, const struct slo
 			key = "match.port";
 		else if (!same_strings(a->processes, a->n_processes, b->processes, b->n_processes))
 			key = "match.process";
-		else if (!same_strings(a->routes, a->n_routes, b->routes, b->n_routes))
-			key = "routes";
-		else if (a->max_routes != b->max_routes)
-			key = "max_routes";
 		if (key) {
 			snprintf(buf, size, "services[%zu].%s", i, key);
 			return buf;
 		}
 	}
-	if (now->max_routes_per_service != next->max_routes_per_service)
-		return "max_routes_per_service";
 	return NULL;
 }

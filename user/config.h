@@ -174,10 +174,10 @@ void config__free(struct slotap_config *cfg);
 /*
  * What a reload needs new kernel programs for (their service filters and
  * ids): the first key that differs between the running config and the
- * next one among services (their order, names, match, routes, max_routes)
- * and max_routes_per_service, e.g. "services[1].match.port", written in buf
- * if it needs formatting; NULL when they agree and the rest (SLOs, default
- * SLOs, dependencies, request_timeout) applies to the running ones.
+ * next one among the services' order, names and match, e.g.
+ * "services[1].match.port", written in buf if it needs formatting; NULL
+ * when they agree and the rest (routes, SLOs, dependencies,
+ * request_timeout, ...) applies to the running ones.
  */
 const char *config__kernel_key(const struct slotap_config *now, const struct slotap_config *next,
 				char *buf, size_t size);

@@ -490,26 +490,22 @@ static void retransmits_zero(struct agent *a)
 }
 
 /*
- * A reload that changes the services: new kernel programs with the new
- * filters, loaded beforehand, attached now; the old ones detached, and
- * what their ring still holds counted under the old services. The old
- * programs stop measuring and the new ones start between two stores, so
- * no request is seen by both; one in flight then has its response seen by
- * the new programs only: an unmatched_response, counted as lost. Called
- * with agent.lock held, before the old config goes; 0 or -errno, the old
- * source still measuring.
+ * A reload that changes the services' filters: the new kernel programs,
+ * attached and inert, take over from the old ones between two stores
+ * (their measuring flags), so that no request is seen by both; one in
+ * flight then has its response seen by the new programs only: an
+ * unmatched_response, counted as lost. What the old ones measured up to
+ * then is drained under the old services (the caller swaps them after).
+ * Per-connection state does not move over: a request half read at that
+ * instant, and outbound connections opened before it, are not followed.
+ * Called with agent.lock held.
  */
-static int swap_source(struct agent *a, struct http_source *next_src, int ep)
+static void hand_over(struct agent *a, struct http_source *next_src, int ep)
 {
 	struct epoll_event ev = { .events = EPOLLIN };
 	struct http_source_counters c = {};
-	int err;
 
-	err = http_source__start(next_src);
-	if (err)
-		return err;
 	sweep_transport_locked(a);	/* the old listeners' drops and retransmits so far */
-	/* the hand-over: requests from here on are the new programs' */
 	http_source__measure(a->src, false);
 	http_source__measure(next_src, true);
 	http_source__stop(a->src);
@@ -528,23 +524,26 @@ static int swap_source(struct agent *a, struct http_source *next_src, int ep)
 			  strerror(errno), POLL_INTERVAL_MS);
 	http_source__destroy(a->src);
 	a->src = next_src;
-	return 0;
+	/* the listeners' drop counts from now on: a baseline, nothing counted */
+	sweep_transport_locked(a);
 }
 
 /*
- * SIGHUP: the config file again. New services get new kernel programs
- * (config__kernel_key(), swap_source()); SLO state moves over as a restart
- * would restore it, so nothing counted so far is lost. A config that does
- * not load, or cannot be set up, leaves everything as it was.
+ * SIGHUP: the config file again, all of it. New service filters mean new
+ * kernel programs (config__kernel_key(), hand_over()), loaded, attached
+ * and pointed at the configured executables before the lock is taken; SLO
+ * state moves over as a restart would restore it, so nothing counted so
+ * far is lost. A config that does not load, or cannot be set up, leaves
+ * everything as it was.
  */
 static void reload(struct agent *a, int ep)
 {
 	struct slotap_config next, prev;
 	struct state_restored carried;
-	struct dependency_blame *blame;
+	struct dependency_blame *blame = NULL;
 	struct service_registry *services = NULL;
 	struct http_source *next_src = NULL;
-	struct slo_registry *slos;
+	struct slo_registry *slos = NULL, *old_slos;
 	char errbuf[512], keybuf[64];
 	const char *key;
 	bool thresholds_changed;
@@ -559,30 +558,29 @@ static void reload(struct agent *a, int ep)
 	err = config__load_file(&next, env.config_path, errbuf, sizeof(errbuf));
 	if (err)
 		goto refused;
-	key = config__kernel_key(&a->cfg, &next, keybuf, sizeof(keybuf));
-	if (key) {
-		/* the kernel's filters change: new programs, verified before the lock */
-		log__info("reload: %s changed: loading the kernel programs anew", key);
-		services = service_registry__new(&next);
-		if (!services || open_source(a, &next, &next_src)) {
-			snprintf(errbuf, sizeof(errbuf), "%s changed and the kernel programs for it "
-				 "could not be set up (see above)", key);
-			service_registry__free(services);
-			goto refused_free;
-		}
-	}
+	snprintf(errbuf, sizeof(errbuf), "out of memory");
+	services = service_registry__new(&next);
 	slos = slo_registry__new(&next, now_s);
-	if (!slos) {
-		snprintf(errbuf, sizeof(errbuf), "cannot set up the SLOs: %s", strerror(errno));
-		goto refused_source;
+	blame = dependency_blame__new();	/* by dependency index, which may change */
+	if (!services || !slos || !blame) {
+		if (!slos)
+			snprintf(errbuf, sizeof(errbuf), "cannot set up the SLOs: %s",
+				 strerror(errno));
+		goto refused_free;
 	}
 	slo_registry__set_bad_hook(slos, blame_bad_event, a);
-	/* failing calls remembered by dependency index: the indices may change */
-	blame = dependency_blame__new();
-	if (!blame) {
-		slo_registry__free(slos);
-		snprintf(errbuf, sizeof(errbuf), "out of memory");
-		goto refused_source;
+	key = config__kernel_key(&a->cfg, &next, keybuf, sizeof(keybuf));
+	if (key) {
+		log__info("reload: %s changed: loading the kernel programs anew", key);
+		if (open_source(a, &next, &next_src) || http_source__start(next_src)) {
+			snprintf(errbuf, sizeof(errbuf), "%s changed and the kernel programs for it "
+				 "could not be set up (see above)", key);
+			goto refused_free;
+		}
+		/* processes matched by executable: known before the programs measure */
+		err = service_registry__scan_processes(services, next_src);
+		if (err)
+			log__warn("scanning /proc for configured executables: %s", strerror(-err));
 	}
 	thresholds_changed = next.n_thresholds != a->cfg.n_thresholds ||
 		memcmp(next.latency_thresholds_ns, a->cfg.latency_thresholds_ns,
@@ -595,60 +593,52 @@ static void reload(struct agent *a, int ep)
 	slo_registry__tick(a->slos, now_s);
 	err = err < 0 ? err : state__carry_over(slos, a->slos, now_s, &carried);
 	if (!err)
-		err = slo_registry__carry_alerts(slos, a->slos, now_s);
-	if (err) {
-		snprintf(errbuf, sizeof(errbuf), "cannot carry the SLO state over: %s",
-			 strerror(-err));
-	} else if (next_src) {
-		err = swap_source(a, next_src, ep);
-		if (err)
-			snprintf(errbuf, sizeof(errbuf), "%s changed and the new kernel programs "
-				 "could not be attached: %s", key, strerror(-err));
-	}
+		err = slo_registry__carry_alerts(slos, a->slos);
 	if (err) {
 		pthread_mutex_unlock(&a->lock);
-		slo_registry__free(slos);
-		dependency_blame__free(blame);
-		goto refused_source;
+		snprintf(errbuf, sizeof(errbuf), "cannot carry the SLO state over: %s",
+			 strerror(-err));
+		goto refused_free;
 	}
-	if (services) {
-		service_registry__adopt(services, a->services, &a->cfg);
-		service_registry__free(a->services);
-		a->services = services;
-	}
+	/* from here on the reload cannot fail: what is measured counts in the new SLOs */
+	old_slos = a->slos;
+	a->slos = slos;
+	if (next_src)
+		hand_over(a, next_src, ep);
+	service_registry__adopt(services, a->services, &a->cfg, !next_src);
+	service_registry__free(a->services);
+	a->services = services;
 	prev = a->cfg;
 	a->cfg = next;
+	dependency_blame__free(a->blame);	/* indices of prev's dependencies */
+	a->blame = blame;
 	/* the registry read next: it is a->cfg now */
 	service_registry__set_config(a->services, &a->cfg);
-	if (services) {
+	if (next_src)
 		retransmits_zero(a);
-		err = service_registry__scan_processes(a->services, a->src);
-		if (err)
-			log__warn("scanning /proc for configured executables: %s", strerror(-err));
-	}
-	slo_registry__free(a->slos);
-	a->slos = slos;
-	dependency_blame__free(a->blame);
-	a->blame = blame;
 	http_source__set_request_timeout(a->src, a->cfg.request_timeout_ns);
+	slo_registry__end_removed_alerts(a->slos, old_slos, now_s);
+	slo_registry__free(old_slos);
 	a->reloads_ok++;
 	a->last_reload_ok = true;
 	a->last_reload_ok_unix_s = now_s;
 	pthread_mutex_unlock(&a->lock);
 	config__free(&prev);
 
-	log__info("reloaded %s: %zu SLOs, %zu default SLOs; %zu SLOs and %zu default copies "
-		  "carried over, %zu changed spec and start fresh", a->cfg.source, a->cfg.n_slos,
-		  a->cfg.n_default_slos, carried.explicit, carried.defaults, carried.fresh);
+	log__info("reloaded %s: %zu services, %zu SLOs, %zu default SLOs; %zu SLOs and %zu "
+		  "default copies carried over, %zu changed and start fresh", a->cfg.source,
+		  a->cfg.n_services, a->cfg.n_slos, a->cfg.n_default_slos, carried.explicit,
+		  carried.defaults, carried.fresh);
 	if (thresholds_changed)
 		log__warn("latency_thresholds changed: the histograms keep their bucket bounds "
 			  "until a restart (SLOs compare latencies with their exact threshold)");
 	return;
 
-refused_source:
-	http_source__destroy(next_src);
-	service_registry__free(services);
 refused_free:
+	http_source__destroy(next_src);
+	dependency_blame__free(blame);
+	slo_registry__free(slos);
+	service_registry__free(services);
 	config__free(&next);
 refused:
 	pthread_mutex_lock(&a->lock);

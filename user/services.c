@@ -48,6 +48,11 @@ static void service__free(struct service *svc)
 	route_table__free(svc->routes);
 }
 
+static unsigned max_routes(const struct slotap_config *cfg, const struct service_config *sc)
+{
+	return sc->max_routes ? sc->max_routes : cfg->max_routes_per_service;
+}
+
 struct service_registry *service_registry__new(const struct slotap_config *cfg)
 {
 	struct service_registry *reg = calloc(1, sizeof(*reg));
@@ -61,7 +66,7 @@ struct service_registry *service_registry__new(const struct slotap_config *cfg)
 		goto fail;
 	for (size_t i = 0; i < cfg->n_services; i++) {
 		const struct service_config *sc = &cfg->services[i];
-		unsigned max = sc->max_routes ? sc->max_routes : cfg->max_routes_per_service;
+		unsigned max = max_routes(cfg, sc);
 
 		reg->n_configured++;
 		if (service__init(&reg->configured[i], sc->name, (const char *const *)sc->routes,
@@ -238,9 +243,10 @@ void service_registry__set_config(struct service_registry *reg, const struct slo
 	reg->cfg = cfg;
 }
 
-static bool same_routes(const struct service_config *a, const struct service_config *b)
+static bool same_routes(const struct slotap_config *ca, const struct service_config *a,
+			const struct slotap_config *cb, const struct service_config *b)
 {
-	if (a->n_routes != b->n_routes || a->max_routes != b->max_routes)
+	if (a->n_routes != b->n_routes || max_routes(ca, a) != max_routes(cb, b))
 		return false;
 	for (size_t i = 0; i < a->n_routes; i++)
 		if (strcmp(a->routes[i], b->routes[i]))
@@ -257,19 +263,30 @@ static void swap_routes(struct service *a, struct service *b)
 }
 
 void service_registry__adopt(struct service_registry *reg, struct service_registry *old,
-			     const struct slotap_config *old_cfg)
+			     const struct slotap_config *old_cfg, bool same_source)
 {
+	if (same_source) {
+		/* the processes it pointed the kernel at: to forget when they exit */
+		free(reg->tracked);
+		reg->tracked = old->tracked;
+		reg->n_tracked = old->n_tracked;
+		reg->cap_tracked = old->cap_tracked;
+		old->tracked = NULL;
+		old->n_tracked = old->cap_tracked = 0;
+	}
 	for (size_t i = 0; i < reg->n_configured; i++) {
 		for (size_t j = 0; j < old->n_configured; j++) {
 			if (strcmp(reg->configured[i].name, old->configured[j].name))
 				continue;
-			if (same_routes(&reg->cfg->services[i], &old_cfg->services[j]))
+			if (same_routes(reg->cfg, &reg->cfg->services[i], old_cfg,
+					&old_cfg->services[j]))
 				swap_routes(&reg->configured[i], &old->configured[j]);
 			break;
 		}
 	}
-	/* discovered services: only while both track every listener */
-	if (reg->n_configured || old->n_configured)
+	/* discovered services: only while both track every listener, alike */
+	if (reg->n_configured || old->n_configured ||
+	    reg->cfg->max_routes_per_service != old_cfg->max_routes_per_service)
 		return;
 	for (size_t j = 0; j < old->n_autos; j++) {
 		reg->autos[j] = old->autos[j];

@@ -6,6 +6,7 @@
 #ifndef SLOTAP_SERVICES_H
 #define SLOTAP_SERVICES_H
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <linux/types.h>
 
@@ -32,12 +33,14 @@ int service_registry__scan_processes(struct service_registry *reg, struct http_s
 /*
  * A reload: the registry now reads cfg (what it was made from may be
  * copied there); and takes over from old, made from old_cfg, the route
- * tables of the services whose routes did not change, with the routes they
- * learnt and the overflow they counted, and every discovered service.
+ * tables of the services whose routes and route cap did not change, with
+ * the routes they learnt and the overflow they counted, every discovered
+ * service, and with same_source (the kernel side stays) the processes old
+ * pointed it at.
  */
 void service_registry__set_config(struct service_registry *reg, const struct slotap_config *cfg);
 void service_registry__adopt(struct service_registry *reg, struct service_registry *old,
-			     const struct slotap_config *old_cfg);
+			     const struct slotap_config *old_cfg, bool same_source);
 /* Route cardinality self-metrics. */
 void service_registry__write_prometheus(const struct service_registry *reg, FILE *out);
 

@@ -871,8 +871,13 @@ static int entry_index_cmp(const void *a, const void *b, void *entries)
 	return entry_key_cmp(&v[*(const size_t *)a], &v[*(const size_t *)b]);
 }
 
-int slo_registry__carry_alerts(struct slo_registry *to, const struct slo_registry *from,
-			       __u64 now_s)
+/*
+ * For each SLO of from with alerts active: its match in to (same key), or
+ * NULL, given to fn. 0 or -ENOMEM.
+ */
+static int match_alerting(struct slo_registry *to, const struct slo_registry *from,
+			  void (*fn)(const struct slo_entry *e, struct slo_entry *match, __u64 now_s),
+			  __u64 now_s)
 {
 	size_t *index = malloc((to->n ? to->n : 1) * sizeof(*index));
 
@@ -883,35 +888,56 @@ int slo_registry__carry_alerts(struct slo_registry *to, const struct slo_registr
 	qsort_r(index, to->n, sizeof(*index), entry_index_cmp, to->entries);
 	for (size_t i = 0; i < from->n; i++) {
 		const struct slo_entry *e = &from->entries[i];
+		struct slo_entry *match = NULL;
 		size_t lo = 0, hi = to->n;
-		struct slo_status st;
 
 		if (!e->alerts)
 			continue;
-		while (lo < hi) {
+		while (lo < hi && !match) {
 			size_t mid = lo + (hi - lo) / 2;
 			int c = entry_key_cmp(e, &to->entries[index[mid]]);
 
-			if (!c) {
-				/* the next evaluation logs only what changes from here */
-				to->entries[index[mid]].alerts = e->alerts;
-				break;
-			}
-			if (c < 0)
+			if (!c)
+				match = &to->entries[index[mid]];
+			else if (c < 0)
 				hi = mid;
 			else
 				lo = mid + 1;
 		}
-		if (lo < hi)
-			continue;
-		/* the SLO is gone: its alerts end now */
-		slo__status(e->engine, now_s, &st);
-		for (unsigned int bit = 0; bit < SLO_DEFAULT_ALERT_RULES + N_POLICIES; bit++)
-			if (e->alerts & (1u << bit))
-				log_transition(e, bit, false, &st);
+		fn(e, match, now_s);
 	}
 	free(index);
 	return 0;
+}
+
+static void copy_alerts(const struct slo_entry *e, struct slo_entry *match, __u64 now_s)
+{
+	(void)now_s;
+	if (match)
+		match->alerts = e->alerts;	/* the next evaluation logs only changes */
+}
+
+static void end_alerts(const struct slo_entry *e, struct slo_entry *match, __u64 now_s)
+{
+	struct slo_status st;
+
+	if (match)
+		return;
+	slo__status(e->engine, now_s, &st);
+	for (unsigned int bit = 0; bit < SLO_DEFAULT_ALERT_RULES + N_POLICIES; bit++)
+		if (e->alerts & (1u << bit))
+			log_transition(e, bit, false, &st);
+}
+
+int slo_registry__carry_alerts(struct slo_registry *to, const struct slo_registry *from)
+{
+	return match_alerting(to, from, copy_alerts, 0);
+}
+
+int slo_registry__end_removed_alerts(struct slo_registry *to, const struct slo_registry *from,
+				     __u64 now_s)
+{
+	return match_alerting(to, from, end_alerts, now_s);
 }
 
 void slo_registry__tick(struct slo_registry *reg, __u64 now_s)

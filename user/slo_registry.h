@@ -113,13 +113,14 @@ void slo_registry__set_bad_hook(struct slo_registry *reg, slo_registry_bad_fn fn
 size_t slo_registry__evaluate_alerts(struct slo_registry *reg, __u64 now_s);
 void slo_registry__tick(struct slo_registry *reg, __u64 now_s);
 /*
- * A reload: the alert state of every SLO of from that to has too (same
- * name, service, endpoint), so that only real transitions are logged
- * afterwards; the alerts of SLOs to no longer has are logged as ended.
- * 0 or -ENOMEM.
+ * A reload: carry_alerts copies the alert state of every SLO of from that
+ * to has too (same name, service, endpoint), so that only real transitions
+ * are logged afterwards; once the reload is done, end_removed_alerts logs
+ * the alerts of the SLOs to no longer has as ended. 0 or -ENOMEM.
  */
-int slo_registry__carry_alerts(struct slo_registry *to, const struct slo_registry *from,
-			       __u64 now_s);
+int slo_registry__carry_alerts(struct slo_registry *to, const struct slo_registry *from);
+int slo_registry__end_removed_alerts(struct slo_registry *to, const struct slo_registry *from,
+				     __u64 now_s);
 /* The conditions of SLO i active at the last evaluation: bit r for burn-rate
  * rule r of slo_default_alert_rules, bit SLO_DEFAULT_ALERT_RULES + p for
  * policy condition p (exhausted, 70% of period, 30% in 24h, 50% in 7d). */

@@ -1215,6 +1215,8 @@ def t_slo_reload(ctx):
                                    ("fast", "", "good"): 3, ("fast", "", "bad"): 1})
     if "latency_thresholds changed" not in a.proc.stderr():
         raise HarnessError("no warning that the histogram keeps its bucket bounds")
+    if "loading the kernel programs anew" in a.proc.stderr():
+        raise HarnessError("an SLO change reloaded the kernel programs")
     # 2. broken YAML, then a changed port: both refused, the SLOs go on counting
     good_config = a.config.read_text()
     a.config.write_text(good_config + "slos: [\n")
@@ -1273,6 +1275,9 @@ def t_reload_services(ctx):
             os.kill(a.pid, signal.SIGHUP)
             h.wait_for(lambda: "slotap: reloaded" in a.proc.stderr(), 10.0, proc=a.proc,
                        what="'reloaded' in the agent's log")
+            if "reload: services changed: loading the kernel programs anew" not in \
+                    a.proc.stderr():
+                raise HarnessError("the new service did not bring new kernel programs")
             time.sleep(0.5)
         finally:
             loop.stop()

@@ -638,7 +638,7 @@ static void reload_carries_alerts(void **state)
 	next = new_with_defaults(NULL, 0, 1000);
 	assert_int_equal(state__carry_over(next, old, t + 5, &carried), 0);
 	assert_int_equal(carried.defaults, 2);
-	assert_int_equal(slo_registry__carry_alerts(next, old, t + 5), 0);
+	assert_int_equal(slo_registry__carry_alerts(next, old), 0);
 	assert_int_equal(slo_registry__alerts(next, find(next, "default-availability", "shop",
 							 "GET /a")), 0xff);
 	assert_int_equal(evaluate_logged(next, t + 5, &log), 0);
@@ -649,7 +649,8 @@ static void reload_carries_alerts(void **state)
 	next = slo_registry__new(&no_defaults, t + 5);
 	assert_non_null(next);
 	capture_begin(&c);
-	assert_int_equal(slo_registry__carry_alerts(next, old, t + 5), 0);
+	assert_int_equal(slo_registry__carry_alerts(next, old), 0);
+	assert_int_equal(slo_registry__end_removed_alerts(next, old, t + 5), 0);
 	log = capture_end(&c);
 	assert_int_equal(lines(log), 8);
 	assert_non_null(strstr(log, "slotap: SLO alert ended: " AVAIL_GET_A
