@@ -435,7 +435,12 @@ static __always_inline struct conn *conn_get(struct sock *sk)
 	struct conn *c;
 
 	pi = bpf_map_lookup_elem(&ports, &port);
-	if (!pi || (!pi->listeners && !pi->service && !pi->clients))
+	/*
+	 * A service's port stays open to this test after its last listener
+	 * closes: a server that shuts down gracefully serves the connections
+	 * it accepted before (in auto mode, with no services, it does not).
+	 */
+	if (!pi || (!pi->listeners && !pi->service && !pi->listen_service && !pi->clients))
 		return NULL;	/* an untracked client socket: the common case */
 	c = bpf_sk_storage_get(&conns, sk, NULL, 0);
 	if (c)
@@ -1476,7 +1481,16 @@ static __always_inline bool unread_request_failed(struct sock *sk, const struct 
 	__u32 port;
 	__u16 service_id;
 
-	if (!tp || tp->rcv_nxt - tp->copied_seq <= (oldstate == TCP_CLOSE_WAIT ? 1u : 0u))
+	if (!tp)
+		return false;
+	/*
+	 * Or never read, and aborted from our side (a peer's reset sets
+	 * sk_err before the state moves, tcp_reset(); tcp_disconnect() after):
+	 * a connection in the accept queue of a listener that closes, its
+	 * client's request about to be sent. It gets the reset.
+	 */
+	if (tp->rcv_nxt - tp->copied_seq <= (oldstate == TCP_CLOSE_WAIT ? 1u : 0u) &&
+	    (c || oldstate != TCP_ESTABLISHED || sk->sk_err))
 		return false;
 	port = sock_local_port(sk);
 	if (c) {

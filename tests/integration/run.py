@@ -793,7 +793,8 @@ def saw_no_answer(c):
 @test("unread_requests")
 def t_unread_requests(ctx):
     """Requests the service never read are failed requests (connection_reset,
-    no endpoint): 1. in the accept queue of a listener that closes; 2.
+    no endpoint): 1. in the accept queue of a listener that closes, sent
+    or about to be; 2.
     accepted, then closed unread; 3. sent on a keep-alive connection the
     server had just closed (the reset answers the data), once however many
     segments it sent; but not 4. the rest of a body the server answered
@@ -812,10 +813,10 @@ def t_unread_requests(ctx):
         return ls
 
     unanswered = served = 0
-    # 1. never accepted; the listener closes
+    # 1. never accepted; the listener closes (2 clients have not sent yet)
     ls = listener()
-    clients = [socket.create_connection(("127.0.0.1", port)) for _ in range(4)]
-    for c in clients:
+    clients = [socket.create_connection(("127.0.0.1", port)) for _ in range(6)]
+    for c in clients[:4]:
         c.sendall(req)
     time.sleep(0.2)
     ls.close()
@@ -866,14 +867,14 @@ def t_unread_requests(ctx):
         pass
     c.close()
     ls.close()
-    if unanswered != 9:
-        raise HarnessError(f"client: {unanswered} of 9 requests unanswered")
-    m = a.wait_metrics(lambda mm: sum(transport_failures(mm, "unread").values()) >= 9 and
+    if unanswered != 11:
+        raise HarnessError(f"client: {unanswered} of 11 requests unanswered")
+    m = a.wait_metrics(lambda mm: sum(transport_failures(mm, "unread").values()) >= 11 and
                        counts_total(mm, "unread") >= served + 1,
-                       what="9 unread requests and 3 answered ones")
-    expect_transport(m, "unread", {"connection_reset": 9})
+                       what="11 unread requests and 3 answered ones")
+    expect_transport(m, "unread", {"connection_reset": 11})
     expect_counts(m, "unread", {("GET", "/x", "200"): served, ("POST", "/x", "413"): 1})
-    expect_slo_events(m, "unread", {("avail", "", "good"): served + 1, ("avail", "", "bad"): 9})
+    expect_slo_events(m, "unread", {("avail", "", "good"): served + 1, ("avail", "", "bad"): 11})
     check_common(m)
 
 
