@@ -1451,6 +1451,31 @@ static __always_inline void conn_close(struct conn *c, struct sock *sk, int olds
 }
 
 /*
+ * The event of a failure with no request read (refused, or reset unread):
+ * reserved and filled but for the peer, for the caller to finish and
+ * submit; NULL, counted, when the ring is full.
+ */
+static __always_inline struct http_event *unserved_event(__u32 failure, __u16 service_id,
+							 __u16 local_port, __u16 remote_port)
+{
+	struct http_event *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+
+	if (!e) {
+		count_loss(LOSS_RINGBUF_FULL);
+		return NULL;
+	}
+	__builtin_memset(e, 0, sizeof(*e));
+	e->kind = HTTP_EVENT_REQUEST;
+	e->failure = failure;
+	e->flags = HTTP_EVENT_NO_REQUEST;
+	e->req_start_ns = e->resp_start_ns = bpf_ktime_get_ns();
+	e->service_id = service_id;
+	e->local_port = local_port;
+	e->remote_port = remote_port;
+	return e;
+}
+
+/*
  * The request parser of c is at a message boundary: the next byte starts
  * a request. Not in a chunked body, whose end the parser does not follow
  * (P_UNKNOWN until the next request, or P_IDLE once a response to it
@@ -1504,20 +1529,11 @@ static __always_inline bool unread_request_failed(struct sock *sk, const struct 
 			return false;
 		service_id = port_service(pi) - 1;
 	}
-	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
-	if (!e) {
-		count_loss(LOSS_RINGBUF_FULL);
+	e = unserved_event(HTTP_FAILURE_CONN_RESET, service_id, port,
+			   bpf_ntohs(sk->__sk_common.skc_dport));
+	if (!e)
 		return true;
-	}
-	__builtin_memset(e, 0, sizeof(*e));
-	e->kind = HTTP_EVENT_REQUEST;
-	e->failure = HTTP_FAILURE_CONN_RESET;
-	e->flags = HTTP_EVENT_NO_REQUEST;
-	e->req_start_ns = e->resp_start_ns = bpf_ktime_get_ns();
 	e->sock_id = (__u64)sk;
-	e->service_id = service_id;
-	e->local_port = port;
-	e->remote_port = bpf_ntohs(sk->__sk_common.skc_dport);
 	if (c) {
 		e->cgroup_id = c->cgroup_id;
 		e->tgid = c->tgid;
@@ -1833,19 +1849,9 @@ static __always_inline int reset_answered(const __u8 *th, const void *ip_src, bo
 	else
 		return 0;	/* a late ACK or FIN, or a request already counted */
 
-	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
-	if (!e) {
-		count_loss(LOSS_RINGBUF_FULL);
+	e = unserved_event(failure, service - 1, port, (__u16)th[0] << 8 | th[1]);
+	if (!e)
 		return 1;
-	}
-	__builtin_memset(e, 0, sizeof(*e));
-	e->kind = HTTP_EVENT_REQUEST;
-	e->failure = failure;
-	e->flags = HTTP_EVENT_NO_REQUEST;
-	e->req_start_ns = e->resp_start_ns = bpf_ktime_get_ns();
-	e->service_id = service - 1;
-	e->local_port = port;
-	e->remote_port = (__u16)th[0] << 8 | th[1];
 	segment_peer(ip, e->remote_addr);
 	event_submit(e);
 	return 1;
