@@ -128,12 +128,20 @@ def stop_agent_checked(agent):
 
 # --------------------------------------------------------------- helpers --
 
-def service_config(name, port, routes=None):
-    lines = ["services:", f"  - name: {name}", f"    match: {{port: {port}}}"]
+def service_item(name, match, routes=None):
+    """One services item; match is e.g. "port: 8080" or "process: nginx"."""
+    item = f"  - name: {name}\n    match: {{{match}}}\n"
     if routes:
-        lines.append("    routes: [" + ", ".join(json.dumps(r) for r in routes) + "]")
-    lines.append(f"latency_thresholds: {THRESHOLDS}")
-    return "\n".join(lines) + "\n"
+        item += "    routes: [" + ", ".join(json.dumps(r) for r in routes) + "]\n"
+    return item
+
+
+def services_config(*items):
+    return "services:\n" + "".join(items) + f"latency_thresholds: {THRESHOLDS}\n"
+
+
+def service_config(name, port, routes=None):
+    return services_config(service_item(name, f"port: {port}", routes))
 
 
 def counts_total(m, service):
@@ -503,11 +511,8 @@ LATE = "slotap_http_late_responses_total"
 def caller_config(backend_port, process, caller="caller"):
     """Service backend on backend_port (testd routes), and caller matched
     by process name: its outbound connects and requests are tracked."""
-    return ("services:\n"
-            f"  - name: backend\n    match: {{port: {backend_port}}}\n"
-            "    routes: [" + ", ".join(json.dumps(r) for r in TESTD_ROUTES) + "]\n"
-            f"  - name: {caller}\n    match: {{process: {process}}}\n"
-            f"latency_thresholds: {THRESHOLDS}\n")
+    return services_config(service_item("backend", f"port: {backend_port}", TESTD_ROUTES),
+                           service_item(caller, f"process: {process}"))
 
 
 @test("reset_mid_request")
@@ -677,10 +682,9 @@ def refused_restart_test(by_process):
         port = h.free_port()
         t = ctx.testd(port=port, binary=binary, name="testd-1")
         if by_process:
-            cfg = ("services:\n  - name: testd\n"
-                   f"    match: {{process: {os.path.basename(binary)}}}\n"
-                   "    routes: [" + ", ".join(json.dumps(r) for r in TESTD_ROUTES) + "]\n"
-                   f"latency_thresholds: {THRESHOLDS}\n")
+            cfg = services_config(service_item("testd",
+                                               f"process: {os.path.basename(binary)}",
+                                               TESTD_ROUTES))
         else:
             cfg = service_config("testd", port, TESTD_ROUTES)
         a = ctx.agent(cfg + "slos:\n" + AVAIL_SLO.format(name="avail", service="testd"))
@@ -1050,12 +1054,10 @@ def t_nginx_proxy(ctx):
     t = ctx.testd()
     down = h.free_port()
     n = ctx.nginx(proxy={"/api": t.port, "/down": down})
-    a = ctx.agent("services:\n"
-                  f"  - name: front\n    match: {{port: {n.port}}}\n"
-                  "    routes: [\"/api/status/{code}\", \"/api/delay/{delay}/status/{code}\"]\n"
-                  f"  - name: backend\n    match: {{port: {t.port}}}\n"
-                  "    routes: [" + ", ".join(json.dumps(r) for r in TESTD_ROUTES) + "]\n"
-                  f"latency_thresholds: {THRESHOLDS}\n")
+    a = ctx.agent(services_config(
+        service_item("front", f"port: {n.port}",
+                     ["/api/status/{code}", "/api/delay/{delay}/status/{code}"]),
+        service_item("backend", f"port: {t.port}", TESTD_ROUTES)))
     plan = (["/status/200"] * 20 + ["/status/503"] * 5 + ["/delay/20ms/status/201"] * 5)
     random.Random(4).shuffle(plan)
     plan = ["/api" + p for p in plan] + ["/down/x"] * 2
@@ -1256,12 +1258,9 @@ def t_reload_services(ctx):
     across the swap (a request in flight then is an unmatched response,
     counted as lost), on connections opened before it too."""
     t1, t2 = ctx.testd(name="testd-1"), ctx.testd(name="testd-2")
-    def service(name, port):
-        return (f"  - name: {name}\n    match: {{port: {port}}}\n"
-                "    routes: [" + ", ".join(json.dumps(r) for r in TESTD_ROUTES) + "]\n")
-    tail = f"latency_thresholds: {THRESHOLDS}\n"
-    one = "services:\n" + service("one", t1.port) + tail
-    two = "services:\n" + service("one", t1.port) + service("two", t2.port) + tail
+    one = services_config(service_item("one", f"port: {t1.port}", TESTD_ROUTES))
+    two = services_config(service_item("one", f"port: {t1.port}", TESTD_ROUTES),
+                          service_item("two", f"port: {t2.port}", TESTD_ROUTES))
     a = ctx.agent(one)
     old_progs = set(a.prog_ids)
     kept = h.RawHTTP(t1.port)               # a keep-alive connection across the swap
