@@ -22,6 +22,13 @@
 /* iovec entries of readv/writev/recvmsg/sendmsg the parser follows. */
 #define HTTP_IOV_MAX		4
 
+/*
+ * Request events a CPU stages before they cross the ring buffer as one
+ * record: a ring buffer record is only HTTP_EVENT_BATCH_MAX events or fewer,
+ * back to back (see event_stage() in bpf/http_server.bpf.c).
+ */
+#define HTTP_EVENT_BATCH_MAX	16
+
 /* Service id stored with a connection when no configured service matched
  * but the agent tracks every listener (no services in the config). */
 #define SERVICE_ID_AUTO		0xffffu

@@ -33,7 +33,7 @@ struct http_source {
 	http_event_fn on_event;
 	void *ctx;
 	int ncpus;
-	int consume_err;
+	bool flush_warned;
 };
 
 static const char *const loss_names[LOSS_REASON_MAX] = {
@@ -52,13 +52,16 @@ const char *http_loss_reason__name(enum http_loss_reason reason)
 	return reason < LOSS_REASON_MAX ? loss_names[reason] : "unknown";
 }
 
+/* A record is one event, or a CPU's staged ones back to back (event_batch). */
 static int handle_sample(void *ctx, void *data, size_t size)
 {
 	struct http_source *src = ctx;
+	const struct http_event *e = data;
+	int err = 0;
 
-	if (size < sizeof(struct http_event))
-		return 0;	/* cannot happen with a matching BPF object */
-	return src->on_event(src->ctx, data);
+	for (size_t i = 0; !err && i < size / sizeof(*e); i++)
+		err = src->on_event(src->ctx, &e[i]);
+	return err;
 }
 
 static bool btf_has_type(const char *name)
@@ -389,8 +392,31 @@ int http_source__epoll_fd(const struct http_source *src)
 	return ring_buffer__epoll_fd(src->rb);
 }
 
+/*
+ * Every CPU's staged events into the ring buffer. A CPU that is offline
+ * keeps its own until it is back; one that cannot be reached otherwise
+ * keeps them until its batch fills.
+ */
+static void flush_staged(struct http_source *src)
+{
+	int fd = bpf_program__fd(src->skel->progs.slotap_flush_events);
+	__u64 args[1] = {};
+
+	for (int cpu = 0; cpu < src->ncpus; cpu++) {
+		LIBBPF_OPTS(bpf_test_run_opts, run, .ctx_in = args, .ctx_size_in = sizeof(args),
+			    .cpu = cpu, .flags = BPF_F_TEST_RUN_ON_CPU);
+
+		if (!bpf_prog_test_run_opts(fd, &run) || errno == ENXIO || src->flush_warned)
+			continue;
+		src->flush_warned = true;
+		log__warn("cannot flush the events staged on CPU %d (%s): they wait for "
+			  "their batch to fill", cpu, strerror(errno));
+	}
+}
+
 int http_source__consume(struct http_source *src)
 {
+	flush_staged(src);
 	return ring_buffer__consume(src->rb);
 }
 
