@@ -1196,6 +1196,54 @@ static __always_inline bool skip_line(struct scan_buf *b, struct parser *p, __u3
 	return true;
 }
 
+/* The empty line that ends a head starts at pos. */
+static __always_inline bool head_ends_at(struct scan_buf *b, __u32 pos, __u32 len)
+{
+	return pos + 1 < len && b->data[pos & (HTTP_SCAN_MAX - 1)] == '\r' &&
+	       b->data[(pos + 1) & (HTTP_SCAN_MAX - 1)] == '\n';
+}
+
+#define HEAD_LINES_PER_STEP	4
+
+enum skip_result {
+	SKIP_MORE,	/* moved on: next step */
+	SKIP_DONE,	/* the buffer is used up */
+	SKIP_BYTE,	/* at a byte the byte parser must see */
+};
+
+/*
+ * Header lines that do not matter, and the head's end, several a bpf_loop
+ * step: a step is a call, and most heads are a few short lines. Global:
+ * verified once, on its own, not in every path of the callback.
+ */
+__noinline int http_skip_lines(struct conn *c, struct scan_buf *b, __u32 dir)
+{
+	struct parser *p;
+	__u32 pos, len;
+
+	if (!c || !b)
+		return SKIP_DONE;
+	p = dir == DIR_REQUEST ? &c->req : &c->resp;
+	pos = b->pos;
+	len = b->len;
+	for (int i = 0; i < HEAD_LINES_PER_STEP; i++) {
+		if (p->state == P_HSTART && head_ends_at(b, pos, len)) {
+			p->head_bytes += 2;
+			b->pos = pos + 2;
+			head_done(dir, c, p);
+			return SKIP_MORE;
+		}
+		if (!skip_line(b, p, pos, len))
+			return SKIP_BYTE;
+		pos = b->pos;
+		if (pos >= len)
+			return SKIP_DONE;
+		if (p->state != P_HSTART && p->state != P_HSKIP)
+			return SKIP_MORE;	/* a value the byte parser reads */
+	}
+	return SKIP_MORE;
+}
+
 /* bpf_loop callback: one step of the parser over the scan buffer. */
 static long scan_step(__u64 index, void *ctx)
 {
@@ -1230,8 +1278,13 @@ static long scan_step(__u64 index, void *ctx)
 	case P_LINE:
 	case P_HSKIP:
 	case P_HSTART:
-		if (skip_line(b, p, pos, len))
+		switch (http_skip_lines(s->conn, b, s->dir)) {
+		case SKIP_MORE:
 			return 0;
+		case SKIP_DONE:
+			return 1;
+		}
+		pos = b->pos;
 		break;		/* a line the byte parser must see */
 	}
 
