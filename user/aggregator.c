@@ -178,22 +178,45 @@ void aggregator__free(struct aggregator *agg)
 static struct series *series_get(struct aggregator *agg, const char *const *values,
 				 unsigned int status);
 
+/* the public handle is the series itself */
+struct aggregator_series {
+	struct series s;
+};
+
+struct aggregator_series *aggregator__find(struct aggregator *agg, const char *const *values,
+					   unsigned int status)
+{
+	for (size_t i = 0; i < agg->n_labels; i++) {
+		if (!values[i])
+			return NULL;
+	}
+	return (struct aggregator_series *)series_get(agg, values, status);
+}
+
+void aggregator__observe(struct aggregator *agg, struct aggregator_series *handle,
+			 __u64 latency_ns)
+{
+	struct series *s = &handle->s;
+
+	if (agg->fam->counter)
+		s->h.count++;
+	else
+		histogram__record(&s->h, agg->lb, latency_ns);
+}
+
 int aggregator__record(struct aggregator *agg, const char *const *values, unsigned int status,
 		       __u64 latency_ns)
 {
-	struct series *s;
+	struct aggregator_series *s;
 
 	for (size_t i = 0; i < agg->n_labels; i++) {
 		if (!values[i])
 			return -EINVAL;
 	}
-	s = series_get(agg, values, status);
+	s = aggregator__find(agg, values, status);
 	if (!s)
 		return -ENOMEM;
-	if (agg->fam->counter)
-		s->h.count++;
-	else
-		histogram__record(&s->h, agg->lb, latency_ns);
+	aggregator__observe(agg, s, latency_ns);
 	return 0;
 }
 

@@ -44,6 +44,16 @@ void aggregator__free(struct aggregator *agg);
 int aggregator__record(struct aggregator *agg, const char *const *values, unsigned int status,
 		       __u64 latency_ns);
 /*
+ * The series with these label values, made if new: a handle to record into
+ * with aggregator__observe() for as long as the aggregator lives (a cache
+ * of the label lookup). NULL on a NULL value or ENOMEM.
+ */
+struct aggregator_series;
+struct aggregator_series *aggregator__find(struct aggregator *agg, const char *const *values,
+					   unsigned int status);
+/* One event of a series of agg, as aggregator__record(). */
+void aggregator__observe(struct aggregator *agg, struct aggregator_series *s, __u64 latency_ns);
+/*
  * Counters only: n events of the series with these label values (n may be
  * 0: the series then exists, at 0). 0, -EINVAL (a NULL value, or not a
  * counter family) or -ENOMEM.

@@ -20,6 +20,7 @@
 #include "aggregator.h"
 #include "config.h"
 #include "dependency_blame.h"
+#include "endpoint_cache.h"
 #include "histogram.h"
 #include "http_source.h"
 #include "log.h"
@@ -166,6 +167,7 @@ struct agent {
 	struct outbound *outbound;
 	struct service_registry *services;
 	struct slo_registry *slos;
+	struct endpoint_cache *endpoints;	/* answered requests' series and SLOs */
 	struct dependency_blame *blame;	/* failing calls of each process, lately */
 	struct aggregator *blamed;	/* bad SLO events, by the dependency blamed */
 	/* The server request being recorded, for blame: valid while blaming. */
@@ -273,6 +275,49 @@ static const struct aggregator_family retransmits = {
 	.counter = true,
 };
 
+/* The server request being recorded, for blame_bad_event(). */
+static void blaming_start(struct agent *a, const struct http_event *e)
+{
+	a->blaming.on = true;
+	a->blaming.tgid = e->tgid;
+	a->blaming.start_ns = e->req_start_ns;
+	a->blaming.end_ns = e->resp_start_ns;
+}
+
+static void record_answered(struct agent *a, const struct http_event *e,
+			    const struct endpoint_cache_value *v, __u64 latency)
+{
+	aggregator__observe(a->agg, v->series, latency);
+	slo_registry__record_endpoint(a->slos, v->slo, e->status, latency, a->drain_unix_s);
+}
+
+/*
+ * An answered request of an endpoint the cache did not know: resolved the
+ * slow way, and remembered unless its route is the overflow route (each of
+ * whose requests the route table counts) or its endpoint could not be.
+ */
+static void resolve_answered(struct agent *a, const struct http_event *e, const char *service,
+			     const char *method, const char *route, __u64 latency)
+{
+	struct endpoint_cache_value v = {};
+
+	v.series = aggregator__find(a->agg, (const char *const[]){ service, method, route },
+				    e->status);
+	if (!v.series) {
+		a->events_unattributed++;
+		return;
+	}
+	if (slo_registry__resolve(a->slos, service, method, route, a->drain_unix_s, &v.slo)) {
+		aggregator__observe(a->agg, v.series, latency);
+		slo_registry__record(a->slos, service, method, route, e->status, latency,
+				     a->drain_unix_s);
+		return;
+	}
+	if (strcmp(route, ROUTE_OVERFLOW))
+		endpoint_cache__put(a->endpoints, e, &v);
+	record_answered(a, e, &v, latency);
+}
+
 /* Called with agent.lock held, for each event of a ring buffer drain. */
 static int on_event(void *ctx, const struct http_event *e)
 {
@@ -280,6 +325,7 @@ static int on_event(void *ctx, const struct http_event *e)
 	const char *method = method_names[e->method < HTTP_METHOD_MAX ? e->method : 0];
 	size_t path_len = e->path_len < HTTP_PATH_MAX ? e->path_len : HTTP_PATH_MAX;
 	__u64 latency = e->resp_start_ns > e->req_start_ns ? e->resp_start_ns - e->req_start_ns : 0;
+	const struct endpoint_cache_value *known;
 	struct service *svc;
 	const char *route;
 
@@ -287,6 +333,15 @@ static int on_event(void *ctx, const struct http_event *e)
 	if (e->flags & HTTP_EVENT_LATE) {
 		/* counted once already, as failed, when it timed out */
 		a->late_responses++;
+		return 0;
+	}
+	if (e->flags & HTTP_EVENT_PATH_TRUNCATED)
+		a->paths_truncated++;
+	if (!e->failure && !(e->flags & (HTTP_EVENT_CLIENT | HTTP_EVENT_NO_REQUEST)) &&
+	    (known = endpoint_cache__get(a->endpoints, e))) {
+		blaming_start(a, e);
+		record_answered(a, e, known, latency);
+		a->blaming.on = false;
 		return 0;
 	}
 	svc = service_registry__lookup(a->services, e->service_id, e->comm);
@@ -306,26 +361,17 @@ static int on_event(void *ctx, const struct http_event *e)
 		record_failure(a, svc, e->failure, NULL, NULL, 1);
 		return 0;
 	}
-	if (e->flags & HTTP_EVENT_PATH_TRUNCATED)
-		a->paths_truncated++;
 	route = route_table__resolve(svc->routes, e->path, path_len,
 				     e->flags & HTTP_EVENT_PATH_TRUNCATED);
 	if (!route) {
 		a->events_unattributed++;
 		return 0;
 	}
-	a->blaming.on = true;
-	a->blaming.tgid = e->tgid;
-	a->blaming.start_ns = e->req_start_ns;
-	a->blaming.end_ns = e->resp_start_ns;
+	blaming_start(a, e);
 	if (e->failure)
 		record_failure(a, svc, e->failure, method, route, 1);
-	else if (aggregator__record(a->agg, (const char *const[]){ svc->name, method, route },
-				    e->status, latency))
-		a->events_unattributed++;
 	else
-		slo_registry__record(a->slos, svc->name, method, route, e->status, latency,
-				     a->drain_unix_s);
+		resolve_answered(a, e, svc->name, method, route, latency);
 	a->blaming.on = false;
 	return 0;
 }
@@ -603,11 +649,13 @@ static void reload(struct agent *a, int ep)
 	/* from here on the reload cannot fail: what is measured counts in the new SLOs */
 	old_slos = a->slos;
 	a->slos = slos;
+	endpoint_cache__clear(a->endpoints);	/* it points into old_slos */
 	if (next_src)
 		hand_over(a, next_src, ep);
 	service_registry__adopt(services, a->services, &a->cfg, !next_src);
 	service_registry__free(a->services);
 	a->services = services;
+	endpoint_cache__clear(a->endpoints);	/* the hand-over's paths by the old routes */
 	prev = a->cfg;
 	a->cfg = next;
 	dependency_blame__free(a->blame);	/* indices of prev's dependencies */
@@ -804,9 +852,10 @@ int main(int argc, char **argv)
 		a.services = service_registry__new(&a.cfg);
 		a.blame = dependency_blame__new();
 		a.blamed = aggregator__new(&blamed_events, NULL);
+		a.endpoints = endpoint_cache__new();
 	}
 	if (err || !a.agg || !a.transport_failures || !a.retransmits || !a.outbound ||
-	    !a.services || !a.blame || !a.blamed) {
+	    !a.services || !a.blame || !a.blamed || !a.endpoints) {
 		log__error("out of memory");
 		goto cleanup;
 	}
@@ -865,6 +914,7 @@ cleanup:
 	aggregator__free(a.retransmits);
 	outbound__free(a.outbound);
 	aggregator__free(a.blamed);
+	endpoint_cache__free(a.endpoints);
 	dependency_blame__free(a.blame);
 	latency_buckets__free(&a.buckets);
 	config__free(&a.cfg);

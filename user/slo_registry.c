@@ -497,6 +497,16 @@ static struct endpoint *endpoint_add(struct slo_registry *reg, __u64 h, const ch
 	return ep;
 }
 
+/* The endpoint, made as its first request at now_s would if new; NULL, errno set. */
+static struct endpoint *endpoint_get(struct slo_registry *reg, const char *service,
+				     const char *method, const char *route, __u64 now_s)
+{
+	__u64 h = endpoint_hash(service, method, route);
+	struct endpoint *ep = endpoint_find(reg, h, service, method, route);
+
+	return ep ? ep : endpoint_add(reg, h, service, method, route, now_s);
+}
+
 /* An endpoint the table has no room for: its explicit SLOs, the slow way. */
 static void record_unremembered(struct slo_registry *reg, const char *service,
 				const char *method, const char *route, const struct outcome *o,
@@ -521,26 +531,52 @@ static void record_unremembered(struct slo_registry *reg, const char *service,
 	}
 }
 
-static void record(struct slo_registry *reg, const char *service, const char *method,
-		   const char *route, const struct outcome *o, __u64 count, __u64 now_s)
+/* the public handle is the endpoint itself */
+struct slo_endpoint {
+	struct endpoint ep;
+};
+
+int slo_registry__resolve(struct slo_registry *reg, const char *service, const char *method,
+			  const char *route, __u64 now_s, struct slo_endpoint **out)
 {
 	struct endpoint *ep;
-	__u64 h;
 
+	*out = NULL;
 	if (!reg->n_service && !reg->n_templates)
-		return;	/* no SLO about any service */
-	h = endpoint_hash(service, method, route);
-	ep = endpoint_find(reg, h, service, method, route);
+		return 0;	/* no SLO about any service */
+	ep = endpoint_get(reg, service, method, route, now_s);
 	if (!ep)
-		ep = endpoint_add(reg, h, service, method, route, now_s);
-	if (!ep) {
-		record_unremembered(reg, service, method, route, o, count, now_s);
-		return;
-	}
+		return -errno;
+	*out = (struct slo_endpoint *)ep;
+	return 0;
+}
+
+static void record_at(struct slo_registry *reg, struct endpoint *ep, const struct outcome *o,
+		      __u64 count, __u64 now_s)
+{
 	if (ep->short_of_defaults)
 		reg->requests_short += count;
 	for (__u32 i = 0; i < ep->n_targets; i++)
 		feed(reg, &reg->entries[ep->targets[i]], o, count, now_s);
+}
+
+void slo_registry__record_endpoint(struct slo_registry *reg, struct slo_endpoint *ep,
+				   unsigned int status, __u64 latency_ns, __u64 now_s)
+{
+	if (ep)
+		record_at(reg, &ep->ep, &(struct outcome){ .status = status,
+							   .latency_ns = latency_ns }, 1, now_s);
+}
+
+static void record(struct slo_registry *reg, const char *service, const char *method,
+		   const char *route, const struct outcome *o, __u64 count, __u64 now_s)
+{
+	struct slo_endpoint *ep;
+
+	if (slo_registry__resolve(reg, service, method, route, now_s, &ep))
+		record_unremembered(reg, service, method, route, o, count, now_s);
+	else if (ep)
+		record_at(reg, &ep->ep, o, count, now_s);
 }
 
 void slo_registry__record(struct slo_registry *reg, const char *service, const char *method,
@@ -609,7 +645,6 @@ int slo_registry__adopt_default(struct slo_registry *reg, const char *name, cons
 	const char *sp = strchr(endpoint, ' '), *route;
 	char method[METHOD_MAX];
 	struct endpoint *ep;
-	__u64 h;
 
 	if (!t)
 		return -ENOENT;
@@ -618,10 +653,7 @@ int slo_registry__adopt_default(struct slo_registry *reg, const char *name, cons
 	memcpy(method, endpoint, sp - endpoint);
 	method[sp - endpoint] = '\0';
 	route = sp + 1;
-	h = endpoint_hash(service, method, route);
-	ep = endpoint_find(reg, h, service, method, route);
-	if (!ep)
-		ep = endpoint_add(reg, h, service, method, route, now_s);
+	ep = endpoint_get(reg, service, method, route, now_s);
 	if (!ep)
 		return -errno;
 	for (__u32 i = 0; i < ep->n_targets; i++) {

@@ -77,6 +77,18 @@ int slo_registry__adopt_default(struct slo_registry *reg, const char *name, cons
 void slo_registry__record(struct slo_registry *reg, const char *service, const char *method,
 			  const char *route, unsigned int status, __u64 latency_ns, __u64 now_s);
 /*
+ * The same in two steps, for callers that cache the first: the SLOs an
+ * endpoint's requests feed, resolved (and its default copies made, as its
+ * first request at now_s would), valid while reg lives. 0 with *out NULL
+ * when no SLO is about any service; -ENOSPC or -ENOMEM when the endpoint
+ * cannot be remembered (slo_registry__record() counts each request then).
+ */
+struct slo_endpoint;
+int slo_registry__resolve(struct slo_registry *reg, const char *service, const char *method,
+			  const char *route, __u64 now_s, struct slo_endpoint **out);
+void slo_registry__record_endpoint(struct slo_registry *reg, struct slo_endpoint *ep,
+				   unsigned int status, __u64 latency_ns, __u64 now_s);
+/*
  * count requests of service that failed below HTTP, at unix time now_s: bad
  * events of the SLOs whose transport_failures say so. With method and
  * route (a request was read, then reset, closed or timed out), those of its

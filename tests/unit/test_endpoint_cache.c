@@ -1,0 +1,157 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "endpoint_cache.h"
+
+/* handles are opaque to the cache: any distinct addresses do */
+static char series_a, series_b, slo_a;
+#define SERIES(x)	((struct aggregator_series *)&(x))
+#define SLO(x)		((struct slo_endpoint *)&(x))
+
+static struct http_event request(const char *path, __u16 status)
+{
+	struct http_event e;
+
+	memset(&e, 0, sizeof(e));
+	e.service_id = 3;
+	e.method = HTTP_METHOD_GET;
+	e.status = status;
+	e.path_len = strlen(path);
+	memcpy(e.path, path, e.path_len);
+	memcpy(e.comm, "nginx", 5);
+	return e;
+}
+
+static void test_put_then_get(void **state)
+{
+	struct endpoint_cache *c = endpoint_cache__new();
+	struct http_event e = request("/api/items/42", 200);
+	const struct endpoint_cache_value *v;
+
+	(void)state;
+	assert_non_null(c);
+	assert_null(endpoint_cache__get(c, &e));
+	endpoint_cache__put(c, &e, &(struct endpoint_cache_value){ SERIES(series_a), SLO(slo_a) });
+	v = endpoint_cache__get(c, &e);
+	assert_non_null(v);
+	assert_ptr_equal(v->series, SERIES(series_a));
+	assert_ptr_equal(v->slo, SLO(slo_a));
+	endpoint_cache__free(c);
+}
+
+/* Every part of the identity tells requests apart. */
+static void test_identity(void **state)
+{
+	struct endpoint_cache *c = endpoint_cache__new();
+	struct http_event e = request("/api/items/42", 200), o;
+
+	(void)state;
+	endpoint_cache__put(c, &e, &(struct endpoint_cache_value){ SERIES(series_a), NULL });
+	o = request("/api/items/42", 500);
+	assert_null(endpoint_cache__get(c, &o));
+	o = request("/api/items/43", 200);
+	assert_null(endpoint_cache__get(c, &o));
+	o = request("/api/items/4", 200);
+	assert_null(endpoint_cache__get(c, &o));
+	o = e;
+	o.method = HTTP_METHOD_POST;
+	assert_null(endpoint_cache__get(c, &o));
+	o = e;
+	o.service_id = 4;
+	assert_null(endpoint_cache__get(c, &o));
+	o = e;
+	memcpy(o.comm, "redis", 5);
+	assert_null(endpoint_cache__get(c, &o));
+	o = e;
+	o.flags |= HTTP_EVENT_PATH_TRUNCATED;
+	assert_null(endpoint_cache__get(c, &o));
+	/* what else the event carries does not matter */
+	o = e;
+	o.req_start_ns = 12345;
+	o.tgid = 99;
+	o.remote_port = 5555;
+	assert_non_null(endpoint_cache__get(c, &o));
+	endpoint_cache__free(c);
+}
+
+/* The kernel's path buffer past path_len holds an earlier request's bytes. */
+static void test_bytes_past_the_path_ignored(void **state)
+{
+	struct endpoint_cache *c = endpoint_cache__new();
+	struct http_event e = request("/a", 200), o = request("/a", 200);
+
+	(void)state;
+	memcpy(o.path + 2, "/stale/leftovers", 16);
+	endpoint_cache__put(c, &e, &(struct endpoint_cache_value){ SERIES(series_a), NULL });
+	assert_non_null(endpoint_cache__get(c, &o));
+	endpoint_cache__free(c);
+}
+
+static void test_clear_and_replace(void **state)
+{
+	struct endpoint_cache *c = endpoint_cache__new();
+	struct http_event e = request("/x", 200);
+	const struct endpoint_cache_value *v;
+
+	(void)state;
+	endpoint_cache__put(c, &e, &(struct endpoint_cache_value){ SERIES(series_a), NULL });
+	endpoint_cache__clear(c);
+	assert_null(endpoint_cache__get(c, &e));
+	endpoint_cache__put(c, &e, &(struct endpoint_cache_value){ SERIES(series_a), NULL });
+	endpoint_cache__put(c, &e, &(struct endpoint_cache_value){ SERIES(series_b), NULL });
+	v = endpoint_cache__get(c, &e);
+	assert_non_null(v);
+	assert_ptr_equal(v->series, SERIES(series_b));
+	endpoint_cache__free(c);
+}
+
+/* More endpoints than slots: each lookup is right or a miss, never another's. */
+static void test_many_endpoints(void **state)
+{
+	struct endpoint_cache *c = endpoint_cache__new();
+	static char handles[5000];
+	size_t hits = 0;
+	char path[32];
+
+	(void)state;
+	for (int i = 0; i < 5000; i++) {
+		struct http_event e;
+
+		snprintf(path, sizeof(path), "/p/%d", i);
+		e = request(path, 200);
+		endpoint_cache__put(c, &e,
+				    &(struct endpoint_cache_value){ SERIES(handles[i]), NULL });
+	}
+	for (int i = 0; i < 5000; i++) {
+		const struct endpoint_cache_value *v;
+		struct http_event e;
+
+		snprintf(path, sizeof(path), "/p/%d", i);
+		e = request(path, 200);
+		v = endpoint_cache__get(c, &e);
+		if (!v)
+			continue;
+		assert_ptr_equal(v->series, SERIES(handles[i]));
+		hits++;
+	}
+	assert_true(hits > 0 && hits <= 1024);
+	endpoint_cache__free(c);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_put_then_get),
+		cmocka_unit_test(test_identity),
+		cmocka_unit_test(test_bytes_past_the_path_ignored),
+		cmocka_unit_test(test_clear_and_replace),
+		cmocka_unit_test(test_many_endpoints),
+	};
+
+	return cmocka_run_group_tests_name("endpoint_cache", tests, NULL, NULL);
+}
