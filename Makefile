@@ -45,6 +45,9 @@ UNIT_SRCS  := $(wildcard tests/unit/test_*.c)
 UNIT_BINS  := $(patsubst tests/unit/%.c,$(OUTPUT)/tests/%,$(UNIT_SRCS))
 SERVER_SRCS := $(wildcard tests/servers/*.c)
 SERVER_BINS := $(patsubst tests/servers/%.c,$(OUTPUT)/tests/%,$(SERVER_SRCS))
+# the overhead benchmark's floor (one trivial raw_tp program), and the
+# costs of the BPF helpers the request path uses
+BENCH_BPF  := floor helpers
 
 ifeq ($(V),1)
 Q =
@@ -59,7 +62,7 @@ endif
 .DELETE_ON_ERROR:
 .SECONDARY:
 
-all: $(OUTPUT)/slotap $(SERVER_BINS) $(OUTPUT)/tests/bench-floor
+all: $(OUTPUT)/slotap $(SERVER_BINS) $(BENCH_BPF:%=$(OUTPUT)/tests/bench-%)
 
 $(OUTPUT)/bpf/%.bpf.o: bpf/%.bpf.c | $(OUTPUT)/bpf
 	$(call msg,BPF,$@)
@@ -93,13 +96,13 @@ $(OUTPUT)/tests/%: tests/servers/%.c | $(OUTPUT)/tests
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) -MMD -MP $< -lpthread -o $@
 
-# the benchmark's floor: one trivial raw_tp program and its loader
-$(OUTPUT)/bpf/floor.bpf.o: tests/bench/floor.bpf.c | $(OUTPUT)/bpf
+# benchmarks' own BPF objects and their loaders
+$(BENCH_BPF:%=$(OUTPUT)/bpf/%.bpf.o): $(OUTPUT)/bpf/%.bpf.o: tests/bench/%.bpf.c | $(OUTPUT)/bpf
 	$(call msg,BPF,$@)
 	$(Q)$(CLANG) $(BPF_CFLAGS) -MMD -MP -MF $(@:.o=.d) -MT $@ -c $< -o $@.tmp
 	$(Q)$(LLVM_STRIP) -g $@.tmp -o $@ && rm -f $@.tmp
 
-$(OUTPUT)/tests/bench-floor: tests/bench/floor.c $(OUTPUT)/floor.skel.h | $(OUTPUT)/tests
+$(BENCH_BPF:%=$(OUTPUT)/tests/bench-%): $(OUTPUT)/tests/bench-%: tests/bench/%.c $(OUTPUT)/%.skel.h | $(OUTPUT)/tests
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) -MMD -MP $< $(LDLIBS) -o $@
 
@@ -121,6 +124,7 @@ test: unit integration
 
 bench: all $(OUTPUT)/tests/bench-slo
 	$(Q)scripts/bench-overhead.sh
+	$(Q)$(OUTPUT)/tests/bench-helpers
 	$(Q)scripts/bench-slo.sh
 
 install-deps:
