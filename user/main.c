@@ -326,6 +326,7 @@ static int on_event(void *ctx, const struct http_event *e)
 	size_t path_len = e->path_len < HTTP_PATH_MAX ? e->path_len : HTTP_PATH_MAX;
 	__u64 latency = e->resp_start_ns > e->req_start_ns ? e->resp_start_ns - e->req_start_ns : 0;
 	const struct endpoint_cache_value *known;
+	bool server_request;
 	struct service *svc;
 	const char *route;
 
@@ -335,10 +336,10 @@ static int on_event(void *ctx, const struct http_event *e)
 		a->late_responses++;
 		return 0;
 	}
-	if (e->flags & HTTP_EVENT_PATH_TRUNCATED)
+	server_request = !(e->flags & (HTTP_EVENT_CLIENT | HTTP_EVENT_NO_REQUEST));
+	if (server_request && (e->flags & HTTP_EVENT_PATH_TRUNCATED))
 		a->paths_truncated++;
-	if (!e->failure && !(e->flags & (HTTP_EVENT_CLIENT | HTTP_EVENT_NO_REQUEST)) &&
-	    (known = endpoint_cache__get(a->endpoints, e))) {
+	if (server_request && !e->failure && (known = endpoint_cache__get(a->endpoints, e))) {
 		blaming_start(a, e);
 		record_answered(a, e, known, latency);
 		a->blaming.on = false;

@@ -9,6 +9,7 @@
  * under CI, where it fails.
  */
 #include <errno.h>
+#include <sched.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -175,6 +176,38 @@ static void simple_exchange(void **state)
 	assert_int_equal(n_events, 1);
 	assert_event(0, HTTP_METHOD_GET, "/index.html", 200, 3000);
 	assert_int_equal(events[0].req_bytes, strlen(GET_INDEX));
+}
+
+/*
+ * A server's events are staged per CPU: a full batch crosses the ring
+ * buffer by itself, one record of HTTP_EVENT_BATCH_MAX; the rest waits for
+ * the agent's flush (drain() here).
+ */
+static void events_staged_until_batch_or_flush(void **state)
+{
+	cpu_set_t one, was;
+	int cpu = sched_getcpu();
+
+	(void)state;
+	REQUIRE_BPF();
+	/* staging is per CPU: feed from one */
+	assert_int_equal(sched_getaffinity(0, sizeof(was), &was), 0);
+	CPU_ZERO(&one);
+	CPU_SET(cpu, &one);
+	assert_int_equal(sched_setaffinity(0, sizeof(one), &one), 0);
+	for (int i = 0; i <= HTTP_EVENT_BATCH_MAX; i++) {
+		assert_int_equal(feed(DIR_REQ, GET_INDEX, 1000 * i + 1), 0);
+		assert_int_equal(feed(DIR_RESP, OK_17, 1000 * i + 5), 0);
+		assert_true(ring_buffer__consume(rb) >= 0);	/* no flush */
+		assert_int_equal(n_events, i < HTTP_EVENT_BATCH_MAX - 1 ? 0 : HTTP_EVENT_BATCH_MAX);
+	}
+	drain();
+	assert_int_equal(sched_setaffinity(0, sizeof(was), &was), 0);
+	assert_int_equal(n_events, HTTP_EVENT_BATCH_MAX + 1);
+	for (int i = 0; i <= HTTP_EVENT_BATCH_MAX; i++) {
+		assert_event(i, HTTP_METHOD_GET, "/index.html", 200, 4);
+		assert_int_equal(events[i].req_start_ns, 1000 * i + 1);
+	}
 }
 
 static void keep_alive(void **state)
@@ -495,6 +528,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup(simple_exchange, test_setup),
+		cmocka_unit_test_setup(events_staged_until_batch_or_flush, test_setup),
 		cmocka_unit_test_setup(keep_alive, test_setup),
 		cmocka_unit_test_setup(pipelined_requests, test_setup),
 		cmocka_unit_test_setup(pipelined_responses_in_one_write, test_setup),
