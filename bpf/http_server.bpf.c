@@ -217,12 +217,6 @@ struct {
  * buffer, HTTP_EVENT_BATCH_MAX events share one. The agent flushes what is
  * staged before every drain (slotap_flush_events), so none waits long.
  */
-struct event_batch {
-	__u32 n;		/* events staged */
-	__u32 busy;		/* a program is writing ev[]: nested writers and the flush keep off */
-	struct http_event ev[HTTP_EVENT_BATCH_MAX];
-};
-
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, 1);

@@ -117,6 +117,16 @@ struct http_event {
 };
 
 /*
+ * A CPU's staged request events (the per-CPU map event_batches). The agent
+ * reads n to flush only the CPUs that have some.
+ */
+struct event_batch {
+	__u32 n;		/* events staged */
+	__u32 busy;		/* a program is writing ev[]: nested writers and the flush keep off */
+	struct http_event ev[HTTP_EVENT_BATCH_MAX];
+};
+
+/*
  * Everything the kernel side could not turn into an event. Summed over CPUs
  * and exported as slotap_events_lost_total{reason} (see user/stats.c).
  */

@@ -12,6 +12,7 @@
 #include "log.h"
 
 _Static_assert(sizeof(struct http_event) == 168, "http_event layout is ABI with the BPF side");
+_Static_assert(sizeof(struct event_batch) % 8 == 0, "per-CPU values are 8-byte strided");
 _Static_assert(sizeof(struct service_comm_key) == TASK_COMM_LEN_SLOTAP, "comm key has no padding");
 _Static_assert(sizeof(struct port_info) == 16, "port_info layout is ABI with the BPF side");
 _Static_assert(sizeof(struct service_key) == 20, "service_key layout is ABI with the BPF side");
@@ -33,6 +34,7 @@ struct http_source {
 	http_event_fn on_event;
 	void *ctx;
 	int ncpus;
+	struct event_batch *batches;	/* every CPU's, as last read */
 	bool flush_warned;
 };
 
@@ -261,6 +263,12 @@ int http_source__open(struct http_source **out, const struct http_source_opts *o
 		log__error("cannot count possible CPUs: %s", strerror(-err));
 		goto fail;
 	}
+	src->batches = calloc(src->ncpus, sizeof(*src->batches));
+	if (!src->batches) {
+		err = -ENOMEM;
+		log__error("out of memory");
+		goto fail;
+	}
 
 	/* open: parse the object, nothing in the kernel yet */
 	src->skel = http_server_bpf__open();
@@ -384,6 +392,7 @@ void http_source__destroy(struct http_source *src)
 	http_server_bpf__destroy(src->skel);	/* detaches every link */
 	free(src->drops_seen);
 	free(src->rtx_seen);
+	free(src->batches);
 	free(src);
 }
 
@@ -393,19 +402,27 @@ int http_source__epoll_fd(const struct http_source *src)
 }
 
 /*
- * Every CPU's staged events into the ring buffer. A CPU that is offline
- * keeps its own until it is back; one that cannot be reached otherwise
- * keeps them until its batch fills.
+ * Every CPU's staged events into the ring buffer, running the flush only
+ * on the CPUs that have some: an idle CPU is not interrupted. A CPU that
+ * stages its first event right after the read is flushed at the next
+ * drain; one that is offline keeps its own until it is back; one that
+ * cannot be reached otherwise keeps them until its batch fills.
  */
 static void flush_staged(struct http_source *src)
 {
 	int fd = bpf_program__fd(src->skel->progs.slotap_flush_events);
+	__u32 zero = 0;
 	__u64 args[1] = {};
+	bool all;
 
+	all = bpf_map_lookup_elem(bpf_map__fd(src->skel->maps.event_batches), &zero,
+				  src->batches) != 0;
 	for (int cpu = 0; cpu < src->ncpus; cpu++) {
 		LIBBPF_OPTS(bpf_test_run_opts, run, .ctx_in = args, .ctx_size_in = sizeof(args),
 			    .cpu = cpu, .flags = BPF_F_TEST_RUN_ON_CPU);
 
+		if (!all && !src->batches[cpu].n)
+			continue;
 		if (!bpf_prog_test_run_opts(fd, &run) || errno == ENXIO || src->flush_warned)
 			continue;
 		src->flush_warned = true;
