@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -39,6 +40,7 @@
 #define PROC_SCAN_INTERVAL_MS	1000
 /* A request timeout is reported up to this late. */
 #define TIMEOUT_SWEEP_INTERVAL_MS	1000
+#define DRAINER_INTERVAL_MS	20	/* while a reload loads programs */
 
 const char *argp_program_version = "slotap " SLOTAP_VERSION;
 const char *argp_program_bug_address = "the slotap issue tracker";
@@ -72,7 +74,7 @@ enum {
 static const struct argp_option options[] = {
 	{ "config", 'c', "FILE", 0, "YAML configuration (default: the built-in one, see --print-default-config)", 0 },
 	{ "web.listen-address", OPT_LISTEN, "HOST:PORT", 0, "Where /metrics is served (default 127.0.0.1:9464)", 0 },
-	{ "ringbuf-size", OPT_RINGBUF, "BYTES", 0, "Ring buffer size, a power of two >= 64K (default 8M; K/M suffixes)", 0 },
+	{ "ringbuf-size", OPT_RINGBUF, "BYTES", 0, "Ring buffer size, a power of two >= 64K (default 512K per online CPU, 1M to 16M; K/M suffixes)", 0 },
 	{ "check-config", OPT_CHECK, NULL, 0, "Validate the configuration and exit", 0 },
 	{ "print-default-config", OPT_PRINT_DEFAULT, NULL, 0, "Print the built-in configuration and exit", 0 },
 	{ "state-interval", OPT_STATE_INTERVAL, "SECONDS", 0, "How often the SLO state is saved: what a crash may lose (default 10)", 0 },
@@ -91,7 +93,7 @@ static struct env {
 	bool verbose;
 } env = {
 	.listen = "127.0.0.1:9464",
-	.ringbuf_bytes = 8u << 20,
+	.ringbuf_bytes = 0,	/* ringbuf_default_bytes() */
 	.state_dir = "/var/lib/slotap",
 	.state_interval_s = 10,
 };
@@ -377,6 +379,25 @@ static int on_event(void *ctx, const struct http_event *e)
 	return 0;
 }
 
+/*
+ * The ring buffer, unless --ringbuf-size says: 512K per online CPU, from 1M
+ * to 16M. The event rate grows with the CPUs, and a ring no bigger than it
+ * needs stays in cache between the producer's writes and the consumer's
+ * reads (1M against 8M on 2 CPUs: see docs/performance.md). Its headroom
+ * is what the consumer may fall behind: the main loop drains every 100 ms
+ * or on a wakeup at a quarter full, and a drainer thread while a reload
+ * loads programs.
+ */
+static __u32 ringbuf_default_bytes(void)
+{
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	__u32 bytes = 1u << 20;
+
+	while (bytes < (16u << 20) && (long)(bytes / (512u << 10)) < cpus)
+		bytes <<= 1;
+	return bytes;
+}
+
 static __u64 now_ns(void)
 {
 	struct timespec ts;
@@ -476,7 +497,7 @@ static int open_source(struct agent *a, const struct slotap_config *cfg,
 {
 	struct http_source_opts opts = {
 		.cfg = cfg,
-		.ringbuf_bytes = env.ringbuf_bytes,
+		.ringbuf_bytes = env.ringbuf_bytes ? env.ringbuf_bytes : ringbuf_default_bytes(),
 		.request_timeout_ns = cfg->request_timeout_ns,
 		.on_event = on_event,
 		.ctx = a,
@@ -534,6 +555,62 @@ static void retransmits_zero(struct agent *a)
 	for (size_t i = 0; i < a->cfg.n_services && http_source__counts_retransmits(a->src); i++)
 		aggregator__count(a->retransmits, (const char *const[]){ a->cfg.services[i].name },
 				  0);
+}
+
+static int drain(struct agent *a)
+{
+	int n;
+
+	pthread_mutex_lock(&a->lock);
+	a->drain_unix_s = time(NULL);
+	n = http_source__consume(a->src);
+	slo_registry__tick(a->slos, a->drain_unix_s);	/* alert transitions, logged */
+	pthread_mutex_unlock(&a->lock);
+	return n < 0 ? n : 0;
+}
+
+/*
+ * Drains the running source from a thread of its own while a reload sets
+ * up new kernel programs: the verifier takes seconds, and a ring buffer
+ * left alone that long fills (a 1 MiB one lost half the requests of the
+ * reload test).
+ */
+struct drainer {
+	struct agent *a;
+	pthread_t thread;
+	atomic_bool stop;
+	bool running;
+};
+
+static void *drainer_main(void *arg)
+{
+	struct drainer *d = arg;
+	const struct timespec pause = { .tv_nsec = DRAINER_INTERVAL_MS * 1000000L };
+
+	while (!atomic_load(&d->stop)) {
+		drain(d->a);	/* an error shows again in the main loop's next drain */
+		nanosleep(&pause, NULL);
+	}
+	return NULL;
+}
+
+static void drainer_start(struct drainer *d, struct agent *a)
+{
+	d->a = a;
+	atomic_init(&d->stop, false);
+	d->running = !pthread_create(&d->thread, NULL, drainer_main, d);
+	if (!d->running)
+		log__warn("reload: no thread to drain the ring buffer meanwhile: events may "
+			  "be lost while the new programs load (counted as ringbuf_full)");
+}
+
+static void drainer_stop(struct drainer *d)
+{
+	if (!d->running)
+		return;
+	atomic_store(&d->stop, true);
+	pthread_join(d->thread, NULL);
+	d->running = false;
 }
 
 /*
@@ -618,16 +695,25 @@ static void reload(struct agent *a, int ep)
 	slo_registry__set_bad_hook(slos, blame_bad_event, a);
 	key = config__kernel_key(&a->cfg, &next, keybuf, sizeof(keybuf));
 	if (key) {
+		struct drainer drainer;
+
 		log__info("reload: %s changed: loading the kernel programs anew", key);
-		if (open_source(a, &next, &next_src) || http_source__start(next_src)) {
+		drainer_start(&drainer, a);
+		err = open_source(a, &next, &next_src) || http_source__start(next_src);
+		if (!err) {
+			/* processes matched by executable: known before the programs measure */
+			err = service_registry__scan_processes(services, next_src);
+			if (err)
+				log__warn("scanning /proc for configured executables: %s",
+					  strerror(-err));
+			err = 0;
+		}
+		drainer_stop(&drainer);
+		if (err) {
 			snprintf(errbuf, sizeof(errbuf), "%s changed and the kernel programs for it "
 				 "could not be set up (see above)", key);
 			goto refused_free;
 		}
-		/* processes matched by executable: known before the programs measure */
-		err = service_registry__scan_processes(services, next_src);
-		if (err)
-			log__warn("scanning /proc for configured executables: %s", strerror(-err));
 	}
 	thresholds_changed = next.n_thresholds != a->cfg.n_thresholds ||
 		memcmp(next.latency_thresholds_ns, a->cfg.latency_thresholds_ns,
@@ -695,18 +781,6 @@ refused:
 	a->last_reload_ok = false;
 	pthread_mutex_unlock(&a->lock);
 	log__error("reload refused, the running configuration stays: %s", errbuf);
-}
-
-static int drain(struct agent *a)
-{
-	int n;
-
-	pthread_mutex_lock(&a->lock);
-	a->drain_unix_s = time(NULL);
-	n = http_source__consume(a->src);
-	slo_registry__tick(a->slos, a->drain_unix_s);	/* alert transitions, logged */
-	pthread_mutex_unlock(&a->lock);
-	return n < 0 ? n : 0;
 }
 
 /* The SLO windows to disk; a failure is a warning, the agent goes on. */
