@@ -416,18 +416,22 @@ static __always_inline __u16 sock_local_port(const struct sock *sk)
 	return bpf_ntohs(BPF_CORE_READ((const struct inet_sock *)sk, inet_sport));
 }
 
+/* The IPv4 address v4 (network order) as events carry it: ::ffff:a.b.c.d. */
+static __always_inline void ipv4_mapped(__u8 addr[16], const void *v4)
+{
+	__builtin_memset(addr, 0, 10);
+	addr[10] = 0xff;
+	addr[11] = 0xff;
+	__builtin_memcpy(&addr[12], v4, 4);
+}
+
 /* The peer of sk as events carry it: IPv6, or IPv4-mapped. */
 static __always_inline void sock_peer(const struct sock *sk, __u8 addr[16])
 {
-	if (sk->__sk_common.skc_family == AF_INET6) {
+	if (sk->__sk_common.skc_family == AF_INET6)
 		BPF_CORE_READ_INTO(addr, sk, __sk_common.skc_v6_daddr.in6_u.u6_addr8);
-	} else {
-		/* ::ffff:a.b.c.d */
-		__builtin_memset(addr, 0, 10);
-		addr[10] = 0xff;
-		addr[11] = 0xff;
-		__builtin_memcpy(&addr[12], &sk->__sk_common.skc_daddr, 4);
-	}
+	else
+		ipv4_mapped(addr, &sk->__sk_common.skc_daddr);
 }
 
 /* A connection starts being tracked: who it belongs to, read once. */
@@ -558,6 +562,16 @@ static __always_inline __u64 wakeup_flag(void)
 	return BPF_RB_FORCE_WAKEUP;
 }
 
+/* A ring buffer record for one event; NULL, counted, when the ring is full. */
+static __always_inline struct http_event *event_reserve(void)
+{
+	struct http_event *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+
+	if (!e)
+		count_loss(LOSS_RINGBUF_FULL);
+	return e;
+}
+
 static __always_inline void event_submit(struct http_event *e)
 {
 	bpf_ringbuf_submit(e, wakeup_flag());
@@ -588,7 +602,6 @@ static __always_inline void batch_flush(struct event_batch *b)
  */
 static __always_inline struct http_event *event_stage(struct event_batch **batch)
 {
-	struct http_event *e;
 	struct event_batch *b;
 	__u32 zero = 0, n;
 
@@ -605,10 +618,7 @@ static __always_inline struct http_event *event_stage(struct event_batch **batch
 		return &b->ev[n];
 	}
 	*batch = NULL;
-	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
-	if (!e)
-		count_loss(LOSS_RINGBUF_FULL);
-	return e;
+	return event_reserve();
 }
 
 static __always_inline void event_commit(struct http_event *e, struct event_batch *b)
@@ -636,13 +646,7 @@ static __always_inline void emit_request(struct conn *c, struct pending_req *r, 
 	struct event_batch *batch = NULL;
 	struct http_event *e;
 
-	if (c->client) {
-		e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
-		if (!e)
-			count_loss(LOSS_RINGBUF_FULL);
-	} else {
-		e = event_stage(&batch);
-	}
+	e = c->client ? event_reserve() : event_stage(&batch);
 	if (!e)
 		return;
 	e->req_start_ns = r->start_ns;
@@ -1600,12 +1604,10 @@ static __always_inline void conn_close(struct conn *c, struct sock *sk, int olds
 static __always_inline struct http_event *unserved_event(__u32 failure, __u16 service_id,
 							 __u16 local_port, __u16 remote_port)
 {
-	struct http_event *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+	struct http_event *e = event_reserve();
 
-	if (!e) {
-		count_loss(LOSS_RINGBUF_FULL);
+	if (!e)
 		return NULL;
-	}
 	__builtin_memset(e, 0, sizeof(*e));
 	e->kind = HTTP_EVENT_REQUEST;
 	e->failure = failure;
@@ -1727,11 +1729,9 @@ static __always_inline void connect_done(struct conn *c, struct sock *sk, bool e
 			failure = HTTP_FAILURE_CONNECT_OTHER;
 		}
 	}
-	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
-	if (!e) {
-		count_loss(LOSS_RINGBUF_FULL);
+	e = event_reserve();
+	if (!e)
 		goto out;
-	}
 	__builtin_memset(e, 0, sizeof(*e));
 	e->kind = HTTP_EVENT_CONNECT;
 	e->flags = HTTP_EVENT_CLIENT;
@@ -1932,14 +1932,10 @@ static __always_inline __u32 segment_payload(const __u8 *th, const __u8 *ip)
 /* The client of the segment, as events carry it: IPv4 saddr at 12, IPv6 at 8. */
 static __always_inline void segment_peer(const __u8 *ip, __u8 peer[16])
 {
-	if ((ip[0] >> 4) == 4) {
-		__builtin_memset(peer, 0, 10);
-		peer[10] = 0xff;
-		peer[11] = 0xff;
-		__builtin_memcpy(&peer[12], &ip[12], 4);
-	} else {
+	if ((ip[0] >> 4) == 4)
+		ipv4_mapped(peer, &ip[12]);
+	else
 		__builtin_memcpy(peer, &ip[8], 16);
-	}
 }
 
 /*
@@ -2205,9 +2201,9 @@ int slotap_ringbuf_backlog(void *ctx)
 }
 
 /*
- * Not attached: run by the agent on every CPU (BPF_PROG_TEST_RUN with
- * BPF_F_TEST_RUN_ON_CPU, with preemption off on that CPU) before each drain
- * of the ring buffer, to flush what the CPU staged. A batch being written
+ * Not attached: run by the agent on each CPU with events staged
+ * (BPF_PROG_TEST_RUN with BPF_F_TEST_RUN_ON_CPU, with preemption off on
+ * that CPU) before each drain of the ring buffer, to flush them. A batch being written
  * by the program this run interrupted is left for the next flush. Returns
  * the events flushed.
  */
