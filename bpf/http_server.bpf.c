@@ -246,6 +246,8 @@ struct scan_buf {
 	 */
 	__u32 pos;
 	__u32 len;
+	__u32 clen_at;		/* http_head_scan(): where a Content-Length value starts */
+	__u32 __pad;
 	union {
 		/* + HTTP_PATH_MAX: a path copied in bulk may overrun the data */
 		__u8 data[HTTP_SCAN_MAX + HTTP_PATH_MAX];
@@ -980,22 +982,15 @@ bad_response:
 	return PARSE_STOP;
 }
 
-/* Index of the lowest byte whose top bit is set in m (m != 0). */
+/*
+ * Index of the lowest byte whose top bit is set in m (m != 0, only top
+ * bits set), without a branch: each branch doubles the paths the verifier
+ * walks in a loop. The lowest mark, moved to bit 8k, shifts byte 7 - k of
+ * the constant, which holds k, to the top.
+ */
 static __always_inline __u32 first_marked_byte(__u64 m)
 {
-	__u32 n = 0;
-
-	if (!(m & 0xffffffffULL)) {
-		n += 4;
-		m >>= 32;
-	}
-	if (!(m & 0xffff)) {
-		n += 2;
-		m >>= 16;
-	}
-	if (!(m & 0xff))
-		n += 1;
-	return n;
+	return (((m & -m) >> 7) * 0x0001020304050607ULL) >> 56;
 }
 
 
@@ -1054,6 +1049,132 @@ static __always_inline __u8 method_from_word(__u64 w, __u32 *len)
 	return HTTP_METHOD_UNKNOWN;	/* rarer ones: the byte-wise parser knows them */
 }
 
+#define LOWER8		0x2020202020202020ULL	/* | this: ASCII letters to lower case */
+#define M8(a, b, c, d, e, f, g, h)	(M7(a, b, c, d, e, f, g) | (__u64)(h) << 56)
+
+/* The 8 bytes at any offset pos of the scan buffer, from its aligned words. */
+static __always_inline __u64 word_at(const struct scan_buf *b, __u32 pos)
+{
+	__u32 i = (pos / 8) & (HTTP_SCAN_MAX / 8 - 1), shift = (pos & 7) * 8;
+
+	/* no branch, and no shift by 64 when pos is aligned */
+	return b->words[i] >> shift | (b->words[i + 1] << 1) << (63 - shift);
+}
+
+/*
+ * A Content-Length value at pos: digits, blanks before them, up to the end
+ * of the line. false for anything else (the byte parser decides then) or
+ * for a line that goes on past the buffer.
+ */
+static __always_inline bool content_length_at(const struct scan_buf *b, __u32 pos, __u32 len,
+					      __u64 *clen)
+{
+	bool digits = false;
+	__u64 v = 0;
+
+	for (int i = 0; i < 24; i++, pos++) {
+		__u8 ch;
+
+		if (pos >= len)
+			return false;
+		ch = b->data[pos & (HTTP_SCAN_MAX - 1)];
+		if (ch >= '0' && ch <= '9') {
+			if (v < (1ULL << 48))	/* as parse_byte(): beyond, garbage anyway */
+				v = v * 10 + (ch - '0');
+			digits = true;
+		} else if (ch == '\r' || ch == '\n') {
+			*clen = v;
+			return digits;
+		} else if (digits || (ch != ' ' && ch != '\t')) {
+			return false;
+		}
+	}
+	return false;
+}
+
+/*
+ * A value read from map memory, never from a copy the compiler kept in a
+ * register or on the stack: a loop's state kept there instead has bounds
+ * that differ on every path, and the verifier cannot prune them.
+ */
+#define FORGET(x)	(*(volatile typeof(x) *)&(x))
+
+/* Steps of http_head_scan(): a word without a newline, or a line, each. */
+#define HEAD_SCAN_STEPS		96
+
+/*
+ * The rest of a request head, from the end of its path (b->pos) on, a word
+ * at a time: its lines are only looked at for Content-Length, up to the
+ * empty line that ends the head. Returns 1 having finished the head (as
+ * head_done()); 0, having changed nothing, for what the byte parser must
+ * see: a head that goes on past the buffer or past HEAD_SCAN_STEPS, a
+ * Transfer-Encoding, an odd or repeated Content-Length. Global: verified
+ * once, on its own.
+ */
+__noinline int http_head_scan(struct conn *c, struct scan_buf *b)
+{
+	__u32 start, len, end = 0;
+	__u64 clen = 0;
+
+	if (!c || !b)
+		return 0;
+	start = b->pos;
+	b->clen_at = 0;
+	for (int i = 0; i < HEAD_SCAN_STEPS; i++) {
+		__u32 pos = FORGET(b->pos), base = pos & ~7u, line;
+		__u64 m, name;
+		__u8 ch;
+
+		len = FORGET(b->len);
+		if (pos >= len || len > HTTP_SCAN_MAX)
+			break;
+		m = bytes_equal(b->words[(base / 8) & (HTTP_SCAN_MAX / 8 - 1)], '\n');
+		m &= ~0ULL << ((pos & 7) * 8);	/* bytes before pos are done */
+		if (!m) {
+			b->pos = base + 8;
+			continue;
+		}
+		line = base + first_marked_byte(m) + 1;
+		if (line >= len)
+			break;	/* past the data, or the head goes on */
+		b->pos = line;
+		ch = b->data[line & (HTTP_SCAN_MAX - 1)];
+		if (ch == '\n') {
+			end = line + 1;
+			break;
+		}
+		if (ch == '\r') {
+			if (line + 1 < len && b->data[(line + 1) & (HTTP_SCAN_MAX - 1)] == '\n')
+				end = line + 2;
+			break;
+		}
+		ch |= 0x20;	/* C and T to lower case; no other byte becomes c or t */
+		if ((ch != 'c' && ch != 't') || line + 16 > len)
+			continue;	/* a line that does not matter, or too short to tell */
+		name = word_at(b, line) | LOWER8;
+		if (name == M8('t', 'r', 'a', 'n', 's', 'f', 'e', 'r'))
+			break;
+		if (name == M8('c', 'o', 'n', 't', 'e', 'n', 't', '-') &&
+		    ((word_at(b, line + 8) | LOWER8) & MASK7) == M7('l', 'e', 'n', 'g', 't', 'h', ':')) {
+			if (FORGET(b->clen_at))
+				break;	/* twice: the byte parser takes the last */
+			b->clen_at = line + 15;
+		}
+	}
+	if (!end || (b->clen_at && !content_length_at(b, b->clen_at, b->len, &clen))) {
+		b->pos = start;
+		return 0;
+	}
+	if (b->clen_at) {
+		c->req.flags |= PF_CLEN;
+		c->req.clen = clen;
+	}
+	c->req.head_bytes += end - start;
+	b->pos = end;
+	head_done(DIR_REQUEST, c, &c->req);
+	return 1;
+}
+
 /*
  * A message starting at the beginning of the scan buffer, parsed a word at
  * a time: the request line up to the end of its path, or the status line up
@@ -1108,7 +1229,9 @@ __noinline int http_fast_start(struct conn *c, struct scan_buf *b, __u32 dir, __
 	p->state = b->data[end & (HTTP_SCAN_MAX - 1)] == ' ' ? P_LINE : P_QUERY;
 	p->head_bytes = end + 1;
 	b->pos = end + 1;
-	return PARSE_OK;
+	if (!http_head_scan(c, b))
+		return PARSE_OK;	/* the byte parser goes on from the path's end */
+	return b->pos < len ? PARSE_OK : PARSE_STOP;
 }
 
 /* Offset just past the first '\n' in the aligned word at base, from pos on; 0 if none. */
@@ -1119,9 +1242,6 @@ static __always_inline __u32 newline_in_word(struct scan_buf *b, __u32 base, __u
 	m &= ~0ULL << ((pos - base) * 8);	/* bytes before pos are done */
 	return m ? base + first_marked_byte(m) + 1 : 0;
 }
-
-#define LOWER8		0x2020202020202020ULL	/* | this: ASCII letters to lower case */
-#define M8(a, b, c, d, e, f, g, h)	(M7(a, b, c, d, e, f, g) | (__u64)(h) << 56)
 
 /*
  * A header line starting with c or t, 24 bytes at a time: Content-Length
@@ -1435,13 +1555,79 @@ static __always_inline void response_flush(struct conn *c)
 		http_emit_response(c);
 }
 
-/* The tracked connection c moved ret bytes in the syscall described by io. */
-static __always_inline void handle_io(struct conn *c, struct io_args *io, long ret)
+/*
+ * Where the first need bytes a write moved are, all in one piece: its
+ * buffer, or its first iovec's. 0 when they are not, or cannot be told
+ * with one read.
+ */
+static __always_inline __u64 first_segment(const struct io_args *io, __u64 need)
+{
+	struct iovec v;
+
+	if (io->op == IO_WRITE)
+		return io->buf;
+	if (io->op != IO_WRITEV || !io->iovcnt ||
+	    bpf_probe_read_user(&v, sizeof(v), (void *)io->buf) || v.iov_len < need)
+		return 0;
+	return (__u64)v.iov_base;
+}
+
+/*
+ * A server's one awaited response starting, in its status line alone: the
+ * common case, done with one read of 16 bytes and none of the scanner's
+ * state. The event goes out at once, and the rest of the response is not
+ * parsed (the next one starts where a write begins with "HTTP/1."), as
+ * status_parsed() does. Returns false, having changed nothing, for the
+ * general parser: pipelined requests, an interim (1xx) or odd status line,
+ * a head split before its status code, readv-style sends.
+ */
+static __always_inline bool response_fast(struct conn *c, const struct io_args *io, long ret,
+					  __u64 now)
+{
+	struct parser *p = &c->resp;
+	__u64 w[2], buf;
+	__u32 d0, d1, d2;
+
+	if (c->client || c->count != 1 || ret < (long)sizeof(w) ||
+	    (p->state != P_IDLE && p->state != P_UNKNOWN))
+		return false;
+	buf = first_segment(io, sizeof(w));
+	if (!buf || bpf_probe_read_user(w, sizeof(w), (void *)buf))
+		return false;
+	if ((w[0] & MASK7) != TOKEN_HTTP1)
+		/* in a response of unknown length, more of its body */
+		return p->state == P_UNKNOWN;
+	d0 = (__u8)(w[1] >> 8) - '0';
+	d1 = (__u8)(w[1] >> 16) - '0';
+	d2 = (__u8)(w[1] >> 24) - '0';
+	if ((__u8)w[1] != ' ' || d0 > 9 || d1 > 9 || d2 > 9 || d0 < 2)
+		return false;
+	c->resp_start_ns = now ?: bpf_ktime_get_ns();
+	if (c->req.state == P_UNKNOWN)
+		c->req.state = P_IDLE;	/* a response ends a request of unknown length */
+	p->flags = PF_EMIT_DUE;
+	p->clen = 0;
+	p->token = 0;
+	p->pos = 0;
+	p->status = d0 * 100 + d1 * 10 + d2;
+	p->head_bytes = 12;
+	http_emit_response(c);
+	p->state = P_UNKNOWN;
+	return true;
+}
+
+/*
+ * The tracked connection c moved ret bytes in the syscall described by io.
+ * now is 0, for the clock to be read when a message starts, except in tests.
+ */
+static __always_inline void handle_io(struct conn *c, struct io_args *io, long ret, __u64 now)
 {
 	/* a server reads requests and writes responses; a client the reverse */
 	__u32 dir = (io->op >= IO_WRITE) != !!c->client ? DIR_RESPONSE : DIR_REQUEST;
-	__u64 now = 0;	/* read when a message starts */
 	bool ok = true;
+
+	if (dir == DIR_RESPONSE && response_fast(c, io, ret, now))
+		return;
 
 	switch (io->op) {
 	case IO_READ:
@@ -1542,7 +1728,7 @@ static __always_inline int on_socket_io(struct sock *sk, int ret, bool send)
 	c = conn_get(sk);
 	if (!c || !io_from_syscall(&io, send))
 		return 0;
-	handle_io(c, &io, ret);
+	handle_io(c, &io, ret, 0);
 	return 0;
 }
 
@@ -2252,6 +2438,7 @@ int BPF_PROG(slotap_test_reset, __u64 th_addr, __u64 ip_addr)
 SEC("raw_tp")
 int BPF_PROG(slotap_test_feed, __u64 dir, __u64 ubuf, __u64 len, __u64 now)
 {
+	struct io_args io = {};
 	__u32 zero = 0;
 	struct conn *c = bpf_map_lookup_elem(&test_conns, &zero);
 
@@ -2267,13 +2454,9 @@ int BPF_PROG(slotap_test_feed, __u64 dir, __u64 ubuf, __u64 len, __u64 now)
 	}
 	if (c->state != CONN_TRACKED)
 		return -1;
-	if (dir == DIR_RESPONSE && ubuf == 0) {
-		skip_body(&c->resp, len);	/* a sendfile */
-		return 0;
-	}
-	if (!http_feed_segment(c, dir, ubuf, len, now))
-		return 1;
-	if (dir == DIR_RESPONSE)
-		response_flush(c);
-	return 0;
+	/* a server's read or write of one buffer; no buffer: a sendfile */
+	io.op = dir == DIR_REQUEST ? IO_READ : ubuf ? IO_WRITE : IO_SENDFILE;
+	io.buf = ubuf;
+	handle_io(c, &io, len, now);
+	return c->state == CONN_TRACKED ? 0 : 1;
 }

@@ -326,6 +326,41 @@ static void body_split_across_reads(void **state)
 	assert_int_equal(loss(LOSS_PIPELINE_OVERFLOW), 0);
 }
 
+/*
+ * Heads the word-at-a-time scanner leaves to the byte parser, or takes
+ * itself: bare line feeds, a Content-Length twice (the last counts), one
+ * with a blank after it, in any case. The body must be skipped exactly
+ * each time, or the next request is lost.
+ */
+static void head_scanner_hands_over_odd_heads(void **state)
+{
+	static const char *const reqs[] = {
+		"POST /lf HTTP/1.1\nHost: x\ncontent-length: 3\n\nabc",
+		"POST /twice HTTP/1.1\r\nContent-Length: 2\r\nContent-Length: 4\r\n\r\nabcd",
+		"POST /blank HTTP/1.1\r\nCONTENT-LENGTH:  5 \r\nConnection: close\r\n\r\nhello",
+		"POST /cookie HTTP/1.1\r\nCookie: a=b\r\nTE: trailers\r\nContent-length:1\r\n\r\nz",
+	};
+	static const char *const paths[] = { "/lf", "/twice", "/blank", "/cookie" };
+
+	(void)state;
+	REQUIRE_BPF();
+	for (int i = 0; i < 4; i++) {
+		assert_int_equal(feed(DIR_REQ, reqs[i], 100 * i + 1), 0);
+		assert_int_equal(feed(DIR_RESP, "HTTP/1.1 201 Created\r\nContent-Length: 0\r\n\r\n",
+				      100 * i + 3), 0);
+	}
+	assert_int_equal(feed(DIR_REQ, "GET /after HTTP/1.1\r\n\r\n", 1000), 0);
+	assert_int_equal(feed(DIR_RESP, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n", 1001), 0);
+	drain();
+	assert_int_equal(n_events, 5);
+	for (int i = 0; i < 4; i++) {
+		assert_event(i, HTTP_METHOD_POST, paths[i], 201, 2);
+		assert_int_equal(events[i].req_bytes, strlen(reqs[i]));
+	}
+	assert_event(4, HTTP_METHOD_GET, "/after", 200, 1);
+	assert_int_equal(loss(LOSS_NOT_HTTP), 0);
+}
+
 static void chunked_request_and_response(void **state)
 {
 	(void)state;
@@ -534,6 +569,7 @@ int main(void)
 		cmocka_unit_test_setup(pipelined_responses_in_one_write, test_setup),
 		cmocka_unit_test_setup(split_anywhere, test_setup),
 		cmocka_unit_test_setup(body_split_across_reads, test_setup),
+		cmocka_unit_test_setup(head_scanner_hands_over_odd_heads, test_setup),
 		cmocka_unit_test_setup(chunked_request_and_response, test_setup),
 		cmocka_unit_test_setup(interim_response_is_not_the_response, test_setup),
 		cmocka_unit_test_setup(sendfile_body_keeps_framing, test_setup),
