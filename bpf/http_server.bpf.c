@@ -451,25 +451,16 @@ static __always_inline void conn_init(struct conn *c, struct sock *sk, __u32 tgi
 	count_stat(STAT_CONNS_OPENED);
 }
 
-/* The connection of sk if it is tracked, classifying it on first sight. */
-static __always_inline struct conn *conn_get(struct sock *sk)
+/*
+ * A socket on a port of ours seen for the first time: tracked, or
+ * remembered as ignored. Not inlined: the hot path stays short.
+ */
+static __noinline struct conn *conn_classify(struct sock *sk, struct port_info *pi)
 {
-	__u32 port = sk->__sk_common.skc_num, tgid;
 	__u16 family, service_id;
-	struct port_info *pi;
 	struct conn *c;
+	__u32 tgid;
 
-	pi = bpf_map_lookup_elem(&ports, &port);
-	/*
-	 * A service's port stays open to this test after its last listener
-	 * closes: a server that shuts down gracefully serves the connections
-	 * it accepted before (in auto mode, with no services, it does not).
-	 */
-	if (!pi || (!pi->listeners && !pi->service && !pi->listen_service && !pi->clients))
-		return NULL;	/* an untracked client socket: the common case */
-	c = bpf_sk_storage_get(&conns, sk, NULL, 0);
-	if (c)
-		return c->state == CONN_TRACKED ? c : NULL;
 	if (bpf_sk_storage_get(&ignored_socks, sk, NULL, 0))
 		return NULL;
 
@@ -489,6 +480,27 @@ static __always_inline struct conn *conn_get(struct sock *sk)
 	conn_init(c, sk, tgid, service_id);
 	bpf_map_update_elem(&serving_tgids, &tgid, &service_id, BPF_ANY);
 	return c;
+}
+
+/* The connection of sk if it is tracked, classifying it on first sight. */
+static __always_inline struct conn *conn_get(struct sock *sk)
+{
+	__u32 port = sk->__sk_common.skc_num;
+	struct port_info *pi;
+	struct conn *c;
+
+	pi = bpf_map_lookup_elem(&ports, &port);
+	/*
+	 * A service's port stays open to this test after its last listener
+	 * closes: a server that shuts down gracefully serves the connections
+	 * it accepted before (in auto mode, with no services, it does not).
+	 */
+	if (!pi || (!pi->listeners && !pi->service && !pi->listen_service && !pi->clients))
+		return NULL;	/* an untracked client socket: the common case */
+	c = bpf_sk_storage_get(&conns, sk, NULL, 0);
+	if (c)
+		return c->state == CONN_TRACKED ? c : NULL;
+	return conn_classify(sk, pi);
 }
 
 
