@@ -718,6 +718,8 @@ __noinline int http_emit_response(struct conn *c)
 	c->resp.token = r->method;	/* head_done needs it after the pop */
 	c->head++;
 	c->count--;
+	if (!c->count)
+		c->head = 0;	/* without pipelining, every request in the same warm slot */
 	return 0;
 }
 

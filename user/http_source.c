@@ -281,7 +281,8 @@ int http_source__open(struct http_source **out, const struct http_source_opts *o
 	/* configure: read-only settings and map sizes, before load */
 	src->skel->rodata->self_tgid = getpid();
 	src->skel->rodata->track_all_listeners = opts->cfg->n_services == 0;
-	src->skel->rodata->wakeup_bytes = opts->ringbuf_bytes / 4;
+	/* the agent polls often enough not to need it: see main.c */
+	src->skel->rodata->wakeup_bytes = opts->ringbuf_bytes / 2;
 	bpf_map__set_max_entries(src->skel->maps.events, opts->ringbuf_bytes);
 	bpf_program__set_autoload(src->skel->progs.slotap_test_feed, false);
 	bpf_program__set_autoload(src->skel->progs.slotap_test_reset, false);

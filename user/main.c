@@ -35,8 +35,15 @@
 #include "status.h"
 
 #define SLOTAP_VERSION		"0.1.0"
-/* How often the consumer drains the ring without being woken. */
+/*
+ * How often the consumer drains the ring without being woken: while events
+ * flow, often enough that the ring never fills to the point where the
+ * kernel wakes it (half the ring, see http_source.c). A wakeup is work on
+ * the serving process's CPU, and its irq_work tends to pull the agent over
+ * to that CPU, next to the server it measures.
+ */
 #define POLL_INTERVAL_MS	100
+#define BUSY_POLL_INTERVAL_MS	20
 #define PROC_SCAN_INTERVAL_MS	1000
 /* A request timeout is reported up to this late. */
 #define TIMEOUT_SWEEP_INTERVAL_MS	1000
@@ -566,7 +573,7 @@ static int drain(struct agent *a)
 	n = http_source__consume(a->src);
 	slo_registry__tick(a->slos, a->drain_unix_s);	/* alert transitions, logged */
 	pthread_mutex_unlock(&a->lock);
-	return n < 0 ? n : 0;
+	return n;	/* records drained, or a negative error */
 }
 
 /*
@@ -801,7 +808,7 @@ static int run_loop(struct agent *a, int sig_fd)
 {
 	struct epoll_event ev = { .events = EPOLLIN };
 	__u64 next_scan = 0, next_sweep = 0, next_save = now_ns() + env.state_interval_s * 1000000000ull;
-	int ep, err = 0;
+	int ep, err = 0, timeout_ms = POLL_INTERVAL_MS;
 
 	ep = epoll_create1(EPOLL_CLOEXEC);
 	if (ep < 0)
@@ -815,7 +822,7 @@ static int run_loop(struct agent *a, int sig_fd)
 
 	for (;;) {
 		struct epoll_event got[2];
-		int n = epoll_wait(ep, got, 2, POLL_INTERVAL_MS);
+		int n = epoll_wait(ep, got, 2, timeout_ms);
 
 		if (n < 0 && errno != EINTR)
 			goto fail;
@@ -831,14 +838,17 @@ static int run_loop(struct agent *a, int sig_fd)
 				}
 				log__info("signal %u: stopping", si.ssi_signo);
 				err = drain(a);
+				err = err < 0 ? err : 0;
 				goto out;
 			}
 		}
 		err = drain(a);
-		if (err) {
+		if (err < 0) {
 			log__error("ring buffer: %s", strerror(-err));
 			goto out;
 		}
+		timeout_ms = err > 0 ? BUSY_POLL_INTERVAL_MS : POLL_INTERVAL_MS;
+		err = 0;
 		if (now_ns() >= next_scan) {
 			pthread_mutex_lock(&a->lock);
 			err = service_registry__scan_processes(a->services, a->src);

@@ -1,0 +1,129 @@
+#!/bin/bash
+# Kernel cost of two builds of the agent, compared under the same load at
+# the same moment: both agents attach to the same tracepoints and each
+# request of nginx (one worker, wrk -t2 -c50) runs the programs of both.
+# The BPF run-time statistics give each agent's nanoseconds a request.
+#
+#   sudo scripts/bench-kernel-ab.sh OLD_BINARY NEW_BINARY [PAIRS] [SECS]
+#
+# The program attached second runs with the first one's cache lines warm,
+# and that shows (up to 10 % here): each pair of runs attaches OLD first,
+# then NEW first, and the ratio printed is the geometric mean of the two
+# orders' medians, which cancels the order. A development tool for A/B
+# changes of the kernel side; bench-overhead.sh measures the product.
+set -euo pipefail
+
+[ $# -ge 2 ] || { sed -n '2,14p' "$0" >&2; exit 2; }
+OLD=$(realpath "$1")
+NEW=$(realpath "$2")
+PAIRS=${3:-3}
+SECS=${4:-4}
+PORT=${BENCH_PORT:-18081}
+
+[ "$(id -u)" -eq 0 ] || { echo "bench: needs root (BPF)" >&2; exit 1; }
+for tool in nginx wrk curl bpftool python3; do
+	command -v "$tool" >/dev/null || { echo "bench: $tool missing: run scripts/install-deps.sh" >&2; exit 1; }
+done
+for bin in "$OLD" "$NEW"; do
+	[ -x "$bin" ] || { echo "bench: $bin is not an executable" >&2; exit 1; }
+done
+
+WORK=$(mktemp -d /tmp/slotap-ab.XXXXXX)
+PIDS=()
+NGINX=""
+stats_was=$(sysctl -n kernel.bpf_stats_enabled)
+cleanup() {
+	for pid in "${PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+	[ -z "$NGINX" ] || kill -QUIT "$NGINX" 2>/dev/null || true
+	wait 2>/dev/null || true
+	sysctl -qw kernel.bpf_stats_enabled="$stats_was"
+	rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+mkdir -p "$WORK/html" "$WORK/logs"
+printf 'hello from nginx\n' > "$WORK/html/index.html"
+cat > "$WORK/nginx.conf" <<EOF
+worker_processes 1;
+pid $WORK/nginx.pid;
+error_log $WORK/logs/error.log warn;
+events { worker_connections 1024; }
+http {
+    access_log off;
+    sendfile on;
+    tcp_nopush on;
+    keepalive_timeout 65;
+    keepalive_requests 1000000;
+    server {
+        listen 127.0.0.1:$PORT reuseport;
+        root $WORK/html;
+        location / { }
+    }
+}
+EOF
+printf 'services:\n  - name: nginx\n    match: {port: %s}\n' "$PORT" > "$WORK/slotap.yaml"
+
+nginx -c "$WORK/nginx.conf" -p "$WORK/" -g 'daemon off;' &
+NGINX=$!
+for _ in $(seq 50); do curl -sf "http://127.0.0.1:$PORT/index.html" >/dev/null && break; sleep 0.1; done
+
+# the ids of the socket programs loaded so far, comma-separated
+socket_prog_ids() {
+	bpftool -j prog show | python3 -c '
+import json, sys
+print(",".join(str(p["id"]) for p in json.load(sys.stdin)
+               if p.get("name", "").startswith("slotap_sock_")))'
+}
+
+start_agent() {	# BINARY NAME METRICS_PORT
+	mkdir -p "$WORK/$2"
+	"$1" --config "$WORK/slotap.yaml" --state-dir "$WORK/$2" \
+		--web.listen-address "127.0.0.1:$3" 2> "$WORK/$2.err" &
+	PIDS+=($!)
+	for _ in $(seq 100); do grep -q "metrics at" "$WORK/$2.err" 2>/dev/null && return; sleep 0.1; done
+	echo "bench: $1 did not start:" >&2
+	cat "$WORK/$2.err" >&2
+	exit 1
+}
+
+# run_time_ns of the socket programs in the id list $1, summed
+run_time() {
+	bpftool -j prog show | python3 -c '
+import json, sys
+ids = set(sys.argv[1].split(","))
+print(sum(p.get("run_time_ns", 0) for p in json.load(sys.stdin) if str(p["id"]) in ids))' "$1"
+}
+
+# one run with FIRST attached before SECOND; prints "old_ns new_ns" a request
+run_pair() {	# FIRST_BIN SECOND_BIN
+	local first second rps t0f t0s t1f t1s old new
+	start_agent "$1" first 19464
+	first=$(socket_prog_ids)
+	start_agent "$2" second 19465
+	second=$(python3 -c 'import sys; a = set(sys.argv[1].split(",")); print(",".join(i for i in sys.argv[2].split(",") if i not in a))' "$first" "$(socket_prog_ids)")
+	sleep 1
+	sysctl -qw kernel.bpf_stats_enabled=1
+	t0f=$(run_time "$first"); t0s=$(run_time "$second")
+	rps=$(wrk -t2 -c50 -d"${SECS}s" "http://127.0.0.1:$PORT/index.html" | awk '/^Requests\/sec:/ { print $2 }')
+	t1f=$(run_time "$first"); t1s=$(run_time "$second")
+	sysctl -qw kernel.bpf_stats_enabled=0
+	for pid in "${PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+	wait "${PIDS[@]}" 2>/dev/null || true
+	PIDS=()
+	if [ "$1" = "$OLD" ]; then old=$((t1f - t0f)); new=$((t1s - t0s)); else old=$((t1s - t0s)); new=$((t1f - t0f)); fi
+	awk -v o="$old" -v n="$new" -v r="$rps" -v s="$SECS" 'BEGIN { printf "%.0f %.0f\n", o / (r * s), n / (r * s) }'
+}
+
+RATIOS_OLD_FIRST="" RATIOS_NEW_FIRST=""
+for pair in $(seq "$PAIRS"); do
+	read -r o n < <(run_pair "$OLD" "$NEW")
+	echo "pair $pair, old attached first: old $o ns, new $n ns a request"
+	RATIOS_OLD_FIRST+=" $(awk -v o="$o" -v n="$n" 'BEGIN { print n / o }')"
+	read -r o n < <(run_pair "$NEW" "$OLD")
+	echo "pair $pair, new attached first: old $o ns, new $n ns a request"
+	RATIOS_NEW_FIRST+=" $(awk -v o="$o" -v n="$n" 'BEGIN { print n / o }')"
+done
+median() { tr ' ' '\n' | grep -v '^$' | sort -g | awk '{ a[NR] = $1 } END { print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
+a=$(median <<<"$RATIOS_OLD_FIRST")
+b=$(median <<<"$RATIOS_NEW_FIRST")
+awk -v a="$a" -v b="$b" 'BEGIN { printf "kernel cost new / old: %.3f (new second: %.3f, new first: %.3f; statistics included)\n", sqrt(a * b), a, b }'
