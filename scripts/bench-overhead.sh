@@ -36,26 +36,8 @@ cleanup() {
 }
 trap cleanup EXIT
 
-mkdir -p "$WORK/html" "$WORK/logs"
-printf 'hello from nginx\n' > "$WORK/html/index.html"
-cat > "$WORK/nginx.conf" <<EOF
-worker_processes 1;
-pid $WORK/nginx.pid;
-error_log $WORK/logs/error.log warn;
-events { worker_connections 1024; }
-http {
-    access_log off;
-    sendfile on;
-    tcp_nopush on;
-    keepalive_timeout 65;
-    keepalive_requests 1000000;
-    server {
-        listen 127.0.0.1:$PORT reuseport;
-        root $WORK/html;
-        location / { }
-    }
-}
-EOF
+. "$(dirname "$0")/bench-nginx.sh"
+write_nginx_site "$WORK" "$PORT"
 cat > "$WORK/slotap.yaml" <<EOF
 services:
   - name: nginx

@@ -1,0 +1,25 @@
+# Sourced by the benchmarks: the nginx they load, the same in all of them.
+# write_nginx_site DIR PORT: DIR/nginx.conf serving DIR/html/index.html (17
+# bytes) on 127.0.0.1:PORT with one worker, keep-alive, sendfile, no logs.
+write_nginx_site() {
+	mkdir -p "$1/html" "$1/logs"
+	printf 'hello from nginx\n' > "$1/html/index.html"
+	cat > "$1/nginx.conf" <<EOF_CONF
+worker_processes 1;
+pid $1/nginx.pid;
+error_log $1/logs/error.log warn;
+events { worker_connections 1024; }
+http {
+    access_log off;
+    sendfile on;
+    tcp_nopush on;
+    keepalive_timeout 65;
+    keepalive_requests 1000000;
+    server {
+        listen 127.0.0.1:$2 reuseport;
+        root $1/html;
+        location / { }
+    }
+}
+EOF_CONF
+}
