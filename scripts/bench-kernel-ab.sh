@@ -76,12 +76,13 @@ ids = set(sys.argv[1].split(","))
 print(sum(p.get("run_time_ns", 0) for p in json.load(sys.stdin) if str(p["id"]) in ids))' "$1"
 }
 
-# one run with FIRST attached before SECOND; prints "old_ns new_ns" a request
-run_pair() {	# FIRST_BIN SECOND_BIN
+# one run, OLD attached first (old-first) or NEW first (new-first); prints
+# "old_ns new_ns" a request (OLD and NEW may be the same build: an A/A run)
+run_pair() {	# old-first | new-first
 	local first second rps t0f t0s t1f t1s old new
-	start_agent "$1" first 19464
+	if [ "$1" = old-first ]; then start_agent "$OLD" first 19464; else start_agent "$NEW" first 19464; fi
 	first=$(socket_prog_ids)
-	start_agent "$2" second 19465
+	if [ "$1" = old-first ]; then start_agent "$NEW" second 19465; else start_agent "$OLD" second 19465; fi
 	second=$(python3 -c 'import sys; a = set(sys.argv[1].split(",")); print(",".join(i for i in sys.argv[2].split(",") if i not in a))' "$first" "$(socket_prog_ids)")
 	sleep 1
 	sysctl -qw kernel.bpf_stats_enabled=1
@@ -92,16 +93,16 @@ run_pair() {	# FIRST_BIN SECOND_BIN
 	for pid in "${PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
 	wait "${PIDS[@]}" 2>/dev/null || true
 	PIDS=()
-	if [ "$1" = "$OLD" ]; then old=$((t1f - t0f)); new=$((t1s - t0s)); else old=$((t1s - t0s)); new=$((t1f - t0f)); fi
+	if [ "$1" = old-first ]; then old=$((t1f - t0f)); new=$((t1s - t0s)); else old=$((t1s - t0s)); new=$((t1f - t0f)); fi
 	awk -v o="$old" -v n="$new" -v r="$rps" -v s="$SECS" 'BEGIN { printf "%.0f %.0f\n", o / (r * s), n / (r * s) }'
 }
 
 RATIOS_OLD_FIRST="" RATIOS_NEW_FIRST=""
 for pair in $(seq "$PAIRS"); do
-	read -r o n < <(run_pair "$OLD" "$NEW")
+	read -r o n < <(run_pair old-first)
 	echo "pair $pair, old attached first: old $o ns, new $n ns a request"
 	RATIOS_OLD_FIRST+=" $(awk -v o="$o" -v n="$n" 'BEGIN { print n / o }')"
-	read -r o n < <(run_pair "$NEW" "$OLD")
+	read -r o n < <(run_pair new-first)
 	echo "pair $pair, new attached first: old $o ns, new $n ns a request"
 	RATIOS_NEW_FIRST+=" $(awk -v o="$o" -v n="$n" 'BEGIN { print n / o }')"
 done
