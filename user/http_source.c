@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
 #include <bpf/btf.h>
@@ -403,26 +404,40 @@ int http_source__epoll_fd(const struct http_source *src)
 }
 
 /*
- * Every CPU's staged events into the ring buffer, running the flush only
- * on the CPUs that have some: an idle CPU is not interrupted. A CPU that
- * stages its first event right after the read is flushed at the next
+ * A CPU's batch staged less than this long ago is left alone: a busy CPU
+ * fills and sends its batches itself (sixteen events take well under a
+ * millisecond at load), and a flush is an interrupt of that CPU. The next
+ * drain takes what is still there.
+ */
+#define STAGED_MAX_AGE_NS	20000000ULL
+
+/*
+ * Staged events into the ring buffer, running the flush only on the CPUs
+ * that have some, and, unless all, only where they have waited for
+ * STAGED_MAX_AGE_NS (the first staged event's time says how long): an
+ * idle CPU is not interrupted, nor one busy enough to flush itself. A CPU
+ * that stages its first event right after the read is flushed at the next
  * drain; one that is offline keeps its own until it is back; one that
  * cannot be reached otherwise keeps them until its batch fills.
  */
-static void flush_staged(struct http_source *src)
+static void flush_staged(struct http_source *src, bool all)
 {
 	int fd = bpf_program__fd(src->skel->progs.slotap_flush_events);
 	__u32 zero = 0;
-	__u64 args[1] = {};
-	bool all;
+	__u64 args[1] = {}, now;
+	struct timespec ts;
 
-	all = bpf_map_lookup_elem(bpf_map__fd(src->skel->maps.event_batches), &zero,
-				  src->batches) != 0;
+	if (bpf_map_lookup_elem(bpf_map__fd(src->skel->maps.event_batches), &zero, src->batches))
+		all = true;	/* cannot tell which: all of them */
+	clock_gettime(CLOCK_MONOTONIC, &ts);	/* bpf_ktime_get_ns()'s clock */
+	now = ts.tv_sec * 1000000000ULL + ts.tv_nsec;
 	for (int cpu = 0; cpu < src->ncpus; cpu++) {
 		LIBBPF_OPTS(bpf_test_run_opts, run, .ctx_in = args, .ctx_size_in = sizeof(args),
 			    .cpu = cpu, .flags = BPF_F_TEST_RUN_ON_CPU);
+		const struct event_batch *b = &src->batches[cpu];
 
-		if (!all && !src->batches[cpu].n)
+		/* a torn read of a batch being written only moves its flush */
+		if (!all && (!b->n || now - b->ev[0].resp_start_ns < STAGED_MAX_AGE_NS))
 			continue;
 		if (!bpf_prog_test_run_opts(fd, &run) || errno == ENXIO || src->flush_warned)
 			continue;
@@ -434,7 +449,13 @@ static void flush_staged(struct http_source *src)
 
 int http_source__consume(struct http_source *src)
 {
-	flush_staged(src);
+	flush_staged(src, false);
+	return ring_buffer__consume(src->rb);
+}
+
+int http_source__consume_all(struct http_source *src)
+{
+	flush_staged(src, true);
 	return ring_buffer__consume(src->rb);
 }
 

@@ -40,8 +40,13 @@ void http_source__stop(struct http_source *src);
 void http_source__destroy(struct http_source *src);
 /* Fd that becomes readable when the kernel forces a wakeup. */
 int http_source__epoll_fd(const struct http_source *src);
-/* Deliver every event waiting in the ring buffer; returns how many or -errno. */
+/*
+ * Deliver the events waiting in the ring buffer, and those a CPU staged
+ * STAGED_MAX_AGE_NS ago or more; returns how many records or -errno.
+ */
 int http_source__consume(struct http_source *src);
+/* The same with every staged event: before a reload, a carry-over, an exit. */
+int http_source__consume_all(struct http_source *src);
 /*
  * Report every request unanswered for longer than the request timeout as
  * failed, once (events arrive through the ring buffer). Run it every second

@@ -391,9 +391,9 @@ static int on_event(void *ctx, const struct http_event *e)
  * to 16M. The event rate grows with the CPUs, and a ring no bigger than it
  * needs stays in cache between the producer's writes and the consumer's
  * reads (1M against 8M on 2 CPUs: see docs/performance.md). Its headroom
- * is what the consumer may fall behind: the main loop drains every 100 ms
- * or on a wakeup at a quarter full, and a drainer thread while a reload
- * loads programs.
+ * is what the consumer may fall behind: the main loop drains every 20 ms
+ * while events flow (100 ms idle) or on a wakeup at half full, and a
+ * drainer thread while a reload loads programs.
  */
 static __u32 ringbuf_default_bytes(void)
 {
@@ -564,13 +564,14 @@ static void retransmits_zero(struct agent *a)
 				  0);
 }
 
-static int drain(struct agent *a)
+/* What the kernel sent; all: with what CPUs still have staged (see http_source.h). */
+static int drain(struct agent *a, bool all)
 {
 	int n;
 
 	pthread_mutex_lock(&a->lock);
 	a->drain_unix_s = time(NULL);
-	n = http_source__consume(a->src);
+	n = all ? http_source__consume_all(a->src) : http_source__consume(a->src);
 	slo_registry__tick(a->slos, a->drain_unix_s);	/* alert transitions, logged */
 	pthread_mutex_unlock(&a->lock);
 	return n;	/* records drained, or a negative error */
@@ -595,7 +596,7 @@ static void *drainer_main(void *arg)
 	const struct timespec pause = { .tv_nsec = DRAINER_INTERVAL_MS * 1000000L };
 
 	while (!atomic_load(&d->stop)) {
-		drain(d->a);	/* an error shows again in the main loop's next drain */
+		drain(d->a, false);	/* an error shows again in the main loop's next drain */
 		nanosleep(&pause, NULL);
 	}
 	return NULL;
@@ -640,7 +641,7 @@ static void hand_over(struct agent *a, struct http_source *next_src, int ep)
 	http_source__measure(a->src, false);
 	http_source__measure(next_src, true);
 	http_source__stop(a->src);
-	if (http_source__consume(a->src) < 0)
+	if (http_source__consume_all(a->src) < 0)
 		log__warn("reload: the old ring buffer could not be read to the end");
 	if (!http_source__read_counters(a->src, &c)) {
 		for (int r = 0; r < LOSS_REASON_MAX; r++)
@@ -729,7 +730,7 @@ static void reload(struct agent *a, int ep)
 	pthread_mutex_lock(&a->lock);
 	/* what the kernel measured so far counts under the SLOs it was measured for */
 	a->drain_unix_s = now_s;
-	err = http_source__consume(a->src);
+	err = http_source__consume_all(a->src);
 	slo_registry__tick(a->slos, now_s);
 	err = err < 0 ? err : state__carry_over(slos, a->slos, now_s, &carried);
 	if (!err)
@@ -837,12 +838,12 @@ static int run_loop(struct agent *a, int sig_fd)
 					continue;
 				}
 				log__info("signal %u: stopping", si.ssi_signo);
-				err = drain(a);
+				err = drain(a, true);
 				err = err < 0 ? err : 0;
 				goto out;
 			}
 		}
-		err = drain(a);
+		err = drain(a, false);
 		if (err < 0) {
 			log__error("ring buffer: %s", strerror(-err));
 			goto out;
