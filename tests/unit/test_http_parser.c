@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 #include <cmocka.h>
 #include <bpf/bpf.h>
@@ -361,6 +362,61 @@ static void head_scanner_hands_over_odd_heads(void **state)
 	assert_int_equal(loss(LOSS_NOT_HTTP), 0);
 }
 
+/*
+ * Random heads, whole (the word scanner's path where it is sure) and a byte
+ * at a time (the byte parser's only): the same request, its size, and the
+ * body skipped by its last Content-Length, so the next request parses.
+ */
+static void head_scanner_agrees_with_byte_parser(void **state)
+{
+	static const char *const lines[] = {
+		"Host: example\r\n", "Content-Length: 3\r\n", "content-length:2\r\n",
+		"CONTENT-LENGTH:  3\r\n", "Content-Length: 2 \r\n", "TE: trailers\r\n",
+		"Cookie: session=0123456789abcdef0123456789abcdef\r\n", "Accept: */*\n",
+		"Connection: keep-alive\r\n", "Content-Type: text/plain\r\n", "c: d\r\n",
+		"X-Padding: xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\r\n",
+	};
+	char req[1024], path[32];
+	unsigned seed = 1;
+
+	(void)state;
+	REQUIRE_BPF();
+	for (int i = 0; i < 200; i++) {
+		int n = rand_r(&seed) % 8, body = 0, len;
+		bool bytewise = i % 2;
+
+		snprintf(path, sizeof(path), "/r/%d", i);
+		len = snprintf(req, sizeof(req), "POST %s HTTP/1.1\r\n", path);
+		for (int k = 0; k < n; k++) {
+			const char *l = lines[rand_r(&seed) % (sizeof(lines) / sizeof(lines[0]))];
+
+			if (strncasecmp(l, "content-length:", 15) == 0)
+				body = atoi(l + 15);	/* the last one counts */
+			len += snprintf(req + len, sizeof(req) - len, "%s", l);
+		}
+		len += snprintf(req + len, sizeof(req) - len, "\r\n%.*s", body, "abc");
+
+		drain();
+		n_events = 0;
+		assert_int_equal(run(RESET, NULL, 0, 0), 0);
+		if (bytewise) {
+			for (int k = 0; k < len; k++)
+				assert_int_equal(run(DIR_REQ, req + k, 1, 10), 0);
+		} else {
+			assert_int_equal(run(DIR_REQ, req, len, 10), 0);
+		}
+		assert_int_equal(feed(DIR_RESP, "HTTP/1.1 201 Created\r\nContent-Length: 0\r\n\r\n", 30), 0);
+		assert_int_equal(feed(DIR_REQ, "GET /next HTTP/1.1\r\n\r\n", 40), 0);
+		assert_int_equal(feed(DIR_RESP, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n", 41), 0);
+		drain();
+		assert_int_equal(n_events, 2);
+		assert_event(0, HTTP_METHOD_POST, path, 201, 20);
+		assert_int_equal(events[0].req_bytes, len);
+		assert_event(1, HTTP_METHOD_GET, "/next", 200, 1);
+	}
+	assert_int_equal(loss(LOSS_NOT_HTTP), 0);
+}
+
 static void chunked_request_and_response(void **state)
 {
 	(void)state;
@@ -570,6 +626,7 @@ int main(void)
 		cmocka_unit_test_setup(split_anywhere, test_setup),
 		cmocka_unit_test_setup(body_split_across_reads, test_setup),
 		cmocka_unit_test_setup(head_scanner_hands_over_odd_heads, test_setup),
+		cmocka_unit_test_setup(head_scanner_agrees_with_byte_parser, test_setup),
 		cmocka_unit_test_setup(chunked_request_and_response, test_setup),
 		cmocka_unit_test_setup(interim_response_is_not_the_response, test_setup),
 		cmocka_unit_test_setup(sendfile_body_keeps_framing, test_setup),
