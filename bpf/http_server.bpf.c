@@ -1190,6 +1190,19 @@ __noinline int http_head_scan(struct conn *c, struct scan_buf *b)
 }
 
 /*
+ * The status code of a status line starting "HTTP/1.x NNN": bytes 0-7 are
+ * w0, 8-11 the low bytes of w1. -1 for anything else.
+ */
+static __always_inline int status_line(__u64 w0, __u64 w1)
+{
+	__u8 d0 = (__u8)(w1 >> 8) - '0', d1 = (__u8)(w1 >> 16) - '0', d2 = (__u8)(w1 >> 24) - '0';
+
+	if ((w0 & MASK7) != TOKEN_HTTP1 || (__u8)w1 != ' ' || d0 > 9 || d1 > 9 || d2 > 9)
+		return -1;
+	return d0 * 100 + d1 * 10 + d2;
+}
+
+/*
  * A message starting at the beginning of the scan buffer, parsed a word at
  * a time: the request line up to the end of its path, or the status line up
  * to its code. Anything unusual is left to the byte-wise parser, from the
@@ -1212,15 +1225,11 @@ __noinline int http_fast_start(struct conn *c, struct scan_buf *b, __u32 dir, __
 		return PARSE_STOP;
 
 	if (dir == DIR_RESPONSE) {
-		/* "HTTP/1.x NNN": bytes 0-7 are w, 8-11 the low bytes of tail */
-		__u64 tail = b->words[1];
-		__u8 sp = tail, d0 = (__u8)(tail >> 8) - '0', d1 = (__u8)(tail >> 16) - '0',
-		     d2 = (__u8)(tail >> 24) - '0';
+		int status = len < 12 ? -1 : status_line(w, b->words[1]);
 
-		if (len < 12 || (w & MASK7) != TOKEN_HTTP1 || sp != ' ' || d0 > 9 || d1 > 9 ||
-		    d2 > 9)
+		if (status < 0)
 			return PARSE_OK;
-		p->status = d0 * 100 + d1 * 10 + d2;
+		p->status = status;
 		p->head_bytes = 12;
 		b->pos = 12;
 		return status_parsed(c, p);
@@ -1600,7 +1609,7 @@ static __always_inline bool response_fast(struct conn *c, const struct io_args *
 {
 	struct parser *p = &c->resp;
 	__u64 w[2], buf;
-	__u32 d0, d1, d2;
+	int status;
 
 	if (c->client || c->count != 1 || ret < (long)sizeof(w) ||
 	    (p->state != P_IDLE && p->state != P_UNKNOWN))
@@ -1611,22 +1620,13 @@ static __always_inline bool response_fast(struct conn *c, const struct io_args *
 	if ((w[0] & MASK7) != TOKEN_HTTP1)
 		/* in a response of unknown length, more of its body */
 		return p->state == P_UNKNOWN;
-	d0 = (__u8)(w[1] >> 8) - '0';
-	d1 = (__u8)(w[1] >> 16) - '0';
-	d2 = (__u8)(w[1] >> 24) - '0';
-	if ((__u8)w[1] != ' ' || d0 > 9 || d1 > 9 || d2 > 9 || d0 < 2)
+	status = status_line(w[0], w[1]);
+	if (status < 200)
 		return false;
-	c->resp_start_ns = now ?: bpf_ktime_get_ns();
-	if (c->req.state == P_UNKNOWN)
-		c->req.state = P_IDLE;	/* a response ends a request of unknown length */
-	p->flags = PF_EMIT_DUE;
-	p->clen = 0;
-	p->token = 0;
-	p->pos = 0;
-	p->status = d0 * 100 + d1 * 10 + d2;
+	start_message(DIR_RESPONSE, now, c, p);
+	p->status = status;
 	p->head_bytes = 12;
-	http_emit_response(c);
-	p->state = P_UNKNOWN;
+	status_parsed(c, p);	/* a lone response: emitted, the rest not parsed */
 	return true;
 }
 
