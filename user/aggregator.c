@@ -183,13 +183,20 @@ struct aggregator_series {
 	struct series s;
 };
 
-struct aggregator_series *aggregator__find(struct aggregator *agg, const char *const *values,
-					   unsigned int status)
+static bool values_complete(const struct aggregator *agg, const char *const *values)
 {
 	for (size_t i = 0; i < agg->n_labels; i++) {
 		if (!values[i])
-			return NULL;
+			return false;
 	}
+	return true;
+}
+
+struct aggregator_series *aggregator__find(struct aggregator *agg, const char *const *values,
+					   unsigned int status)
+{
+	if (!values_complete(agg, values))
+		return NULL;
 	return (struct aggregator_series *)series_get(agg, values, status);
 }
 
@@ -207,16 +214,14 @@ void aggregator__observe(struct aggregator *agg, struct aggregator_series *handl
 int aggregator__record(struct aggregator *agg, const char *const *values, unsigned int status,
 		       __u64 latency_ns)
 {
-	struct aggregator_series *s;
+	struct series *s;
 
-	for (size_t i = 0; i < agg->n_labels; i++) {
-		if (!values[i])
-			return -EINVAL;
-	}
-	s = aggregator__find(agg, values, status);
+	if (!values_complete(agg, values))
+		return -EINVAL;
+	s = series_get(agg, values, status);
 	if (!s)
 		return -ENOMEM;
-	aggregator__observe(agg, s, latency_ns);
+	aggregator__observe(agg, (struct aggregator_series *)s, latency_ns);
 	return 0;
 }
 
@@ -224,12 +229,8 @@ int aggregator__count(struct aggregator *agg, const char *const *values, __u64 n
 {
 	struct series *s;
 
-	if (!agg->fam->counter)
+	if (!agg->fam->counter || !values_complete(agg, values))
 		return -EINVAL;
-	for (size_t i = 0; i < agg->n_labels; i++) {
-		if (!values[i])
-			return -EINVAL;
-	}
 	s = series_get(agg, values, 0);
 	if (!s)
 		return -ENOMEM;

@@ -564,17 +564,29 @@ static void retransmits_zero(struct agent *a)
 				  0);
 }
 
-/* What the kernel sent; all: with what CPUs still have staged (see http_source.h). */
+/*
+ * What the kernel sent, as of now_s; all: with what CPUs still have staged
+ * (see http_source.h). Returns the records drained, or a negative error.
+ * Called with agent.lock held.
+ */
+static int drain_locked(struct agent *a, bool all, __u64 now_s)
+{
+	int n;
+
+	a->drain_unix_s = now_s;
+	n = all ? http_source__consume_all(a->src) : http_source__consume(a->src);
+	slo_registry__tick(a->slos, now_s);	/* alert transitions, logged */
+	return n;
+}
+
 static int drain(struct agent *a, bool all)
 {
 	int n;
 
 	pthread_mutex_lock(&a->lock);
-	a->drain_unix_s = time(NULL);
-	n = all ? http_source__consume_all(a->src) : http_source__consume(a->src);
-	slo_registry__tick(a->slos, a->drain_unix_s);	/* alert transitions, logged */
+	n = drain_locked(a, all, time(NULL));
 	pthread_mutex_unlock(&a->lock);
-	return n;	/* records drained, or a negative error */
+	return n;
 }
 
 /*
@@ -729,9 +741,7 @@ static void reload(struct agent *a, int ep)
 
 	pthread_mutex_lock(&a->lock);
 	/* what the kernel measured so far counts under the SLOs it was measured for */
-	a->drain_unix_s = now_s;
-	err = http_source__consume_all(a->src);
-	slo_registry__tick(a->slos, now_s);
+	err = drain_locked(a, true, now_s);
 	err = err < 0 ? err : state__carry_over(slos, a->slos, now_s, &carried);
 	if (!err)
 		err = slo_registry__carry_alerts(slos, a->slos);
