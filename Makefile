@@ -62,7 +62,8 @@ endif
 .DELETE_ON_ERROR:
 .SECONDARY:
 
-all: $(OUTPUT)/slotap $(SERVER_BINS) $(BENCH_BPF:%=$(OUTPUT)/tests/bench-%)
+all: $(OUTPUT)/slotap $(SERVER_BINS) $(BENCH_BPF:%=$(OUTPUT)/tests/bench-%) \
+     $(OUTPUT)/tests/verifier-budget
 
 $(OUTPUT)/bpf/%.bpf.o: bpf/%.bpf.c | $(OUTPUT)/bpf
 	$(call msg,BPF,$@)
@@ -103,6 +104,11 @@ $(BENCH_BPF:%=$(OUTPUT)/bpf/%.bpf.o): $(OUTPUT)/bpf/%.bpf.o: tests/bench/%.bpf.c
 	$(Q)$(LLVM_STRIP) -g $@.tmp -o $@ && rm -f $@.tmp
 
 $(BENCH_BPF:%=$(OUTPUT)/tests/bench-%): $(OUTPUT)/tests/bench-%: tests/bench/%.c $(OUTPUT)/%.skel.h | $(OUTPUT)/tests
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) -MMD -MP $< $(LDLIBS) -o $@
+
+# each program's share of the verifier's instruction budget on this kernel
+$(OUTPUT)/tests/verifier-budget: tests/bench/verifier_budget.c $(SKELS) | $(OUTPUT)/tests
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) -MMD -MP $< $(LDLIBS) -o $@
 

@@ -852,11 +852,14 @@ static __always_inline int status_parsed(struct conn *c, struct parser *p)
 }
 
 /* One byte of a head, or the first byte of a message. */
-static __always_inline int parse_byte(struct conn *c, struct parser *p, __u32 dir, __u64 now,
-				      __u8 ch)
+__noinline int http_parse_byte(struct conn *c, __u32 dir, __u64 now, __u8 ch)
 {
 	struct pending_req *r;
+	struct parser *p;
 
+	if (!c)
+		return PARSE_STOP;
+	p = dir == DIR_REQUEST ? &c->req : &c->resp;
 	if (p->state == P_IDLE) {
 		start_message(dir, now, c, p);
 		if (p->state == P_UNKNOWN)
@@ -1093,7 +1096,7 @@ static __always_inline bool content_length_at(const struct scan_buf *b, __u32 po
 			return false;
 		ch = b->data[pos & (HTTP_SCAN_MAX - 1)];
 		if (ch >= '0' && ch <= '9') {
-			if (v < (1ULL << 48))	/* as parse_byte(): beyond, garbage anyway */
+			if (v < (1ULL << 48))	/* as http_parse_byte(): beyond, garbage anyway */
 				v = v * 10 + (ch - '0');
 			digits = true;
 		} else if (ch == '\r' || ch == '\n') {
@@ -1431,7 +1434,7 @@ static long scan_step(__u64 index, void *ctx)
 
 	ch = b->data[pos & (HTTP_SCAN_MAX - 1)];
 	b->pos = pos + 1;
-	switch (parse_byte(s->conn, p, s->dir, s->now, ch)) {
+	switch (http_parse_byte(s->conn, s->dir, s->now, ch)) {
 	case PARSE_NOT_HTTP:
 		s->drop = 1;
 		return 1;
@@ -2362,24 +2365,19 @@ int BPF_PROG(slotap_sock_state, struct sock *sk, int oldstate, int newstate)
 }
 
 /*
- * The request timeout sweep, run by the agent (a read of this iterator)
+ * The request timeout sweep, run by the agent (a read of an iterator)
  * every second over every tracked connection: a request unanswered for
  * longer than request_timeout_ns is reported failed, once, even while its
  * connection stays open. It races with the connection's own CPU at worst
  * by one report: the sweep is rare and the marks are single bytes.
  */
-SEC("iter/bpf_sk_storage_map")
-int slotap_request_timeouts(struct bpf_iter__bpf_sk_storage_map *ctx)
+static __always_inline void conn_sweep_timeouts(struct sock *sk)
 {
-	struct sock *sk = ctx->sk;
-	struct conn *c;
+	struct conn *c = bpf_sk_storage_get(&conns, sk, NULL, 0);
 	__u64 now;
 
-	if (!sk || !ctx->value)
-		return 0;
-	c = bpf_sk_storage_get(&conns, sk, NULL, 0);
 	if (!c || c->state != CONN_TRACKED || !c->count)
-		return 0;
+		return;
 	now = bpf_ktime_get_ns();
 	for (__u32 i = 0; i < HTTP_PIPELINE_MAX; i++) {
 		struct pending_req *r = &c->q[(c->head + i) & (HTTP_PIPELINE_MAX - 1)];
@@ -2389,6 +2387,33 @@ int slotap_request_timeouts(struct bpf_iter__bpf_sk_storage_map *ctx)
 		if (now - r->start_ns > request_timeout_ns)
 			http_emit_failure(c, i, HTTP_FAILURE_TIMEOUT, now);
 	}
+}
+
+/* Over the conns map itself: tracked connections only, in every netns. */
+SEC("iter/bpf_sk_storage_map")
+int slotap_request_timeouts(struct bpf_iter__bpf_sk_storage_map *ctx)
+{
+	if (ctx->sk && ctx->value)
+		conn_sweep_timeouts(ctx->sk);
+	return 0;
+}
+
+/*
+ * The same sweep where the kernel refuses map element iterators (EPERM at
+ * load, as some hardened kernels do): over every TCP socket of the agent's
+ * network namespace, the only one iter/tcp walks. The loader picks one.
+ */
+SEC("iter/tcp")
+int slotap_request_timeouts_tcp(struct bpf_iter__tcp *ctx)
+{
+	struct sock_common *skc = ctx->sk_common;
+	struct tcp_sock *tp;
+
+	if (!skc || skc->skc_state == TCP_LISTEN)
+		return 0;
+	tp = bpf_skc_to_tcp_sock(skc);
+	if (tp)
+		conn_sweep_timeouts(&tp->inet_conn.icsk_inet.sk);
 	return 0;
 }
 

@@ -101,6 +101,33 @@ static int tracepoint_params(const struct btf *vmlinux, const char *tp)
 }
 
 /*
+ * Whether the kernel lets us load an iterator over a socket storage map:
+ * some hardened kernels refuse map element iterators with EPERM while
+ * iter/tcp loads. A two-instruction program answers it before the real
+ * load, where a refusal would cost a second verification of everything.
+ */
+static bool sk_storage_iterator_loads(const struct btf *vmlinux)
+{
+	const struct bpf_insn insns[] = {
+		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0, .imm = 0 },
+		{ .code = BPF_JMP | BPF_EXIT },
+	};
+	LIBBPF_OPTS(bpf_prog_load_opts, opts, .expected_attach_type = BPF_TRACE_ITER);
+	int id = btf__find_by_name_kind(vmlinux, "bpf_iter_bpf_sk_storage_map", BTF_KIND_FUNC);
+	int fd;
+
+	if (id <= 0)
+		return false;
+	opts.attach_btf_id = id;
+	fd = bpf_prog_load(BPF_PROG_TYPE_TRACING, "slotap_probe", "Dual BSD/GPL", insns,
+			   sizeof(insns) / sizeof(insns[0]), &opts);
+	if (fd < 0)
+		return false;
+	close(fd);
+	return true;
+}
+
+/*
  * The transport failure hooks are optional: a kernel without one still
  * measures requests, and says in one line what it does not count.
  */
@@ -133,6 +160,15 @@ static void probe_transport_hooks(struct http_source *src)
 		log__warn("kernel has no TCP socket iterator (iter/tcp): listen queue drops "
 			  "(reason listen_overflow) are not counted");
 		bpf_program__set_autoload(skel->progs.slotap_listen_drops, false);
+	}
+	/* the request timeout sweep: one of its two forms */
+	if (sk_storage_iterator_loads(vmlinux)) {
+		bpf_program__set_autoload(skel->progs.slotap_request_timeouts_tcp, false);
+	} else {
+		log__warn("kernel refuses socket storage iterators (iter/bpf_sk_storage_map): "
+			  "request timeouts are found by walking the TCP sockets of slotap's "
+			  "network namespace only");
+		bpf_program__set_autoload(skel->progs.slotap_request_timeouts, false);
 	}
 	btf__free(vmlinux);
 }
@@ -289,6 +325,7 @@ int http_source__open(struct http_source **out, const struct http_source_opts *o
 	bpf_program__set_autoload(src->skel->progs.slotap_test_reset, false);
 	/* an iterator over the conns map: attached below, with the map */
 	bpf_program__set_autoattach(src->skel->progs.slotap_request_timeouts, false);
+	bpf_program__set_autoattach(src->skel->progs.slotap_request_timeouts_tcp, false);
 	src->skel->data->request_timeout_ns = opts->request_timeout_ns;
 	src->n_services = opts->cfg->n_services;
 	bpf_map__set_max_entries(src->skel->maps.listen_drops,
@@ -336,7 +373,7 @@ int http_source__start(struct http_source *src)
 		goto fail;
 	}
 
-	{
+	if (bpf_program__autoload(src->skel->progs.slotap_request_timeouts)) {
 		LIBBPF_OPTS(bpf_iter_attach_opts, iter);
 		union bpf_iter_link_info info = {};
 
@@ -345,12 +382,14 @@ int http_source__start(struct http_source *src)
 		iter.link_info_len = sizeof(info);
 		src->timeouts = bpf_program__attach_iter(src->skel->progs.slotap_request_timeouts,
 							 &iter);
-		if (!src->timeouts) {
-			err = -errno;
-			log__error("cannot attach the request timeout iterator over socket "
-				   "storage: %s", strerror(errno));
-			goto fail;
-		}
+	} else {
+		src->timeouts = bpf_program__attach_iter(src->skel->progs.slotap_request_timeouts_tcp,
+							 NULL);
+	}
+	if (!src->timeouts) {
+		err = -errno;
+		log__error("cannot attach the request timeout iterator: %s", strerror(errno));
+		goto fail;
 	}
 
 	err = seed_listen_ports(src);

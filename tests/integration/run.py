@@ -247,6 +247,25 @@ BAD_CONFIGS = [
 ]
 
 
+@test("verifier_budget")
+def t_verifier_budget(ctx):
+    """Every program verifies on this kernel within half the verifier's
+    1M-instruction limit: verifiers prune differently from one kernel build
+    to the next, and a program near the limit fails to load on some."""
+    tool = h.BUILD / "tests" / "verifier-budget"
+    h._require(tool, "run make (tests/verifier-budget is not built)")
+    before = set(h.agent_programs())
+    r = subprocess.run([tool, "50"], capture_output=True, text=True, timeout=120)
+    note(r.stdout.strip())
+    if r.returncode != 0:
+        raise HarnessError("verifier budget: " + " | ".join(r.stdout.strip().splitlines()[-4:]))
+    if not re.search(r"^slotap_sock_recv\s+\d+", r.stdout, re.M):
+        raise HarnessError(f"no figure for slotap_sock_recv in {r.stdout!r}")
+    left = h.stray_agent_programs(before)
+    if left:
+        raise HarnessError(f"BPF programs left loaded: {sorted(left.values())}")
+
+
 @test("config_errors")
 def t_config_errors(ctx):
     h._require(h.AGENT_BIN, "run make (the agent is not built)")
