@@ -48,6 +48,9 @@ SERVER_BINS := $(patsubst tests/servers/%.c,$(OUTPUT)/tests/%,$(SERVER_SRCS))
 # the overhead benchmark's floor (one trivial raw_tp program), and the
 # costs of the BPF helpers the request path uses
 BENCH_BPF  := floor helpers
+# tools on the agent's own BPF object: each program's share of the
+# verifier's instruction budget on this kernel, and the parser's cost
+SKEL_TOOLS := $(OUTPUT)/tests/verifier-budget $(OUTPUT)/tests/bench-parser
 
 ifeq ($(V),1)
 Q =
@@ -62,8 +65,7 @@ endif
 .DELETE_ON_ERROR:
 .SECONDARY:
 
-all: $(OUTPUT)/slotap $(SERVER_BINS) $(BENCH_BPF:%=$(OUTPUT)/tests/bench-%) \
-     $(OUTPUT)/tests/verifier-budget
+all: $(OUTPUT)/slotap $(SERVER_BINS) $(BENCH_BPF:%=$(OUTPUT)/tests/bench-%) $(SKEL_TOOLS)
 
 $(OUTPUT)/bpf/%.bpf.o: bpf/%.bpf.c | $(OUTPUT)/bpf
 	$(call msg,BPF,$@)
@@ -107,10 +109,11 @@ $(BENCH_BPF:%=$(OUTPUT)/tests/bench-%): $(OUTPUT)/tests/bench-%: tests/bench/%.c
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) -MMD -MP $< $(LDLIBS) -o $@
 
-# each program's share of the verifier's instruction budget on this kernel
-$(OUTPUT)/tests/verifier-budget: tests/bench/verifier_budget.c $(SKELS) | $(OUTPUT)/tests
+$(OUTPUT)/tests/verifier-budget: tests/bench/verifier_budget.c
+$(OUTPUT)/tests/bench-parser: tests/bench/parser.c
+$(SKEL_TOOLS): $(SKELS) | $(OUTPUT)/tests
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS) -MMD -MP $< $(LDLIBS) -o $@
+	$(Q)$(CC) $(CFLAGS) -MMD -MP $(filter %.c,$^) $(LDLIBS) -o $@
 
 # the SLO engine's throughput and memory benchmark (scripts/bench-slo.sh)
 $(OUTPUT)/tests/bench-slo: tests/bench/slo_bench.c $(LIB) | $(OUTPUT)/tests
