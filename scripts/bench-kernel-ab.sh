@@ -47,7 +47,7 @@ printf 'services:\n  - name: nginx\n    match: {port: %s}\n' "$PORT" > "$WORK/sl
 
 nginx -c "$WORK/nginx.conf" -p "$WORK/" -g 'daemon off;' &
 NGINX=$!
-for _ in $(seq 50); do curl -sf "http://127.0.0.1:$PORT/index.html" >/dev/null && break; sleep 0.1; done
+wait_nginx_site "$PORT"
 
 # the ids of the socket programs loaded so far, comma-separated
 socket_prog_ids() {

@@ -2,6 +2,9 @@
 # write_nginx_site DIR PORT: DIR/nginx.conf serving DIR/html/index.html (17
 # bytes) on 127.0.0.1:PORT with one worker, keep-alive, sendfile, no logs.
 write_nginx_site() {
+	# nginx's worker runs as nobody: a mktemp -d directory (0700) would
+	# answer every request with 403 and an error log line
+	chmod 755 "$1"
 	mkdir -p "$1/html" "$1/logs"
 	printf 'hello from nginx\n' > "$1/html/index.html"
 	cat > "$1/nginx.conf" <<EOF_CONF
@@ -22,4 +25,16 @@ http {
     }
 }
 EOF_CONF
+}
+
+# wait_nginx_site PORT: until the site answers 200 with its file; fails
+# loudly otherwise (a benchmark of error pages measures something else)
+wait_nginx_site() {
+	for _ in $(seq 50); do
+		[ "$(curl -s "http://127.0.0.1:$1/index.html")" = "hello from nginx" ] && return 0
+		sleep 0.1
+	done
+	echo "bench: nginx on port $1 does not serve index.html:" >&2
+	curl -si "http://127.0.0.1:$1/index.html" | head -1 >&2
+	exit 1
 }

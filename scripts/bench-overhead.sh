@@ -46,7 +46,20 @@ EOF
 
 nginx -c "$WORK/nginx.conf" -p "$WORK/" -g 'daemon off;' &
 PIDS+=($!)
-for _ in $(seq 50); do curl -sf "http://127.0.0.1:$PORT/index.html" >/dev/null && break; sleep 0.1; done
+wait_nginx_site "$PORT"
+
+# wait_for PID FILE TEXT NAME: until FILE says TEXT (ready); fails loudly if
+# PID exits first or takes over 30 s (the verifier alone takes seconds)
+wait_for() {
+	for _ in $(seq 300); do
+		grep -q "$3" "$2" 2>/dev/null && return 0
+		kill -0 "$1" 2>/dev/null || break
+		sleep 0.1
+	done
+	echo "bench: $4 did not start:" >&2
+	cat "$2" >&2
+	exit 1
+}
 
 # "99%    1.37ms" -> microseconds
 to_us() {
@@ -60,7 +73,8 @@ run_wrk() {
 	out=$(wrk -t2 -c50 -d"${SECS}s" --latency "http://127.0.0.1:$PORT/index.html")
 	rps=$(awk '/^Requests\/sec:/ { print $2 }' <<<"$out")
 	p99=$(awk '$1 == "99%" { print $2 }' <<<"$out")
-	echo "$rps $(to_us "$p99")"
+	total=$(awk '/ requests in / { print $1 }' <<<"$out")
+	echo "$rps $(to_us "$p99") $total"
 }
 
 AGENT_RSS_KB=0
@@ -81,25 +95,27 @@ for round in $(seq "$ROUNDS"); do
 		floor)
 			"$BUILD/tests/bench-floor" > "$WORK/floor.out" &
 			pid=$!
-			for _ in $(seq 50); do grep -q attached "$WORK/floor.out" 2>/dev/null && break; sleep 0.1; done
+			PIDS+=("$pid")
+			wait_for "$pid" "$WORK/floor.out" attached floor
 			;;
 		agent)
 			"$BUILD/slotap" --config "$WORK/slotap.yaml" \
 				--web.listen-address "127.0.0.1:$METRICS_PORT" 2> "$WORK/agent.err" &
 			pid=$!
-			for _ in $(seq 100); do grep -q "metrics at" "$WORK/agent.err" 2>/dev/null && break; sleep 0.1; done
+			PIDS+=("$pid")
+			wait_for "$pid" "$WORK/agent.err" "metrics at" agent
 			;;
 		esac
-		[ -n "$pid" ] && PIDS+=("$pid")
 		# let the kernel finish deferred work of a fresh program load (RCU
 		# frees of verifier state); every mode waits the same
 		sleep 2
-		read -r rps p99 < <(run_wrk)
+		read -r rps p99 _ < <(run_wrk)
 		RPS[$mode]="${RPS[$mode]:-} $rps"
 		P99[$mode]="${P99[$mode]:-} $p99"
 		if [ "$mode" = agent ]; then
 			sleep 0.5	# let the consumer drain
-			m=$(curl -sf "http://127.0.0.1:$METRICS_PORT/metrics")
+			m=$(curl -sf "http://127.0.0.1:$METRICS_PORT/metrics") ||
+				{ echo "bench: the agent's metrics did not answer" >&2; exit 1; }
 			lost=$(awk '/^slotap_events_lost_total/ && $0 !~ /closed_before_response/ { s += $2 } END { print s + 0 }' <<<"$m")
 			ev=$(awk '/^slotap_events_received_total/ { print $2 }' <<<"$m")
 			rss=$(awk '/^VmHWM:/ { print $2 }' "/proc/$pid/status")
@@ -138,17 +154,20 @@ sysctl -qw kernel.bpf_stats_enabled=1
 	2> "$WORK/agent.err" &
 pid=$!
 PIDS+=("$pid")
-for _ in $(seq 100); do grep -q "metrics at" "$WORK/agent.err" 2>/dev/null && break; sleep 0.1; done
+wait_for "$pid" "$WORK/agent.err" "metrics at" agent
 sleep 2
-read -r rps_stats _ < <(run_wrk)
-COST=$(bpftool prog show | awk -v n="$(awk -v r="$rps_stats" -v s="$SECS" 'BEGIN { print r * s }')" '
+read -r rps_stats _ requests_stats < <(run_wrk)
+# per request: over the requests wrk completed (runs of the programs are
+# nginx's and wrk's own socket operations, which leave at the port filter)
+COST=$(bpftool prog show | awk -v n="$requests_stats" '
 	/name slotap_/ { for (i = 1; i <= NF; i++) {
 		if ($i == "name") name = $(i + 1)
 		if ($i == "run_time_ns") t = $(i + 1)
 		if ($i == "run_cnt") c = $(i + 1) }
-		if (c > 0) { printf "  %-18s %6.0f ns a run, %6.0f ns a request\n", name, t / c, t / n; sum += t / n }
+		if (c > 0) { printf "  %-28s %6.0f ns a run, %5.2f runs and %5.0f ns a request\n",
+				    name, t / c, c / n, t / n; sum += t / n }
 		t = 0; c = 0 }
-	END { printf "  %-18s %6.0f ns a request\n", "all programs", sum }')
+	END { printf "  %-28s %6.0f ns a request\n", "all programs", sum }')
 kill -TERM "$pid"; wait "$pid" || true
 sysctl -qw kernel.bpf_stats_enabled="$stats_was"
 
