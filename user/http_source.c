@@ -323,7 +323,7 @@ int http_source__open(struct http_source **out, const struct http_source_opts *o
 	bpf_map__set_max_entries(src->skel->maps.events, opts->ringbuf_bytes);
 	bpf_program__set_autoload(src->skel->progs.slotap_test_feed, false);
 	bpf_program__set_autoload(src->skel->progs.slotap_test_reset, false);
-	/* an iterator over the conns map: attached below, with the map */
+	/* the timeout sweep's iterator, either form: attached below (with the map) */
 	bpf_program__set_autoattach(src->skel->progs.slotap_request_timeouts, false);
 	bpf_program__set_autoattach(src->skel->progs.slotap_request_timeouts_tcp, false);
 	src->skel->data->request_timeout_ns = opts->request_timeout_ns;
