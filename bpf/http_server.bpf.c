@@ -200,7 +200,7 @@ struct {
  */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, 4096);
+	__uint(max_entries, SERVING_TGIDS_MAX);
 	__type(key, __u32);
 	__type(value, __u16);
 } serving_tgids SEC(".maps");
@@ -2410,8 +2410,9 @@ int slotap_request_timeouts(struct bpf_iter__bpf_sk_storage_map *ctx)
 
 /*
  * The same sweep where the kernel refuses map element iterators (EPERM at
- * load, as some hardened kernels do): over every TCP socket of the agent's
- * network namespace, the only one iter/tcp walks. The loader picks one.
+ * load, as some hardened kernels do): over every TCP socket of the network
+ * namespace the iterator was created in; the agent creates one in each
+ * namespace a serving process is in (user/netns.c). The loader picks one.
  */
 SEC("iter/tcp")
 int slotap_request_timeouts_tcp(struct bpf_iter__tcp *ctx)

@@ -29,6 +29,9 @@
  */
 #define HTTP_EVENT_BATCH_MAX	16
 
+/* Processes remembered as serving tracked connections (serving_tgids). */
+#define SERVING_TGIDS_MAX	4096
+
 /* Service id stored with a connection when no configured service matched
  * but the agent tracks every listener (no services in the config). */
 #define SERVICE_ID_AUTO		0xffffu

@@ -11,6 +11,7 @@
 #include "http_server.skel.h"
 #include "http_source.h"
 #include "log.h"
+#include "netns.h"
 
 _Static_assert(sizeof(struct http_event) == 168, "http_event layout is ABI with the BPF side");
 _Static_assert(sizeof(struct event_batch) % 8 == 0, "per-CPU values are 8-byte strided");
@@ -27,6 +28,9 @@ struct retransmit_seen {
 struct http_source {
 	struct http_server_bpf *skel;
 	struct bpf_link *timeouts;	/* the request timeout sweep's iterator */
+	/* the namespaces whose TCP sockets the iter/tcp sweeps walk besides ours */
+	struct netns_set *netns;
+	__u64 netns_refreshed_ns;
 	struct ring_buffer *rb;
 	__u64 *drops_seen;		/* listen_drops as last reported, by service id */
 	__u32 n_services;
@@ -166,8 +170,8 @@ static void probe_transport_hooks(struct http_source *src)
 		bpf_program__set_autoload(skel->progs.slotap_request_timeouts_tcp, false);
 	} else {
 		log__warn("kernel refuses socket storage iterators (iter/bpf_sk_storage_map): "
-			  "request timeouts are found by walking the TCP sockets of slotap's "
-			  "network namespace only");
+			  "request timeouts are found by walking the TCP sockets of each "
+			  "network namespace a service is in");
 		bpf_program__set_autoload(skel->progs.slotap_request_timeouts, false);
 	}
 	btf__free(vmlinux);
@@ -306,6 +310,10 @@ int http_source__open(struct http_source **out, const struct http_source_opts *o
 		log__error("out of memory");
 		goto fail;
 	}
+	src->netns = netns_set__new();
+	if (!src->netns)
+		log__warn("cannot open the agent's network namespace (%s): the socket sweeps "
+			  "walk its own only", strerror(errno));
 
 	/* open: parse the object, nothing in the kernel yet */
 	src->skel = http_server_bpf__open();
@@ -434,6 +442,7 @@ void http_source__destroy(struct http_source *src)
 	free(src->drops_seen);
 	free(src->rtx_seen);
 	free(src->batches);
+	netns_set__free(src->netns);
 	free(src);
 }
 
@@ -498,48 +507,84 @@ int http_source__consume_all(struct http_source *src)
 	return ring_buffer__consume(src->rb);
 }
 
-int http_source__sweep_timeouts(struct http_source *src)
+/* Run an iterator once, in the calling thread's network namespace. */
+static int iter_read(void *link)
 {
 	char buf[64];
 	ssize_t n;
 	int fd, err = 0;
 
-	if (!src->timeouts)
-		return 0;	/* stopped */
-	fd = bpf_iter_create(bpf_link__fd(src->timeouts));
+	fd = bpf_iter_create(bpf_link__fd(link));
 	if (fd < 0)
 		return -errno;
-	/* the program prints nothing: reading runs it over every connection */
+	/*
+	 * The programs print nothing: reading runs them. EAGAIN is a program
+	 * ending the walk early (the listen drop sweep, past the listeners).
+	 */
 	while ((n = read(fd, buf, sizeof(buf))) > 0)
 		;
-	if (n < 0)
+	if (n < 0 && errno != EAGAIN)
 		err = -errno;
 	close(fd);
 	return err;
+}
+
+/* Once a sweep round: both sweeps of a second share one refresh. */
+#define NETNS_REFRESH_NS	(900 * 1000000ULL)
+
+/*
+ * An iter/tcp program over the TCP sockets of our network namespace and
+ * of each one a serving process is in: iter/tcp walks only its creator's.
+ * The namespaces come from serving_tgids (a few processes on most nodes: a
+ * map key and a stat(2) each).
+ */
+static int iter_read_tcp(struct http_source *src, struct bpf_link *link)
+{
+	struct timespec ts;
+	__u64 now;
+
+	if (!src->netns)
+		return iter_read(link);
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	now = ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+	if (!src->netns_refreshed_ns || now - src->netns_refreshed_ns >= NETNS_REFRESH_NS) {
+		int map_fd = bpf_map__fd(src->skel->maps.serving_tgids);
+		__u32 tgids[SERVING_TGIDS_MAX], key, next, n = 0;
+		int err;
+
+		for (int r = bpf_map_get_next_key(map_fd, NULL, &next); !r && n < SERVING_TGIDS_MAX;
+		     r = bpf_map_get_next_key(map_fd, &key, &next)) {
+			tgids[n++] = next;
+			key = next;
+		}
+		err = netns_set__refresh(src->netns, tgids, n);
+		if (err)
+			return err;
+		src->netns_refreshed_ns = now;
+	}
+	return netns_set__for_each(src->netns, iter_read, link);
+}
+
+int http_source__sweep_timeouts(struct http_source *src)
+{
+	if (!src->timeouts)
+		return 0;	/* stopped */
+	if (bpf_program__autoload(src->skel->progs.slotap_request_timeouts))
+		return iter_read(src->timeouts);	/* over the conns map: every namespace */
+	return iter_read_tcp(src, src->timeouts);
 }
 
 int http_source__sweep_listen_drops(struct http_source *src, http_count_fn fn, void *ctx)
 {
 	struct bpf_link *link = src->skel->links.slotap_listen_drops;
 	int map_fd = bpf_map__fd(src->skel->maps.listen_drops);
-	char buf[64];
-	ssize_t n;
-	int fd;
+	int err;
 
 	if (!link)
 		return 0;	/* no iter/tcp: said at start */
-	fd = bpf_iter_create(bpf_link__fd(link));
-	if (fd < 0)
-		return -errno;
-	/* nothing is printed; EAGAIN is the program ending the walk early */
-	while ((n = read(fd, buf, sizeof(buf))) > 0)
-		;
-	if (n < 0 && errno != EAGAIN) {
-		n = -errno;
-		close(fd);
-		return n;
-	}
-	close(fd);
+	err = iter_read_tcp(src, link);
+	if (err)
+		return err;
 	for (__u32 id = 0; id < src->n_services; id++) {
 		__u64 v;
 

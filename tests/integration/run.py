@@ -610,6 +610,62 @@ def t_request_timeout(ctx):
     expect_untracked(a)
 
 
+# K connections, one slow request each, all sent before any answer; prints
+# the statuses (run inside the server's network namespace)
+NETNS_CLIENT = """
+import socket, sys
+port, k, path = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
+conns = [socket.create_connection(("127.0.0.1", port), timeout=15) for _ in range(k)]
+for c in conns:
+    c.sendall(f"GET {path} HTTP/1.1\\r\\nHost: x\\r\\n\\r\\n".encode())
+print("sent", flush=True)
+for c in conns:
+    data = b""
+    while b"\\r\\n" not in data:
+        chunk = c.recv(4096)
+        if not chunk:
+            break
+        data += chunk
+    print(data.split(b" ")[1].decode() if data else "none", flush=True)
+"""
+
+
+@test("request_timeout_other_netns")
+def t_request_timeout_other_netns(ctx):
+    """A service in a network namespace of its own (a container's): its
+    unanswered requests time out all the same, whichever iterator the
+    kernel lets the agent load (the TCP socket walk must enter the
+    namespace)."""
+    if not shutil.which("ip"):
+        raise HarnessError("ip (iproute2) is missing: run scripts/install-deps.sh")
+    ns = f"slotap-it-{os.getpid()}"
+    subprocess.run(["ip", "netns", "add", ns], check=True, capture_output=True)
+    ctx.stops.append(("netns " + ns, lambda: subprocess.run(
+        ["ip", "netns", "delete", ns], check=True, capture_output=True)))
+    subprocess.run(["ip", "-n", ns, "link", "set", "lo", "up"], check=True, capture_output=True)
+    t = h.Testd(ctx.tmp, name="testd-netns", wrap=("ip", "netns", "exec", ns))
+    ctx.stops.append(("slotap-testd", t.stop))
+    a = ctx.agent(service_config("testd", t.port, TESTD_ROUTES) + "request_timeout: 1s\n")
+    k = 3
+    client = h.Proc(["ip", "netns", "exec", ns, sys.executable, "-c", NETNS_CLIENT,
+                     t.port, k, "/delay/3000ms/status/200"], "netns-client", ctx.tmp)
+    ctx.stops.append(("netns client", lambda: client.stop(timeout=2.0)))
+    h.wait_for(lambda: "sent" in client.stdout(), 5.0, proc=client, what="the client's requests")
+    t0 = time.monotonic()
+    m = a.wait_metrics(lambda mm: sum(transport_failures(mm, "testd").values()) >= k,
+                       timeout=2.5, settle=0, what=f"{k} timeouts within 2.5 s")
+    if time.monotonic() - t0 >= 2.9:
+        raise HarnessError("timeouts seen after the responses (3 s) may have come")
+    expect_transport(m, "testd", {"timeout": k})
+    if client.wait(10.0) != 0:
+        raise HarnessError(f"client: {client.tail()}")
+    statuses = collections.Counter(client.stdout().split()[1:])
+    expect_client(statuses, {"200": k})
+    m = a.wait_metrics(lambda mm: mm.value(LATE, 0) >= k, what=f"{LATE} to reach {k}")
+    expect_transport(m, "testd", {"timeout": k})
+    check_common(m)
+
+
 RETRANSMITS = "slotap_tcp_retransmits_total"
 
 

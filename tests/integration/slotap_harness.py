@@ -668,14 +668,15 @@ class Testd:
     """build/tests/slotap-testd on a free port."""
 
     def __init__(self, tmpdir, io="read", wio="write", split=False, name=None,
-                 port=None, binary=None):
-        """binary: a copy of slotap-testd under another name (another comm)."""
+                 port=None, binary=None, wrap=()):
+        """binary: a copy of slotap-testd under another name (another comm);
+        wrap: a command that execs it (ip netns exec NS: the same PID)."""
         _require(binary or TESTD_BIN, "run make (the test server is not built)")
         self.tmpdir = Path(tmpdir)
         name = name or f"testd-{io}-{wio}{'-split' if split else ''}"
         self.port = port or free_port()
         self.ready = self.tmpdir / f"{name}.ready"
-        argv = [binary or TESTD_BIN, "--port", self.port, "--io", io, "--wio", wio,
+        argv = [*wrap, binary or TESTD_BIN, "--port", self.port, "--io", io, "--wio", wio,
                 "--ready-file", self.ready]
         if split:
             argv.append("--split")
