@@ -61,6 +61,12 @@ wait_for() {
 	exit 1
 }
 
+# cpu_ticks PID: its user + system time (fields 14 and 15 of stat, counted
+# after the ")" that ends the command name)
+cpu_ticks() {
+	sed 's/.*) //' "/proc/$1/stat" | awk '{ print $12 + $13 }'
+}
+
 # "99%    1.37ms" -> microseconds
 to_us() {
 	awk -v v="$1" 'BEGIN { n = v + 0; u = v; sub(/^[0-9.]+/, "", u);
@@ -80,6 +86,7 @@ run_wrk() {
 AGENT_RSS_KB=0
 AGENT_LOST=0
 AGENT_EVENTS=0
+AGENT_CPU_TICKS=0	# the agent process's user + system time, all rounds
 declare -A RPS P99
 RATIO_RPS_FLOOR="" RATIO_RPS_AGENT="" RATIO_P99_FLOOR="" RATIO_P99_AGENT=""
 
@@ -109,6 +116,7 @@ for round in $(seq "$ROUNDS"); do
 		# let the kernel finish deferred work of a fresh program load (RCU
 		# frees of verifier state); every mode waits the same
 		sleep 2
+		[ "$mode" = agent ] && ticks0=$(cpu_ticks "$pid")
 		read -r rps p99 _ < <(run_wrk)
 		RPS[$mode]="${RPS[$mode]:-} $rps"
 		P99[$mode]="${P99[$mode]:-} $p99"
@@ -119,6 +127,7 @@ for round in $(seq "$ROUNDS"); do
 			lost=$(awk '/^slotap_events_lost_total/ && $0 !~ /closed_before_response/ { s += $2 } END { print s + 0 }' <<<"$m")
 			ev=$(awk '/^slotap_events_received_total/ { print $2 }' <<<"$m")
 			rss=$(awk '/^VmHWM:/ { print $2 }' "/proc/$pid/status")
+			AGENT_CPU_TICKS=$((AGENT_CPU_TICKS + $(cpu_ticks "$pid") - ticks0))
 			AGENT_LOST=$((AGENT_LOST + lost))
 			AGENT_EVENTS=$((AGENT_EVENTS + ev))
 			[ "$rss" -gt "$AGENT_RSS_KB" ] && AGENT_RSS_KB=$rss
@@ -179,7 +188,8 @@ echo "nginx 1 worker, wrk -t2 -c50 -d${SECS}s, $ROUNDS interleaved rounds"
 awk -v rn="$rps_none" -v rf="$rps_floor" -v ra="$rps_agent" \
     -v pn="$p99_none" -v pf_="$p99_floor" -v pa_="$p99_agent" \
     -v tf="$tf" -v ta="$ta" -v pf="$pf" -v pa="$pa" \
-    -v rss="$AGENT_RSS_KB" -v lost="$AGENT_LOST" -v ev="$AGENT_EVENTS" 'BEGIN {
+    -v rss="$AGENT_RSS_KB" -v lost="$AGENT_LOST" -v ev="$AGENT_EVENTS" \
+    -v ticks="$AGENT_CPU_TICKS" -v hz="$(getconf CLK_TCK)" 'BEGIN {
 	printf "medians of the runs:\n"
 	printf "  none : %9.0f req/s  p99 %7.1f us\n", rn, pn
 	printf "  floor: %9.0f req/s  p99 %7.1f us\n", rf, pf_
@@ -188,6 +198,9 @@ awk -v rn="$rps_none" -v rf="$rps_floor" -v ra="$rps_agent" \
 	printf "  floor: throughput %.3f  p99 %.3f\n", tf, pf
 	printf "  agent: throughput %.3f  p99 %.3f\n", ta, pa
 	printf "agent peak RSS %.1f MB, events %d, lost %d\n", rss / 1024, ev, lost
+	if (ev > 0)
+		printf "agent process CPU under load %.2f s, %.2f us an event\n",
+		       ticks / hz, ticks / hz * 1e6 / ev
 	ok = (ta >= 0.95) && (pa <= 1.15) && (rss <= 32 * 1024) && (lost == 0)
 	printf "targets (throughput >= 0.95, p99 <= 1.15, RSS <= 32 MB, 0 lost): %s\n", ok ? "met" : "NOT met"
 }'
