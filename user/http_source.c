@@ -139,6 +139,7 @@ static void probe_transport_hooks(struct http_source *src)
 {
 	struct btf *vmlinux = btf__load_vmlinux_btf();
 	struct http_server_bpf *skel = src->skel;
+	bool tcp_iter;
 
 	if (!vmlinux) {
 		log__warn("cannot read the kernel's BTF (%s): refused connections, listen queue "
@@ -160,19 +161,26 @@ static void probe_transport_hooks(struct http_source *src)
 			  "argument: slotap_tcp_retransmits_total is not counted");
 		bpf_program__set_autoload(skel->progs.slotap_tcp_retransmit, false);
 	}
-	if (btf__find_by_name_kind(vmlinux, "bpf_iter__tcp", BTF_KIND_STRUCT) <= 0) {
+	tcp_iter = btf__find_by_name_kind(vmlinux, "bpf_iter__tcp", BTF_KIND_STRUCT) > 0;
+	if (!tcp_iter) {
 		log__warn("kernel has no TCP socket iterator (iter/tcp): listen queue drops "
 			  "(reason listen_overflow) are not counted");
 		bpf_program__set_autoload(skel->progs.slotap_listen_drops, false);
 	}
-	/* the request timeout sweep: one of its two forms */
+	/* the request timeout sweep: one of its two forms, or none */
 	if (sk_storage_iterator_loads(vmlinux)) {
 		bpf_program__set_autoload(skel->progs.slotap_request_timeouts_tcp, false);
 	} else {
-		log__warn("kernel refuses socket storage iterators (iter/bpf_sk_storage_map): "
-			  "request timeouts are found by walking the TCP sockets of each "
-			  "network namespace a service is in");
 		bpf_program__set_autoload(skel->progs.slotap_request_timeouts, false);
+		if (tcp_iter) {
+			log__warn("kernel refuses socket storage iterators "
+				  "(iter/bpf_sk_storage_map): request timeouts are found by walking "
+				  "the TCP sockets of each network namespace a service is in");
+		} else {
+			log__warn("kernel has neither socket storage nor TCP socket iterators: "
+				  "requests are not timed out (reason timeout is not counted)");
+			bpf_program__set_autoload(skel->progs.slotap_request_timeouts_tcp, false);
+		}
 	}
 	btf__free(vmlinux);
 }
@@ -369,6 +377,28 @@ fail:
 	return err;
 }
 
+/* The request timeout sweep's iterator, in the form the loader chose, if any. */
+static int attach_timeout_sweep(struct http_source *src)
+{
+	struct http_server_bpf *skel = src->skel;
+
+	if (bpf_program__autoload(skel->progs.slotap_request_timeouts)) {
+		LIBBPF_OPTS(bpf_iter_attach_opts, iter);
+		union bpf_iter_link_info info = {};
+
+		info.map.map_fd = bpf_map__fd(skel->maps.conns);
+		iter.link_info = &info;
+		iter.link_info_len = sizeof(info);
+		src->timeouts = bpf_program__attach_iter(skel->progs.slotap_request_timeouts, &iter);
+	} else if (bpf_program__autoload(skel->progs.slotap_request_timeouts_tcp)) {
+		src->timeouts = bpf_program__attach_iter(skel->progs.slotap_request_timeouts_tcp,
+							 NULL);
+	} else {
+		return 0;	/* no iterator to sweep with: said at open */
+	}
+	return src->timeouts ? 0 : -errno;
+}
+
 int http_source__start(struct http_source *src)
 {
 	int err;
@@ -381,22 +411,9 @@ int http_source__start(struct http_source *src)
 		goto fail;
 	}
 
-	if (bpf_program__autoload(src->skel->progs.slotap_request_timeouts)) {
-		LIBBPF_OPTS(bpf_iter_attach_opts, iter);
-		union bpf_iter_link_info info = {};
-
-		info.map.map_fd = bpf_map__fd(src->skel->maps.conns);
-		iter.link_info = &info;
-		iter.link_info_len = sizeof(info);
-		src->timeouts = bpf_program__attach_iter(src->skel->progs.slotap_request_timeouts,
-							 &iter);
-	} else {
-		src->timeouts = bpf_program__attach_iter(src->skel->progs.slotap_request_timeouts_tcp,
-							 NULL);
-	}
-	if (!src->timeouts) {
-		err = -errno;
-		log__error("cannot attach the request timeout iterator: %s", strerror(errno));
+	err = attach_timeout_sweep(src);
+	if (err) {
+		log__error("cannot attach the request timeout iterator: %s", strerror(-err));
 		goto fail;
 	}
 
@@ -568,7 +585,7 @@ static int iter_read_tcp(struct http_source *src, struct bpf_link *link)
 int http_source__sweep_timeouts(struct http_source *src)
 {
 	if (!src->timeouts)
-		return 0;	/* stopped */
+		return 0;	/* stopped, or no iterator to sweep with */
 	if (bpf_program__autoload(src->skel->progs.slotap_request_timeouts))
 		return iter_read(src->timeouts);	/* over the conns map: every namespace */
 	return iter_read_tcp(src, src->timeouts);
