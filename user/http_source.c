@@ -173,9 +173,10 @@ static void probe_transport_hooks(struct http_source *src)
 	} else {
 		bpf_program__set_autoload(skel->progs.slotap_request_timeouts, false);
 		if (tcp_iter) {
-			log__warn("kernel refuses socket storage iterators "
-				  "(iter/bpf_sk_storage_map): request timeouts are found by walking "
-				  "the TCP sockets of each network namespace a service is in");
+			/* the same connections, found among every TCP socket */
+			log__info("kernel refuses socket storage iterators "
+				  "(iter/bpf_sk_storage_map): request timeouts are swept over the "
+				  "TCP sockets of each network namespace a service is in");
 		} else {
 			log__warn("kernel has neither socket storage nor TCP socket iterators: "
 				  "requests are not timed out (reason timeout is not counted)");
