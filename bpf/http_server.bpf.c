@@ -194,9 +194,10 @@ struct {
 } service_by_tgid SEC(".maps");
 
 /*
- * Processes that served a tracked connection, and as which service: their
- * outbound connections are the service's dependencies. LRU: a process that
- * stops serving ages out.
+ * Processes that served a tracked connection or listen on a service's
+ * port, and as which service: their outbound connections are the service's
+ * dependencies, and the agent's socket sweeps enter their network
+ * namespaces. LRU: a process that stops serving ages out.
  */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
@@ -2094,6 +2095,9 @@ static __always_inline void listener_start(const struct sock *sk, struct port_in
 		pi->listen_service = tgid != self_tgid && service_of_process(tgid, &id) ? id + 1 : 0;
 	if (!port_service(pi))
 		return;
+	/* a service's process from now on: the agent's sweeps enter its netns */
+	id = port_service(pi) - 1;
+	bpf_map_update_elem(&serving_tgids, &tgid, &id, BPF_ANY);
 	l = bpf_sk_storage_get(&listeners, (void *)sk, NULL, BPF_SK_STORAGE_GET_F_CREATE);
 	if (!l) {
 		count_loss(LOSS_CONN_MAP_FULL);

@@ -636,13 +636,7 @@ def t_request_timeout_other_netns(ctx):
     unanswered requests time out all the same, whichever iterator the
     kernel lets the agent load (the TCP socket walk must enter the
     namespace)."""
-    if not shutil.which("ip"):
-        raise HarnessError("ip (iproute2) is missing: run scripts/install-deps.sh")
-    ns = f"slotap-it-{os.getpid()}"
-    subprocess.run(["ip", "netns", "add", ns], check=True, capture_output=True)
-    ctx.stops.append(("netns " + ns, lambda: subprocess.run(
-        ["ip", "netns", "delete", ns], check=True, capture_output=True)))
-    subprocess.run(["ip", "-n", ns, "link", "set", "lo", "up"], check=True, capture_output=True)
+    ns = netns_add(ctx)
     t = h.Testd(ctx.tmp, name="testd-netns", wrap=("ip", "netns", "exec", ns))
     ctx.stops.append(("slotap-testd", t.stop))
     a = ctx.agent(service_config("testd", t.port, TESTD_ROUTES) + "request_timeout: 1s\n")
@@ -663,6 +657,71 @@ def t_request_timeout_other_netns(ctx):
     expect_client(statuses, {"200": k})
     m = a.wait_metrics(lambda mm: mm.value(LATE, 0) >= k, what=f"{LATE} to reach {k}")
     expect_transport(m, "testd", {"timeout": k})
+    check_common(m)
+
+
+# listen(0) never accepted, 12 nonblocking connects; prints how many did not
+# connect in 0.3 s (each one dropped SYN), then keeps listening HOLD s
+NETNS_BACKLOG = """
+import select, socket, sys, time
+port, hold = int(sys.argv[1]), float(sys.argv[2])
+ls = socket.socket()
+ls.bind(("127.0.0.1", port))
+ls.listen(0)
+clients = []
+for _ in range(12):
+    c = socket.socket()
+    c.setblocking(False)
+    c.connect_ex(("127.0.0.1", port))
+    clients.append(c)
+time.sleep(0.3)
+_, done, _ = select.select([], clients, [], 0)
+for c in clients:
+    c.close()
+print(len(clients) - len(done), flush=True)
+time.sleep(hold)
+"""
+
+
+def netns_add(ctx):
+    """A network namespace of the test's own with its loopback up, deleted
+    at the end; its name."""
+    if not shutil.which("ip"):
+        raise HarnessError("ip (iproute2) is missing: run scripts/install-deps.sh")
+    ns = f"slotap-it-{os.getpid()}"
+    subprocess.run(["ip", "netns", "add", ns], check=True, capture_output=True)
+    ctx.stops.append(("netns " + ns, lambda: subprocess.run(
+        ["ip", "netns", "delete", ns], check=True, capture_output=True)))
+    subprocess.run(["ip", "-n", ns, "link", "set", "lo", "up"], check=True, capture_output=True)
+    return ns
+
+
+@test("listen_overflow_other_netns")
+def t_listen_overflow_other_netns(ctx):
+    """A service's listener in a network namespace of its own, never
+    accepting: its drops are counted by the once-a-second sweep while it
+    still listens (the sweep enters the namespace of the process that
+    listened), not only at its close."""
+    ns = netns_add(ctx)
+    port = h.free_port()
+    a = ctx.agent(service_config("backlog", port))
+    p = h.Proc(["ip", "netns", "exec", ns, sys.executable, "-c", NETNS_BACKLOG, port, 5],
+               "netns-backlog", ctx.tmp)
+    ctx.stops.append(("netns backlog", lambda: p.stop(timeout=2.0)))
+    h.wait_for(lambda: p.stdout().strip(), 5.0, proc=p, what="the connects")
+    t0, pending = time.monotonic(), int(p.stdout().split()[0])
+    if pending != 11:
+        raise HarnessError(f"{pending} of 12 connects did not complete, expected 11 "
+                           f"with listen(0)")
+    m = a.wait_metrics(
+        lambda mm: transport_failures(mm, "backlog").get("listen_overflow", 0) >= pending,
+        timeout=3.0, settle=0, what=f"listen_overflow {pending} while the listener listens")
+    if not p.alive() or time.monotonic() - t0 >= 4.5:
+        raise HarnessError("the listener had closed: counted at its close, not swept")
+    if p.wait(10.0) != 0:
+        raise HarnessError(f"backlog process: {p.tail()}")
+    m = a.wait_metrics(lambda mm: True, settle=1.2)
+    expect_transport(m, "backlog", {"listen_overflow": pending})
     check_common(m)
 
 
