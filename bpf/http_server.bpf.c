@@ -188,7 +188,7 @@ struct {
 /* Processes matched by executable path, kept current by the agent. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 4096);
+	__uint(max_entries, SERVICE_TGIDS_MAX);
 	__type(key, __u32);
 	__type(value, __u16);
 } service_by_tgid SEC(".maps");

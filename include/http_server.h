@@ -31,6 +31,8 @@
 
 /* Processes remembered as serving tracked connections (serving_tgids). */
 #define SERVING_TGIDS_MAX	4096
+/* Processes of services matched by executable path (service_by_tgid). */
+#define SERVICE_TGIDS_MAX	4096
 
 /* Service id stored with a connection when no configured service matched
  * but the agent tracks every listener (no services in the config). */

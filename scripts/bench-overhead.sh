@@ -27,10 +27,10 @@ done
 [ -x "$BUILD/slotap" ] && [ -x "$BUILD/tests/bench-floor" ] || { echo "bench: run make first" >&2; exit 1; }
 
 WORK=$(mktemp -d /tmp/slotap-bench.XXXXXX)
-PIDS=()
 cleanup() {
-	# nginx's master first, with QUIT: it stops its worker itself
-	for pid in "${PIDS[@]}"; do kill -QUIT "$pid" 2>/dev/null || true; done
+	# what still runs of ours (jobs: never a PID already waited for and
+	# maybe reused); nginx's master stops its worker itself
+	for pid in $(jobs -p); do kill -TERM "$pid" 2>/dev/null || true; done
 	wait 2>/dev/null || true
 	rm -rf "$WORK"
 }
@@ -45,7 +45,6 @@ services:
 EOF
 
 nginx -c "$WORK/nginx.conf" -p "$WORK/" -g 'daemon off;' &
-PIDS+=($!)
 wait_nginx_site "$PORT"
 
 # wait_for PID FILE TEXT NAME: until FILE says TEXT (ready); fails loudly if
@@ -102,14 +101,12 @@ for round in $(seq "$ROUNDS"); do
 		floor)
 			"$BUILD/tests/bench-floor" > "$WORK/floor.out" &
 			pid=$!
-			PIDS+=("$pid")
 			wait_for "$pid" "$WORK/floor.out" attached floor
 			;;
 		agent)
 			"$BUILD/slotap" --config "$WORK/slotap.yaml" \
 				--web.listen-address "127.0.0.1:$METRICS_PORT" 2> "$WORK/agent.err" &
 			pid=$!
-			PIDS+=("$pid")
 			wait_for "$pid" "$WORK/agent.err" "metrics at" agent
 			;;
 		esac
@@ -162,7 +159,6 @@ sysctl -qw kernel.bpf_stats_enabled=1
 "$BUILD/slotap" --config "$WORK/slotap.yaml" --web.listen-address "127.0.0.1:$METRICS_PORT" \
 	2> "$WORK/agent.err" &
 pid=$!
-PIDS+=("$pid")
 wait_for "$pid" "$WORK/agent.err" "metrics at" agent
 sleep 2
 read -r rps_stats _ requests_stats < <(run_wrk)

@@ -566,14 +566,21 @@ static int iter_read_tcp(struct http_source *src, struct bpf_link *link)
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	now = ts.tv_sec * 1000000000ULL + ts.tv_nsec;
 	if (!src->netns_refreshed_ns || now - src->netns_refreshed_ns >= NETNS_REFRESH_NS) {
-		int map_fd = bpf_map__fd(src->skel->maps.serving_tgids);
-		__u32 tgids[SERVING_TGIDS_MAX], key, next, n = 0;
+		/* serving processes, and those of services matched by executable */
+		int fds[] = { bpf_map__fd(src->skel->maps.serving_tgids),
+			      bpf_map__fd(src->skel->maps.service_by_tgid) };
+		__u32 tgids[2 * SERVING_TGIDS_MAX], key, next, n = 0;
 		int err;
 
-		for (int r = bpf_map_get_next_key(map_fd, NULL, &next); !r && n < SERVING_TGIDS_MAX;
-		     r = bpf_map_get_next_key(map_fd, &key, &next)) {
-			tgids[n++] = next;
-			key = next;
+		_Static_assert(SERVICE_TGIDS_MAX <= SERVING_TGIDS_MAX, "tgids[] holds both maps");
+		for (int m = 0; m < 2; m++) {
+			__u32 end = n + SERVING_TGIDS_MAX;
+
+			for (int r = bpf_map_get_next_key(fds[m], NULL, &next); !r && n < end;
+			     r = bpf_map_get_next_key(fds[m], &key, &next)) {
+				tgids[n++] = next;
+				key = next;
+			}
 		}
 		err = netns_set__refresh(src->netns, tgids, n);
 		if (err)
@@ -600,9 +607,8 @@ int http_source__sweep_listen_drops(struct http_source *src, http_count_fn fn, v
 
 	if (!link)
 		return 0;	/* no iter/tcp: said at start */
+	/* a namespace that failed still leaves the others' drops to report */
 	err = iter_read_tcp(src, link);
-	if (err)
-		return err;
 	for (__u32 id = 0; id < src->n_services; id++) {
 		__u64 v;
 
@@ -612,7 +618,7 @@ int http_source__sweep_listen_drops(struct http_source *src, http_count_fn fn, v
 			fn(ctx, id, "", v - src->drops_seen[id]);
 		src->drops_seen[id] = v;
 	}
-	return 0;
+	return err;
 }
 
 static struct retransmit_seen *retransmit_seen(struct http_source *src,

@@ -77,18 +77,20 @@ static int hold(struct netns_set *set, __u32 tgid)
 	int fd;
 
 	snprintf(path, sizeof(path), "/proc/%u/ns/net", tgid);
-	if (stat(path, &st))
-		return 0;	/* gone, or a thread id: nothing to hold */
-	if (st.st_ino == set->self_ino)
+	/* open, then ask what it is: a pid reused in between cannot mix two up */
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;	/* gone: nothing to hold */
+	if (fstat(fd, &st) || st.st_ino == set->self_ino) {
+		close(fd);
 		return 0;
+	}
 	ns = find(set, st.st_ino);
 	if (ns) {
+		close(fd);
 		ns->seen = true;
 		return 0;
 	}
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return 0;	/* gone since the stat */
 	if (set->n == set->cap) {
 		size_t cap = set->cap ? 2 * set->cap : 8;
 		struct netns *grown = realloc(set->ns, cap * sizeof(*grown));
@@ -128,10 +130,16 @@ int netns_set__for_each(struct netns_set *set, int (*fn)(void *ctx), void *ctx)
 {
 	int err = fn(ctx);
 
-	for (size_t i = 0; i < set->n && !err; i++) {
-		if (setns(set->ns[i].fd, CLONE_NEWNET))
-			return -errno;
-		err = fn(ctx);
+	/* one namespace failing does not stop the others: the first error is said */
+	for (size_t i = 0; i < set->n; i++) {
+		int e;
+
+		if (setns(set->ns[i].fd, CLONE_NEWNET)) {
+			err = err ?: -errno;
+			continue;
+		}
+		e = fn(ctx);
+		err = err ?: e;
 		/* back home whatever fn said: this thread's sockets are made here */
 		if (setns(set->self_fd, CLONE_NEWNET)) {
 			/* cannot happen (our own fd); going on elsewhere would be worse */

@@ -17,16 +17,16 @@ struct netns_set;
 struct netns_set *netns_set__new(void);
 void netns_set__free(struct netns_set *set);
 /*
- * Keep the namespaces of the processes whose ids are in tgids (the
- * serving_tgids map's keys), forget the others. 0 or -errno.
+ * Keep the namespaces of the processes whose ids are in tgids (serving
+ * and service processes), forget the others. 0 or -errno.
  */
 int netns_set__refresh(struct netns_set *set, const __u32 *tgids, size_t n);
 /* Namespaces held besides the agent's own. */
 size_t netns_set__size(const struct netns_set *set);
 /*
  * fn(ctx) in the agent's namespace, then in each other one the set holds,
- * with the calling thread moved there and back. Stops at the first error:
- * 0 or -errno.
+ * with the calling thread moved there and back. Goes on past a namespace
+ * that fails: 0, or the first -errno.
  */
 int netns_set__for_each(struct netns_set *set, int (*fn)(void *ctx), void *ctx);
 
