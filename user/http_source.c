@@ -54,6 +54,15 @@ static const char *const loss_names[LOSS_REASON_MAX] = {
 	[LOSS_SERVICE_MAP_FULL] = "service_map_full",
 };
 
+/* CLOCK_MONOTONIC in ns: bpf_ktime_get_ns()'s clock. */
+static __u64 monotonic_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
 const char *http_loss_reason__name(enum http_loss_reason reason)
 {
 	return reason < LOSS_REASON_MAX ? loss_names[reason] : "unknown";
@@ -491,12 +500,10 @@ static void flush_staged(struct http_source *src, bool all)
 	int fd = bpf_program__fd(src->skel->progs.slotap_flush_events);
 	__u32 zero = 0;
 	__u64 args[1] = {}, now;
-	struct timespec ts;
 
 	if (bpf_map_lookup_elem(bpf_map__fd(src->skel->maps.event_batches), &zero, src->batches))
 		all = true;	/* cannot tell which: all of them */
-	clock_gettime(CLOCK_MONOTONIC, &ts);	/* bpf_ktime_get_ns()'s clock */
-	now = ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+	now = monotonic_ns();
 	for (int cpu = 0; cpu < src->ncpus; cpu++) {
 		LIBBPF_OPTS(bpf_test_run_opts, run, .ctx_in = args, .ctx_size_in = sizeof(args),
 			    .cpu = cpu, .flags = BPF_F_TEST_RUN_ON_CPU);
@@ -558,13 +565,11 @@ static int iter_read(void *link)
  */
 static int iter_read_tcp(struct http_source *src, struct bpf_link *link)
 {
-	struct timespec ts;
 	__u64 now;
 
 	if (!src->netns)
 		return iter_read(link);
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	now = ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+	now = monotonic_ns();
 	if (!src->netns_refreshed_ns || now - src->netns_refreshed_ns >= NETNS_REFRESH_NS) {
 		/* serving processes, and those of services matched by executable */
 		int fds[] = { bpf_map__fd(src->skel->maps.serving_tgids),
