@@ -87,7 +87,7 @@ run_pair() {	# old-first | new-first
 	sleep 1
 	sysctl -qw kernel.bpf_stats_enabled=1
 	t0f=$(run_time "$first"); t0s=$(run_time "$second")
-	rps=$(wrk -t2 -c50 -d"${SECS}s" "http://127.0.0.1:$PORT/index.html" | awk '/^Requests\/sec:/ { print $2 }')
+	rps=$("${WRK[@]}" -t2 -c50 -d"${SECS}s" "http://127.0.0.1:$PORT/index.html" | awk '/^Requests\/sec:/ { print $2 }')
 	t1f=$(run_time "$first"); t1s=$(run_time "$second")
 	sysctl -qw kernel.bpf_stats_enabled=0
 	for pid in "${PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done

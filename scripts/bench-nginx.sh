@@ -1,6 +1,23 @@
 # Sourced by the benchmarks: the nginx they load, the same in all of them.
+
+# CPUs: nginx's worker gets CPU 0 and wrk the others. Left to the
+# scheduler, a wrk thread now and then shares nginx's CPU and runs of the
+# same mode spread by a third (26k-46k req/s in one 15-round run); pinned,
+# nginx's CPU is the bottleneck in every run (100 % busy, wrk's CPU ~25 %
+# idle), so the ratios measure what the agent costs the server, as on a
+# node whose clients are elsewhere. The agent is not pinned: its drains
+# compete with nginx. BENCH_PIN=0, or a single CPU, turns pinning off.
+if [ "${BENCH_PIN:-1}" = 1 ] && [ "$(nproc)" -ge 2 ]; then
+	NGINX_AFFINITY="worker_cpu_affinity 1;"
+	WRK=(taskset -c "1-$(($(nproc) - 1))" wrk)
+else
+	NGINX_AFFINITY=""
+	WRK=(wrk)
+fi
+
 # write_nginx_site DIR PORT: DIR/nginx.conf serving DIR/html/index.html (17
-# bytes) on 127.0.0.1:PORT with one worker, keep-alive, sendfile, no logs.
+# bytes) on 127.0.0.1:PORT with one worker (pinned, above), keep-alive,
+# sendfile, no logs.
 write_nginx_site() {
 	# nginx's worker runs as nobody: a mktemp -d directory (0700) would
 	# answer every request with 403 and an error log line
@@ -9,6 +26,7 @@ write_nginx_site() {
 	printf 'hello from nginx\n' > "$1/html/index.html"
 	cat > "$1/nginx.conf" <<EOF_CONF
 worker_processes 1;
+$NGINX_AFFINITY
 pid $1/nginx.pid;
 error_log $1/logs/error.log warn;
 events { worker_connections 1024; }

@@ -75,7 +75,7 @@ to_us() {
 
 run_wrk() {
 	local out rps p99
-	out=$(wrk -t2 -c50 -d"${SECS}s" --latency "http://127.0.0.1:$PORT/index.html")
+	out=$("${WRK[@]}" -t2 -c50 -d"${SECS}s" --latency "http://127.0.0.1:$PORT/index.html")
 	rps=$(awk '/^Requests\/sec:/ { print $2 }' <<<"$out")
 	p99=$(awk '$1 == "99%" { print $2 }' <<<"$out")
 	total=$(awk '/ requests in / { print $1 }' <<<"$out")
@@ -180,7 +180,7 @@ tf=$(median <<<"$RATIO_RPS_FLOOR"); ta=$(median <<<"$RATIO_RPS_AGENT")
 pf=$(median <<<"$RATIO_P99_FLOOR"); pa=$(median <<<"$RATIO_P99_AGENT")
 
 echo
-echo "nginx 1 worker, wrk -t2 -c50 -d${SECS}s, $ROUNDS interleaved rounds"
+echo "nginx 1 worker, wrk -t2 -c50 -d${SECS}s, $ROUNDS interleaved rounds${NGINX_AFFINITY:+, nginx on CPU 0 and wrk on the others}"
 awk -v rn="$rps_none" -v rf="$rps_floor" -v ra="$rps_agent" \
     -v pn="$p99_none" -v pf_="$p99_floor" -v pa_="$p99_agent" \
     -v tf="$tf" -v ta="$ta" -v pf="$pf" -v pa="$pa" \
