@@ -176,6 +176,11 @@ COST=$(bpftool prog show | awk -v n="$requests_stats" '
 kill -TERM "$pid"; wait "$pid" || true
 sysctl -qw kernel.bpf_stats_enabled="$stats_was"
 
+# "min-max, mean m": how far one round's ratio is from another's (the
+# noise a median of this many rounds stands on)
+spread() { tr ' ' '\n' | grep -v '^$' | awk 'NR == 1 || $1 < lo { lo = $1 } NR == 1 || $1 > hi { hi = $1 }
+	{ s += $1 } END { printf "%.3f-%.3f, mean %.3f", lo, hi, s / NR }'; }
+
 tf=$(median <<<"$RATIO_RPS_FLOOR"); ta=$(median <<<"$RATIO_RPS_AGENT")
 pf=$(median <<<"$RATIO_P99_FLOOR"); pa=$(median <<<"$RATIO_P99_AGENT")
 
@@ -184,6 +189,7 @@ echo "nginx 1 worker, wrk -t2 -c50 -d${SECS}s, $ROUNDS interleaved rounds${NGINX
 awk -v rn="$rps_none" -v rf="$rps_floor" -v ra="$rps_agent" \
     -v pn="$p99_none" -v pf_="$p99_floor" -v pa_="$p99_agent" \
     -v tf="$tf" -v ta="$ta" -v pf="$pf" -v pa="$pa" \
+    -v sf="$(spread <<<"$RATIO_RPS_FLOOR")" -v sa="$(spread <<<"$RATIO_RPS_AGENT")" \
     -v rss="$AGENT_RSS_KB" -v lost="$AGENT_LOST" -v ev="$AGENT_EVENTS" \
     -v ticks="$AGENT_CPU_TICKS" -v hz="$(getconf CLK_TCK)" 'BEGIN {
 	printf "medians of the runs:\n"
@@ -193,6 +199,7 @@ awk -v rn="$rps_none" -v rf="$rps_floor" -v ra="$rps_agent" \
 	printf "medians of the per-round ratios to none:\n"
 	printf "  floor: throughput %.3f  p99 %.3f\n", tf, pf
 	printf "  agent: throughput %.3f  p99 %.3f\n", ta, pa
+	printf "per-round throughput ratios: floor %s; agent %s\n", sf, sa
 	printf "agent peak RSS %.1f MB, events %d, lost %d\n", rss / 1024, ev, lost
 	if (ev > 0)
 		printf "agent process CPU under load %.2f s, %.2f us an event\n",
