@@ -11,18 +11,11 @@
 #include <unistd.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include "run_stats.h"
 #include "helpers.skel.h"
 
 #define RUNS	2000
 #define OPS	100	/* as helpers.bpf.c */
-
-static __u64 run_time_ns(int fd)
-{
-	struct bpf_prog_info info = {};
-	__u32 len = sizeof(info);
-
-	return bpf_obj_get_info_by_fd(fd, &info, &len) ? 0 : info.run_time_ns;
-}
 
 int main(void)
 {
@@ -31,12 +24,9 @@ int main(void)
 	struct bpf_program *prog;
 	int stats_fd, err = 1;
 
-	stats_fd = bpf_enable_stats(BPF_STATS_RUN_TIME);
-	if (stats_fd < 0) {
-		fprintf(stderr, "bench-helpers: cannot enable BPF run-time stats: %s\n",
-			strerror(errno));
+	stats_fd = run_stats_enable("bench-helpers");
+	if (stats_fd < 0)
 		return 1;
-	}
 	skel = helpers_bpf__open_and_load();
 	if (!skel) {
 		fprintf(stderr, "bench-helpers: cannot load helpers.bpf.o: %s\n", strerror(errno));

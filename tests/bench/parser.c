@@ -19,6 +19,7 @@
 #include <unistd.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include "run_stats.h"
 #include "http_server.h"
 #include "http_server.skel.h"
 
@@ -40,14 +41,6 @@ static int on_record(void *ctx, void *data, size_t size)
 	(void)data;
 	events += size / sizeof(struct http_event);
 	return 0;
-}
-
-static __u64 run_time_ns(int fd)
-{
-	struct bpf_prog_info info = {};
-	__u32 len = sizeof(info);
-
-	return bpf_obj_get_info_by_fd(fd, &info, &len) ? 0 : info.run_time_ns;
 }
 
 /* One run of the test entry: dir, buffer, length, clock. */
@@ -89,12 +82,9 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: %s [REQUESTS]\n", argv[0]);
 		return 2;
 	}
-	stats_fd = bpf_enable_stats(BPF_STATS_RUN_TIME);
-	if (stats_fd < 0) {
-		fprintf(stderr, "bench-parser: cannot enable BPF run-time stats: %s\n",
-			strerror(errno));
+	stats_fd = run_stats_enable("bench-parser");
+	if (stats_fd < 0)
 		return 1;
-	}
 	skel = http_server_bpf__open();
 	if (!skel) {
 		err = -errno;
