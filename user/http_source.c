@@ -558,40 +558,49 @@ static int iter_read(void *link)
 #define NETNS_REFRESH_NS	(900 * 1000000ULL)
 
 /*
+ * The namespaces of the serving processes (serving_tgids) and of those of
+ * services matched by executable (service_by_tgid), at most once a round:
+ * a few processes on most nodes, a map key and an open(2) each.
+ */
+static int netns_refresh(struct http_source *src)
+{
+	int fds[] = { bpf_map__fd(src->skel->maps.serving_tgids),
+		      bpf_map__fd(src->skel->maps.service_by_tgid) };
+	__u32 tgids[2 * SERVING_TGIDS_MAX], key, next, n = 0;
+	__u64 now = monotonic_ns();
+	int err;
+
+	_Static_assert(SERVICE_TGIDS_MAX <= SERVING_TGIDS_MAX, "tgids[] holds both maps");
+	if (src->netns_refreshed_ns && now - src->netns_refreshed_ns < NETNS_REFRESH_NS)
+		return 0;
+	for (int m = 0; m < 2; m++) {
+		__u32 end = n + SERVING_TGIDS_MAX;
+
+		for (int r = bpf_map_get_next_key(fds[m], NULL, &next); !r && n < end;
+		     r = bpf_map_get_next_key(fds[m], &key, &next)) {
+			tgids[n++] = next;
+			key = next;
+		}
+	}
+	err = netns_set__refresh(src->netns, tgids, n);
+	if (!err)
+		src->netns_refreshed_ns = now;
+	return err;
+}
+
+/*
  * An iter/tcp program over the TCP sockets of our network namespace and
  * of each one a serving process is in: iter/tcp walks only its creator's.
- * The namespaces come from serving_tgids (a few processes on most nodes: a
- * map key and a stat(2) each).
  */
 static int iter_read_tcp(struct http_source *src, struct bpf_link *link)
 {
-	__u64 now;
+	int err;
 
 	if (!src->netns)
 		return iter_read(link);
-	now = monotonic_ns();
-	if (!src->netns_refreshed_ns || now - src->netns_refreshed_ns >= NETNS_REFRESH_NS) {
-		/* serving processes, and those of services matched by executable */
-		int fds[] = { bpf_map__fd(src->skel->maps.serving_tgids),
-			      bpf_map__fd(src->skel->maps.service_by_tgid) };
-		__u32 tgids[2 * SERVING_TGIDS_MAX], key, next, n = 0;
-		int err;
-
-		_Static_assert(SERVICE_TGIDS_MAX <= SERVING_TGIDS_MAX, "tgids[] holds both maps");
-		for (int m = 0; m < 2; m++) {
-			__u32 end = n + SERVING_TGIDS_MAX;
-
-			for (int r = bpf_map_get_next_key(fds[m], NULL, &next); !r && n < end;
-			     r = bpf_map_get_next_key(fds[m], &key, &next)) {
-				tgids[n++] = next;
-				key = next;
-			}
-		}
-		err = netns_set__refresh(src->netns, tgids, n);
-		if (err)
-			return err;
-		src->netns_refreshed_ns = now;
-	}
+	err = netns_refresh(src);
+	if (err)
+		return err;
 	return netns_set__for_each(src->netns, iter_read, link);
 }
 
