@@ -82,13 +82,27 @@ enum parse_state {
 	P_TENC,			/* Transfer-Encoding value */
 	P_HSKIP,		/* rest of an uninteresting header line */
 	P_HEND,			/* saw "\r" on an empty line */
-	P_BODY,			/* body of known length: parser.left bytes to go */
-	P_UNKNOWN,		/* length unknown (chunked, close-delimited, lost sync) */
+	P_BODY,			/* body or chunk of known length: parser.left bytes to go */
+	P_UNKNOWN,		/* not followed: a lone response's rest, or framing lost */
+	P_CHUNK_SIZE,		/* chunked: the hex size of the next chunk */
+	P_CHUNK_EXT,		/* chunked: the rest of a chunk-size line */
+	P_CHUNK_END,		/* chunked: the CRLF after a chunk's data */
+	/* from here on, nothing is parsed: */
+	P_UNTIL_CLOSE,		/* response: a body delimited by the connection's close */
+	P_LOST,			/* framing lost with requests in flight: handle_io() gives up */
+	P_GIVEN_UP,		/* response: given up; each request is lost as it comes */
 };
+
+/* The stream is not parsed any more (for now, or for good). */
+static __always_inline bool parser_stopped(__u8 state)
+{
+	return state >= P_UNTIL_CLOSE;
+}
 
 /* parser.flags */
 #define PF_CLEN		0x01	/* saw Content-Length */
 #define PF_CHUNKED	0x02	/* saw Transfer-Encoding: chunked */
+#define PF_TRAILERS	0x04	/* chunked: in the trailer section after the last chunk */
 #define PF_EMIT_DUE	0x10	/* response: status parsed, event not yet sent */
 
 struct parser {
@@ -100,17 +114,29 @@ struct parser {
 	__u8 state;		/* enum parse_state */
 	__u8 flags;
 	__u8 pos;		/* position in the current token or header name */
-	__u8 __pad[3];
+	/*
+	 * Response: the method of the request it answers (a reply to HEAD has
+	 * no body), read when its status is parsed. Its own field: the header
+	 * scan and the pairing share nothing.
+	 */
+	__u8 req_method;
+	__u8 __pad[2];
 };
+
+/* pending_req.flags beside HTTP_EVENT_PATH_TRUNCATED and HTTP_EVENT_LATE */
+#define REQ_DISCARD	0x40	/* already counted as a loss: its response emits nothing */
+#define REQ_PARSING	0x80	/* conn.cur: its head is being parsed, not yet spilled */
+#define REQ_EVENT_FLAGS	(HTTP_EVENT_PATH_TRUNCATED | HTTP_EVENT_LATE)
 
 struct pending_req {
 	__u64 start_ns;
 	__u64 head_bytes;
 	__u64 body_bytes;
+	__u32 seq;		/* the connection's request number (conn.req_seq) */
 	__u8 method;
 	__u8 path_len;
-	__u8 flags;		/* HTTP_EVENT_PATH_TRUNCATED */
-	__u8 __pad[5];
+	__u8 flags;		/* HTTP_EVENT_PATH_TRUNCATED, HTTP_EVENT_LATE, REQ_* */
+	__u8 __pad;
 	char path[HTTP_PATH_MAX];
 };
 
@@ -131,18 +157,32 @@ struct conn {
 	__u16 service_id;
 	__u16 local_port;
 	__u16 remote_port;
-	__u8 head;		/* FIFO of requests waiting for a response */
-	__u8 count;
 	__u8 state;		/* enum conn_state */
 	__u8 client;		/* outbound: we send requests, read responses */
 	__u8 port_counted;	/* client: counted in ports[local_port].clients */
-	__u8 __pad[5];
+	/*
+	 * A request started while another was in flight: every response of
+	 * the connection is framed from then on, not only its status line.
+	 */
+	__u8 pipelined;
+	/*
+	 * The requests in flight are numbers req_seq - resp_seq .. req_seq - 1
+	 * (u32, wrapping): started, and not yet answered or failed. Request s
+	 * is kept in q[s % HTTP_PIPELINE_INLINE] when it started with fewer
+	 * than HTTP_PIPELINE_INLINE before it, else in cur while its head is
+	 * parsed and then in pipeline_spill; a request kept nowhere is still
+	 * counted, so each response pairs with its own request at any depth.
+	 */
+	__u32 req_seq;
+	__u32 resp_seq;
+	__u32 gen;		/* random: this connection's keys in pipeline_spill */
 	__u64 connect_start_ns;	/* client: connect() began, 0 once reported */
 	__u8 remote_addr[16];	/* IPv6 or IPv4-mapped */
 	char comm[TASK_COMM_LEN_SLOTAP];
 	struct parser req;
 	struct parser resp;
-	struct pending_req q[HTTP_PIPELINE_MAX];
+	struct pending_req q[HTTP_PIPELINE_INLINE];
+	struct pending_req cur;	/* a deeper request while its head is parsed */
 };
 
 struct io_args {
@@ -163,6 +203,27 @@ struct {
 	__type(key, int);
 	__type(value, struct conn);
 } conns SEC(".maps");
+
+/*
+ * Requests deeper in a connection's pipeline than its HTTP_PIPELINE_INLINE
+ * slots, by socket, connection generation and request number. Not LRU:
+ * when it is full, the newest requests go unkept, not the oldest, whose
+ * responses come first. A request kept nowhere is counted as
+ * LOSS_PIPELINE_OVERFLOW when its response comes; the connection's end or
+ * give-up removes its entries.
+ */
+struct spill_key {
+	__u64 sock_id;
+	__u32 gen;
+	__u32 seq;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, HTTP_PIPELINE_SPILL_MAX);
+	__type(key, struct spill_key);
+	__type(value, struct pending_req);
+} pipeline_spill SEC(".maps");
 
 /*
  * What slotap knows of each local port, indexed by port: an array, so that
@@ -443,6 +504,7 @@ static __always_inline void conn_init(struct conn *c, struct sock *sk, __u32 tgi
 	c->state = CONN_TRACKED;
 	c->sock_id = (__u64)sk;
 	c->cgroup_id = bpf_get_current_cgroup_id();
+	c->gen = bpf_get_prandom_u32();
 	c->tgid = tgid;
 	c->service_id = service_id;
 	c->local_port = sk->__sk_common.skc_num;
@@ -514,7 +576,13 @@ struct scan_ctx {
 	struct scan_buf *buf;
 	__u64 now;
 	__u32 dir;		/* enum direction */
-	__u32 drop;		/* stop tracking this connection */
+	__u32 drop;		/* stop tracking this connection: enum scan_drop */
+};
+
+enum scan_drop {
+	SCAN_KEEP = 0,
+	SCAN_DROP_NOT_HTTP,	/* counted as LOSS_NOT_HTTP */
+	SCAN_DROP_UPGRADED,	/* 101 Switching Protocols: measured, then not HTTP/1 */
 };
 
 static __always_inline __u8 lower(__u8 ch)
@@ -543,8 +611,30 @@ static __always_inline __u8 method_from_token(__u64 t)
 	case M7('C', 'O', 'N', 'N', 'E', 'C', 'T'): return HTTP_METHOD_CONNECT;
 	case M5('T', 'R', 'A', 'C', 'E'): return HTTP_METHOD_TRACE;
 	}
-	return HTTP_METHOD_UNKNOWN;
+	return HTTP_METHOD_OTHER;
 }
+
+/*
+ * A byte of a token (RFC 9110 5.6.2), which a method is: any visible
+ * ASCII but the delimiters.
+ */
+static __always_inline bool is_tchar(__u8 ch)
+{
+	if (ch <= ' ' || ch >= 127)
+		return false;
+	switch (ch) {
+	case '"': case '(': case ')': case ',': case '/': case ':': case ';': case '<':
+	case '=': case '>': case '?': case '@': case '[': case '\\': case ']': case '{':
+	case '}':
+		return false;
+	}
+	return true;
+}
+
+/* Longer method tokens are not taken for a request line (nginx: 32 bytes). */
+#define HTTP_METHOD_LEN_MAX	32
+/* "PRI": HTTP/2's connection preface (RFC 9113 3.4), never an HTTP/1 method. */
+#define TOKEN_PRI		M3('P', 'R', 'I')
 
 /*
  * Header names and tokens are matched by a rolling hash of their lowercase
@@ -560,9 +650,110 @@ static __always_inline __u8 method_from_token(__u64 t)
 #define TOKEN_HTTP1		M7('H', 'T', 'T', 'P', '/', '1', '.')
 #define MASK7			0x00ffffffffffffffULL
 
-static __always_inline struct pending_req *fifo_tail(struct conn *c)
+/* ---------------------------------------------------------------------- */
+/* Requests in flight                                                     */
+
+#define INLINE_MASK	(HTTP_PIPELINE_INLINE - 1)
+
+static __always_inline __u32 conn_pending(const struct conn *c)
 {
-	return &c->q[(c->head + c->count - 1) & (HTTP_PIPELINE_MAX - 1)];
+	return c->req_seq - c->resp_seq;
+}
+
+/* The request whose head is being parsed: the last one started. */
+static __always_inline struct pending_req *req_tail(struct conn *c)
+{
+	__u32 seq = c->req_seq - 1;
+	struct pending_req *r = &c->q[seq & INLINE_MASK];
+
+	return r->seq == seq ? r : &c->cur;
+}
+
+/*
+ * conn.cur's head is parsed: into pipeline_spill, or, that failing,
+ * counted when its response finds nothing. The helpers of the request
+ * FIFO that branch are global functions, verified once on their own, not
+ * in every path of the parser that calls them.
+ */
+__noinline int http_req_spill(struct conn *c)
+{
+	struct spill_key key = {};
+
+	if (!c || !(c->cur.flags & REQ_PARSING))
+		return 0;
+	key.sock_id = c->sock_id;
+	key.gen = c->gen;
+	key.seq = c->cur.seq;
+	c->cur.flags &= ~REQ_PARSING;
+	bpf_map_update_elem(&pipeline_spill, &key, &c->cur, BPF_ANY);
+	return 0;
+}
+
+/* A request starts: its number, and where it is kept while in flight. */
+__noinline int http_req_push(struct conn *c, __u64 now)
+{
+	struct pending_req *r;
+	__u32 seq, depth;
+	__u8 flags = 0;
+
+	if (!c)
+		return 0;
+	seq = c->req_seq;
+	depth = conn_pending(c);
+	if (c->resp.state == P_GIVEN_UP) {
+		/* responses are no longer followed: lost as it comes, never in flight */
+		count_loss(LOSS_UNFRAMED);
+		c->resp_seq = seq + 1;
+		flags = REQ_DISCARD;
+		depth = 0;
+	}
+	if (depth)
+		c->pipelined = 1;
+	if (depth < HTTP_PIPELINE_INLINE) {
+		r = &c->q[seq & INLINE_MASK];
+	} else {
+		http_req_spill(c);	/* a head that never ended (truncated) */
+		r = &c->cur;
+		flags = REQ_PARSING;
+	}
+	c->req_seq = seq + 1;
+	r->seq = seq;
+	r->start_ns = now;
+	r->head_bytes = 0;
+	r->body_bytes = 0;
+	r->method = HTTP_METHOD_OTHER;
+	r->path_len = 0;
+	r->flags = flags;
+	return 0;
+}
+
+enum req_where { REQ_INLINE, REQ_CUR, REQ_SPILLED };
+
+/* Request seq of c, where it is kept; NULL if nowhere. */
+static __always_inline struct pending_req *req_find(struct conn *c, __u32 seq, __u32 *where)
+{
+	struct spill_key key = { .sock_id = c->sock_id, .gen = c->gen, .seq = seq };
+	struct pending_req *r = &c->q[seq & INLINE_MASK];
+
+	*where = REQ_INLINE;
+	if (r->seq == seq)
+		return r;
+	*where = REQ_CUR;
+	if ((c->cur.flags & REQ_PARSING) && c->cur.seq == seq)
+		return &c->cur;
+	*where = REQ_SPILLED;
+	return bpf_map_lookup_elem(&pipeline_spill, &key);
+}
+
+/* Request seq, found at where, is done with: answered or failed for good. */
+static __always_inline void req_forget(struct conn *c, __u32 seq, __u32 where)
+{
+	struct spill_key key = { .sock_id = c->sock_id, .gen = c->gen, .seq = seq };
+
+	if (where == REQ_CUR)
+		c->cur.flags &= ~REQ_PARSING;	/* answered before its head ended */
+	else if (where == REQ_SPILLED)
+		bpf_map_delete_elem(&pipeline_spill, &key);
 }
 
 /*
@@ -668,7 +859,7 @@ static __always_inline void emit_request(struct conn *c, struct pending_req *r, 
 	e->cgroup_id = c->cgroup_id;
 	e->sock_id = c->sock_id;
 	e->req_bytes = r->head_bytes + r->body_bytes;
-	e->flags = r->flags;
+	e->flags = r->flags & REQ_EVENT_FLAGS;
 	if (c->client)
 		e->flags |= HTTP_EVENT_CLIENT;
 	if (failure) {
@@ -707,55 +898,184 @@ static __always_inline void emit_request(struct conn *c, struct pending_req *r, 
  * path (which exceeds the 1M instruction budget). Their pointer arguments
  * may be NULL as far as the verifier knows, hence the checks.
  */
-__noinline int http_emit_response(struct conn *c)
+/*
+ * The response being parsed answers the oldest request in flight: its
+ * event goes out, or, for a request kept nowhere, its loss is counted, and
+ * the request is done with. Called once per response, the only place
+ * resp_seq moves but for failures (conn_fail_all).
+ */
+__noinline int http_emit_response(struct conn *c, __u32 loss)
 {
 	struct pending_req *r;
+	__u32 seq, where;
 
-	if (!c)
+	if (!c || !conn_pending(c))
 		return 0;
-	r = &c->q[c->head & (HTTP_PIPELINE_MAX - 1)];
+	seq = c->resp_seq;
 	c->resp.flags &= ~PF_EMIT_DUE;
-	emit_request(c, r, HTTP_FAILURE_NONE, 0);
-	c->resp.token = r->method;	/* head_done needs it after the pop */
-	c->head++;
-	c->count--;
-	if (!c->count)
-		c->head = 0;	/* without pipelining, every request in the same warm slot */
+	r = req_find(c, seq, &where);
+	if (!r)
+		count_loss(LOSS_PIPELINE_OVERFLOW);
+	else if (loss)
+		count_loss(loss);	/* a response that cannot be read costs its request */
+	else if (!(r->flags & REQ_DISCARD))
+		emit_request(c, r, HTTP_FAILURE_NONE, 0);
+	if (r)
+		req_forget(c, seq, where);
+	c->resp_seq = seq + 1;
 	return 0;
 }
 
 /*
- * Request i of the FIFO failed: report it once. A timed-out request stays
- * queued (HTTP_EVENT_LATE marks it) so that its response, if one comes,
- * still pairs with it.
+ * Request seq of c failed: reported once. A timed-out request stays in
+ * flight (HTTP_EVENT_LATE marks it) so that its response, if one comes,
+ * still pairs with it; with forget, the connection ended and it is done
+ * with. Returns -1 for a request kept nowhere.
  */
-__noinline int http_emit_failure(struct conn *c, __u32 i, __u32 failure, __u64 now)
+__noinline int http_emit_failure(struct conn *c, __u32 seq, __u32 failure, __u64 now,
+				 __u32 forget)
 {
 	struct pending_req *r;
+	__u32 where;
 
-	if (!c || i >= c->count)
+	if (!c)
 		return 0;
-	r = &c->q[(c->head + i) & (HTTP_PIPELINE_MAX - 1)];
-	if (r->flags & HTTP_EVENT_LATE)
-		return 0;	/* already reported as timed out */
-	emit_request(c, r, failure, now);
-	r->flags |= HTTP_EVENT_LATE;
+	r = req_find(c, seq, &where);
+	if (!r)
+		return -1;
+	if (!(r->flags & (HTTP_EVENT_LATE | REQ_DISCARD))) {
+		emit_request(c, r, failure, now);
+		r->flags |= HTTP_EVENT_LATE;
+	}
+	if (forget)
+		req_forget(c, seq, where);
 	return 0;
 }
 
-/* End of a head ("\r\n\r\n"): decide how the body is framed. */
+/* http_answered_method() of a request kept nowhere */
+#define METHOD_UNKNOWN	HTTP_METHOD_MAX
+
+/* The method of the request the response being parsed answers. */
+__noinline int http_answered_method(struct conn *c)
+{
+	struct pending_req *r;
+	__u32 where;
+
+	if (!c)
+		return METHOD_UNKNOWN;
+	r = req_find(c, c->resp_seq, &where);
+	return r ? r->method : METHOD_UNKNOWN;
+}
+
+/* Requests in flight one walk of http_conn_end() or the timeout sweep visits. */
+#define FAIL_WALK_MAX	(1u << 16)
+
+struct fail_walk {
+	struct conn *conn;
+	__u64 now;
+	__u32 failure;		/* enum http_failure */
+	__u32 loss;		/* or enum http_loss_reason: lost, not failed */
+};
+
+/* bpf_loop callback: request resp_seq + index failed, or was lost, with the connection. */
+static long fail_step(__u64 index, void *ctx)
+{
+	struct fail_walk *f = ctx;
+	struct conn *c = f->conn;
+	__u32 seq = c->resp_seq + (__u32)index, where;
+	struct pending_req *r;
+
+	if (!f->loss) {
+		if (http_emit_failure(c, seq, f->failure, f->now, 1) < 0)
+			count_loss(LOSS_PIPELINE_OVERFLOW);	/* kept nowhere: lost, counted */
+		return 0;
+	}
+	r = req_find(c, seq, &where);
+	if (!r) {
+		count_loss(LOSS_PIPELINE_OVERFLOW);
+		return 0;
+	}
+	/* one already reported (timed out) or counted is not lost again */
+	if (!(r->flags & (HTTP_EVENT_LATE | REQ_DISCARD)))
+		count_loss(f->loss);
+	req_forget(c, seq, where);
+	return 0;
+}
+
+/*
+ * The connection ends, or is given up: every request in flight on c
+ * failed (one event each), or, with loss, is lost (counted so); those kept
+ * nowhere are lost as LOSS_PIPELINE_OVERFLOW. None is in flight after.
+ */
+__noinline int http_conn_end(struct conn *c, __u32 failure, __u32 loss)
+{
+	struct fail_walk f = { .conn = c, .failure = failure, .loss = loss };
+	__u32 n;
+
+	if (!c)
+		return 0;
+	n = conn_pending(c);
+	if (n > FAIL_WALK_MAX) {
+		count_loss_n(loss ? loss : LOSS_PIPELINE_OVERFLOW, n - FAIL_WALK_MAX);
+		n = FAIL_WALK_MAX;
+	}
+	if (n && !loss)
+		f.now = bpf_ktime_get_ns();
+	bpf_loop(n, fail_step, &f, 0);
+	c->resp_seq = c->req_seq;
+	return 0;
+}
+
+enum parse_result {
+	PARSE_OK = 0,
+	PARSE_NOT_HTTP,		/* drop the connection, counted */
+	PARSE_STOP,		/* nothing more to learn from this buffer */
+	PARSE_UPGRADED,		/* 101: no longer HTTP/1, stop following it */
+};
+
+/*
+ * Where the stream goes on cannot be told (a broken chunked body, a
+ * response that is not one, more heads in one buffer than we follow).
+ * With no request in flight, the next write that starts with a status
+ * line starts the next response. With some, a response hidden in what
+ * cannot be framed would pair every later one with the wrong request:
+ * the stream is given up instead (P_LOST: handle_io() counts the requests
+ * in flight as lost, for reason).
+ */
+static __always_inline int framing_lost(struct conn *c, __u32 dir, struct parser *p, __u32 reason)
+{
+	if (dir == DIR_RESPONSE && !conn_pending(c)) {
+		p->state = P_UNKNOWN;
+	} else {
+		p->state = P_LOST;
+		p->token = reason;
+	}
+	return PARSE_STOP;
+}
+
+/*
+ * End of a head ("\r\n\r\n"), or of a chunked body's trailers: decide
+ * how the body is framed.
+ */
 static __always_inline void head_done(__u32 dir, struct conn *c, struct parser *p)
 {
 	bool has_body = true;
 	__u64 body = 0;
 
+	if (p->flags & PF_TRAILERS) {
+		p->state = P_IDLE;	/* the chunked message is over */
+		p->flags = 0;
+		return;
+	}
 	if (dir == DIR_REQUEST) {
-		struct pending_req *r = fifo_tail(c);
+		struct pending_req *r = req_tail(c);
 
 		if (p->flags & PF_CLEN)
 			body = p->clen;
 		r->head_bytes = p->head_bytes;
 		r->body_bytes = body;
+		if (r == &c->cur)
+			http_req_spill(c);
 	} else {
 		if (p->status >= 100 && p->status < 200) {
 			/* interim response (100 Continue): the real one follows */
@@ -764,23 +1084,48 @@ static __always_inline void head_done(__u32 dir, struct conn *c, struct parser *
 			return;
 		}
 		if (p->flags & PF_EMIT_DUE)
-			http_emit_response(c);
-		if (p->token == HTTP_METHOD_HEAD || p->status == 204 || p->status == 304)
+			http_emit_response(c, 0);
+		if (p->status == 204 || p->status == 304 || p->req_method == HTTP_METHOD_HEAD) {
 			has_body = false;
-		else if (p->flags & PF_CLEN)
+		} else if (p->req_method == METHOD_UNKNOWN && (!(p->flags & PF_CLEN) || p->clen)) {
+			/* a reply to HEAD has no body: which, of a request kept nowhere? */
+			framing_lost(c, dir, p, LOSS_UNFRAMED);
+			return;
+		} else if (p->flags & PF_CLEN)
 			body = p->clen;
 		else if (!(p->flags & PF_CHUNKED))
 			body = ~0ULL;	/* delimited by close */
 	}
 
-	if (has_body && (p->flags & PF_CHUNKED || body == ~0ULL)) {
-		/* chunked: the next response start (or request) resynchronises */
-		p->state = P_UNKNOWN;
+	if (has_body && (p->flags & PF_CHUNKED)) {
+		/* chunked wins over a Content-Length (RFC 9112 6.3) */
+		p->state = P_CHUNK_SIZE;
+		p->left = 0;
+		p->pos = 0;
+	} else if (has_body && body == ~0ULL) {
+		p->state = P_UNTIL_CLOSE;
 	} else if (has_body && body) {
 		p->state = P_BODY;
 		p->left = body;
 	} else {
 		p->state = P_IDLE;
+	}
+}
+
+/* The body bytes of known length are over: the message, or one chunk of it. */
+static __always_inline void body_done(struct parser *p)
+{
+	p->state = p->flags & PF_CHUNKED ? P_CHUNK_END : P_IDLE;
+}
+
+/* A chunk-size line ended: a chunk's data, or, after the last, trailers. */
+static __always_inline void chunk_size_done(struct parser *p)
+{
+	if (p->left) {
+		p->state = P_BODY;
+	} else {
+		p->flags |= PF_TRAILERS;
+		p->state = P_HSTART;
 	}
 }
 
@@ -800,22 +1145,10 @@ static __always_inline void start_message(__u32 dir, __u64 now, struct conn *c, 
 	p->pos = 0;
 	p->status = 0;
 	if (dir == DIR_REQUEST) {
-		struct pending_req *r;
-
-		if (c->count >= HTTP_PIPELINE_MAX) {
-			count_loss(LOSS_PIPELINE_OVERFLOW);
-			p->state = P_UNKNOWN;
-			return;
-		}
-		c->count++;
-		r = fifo_tail(c);
-		r->start_ns = now;
-		r->method = HTTP_METHOD_UNKNOWN;
-		r->path_len = 0;
-		r->flags = 0;
+		http_req_push(c, now);
 		p->state = P_METHOD;
 	} else {
-		if (c->count == 0) {
+		if (!conn_pending(c)) {
 			count_loss(LOSS_UNMATCHED_RESPONSE);
 			p->state = P_UNKNOWN;
 			return;
@@ -828,28 +1161,69 @@ static __always_inline void start_message(__u32 dir, __u64 now, struct conn *c, 
 	}
 }
 
-enum parse_result {
-	PARSE_OK = 0,
-	PARSE_NOT_HTTP,		/* drop the connection */
-	PARSE_STOP,		/* nothing more to learn from this buffer */
-};
+/* Only the status line of a response is parsed, not how long it is. */
+static __always_inline bool response_is_lone(const struct conn *c)
+{
+	return conn_pending(c) == 1 && !c->pipelined;
+}
 
 static __always_inline int status_parsed(struct conn *c, struct parser *p)
 {
 	p->state = P_LINE;
+	if (p->status == 101) {
+		http_emit_response(c, 0);
+		return PARSE_UPGRADED;
+	}
 	if (p->status < 200)
 		return PARSE_OK;	/* interim response: parse its head to its end */
 	p->flags |= PF_EMIT_DUE;
-	if (c->count > 1)
-		return PARSE_OK;	/* pipelining: its length tells where the next starts */
+	if (!response_is_lone(c)) {
+		/* pipelining: its length tells where the next starts */
+		p->req_method = http_answered_method(c);
+		return PARSE_OK;
+	}
 	/*
-	 * Nothing is queued behind this response, so where it ends does not
-	 * matter: it ends where the next one starts. Skipping its head keeps
-	 * the common case cheap.
+	 * Nothing is queued behind this response, and the client never had
+	 * two requests in flight, so where it ends does not matter: it ends
+	 * where the next one starts. Skipping its head keeps the common case
+	 * cheap.
 	 */
-	http_emit_response(c);
+	http_emit_response(c, 0);
 	p->state = P_UNKNOWN;
 	return PARSE_STOP;
+}
+
+/*
+ * A request line that is not HTTP/1: the first of the connection says the
+ * connection is not HTTP/1 (dropped, counted once as LOSS_NOT_HTTP); a
+ * later one costs that request alone, and the parser goes on at the next
+ * line, the head's.
+ */
+static __always_inline int bad_request(struct conn *c, struct parser *p)
+{
+	struct pending_req *r;
+
+	if (c->req_seq == 1)
+		return PARSE_NOT_HTTP;
+	r = req_tail(c);
+	if (!(r->flags & REQ_DISCARD)) {
+		count_loss(LOSS_UNPARSABLE_REQUEST);
+		r->flags |= REQ_DISCARD;
+	}
+	p->state = P_LINE;
+	return PARSE_OK;
+}
+
+
+
+static __always_inline int hex_digit(__u8 ch)
+{
+	if (ch >= '0' && ch <= '9')
+		return ch - '0';
+	ch |= 0x20;
+	if (ch >= 'a' && ch <= 'f')
+		return ch - 'a' + 10;
+	return -1;
 }
 
 /* One byte of a head, or the first byte of a message. */
@@ -862,6 +1236,9 @@ __noinline int http_parse_byte(struct conn *c, __u32 dir, __u64 now, __u8 ch)
 		return PARSE_STOP;
 	p = dir == DIR_REQUEST ? &c->req : &c->resp;
 	if (p->state == P_IDLE) {
+		/* empty lines before a message are tolerated (RFC 9112 2.2) */
+		if (ch == '\r' || ch == '\n')
+			return PARSE_OK;
 		start_message(dir, now, c, p);
 		if (p->state == P_UNKNOWN)
 			return PARSE_STOP;
@@ -870,15 +1247,17 @@ __noinline int http_parse_byte(struct conn *c, __u32 dir, __u64 now, __u8 ch)
 	switch (p->state) {
 	case P_METHOD:
 		if (ch == ' ') {
-			r = fifo_tail(c);
-			r->method = method_from_token(p->token);
-			if (r->method == HTTP_METHOD_UNKNOWN)
-				return PARSE_NOT_HTTP;
+			if (!p->pos || p->token == TOKEN_PRI)
+				return bad_request(c, p);
+			/* a token longer than 8 bytes is no method we name */
+			req_tail(c)->method = p->pos <= 8 ? method_from_token(p->token) :
+							    HTTP_METHOD_OTHER;
 			p->state = P_PATH;
-		} else if (p->pos >= 7 || ch < 'A' || ch > 'Z') {
-			return PARSE_NOT_HTTP;
+		} else if (p->pos >= HTTP_METHOD_LEN_MAX || !is_tchar(ch)) {
+			return bad_request(c, p);
 		} else {
-			p->token |= (__u64)ch << (8 * (p->pos & 7));
+			if (p->pos < 8)
+				p->token |= (__u64)ch << (8 * (p->pos & 7));
 			p->pos++;
 		}
 		break;
@@ -888,9 +1267,9 @@ __noinline int http_parse_byte(struct conn *c, __u32 dir, __u64 now, __u8 ch)
 		} else if (ch == '?' || ch == '#') {
 			p->state = P_QUERY;	/* never exported: may carry secrets */
 		} else if (ch == '\r' || ch == '\n') {
-			return PARSE_NOT_HTTP;
+			return bad_request(c, p);
 		} else {
-			r = fifo_tail(c);
+			r = req_tail(c);
 			if (r->path_len < HTTP_PATH_MAX)
 				r->path[r->path_len++ & (HTTP_PATH_MAX - 1)] = ch;
 			else
@@ -990,14 +1369,45 @@ __noinline int http_parse_byte(struct conn *c, __u32 dir, __u64 now, __u8 ch)
 			p->token = HASH_STEP(p->token, lower(ch));
 		}
 		break;
+	case P_CHUNK_SIZE: {
+		int d = hex_digit(ch);
+
+		if (d >= 0) {
+			if (p->left >= (1ULL << 56))
+				return framing_lost(c, dir, p, LOSS_UNFRAMED);
+			p->left = p->left * 16 + d;
+			p->pos = 1;
+		} else if (!p->pos) {
+			return framing_lost(c, dir, p, LOSS_UNFRAMED);	/* a size line without a size */
+		} else if (ch == '\n') {
+			chunk_size_done(p);
+		} else if (ch == ';' || ch == ' ' || ch == '\t' || ch == '\r') {
+			p->state = P_CHUNK_EXT;	/* extensions: skipped */
+		} else {
+			return framing_lost(c, dir, p, LOSS_UNFRAMED);
+		}
+		break;
+	}
+	case P_CHUNK_EXT:
+		if (ch == '\n')
+			chunk_size_done(p);
+		break;
+	case P_CHUNK_END:
+		if (ch == '\n') {
+			p->state = P_CHUNK_SIZE;
+			p->left = 0;
+			p->pos = 0;
+		} else if (ch != '\r') {
+			return framing_lost(c, dir, p, LOSS_UNFRAMED);
+		}
+		break;
 	}
 	return PARSE_OK;
 
 bad_response:
-	count_loss(LOSS_UNPARSABLE_RESPONSE);
-	p->flags &= ~PF_EMIT_DUE;
-	p->state = P_UNKNOWN;
-	return PARSE_STOP;
+	/* not a status line where one must start: it costs its request */
+	http_emit_response(c, LOSS_UNPARSABLE_RESPONSE);
+	return framing_lost(c, dir, p, LOSS_UNFRAMED);
 }
 
 /*
@@ -1064,7 +1474,7 @@ static __always_inline __u8 method_from_word(__u64 w, __u32 *len)
 	TRY(7, M7('D', 'E', 'L', 'E', 'T', 'E', ' '), HTTP_METHOD_DELETE)
 	TRY(6, M6('P', 'A', 'T', 'C', 'H', ' '), HTTP_METHOD_PATCH)
 #undef TRY
-	return HTTP_METHOD_UNKNOWN;	/* rarer ones: the byte-wise parser knows them */
+	return HTTP_METHOD_OTHER;	/* rarer ones: the byte-wise parser knows them */
 }
 
 #define LOWER8		0x2020202020202020ULL	/* | this: ASCII letters to lower case */
@@ -1223,6 +1633,8 @@ __noinline int http_fast_start(struct conn *c, struct scan_buf *b, __u32 dir, __
 	p = dir == DIR_REQUEST ? &c->req : &c->resp;
 	len = b->len;
 	w = b->words[0];
+	if ((__u8)w == '\r' || (__u8)w == '\n')
+		return PARSE_OK;	/* empty lines first: the byte parser skips them */
 	start_message(dir, now, c, p);
 	if (p->state == P_UNKNOWN)
 		return PARSE_STOP;
@@ -1238,9 +1650,9 @@ __noinline int http_fast_start(struct conn *c, struct scan_buf *b, __u32 dir, __
 		return status_parsed(c, p);
 	}
 
-	r = fifo_tail(c);
+	r = req_tail(c);
 	r->method = method_from_word(w, &mlen);
-	if (r->method == HTTP_METHOD_UNKNOWN || mlen >= len)
+	if (r->method == HTTP_METHOD_OTHER || mlen >= len)
 		return PARSE_OK;
 	end = find_path_end(b, mlen, len);
 	if (end >= len)
@@ -1411,15 +1823,18 @@ static long scan_step(__u64 index, void *ctx)
 			p->left -= room;
 			b->pos = len;
 			if (!p->left)
-				p->state = P_IDLE;
+				body_done(p);
 			return 1;
 		}
 		b->pos = pos + p->left;
 		p->left = 0;
-		p->state = P_IDLE;
+		body_done(p);
 		return 0;
 	}
 	case P_UNKNOWN:
+	case P_UNTIL_CLOSE:
+	case P_LOST:
+	case P_GIVEN_UP:
 		return 1;	/* the caller decides how to resynchronise */
 	case P_LINE:
 	case P_HSKIP:
@@ -1438,7 +1853,10 @@ static long scan_step(__u64 index, void *ctx)
 	b->pos = pos + 1;
 	switch (http_parse_byte(s->conn, s->dir, s->now, ch)) {
 	case PARSE_NOT_HTTP:
-		s->drop = 1;
+		s->drop = SCAN_DROP_NOT_HTTP;
+		return 1;
+	case PARSE_UPGRADED:
+		s->drop = SCAN_DROP_UPGRADED;
 		return 1;
 	case PARSE_STOP:
 		return 1;
@@ -1462,125 +1880,216 @@ static __always_inline __u64 skip_body(struct parser *p, __u64 n)
 	skip = p->left < n ? p->left : n;
 	p->left -= skip;
 	if (!p->left)
-		p->state = P_IDLE;
+		body_done(p);
 	return skip;
 }
 
+/* Empty lines a response may start with (RFC 9112 2.2) that resync looks past. */
+#define RESYNC_BLANKS_MAX	4
+
 /*
- * Parse one user buffer. Returns false when the connection turned out not
- * to be HTTP and must be dropped.
+ * Whether the n bytes in the scan buffer start a response: "HTTP/1.", or
+ * as much of it as they hold (a status line split anywhere), after at most
+ * RESYNC_BLANKS_MAX CR or LF bytes. Global: its loop, verified once.
  */
-__noinline bool http_feed_segment(struct conn *c, __u32 dir, __u64 ubuf_addr, __u64 len, __u64 now)
+__noinline int http_starts_response(const struct scan_buf *b, __u32 n)
 {
-	const __u8 *ubuf = (const __u8 *)ubuf_addr;
+	__u32 k = 0, m;
+	__u64 mask;
+
+	if (!b)
+		return 0;
+	for (int i = 0; i < RESYNC_BLANKS_MAX; i++) {
+		__u8 ch = b->data[k & 7];
+
+		if (ch != '\r' && ch != '\n')
+			break;
+		k++;
+	}
+	if (k >= n)
+		return 0;
+	m = n - k < 7 ? n - k : 7;
+	mask = MASK7 >> (8 * (7 - m));
+	return (word_at(b, k) & mask) == (TOKEN_HTTP1 & mask);
+}
+
+/*
+ * http_feed_window() returns the bytes it parsed, or FEED_STOP (nothing
+ * more to learn from this buffer), or -SCAN_DROP_* (drop the connection).
+ */
+#define FEED_STOP		(-1000)
+/* Scan windows of one buffer: 256 KiB of heads, bodies skipped by count. */
+#define FEED_WINDOWS_MAX	64
+
+/* http_feed_window()'s how: the direction, or'ed with this */
+#define FEED_MID_BUFFER		0x100	/* not the start of the syscall's buffer */
+
+/*
+ * The len user bytes at ubuf, up to one scan window of them. Returns the
+ * bytes it used, or a FEED_ result. Global: the buffer's windows are a
+ * loop, and verified inline each would multiply the paths of the others.
+ */
+__noinline long http_feed_window(struct conn *c, __u32 how, __u64 ubuf, __u64 len, __u64 now)
+{
+	__u32 dir = how & DIR_RESPONSE, off = how & FEED_MID_BUFFER;
 	struct scan_ctx s = { .conn = c, .now = now, .dir = dir };
+	bool resync = false;
 	struct parser *p;
 	__u32 zero = 0;
-	__u64 off = 0;
+	__u64 n;
 
-	if (!c)
-		return true;
+	if (!c || !len)
+		return FEED_STOP;
 	p = dir == DIR_REQUEST ? &c->req : &c->resp;
 	s.p = p;
 	s.buf = bpf_map_lookup_elem(&scan_scratch, &zero);
-	if (!s.buf)
-		return true;
-
-	for (int window = 0; window < 4; window++) {
-		bool resync = false;
-		__u64 n;
-
-		if (off >= len)
-			return true;
-		if (p->state == P_BODY) {
-			off += skip_body(p, len - off);
-			if (p->state == P_BODY)
-				return true;	/* the body goes on in the next buffer */
-			continue;
-		}
-		if (p->state == P_UNKNOWN) {
-			/* a response of unknown length ends where a write starts the next */
-			if (dir != DIR_RESPONSE || off || !c->count)
-				return true;
-			resync = true;
-		}
-
-		n = len - off;
-		/* a lone response needs only its status line */
-		if (dir == DIR_RESPONSE && c->count <= 1 && (p->state == P_IDLE || resync) && n > 16)
-			n = 16;
-		if (n > HTTP_SCAN_MAX)
-			n = HTTP_SCAN_MAX;
-		barrier_var(n);
-		if (n == 0 || n > HTTP_SCAN_MAX)
-			return true;
-		if (bpf_probe_read_user(s.buf->data, n, ubuf + off))
-			return true;
-		s.buf->pos = 0;
-		s.buf->len = n;
-		if (resync) {
-			if (n < 7 || (s.buf->words[0] & MASK7) != TOKEN_HTTP1)
-				return true;
-			p->state = P_IDLE;
-		}
-		if (p->state == P_IDLE && !off &&
-		    http_fast_start(c, s.buf, dir, now) == PARSE_STOP) {
-			off += s.buf->pos;
-			continue;
-		}
-		bpf_loop(n, scan_step, &s, 0);
-		if (s.drop) {
-			count_loss(LOSS_NOT_HTTP);
-			return false;
-		}
-		off += s.buf->pos;
+	if (!s.buf || parser_stopped(p->state))
+		return FEED_STOP;
+	if (p->state == P_BODY)
+		return skip_body(p, len);
+	if (p->state == P_UNKNOWN) {
+		/* a response of unknown length ends where a write starts the next */
+		if (dir != DIR_RESPONSE || off || !conn_pending(c))
+			return FEED_STOP;
+		resync = true;
 	}
-	if (off < len && p->state != P_BODY && p->state != P_UNKNOWN) {
-		/* a head longer than we scan: give up on framing until resync */
-		count_loss(LOSS_TRUNCATED);
-		p->state = P_UNKNOWN;
+
+	n = len;
+	/* a lone response needs only its status line */
+	if (dir == DIR_RESPONSE && response_is_lone(c) && (p->state == P_IDLE || resync) &&
+	    n > 12 + RESYNC_BLANKS_MAX)
+		n = 12 + RESYNC_BLANKS_MAX;
+	if (n > HTTP_SCAN_MAX)
+		n = HTTP_SCAN_MAX;
+	barrier_var(n);
+	if (n == 0 || n > HTTP_SCAN_MAX)
+		return FEED_STOP;
+	if (bpf_probe_read_user(s.buf->data, n, (const void *)ubuf))
+		return FEED_STOP;
+	s.buf->pos = 0;
+	s.buf->len = n;
+	if (resync) {
+		if (!http_starts_response(s.buf, n))
+			return FEED_STOP;
+		p->state = P_IDLE;
 	}
-	return true;
+	if (p->state == P_IDLE && !off) {
+		int r = http_fast_start(c, s.buf, dir, now);
+
+		if (r == PARSE_UPGRADED)
+			return -SCAN_DROP_UPGRADED;
+		if (r == PARSE_STOP)
+			return s.buf->pos;
+	}
+	bpf_loop(n, scan_step, &s, 0);
+	if (s.drop)
+		return -(long)s.drop;
+	return s.buf->pos;
 }
 
-static __always_inline bool feed_iov(struct conn *c, __u32 dir, const struct iovec *iov,
-				     __u64 iovcnt, __u64 bytes, __u64 now)
+struct feed_walk {
+	struct conn *conn;
+	__u64 ubuf;
+	__u64 len;
+	__u64 off;		/* bytes of the buffer parsed */
+	__u64 now;
+	__u32 dir;
+	__u32 drop;		/* enum scan_drop */
+};
+
+/* bpf_loop callback: the next window of the buffer. */
+static long feed_step(__u64 index, void *ctx)
+{
+	struct feed_walk *w = ctx;
+	long used;
+
+	if (w->off >= w->len)
+		return 1;
+	used = http_feed_window(w->conn, w->dir | (w->off ? FEED_MID_BUFFER : 0),
+				w->ubuf + w->off, w->len - w->off, w->now);
+	if (used == FEED_STOP || used == 0) {
+		w->off = w->len;	/* nothing more to learn here */
+		return 1;
+	}
+	if (used < 0) {
+		w->drop = -used;
+		return 1;
+	}
+	w->off += used;
+	return 0;
+}
+
+/*
+ * Bytes of a buffer the parser did not follow: where a body of known
+ * length, or a stream no longer followed, goes on, nothing is lost; else
+ * framing is (framing_lost()), the requests in flight as LOSS_TRUNCATED.
+ */
+static __always_inline int unframed_rest(struct conn *c, __u32 dir)
+{
+	struct parser *p = dir == DIR_REQUEST ? &c->req : &c->resp;
+
+	if (p->state != P_UNKNOWN && !parser_stopped(p->state))
+		framing_lost(c, dir, p, LOSS_TRUNCATED);
+	return SCAN_KEEP;
+}
+
+/*
+ * Parse one user buffer. Returns SCAN_KEEP, or why the connection must be
+ * dropped.
+ */
+__noinline int http_feed_segment(struct conn *c, __u32 dir, __u64 ubuf_addr, __u64 len, __u64 now)
+{
+	struct feed_walk w = { .conn = c, .ubuf = ubuf_addr, .len = len, .now = now, .dir = dir };
+
+	if (!c)
+		return SCAN_KEEP;
+	bpf_loop(FEED_WINDOWS_MAX, feed_step, &w, 0);
+	if (w.drop == SCAN_DROP_NOT_HTTP)
+		count_loss(LOSS_NOT_HTTP);
+	if (w.drop || w.off >= len)
+		return w.drop;
+	/* more heads in one buffer than we scan */
+	return unframed_rest(c, dir);
+}
+
+static __always_inline int feed_iov(struct conn *c, __u32 dir, const struct iovec *iov,
+				    __u64 iovcnt, __u64 bytes, __u64 now)
 {
 	struct iovec v[HTTP_IOV_MAX];
 	__u32 nr = iovcnt < HTTP_IOV_MAX ? iovcnt : HTTP_IOV_MAX;
+	int drop;
 
 	/* one read for the whole array: each user read costs ~200 ns here */
 	if (!nr || bpf_probe_read_user(v, nr * sizeof(v[0]), iov))
-		return true;
+		return SCAN_KEEP;
 	for (int i = 0; i < HTTP_IOV_MAX; i++) {
 		__u64 n;
 
 		if (i >= nr || !bytes)
 			break;
 		n = v[i].iov_len < bytes ? v[i].iov_len : bytes;
-		if (!http_feed_segment(c, dir, (__u64)v[i].iov_base, n, now))
-			return false;
+		drop = http_feed_segment(c, dir, (__u64)v[i].iov_base, n, now);
+		if (drop)
+			return drop;
 		bytes -= n;
 	}
 	if (bytes) {
 		/* more iovecs than we follow: only lengths matter for a body */
 		struct parser *p = dir == DIR_REQUEST ? &c->req : &c->resp;
 
-		if (p->state == P_BODY && p->left >= bytes) {
+		if (p->state == P_BODY && p->left >= bytes)
 			skip_body(p, bytes);
-		} else if (p->state != P_UNKNOWN) {
-			count_loss(LOSS_TRUNCATED);
-			p->state = P_UNKNOWN;
-		}
+		else
+			return unframed_rest(c, dir);
 	}
-	return true;
+	return SCAN_KEEP;
 }
 
 /* A response head longer than what was sent so far: emit with what we know. */
 static __always_inline void response_flush(struct conn *c)
 {
 	if (c->resp.flags & PF_EMIT_DUE)
-		http_emit_response(c);
+		http_emit_response(c, 0);
 }
 
 /*
@@ -1616,15 +2125,18 @@ static __always_inline bool response_fast(struct conn *c, const struct io_args *
 	__u64 w[2], buf;
 	int status;
 
-	if (c->client || c->count != 1 || ret < (long)sizeof(w) ||
+	if (c->client || !response_is_lone(c) || ret < (long)sizeof(w) ||
 	    (p->state != P_IDLE && p->state != P_UNKNOWN))
 		return false;
 	buf = first_segment(io, sizeof(w));
 	if (!buf || bpf_probe_read_user(w, sizeof(w), (void *)buf))
 		return false;
-	if ((w[0] & MASK7) != TOKEN_HTTP1)
+	if ((w[0] & MASK7) != TOKEN_HTTP1) {
+		if ((__u8)w[0] == '\r' || (__u8)w[0] == '\n')
+			return false;	/* empty lines first: the general parser */
 		/* in a response of unknown length, more of its body */
 		return p->state == P_UNKNOWN;
+	}
 	status = status_line(w[0], w[1]);
 	if (status < 200)
 		return false;
@@ -1643,7 +2155,8 @@ static __always_inline void handle_io(struct conn *c, struct io_args *io, long r
 {
 	/* a server reads requests and writes responses; a client the reverse */
 	__u32 dir = (io->op >= IO_WRITE) != !!c->client ? DIR_RESPONSE : DIR_REQUEST;
-	bool ok = true;
+	int drop = SCAN_KEEP;
+	struct parser *p;
 
 	if (dir == DIR_RESPONSE && response_fast(c, io, ret, now))
 		return;
@@ -1651,11 +2164,11 @@ static __always_inline void handle_io(struct conn *c, struct io_args *io, long r
 	switch (io->op) {
 	case IO_READ:
 	case IO_WRITE:
-		ok = http_feed_segment(c, dir, io->buf, ret, now);
+		drop = http_feed_segment(c, dir, io->buf, ret, now);
 		break;
 	case IO_READV:
 	case IO_WRITEV:
-		ok = feed_iov(c, dir, (const struct iovec *)io->buf, io->iovcnt, ret, now);
+		drop = feed_iov(c, dir, (const struct iovec *)io->buf, io->iovcnt, ret, now);
 		break;
 	case IO_RECVMSG:
 	case IO_SENDMSG: {
@@ -1663,7 +2176,7 @@ static __always_inline void handle_io(struct conn *c, struct io_args *io, long r
 
 		if (bpf_probe_read_user(&msg, sizeof(msg), (void *)io->buf))
 			return;
-		ok = feed_iov(c, dir, msg.msg_iov, msg.msg_iovlen, ret, now);
+		drop = feed_iov(c, dir, msg.msg_iov, msg.msg_iovlen, ret, now);
 		break;
 	}
 	case IO_SENDFILE:
@@ -1671,14 +2184,26 @@ static __always_inline void handle_io(struct conn *c, struct io_args *io, long r
 		break;
 	}
 
-	if (!ok) {
-		c->count = 0;
-		c->state = CONN_IGNORED;
-		count_stat(STAT_CONNS_CLOSED);
-		return;
-	}
 	if (dir == DIR_RESPONSE)
 		response_flush(c);
+	p = dir == DIR_REQUEST ? &c->req : &c->resp;
+	if (p->state == P_LOST) {
+		/* framing lost with requests in flight: they are lost */
+		http_conn_end(c, 0, p->token);
+		if (dir == DIR_RESPONSE) {
+			p->state = P_GIVEN_UP;	/* the requests still parse, to count them */
+			return;
+		}
+		drop = SCAN_DROP_NOT_HTTP;	/* no telling where requests start */
+	}
+	if (drop == SCAN_DROP_UPGRADED)
+		http_conn_end(c, 0, LOSS_UNFRAMED);	/* anything pipelined behind it */
+	if (drop) {
+		/* not HTTP/1: its one request is counted as such */
+		c->resp_seq = c->req_seq;
+		c->state = CONN_IGNORED;
+		count_stat(STAT_CONNS_CLOSED);
+	}
 }
 
 /* ---------------------------------------------------------------------- */
@@ -1752,7 +2277,8 @@ static __always_inline int on_socket_io(struct sock *sk, int ret, bool send)
 	 * after the head's writev): no request awaits a response, so there is
 	 * nothing to learn, not even which syscall this is.
 	 */
-	if (send && !c->client && !c->count && c->resp.state == P_UNKNOWN)
+	if (send && !c->client && !conn_pending(c) &&
+	    (c->resp.state == P_UNKNOWN || c->resp.state == P_GIVEN_UP))
 		return 0;
 	if (!io_from_syscall(&io, send))
 		return 0;
@@ -1786,7 +2312,6 @@ int BPF_PROG(slotap_sock_send, struct sock *sk, int ret, int flags)
 static __always_inline void conn_close(struct conn *c, struct sock *sk, int oldstate, int newstate)
 {
 	__u32 failure = HTTP_FAILURE_CONN_CLOSED;
-	__u64 now;
 
 	if (c->state != CONN_TRACKED)
 		return;
@@ -1798,14 +2323,11 @@ static __always_inline void conn_close(struct conn *c, struct sock *sk, int olds
 			__sync_fetch_and_add(&pi->clients, -1);
 		c->port_counted = 0;
 	}
-	if (c->count) {
+	if (conn_pending(c)) {
 		if (newstate == TCP_CLOSE && (oldstate == TCP_ESTABLISHED || oldstate == TCP_CLOSE_WAIT))
 			failure = HTTP_FAILURE_CONN_RESET;
-		now = bpf_ktime_get_ns();
-		for (__u32 i = 0; i < HTTP_PIPELINE_MAX; i++)
-			http_emit_failure(c, i, failure, now);
+		http_conn_end(c, failure, 0);
 	}
-	c->count = 0;
 	c->state = CONN_CLOSED;
 	count_stat(STAT_CONNS_CLOSED);
 }
@@ -2369,7 +2891,8 @@ int BPF_PROG(slotap_sock_state, struct sock *sk, int oldstate, int newstate)
 	    unread_request_failed(sk, c, oldstate))
 		remember_gone(sk, c, GONE_COUNTED);
 	else if (c && c->state == CONN_TRACKED && !c->client)
-		remember_gone(sk, c, c->count || !between_requests(c) ? GONE_MID_MESSAGE : GONE_IDLE);
+		remember_gone(sk, c, conn_pending(c) || !between_requests(c) ? GONE_MID_MESSAGE :
+									       GONE_IDLE);
 	if (!c)
 		return 0;
 	if (oldstate == TCP_SYN_SENT)
@@ -2385,22 +2908,36 @@ int BPF_PROG(slotap_sock_state, struct sock *sk, int oldstate, int newstate)
  * connection stays open. It races with the connection's own CPU at worst
  * by one report: the sweep is rare and the marks are single bytes.
  */
+/* bpf_loop callback: request resp_seq + index, if it waited too long. */
+static long timeout_step(__u64 index, void *ctx)
+{
+	struct fail_walk *f = ctx;
+	struct conn *c = f->conn;
+	__u32 seq = c->resp_seq + (__u32)index, where;
+	struct pending_req *r;
+
+	if (index >= conn_pending(c))
+		return 1;
+	r = req_find(c, seq, &where);
+	if (!r)
+		return 0;	/* kept nowhere: its response or the close counts it */
+	if (f->now - r->start_ns <= request_timeout_ns)
+		return 1;	/* the ones after it started later still */
+	http_emit_failure(c, seq, HTTP_FAILURE_TIMEOUT, f->now, 0);
+	return 0;
+}
+
 static __always_inline void conn_sweep_timeouts(struct sock *sk)
 {
 	struct conn *c = bpf_sk_storage_get(&conns, sk, NULL, 0);
-	__u64 now;
+	struct fail_walk f = { .conn = c };
+	__u32 n;
 
-	if (!c || c->state != CONN_TRACKED || !c->count)
+	if (!c || c->state != CONN_TRACKED || !conn_pending(c))
 		return;
-	now = bpf_ktime_get_ns();
-	for (__u32 i = 0; i < HTTP_PIPELINE_MAX; i++) {
-		struct pending_req *r = &c->q[(c->head + i) & (HTTP_PIPELINE_MAX - 1)];
-
-		if (i >= c->count)
-			break;
-		if (now - r->start_ns > request_timeout_ns)
-			http_emit_failure(c, i, HTTP_FAILURE_TIMEOUT, now);
-	}
+	f.now = bpf_ktime_get_ns();
+	n = conn_pending(c);
+	bpf_loop(n < FAIL_WALK_MAX ? n : FAIL_WALK_MAX, timeout_step, &f, 0);
 }
 
 /* Over the conns map itself: tracked connections only, in every netns. */

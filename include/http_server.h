@@ -15,8 +15,15 @@
 /* Bytes of the request path kept in the kernel (query string excluded). */
 #define HTTP_PATH_MAX		64
 #define TASK_COMM_LEN_SLOTAP	16
-/* Requests one connection may have in flight (HTTP/1.1 pipelining depth). */
-#define HTTP_PIPELINE_MAX	8
+/*
+ * Requests in flight on one connection (HTTP/1.1 pipelining) whose details
+ * the connection keeps in its own storage; deeper ones go to a shared map
+ * of HTTP_PIPELINE_SPILL_MAX entries. Any depth stays framed: a request
+ * neither place could keep is still counted, and its response, when it
+ * comes, costs it as LOSS_PIPELINE_OVERFLOW. A power of 2.
+ */
+#define HTTP_PIPELINE_INLINE	4
+#define HTTP_PIPELINE_SPILL_MAX	8192
 /* Bytes of one syscall buffer segment the kernel parser looks at. */
 #define HTTP_SCAN_MAX		4096
 /* iovec entries of readv/writev/recvmsg/sendmsg the parser follows. */
@@ -39,7 +46,8 @@
 #define SERVICE_ID_AUTO		0xffffu
 
 enum http_method {
-	HTTP_METHOD_UNKNOWN = 0,
+	/* any other token RFC 9110 allows (PROPFIND, PURGE, ...): "_OTHER" */
+	HTTP_METHOD_OTHER = 0,
 	HTTP_METHOD_GET,
 	HTTP_METHOD_HEAD,
 	HTTP_METHOD_POST,
@@ -139,11 +147,21 @@ enum http_loss_reason {
 	LOSS_RINGBUF_FULL = 0,		/* event reserve failed */
 	LOSS_CONN_MAP_FULL,		/* no memory for a new connection's state */
 	LOSS_NOT_HTTP,			/* connection did not start with an HTTP/1.x request */
-	LOSS_UNPARSABLE_RESPONSE,	/* response did not start with an HTTP/1.x status line */
-	LOSS_TRUNCATED,			/* head longer than HTTP_SCAN_MAX; parser resynchronised */
-	LOSS_PIPELINE_OVERFLOW,		/* more than HTTP_PIPELINE_MAX requests in flight */
+	/* a response that did not start with a status line: its request */
+	LOSS_UNPARSABLE_RESPONSE,
+	/* a request in flight when a buffer held more heads than the parser follows */
+	LOSS_TRUNCATED,
+	/* a request in flight that neither the connection nor the spill map kept */
+	LOSS_PIPELINE_OVERFLOW,
 	LOSS_UNMATCHED_RESPONSE,	/* response with no request waiting for it */
 	LOSS_SERVICE_MAP_FULL,		/* no room for a service's retransmit counter */
+	/* a request, after the connection's first, whose request line is not HTTP */
+	LOSS_UNPARSABLE_REQUEST,
+	/*
+	 * a request in flight when its connection's framing was lost (a broken
+	 * chunked body, a response that is not one): the connection is given up
+	 */
+	LOSS_UNFRAMED,
 	LOSS_REASON_MAX,
 };
 

@@ -52,6 +52,8 @@ static const char *const loss_names[LOSS_REASON_MAX] = {
 	[LOSS_PIPELINE_OVERFLOW] = "pipeline_overflow",
 	[LOSS_UNMATCHED_RESPONSE] = "unmatched_response",
 	[LOSS_SERVICE_MAP_FULL] = "service_map_full",
+	[LOSS_UNPARSABLE_REQUEST] = "unparsable_request",
+	[LOSS_UNFRAMED] = "unframed",
 };
 
 /* CLOCK_MONOTONIC in ns: bpf_ktime_get_ns()'s clock. */

@@ -197,7 +197,7 @@ struct agent {
 };
 
 static const char *const method_names[HTTP_METHOD_MAX] = {
-	[HTTP_METHOD_UNKNOWN] = "_OTHER",	/* OpenTelemetry's name for it */
+	[HTTP_METHOD_OTHER] = "_OTHER",	/* OpenTelemetry's name for it */
 	[HTTP_METHOD_GET] = "GET",
 	[HTTP_METHOD_HEAD] = "HEAD",
 	[HTTP_METHOD_POST] = "POST",

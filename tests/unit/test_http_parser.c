@@ -26,7 +26,7 @@
 
 enum { DIR_REQ = 0, DIR_RESP = 1, RESET = 2 };
 
-#define MAX_EVENTS 64
+#define MAX_EVENTS 16384
 
 static struct http_server_bpf *skel;
 static struct ring_buffer *rb;
@@ -101,6 +101,13 @@ static int run(__u64 dir, const void *buf, size_t len, __u64 now)
 static int feed(__u64 dir, const char *s, __u64 now)
 {
 	return run(dir, s, strlen(s), now);
+}
+
+/* len bytes of buf in writes of at most piece bytes, all at time now */
+static void feed_pieces(__u64 dir, const char *buf, size_t len, size_t piece, __u64 now)
+{
+	for (size_t off = 0; off < len; off += piece)
+		assert_int_equal(run(dir, buf + off, len - off < piece ? len - off : piece, now), 0);
 }
 
 /* what every CPU staged, then the ring buffer: as the agent drains */
@@ -518,23 +525,361 @@ static void bad_and_unmatched_responses_are_counted(void **state)
 	assert_int_equal(n_events, 0);
 }
 
-static void pipeline_overflow_is_counted(void **state)
+static void fresh_connection(void)
 {
-	char reqs[40 * (HTTP_PIPELINE_MAX + 1) + 1] = "";
-	__u64 before;
+	drain();
+	n_events = 0;
+	assert_int_equal(run(RESET, NULL, 0, 0), 0);
+}
+
+/* every loss reason's counter, summed */
+static __u64 losses(void)
+{
+	__u64 sum = 0;
+
+	for (int r = 0; r < LOSS_REASON_MAX; r++)
+		sum += loss(r);
+	return sum;
+}
+
+static void assert_request(int i, __u8 method, const char *path, unsigned status)
+{
+	const struct http_event *e = &events[i];
+
+	assert_true(i < n_events);
+	assert_int_equal(e->method, method);
+	assert_int_equal(e->path_len, strlen(path));
+	assert_memory_equal(e->path, path, strlen(path));
+	assert_int_equal(e->status, status);
+	assert_int_equal(e->failure, 0);
+}
+
+static const char *const DEPTH_METHODS[] = { "GET", "POST", "PROPFIND", "PURGE", "HEAD",
+					     "REPORT", "DELETE", "M-SEARCH" };
+static const __u8 DEPTH_METHOD_IDS[] = { HTTP_METHOD_GET, HTTP_METHOD_POST, HTTP_METHOD_OTHER,
+					 HTTP_METHOD_OTHER, HTTP_METHOD_HEAD, HTTP_METHOD_OTHER,
+					 HTTP_METHOD_DELETE, HTTP_METHOD_OTHER };
+static const unsigned DEPTH_STATUSES[] = { 200, 201, 404, 500, 503, 207, 302 };
+
+/*
+ * depth pipelined requests of every kind (bodies, HEAD, methods HTTP allows
+ * but nobody names) on a fresh connection, answered in order, in writes of
+ * req_piece and resp_piece bytes (0: each response its own write).
+ */
+static void pipeline(int depth, size_t req_piece, size_t resp_piece, __u64 now)
+{
+	static char reqs[64 * 16384], resps[80 * 16384];
+	size_t rl = 0, sl = 0;
+
+	for (int i = 0; i < depth; i++) {
+		int m = i % 8;
+		unsigned status = DEPTH_STATUSES[i % 7];
+
+		rl += sprintf(reqs + rl, "%s /d/%d HTTP/1.1\r\nHost: x\r\n%s", DEPTH_METHODS[m], i,
+			      m == 1 ? "Content-Length: 3\r\n\r\nabc" : "\r\n");
+		/* a reply to HEAD announces a body it does not carry */
+		sl += sprintf(resps + sl, "HTTP/1.1 %u X\r\nContent-Length: %d\r\n\r\n%s", status,
+			      m == 4 ? 50 : 2, m == 4 ? "" : "ok");
+	}
+	assert_true(rl < sizeof(reqs) && sl < sizeof(resps));
+	if (!resp_piece) {
+		/* each response its own write: built above, fed now, after the requests */
+		fresh_connection();
+		feed_pieces(DIR_REQ, reqs, rl, req_piece, now);
+		for (size_t at = 0, end; at < sl; at = end) {
+			end = at + 1;
+			while (end < sl && strncmp(resps + end, "HTTP/1.1 ", 9))
+				end++;
+			assert_int_equal(run(DIR_RESP, resps + at, end - at, now + 100), 0);
+		}
+		return;
+	}
+	fresh_connection();
+	feed_pieces(DIR_REQ, reqs, rl, req_piece, now);
+	feed_pieces(DIR_RESP, resps, sl, resp_piece, now + 100);
+}
+
+/*
+ * Any pipelining depth stays framed: every request measured with its own
+ * method, path, status and latency, in one write or split anywhere.
+ */
+static void pipelining_at_any_depth(void **state)
+{
+	static const int depths[] = { 1, 8, 9, 16, 64, 128, 1000 };
+	static const size_t pieces[][2] = { { 1 << 20, 1 << 20 }, { 13, 0 }, { 1 << 20, 17 },
+					    { 7, 1 << 20 } };
+	char path[32];
 
 	(void)state;
 	REQUIRE_BPF();
-	before = loss(LOSS_PIPELINE_OVERFLOW);
-	for (int i = 0; i <= HTTP_PIPELINE_MAX; i++)
-		strcat(reqs, "GET /p HTTP/1.1\r\n\r\n");
-	assert_int_equal(feed(DIR_REQ, reqs, 0), 0);
-	assert_int_equal(loss(LOSS_PIPELINE_OVERFLOW), before + 1);
-	for (int i = 0; i < HTTP_PIPELINE_MAX; i++)
-		assert_int_equal(feed(DIR_RESP, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n", 5),
-				 0);
+	for (size_t d = 0; d < sizeof(depths) / sizeof(depths[0]); d++) {
+		for (size_t k = 0; k < sizeof(pieces) / sizeof(pieces[0]); k++) {
+			__u64 lost = losses();
+
+			pipeline(depths[d], pieces[k][0], pieces[k][1], 10);
+			drain();
+			assert_int_equal(n_events, depths[d]);
+			for (int i = 0; i < depths[d]; i++) {
+				snprintf(path, sizeof(path), "/d/%d", i);
+				assert_request(i, DEPTH_METHOD_IDS[i % 8], path, DEPTH_STATUSES[i % 7]);
+				if (k == 0)
+					assert_int_equal(events[i].resp_start_ns - events[i].req_start_ns,
+							 100);
+			}
+			assert_int_equal(losses(), lost);
+		}
+	}
+}
+
+/*
+ * Deeper than the connection and the spill map keep: still framed, and
+ * every request is measured or counted lost, none twice.
+ */
+static void pipelining_beyond_what_is_kept(void **state)
+{
+	int depth = HTTP_PIPELINE_INLINE + HTTP_PIPELINE_SPILL_MAX + 500;
+	__u64 lost, overflow;
+
+	(void)state;
+	REQUIRE_BPF();
+	lost = losses();
+	overflow = loss(LOSS_PIPELINE_OVERFLOW);
+	pipeline(depth, 4000, 4000, 10);
 	drain();
-	assert_int_equal(n_events, HTTP_PIPELINE_MAX);
+	assert_true(loss(LOSS_PIPELINE_OVERFLOW) - overflow >= 500);
+	assert_int_equal(n_events + losses() - lost, depth);
+	/* the ones measured are still paired with their own responses */
+	for (int i = 0; i < n_events && i < MAX_EVENTS; i++) {
+		unsigned n = strtoul(events[i].path + 3, NULL, 10);
+
+		assert_int_equal(events[i].status, DEPTH_STATUSES[n % 7]);
+		assert_int_equal(events[i].method, DEPTH_METHOD_IDS[n % 8]);
+	}
+	/* and each later request is measured or counted too */
+	lost = losses();
+	assert_int_equal(feed(DIR_REQ, "GET /after HTTP/1.1\r\n\r\n", 20), 0);
+	assert_int_equal(feed(DIR_RESP, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n", 30), 0);
+	n_events = 0;
+	drain();
+	assert_int_equal(n_events + losses() - lost, 1);
+}
+
+/*
+ * Any token is a method; a request line that is not HTTP costs that
+ * request alone once the connection has shown it speaks HTTP/1.
+ */
+static void any_method_and_bad_request_lines(void **state)
+{
+	char longest[64];
+	__u64 bad;
+
+	(void)state;
+	REQUIRE_BPF();
+	memset(longest, 'X', 31);
+	strcpy(longest + 31, " /long HTTP/1.1\r\n\r\n");
+	bad = loss(LOSS_UNPARSABLE_REQUEST);
+	assert_int_equal(feed(DIR_REQ, "PROPFIND /dav/x HTTP/1.1\r\nDepth: 1\r\n\r\n", 1), 0);
+	assert_int_equal(feed(DIR_RESP, "HTTP/1.1 207 Multi-Status\r\nContent-Length: 0\r\n\r\n",
+			      2), 0);
+	assert_int_equal(feed(DIR_REQ, "PURGE /cache HTTP/1.1\r\n\r\nget /lower HTTP/1.1\r\n\r\n"
+				       "M-SEARCH * HTTP/1.1\r\n\r\n", 3), 0);
+	assert_int_equal(feed(DIR_REQ, longest, 3), 0);
+	/* a delimiter in the method, a line feed in the target, a 33-byte method */
+	assert_int_equal(feed(DIR_REQ, "GE(T /x HTTP/1.1\r\nHost: y\r\n\r\n"
+				       "GET /broken\r\n\r\n"
+				       "XXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXX /x HTTP/1.1\r\n\r\n"
+				       "DELETE /y HTTP/1.1\r\n\r\n", 4), 0);
+	for (int i = 0; i < 8; i++) {
+		static const unsigned statuses[] = { 200, 405, 200, 200, 400, 400, 400, 204 };
+		char resp[64];
+
+		snprintf(resp, sizeof(resp), "HTTP/1.1 %u X\r\nContent-Length: 0\r\n\r\n",
+			 statuses[i]);
+		assert_int_equal(feed(DIR_RESP, resp, 5 + i), 0);
+	}
+	drain();
+	assert_int_equal(n_events, 6);
+	assert_request(0, HTTP_METHOD_OTHER, "/dav/x", 207);
+	assert_request(1, HTTP_METHOD_OTHER, "/cache", 200);
+	assert_request(2, HTTP_METHOD_OTHER, "/lower", 405);
+	assert_request(3, HTTP_METHOD_OTHER, "*", 200);
+	assert_request(4, HTTP_METHOD_OTHER, "/long", 200);
+	assert_request(5, HTTP_METHOD_DELETE, "/y", 204);
+	assert_int_equal(loss(LOSS_UNPARSABLE_REQUEST), bad + 3);
+}
+
+/*
+ * One response stream shape: the request it answers, the response bytes
+ * (empty lines, interim responses and all) and the status a strict client
+ * reads from them.
+ */
+struct shape {
+	const char *name;
+	const char *req;
+	const char *resp;
+	__u8 method;
+	unsigned status;
+};
+
+static const struct shape SHAPES[] = {
+	{ "reason", "GET /s HTTP/1.1\r\n\r\n", "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok",
+	  HTTP_METHOD_GET, 200 },
+	{ "no reason", "GET /s HTTP/1.1\r\n\r\n", "HTTP/1.1 404\r\nContent-Length: 1\r\n\r\nx",
+	  HTTP_METHOD_GET, 404 },
+	{ "empty reason", "GET /s HTTP/1.1\r\n\r\n", "HTTP/1.1 503 \r\nContent-Length: 0\r\n\r\n",
+	  HTTP_METHOD_GET, 503 },
+	{ "empty lines first", "GET /s HTTP/1.1\r\n\r\n",
+	  "\r\n\r\nHTTP/1.1 201 Created\r\nContent-Length: 0\r\n\r\n", HTTP_METHOD_GET, 201 },
+	{ "bare LF", "GET /s HTTP/1.1\r\n\r\n", "\nHTTP/1.1 202 A\nContent-Length: 3\n\nabc",
+	  HTTP_METHOD_GET, 202 },
+	{ "100 continue", "PUT /s HTTP/1.1\r\nContent-Length: 0\r\n\r\n",
+	  "HTTP/1.1 100 Continue\r\n\r\n\r\nHTTP/1.1 204 No Content\r\n\r\n", HTTP_METHOD_PUT, 204 },
+	{ "103 with headers", "GET /s HTTP/1.1\r\n\r\n",
+	  "HTTP/1.1 103 Early Hints\r\nLink: </a.css>; rel=preload\r\n\r\n"
+	  "HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nbody", HTTP_METHOD_GET, 200 },
+	{ "HEAD", "HEAD /s HTTP/1.1\r\n\r\n", "HTTP/1.1 200 OK\r\nContent-Length: 1234\r\n\r\n",
+	  HTTP_METHOD_HEAD, 200 },
+	{ "HEAD chunked", "HEAD /s HTTP/1.1\r\n\r\n",
+	  "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n", HTTP_METHOD_HEAD, 200 },
+	{ "204 with length", "DELETE /s HTTP/1.1\r\n\r\n",
+	  "HTTP/1.1 204 No Content\r\nContent-Length: 10\r\n\r\n", HTTP_METHOD_DELETE, 204 },
+	{ "304 with length", "GET /s HTTP/1.1\r\n\r\n",
+	  "HTTP/1.1 304 Not Modified\r\nContent-Length: 99\r\n\r\n", HTTP_METHOD_GET, 304 },
+	{ "chunked", "GET /s HTTP/1.1\r\n\r\n",
+	  "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+	  "5\r\nhello\r\n1A;name=value;q=\"x\"\r\nHTTP/1.1 200 OK looks like\r\n0\r\n\r\n",
+	  HTTP_METHOD_GET, 200 },
+	{ "chunked trailers", "POST /s HTTP/1.1\r\nContent-Length: 0\r\n\r\n",
+	  "HTTP/1.1 500 Oops\r\ntransfer-encoding: gzip, chunked\r\nContent-Length: 3\r\n\r\n"
+	  "a \r\n0123456789\r\n0;last\r\nX-Checksum: 1\r\nExpires: never\r\n\r\n",
+	  HTTP_METHOD_POST, 500 },
+};
+
+/*
+ * Each shape, split at every byte, alone and pipelined with a plain
+ * request behind it, and a plain exchange after: the statuses go to their
+ * own requests, nothing is lost, the connection is still followed.
+ */
+static void responses_as_strict_clients_read_them(void **state)
+{
+	static const char PLAIN_REQ[] = "GET /plain HTTP/1.1\r\n\r\n";
+	static const char PLAIN_RESP[] = "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n";
+	char reqs[256], resps[512];
+
+	(void)state;
+	REQUIRE_BPF();
+	for (size_t i = 0; i < sizeof(SHAPES) / sizeof(SHAPES[0]); i++) {
+		const struct shape *sh = &SHAPES[i];
+
+		for (int pipelined = 0; pipelined <= 1; pipelined++) {
+			size_t sl;
+
+			snprintf(reqs, sizeof(reqs), "%s%s", sh->req, pipelined ? PLAIN_REQ : "");
+			sl = snprintf(resps, sizeof(resps), "%s%s", sh->resp,
+				      pipelined ? PLAIN_RESP : "");
+			for (size_t cut = 0; cut < sl; cut++) {
+				__u64 lost = losses();
+
+				fresh_connection();
+				/* a lone exchange first: the lone fast path's state after it */
+				assert_int_equal(feed(DIR_REQ, PLAIN_REQ, 1), 0);
+				assert_int_equal(feed(DIR_RESP, PLAIN_RESP, 2), 0);
+				assert_int_equal(feed(DIR_REQ, reqs, 3), 0);
+				if (cut)
+					assert_int_equal(run(DIR_RESP, resps, cut, 4), 0);
+				assert_int_equal(run(DIR_RESP, resps + cut, sl - cut, 5), 0);
+				if (!pipelined) {
+					assert_int_equal(feed(DIR_REQ, PLAIN_REQ, 6), 0);
+					assert_int_equal(feed(DIR_RESP, PLAIN_RESP, 7), 0);
+				}
+				assert_int_equal(feed(DIR_REQ, PLAIN_REQ, 8), 0);
+				assert_int_equal(feed(DIR_RESP, PLAIN_RESP, 9), 0);
+				drain();
+				if (n_events != 4 || events[1].status != sh->status ||
+				    losses() != lost)
+					fail_msg("shape \"%s\"%s, cut at %zu: %d events, status %u, "
+						 "%llu lost", sh->name, pipelined ? " pipelined" : "",
+						 cut, n_events, n_events > 1 ? events[1].status : 0,
+						 (unsigned long long)(losses() - lost));
+				assert_request(0, HTTP_METHOD_GET, "/plain", 200);
+				assert_request(1, sh->method, "/s", sh->status);
+				assert_request(2, HTTP_METHOD_GET, "/plain", 200);
+				assert_request(3, HTTP_METHOD_GET, "/plain", 200);
+			}
+		}
+	}
+}
+
+/*
+ * A body delimited by the close: what follows it is body, not a response,
+ * and the request behind it fails with the connection.
+ */
+static void close_delimited_body(void **state)
+{
+	(void)state;
+	REQUIRE_BPF();
+	assert_int_equal(feed(DIR_REQ, "GET /a HTTP/1.1\r\n\r\nGET /b HTTP/1.1\r\n\r\n", 1), 0);
+	assert_int_equal(feed(DIR_RESP, "HTTP/1.1 200 OK\r\nConnection: close\r\n\r\nbody ", 2), 0);
+	assert_int_equal(feed(DIR_RESP, "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n", 3), 0);
+	drain();
+	assert_int_equal(n_events, 1);
+	assert_request(0, HTTP_METHOD_GET, "/a", 200);
+}
+
+/*
+ * A response that is no response costs its own request; with more in
+ * flight the connection is given up and each of them counted, never paired
+ * with a later status.
+ */
+static void unframable_responses_cost_their_requests(void **state)
+{
+	__u64 unparsable, unframed;
+
+	(void)state;
+	REQUIRE_BPF();
+	unparsable = loss(LOSS_UNPARSABLE_RESPONSE);
+	unframed = loss(LOSS_UNFRAMED);
+	/* alone: the next status line resynchronises */
+	assert_int_equal(feed(DIR_REQ, "GET /one HTTP/1.1\r\n\r\n", 1), 0);
+	assert_int_equal(feed(DIR_RESP, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n", 2), 0);
+	assert_int_equal(feed(DIR_REQ, "GET /two HTTP/1.1\r\n\r\nGET /three HTTP/1.1\r\n\r\n", 3), 0);
+	assert_int_equal(feed(DIR_RESP, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n", 4), 0);
+	assert_int_equal(feed(DIR_RESP, "HTTP/1.1 2x0 OK\r\n\r\n", 5), 0);
+	assert_int_equal(loss(LOSS_UNPARSABLE_RESPONSE), unparsable + 1);
+	assert_int_equal(feed(DIR_REQ, "GET /four HTTP/1.1\r\n\r\n", 6), 0);
+	assert_int_equal(feed(DIR_RESP, "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n", 7), 0);
+	/*
+	 * With two more in flight: responses given up, both counted, and
+	 * every later request too, as it comes.
+	 */
+	assert_int_equal(feed(DIR_REQ, "GET /5 HTTP/1.1\r\n\r\nGET /6 HTTP/1.1\r\n\r\n"
+				       "GET /7 HTTP/1.1\r\n\r\n", 8), 0);
+	assert_int_equal(feed(DIR_RESP, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+					"zz\r\n", 9), 0);
+	assert_int_equal(loss(LOSS_UNFRAMED), unframed + 2);
+	assert_int_equal(feed(DIR_RESP, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n", 10), 0);
+	assert_int_equal(feed(DIR_REQ, "GET /8 HTTP/1.1\r\n\r\n", 11), 0);
+	assert_int_equal(feed(DIR_RESP, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n", 12), 0);
+	assert_int_equal(loss(LOSS_UNFRAMED), unframed + 3);
+	drain();
+	assert_int_equal(n_events, 4);
+	assert_request(0, HTTP_METHOD_GET, "/one", 200);
+	assert_request(1, HTTP_METHOD_GET, "/two", 200);
+	assert_request(2, HTTP_METHOD_GET, "/four", 404);
+	assert_request(3, HTTP_METHOD_GET, "/5", 200);
+}
+
+/* 101 Switching Protocols is measured, and what follows is not HTTP/1. */
+static void upgrade_ends_http1(void **state)
+{
+	(void)state;
+	REQUIRE_BPF();
+	assert_int_equal(feed(DIR_REQ, "GET /ws HTTP/1.1\r\nUpgrade: websocket\r\n\r\n", 1), 0);
+	assert_int_equal(feed(DIR_RESP, "HTTP/1.1 101 Switching Protocols\r\n"
+					"Upgrade: websocket\r\n\r\n", 2), 1);
+	drain();
+	assert_int_equal(n_events, 1);
+	assert_request(0, HTTP_METHOD_GET, "/ws", 101);
 }
 
 static void set_port(__u32 port, __u16 service, __u16 listen_service)
@@ -633,7 +978,13 @@ int main(void)
 		cmocka_unit_test_setup(long_path_is_truncated, test_setup),
 		cmocka_unit_test_setup(not_http_is_dropped, test_setup),
 		cmocka_unit_test_setup(bad_and_unmatched_responses_are_counted, test_setup),
-		cmocka_unit_test_setup(pipeline_overflow_is_counted, test_setup),
+		cmocka_unit_test_setup(pipelining_at_any_depth, test_setup),
+		cmocka_unit_test_setup(pipelining_beyond_what_is_kept, test_setup),
+		cmocka_unit_test_setup(any_method_and_bad_request_lines, test_setup),
+		cmocka_unit_test_setup(responses_as_strict_clients_read_them, test_setup),
+		cmocka_unit_test_setup(close_delimited_body, test_setup),
+		cmocka_unit_test_setup(unframable_responses_cost_their_requests, test_setup),
+		cmocka_unit_test_setup(upgrade_ends_http1, test_setup),
 		cmocka_unit_test_setup(refused_needs_a_bare_syn_to_a_service_port, test_setup),
 	};
 
