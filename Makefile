@@ -93,7 +93,18 @@ $(OUTPUT)/slotap: $(OUTPUT)/user/main.o $(LIB)
 
 $(OUTPUT)/tests/test_%: tests/unit/test_%.c $(LIB) | $(OUTPUT)/tests
 	$(call msg,CC-TEST,$@)
-	$(Q)$(CC) $(CFLAGS) -MMD -MP $< $(LIB) $(LDLIBS) $(shell $(PKG_CONFIG) --libs cmocka) -o $@
+	$(Q)$(CC) $(CFLAGS) -MMD -MP $< $(TEST_EXTRA_$*) $(LIB) $(LDLIBS) \
+		$(shell $(PKG_CONFIG) --libs cmocka) -o $@
+
+# the parser's pairs against a reference client parser: llhttp, compiled
+# from the C sources Debian's node-llhttp ships
+LLHTTP_DIR  := /usr/share/llhttp
+LLHTTP_OBJS := $(patsubst %,$(OUTPUT)/tests/llhttp/%.o,llhttp api http)
+$(OUTPUT)/tests/test_http_parser: $(LLHTTP_OBJS)
+TEST_EXTRA_http_parser := $(LLHTTP_OBJS) -I/usr/share/include/llhttp
+$(OUTPUT)/tests/llhttp/%.o: $(LLHTTP_DIR)/%.c
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D) && $(CC) -O2 -w -I/usr/share/include/llhttp -c $< -o $@
 
 $(OUTPUT)/tests/%: tests/servers/%.c | $(OUTPUT)/tests
 	$(call msg,CC,$@)

@@ -19,6 +19,7 @@
 #include <strings.h>
 #include <unistd.h>
 #include <cmocka.h>
+#include <llhttp.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "http_server.h"
@@ -882,6 +883,180 @@ static void upgrade_ends_http1(void **state)
 	assert_request(0, HTTP_METHOD_GET, "/ws", 101);
 }
 
+/* ---- against a reference client parser: llhttp (Debian's node-llhttp) ---- */
+
+#define REF_REQUESTS	24
+
+struct ref_client {
+	const __u8 *methods;	/* of the requests, in order */
+	int answered;		/* final responses seen */
+	unsigned statuses[REF_REQUESTS];
+};
+
+static int ref_on_headers_complete(llhttp_t *parser)
+{
+	struct ref_client *rc = parser->data;
+	unsigned status = llhttp_get_status_code(parser);
+	bool head;
+
+	if (status < 200)
+		return 0;	/* interim: the final response follows */
+	assert_true(rc->answered < REF_REQUESTS);
+	head = rc->methods[rc->answered] == HTTP_METHOD_HEAD;
+	rc->statuses[rc->answered++] = status;
+	/*
+	 * 1: this response has no body, as a client tells llhttp (Node's does)
+	 * for a reply to HEAD, a 204 or a 304 (RFC 9112 6.3), whatever its
+	 * Content-Length
+	 */
+	return head || status == 204 || status == 304 ? 1 : 0;
+}
+
+/* The final statuses a strict client reads from the response stream. */
+static int ref_statuses(const char *stream, size_t len, const __u8 *methods, unsigned *statuses)
+{
+	struct ref_client rc = { .methods = methods };
+	llhttp_settings_t settings;
+	llhttp_t parser;
+
+	llhttp_settings_init(&settings);
+	settings.on_headers_complete = ref_on_headers_complete;
+	llhttp_init(&parser, HTTP_RESPONSE, &settings);
+	parser.data = &rc;
+	if (llhttp_execute(&parser, stream, len) != HPE_OK)
+		fail_msg("llhttp: %s at byte %zu", llhttp_get_error_reason(&parser),
+			 (size_t)(llhttp_get_error_pos(&parser) - stream));
+	memcpy(statuses, rc.statuses, sizeof(rc.statuses));
+	return rc.answered;
+}
+
+static unsigned pick(unsigned *seed, unsigned n)
+{
+	return rand_r(seed) % n;
+}
+
+/* One random valid response to a request with method m, appended at out. */
+static size_t random_response(unsigned *seed, __u8 m, char *out)
+{
+	static const unsigned statuses[] = { 200, 201, 204, 206, 304, 400, 404, 500, 503 };
+	static const char *const reasons[] = { " OK", "", " ", " Some Reason Phrase" };
+	static const char *const extra[] = { "Server: x\r\n", "Date: Mon, 07 Dec 2026\r\n",
+					     "Content-Type: text/plain\r\n", "X-Long: " \
+					     "HTTP/1.1 200 OK looks like a status line\r\n" };
+	unsigned status = statuses[pick(seed, 9)];
+	bool no_body = m == HTTP_METHOD_HEAD || status == 204 || status == 304;
+	size_t n = 0;
+
+	for (unsigned i = pick(seed, 3); i > 1; i--)
+		n += sprintf(out + n, "\r\n");
+	if (!pick(seed, 4))
+		n += sprintf(out + n, pick(seed, 2) ? "HTTP/1.1 100 Continue\r\n\r\n" :
+			     "HTTP/1.1 103 Early Hints\r\nLink: </s.css>\r\n\r\n");
+	/* 1.1: a 1.0 response without keep-alive ends the connection */
+	n += sprintf(out + n, "HTTP/1.1 %u%s\r\n", status, reasons[pick(seed, 4)]);
+	for (unsigned i = pick(seed, 3); i > 0; i--)
+		n += sprintf(out + n, "%s", extra[pick(seed, 4)]);
+	if (!no_body && pick(seed, 3) == 0) {
+		/* chunked, with extensions and trailers at times */
+		n += sprintf(out + n, "Transfer-Encoding: chunked\r\n\r\n");
+		for (unsigned i = pick(seed, 4); i > 0; i--) {
+			unsigned size = 1 + pick(seed, 40);
+
+			n += sprintf(out + n, pick(seed, 2) ? "%x" : "%X", size);
+			n += sprintf(out + n, "%s\r\n", pick(seed, 3) ? "" : ";ext=\"v\"");
+			memset(out + n, "HTTP/1.1 200\r\n"[pick(seed, 14)], size);
+			n += size;
+			n += sprintf(out + n, "\r\n");
+		}
+		n += sprintf(out + n, "0\r\n%s\r\n", pick(seed, 2) ? "" : "X-Trailer: t\r\n");
+	} else {
+		unsigned len = pick(seed, 2) ? pick(seed, 300) : 0;
+
+		n += sprintf(out + n, "Content-Length: %u\r\n\r\n", len);
+		if (!no_body) {
+			for (unsigned i = 0; i < len; i++)
+				out[n + i] = "HTTP/1.1 200 OK\r\n"[pick(seed, 17)];
+			n += len;
+		}
+	}
+	return n;
+}
+
+/*
+ * Random valid response streams, pipelined or one exchange at a time, split
+ * into writes at random: the (request, status) pairs slotap emits are the
+ * ones llhttp reads, and nothing is counted lost.
+ */
+static void pairs_agree_with_llhttp(void **state)
+{
+	static const __u8 methods_pool[] = { HTTP_METHOD_GET, HTTP_METHOD_HEAD, HTTP_METHOD_POST,
+					     HTTP_METHOD_OTHER };
+	static const char *const names[] = { [HTTP_METHOD_GET] = "GET", [HTTP_METHOD_HEAD] = "HEAD",
+					     [HTTP_METHOD_POST] = "POST",
+					     [HTTP_METHOD_OTHER] = "PURGE" };
+	static char stream[REF_REQUESTS * 1024], reqs[REF_REQUESTS * 64];
+	unsigned seed = 7, want[REF_REQUESTS];
+
+	(void)state;
+	REQUIRE_BPF();
+	for (int round = 0; round < 3000; round++) {
+		size_t starts[REF_REQUESTS + 1], sl = 0, rl = 0;
+		int n = 1 + pick(&seed, REF_REQUESTS), got;
+		bool pipelined = round % 2;
+		__u8 methods[REF_REQUESTS];
+		__u64 lost = losses();
+		char path[16];
+
+		for (int i = 0; i < n; i++) {
+			methods[i] = methods_pool[pick(&seed, 4)];
+			rl += sprintf(reqs + rl, "%s /r/%d HTTP/1.1\r\n\r\n", names[methods[i]], i);
+			starts[i] = sl;
+			sl += random_response(&seed, methods[i], stream + sl);
+		}
+		starts[n] = sl;
+		got = ref_statuses(stream, sl, methods, want);
+		assert_int_equal(got, n);
+
+		fresh_connection();
+		if (pipelined)
+			assert_int_equal(feed(DIR_REQ, reqs, 1), 0);
+		for (int i = 0, at = 0; i < n; i++) {
+			size_t end = starts[i + 1];
+
+			if (!pipelined) {
+				char one[64];
+
+				snprintf(one, sizeof(one), "%s /r/%d HTTP/1.1\r\n\r\n", names[methods[i]],
+					 i);
+				assert_int_equal(feed(DIR_REQ, one, 1), 0);
+			}
+			/* this response in random pieces; pipelined, pieces span responses */
+			while ((size_t)at < (pipelined ? sl : end)) {
+				size_t piece = 1 + pick(&seed, pick(&seed, 4) ? 16 : 400);
+				size_t stop = pipelined ? sl : end;
+
+				if (at + piece > stop)
+					piece = stop - at;
+				assert_int_equal(run(DIR_RESP, stream + at, piece, 2), 0);
+				at += piece;
+			}
+		}
+		drain();
+		if (n_events != n || losses() != lost)
+			fail_msg("round %d (%s, %d requests): %d events, %llu lost", round,
+				 pipelined ? "pipelined" : "one at a time", n, n_events,
+				 (unsigned long long)(losses() - lost));
+		for (int i = 0; i < n; i++) {
+			snprintf(path, sizeof(path), "/r/%d", i);
+			if (events[i].status != want[i] || events[i].path_len != strlen(path) ||
+			    memcmp(events[i].path, path, strlen(path)))
+				fail_msg("round %d, request %d: slotap %.*s %u, llhttp %s %u", round, i,
+					 events[i].path_len, events[i].path, events[i].status, path,
+					 want[i]);
+		}
+	}
+}
+
 static void set_port(__u32 port, __u16 service, __u16 listen_service)
 {
 	struct port_info pi = { .service = service, .listen_service = listen_service };
@@ -985,6 +1160,7 @@ int main(void)
 		cmocka_unit_test_setup(close_delimited_body, test_setup),
 		cmocka_unit_test_setup(unframable_responses_cost_their_requests, test_setup),
 		cmocka_unit_test_setup(upgrade_ends_http1, test_setup),
+		cmocka_unit_test_setup(pairs_agree_with_llhttp, test_setup),
 		cmocka_unit_test_setup(refused_needs_a_bare_syn_to_a_service_port, test_setup),
 	};
 
