@@ -463,6 +463,129 @@ def t_nginx(ctx):
     expect_untracked(a)
 
 
+# ------------------------------------------ pipelining at any depth (13) --
+# Every request a pipelining client sends is measured with its own method
+# and status, or counted lost: the agent's counts equal the server's own
+# access log at depths 1-128, requests sent in one write or split anywhere.
+
+PIPELINE_DEPTHS = (1, 8, 9, 16, 64, 128)
+OTEL_METHODS = {"GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS", "CONNECT", "TRACE"}
+
+
+def by_method_status(m, service):
+    """{(method, status): count} of service's requests, over every route."""
+    out = collections.Counter()
+    for (method, _, status), v in m.request_counts(service_name=service).items():
+        out[(method, status)] += int(v)
+    return out
+
+
+def as_exported(log_counts):
+    """An access log's {(method, status): n} under the agent's method names."""
+    out = collections.Counter()
+    for (method, status), v in log_counts.items():
+        out[(method if method in OTEL_METHODS else "_OTHER", status)] += v
+    return out
+
+
+def send_pipelined(port, reqs, split):
+    """reqs: [(method, path)], all sent before any response is read: in one
+    send(), or in pieces that cut requests anywhere, sent apart so that the
+    server reads them apart. Returns the responses, read in order."""
+    with h.RawHTTP(port) as c:
+        data = b"".join(h.build_request(meth, path, c.host) for meth, path in reqs)
+        if split:
+            step = 7 if len(data) < 200 else len(data) // 6 + 5
+            for i in range(0, len(data), step):
+                c.send_once(data[i:i + step])
+                time.sleep(0.002)
+        else:
+            c.send_once(data)
+        return [c.read_response(meth) for meth, _ in reqs]
+
+
+def pipelining_depths_run(agent, server, service, paths):
+    """Every depth, whole and split: the agent's counts grow by what the
+    server's access log says it answered, and nothing is lost."""
+    methods = ["GET", "HEAD", "PROPFIND", "GET", "PURGE", "GET", "DELETE", "REPORT"]
+    rng = random.Random(13)
+    for depth in PIPELINE_DEPTHS:
+        for split in (False, True):
+            before_log = as_exported(server.access_log_counts())
+            before = by_method_status(agent.metrics(), service)
+            reqs = [(methods[i % len(methods)], rng.choice(paths)) for i in range(depth)]
+            rs = send_pipelined(server.port, reqs, split)
+            if len(rs) != depth:
+                raise HarnessError(f"client: {len(rs)} responses to {depth} requests")
+            # a server logs after it answered: a moment after the client read it
+            try:
+                h.wait_for(lambda: sum(server.access_log_counts().values()) -
+                           sum(before_log.values()) >= depth, 5.0, what="the access log")
+            except HarnessError:
+                pass
+            want = as_exported(server.access_log_counts()) - before_log
+            if sum(want.values()) != depth:
+                raise HarnessError(f"{service} logged {sum(want.values())} of {depth} requests")
+            total = sum(before.values()) + depth
+            m = wait_counts(agent, service, total,
+                            what=f"depth {depth}{' split' if split else ''}: {total} requests")
+            got = by_method_status(m, service) - before
+            if got != want:
+                raise HarnessError(f"depth {depth}{' split' if split else ''}: agent counted "
+                                   f"{dict(got)}, {service}'s access log {dict(want)}")
+            note(f"depth {depth}{' split' if split else ''}: {dict(got)}")
+    check_common(agent.metrics())
+    expect_untracked(agent)
+
+
+@test("pipelining_depths_testd")
+def t_pipelining_depths_testd(ctx):
+    t = ctx.testd(access_log=True)
+    a = ctx.agent(service_config("testd", t.port, TESTD_ROUTES))
+    pipelining_depths_run(a, t, "testd", ["/status/200", "/status/404", "/status/503",
+                                          "/size/3000", "/nothing"])
+
+
+@test("pipelining_depths_nginx")
+def t_pipelining_depths_nginx(ctx):
+    n = ctx.nginx(access_log=True)
+    a = ctx.agent(service_config("nginx", n.port))
+    pipelining_depths_run(a, n, "nginx", ["/index.html", "/notfound", "/unavailable",
+                                          h.NGINX_BIG_PATH])
+
+
+@test("pipelining_h2load")
+def t_pipelining_h2load(ctx):
+    """h2load --h1 -m N: a real pipelining load generator, N in flight on
+    each connection, against nginx."""
+    if not shutil.which("h2load"):
+        raise HarnessError("h2load not found: apt-get install nghttp2-client")
+    n = ctx.nginx(access_log=True)
+    a = ctx.agent(service_config("nginx", n.port))
+    done = 0
+    for depth in PIPELINE_DEPTHS:
+        requests = max(4 * depth, 64)
+        out = subprocess.run(["h2load", "--h1", "-n", str(requests), "-c", "2", "-m", str(depth),
+                              f"http://127.0.0.1:{n.port}/index.html"],
+                             capture_output=True, text=True, timeout=60)
+        mm = re.search(r"requests: (\d+) total, \d+ started, (\d+) done, (\d+) succeeded",
+                       out.stdout)
+        if out.returncode or not mm or int(mm.group(3)) != requests:
+            raise HarnessError(f"h2load -m {depth}: {out.stdout[-300:]} {out.stderr[-300:]}")
+        done += requests
+        logged = sum(n.access_log_counts().values())
+        if logged != done:
+            raise HarnessError(f"nginx logged {logged} requests, h2load sent {done}")
+        m = wait_counts(a, "nginx", done, what=f"h2load -m {depth}: {done} requests")
+        got = by_method_status(m, "nginx")
+        if got != {("GET", "200"): done}:
+            raise HarnessError(f"h2load -m {depth}: agent counted {dict(got)}, nginx logged "
+                               f"{done} GET 200")
+        note(f"h2load -m {depth}: {requests} requests, all measured")
+    check_common(a.metrics())
+    expect_untracked(a)
+
+
 # ------------------------------------ transport failures and dependencies --
 # Issue 4: requests that fail below HTTP (reset, closed, timed out) on the
 # server side; outbound connects and requests of tracked processes.

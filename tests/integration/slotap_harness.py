@@ -664,13 +664,23 @@ class Agent:
         return {p["id"]: p["name"] for p in bpf_programs() if p["id"] in self.prog_ids}
 
 
+def access_log_counts(path):
+    """{(method, status): n} of an access log of "METHOD STATUS" lines."""
+    counts = collections.Counter()
+    for line in Path(path).read_text().splitlines():
+        method, status = line.split()
+        counts[(method, status)] += 1
+    return counts
+
+
 class Testd:
     """build/tests/slotap-testd on a free port."""
 
     def __init__(self, tmpdir, io="read", wio="write", split=False, name=None,
-                 port=None, binary=None, wrap=()):
+                 port=None, binary=None, wrap=(), access_log=False):
         """binary: a copy of slotap-testd under another name (another comm);
-        wrap: a command that execs it (ip netns exec NS: the same PID)."""
+        wrap: a command that execs it (ip netns exec NS: the same PID);
+        access_log: keep one (access_log_counts())."""
         _require(binary or TESTD_BIN, "run make (the test server is not built)")
         self.tmpdir = Path(tmpdir)
         name = name or f"testd-{io}-{wio}{'-split' if split else ''}"
@@ -680,8 +690,14 @@ class Testd:
                 "--ready-file", self.ready]
         if split:
             argv.append("--split")
+        self.access_log = self.tmpdir / f"{name}.access.log" if access_log else None
+        if access_log:
+            argv += ["--access-log", self.access_log]
         self.proc = Proc(argv, name, self.tmpdir)
         wait_for_file(self.ready, proc=self.proc)
+
+    def access_log_counts(self):
+        return access_log_counts(self.access_log)
 
     @property
     def pid(self):
@@ -744,10 +760,12 @@ class Nginx:
     log, sendfile, 17-byte index.html, 1 MB big.bin, /notfound -> 404,
     /unavailable -> 503). Stopped with SIGQUIT to the master."""
 
-    def __init__(self, tmpdir, name="nginx", port=None, extra_server="", proxy=None):
+    def __init__(self, tmpdir, name="nginx", port=None, extra_server="", proxy=None,
+                 access_log=False):
         """proxy: {prefix: port}: location PREFIX/ is proxied to
         127.0.0.1:port/ (the prefix stripped) over keep-alive upstream
-        connections, HTTP/1.1."""
+        connections, HTTP/1.1. access_log: keep one, "METHOD STATUS" a
+        line (access_log_counts())."""
         if not os.access(NGINX_BIN, os.X_OK):
             raise HarnessError(f"{NGINX_BIN} not found: apt-get install nginx")
         self.dir = Path(tmpdir) / name
@@ -776,7 +794,8 @@ events {{
     worker_connections 4096;
 }}
 http {{
-    access_log off;
+    log_format counts '$request_method $status';
+    access_log {f"{d}/access.log counts" if access_log else "off"};
     sendfile on;
     keepalive_requests 1000000;
     keepalive_timeout 120s;
@@ -814,6 +833,9 @@ http {{
 
     def worker_pids(self):
         return [pid for pid, _ in self.proc.extra]
+
+    def access_log_counts(self):
+        return access_log_counts(self.dir / "access.log")
 
     def stop(self):
         rc, killed = self.proc.stop(signal.SIGQUIT, 10.0)

@@ -8,7 +8,7 @@
  *
  *   slotap-testd --port N [--io read|recv|readv|recvmsg]
  *                [--wio write|send|writev|sendmsg] [--split]
- *                [--ready-file PATH]
+ *                [--ready-file PATH] [--access-log PATH]
  *
  * Paths are made of segments, in any order and combination:
  *   /delay/<N>ms    sleep N ms before responding
@@ -23,6 +23,9 @@
  * bodies with Content-Length are supported; every response carries a
  * Content-Length. Malformed requests get a 400 and the connection is closed;
  * Transfer-Encoding gets a 501 and a close.
+ *
+ * --access-log appends "METHOD STATUS" for each response sent, the
+ * server's own count of what it answered.
  *
  * Listens on 127.0.0.1 only. --port 0 picks a free port; the ready file
  * (written atomically once listening) holds the port number. SIGTERM or
@@ -70,6 +73,8 @@ static enum wio_mode opt_wio = WIO_WRITE;
 static bool opt_split;
 static int opt_port = -1;
 static const char *opt_ready_file;
+static FILE *access_log;
+static pthread_mutex_t access_log_lock = PTHREAD_MUTEX_INITIALIZER;
 
 static volatile sig_atomic_t stop_requested;
 
@@ -84,6 +89,7 @@ struct conn {
 };
 
 struct request {
+	char method[40];	/* for the access log, truncated */
 	bool head_method;	/* HEAD: no body in the response */
 	bool keep_alive;
 	bool close_path;	/* /close */
@@ -543,6 +549,7 @@ static enum parse_result parse_head(struct conn *c, struct request *r,
 		return PARSE_BAD;
 	minor = sp2[8] - '0';
 	r->head_method = (sp1 - line == 4 && !memcmp(line, "HEAD", 4));
+	snprintf(r->method, sizeof(r->method), "%.*s", (int)(sp1 - line), line);
 
 	/* headers */
 	line = nl + 1;
@@ -696,6 +703,12 @@ static void serve(struct conn *c)
 		if (send_response(c, status, r.head_method, r.keep_alive,
 				  r.body_size_set, r.body_size, text) < 0)
 			return;
+		if (access_log) {
+			pthread_mutex_lock(&access_log_lock);
+			fprintf(access_log, "%s %d\n", r.method, status);
+			fflush(access_log);
+			pthread_mutex_unlock(&access_log_lock);
+		}
 		if (!r.keep_alive) {
 			linger_close(c);
 			return;
@@ -726,7 +739,7 @@ static void usage(FILE *f)
 	fprintf(f,
 		"usage: slotap-testd --port N [--io read|recv|readv|recvmsg]\n"
 		"                    [--wio write|send|writev|sendmsg] [--split]\n"
-		"                    [--ready-file PATH]\n"
+		"                    [--ready-file PATH] [--access-log PATH]\n"
 		"paths: /delay/<N>ms /status/<code> /size/<bytes> /close /reset, combined\n");
 }
 
@@ -761,6 +774,7 @@ int main(int argc, char **argv)
 		{ "wio", required_argument, NULL, 'w' },
 		{ "split", no_argument, NULL, 's' },
 		{ "ready-file", required_argument, NULL, 'r' },
+		{ "access-log", required_argument, NULL, 'a' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -805,6 +819,13 @@ int main(int argc, char **argv)
 			break;
 		case 'r':
 			opt_ready_file = optarg;
+			break;
+		case 'a':
+			access_log = fopen(optarg, "a");
+			if (!access_log) {
+				fprintf(stderr, "slotap-testd: %s: %s\n", optarg, strerror(errno));
+				return 2;
+			}
 			break;
 		case 'h':
 			usage(stdout);
