@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
 /*
- * Types shared by bpf/http_server.bpf.c and the agent: the per-request event
+ * Types shared by the kernel side (bpf/) and the agent: the per-request event
  * that crosses the ring buffer, the loss counters, and the service filter.
  * Only fixed-width __u types and explicit padding: this header is compiled
  * both against vmlinux.h (BPF) and against libc (userspace).
@@ -32,7 +32,7 @@
 /*
  * Request events a CPU stages before they cross the ring buffer as one
  * record: a ring buffer record is only HTTP_EVENT_BATCH_MAX events or fewer,
- * back to back (see event_stage() in bpf/http_server.bpf.c).
+ * back to back (see event_stage() in bpf/events.bpf.h).
  */
 #define HTTP_EVENT_BATCH_MAX	16
 
@@ -44,6 +44,28 @@
 /* Service id stored with a connection when no configured service matched
  * but the agent tracks every listener (no services in the config). */
 #define SERVICE_ID_AUTO		0xffffu
+
+/*
+ * The protocol a connection speaks, told from its first bytes (see
+ * bpf/protocol.bpf.h): http_event.protocol, and which metric family the
+ * agent sends the event to. The fields method, path and status are the
+ * protocol's operation, resource and status.
+ */
+enum slotap_protocol {
+	PROTO_NONE = 0,		/* not classified (a failure before any request) */
+	PROTO_HTTP1,
+	PROTO_MAX,
+};
+
+/* What a status says about the request, protocol-neutral: http_event.status_class. */
+enum status_class {
+	STATUS_CLASS_NONE = 0,		/* no status: a failure, or no response */
+	STATUS_CLASS_OK,		/* answered (HTTP 1xx-3xx) */
+	STATUS_CLASS_CLIENT_ERROR,	/* the client's fault (HTTP 4xx) */
+	STATUS_CLASS_SERVER_ERROR,	/* the server's fault (HTTP 5xx) */
+	STATUS_CLASS_INVALID,		/* not a status the protocol defines */
+	STATUS_CLASS_MAX,
+};
 
 enum http_method {
 	/* any other token RFC 9110 allows (PROPFIND, PURGE, ...): "_OTHER" */
@@ -123,7 +145,9 @@ struct http_event {
 	__u8 flags;		/* enum http_event_flag */
 	__u8 kind;		/* enum http_event_kind */
 	__u8 failure;		/* enum http_failure */
-	__u8 __pad[3];
+	__u8 protocol;		/* enum slotap_protocol */
+	__u8 status_class;	/* enum status_class */
+	__u8 __pad;
 	__u8 remote_addr[16];	/* the peer, IPv6 or IPv4-mapped: the server of a client event */
 	char comm[TASK_COMM_LEN_SLOTAP];
 	char path[HTTP_PATH_MAX];

@@ -8,7 +8,7 @@
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
 #include "config.h"
-#include "http_server.skel.h"
+#include "slotap.skel.h"
 #include "http_source.h"
 #include "log.h"
 #include "netns.h"
@@ -26,7 +26,7 @@ struct retransmit_seen {
 };
 
 struct http_source {
-	struct http_server_bpf *skel;
+	struct slotap_bpf *skel;
 	struct bpf_link *timeouts;	/* the request timeout sweep's iterator */
 	/* the namespaces whose TCP sockets the iter/tcp sweeps walk besides ours */
 	struct netns_set *netns;
@@ -149,7 +149,7 @@ static bool sk_storage_iterator_loads(const struct btf *vmlinux)
 static void probe_transport_hooks(struct http_source *src)
 {
 	struct btf *vmlinux = btf__load_vmlinux_btf();
-	struct http_server_bpf *skel = src->skel;
+	struct slotap_bpf *skel = src->skel;
 	bool tcp_iter;
 
 	if (!vmlinux) {
@@ -336,7 +336,7 @@ int http_source__open(struct http_source **out, const struct http_source_opts *o
 			  "walk its own only", strerror(errno));
 
 	/* open: parse the object, nothing in the kernel yet */
-	src->skel = http_server_bpf__open();
+	src->skel = slotap_bpf__open();
 	if (!src->skel) {
 		err = -errno;
 		log__error("cannot open the BPF object: %s", strerror(errno));
@@ -349,8 +349,6 @@ int http_source__open(struct http_source **out, const struct http_source_opts *o
 	/* the agent polls often enough not to need it: see main.c */
 	src->skel->rodata->wakeup_bytes = opts->ringbuf_bytes / 2;
 	bpf_map__set_max_entries(src->skel->maps.events, opts->ringbuf_bytes);
-	bpf_program__set_autoload(src->skel->progs.slotap_test_feed, false);
-	bpf_program__set_autoload(src->skel->progs.slotap_test_reset, false);
 	/* the timeout sweep's iterator, either form: attached below (with the map) */
 	bpf_program__set_autoattach(src->skel->progs.slotap_request_timeouts, false);
 	bpf_program__set_autoattach(src->skel->progs.slotap_request_timeouts_tcp, false);
@@ -367,7 +365,7 @@ int http_source__open(struct http_source **out, const struct http_source_opts *o
 	probe_transport_hooks(src);
 
 	/* load: the verifier runs here */
-	err = http_server_bpf__load(src->skel);
+	err = slotap_bpf__load(src->skel);
 	if (err) {
 		if (err == -EPERM)
 			log__error("the kernel refused to load BPF programs (%s): "
@@ -392,7 +390,7 @@ fail:
 /* The request timeout sweep's iterator, in the form the loader chose, if any. */
 static int attach_timeout_sweep(struct http_source *src)
 {
-	struct http_server_bpf *skel = src->skel;
+	struct slotap_bpf *skel = src->skel;
 
 	if (bpf_program__autoload(skel->progs.slotap_request_timeouts)) {
 		LIBBPF_OPTS(bpf_iter_attach_opts, iter);
@@ -416,7 +414,7 @@ int http_source__start(struct http_source *src)
 	int err;
 
 	/* attach: from here on, requests are measured */
-	err = http_server_bpf__attach(src->skel);
+	err = slotap_bpf__attach(src->skel);
 	if (err) {
 		log__error("cannot attach to the tracepoints sock:sock_recv_length, "
 			   "sock:sock_send_length and sock:inet_sock_set_state: %s", strerror(-err));
@@ -458,7 +456,7 @@ void http_source__stop(struct http_source *src)
 	http_source__measure(src, false);
 	bpf_link__destroy(src->timeouts);
 	src->timeouts = NULL;
-	http_server_bpf__detach(src->skel);
+	slotap_bpf__detach(src->skel);
 }
 
 void http_source__destroy(struct http_source *src)
@@ -467,7 +465,7 @@ void http_source__destroy(struct http_source *src)
 		return;
 	ring_buffer__free(src->rb);
 	bpf_link__destroy(src->timeouts);
-	http_server_bpf__destroy(src->skel);	/* detaches every link */
+	slotap_bpf__destroy(src->skel);	/* detaches every link */
 	free(src->drops_seen);
 	free(src->rtx_seen);
 	free(src->batches);

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
 /*
- * The HTTP server SLI source: loads bpf/http_server.bpf.c, configures its
+ * The HTTP server SLI source: loads bpf/slotap.bpf.c, configures its
  * service filters, attaches it and delivers struct http_event records.
  */
 #ifndef SLOTAP_HTTP_SOURCE_H

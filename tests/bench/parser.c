@@ -21,9 +21,9 @@
 #include <bpf/libbpf.h>
 #include "run_stats.h"
 #include "http_server.h"
-#include "http_server.skel.h"
+#include "parser_test.skel.h"
 
-#define TEST_RESET	2	/* as bpf/http_server.bpf.c */
+#define TEST_RESET	2	/* as tests/bpf/parser_test.bpf.c */
 #define DRAIN_EVERY	1024	/* requests: well under what the ring holds */
 
 static const char request[] = "GET /index.html HTTP/1.1\r\nHost: 127.0.0.1:18081\r\n\r\n";
@@ -73,9 +73,8 @@ int main(int argc, char **argv)
 {
 	long requests = argc > 1 ? strtol(argv[1], NULL, 10) : 200000;
 	__u64 t_req = 0, t_resp = 0, t_body = 0, t;
-	struct http_server_bpf *skel = NULL;
+	struct parser_test_bpf *skel = NULL;
 	struct ring_buffer *rb = NULL;
-	struct bpf_program *prog;
 	int stats_fd, fd, flush_fd, ncpus, err = 0;
 
 	if (requests <= 0) {
@@ -85,15 +84,12 @@ int main(int argc, char **argv)
 	stats_fd = run_stats_enable("bench-parser");
 	if (stats_fd < 0)
 		return 1;
-	skel = http_server_bpf__open();
+	skel = parser_test_bpf__open();
 	if (!skel) {
 		err = -errno;
 		goto out;
 	}
-	bpf_object__for_each_program(prog, skel->obj)
-		bpf_program__set_autoload(prog, prog == skel->progs.slotap_test_feed ||
-					  prog == skel->progs.slotap_flush_events);
-	err = http_server_bpf__load(skel);
+	err = parser_test_bpf__load(skel);
 	if (err)
 		goto out;
 	rb = ring_buffer__new(bpf_map__fd(skel->maps.events), on_record, NULL, NULL);
@@ -142,7 +138,7 @@ out:
 	if (err)
 		fprintf(stderr, "bench-parser: %s\n", strerror(-err));
 	ring_buffer__free(rb);
-	http_server_bpf__destroy(skel);
+	parser_test_bpf__destroy(skel);
 	close(stats_fd);
 	return err ? 1 : 0;
 }

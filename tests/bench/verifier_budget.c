@@ -20,7 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <bpf/libbpf.h>
-#include "http_server.skel.h"
+#include "slotap.skel.h"
 
 #define VERIFIER_INSN_LIMIT	1000000
 #define LOG_SIZE		(64 * 1024)
@@ -41,11 +41,11 @@ static long stat_after(const char *log, const char *key)
 }
 
 /* Open and load every program, the test-only ones too: they share the parser. */
-static int load(struct http_server_bpf **skel, struct prog_log *logs, int *n)
+static int load(struct slotap_bpf **skel, struct prog_log *logs, int *n)
 {
 	struct bpf_program *prog;
 
-	*skel = http_server_bpf__open();
+	*skel = slotap_bpf__open();
 	if (!*skel)
 		return -errno;
 	*n = 0;
@@ -59,14 +59,14 @@ static int load(struct http_server_bpf **skel, struct prog_log *logs, int *n)
 		bpf_program__set_log_buf(prog, logs[*n].buf, LOG_SIZE);
 		(*n)++;
 	}
-	return http_server_bpf__load(*skel);
+	return slotap_bpf__load(*skel);
 }
 
 int main(int argc, char **argv)
 {
 	static struct prog_log logs[PROGS_MAX];
 	long budget = argc > 1 ? strtol(argv[1], NULL, 10) : 50;
-	struct http_server_bpf *skel = NULL;
+	struct slotap_bpf *skel = NULL;
 	int n, over = 0, err;
 
 	if (budget <= 0 || budget > 100) {
@@ -87,7 +87,7 @@ int main(int argc, char **argv)
 			}
 		}
 		if (retry) {
-			http_server_bpf__destroy(skel);
+			slotap_bpf__destroy(skel);
 			err = load(&skel, logs, &n);
 		}
 	}
@@ -114,6 +114,6 @@ int main(int argc, char **argv)
 		printf("load failed: %s\n", strerror(-err));
 	if (over)
 		printf("%d program(s) past %ld%% of the verifier's limit\n", over, budget);
-	http_server_bpf__destroy(skel);
+	slotap_bpf__destroy(skel);
 	return err || over ? 1 : 0;
 }

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /*
- * The kernel's HTTP parser, driven without traffic: bpf/http_server.bpf.c's
+ * The kernel's HTTP parser, driven without traffic: tests/bpf/parser_test.bpf.c.s
  * slotap_test_feed entry runs http_feed_segment() on our buffers through
  * BPF_PROG_TEST_RUN, with a clock we choose, so latencies are exact and
  * every split of a message can be tried (a clock of 0 would mean the real
@@ -23,13 +23,13 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "http_server.h"
-#include "http_server.skel.h"
+#include "parser_test.skel.h"
 
-enum { DIR_REQ = 0, DIR_RESP = 1, RESET = 2 };
+enum { DIR_REQ = 0, DIR_RESP = 1, RESET = 2, RESET_NEW = 3 };
 
 #define MAX_EVENTS 16384
 
-static struct http_server_bpf *skel;
+static struct parser_test_bpf *skel;
 static struct ring_buffer *rb;
 static struct http_event events[MAX_EVENTS];
 static int n_events;
@@ -58,8 +58,6 @@ static int silent(enum libbpf_print_level level, const char *fmt, va_list ap)
 
 static int group_setup(void **state)
 {
-	struct bpf_program *prog;
-
 	(void)state;
 	if (geteuid() != 0) {
 		if (getenv("CI"))
@@ -67,15 +65,10 @@ static int group_setup(void **state)
 		return 0;	/* each test skips */
 	}
 	(void)silent;
-	skel = http_server_bpf__open();
+	skel = parser_test_bpf__open();
 	if (!skel)
 		return -1;
-	/* only the test entry: the attachable programs are not needed here */
-	bpf_object__for_each_program(prog, skel->obj)
-		bpf_program__set_autoload(prog, prog == skel->progs.slotap_test_feed ||
-					  prog == skel->progs.slotap_test_reset ||
-					  prog == skel->progs.slotap_flush_events);
-	if (http_server_bpf__load(skel))
+	if (parser_test_bpf__load(skel))
 		return -1;
 	rb = ring_buffer__new(bpf_map__fd(skel->maps.events), on_event, NULL, NULL);
 	return rb ? 0 : -1;
@@ -85,7 +78,7 @@ static int group_teardown(void **state)
 {
 	(void)state;
 	ring_buffer__free(rb);
-	http_server_bpf__destroy(skel);
+	parser_test_bpf__destroy(skel);
 	return 0;
 }
 
@@ -1057,6 +1050,66 @@ static void pairs_agree_with_llhttp(void **state)
 	}
 }
 
+/*
+ * A new connection's protocol, from its client's first bytes: HTTP/1 for a
+ * request line (any method, empty lines first), nothing for another
+ * protocol, counted once and not followed.
+ */
+static void protocol_from_first_bytes(void **state)
+{
+	static const char *const http1[] = { "GET / HTTP/1.1\r\n\r\n", "\r\nGET / HTTP/1.1\r\n\r\n",
+					     "PROPFIND /x HTTP/1.1\r\n\r\n", "X-VERY-LONG-METHOD /x HTTP/1.1\r\n\r\n" };
+	static const char *const others[] = { "*1\r\n$4\r\nPING\r\n", "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n",
+					      "\x16\x03\x01\x02\x00\x01\x00\x01", "\0\0\0\x08\x04\xd2\x16\x2f" };
+	__u64 before;
+
+	(void)state;
+	REQUIRE_BPF();
+	for (size_t i = 0; i < sizeof(http1) / sizeof(http1[0]); i++) {
+		drain();
+		n_events = 0;
+		assert_int_equal(run(RESET_NEW, NULL, 0, 0), 0);
+		/* a server's greeting before any request is not looked at */
+		assert_int_equal(feed(DIR_RESP, "220 ready\r\n", 1), 0);
+		assert_int_equal(feed(DIR_REQ, http1[i], 2), 0);
+		assert_int_equal(feed(DIR_RESP, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n", 3), 0);
+		drain();
+		assert_int_equal(n_events, 1);
+		assert_int_equal(events[0].protocol, PROTO_HTTP1);
+		assert_int_equal(events[0].status_class, STATUS_CLASS_OK);
+	}
+	for (size_t i = 0; i < sizeof(others) / sizeof(others[0]); i++) {
+		before = loss(LOSS_NOT_HTTP);
+		assert_int_equal(run(RESET_NEW, NULL, 0, 0), 0);
+		assert_int_equal(run(DIR_REQ, others[i], 8, 1), 1);
+		assert_int_equal(loss(LOSS_NOT_HTTP), before + 1);
+	}
+}
+
+/* Statuses outside what HTTP defines are their own class. */
+static void status_classes(void **state)
+{
+	static const struct { const char *line; __u8 class; } cases[] = {
+		{ "HTTP/1.1 204 No Content\r\n\r\n", STATUS_CLASS_OK },
+		{ "HTTP/1.1 302 Found\r\nContent-Length: 0\r\n\r\n", STATUS_CLASS_OK },
+		{ "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n", STATUS_CLASS_CLIENT_ERROR },
+		{ "HTTP/1.1 503 Unavailable\r\nContent-Length: 0\r\n\r\n", STATUS_CLASS_SERVER_ERROR },
+		{ "HTTP/1.1 799 Odd\r\nContent-Length: 0\r\n\r\n", STATUS_CLASS_INVALID },
+		{ "HTTP/1.1 000 Zero\r\nContent-Length: 0\r\n\r\n", STATUS_CLASS_INVALID },
+	};
+
+	(void)state;
+	REQUIRE_BPF();
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		assert_int_equal(feed(DIR_REQ, "GET /c HTTP/1.1\r\n\r\n", 1), 0);
+		assert_int_equal(feed(DIR_RESP, cases[i].line, 2), 0);
+	}
+	drain();
+	assert_int_equal(n_events, sizeof(cases) / sizeof(cases[0]));
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		assert_int_equal(events[i].status_class, cases[i].class);
+}
+
 static void set_port(__u32 port, __u16 service, __u16 listen_service)
 {
 	struct port_info pi = { .service = service, .listen_service = listen_service };
@@ -1161,6 +1214,8 @@ int main(void)
 		cmocka_unit_test_setup(unframable_responses_cost_their_requests, test_setup),
 		cmocka_unit_test_setup(upgrade_ends_http1, test_setup),
 		cmocka_unit_test_setup(pairs_agree_with_llhttp, test_setup),
+		cmocka_unit_test_setup(protocol_from_first_bytes, test_setup),
+		cmocka_unit_test_setup(status_classes, test_setup),
 		cmocka_unit_test_setup(refused_needs_a_bare_syn_to_a_service_port, test_setup),
 	};
 

@@ -1,0 +1,122 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * Layer 3, capture: which syscall a socket operation belongs to and where
+ * its bytes are (the task's saved user registers), without a syscall
+ * hook. Uses state.
+ */
+#ifndef SLOTAP_CAPTURE_BPF_H
+#define SLOTAP_CAPTURE_BPF_H
+
+/*
+ * Where the first need bytes a write moved are, all in one piece: its
+ * buffer, or its first iovec's. 0 when they are not, or cannot be told
+ * with one read.
+ */
+static __always_inline __u64 first_segment(const struct io_args *io, __u64 need)
+{
+	struct iovec v;
+
+	if (io->op == IO_WRITE)
+		return io->buf;
+	if (io->op != IO_WRITEV || !io->iovcnt ||
+	    bpf_probe_read_user(&v, sizeof(v), (void *)io->buf) || v.iov_len < need)
+		return 0;
+	return (__u64)v.iov_base;
+}
+
+/* ---------------------------------------------------------------------- */
+/* Entry points                                                           */
+
+/*
+ * The syscall this socket operation belongs to, from the task's saved user
+ * registers: its number says which kind of buffer its second argument is.
+ * Operations without a syscall of ours (io_uring, splice, kernel users)
+ * come out as IO_NONE.
+ */
+static __always_inline bool io_from_syscall(struct io_args *io, bool send)
+{
+	struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
+	long nr = SYSCALL_NR(regs);
+
+	io->op = IO_NONE;
+	if (send) {
+		switch (nr) {
+		case NR_write:
+		case NR_sendto:
+			io->op = IO_WRITE;
+			break;
+		case NR_writev:
+			io->op = IO_WRITEV;
+			break;
+		case NR_sendmsg:
+			io->op = IO_SENDMSG;
+			break;
+		case NR_sendfile:
+			io->op = IO_SENDFILE;
+			return true;	/* the body comes from a file: no buffer */
+		}
+	} else {
+		switch (nr) {
+		case NR_read:
+		case NR_recvfrom:
+			io->op = IO_READ;
+			break;
+		case NR_readv:
+			io->op = IO_READV;
+			break;
+		case NR_recvmsg:
+			io->op = IO_RECVMSG;
+			break;
+		}
+	}
+	if (io->op == IO_NONE)
+		return false;
+	io->buf = PT_REGS_PARM2_SYSCALL(regs);
+	if (io->op == IO_READV || io->op == IO_WRITEV) {
+		__u64 cnt = PT_REGS_PARM3_SYSCALL(regs);
+
+		io->iovcnt = cnt > HTTP_IOV_MAX ? HTTP_IOV_MAX + 1 : cnt;
+	}
+	return true;
+}
+
+/*
+ * The first bytes (8 at most) a socket operation moved, to tell which
+ * protocol its connection speaks: how many are in *w; 0 when they cannot
+ * be read (sendfile's come from a file).
+ */
+static __always_inline __u32 capture_first_bytes(const struct io_args *io, long ret, __u64 *w)
+{
+	__u64 buf = io->buf, len = ret;
+	struct user_msghdr msg;
+	struct iovec v;
+	__u32 n;
+
+	switch (io->op) {
+	case IO_READ:
+	case IO_WRITE:
+		break;
+	case IO_RECVMSG:
+	case IO_SENDMSG:
+		if (bpf_probe_read_user(&msg, sizeof(msg), (void *)buf) || !msg.msg_iovlen)
+			return 0;
+		buf = (__u64)msg.msg_iov;
+		/* fall through: its iovec array */
+	case IO_READV:
+	case IO_WRITEV:
+		if (bpf_probe_read_user(&v, sizeof(v), (void *)buf))
+			return 0;
+		buf = (__u64)v.iov_base;
+		if (v.iov_len < len)
+			len = v.iov_len;
+		break;
+	default:
+		return 0;
+	}
+	n = len < sizeof(*w) ? len : sizeof(*w);
+	if (!n || bpf_probe_read_user(w, n, (void *)buf))
+		return 0;
+	return n;
+}
+
+#endif /* SLOTAP_CAPTURE_BPF_H */

@@ -1,0 +1,212 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * Layer 5, protocols: the interface every protocol module implements, and
+ * the dispatch from a socket operation to the module of its connection.
+ * A module, for its PROTO_ id:
+ *   <proto>_classify(w, n): whether a connection whose first request
+ *       bytes are the n (<= 8) bytes of w speaks it;
+ *   <proto>_io_fast(c, dir, io, ret, now): optional shortcut for a whole
+ *       socket operation (true: done);
+ *   <proto>_feed(c, dir, ubuf, len, now): bytes of one user buffer, in
+ *       direction dir (DIR_REQUEST: what the client sent); returns
+ *       SCAN_KEEP or why the connection must be dropped;
+ *   <proto>_skip(c, dir, n): n bytes moved that cannot be read (sendfile,
+ *       iovecs beyond HTTP_IOV_MAX); returns as _feed;
+ *   <proto>_io_done(c, dir): the socket operation is over;
+ *   <proto>_between_requests(c): the client's stream is at a message
+ *       boundary (for a reset's unread bytes, transport.bpf.h).
+ * and reports requests with conn_req_push / conn_emit_response / conn_end.
+ * Adding one: a PROTO_ id in include/, its state in struct conn, its
+ * module header, and a case in each dispatch below. Uses every layer
+ * below.
+ */
+#ifndef SLOTAP_PROTOCOL_BPF_H
+#define SLOTAP_PROTOCOL_BPF_H
+
+/* The protocol a new connection speaks, from the first bytes its client sent. */
+static __always_inline __u8 proto_classify(__u64 w, __u32 n)
+{
+	if (http1_classify(w, n))
+		return PROTO_HTTP1;
+	return PROTO_NONE;
+}
+
+static __always_inline bool proto_io_fast(struct conn *c, __u32 dir, const struct io_args *io,
+					  long ret, __u64 now)
+{
+	switch (c->proto) {
+	case PROTO_HTTP1:
+		return http1_io_fast(c, dir, io, ret, now);
+	}
+	return false;
+}
+
+static __always_inline int proto_feed(struct conn *c, __u32 dir, __u64 ubuf, __u64 len, __u64 now)
+{
+	switch (c->proto) {
+	case PROTO_HTTP1:
+		return http1_feed(c, dir, ubuf, len, now);
+	}
+	return SCAN_KEEP;
+}
+
+static __always_inline int proto_skip(struct conn *c, __u32 dir, __u64 n)
+{
+	switch (c->proto) {
+	case PROTO_HTTP1:
+		return http1_skip(c, dir, n);
+	}
+	return SCAN_KEEP;
+}
+
+static __always_inline int proto_io_done(struct conn *c, __u32 dir)
+{
+	switch (c->proto) {
+	case PROTO_HTTP1:
+		return http1_io_done(c, dir);
+	}
+	return SCAN_KEEP;
+}
+
+static __always_inline bool proto_between_requests(const struct conn *c)
+{
+	switch (c->proto) {
+	case PROTO_HTTP1:
+		return http1_between_requests(c);
+	}
+	return !conn_pending(c);
+}
+
+/*
+ * A server's send that needs no look at all: the rest of a response whose
+ * end does not matter, no request waiting. The hot path's early exit,
+ * before the syscall's registers are read.
+ */
+static __always_inline bool proto_send_ignorable(const struct conn *c)
+{
+	switch (c->proto) {
+	case PROTO_HTTP1:
+		return http1_send_ignorable(c);
+	}
+	return false;
+}
+
+/* An iovec array of ret bytes: each of the first HTTP_IOV_MAX buffers, then the rest by count. */
+static __always_inline int feed_iov(struct conn *c, __u32 dir, const struct iovec *iov,
+				    __u64 iovcnt, __u64 bytes, __u64 now)
+{
+	struct iovec v[HTTP_IOV_MAX];
+	__u32 nr = iovcnt < HTTP_IOV_MAX ? iovcnt : HTTP_IOV_MAX;
+	int drop;
+
+	/* one read for the whole array: each user read costs ~200 ns here */
+	if (!nr || bpf_probe_read_user(v, nr * sizeof(v[0]), iov))
+		return SCAN_KEEP;
+	for (int i = 0; i < HTTP_IOV_MAX; i++) {
+		__u64 n;
+
+		if (i >= nr || !bytes)
+			break;
+		n = v[i].iov_len < bytes ? v[i].iov_len : bytes;
+		drop = proto_feed(c, dir, (__u64)v[i].iov_base, n, now);
+		if (drop)
+			return drop;
+		bytes -= n;
+	}
+	return bytes ? proto_skip(c, dir, bytes) : SCAN_KEEP;
+}
+
+/*
+ * A connection not classified yet: its first bytes from the client say
+ * which protocol it speaks. Bytes the other way before them are not
+ * looked at. Returns false when it was dropped (no protocol of ours).
+ */
+static __always_inline bool conn_classify_protocol(struct conn *c, __u32 dir,
+						   const struct io_args *io, long ret)
+{
+	__u64 w = 0;
+	__u32 n;
+
+	if (dir != DIR_REQUEST)
+		return false;
+	n = capture_first_bytes(io, ret, &w);
+	if (!n)
+		return false;	/* from a file, or unreadable: the next one */
+	c->proto = proto_classify(w, n);
+	if (c->proto)
+		return true;
+	count_loss(LOSS_NOT_HTTP);
+	c->state = CONN_IGNORED;
+	count_stat(STAT_CONNS_CLOSED);
+	return false;
+}
+
+/*
+ * The tracked connection c moved ret bytes in the syscall described by io:
+ * to its protocol module. now is 0, for the clock to be read when a
+ * message starts, except in tests.
+ */
+static __always_inline void handle_io(struct conn *c, struct io_args *io, long ret, __u64 now)
+{
+	/* a server reads requests and writes responses; a client the reverse */
+	__u32 dir = (io->op >= IO_WRITE) != !!c->client ? DIR_RESPONSE : DIR_REQUEST;
+	int drop = SCAN_KEEP;
+
+	if (!c->proto && !conn_classify_protocol(c, dir, io, ret))
+		return;
+	if (proto_io_fast(c, dir, io, ret, now))
+		return;
+
+	switch (io->op) {
+	case IO_READ:
+	case IO_WRITE:
+		drop = proto_feed(c, dir, io->buf, ret, now);
+		break;
+	case IO_READV:
+	case IO_WRITEV:
+		drop = feed_iov(c, dir, (const struct iovec *)io->buf, io->iovcnt, ret, now);
+		break;
+	case IO_RECVMSG:
+	case IO_SENDMSG: {
+		struct user_msghdr msg;
+
+		if (bpf_probe_read_user(&msg, sizeof(msg), (void *)io->buf))
+			return;
+		drop = feed_iov(c, dir, msg.msg_iov, msg.msg_iovlen, ret, now);
+		break;
+	}
+	case IO_SENDFILE:
+		drop = proto_skip(c, dir, ret);
+		break;
+	}
+	if (!drop)
+		drop = proto_io_done(c, dir);
+	if (drop == SCAN_DROP_UPGRADED)
+		conn_end(c, 0, LOSS_UNFRAMED);	/* anything pipelined behind it */
+	if (drop) {
+		/* not its protocol after all: its one request is counted as such */
+		c->resp_seq = c->req_seq;
+		c->state = CONN_IGNORED;
+		count_stat(STAT_CONNS_CLOSED);
+	}
+}
+
+static __always_inline int on_socket_io(struct sock *sk, int ret, bool send)
+{
+	struct io_args io = {};
+	struct conn *c;
+
+	if (ret <= 0 || !measuring)
+		return 0;	/* errors and EOF */
+	c = conn_get(sk);
+	if (!c)
+		return 0;
+	if (send && !c->client && proto_send_ignorable(c))
+		return 0;
+	if (!io_from_syscall(&io, send))
+		return 0;
+	handle_io(c, &io, ret, 0);
+	return 0;
+}
+
+#endif /* SLOTAP_PROTOCOL_BPF_H */

@@ -1,0 +1,152 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * slotap's kernel side: requests and responses seen from the sockets of
+ * the processes that serve (and call) them, and the transport failures no
+ * application sees. Its entry points only; the code is in layers, each
+ * header using only those included before it:
+ *
+ *   settings.bpf.h   kernel ABI constants, the agent's settings
+ *   http1_state.bpf.h, state.bpf.h   the kernel side's types (struct conn)
+ *   maps.bpf.h       every map
+ *   counters.bpf.h   loss and stat counters
+ *   events.bpf.h     staging events, the ring buffer
+ *   conn.bpf.h       tracked connections, requests in flight, pairing
+ *   capture.bpf.h    which syscall, which buffer
+ *   http1.bpf.h      protocol module HTTP/1.x
+ *   protocol.bpf.h   the protocol interface and its dispatch
+ *   transport.bpf.h  resets, refused, listen drops, retransmits, timeouts
+ *
+ * No syscall hook at all: sys_enter or sys_exit would run on every syscall
+ * of the node. No kprobes, no fentry: tracepoints and iterators only.
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_endian.h>
+#include "http_server.h"
+#include "syscalls.bpf.h"
+#include "settings.bpf.h"
+#include "http1_state.bpf.h"
+#include "state.bpf.h"
+#include "maps.bpf.h"
+#include "counters.bpf.h"
+#include "events.bpf.h"
+#include "conn.bpf.h"
+#include "capture.bpf.h"
+#include "http1.bpf.h"
+#include "protocol.bpf.h"
+#include "transport.bpf.h"
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";
+
+SEC("tp_btf/sock_recv_length")
+int BPF_PROG(slotap_sock_recv, struct sock *sk, int ret, int flags)
+{
+	if (flags & MSG_PEEK)
+		return 0;	/* the same bytes will be read again */
+	return on_socket_io(sk, ret, false);
+}
+
+/* sendfile sends in chunks, each a socket send of its own */
+SEC("tp_btf/sock_send_length")
+int BPF_PROG(slotap_sock_send, struct sock *sk, int ret, int flags)
+{
+	return on_socket_io(sk, ret, true);
+}
+
+/*
+ * With this prototype (the reset reason, Linux 6.10's rstreason series),
+ * the tracepoint also fires for resets sent with no socket: 19822a980e19
+ * ("trace: tcp: fully support trace_tcp_send_reset"), same release. The
+ * loader checks the prototype before loading.
+ */
+SEC("tp_btf/tcp_send_reset")
+int BPF_PROG(slotap_tcp_send_reset, const struct sock *sk, const struct sk_buff *skb, int reason)
+{
+	return measuring ? on_reset_sent(skb) : 0;
+}
+
+/*
+ * The listen drop sweep, run by the agent (a read of this iterator) every
+ * second. iter/tcp walks the listening hash before the established one
+ * (bpf_iter_tcp_batch()), so at the first socket that is not a listener
+ * the walk is over for us: returning 1 makes bpf_iter_run_prog() answer
+ * -EAGAIN, and bpf_seq_read() then ends the read with nothing printed, so
+ * the agent's sweep costs its listeners, not every connection of the node.
+ */
+SEC("iter/tcp")
+int slotap_listen_drops(struct bpf_iter__tcp *ctx)
+{
+	return listen_drops_visit(ctx->sk_common);
+}
+
+/*
+ * Fires after every retransmit attempt of a segment, timer, fast
+ * retransmit or loss probe (__tcp_retransmit_skb()), with err 0 when the
+ * segment went out. Not on the hot path of requests: a connection
+ * without loss never gets here.
+ */
+SEC("tp_btf/tcp_retransmit_skb")
+int BPF_PROG(slotap_tcp_retransmit, const struct sock *sk, const struct sk_buff *skb, int err)
+{
+	if (!err && sk && skb && measuring)
+		on_retransmit(sk, skb);
+	return 0;
+}
+
+SEC("tp_btf/inet_sock_set_state")
+int BPF_PROG(slotap_sock_state, struct sock *sk, int oldstate, int newstate)
+{
+	return on_sock_state(sk, oldstate, newstate);
+}
+
+/* Over the conns map itself: tracked connections only, in every netns. */
+SEC("iter/bpf_sk_storage_map")
+int slotap_request_timeouts(struct bpf_iter__bpf_sk_storage_map *ctx)
+{
+	if (ctx->sk && ctx->value)
+		conn_sweep_timeouts(ctx->sk);
+	return 0;
+}
+
+/*
+ * The same sweep where the kernel refuses map element iterators (EPERM at
+ * load, as some hardened kernels do): over every TCP socket of the network
+ * namespace the iterator was created in; the agent creates one in each
+ * namespace a serving process is in (user/netns.c). The loader picks one.
+ */
+SEC("iter/tcp")
+int slotap_request_timeouts_tcp(struct bpf_iter__tcp *ctx)
+{
+	struct sock_common *skc = ctx->sk_common;
+	struct tcp_sock *tp;
+
+	if (!skc || skc->skc_state == TCP_LISTEN)
+		return 0;
+	tp = bpf_skc_to_tcp_sock(skc);
+	if (tp)
+		conn_sweep_timeouts(&tp->inet_conn.icsk_inet.sk);
+	return 0;
+}
+
+/* Not attached: run by the agent through BPF_PROG_TEST_RUN to read the
+ * ring buffer's backlog, which libbpf 1.1 has no API for. */
+SEC("raw_tp")
+int slotap_ringbuf_backlog(void *ctx)
+{
+	return bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA);
+}
+
+/*
+ * Not attached: run by the agent on each CPU with events staged
+ * (BPF_PROG_TEST_RUN with BPF_F_TEST_RUN_ON_CPU, with preemption off on
+ * that CPU) before each drain of the ring buffer, to flush them. A batch being written
+ * by the program this run interrupted is left for the next flush. Returns
+ * the events flushed.
+ */
+SEC("raw_tp")
+int slotap_flush_events(void *ctx)
+{
+	return events_flush();
+}

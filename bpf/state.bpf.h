@@ -1,0 +1,183 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * Layer 1, state: the kernel side's own types. A tracked connection
+ * (struct conn) is its identity, the requests it has in flight (numbered,
+ * for pairing; see conn.bpf.h) and each protocol's parser state. Uses
+ * settings and the protocols' state types.
+ */
+#ifndef SLOTAP_STATE_BPF_H
+#define SLOTAP_STATE_BPF_H
+
+/* What a syscall did with a socket, as far as the parser cares. */
+enum io_op {
+	IO_NONE = 0,
+	IO_READ,	/* read, recvfrom: one buffer */
+	IO_READV,	/* readv: iovec array */
+	IO_RECVMSG,	/* recvmsg: msghdr */
+	IO_WRITE,
+	IO_WRITEV,
+	IO_SENDMSG,
+	IO_SENDFILE,	/* body bytes we cannot see */
+};
+
+enum direction { DIR_REQUEST = 0, DIR_RESPONSE = 1 };
+
+/* pending_req.flags beside HTTP_EVENT_PATH_TRUNCATED and HTTP_EVENT_LATE */
+#define REQ_DISCARD	0x40	/* already counted as a loss: its response emits nothing */
+#define REQ_PARSING	0x80	/* conn.cur: its head is being parsed, not yet spilled */
+#define REQ_EVENT_FLAGS	(HTTP_EVENT_PATH_TRUNCATED | HTTP_EVENT_LATE)
+
+struct pending_req {
+	__u64 start_ns;
+	__u64 head_bytes;
+	__u64 body_bytes;
+	__u32 seq;		/* the connection's request number (conn.req_seq) */
+	__u8 method;
+	__u8 path_len;
+	__u8 flags;		/* HTTP_EVENT_PATH_TRUNCATED, HTTP_EVENT_LATE, REQ_* */
+	__u8 __pad;
+	char path[HTTP_PATH_MAX];
+};
+
+enum conn_state {
+	CONN_NEW = 0,		/* storage just created, not yet classified */
+	CONN_TRACKED,
+	CONN_IGNORED,		/* not a selected server-side HTTP connection */
+	CONN_CLOSED,		/* closed: its unanswered requests are counted */
+};
+
+struct conn {
+	__u64 sock_id;
+	__u64 resp_start_ns;	/* end of the send that began the current response */
+	/* Of the process that opened it, read once: failures are reported
+	 * from softirq or from the agent's sweep, where current is another. */
+	__u64 cgroup_id;
+	__u32 tgid;
+	__u16 service_id;
+	__u16 local_port;
+	__u16 remote_port;
+	__u8 state;		/* enum conn_state */
+	__u8 client;		/* outbound: we send requests, read responses */
+	__u8 port_counted;	/* client: counted in ports[local_port].clients */
+	/*
+	 * A request started while another was in flight: every response of
+	 * the connection is framed from then on, not only its status line.
+	 */
+	__u8 pipelined;
+	/*
+	 * The requests in flight are numbers req_seq - resp_seq .. req_seq - 1
+	 * (u32, wrapping): started, and not yet answered or failed. Request s
+	 * is kept in q[s % HTTP_PIPELINE_INLINE] when it started with fewer
+	 * than HTTP_PIPELINE_INLINE before it, else in cur while its head is
+	 * parsed and then in pipeline_spill; a request kept nowhere is still
+	 * counted, so each response pairs with its own request at any depth.
+	 */
+	__u32 req_seq;
+	__u32 resp_seq;
+	__u32 gen;		/* random: this connection's keys in pipeline_spill */
+	__u8 proto;		/* enum slotap_protocol; 0 until its first request bytes */
+	/* its module gave up on responses: every request is lost as it starts */
+	__u8 responses_given_up;
+	/* the answer conn_emit_response() reports, filled by the module */
+	__u16 resp_status;
+	__u64 resp_bytes;
+	__u8 resp_class;	/* enum status_class */
+	__u8 resp_flags;	/* HTTP_EVENT_RESP_SIZE_KNOWN */
+	__u8 __pad[6];
+	__u64 connect_start_ns;	/* client: connect() began, 0 once reported */
+	__u8 remote_addr[16];	/* IPv6 or IPv4-mapped */
+	char comm[TASK_COMM_LEN_SLOTAP];
+	struct pending_req q[HTTP_PIPELINE_INLINE];
+	struct pending_req cur;	/* a deeper request while its head is parsed */
+	/* each protocol module's parser state: one at a time */
+	union {
+		struct {	/* PROTO_HTTP1 */
+			struct parser req;
+			struct parser resp;
+		};
+	};
+};
+
+/*
+ * What a protocol module's feed returns: go on, or drop the connection
+ * (no longer followed) for a reason.
+ */
+enum scan_drop {
+	SCAN_KEEP = 0,
+	SCAN_DROP_NOT_HTTP,	/* not the protocol after all: counted as LOSS_NOT_HTTP */
+	SCAN_DROP_UPGRADED,	/* switched protocols: measured so far, not followed */
+	SCAN_DROP_LOST,		/* framing lost: its requests in flight already counted */
+};
+
+struct io_args {
+	__u64 buf;		/* buffer, iovec array or msghdr, by op */
+	__u32 op;		/* enum io_op */
+	__u32 iovcnt;		/* readv/writev */
+};
+
+/* conn.state; the zero of fresh storage is CONN_NEW */
+
+/*
+ * Requests deeper in a connection's pipeline than its HTTP_PIPELINE_INLINE
+ * slots, by socket, connection generation and request number. Not LRU:
+ * when it is full, the newest requests go unkept, not the oldest, whose
+ * responses come first. A request kept nowhere is counted as
+ * LOSS_PIPELINE_OVERFLOW when its response comes; the connection's end or
+ * give-up removes its entries.
+ */
+struct spill_key {
+	__u64 sock_id;
+	__u32 gen;
+	__u32 seq;
+};
+
+struct scan_buf {
+	/*
+	 * The cursor lives in map memory, which the verifier does not track:
+	 * kept on the stack, its exact value would make the verifier walk
+	 * every bpf_loop iteration ("8193 jumps is too complex").
+	 */
+	__u32 pos;
+	__u32 len;
+	__u32 clen_at;		/* http1_head_scan(): where a Content-Length value starts */
+	__u32 __pad;
+	union {
+		/* + HTTP_PATH_MAX: a path copied in bulk may overrun the data */
+		__u8 data[HTTP_SCAN_MAX + HTTP_PATH_MAX];
+		__u64 words[(HTTP_SCAN_MAX + HTTP_PATH_MAX) / 8];	/* aligned word loads */
+	};
+};
+
+/*
+ * Server connections that ended lately, by peer and local port: what a
+ * reset the kernel sends afterwards, answering the peer's data, means.
+ * Between messages (GONE_IDLE) the data is a request the service never
+ * saw, the first reset counts it (GONE_COUNTED); in the middle of one
+ * (GONE_MID_MESSAGE: a body the server stopped reading after it answered)
+ * or once counted, more resets are the same request's. LRU: it only has to
+ * outlive the peer's segments in flight.
+ */
+enum gone_how {
+	GONE_IDLE = 1,
+	GONE_MID_MESSAGE,
+	GONE_COUNTED,
+};
+
+struct gone_key {
+	__u8 peer[16];		/* IPv6, or IPv4-mapped */
+	__u16 peer_port;
+	__u16 local_port;
+	__u32 __pad;
+};
+
+/*
+ * Listeners of services: what sk_drops was when last looked at, so that
+ * the sweep and the close count each drop once. In the listener's own
+ * storage: gone with it.
+ */
+struct listen_state {
+	__u32 drops;
+	__u32 __pad;
+};
+
+#endif /* SLOTAP_STATE_BPF_H */

@@ -1,0 +1,87 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * Test programs, never attached and not in the agent's object: the same
+ * layers as bpf/slotap.bpf.c, driven through BPF_PROG_TEST_RUN with
+ * buffers and a clock the test chooses (tests/unit/test_http_parser.c,
+ * build/tests/bench-parser). Their maps are their own.
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_endian.h>
+#include "http_server.h"
+#include "syscalls.bpf.h"
+#include "settings.bpf.h"
+#include "http1_state.bpf.h"
+#include "state.bpf.h"
+#include "maps.bpf.h"
+#include "counters.bpf.h"
+#include "events.bpf.h"
+#include "conn.bpf.h"
+#include "capture.bpf.h"
+#include "http1.bpf.h"
+#include "protocol.bpf.h"
+#include "transport.bpf.h"
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";
+
+/* What every CPU staged, into the ring buffer (as the agent's flush does). */
+SEC("raw_tp")
+int slotap_flush_events(void *ctx)
+{
+	return events_flush();
+}
+
+/* The connection the test programs feed. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct conn);
+} test_conns SEC(".maps");
+
+/* dir values besides DIR_REQUEST and DIR_RESPONSE */
+#define TEST_RESET	2	/* start a fresh HTTP/1 connection */
+#define TEST_RESET_NEW	3	/* start a fresh connection, its protocol not told yet */
+
+/*
+ * Test entry, never attached: the refused-connection filter on a TCP and
+ * an IP header in the caller's memory (tests/unit/test_http_parser.c).
+ */
+SEC("raw_tp")
+int BPF_PROG(slotap_test_reset, __u64 th_addr, __u64 ip_addr)
+{
+	__u8 th[RESET_TH_LEN];
+
+	if (bpf_probe_read_user(th, sizeof(th), (void *)th_addr))
+		return -1;
+	return reset_answered(th, (void *)ip_addr, true);
+}
+
+SEC("raw_tp")
+int BPF_PROG(slotap_test_feed, __u64 dir, __u64 ubuf, __u64 len, __u64 now)
+{
+	struct io_args io = {};
+	__u32 zero = 0;
+	struct conn *c = bpf_map_lookup_elem(&test_conns, &zero);
+
+	if (!c)
+		return -1;
+	if (dir == TEST_RESET || dir == TEST_RESET_NEW) {
+		__builtin_memset(c, 0, sizeof(*c));
+		c->state = CONN_TRACKED;
+		c->proto = dir == TEST_RESET ? PROTO_HTTP1 : PROTO_NONE;
+		c->service_id = 7;
+		c->local_port = 8080;
+		c->remote_port = 40000;
+		return 0;
+	}
+	if (c->state != CONN_TRACKED)
+		return -1;
+	/* a server's read or write of one buffer; no buffer: a sendfile */
+	io.op = dir == DIR_REQUEST ? IO_READ : ubuf ? IO_WRITE : IO_SENDFILE;
+	io.buf = ubuf;
+	handle_io(c, &io, len, now);
+	return c->state == CONN_TRACKED ? 0 : 1;
+}
