@@ -193,14 +193,12 @@ __noinline int conn_req_spill(struct conn *c)
 }
 
 /* A request starts: its number, and where it is kept while in flight. */
-__noinline int conn_req_push(struct conn *c, __u64 now)
+static __always_inline void conn_req_push(struct conn *c, __u64 now)
 {
 	struct pending_req *r;
 	__u32 seq, depth;
 	__u8 flags = 0;
 
-	if (!c)
-		return 0;
 	seq = c->req_seq;
 	depth = conn_pending(c);
 	if (c->responses_given_up) {
@@ -227,7 +225,6 @@ __noinline int conn_req_push(struct conn *c, __u64 now)
 	r->method = HTTP_METHOD_OTHER;
 	r->path_len = 0;
 	r->flags = flags;
-	return 0;
 }
 
 enum req_where { REQ_INLINE, REQ_CUR, REQ_SPILLED };

@@ -1017,8 +1017,9 @@ __noinline int http1_starts_response(const struct scan_buf *b, __u32 n)
 
 /*
  * The len user bytes at ubuf, up to one scan window of them. Returns the
- * bytes it used, or a FEED_ result. Global: the buffer's windows are a
- * loop, and verified inline each would multiply the paths of the others.
+ * bytes it used, or a FEED_ result. Global: a buffer's windows after the
+ * first are a loop, and verified inline each would multiply the paths of
+ * the others.
  */
 __noinline long http1_feed_window(struct conn *c, __u32 how, __u64 ubuf, __u64 len, __u64 now)
 {
@@ -1131,11 +1132,40 @@ static __always_inline int unframed_rest(struct conn *c, __u32 dir)
 __noinline int http1_feed(struct conn *c, __u32 dir, __u64 ubuf_addr, __u64 len, __u64 now)
 {
 	struct feed_walk w = { .conn = c, .ubuf = ubuf_addr, .len = len, .now = now, .dir = dir };
+	long used;
 
 	if (!c)
 		return SCAN_KEEP;
-	/* most buffers are one window: a bpf_loop only for more */
-	if (!feed_step(0, &w))
+	/*
+	 * The common case, one whole request head and nothing after it, here:
+	 * each call level costs (SRSO's safe RET). Whatever it leaves goes on
+	 * in the windows, from where it stopped.
+	 */
+	if (dir == DIR_REQUEST && c->req.state == P_IDLE && len <= HTTP_SCAN_MAX) {
+		__u32 zero = 0;
+		struct scan_buf *b = bpf_map_lookup_elem(&scan_scratch, &zero);
+		__u32 n = len;
+
+		barrier_var(n);
+		if (!b || !n || n > HTTP_SCAN_MAX || bpf_probe_read_user(b->data, n, (void *)ubuf_addr))
+			return SCAN_KEEP;
+		b->pos = 0;
+		b->len = n;
+		if (http1_fast_start(c, b, dir, now) == PARSE_STOP && b->pos >= n)
+			return SCAN_KEEP;
+		w.off = b->pos;
+	}
+	/* else the first window, called directly: a bpf_loop only for more */
+	if (!w.off) {
+		used = http1_feed_window(c, dir, ubuf_addr, len, now);
+		if (used == FEED_STOP || used == 0)
+			return SCAN_KEEP;
+		if (used < 0)
+			w.drop = -used;
+		else
+			w.off = used;
+	}
+	if (!w.drop && w.off < len)
 		bpf_loop(FEED_WINDOWS_MAX - 1, feed_step, &w, 0);
 	if (w.drop == SCAN_DROP_NOT_HTTP)
 		count_loss(LOSS_NOT_HTTP);

@@ -87,15 +87,18 @@ struct conn {
 	__u64 connect_start_ns;	/* client: connect() began, 0 once reported */
 	__u8 remote_addr[16];	/* IPv6 or IPv4-mapped */
 	char comm[TASK_COMM_LEN_SLOTAP];
-	struct pending_req q[HTTP_PIPELINE_INLINE];
-	struct pending_req cur;	/* a deeper request while its head is parsed */
-	/* each protocol module's parser state: one at a time */
+	/*
+	 * Each protocol module's parser state, one at a time; before the
+	 * requests, next to the fields every socket operation reads.
+	 */
 	union {
 		struct {	/* PROTO_HTTP1 */
 			struct parser req;
 			struct parser resp;
 		};
 	};
+	struct pending_req q[HTTP_PIPELINE_INLINE];
+	struct pending_req cur;	/* a deeper request while its head is parsed */
 };
 
 /*

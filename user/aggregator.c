@@ -5,6 +5,7 @@
 
 #include "aggregator.h"
 #include "prom.h"
+#include "util.h"
 
 #define SERIES_MIN_CAP	64
 
@@ -35,23 +36,14 @@ struct aggregator {
 	size_t n;
 };
 
-static __u64 fnv1a(__u64 h, const char *s)
-{
-	/* the terminating NUL is hashed too, so ("ab", "c") and ("a", "bc") differ */
-	do {
-		h ^= (unsigned char)*s;
-		h *= 0x100000001b3ULL;
-	} while (*s++);
-	return h;
-}
-
 static __u64 series_hash(const struct aggregator *agg, const char *const *values,
 			 unsigned int status)
 {
-	__u64 h = 0xcbf29ce484222325ULL;
+	__u64 h = FNV1A64_OFFSET;
 
+	/* each NUL too, so that ("ab", "c") and ("a", "bc") differ */
 	for (size_t i = 0; i < agg->n_labels; i++)
-		h = fnv1a(h, values[i]);
+		h = fnv1a64(h, values[i], strlen(values[i]) + 1);
 	h ^= status;
 	/* murmur3 finaliser: the table indexes by the low bits only */
 	h ^= h >> 33;

@@ -12,6 +12,7 @@
 #include "http_source.h"
 #include "log.h"
 #include "netns.h"
+#include "util.h"
 
 _Static_assert(sizeof(struct http_event) == 168, "http_event layout is ABI with the BPF side");
 _Static_assert(sizeof(struct event_batch) % 8 == 0, "per-CPU values are 8-byte strided");
@@ -56,14 +57,6 @@ static const char *const loss_names[LOSS_REASON_MAX] = {
 	[LOSS_UNFRAMED] = "unframed",
 };
 
-/* CLOCK_MONOTONIC in ns: bpf_ktime_get_ns()'s clock. */
-static __u64 monotonic_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
-}
 
 const char *http_loss_reason__name(enum http_loss_reason reason)
 {

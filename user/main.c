@@ -33,6 +33,7 @@
 #include "slo_registry.h"
 #include "state.h"
 #include "status.h"
+#include "util.h"
 
 #define SLOTAP_VERSION		"0.1.0"
 /*
@@ -405,14 +406,6 @@ static __u32 ringbuf_default_bytes(void)
 	return bytes;
 }
 
-static __u64 now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000000000ull + ts.tv_nsec;
-}
-
 static void write_counter(FILE *out, const char *name, const char *help, __u64 v)
 {
 	prom__header(out, name, "counter", help);
@@ -493,7 +486,7 @@ static int write_metrics(void *ctx, FILE *out)
 	fprintf(out, "slotap_config_last_reload_success_timestamp_seconds %.0f\n",
 		a->last_reload_ok_unix_s);
 	prom__header(out, "slotap_uptime_seconds", "gauge", "Seconds since the agent started.");
-	fprintf(out, "slotap_uptime_seconds %.3f\n", (now_ns() - a->started_ns) / 1e9);
+	fprintf(out, "slotap_uptime_seconds %.3f\n", (monotonic_ns() - a->started_ns) / 1e9);
 	pthread_mutex_unlock(&a->lock);
 	return err;
 }
@@ -818,7 +811,7 @@ static void save_state(struct agent *a)
 static int run_loop(struct agent *a, int sig_fd)
 {
 	struct epoll_event ev = { .events = EPOLLIN };
-	__u64 next_scan = 0, next_sweep = 0, next_save = now_ns() + env.state_interval_s * 1000000000ull;
+	__u64 next_scan = 0, next_sweep = 0, next_save = monotonic_ns() + env.state_interval_s * 1000000000ull;
 	int ep, err = 0, timeout_ms = POLL_INTERVAL_MS;
 
 	ep = epoll_create1(EPOLL_CLOEXEC);
@@ -860,7 +853,7 @@ static int run_loop(struct agent *a, int sig_fd)
 		}
 		timeout_ms = err > 0 ? BUSY_POLL_INTERVAL_MS : POLL_INTERVAL_MS;
 		err = 0;
-		if (now_ns() >= next_scan) {
+		if (monotonic_ns() >= next_scan) {
 			pthread_mutex_lock(&a->lock);
 			err = service_registry__scan_processes(a->services, a->src);
 			pthread_mutex_unlock(&a->lock);
@@ -868,19 +861,19 @@ static int run_loop(struct agent *a, int sig_fd)
 				log__warn("scanning /proc for configured executables: %s",
 					  strerror(-err));
 			err = 0;
-			next_scan = now_ns() + PROC_SCAN_INTERVAL_MS * 1000000ull;
+			next_scan = monotonic_ns() + PROC_SCAN_INTERVAL_MS * 1000000ull;
 		}
-		if (now_ns() >= next_sweep) {
+		if (monotonic_ns() >= next_sweep) {
 			err = http_source__sweep_timeouts(a->src);
 			if (err)
 				log__warn("request timeout sweep: %s", strerror(-err));
 			err = 0;
 			sweep_transport(a);
-			next_sweep = now_ns() + TIMEOUT_SWEEP_INTERVAL_MS * 1000000ull;
+			next_sweep = monotonic_ns() + TIMEOUT_SWEEP_INTERVAL_MS * 1000000ull;
 		}
-		if (now_ns() >= next_save) {
+		if (monotonic_ns() >= next_save) {
 			save_state(a);
-			next_save = now_ns() + env.state_interval_s * 1000000000ull;
+			next_save = monotonic_ns() + env.state_interval_s * 1000000000ull;
 		}
 	}
 fail:
@@ -908,7 +901,7 @@ int main(int argc, char **argv)
 		return 2;
 	log__set_verbose(env.verbose);
 	log__install_libbpf_printer();
-	a.started_ns = now_ns();
+	a.started_ns = monotonic_ns();
 	a.last_reload_ok = true;
 	a.last_reload_ok_unix_s = time(NULL);
 

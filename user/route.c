@@ -9,6 +9,7 @@
 
 #include "errbuf.h"
 #include "route.h"
+#include "util.h"
 
 #define INTERN_MIN_CAP	64
 
@@ -33,13 +34,7 @@ struct route_table {
 
 static __u64 hash_str(const char *s)
 {
-	__u64 h = 0xcbf29ce484222325ULL;	/* FNV-1a */
-
-	for (; *s; s++) {
-		h ^= (unsigned char)*s;
-		h *= 0x100000001b3ULL;
-	}
-	return h;
+	return fnv1a64(FNV1A64_OFFSET, s, strlen(s));
 }
 
 static bool is_visible(unsigned char c)

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "slo.h"
+#include "util.h"
 
 #define SLO_LEVELS	4
 #define MINUTE_S	60ULL
@@ -770,49 +771,26 @@ struct cursor {
 
 static void put32(struct cursor *c, __u32 v)
 {
-	unsigned int i;
-
-	for (i = 0; i < 4; i++)
-		*c->w++ = v >> (8 * i);
+	le32_put(c->w, v);
+	c->w += sizeof(v);
 }
 
 static void put64(struct cursor *c, __u64 v)
 {
-	unsigned int i;
-
-	for (i = 0; i < 8; i++)
-		*c->w++ = v >> (8 * i);
+	le64_put(c->w, v);
+	c->w += sizeof(v);
 }
 
 static __u32 get32(struct cursor *c)
 {
-	__u32 v = 0;
-	unsigned int i;
-
-	for (i = 0; i < 4; i++)
-		v |= (__u32)*c->r++ << (8 * i);
-	return v;
+	c->r += sizeof(__u32);
+	return le32_get(c->r - sizeof(__u32));
 }
 
 static __u64 get64(struct cursor *c)
 {
-	__u64 v = 0;
-	unsigned int i;
-
-	for (i = 0; i < 8; i++)
-		v |= (__u64)*c->r++ << (8 * i);
-	return v;
-}
-
-static __u64 fnv1a64(const unsigned char *p, size_t n)
-{
-	__u64 h = 0xcbf29ce484222325ULL;
-
-	while (n--) {
-		h ^= *p++;
-		h *= 0x100000001b3ULL;
-	}
-	return h;
+	c->r += sizeof(__u64);
+	return le64_get(c->r - sizeof(__u64));
 }
 
 static size_t state_len(size_t slots)
@@ -866,7 +844,7 @@ int slo__serialize(const struct slo *s, void *buf, size_t len)
 			put64(&c, s->ring[l].slot[i].total);
 		}
 	}
-	put64(&c, fnv1a64(buf, need - sizeof(__u64)));
+	put64(&c, fnv1a64(FNV1A64_OFFSET, buf, need - sizeof(__u64)));
 	return need;
 }
 
@@ -984,7 +962,7 @@ struct slo *slo__deserialize(const struct slo_spec *spec, const void *buf, size_
 		return NULL;
 	}
 	c.r = p + len - sizeof(__u64);
-	if (get64(&c) != fnv1a64(p, len - sizeof(__u64))) {
+	if (get64(&c) != fnv1a64(FNV1A64_OFFSET, p, len - sizeof(__u64))) {
 		errno = EINVAL;
 		return NULL;
 	}

@@ -16,6 +16,7 @@
 #include "slo.h"
 #include "slo_registry.h"
 #include "state.h"
+#include "util.h"
 
 #define STATE_MAGIC		"SLOTAPST"
 #define STATE_MAGIC_LEN		8
@@ -23,9 +24,6 @@
 #define STATE_TRAILER_LEN	8
 #define STATE_RECORD_MIN	(2 + 4)
 #define STATE_TMP_NAME		"." STATE_FILE_NAME ".tmp"
-
-#define FNV_OFFSET		0xcbf29ce484222325ULL
-#define FNV_PRIME		0x100000001b3ULL
 
 #define KEY_SEP			'\x1f'
 /* Ends a key: DEF_SEP and 16 hex digits, the SLO's definition_hash(). */
@@ -38,56 +36,6 @@ _Static_assert((unsigned long long)CONFIG_MAX_SLOS * (2 + CONFIG_NAME_MAX + 4 + 
 	       STATE_HEADER_LEN + STATE_TRAILER_LEN <= STATE_FILE_MAX,
 	       "STATE_FILE_MAX must hold the largest valid config's state");
 
-static __u64 fnv1a64_update(__u64 h, const unsigned char *p, size_t n)
-{
-	while (n--) {
-		h ^= *p++;
-		h *= FNV_PRIME;
-	}
-	return h;
-}
-
-static void put16(unsigned char *p, __u16 v)
-{
-	p[0] = v;
-	p[1] = v >> 8;
-}
-
-static void put32(unsigned char *p, __u32 v)
-{
-	for (int i = 0; i < 4; i++)
-		p[i] = v >> (8 * i);
-}
-
-static void put64(unsigned char *p, __u64 v)
-{
-	for (int i = 0; i < 8; i++)
-		p[i] = v >> (8 * i);
-}
-
-static __u16 get16(const unsigned char *p)
-{
-	return p[0] | (__u16)p[1] << 8;
-}
-
-static __u32 get32(const unsigned char *p)
-{
-	__u32 v = 0;
-
-	for (int i = 3; i >= 0; i--)
-		v = v << 8 | p[i];
-	return v;
-}
-
-static __u64 get64(const unsigned char *p)
-{
-	__u64 v = 0;
-
-	for (int i = 7; i >= 0; i--)
-		v = v << 8 | p[i];
-	return v;
-}
-
 /* The output file, checksummed as it is written. */
 struct state_writer {
 	int fd;
@@ -99,7 +47,7 @@ static int writer__write(struct state_writer *w, const void *buf, size_t len)
 {
 	const unsigned char *p = buf;
 
-	w->hash = fnv1a64_update(w->hash, p, len);
+	w->hash = fnv1a64(w->hash, p, len);
 	w->written += len;
 	if (w->written > STATE_FILE_MAX)
 		return -EFBIG;	/* load would refuse it: keep the old file instead */
@@ -129,15 +77,15 @@ static __u64 definition_hash(const struct slo_config *sc, const char *service,
 			     const char *endpoint)
 {
 	__u8 flags[3] = { sc->sli, slo_config__counts_failures(sc), sc->dependency };
-	__u64 h = FNV_OFFSET;
+	__u64 h = FNV1A64_OFFSET;
 
-	h = fnv1a64_update(h, flags, sizeof(flags));
-	h = fnv1a64_update(h, (const unsigned char *)&sc->threshold_ns, sizeof(sc->threshold_ns));
-	h = fnv1a64_update(h, sc->bad_status, sizeof(sc->bad_status));
+	h = fnv1a64(h, flags, sizeof(flags));
+	h = fnv1a64(h, (const unsigned char *)&sc->threshold_ns, sizeof(sc->threshold_ns));
+	h = fnv1a64(h, sc->bad_status, sizeof(sc->bad_status));
 	if (service)
-		h = fnv1a64_update(h, (const unsigned char *)service, strlen(service) + 1);
+		h = fnv1a64(h, (const unsigned char *)service, strlen(service) + 1);
 	if (endpoint)
-		h = fnv1a64_update(h, (const unsigned char *)endpoint, strlen(endpoint) + 1);
+		h = fnv1a64(h, (const unsigned char *)endpoint, strlen(endpoint) + 1);
 	return h;
 }
 
@@ -194,10 +142,10 @@ static int state__write_records(const struct slo_registry *reg, struct state_wri
 	if (saved > UINT32_MAX)
 		return -EOVERFLOW;
 	memcpy(hdr, STATE_MAGIC, STATE_MAGIC_LEN);
-	put32(hdr + 8, STATE_FILE_VERSION);
-	put32(hdr + 12, saved);
+	le32_put(hdr + 8, STATE_FILE_VERSION);
+	le32_put(hdr + 12, saved);
 	/* informational only (the log line on load): a broken clock is not fatal */
-	put64(hdr + 16, now == (time_t)-1 ? 0 : (__u64)now);
+	le64_put(hdr + 16, now == (time_t)-1 ? 0 : (__u64)now);
 	err = writer__write(w, hdr, sizeof(hdr));
 
 	for (size_t i = 0; !err && i < count; i++) {
@@ -229,9 +177,9 @@ static int state__write_records(const struct slo_registry *reg, struct state_wri
 			rec = tmp;
 			cap = len;
 		}
-		put16(rec, name_len);
+		le16_put(rec, name_len);
 		state__key(reg, i, rec + 2);
-		put32(rec + 2 + name_len, need);
+		le32_put(rec + 2 + name_len, need);
 		if (slo__serialize(e, rec + 6 + name_len, need) != need) {
 			err = -EINVAL;
 			break;
@@ -241,13 +189,13 @@ static int state__write_records(const struct slo_registry *reg, struct state_wri
 	free(rec);
 	if (err)
 		return err;
-	put64(trailer, w->hash);
+	le64_put(trailer, w->hash);
 	return writer__write(w, trailer, sizeof(trailer));
 }
 
 int state__save(const struct slo_registry *reg, const char *dir)
 {
-	struct state_writer w = { .fd = -1, .hash = FNV_OFFSET };
+	struct state_writer w = { .fd = -1, .hash = FNV1A64_OFFSET };
 	int dfd, err;
 
 	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -348,14 +296,14 @@ static const char *state__parse(const unsigned char *buf, size_t len, char *why,
 	}
 	if (memcmp(buf, STATE_MAGIC, STATE_MAGIC_LEN))
 		return "bad magic: not a slotap state file";
-	version = get32(buf + 8);
+	version = le32_get(buf + 8);
 	if (version != STATE_FILE_VERSION) {
 		snprintf(why, why_len, "version %u, this agent reads version %d", version,
 			 STATE_FILE_VERSION);
 		return why;
 	}
-	count = get32(buf + 12);
-	*saved_at = get64(buf + 16);
+	count = le32_get(buf + 12);
+	*saved_at = le64_get(buf + 16);
 
 	/* every length against what is left, before the checksum: it names truncation */
 	p = buf + STATE_HEADER_LEN;
@@ -368,7 +316,7 @@ static const char *state__parse(const unsigned char *buf, size_t len, char *why,
 				 i + 1, count);
 			return why;
 		}
-		name_len = get16(p);
+		name_len = le16_get(p);
 		p += 2;
 		if ((size_t)(end - p) < name_len + 4) {
 			snprintf(why, why_len,
@@ -377,7 +325,7 @@ static const char *state__parse(const unsigned char *buf, size_t len, char *why,
 			return why;
 		}
 		p += name_len;
-		blob_len = get32(p);
+		blob_len = le32_get(p);
 		p += 4;
 		if ((size_t)(end - p) < blob_len) {
 			snprintf(why, why_len,
@@ -392,7 +340,7 @@ static const char *state__parse(const unsigned char *buf, size_t len, char *why,
 			 count);
 		return why;
 	}
-	if (get64(end) != fnv1a64_update(FNV_OFFSET, buf, len - STATE_TRAILER_LEN))
+	if (le64_get(end) != fnv1a64(FNV1A64_OFFSET, buf, len - STATE_TRAILER_LEN))
 		return "checksum mismatch: corrupted";
 
 	/* count <= len / STATE_RECORD_MIN now: the allocation is bounded by the file */
@@ -403,10 +351,10 @@ static const char *state__parse(const unsigned char *buf, size_t len, char *why,
 	}
 	p = buf + STATE_HEADER_LEN;
 	for (i = 0; i < count; i++) {
-		r[i].name_len = get16(p);
+		r[i].name_len = le16_get(p);
 		r[i].name = (const char *)p + 2;
 		p += 2 + r[i].name_len;
-		r[i].blob_len = get32(p);
+		r[i].blob_len = le32_get(p);
 		r[i].blob = p + 4;
 		p += 4 + r[i].blob_len;
 		record_split(&r[i]);
@@ -700,7 +648,7 @@ out_dir:
 int state__carry_over(struct slo_registry *to, const struct slo_registry *from, __u64 now_s,
 		      struct state_restored *carried)
 {
-	struct state_writer w = { .hash = FNV_OFFSET };
+	struct state_writer w = { .hash = FNV1A64_OFFSET };
 	unsigned char *buf = NULL;
 	const char *why;
 	char why_buf[160];
