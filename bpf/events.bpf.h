@@ -29,6 +29,20 @@ static __always_inline struct http_event *event_reserve(void)
 	return e;
 }
 
+/* A ring buffer record for an event of kind, zeroed but for these; NULL, counted, when full. */
+static __always_inline struct http_event *event_new(__u8 kind, __u8 flags, __u8 failure)
+{
+	struct http_event *e = event_reserve();
+
+	if (!e)
+		return NULL;
+	__builtin_memset(e, 0, sizeof(*e));
+	e->kind = kind;
+	e->flags = flags;
+	e->failure = failure;
+	return e;
+}
+
 static __always_inline void event_submit(struct http_event *e)
 {
 	bpf_ringbuf_submit(e, wakeup_flag());

@@ -47,14 +47,10 @@ static __always_inline void conn_close(struct conn *c, struct sock *sk, int olds
 static __always_inline struct http_event *unserved_event(__u32 failure, __u16 service_id,
 							 __u16 local_port, __u16 remote_port)
 {
-	struct http_event *e = event_reserve();
+	struct http_event *e = event_new(HTTP_EVENT_REQUEST, HTTP_EVENT_NO_REQUEST, failure);
 
 	if (!e)
 		return NULL;
-	__builtin_memset(e, 0, sizeof(*e));
-	e->kind = HTTP_EVENT_REQUEST;
-	e->failure = failure;
-	e->flags = HTTP_EVENT_NO_REQUEST;
 	e->req_start_ns = e->resp_start_ns = bpf_ktime_get_ns();
 	e->service_id = service_id;
 	e->local_port = local_port;
@@ -161,13 +157,9 @@ static __always_inline void connect_done(struct conn *c, struct sock *sk, bool e
 			failure = HTTP_FAILURE_CONNECT_OTHER;
 		}
 	}
-	e = event_reserve();
+	e = event_new(HTTP_EVENT_CONNECT, HTTP_EVENT_CLIENT, failure);
 	if (!e)
 		goto out;
-	__builtin_memset(e, 0, sizeof(*e));
-	e->kind = HTTP_EVENT_CONNECT;
-	e->flags = HTTP_EVENT_CLIENT;
-	e->failure = failure;
 	e->req_start_ns = c->connect_start_ns;
 	e->resp_start_ns = bpf_ktime_get_ns();
 	e->cgroup_id = c->cgroup_id;

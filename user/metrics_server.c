@@ -75,29 +75,47 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
 		     MHD_RESPMEM_MUST_FREE);
 }
 
+int metrics_server__parse_address(const char *listen_addr, char *host, size_t host_len,
+				  char port[6])
+{
+	const char *colon = strrchr(listen_addr, ':'), *h = listen_addr;
+	size_t n = colon ? (size_t)(colon - listen_addr) : 0;
+	unsigned long v = 0;
+
+	if (!colon || !n || !colon[1] || strlen(colon + 1) > 5)
+		return -EINVAL;
+	for (const char *p = colon + 1; *p; p++) {
+		if (*p < '0' || *p > '9')
+			return -EINVAL;
+		v = v * 10 + (*p - '0');
+	}
+	if (v < 1 || v > 65535)
+		return -EINVAL;
+	if (h[0] == '[') {	/* [V6HOST] */
+		if (n < 3 || h[n - 1] != ']')
+			return -EINVAL;
+		h++;
+		n -= 2;
+	}
+	if (n >= host_len || memchr(h, '[', n) || memchr(h, ']', n))
+		return -EINVAL;
+	memcpy(host, h, n);
+	host[n] = '\0';
+	snprintf(port, 6, "%lu", v);
+	return 0;
+}
+
 /* Bind ourselves: libmicrohttpd would only say that it failed, not why. */
 static int listen_on(const char *listen_addr)
 {
-	struct addrinfo hints = { .ai_socktype = SOCK_STREAM, .ai_flags = AI_PASSIVE };
+	struct addrinfo hints = { .ai_socktype = SOCK_STREAM,
+				  .ai_flags = AI_PASSIVE | AI_NUMERICSERV };
 	struct addrinfo *res = NULL;
-	char host[256], *port;
+	char host[256], port[6];
 	int fd, one = 1, err;
 
-	if (strlen(listen_addr) >= sizeof(host))
+	if (metrics_server__parse_address(listen_addr, host, sizeof(host), port))
 		goto bad;
-	strcpy(host, listen_addr);
-	port = strrchr(host, ':');
-	if (!port || port == host || !port[1])
-		goto bad;
-	*port++ = '\0';
-	if (host[0] == '[') {
-		size_t n = strlen(host);
-
-		if (n < 3 || host[n - 1] != ']')
-			goto bad;
-		host[n - 1] = '\0';
-		memmove(host, host + 1, n - 1);
-	}
 	err = getaddrinfo(host, port, &hints, &res);
 	if (err) {
 		log__error("--web.listen-address %s: %s", listen_addr, gai_strerror(err));
@@ -114,7 +132,7 @@ static int listen_on(const char *listen_addr)
 	freeaddrinfo(res);
 	return fd;
 bad:
-	log__error("--web.listen-address %s: expected HOST:PORT", listen_addr);
+	log__error("--web.listen-address %s: expected HOST:PORT, PORT 1 to 65535", listen_addr);
 	return -1;
 }
 

@@ -10,7 +10,13 @@ typedef int (*metrics_write_fn)(void *ctx, FILE *out);
 
 struct metrics_server;
 
-/* listen: "HOST:PORT" or "[V6HOST]:PORT". Returns NULL with one line logged. */
+/*
+ * listen: "HOST:PORT" or "[V6HOST]:PORT", PORT a number from 1 to 65535,
+ * split into host and port (its digits); -EINVAL for anything else.
+ */
+int metrics_server__parse_address(const char *listen, char *host, size_t host_len, char port[6]);
+
+/* listen as above. Returns NULL with one line logged. */
 struct metrics_server *metrics_server__start(const char *listen, metrics_write_fn write, void *ctx);
 void metrics_server__stop(struct metrics_server *srv);
 

@@ -1,0 +1,209 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * user/event_router.c: each kind of kernel event lands in its metric
+ * family and SLOs, read back from the agent's own /metrics text. No BPF:
+ * an agent with no kernel source, fed events as a drain would.
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "agent.h"
+
+#define MS(x)	((__u64)(x) * 1000000ULL)
+
+static const char CONFIG[] =
+	"services:\n"
+	"  - name: shop\n"
+	"    match: {port: 8080}\n"
+	"    routes: [\"/items/{id}\"]\n"
+	"slos:\n"
+	"  - name: shop-availability\n"
+	"    service: shop\n"
+	"    sli: availability\n"
+	"    objective: 99\n"
+	"    window: 28d\n"
+	"latency_thresholds: [10ms, 100ms]\n";
+
+static int setup(void **state)
+{
+	struct agent *a = calloc(1, sizeof(*a));
+	char errbuf[256];
+
+	if (!a)
+		return -1;
+	pthread_mutex_init(&a->lock, NULL);
+	if (config__load_string(&a->cfg, CONFIG, strlen(CONFIG), "test", errbuf, sizeof(errbuf)) ||
+	    agent__init(a)) {
+		fprintf(stderr, "setup: %s\n", errbuf);
+		return -1;
+	}
+	*state = a;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct agent *a = *state;
+
+	agent__free(a);
+	free(a);
+	return 0;
+}
+
+/* A request of service 0 (shop) answered with status after latency_ns. */
+static struct http_event answered(const char *path, __u8 method, __u16 status, __u64 latency_ns)
+{
+	struct http_event e = {
+		.req_start_ns = MS(1000), .resp_start_ns = MS(1000) + latency_ns, .tgid = 42,
+		.service_id = 0, .local_port = 8080, .remote_port = 40000, .status = status,
+		.method = method, .protocol = PROTO_HTTP1, .kind = HTTP_EVENT_REQUEST,
+		.status_class = status >= 500 ? STATUS_CLASS_SERVER_ERROR : STATUS_CLASS_OK,
+	};
+
+	e.path_len = strlen(path);
+	memcpy(e.path, path, e.path_len);
+	memcpy(e.comm, "shopd", 6);
+	return e;
+}
+
+static char *metrics(struct agent *a)
+{
+	char *text = NULL;
+	size_t len = 0;
+	FILE *out = open_memstream(&text, &len);
+
+	assert_non_null(out);
+	assert_int_equal(agent__write_metrics(a, out), 0);
+	fclose(out);
+	return text;
+}
+
+/* The sample line "name{labels} value" is in the text, exactly. */
+static void assert_sample(const char *text, const char *sample)
+{
+	const char *p = strstr(text, sample);
+
+	if (!p || (p != text && p[-1] != '\n') || p[strlen(sample)] != '\n')
+		fail_msg("no line \"%s\" in /metrics", sample);
+}
+
+static void route(struct agent *a, const struct http_event *e)
+{
+	assert_int_equal(agent__route_event(a, e), 0);
+}
+
+static void answered_requests_by_route_and_status(void **state)
+{
+	struct agent *a = *state;
+	struct http_event e = answered("/items/42", HTTP_METHOD_GET, 200, MS(5));
+	char *text;
+
+	route(a, &e);
+	route(a, &e);	/* the second one through the endpoint cache */
+	e = answered("/items/7", HTTP_METHOD_GET, 503, MS(50));
+	route(a, &e);
+	text = metrics(a);
+	assert_sample(text, "http_server_request_duration_seconds_count{service_name=\"shop\","
+		      "http_request_method=\"GET\",http_route=\"/items/{id}\","
+		      "http_response_status_code=\"200\"} 2");
+	assert_sample(text, "http_server_request_duration_seconds_bucket{service_name=\"shop\","
+		      "http_request_method=\"GET\",http_route=\"/items/{id}\","
+		      "http_response_status_code=\"503\",le=\"0.01\"} 0");
+	assert_sample(text, "slotap_slo_events_total{slo=\"shop-availability\",service=\"shop\","
+		      "endpoint=\"\",result=\"good\"} 2");
+	assert_sample(text, "slotap_slo_events_total{slo=\"shop-availability\",service=\"shop\","
+		      "endpoint=\"\",result=\"bad\"} 1");
+	assert_sample(text, "slotap_events_received_total 3");
+	free(text);
+}
+
+/*
+ * Failures: with a request (its endpoint's SLO counts it bad), and before
+ * any (refused: the service's); a late response is counted once, as late.
+ */
+static void failures_and_late_responses(void **state)
+{
+	struct agent *a = *state;
+	struct http_event e = answered("/items/1", HTTP_METHOD_POST, 0, MS(30));
+	char *text;
+
+	e.failure = HTTP_FAILURE_CONN_RESET;
+	route(a, &e);
+	e = (struct http_event){ .protocol = PROTO_NONE, .failure = HTTP_FAILURE_REFUSED,
+				 .flags = HTTP_EVENT_NO_REQUEST, .service_id = 0, .local_port = 8080 };
+	route(a, &e);
+	e = answered("/items/1", HTTP_METHOD_GET, 200, MS(40000));
+	e.flags = HTTP_EVENT_LATE;
+	route(a, &e);
+	text = metrics(a);
+	assert_sample(text, "slotap_transport_failures_total{service=\"shop\","
+		      "reason=\"connection_reset\"} 1");
+	assert_sample(text, "slotap_transport_failures_total{service=\"shop\",reason=\"refused\"} 1");
+	assert_sample(text, "slotap_http_late_responses_total 1");
+	assert_sample(text, "slotap_slo_events_total{slo=\"shop-availability\",service=\"shop\","
+		      "endpoint=\"\",result=\"bad\"} 2");
+	assert_null(strstr(text, "http_response_status_code=\"200\"} 1\n"));
+	free(text);
+}
+
+/* What cannot be attributed is counted, by why: never silently dropped. */
+static void unattributable_events_are_counted(void **state)
+{
+	struct agent *a = *state;
+	struct http_event e = answered("/items/1", HTTP_METHOD_GET, 200, MS(1));
+	char *text;
+
+	e.protocol = PROTO_MAX + 7;	/* from a newer kernel side */
+	route(a, &e);
+	e = answered("/items/1", HTTP_METHOD_GET, 200, MS(1));
+	e.service_id = 99;		/* no such service */
+	route(a, &e);
+	e = answered("/items/1", HTTP_METHOD_GET, 200, MS(1));
+	e.flags = HTTP_EVENT_PATH_TRUNCATED;
+	route(a, &e);
+	text = metrics(a);
+	assert_sample(text, "slotap_events_lost_total{reason=\"unknown_protocol\"} 1");
+	assert_sample(text, "slotap_events_lost_total{reason=\"out_of_memory\"} 1");
+	assert_sample(text, "slotap_http_paths_truncated_total 1");
+	assert_sample(text, "slotap_events_received_total 3");
+	free(text);
+}
+
+/* An outbound call of a tracked process: the client family, by destination. */
+static void outbound_calls(void **state)
+{
+	struct agent *a = *state;
+	struct http_event e = answered("/pay", HTTP_METHOD_POST, 201, MS(20));
+	char *text;
+
+	e.flags = HTTP_EVENT_CLIENT;
+	e.remote_port = 9000;
+	e.remote_addr[10] = e.remote_addr[11] = 0xff;	/* ::ffff:10.0.0.9 */
+	e.remote_addr[12] = 10;
+	e.remote_addr[15] = 9;
+	route(a, &e);
+	text = metrics(a);
+	assert_sample(text, "http_client_request_duration_seconds_count{service_name=\"shop\","
+		      "server_address=\"10.0.0.9\",server_port=\"9000\",http_request_method=\"POST\","
+		      "http_response_status_code=\"201\"} 1");
+	assert_null(strstr(text, "http_server_request_duration_seconds_count{"));
+	free(text);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(answered_requests_by_route_and_status, setup, teardown),
+		cmocka_unit_test_setup_teardown(failures_and_late_responses, setup, teardown),
+		cmocka_unit_test_setup_teardown(unattributable_events_are_counted, setup, teardown),
+		cmocka_unit_test_setup_teardown(outbound_calls, setup, teardown),
+	};
+
+	return cmocka_run_group_tests_name("event_router", tests, NULL, NULL);
+}

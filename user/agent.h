@@ -1,0 +1,105 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * The agent: what turns the kernel's events into metric families and SLOs,
+ * shared by the modules that make it up:
+ *
+ *   agent.c          set-up and tear-down, the kernel source, draining, saving state
+ *   event_router.c   each event (and each kernel counter swept) to its families and SLOs
+ *   reload.c         SIGHUP: a new config, its kernel programs, the SLO state carried over
+ *   self_metrics.c   /metrics: the families, then the agent's own counters
+ *
+ * main.c keeps the flags, the signals and the loop. Two threads: the main
+ * one drains the ring buffer, libmicrohttpd's serves /metrics; lock guards
+ * what both touch.
+ */
+#ifndef SLOTAP_AGENT_H
+#define SLOTAP_AGENT_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <linux/types.h>
+#include "config.h"
+#include "histogram.h"
+#include "http_source.h"
+
+#define SLOTAP_VERSION		"0.1.0"
+/* How often the consumer drains the ring when nothing wakes it (see main.c). */
+#define POLL_INTERVAL_MS	100
+
+struct agent {
+	pthread_mutex_t lock;		/* aggregator, services, counters below */
+	/* settings from the command line */
+	const char *config_path;	/* NULL: the built-in configuration */
+	__u32 ringbuf_bytes;		/* 0: ringbuf_default_bytes() */
+	struct slotap_config cfg;
+	struct latency_buckets buckets;
+	struct aggregator *agg;
+	struct aggregator *transport_failures;	/* server side, by service and reason */
+	struct aggregator *retransmits;		/* server connections, by service */
+	struct outbound *outbound;
+	struct service_registry *services;
+	struct slo_registry *slos;
+	struct endpoint_cache *endpoints;	/* answered requests' series and SLOs */
+	struct dependency_blame *blame;	/* failing calls of each process, lately */
+	struct aggregator *blamed;	/* bad SLO events, by the dependency blamed */
+	/* The server request being recorded, for blame: valid while blaming. */
+	struct { bool on; __u32 tgid; __u64 start_ns, end_ns; } blaming;
+	const char *state_dir;		/* NULL: no persistence */
+	struct http_source *src;
+	/* what sources a reload replaced had counted: counters never go back */
+	struct http_source_counters retired;
+	__u64 drain_unix_s;		/* wall clock of the current drain, for the SLO windows */
+	__u64 events_received;
+	__u64 events_unattributed;	/* no memory for a new service or series */
+	__u64 events_unknown_protocol;	/* a protocol this agent has no families for */
+	__u64 paths_truncated;		/* path longer than the kernel keeps */
+	__u64 late_responses;		/* responses to requests reported timed out */
+	__u64 started_ns;
+	__u64 reloads_ok, reloads_failed;
+	bool last_reload_ok;
+	double last_reload_ok_unix_s;	/* or the start */
+};
+
+/* The families, registries and caches for a->cfg (loaded by the caller). */
+int agent__init(struct agent *a);
+void agent__free(struct agent *a);	/* a->cfg too */
+
+/* The kernel side for cfg, loaded and not attached yet. */
+int agent__open_source(struct agent *a, const struct slotap_config *cfg, struct http_source **out);
+
+/*
+ * What the kernel sent, as of now_s; all: with what CPUs still have staged
+ * (see http_source.h). Returns the records drained, or a negative error.
+ * The _locked form with a->lock held.
+ */
+int agent__drain_locked(struct agent *a, bool all, __u64 now_s);
+int agent__drain(struct agent *a, bool all);
+
+/* The SLO windows to disk; a failure is a warning, the agent goes on. */
+void agent__save_state(struct agent *a);
+
+/* event_router.c: the agent's own families */
+struct aggregator_family;
+extern const struct aggregator_family agent_transport_failures;	/* by service, reason */
+extern const struct aggregator_family agent_retransmits;	/* by service */
+extern const struct aggregator_family agent_blamed_events;	/* by slo, ..., dependency */
+
+/* One event of a drain (http_source's on_event), a->lock held. */
+int agent__route_event(void *ctx, const struct http_event *e);
+/* slo_registry's bad-event hook: blame the dependency that failed meanwhile. */
+void agent__blame_bad_event(void *ctx, const char *slo, const char *service,
+			    const char *endpoint, __u64 count);
+/* What the kernel counts rather than reports: listen drops, retransmits. */
+void agent__sweep_transport_locked(struct agent *a);
+void agent__sweep_transport(struct agent *a);
+/* A configured service's retransmits are 0 until there are some, not absent. */
+void agent__retransmits_zero(struct agent *a);
+
+/* reload.c: SIGHUP; ep is the main loop's epoll set (the ring buffer's fd moves). */
+void agent__reload(struct agent *a, int ep);
+
+/* self_metrics.c: the metrics_server callback. */
+int agent__write_metrics(void *ctx, FILE *out);
+
+#endif /* SLOTAP_AGENT_H */
