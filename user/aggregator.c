@@ -6,11 +6,12 @@
 #include "aggregator.h"
 #include "prom.h"
 #include "util.h"
+#include "metric_names.h"
 
 #define SERIES_MIN_CAP	64
 
 const struct aggregator_family aggregator_http_server = {
-	.metric = "http_server_request_duration_seconds",
+	.metric = METRIC_HTTP_SERVER,
 	.help = "Duration of HTTP server requests: from the return of the syscall that read "
 		"the request's first byte to the return of the syscall that wrote the "
 		"response's first byte.",

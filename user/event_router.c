@@ -16,6 +16,7 @@
 #include "route.h"
 #include "services.h"
 #include "slo_registry.h"
+#include "metric_names.h"
 
 static const char *const method_names[HTTP_METHOD_MAX] = {
 	[HTTP_METHOD_OTHER] = "_OTHER",	/* OpenTelemetry's name for it */
@@ -31,7 +32,7 @@ static const char *const method_names[HTTP_METHOD_MAX] = {
 };
 
 const struct aggregator_family agent_transport_failures = {
-	.metric = "slotap_transport_failures_total",
+	.metric = METRIC_TRANSPORT_FAILURES,
 	.help = "Requests of tracked services that failed below HTTP, by reason: the "
 		"connection reset or closed before any response, no response within "
 		"request_timeout, a connection refused (nothing listening on the service's "
@@ -42,11 +43,11 @@ const struct aggregator_family agent_transport_failures = {
 };
 
 const struct aggregator_family agent_blamed_events = {
-	.metric = "slotap_slo_bad_events_blamed_total",
+	.metric = METRIC_SLO_BLAMED,
 	.help = "Bad events of each SLO that coincided with a failing call (connect or "
 		"call failure, or a 5xx) of the same process to a named dependency: the "
 		"share of the error budget that dependency spent.",
-	.labels = { "slo", "service", "endpoint", "dependency" },
+	.labels = { LABELS_SLO, "dependency" },
 	.counter = true,
 };
 
@@ -99,7 +100,7 @@ static void record_failure(struct agent *a, const struct service *svc, enum http
 }
 
 const struct aggregator_family agent_retransmits = {
-	.metric = "slotap_tcp_retransmits_total",
+	.metric = METRIC_TCP_RETRANSMITS,
 	.help = "TCP segments retransmitted on the tracked server connections of a service.",
 	.labels = { "service" },
 	.counter = true,

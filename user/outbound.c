@@ -7,9 +7,10 @@
 #include "aggregator.h"
 #include "outbound.h"
 #include "prom.h"
+#include "metric_names.h"
 
 static const struct aggregator_family client_requests = {
-	.metric = "http_client_request_duration_seconds",
+	.metric = METRIC_HTTP_CLIENT,
 	.help = "Duration of HTTP client requests of tracked services: from the return of the "
 		"syscall that sent the request's first byte to the return of the one that "
 		"read the response's first byte.",
@@ -18,21 +19,21 @@ static const struct aggregator_family client_requests = {
 };
 
 static const struct aggregator_family client_failures = {
-	.metric = "slotap_http_client_request_failures_total",
+	.metric = METRIC_HTTP_CLIENT_FAILURES,
 	.help = "HTTP client requests of tracked services that got no response, by reason.",
 	.labels = { "service_name", "server_address", "server_port", "reason" },
 	.counter = true,
 };
 
 static const struct aggregator_family connects = {
-	.metric = "slotap_tcp_connect_duration_seconds",
+	.metric = METRIC_TCP_CONNECT,
 	.help = "Duration of successful outbound TCP connects of tracked services: from "
 		"the SYN to the handshake's end.",
 	.labels = { "service_name", "server_address", "server_port" },
 };
 
 static const struct aggregator_family connect_failures = {
-	.metric = "slotap_tcp_connect_failures_total",
+	.metric = METRIC_TCP_CONNECT_FAILURES,
 	.help = "Outbound TCP connects of tracked services that failed, by reason.",
 	.labels = { "service_name", "server_address", "server_port", "reason" },
 	.counter = true,
@@ -178,10 +179,10 @@ int outbound__write_prometheus(const struct outbound *ob, FILE *out)
 
 	for (int f = 0; f < FAM_MAX && !err; f++)
 		err = aggregator__write_prometheus(ob->fam[f], out);
-	prom__header(out, "slotap_outbound_destinations_overflow_total", "counter",
+	prom__header(out, METRIC_OUTBOUND_OVERFLOW, "counter",
 		     "Outbound events of destinations beyond the first 1024, counted under "
 		     "server_address=\"__overflow__\".");
-	fprintf(out, "slotap_outbound_destinations_overflow_total %llu\n",
+	fprintf(out, METRIC_OUTBOUND_OVERFLOW " %llu\n",
 		(unsigned long long)ob->overflowed);
 	return err ? err : ferror(out) ? -EIO : 0;
 }

@@ -13,6 +13,7 @@
 #include "services.h"
 #include "slo_registry.h"
 #include "util.h"
+#include "metric_names.h"
 
 static void write_counter(FILE *out, const char *name, const char *help, __u64 v)
 {
@@ -51,52 +52,52 @@ int agent__write_metrics(void *ctx, FILE *out)
 	if (!err)
 		err = aggregator__write_prometheus(a->blamed, out);
 
-	prom__header(out, "slotap_build_info", "gauge", "slotap's version.");
-	fprintf(out, "slotap_build_info{version=\"%s\"} 1\n", SLOTAP_VERSION);
-	write_counter(out, "slotap_events_received_total",
+	prom__header(out, METRIC_BUILD_INFO, "gauge", "slotap's version.");
+	fprintf(out, METRIC_BUILD_INFO "{version=\"%s\"} 1\n", SLOTAP_VERSION);
+	write_counter(out, METRIC_EVENTS_RECEIVED,
 		      "Request events received from the kernel.", a->events_received);
-	prom__header(out, "slotap_events_lost_total", "counter",
+	prom__header(out, METRIC_EVENTS_LOST, "counter",
 		     "Requests or responses not turned into a measurement, by reason.");
 	for (int r = 0; r < LOSS_REASON_MAX; r++)
-		fprintf(out, "slotap_events_lost_total{reason=\"%s\"} %llu\n",
+		fprintf(out, METRIC_EVENTS_LOST "{reason=\"%s\"} %llu\n",
 			http_loss_reason__name(r), (unsigned long long)c.loss[r]);
-	fprintf(out, "slotap_events_lost_total{reason=\"out_of_memory\"} %llu\n",
+	fprintf(out, METRIC_EVENTS_LOST "{reason=\"out_of_memory\"} %llu\n",
 		(unsigned long long)a->events_unattributed);
-	fprintf(out, "slotap_events_lost_total{reason=\"unknown_protocol\"} %llu\n",
+	fprintf(out, METRIC_EVENTS_LOST "{reason=\"unknown_protocol\"} %llu\n",
 		(unsigned long long)a->events_unknown_protocol);
-	write_counter(out, "slotap_http_paths_truncated_total",
+	write_counter(out, METRIC_PATHS_TRUNCATED,
 		      "Requests whose path was longer than the 64 bytes the kernel keeps "
 		      "(their route ends in /{truncated}).", a->paths_truncated);
-	write_counter(out, "slotap_http_late_responses_total",
+	write_counter(out, METRIC_LATE_RESPONSES,
 		      "Responses to requests already counted as failed by request_timeout "
 		      "(reason timeout): not counted again.", a->late_responses);
-	write_gauge(out, "slotap_tracked_connections", "Connections being tracked now.",
+	write_gauge(out, METRIC_TRACKED_CONNECTIONS, "Connections being tracked now.",
 		    c.stat[STAT_CONNS_OPENED] - c.stat[STAT_CONNS_CLOSED]);
-	write_counter(out, "slotap_connections_tracked_total",
+	write_counter(out, METRIC_CONNECTIONS_TRACKED,
 		      "Accepted connections of selected services that were tracked.",
 		      c.stat[STAT_CONNS_OPENED] + a->retired.stat[STAT_CONNS_OPENED]);
-	write_gauge(out, "slotap_ringbuf_backlog_bytes",
+	write_gauge(out, METRIC_RINGBUF_BACKLOG,
 		    "Bytes waiting in the ring buffer at scrape time.", c.ringbuf_backlog_bytes);
-	write_gauge(out, "slotap_ringbuf_size_bytes", "Size of the ring buffer.",
+	write_gauge(out, METRIC_RINGBUF_SIZE, "Size of the ring buffer.",
 		    c.ringbuf_size_bytes);
-	write_counter(out, "slotap_ringbuf_wakeups_total",
+	write_counter(out, METRIC_RINGBUF_WAKEUPS,
 		      "Times the kernel woke the consumer because the backlog grew.",
 		      c.stat[STAT_WAKEUPS] + a->retired.stat[STAT_WAKEUPS]);
 	service_registry__write_prometheus(a->services, out);
-	prom__header(out, "slotap_config_reloads_total", "counter",
+	prom__header(out, METRIC_CONFIG_RELOADS, "counter",
 		     "Config reloads on SIGHUP, by result (failed: the running config stayed).");
-	fprintf(out, "slotap_config_reloads_total{result=\"success\"} %llu\n",
+	fprintf(out, METRIC_CONFIG_RELOADS "{result=\"success\"} %llu\n",
 		(unsigned long long)a->reloads_ok);
-	fprintf(out, "slotap_config_reloads_total{result=\"failure\"} %llu\n",
+	fprintf(out, METRIC_CONFIG_RELOADS "{result=\"failure\"} %llu\n",
 		(unsigned long long)a->reloads_failed);
-	write_gauge(out, "slotap_config_last_reload_successful",
+	write_gauge(out, METRIC_CONFIG_LAST_RELOAD_OK,
 		    "1 unless the last reload on SIGHUP was refused.", a->last_reload_ok);
-	prom__header(out, "slotap_config_last_reload_success_timestamp_seconds", "gauge",
+	prom__header(out, METRIC_CONFIG_LAST_RELOAD_TIME, "gauge",
 		     "Unix time of the last successful reload, or of the start.");
-	fprintf(out, "slotap_config_last_reload_success_timestamp_seconds %.0f\n",
+	fprintf(out, METRIC_CONFIG_LAST_RELOAD_TIME " %.0f\n",
 		a->last_reload_ok_unix_s);
-	prom__header(out, "slotap_uptime_seconds", "gauge", "Seconds since the agent started.");
-	fprintf(out, "slotap_uptime_seconds %.3f\n", (monotonic_ns() - a->started_ns) / 1e9);
+	prom__header(out, METRIC_UPTIME, "gauge", "Seconds since the agent started.");
+	fprintf(out, METRIC_UPTIME " %.3f\n", (monotonic_ns() - a->started_ns) / 1e9);
 	pthread_mutex_unlock(&a->lock);
 	return err;
 }

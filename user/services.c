@@ -14,6 +14,7 @@
 #include "prom.h"
 #include "route.h"
 #include "services.h"
+#include "metric_names.h"
 
 struct tracked_tgid {
 	__u32 tgid;
@@ -212,11 +213,11 @@ int service_registry__scan_processes(struct service_registry *reg, struct http_s
 static void write_route_metrics(const struct service *svc, FILE *out, bool overflow)
 {
 	if (overflow) {
-		fputs("slotap_http_route_overflow_total{service_name=", out);
+		fputs(METRIC_HTTP_ROUTE_OVERFLOW "{service_name=", out);
 		prom__label_value(out, svc->name);
 		fprintf(out, "} %llu\n", (unsigned long long)route_table__overflowed(svc->routes));
 	} else {
-		fputs("slotap_http_routes{service_name=", out);
+		fputs(METRIC_HTTP_ROUTES "{service_name=", out);
 		prom__label_value(out, svc->name);
 		fprintf(out, "} %zu\n", route_table__count(svc->routes));
 	}
@@ -224,11 +225,11 @@ static void write_route_metrics(const struct service *svc, FILE *out, bool overf
 
 void service_registry__write_prometheus(const struct service_registry *reg, FILE *out)
 {
-	prom__header(out, "slotap_http_routes", "gauge",
+	prom__header(out, METRIC_HTTP_ROUTES, "gauge",
 		     "Distinct routes admitted per service (bounded by max_routes).");
 	for (int pass = 0; pass < 2; pass++) {
 		if (pass == 1)
-			prom__header(out, "slotap_http_route_overflow_total", "counter",
+			prom__header(out, METRIC_HTTP_ROUTE_OVERFLOW, "counter",
 				     "Requests whose new route exceeded the service's max_routes "
 				     "and were reported under http_route=\"__overflow__\".");
 		for (size_t i = 0; i < reg->n_configured; i++)

@@ -32,6 +32,11 @@ const __u64 slo_burn_window_s[SLO_BURN_WINDOWS] = {
 	[SLO_BURN_3D] = 3 * DAY_S,
 };
 
+const char *const slo_burn_window_names[SLO_BURN_WINDOWS] = {
+	[SLO_BURN_5M] = "5m", [SLO_BURN_30M] = "30m", [SLO_BURN_1H] = "1h", [SLO_BURN_2H] = "2h",
+	[SLO_BURN_6H] = "6h", [SLO_BURN_1D] = "1d", [SLO_BURN_3D] = "3d",
+};
+
 const struct slo_alert_rule slo_default_alert_rules[SLO_DEFAULT_ALERT_RULES] = {
 	{ "page", "2% of a 30-day budget in 1h", HOUR_S, 5 * MINUTE_S, 14.4 },
 	{ "page", "5% of a 30-day budget in 6h", 6 * HOUR_S, 30 * MINUTE_S, 6 },

@@ -110,6 +110,8 @@ enum slo_burn_window {
 	SLO_BURN_WINDOWS
 };
 extern const __u64 slo_burn_window_s[SLO_BURN_WINDOWS];	/* 300 .. 259200 */
+/* their label values: slotap_slo_burn_rate{window="5m"} .. "3d" */
+extern const char *const slo_burn_window_names[SLO_BURN_WINDOWS];
 
 /* Error budget policy conditions (book §10.4, Table 10.2) */
 #define SLO_POLICY_FAST_BURN_PCT	30	/* E: 30% of the budget within 24 h */

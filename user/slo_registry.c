@@ -18,6 +18,7 @@
 #include "prom.h"
 #include "slo.h"
 #include "slo_registry.h"
+#include "metric_names.h"
 
 #define ENDPOINTS_MIN_SLOTS	64
 #define METHOD_MAX		16	/* "OPTIONS" and "_OTHER" are the longest */
@@ -993,7 +994,7 @@ static void write_one(const struct slo_entry *e, FILE *out, __u64 now_s, int met
 	case 0:
 		write_labels(out, e);
 		fprintf(out, ",result=\"good\"} %llu\n", (unsigned long long)st->good_total);
-		fputs("slotap_slo_events_total", out);
+		fputs(METRIC_SLO_EVENTS, out);
 		write_labels(out, e);
 		fprintf(out, ",result=\"bad\"} %llu\n",
 			(unsigned long long)(st->events_total - st->good_total));
@@ -1017,10 +1018,9 @@ static void write_one(const struct slo_entry *e, FILE *out, __u64 now_s, int met
 	case 4:
 		for (int w = 0; w < SLO_BURN_WINDOWS; w++) {
 			if (w)
-				fputs("slotap_slo_burn_rate", out);
-			duration_label(label, sizeof(label), slo_burn_window_s[w]);
+				fputs(METRIC_SLO_BURN_RATE, out);
 			write_labels(out, e);
-			fprintf(out, ",window=\"%s\"}", label);
+			fprintf(out, ",window=\"%s\"}", slo_burn_window_names[w]);
 			write_value(out, st->burn_rate[w]);
 		}
 		break;
@@ -1036,14 +1036,14 @@ static void write_one(const struct slo_entry *e, FILE *out, __u64 now_s, int met
 			const struct slo_alert_rule *rule = &slo_default_alert_rules[r];
 
 			if (r)
-				fputs("slotap_slo_alert_active", out);
+				fputs(METRIC_SLO_ALERT, out);
 			rule_condition(label, sizeof(label), rule);
 			write_labels(out, e);
 			fprintf(out, ",severity=\"%s\",condition=\"%s\"} %d\n", rule->severity,
 				label, slo__burn_alert(e->engine, now_s, rule));
 		}
 		for (size_t p = 0; p < N_POLICIES; p++) {
-			fputs("slotap_slo_alert_active", out);
+			fputs(METRIC_SLO_ALERT, out);
 			write_labels(out, e);
 			fprintf(out, ",severity=\"%s\",condition=\"%s\"} %d\n", policies[p].severity,
 				policies[p].condition, !!(met & policies[p].bit));
@@ -1060,18 +1060,18 @@ static void write_one(const struct slo_entry *e, FILE *out, __u64 now_s, int met
 
 static void write_defaults(const struct slo_registry *reg, FILE *out)
 {
-	prom__header(out, "slotap_slo_default_instances", "gauge",
+	prom__header(out, METRIC_SLO_DEFAULT_INSTANCES, "gauge",
 		     "Default SLO copies made for endpoints (at most max_default_slos).");
-	fprintf(out, "slotap_slo_default_instances %zu\n", reg->n_defaults);
-	prom__header(out, "slotap_slo_default_instances_dropped_total", "counter",
+	fprintf(out, METRIC_SLO_DEFAULT_INSTANCES " %zu\n", reg->n_defaults);
+	prom__header(out, METRIC_SLO_DEFAULTS_DROPPED, "counter",
 		     "Default SLO copies an endpoint should have got but did not: "
 		     "max_default_slos reached (or out of memory).");
-	fprintf(out, "slotap_slo_default_instances_dropped_total %llu\n",
+	fprintf(out, METRIC_SLO_DEFAULTS_DROPPED " %llu\n",
 		(unsigned long long)reg->defaults_dropped);
-	prom__header(out, "slotap_slo_default_requests_dropped_total", "counter",
+	prom__header(out, METRIC_SLO_DEFAULT_REQS_DROPPED, "counter",
 		     "Requests of endpoints left without some default SLO copy: "
 		     "no default SLO counted them.");
-	fprintf(out, "slotap_slo_default_requests_dropped_total %llu\n",
+	fprintf(out, METRIC_SLO_DEFAULT_REQS_DROPPED " %llu\n",
 		(unsigned long long)reg->requests_short);
 }
 
@@ -1080,19 +1080,19 @@ int slo_registry__write_prometheus(const struct slo_registry *reg, FILE *out, __
 	static const struct {
 		const char *name, *type, *help;
 	} metrics[] = {
-		{ "slotap_slo_events_total", "counter",
+		{ METRIC_SLO_EVENTS, "counter",
 		  "Requests an SLO counted, good or bad, since the agent started." },
-		{ "slotap_slo_objective_ratio", "gauge", "The SLO's objective." },
-		{ "slotap_slo_sli_ratio", "gauge", "Good over total events in the SLO's window." },
-		{ "slotap_slo_error_budget_remaining_ratio", "gauge",
+		{ METRIC_SLO_OBJECTIVE, "gauge", "The SLO's objective." },
+		{ METRIC_SLO_SLI, "gauge", "Good over total events in the SLO's window." },
+		{ METRIC_SLO_BUDGET_REMAINING, "gauge",
 		  "Fraction of the window's error budget left; negative once overspent." },
-		{ "slotap_slo_burn_rate", "gauge",
+		{ METRIC_SLO_BURN_RATE, "gauge",
 		  "Error rate over the window divided by the error budget (1 spends it in one SLO window)." },
-		{ "slotap_slo_budget_exhaustion_seconds", "gauge",
+		{ METRIC_SLO_EXHAUSTION, "gauge",
 		  "Forecast seconds until the budget is spent at the 1h burn rate (+Inf: not burning)." },
-		{ "slotap_slo_alert_active", "gauge",
+		{ METRIC_SLO_ALERT, "gauge",
 		  "1 while a multiwindow burn-rate rule or an error budget policy condition holds." },
-		{ "slotap_slo_error_budget_depletion_per_hour_ratio", "gauge",
+		{ METRIC_SLO_DEPLETION, "gauge",
 		  "Fraction of the window's error budget spent per hour at the 1h burn rate." },
 	};
 

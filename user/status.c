@@ -18,6 +18,8 @@
 #include <string.h>
 #include <curl/curl.h>
 #include <cjson/cJSON.h>
+#include "metric_names.h"
+#include "slo.h"
 #include "status.h"
 
 #define DEFAULT_LISTEN	"127.0.0.1:9464"
@@ -34,7 +36,6 @@
 /* Dependencies blamed per SLO row: config's CONFIG_MAX_DEPENDENCIES is 64. */
 #define MAX_BLAMES	64
 
-#define HIST		"http_server_request_duration_seconds"
 
 /* ---- parsing ---- */
 
@@ -211,9 +212,7 @@ static const char *label(const struct sample *s, const char *key)
 
 /* ---- what is kept ---- */
 
-enum { BW_5M, BW_30M, BW_1H, BW_2H, BW_6H, BW_1D, BW_3D, N_BW };
-static const char *const burn_windows[N_BW] = { "5m", "30m", "1h", "2h", "6h", "1d", "3d" };
-static const int table_burns[] = { BW_1H, BW_6H, BW_1D, BW_3D };
+static const int table_burns[] = { SLO_BURN_1H, SLO_BURN_6H, SLO_BURN_1D, SLO_BURN_3D };
 
 struct alert {
 	char *condition, *severity;
@@ -228,7 +227,7 @@ struct blame {
 struct slo_row {
 	char *slo, *service, *endpoint, *window;	/* endpoint "": the whole service */
 	double sli, objective, budget, exhaustion, good, bad;
-	double burn[N_BW];
+	double burn[SLO_BURN_WINDOWS];
 	struct alert alerts[MAX_ALERTS];
 	size_t n_alerts;
 	struct blame *blames;
@@ -298,7 +297,7 @@ static struct slo_row *slo_of(struct status_data *d, const char *slo, const char
 	r = &d->slos[d->n_slos];
 	*r = (struct slo_row){ .sli = NAN, .objective = NAN, .budget = NAN, .exhaustion = NAN,
 			       .good = NAN, .bad = NAN };
-	for (int w = 0; w < N_BW; w++)
+	for (int w = 0; w < SLO_BURN_WINDOWS; w++)
 		r->burn[w] = NAN;
 	r->slo = strdup(slo);
 	r->service = strdup(service);
@@ -395,19 +394,19 @@ static void add_blame(struct status_data *d, struct slo_row *r, const char *depe
 static void take_slo_sample(struct status_data *d, const struct sample *s)
 {
 	const char *slo = label(s, "slo"), *service = label(s, "service"), *v;
-	const char *endpoint = label(s, "endpoint"), *m = s->name + strlen("slotap_slo_");
+	const char *endpoint = label(s, "endpoint"), *m = s->name;
 	struct slo_row *r;
 
 	if (!slo || !service)
 		return;
 	if (!endpoint)
 		endpoint = "";	/* an agent from before default SLOs */
-	if (strcmp(m, "events_total") && strcmp(m, "objective_ratio") && strcmp(m, "sli_ratio") &&
-	    strcmp(m, "error_budget_remaining_ratio") && strcmp(m, "burn_rate") &&
-	    strcmp(m, "budget_exhaustion_seconds") && strcmp(m, "alert_active") &&
-	    strcmp(m, "bad_events_blamed_total"))
+	if (strcmp(m, METRIC_SLO_EVENTS) && strcmp(m, METRIC_SLO_OBJECTIVE) && strcmp(m, METRIC_SLO_SLI) &&
+	    strcmp(m, METRIC_SLO_BUDGET_REMAINING) && strcmp(m, METRIC_SLO_BURN_RATE) &&
+	    strcmp(m, METRIC_SLO_EXHAUSTION) && strcmp(m, METRIC_SLO_ALERT) &&
+	    strcmp(m, METRIC_SLO_BLAMED))
 		return;		/* a series this does not know: no row for it */
-	if (!strcmp(m, "bad_events_blamed_total")) {
+	if (!strcmp(m, METRIC_SLO_BLAMED)) {
 		/* only for SLOs the agent has now: a removed one's counter lingers */
 		r = slo_find(d, slo, service, endpoint);
 		if (r)
@@ -417,15 +416,15 @@ static void take_slo_sample(struct status_data *d, const struct sample *s)
 	r = slo_of(d, slo, service, endpoint);
 	if (!r)
 		return;
-	if (!strcmp(m, "events_total")) {
+	if (!strcmp(m, METRIC_SLO_EVENTS)) {
 		v = label(s, "result");
 		if (v && !strcmp(v, "good"))
 			r->good = s->value;
 		else if (v && !strcmp(v, "bad"))
 			r->bad = s->value;
-	} else if (!strcmp(m, "objective_ratio")) {
+	} else if (!strcmp(m, METRIC_SLO_OBJECTIVE)) {
 		r->objective = s->value;
-	} else if (!strcmp(m, "sli_ratio")) {
+	} else if (!strcmp(m, METRIC_SLO_SLI)) {
 		r->sli = s->value;
 		v = label(s, "window");
 		if (v && !r->window) {
@@ -433,15 +432,15 @@ static void take_slo_sample(struct status_data *d, const struct sample *s)
 			if (!r->window)
 				d->oom = true;
 		}
-	} else if (!strcmp(m, "error_budget_remaining_ratio")) {
+	} else if (!strcmp(m, METRIC_SLO_BUDGET_REMAINING)) {
 		r->budget = s->value;
-	} else if (!strcmp(m, "burn_rate")) {
+	} else if (!strcmp(m, METRIC_SLO_BURN_RATE)) {
 		v = label(s, "window");
-		for (int w = 0; v && w < N_BW; w++) {
-			if (!strcmp(v, burn_windows[w]))
+		for (int w = 0; v && w < SLO_BURN_WINDOWS; w++) {
+			if (!strcmp(v, slo_burn_window_names[w]))
 				r->burn[w] = s->value;
 		}
-	} else if (!strcmp(m, "budget_exhaustion_seconds")) {
+	} else if (!strcmp(m, METRIC_SLO_EXHAUSTION)) {
 		r->exhaustion = s->value;
 	} else {
 		v = label(s, "condition");
@@ -485,11 +484,11 @@ static void parse_exposition(struct status_data *d, const char *text, size_t len
 		const char *eol = nl ? nl : end;
 
 		if (parse_line(p, eol, s)) {
-			if (!strncmp(s->name, "slotap_slo_", strlen("slotap_slo_")))
+			if (!strncmp(s->name, METRIC_SLO_PREFIX, strlen(METRIC_SLO_PREFIX)))
 				take_slo_sample(d, s);
-			else if (!strcmp(s->name, HIST "_count"))
+			else if (!strcmp(s->name, METRIC_HTTP_SERVER "_count"))
 				take_hist_sample(d, s, true);
-			else if (!strcmp(s->name, HIST "_sum"))
+			else if (!strcmp(s->name, METRIC_HTTP_SERVER "_sum"))
 				take_hist_sample(d, s, false);
 		}
 		p = nl ? nl + 1 : end;
@@ -736,8 +735,8 @@ static const char *endpoint_shown(const struct slo_row *r)
 
 static int burn_window(const char *label)
 {
-	for (int w = 0; w < N_BW; w++)
-		if (!strcmp(label, burn_windows[w]))
+	for (int w = 0; w < SLO_BURN_WINDOWS; w++)
+		if (!strcmp(label, slo_burn_window_names[w]))
 			return w;
 	return -1;
 }
@@ -776,8 +775,8 @@ static void broken_by(char *buf, size_t len, const struct slo_row *r, const char
 	if (burn_rule(condition, &lw, &sw, &factor)) {
 		fmt_burn(a, sizeof(a), r->burn[lw]);
 		fmt_burn(b, sizeof(b), r->burn[sw]);
-		snprintf(buf, len, "burn %s %s, %s %s (>= %gx)", burn_windows[lw], a,
-			 burn_windows[sw], b, factor);
+		snprintf(buf, len, "burn %s %s, %s %s (>= %gx)", slo_burn_window_names[lw], a,
+			 slo_burn_window_names[sw], b, factor);
 	} else if (!strcmp(condition, "budget_exhausted") ||
 		   !strcmp(condition, "budget_70pct_of_period")) {
 		if (isfinite(r->budget))
@@ -785,10 +784,10 @@ static void broken_by(char *buf, size_t len, const struct slo_row *r, const char
 		else
 			snprintf(buf, len, "-");
 	} else if (!strcmp(condition, "budget_30pct_in_24h")) {
-		fmt_burn(a, sizeof(a), r->burn[BW_1D]);
+		fmt_burn(a, sizeof(a), r->burn[SLO_BURN_1D]);
 		snprintf(buf, len, "burn 1d %s", a);
 	} else if (!strcmp(condition, "budget_50pct_in_7d")) {
-		fmt_burn(a, sizeof(a), r->burn[BW_3D]);
+		fmt_burn(a, sizeof(a), r->burn[SLO_BURN_3D]);
 		snprintf(buf, len, "burn 3d %s", a);
 	} else {
 		snprintf(buf, len, "-");
@@ -1043,8 +1042,8 @@ static void json_alert_details(cJSON *o, const struct slo_row *r)
 		if (burn_rule(al->condition, &lw, &sw, &factor)) {
 			b = jadd(a, "burn_rate", cJSON_CreateObject());
 			if (b) {
-				jnum(b, burn_windows[lw], r->burn[lw]);
-				jnum(b, burn_windows[sw], r->burn[sw]);
+				jnum(b, slo_burn_window_names[lw], r->burn[lw]);
+				jnum(b, slo_burn_window_names[sw], r->burn[sw]);
 			}
 			jnum(a, "factor", factor);
 		}
@@ -1078,8 +1077,8 @@ static int render_json(const struct status_data *d, FILE *out)
 		jnum(o, "objective", r->objective);
 		jnum(o, "budget_remaining", r->budget);
 		b = jadd(o, "burn_rate", cJSON_CreateObject());
-		for (int w = 0; b && w < N_BW; w++)
-			jnum(b, burn_windows[w], r->burn[w]);
+		for (int w = 0; b && w < SLO_BURN_WINDOWS; w++)
+			jnum(b, slo_burn_window_names[w], r->burn[w]);
 		jnum(o, "exhaustion_seconds", r->exhaustion);	/* +Inf: null */
 		a = jadd(o, "alerts", cJSON_CreateArray());
 		for (size_t k = 0; a && k < r->n_alerts; k++)

@@ -586,6 +586,123 @@ def t_pipelining_h2load(ctx):
     expect_untracked(a)
 
 
+# Responses read as a strict client reads them (18): every shape of a valid
+# response, written by a real server in two send()s cut at every byte.
+RESPONSE_SHAPES = [
+    # (request method, response bytes, the status a strict client reads)
+    ("GET", b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok", "200"),
+    ("GET", b"HTTP/1.1 404\r\nContent-Length: 1\r\n\r\nx", "404"),
+    ("GET", b"HTTP/1.1 503 \r\nContent-Length: 0\r\n\r\n", "503"),
+    ("GET", b"\r\n\r\nHTTP/1.1 201 Created\r\nContent-Length: 0\r\n\r\n", "201"),
+    ("PUT", b"HTTP/1.1 100 Continue\r\n\r\n\r\nHTTP/1.1 204 No Content\r\n\r\n", "204"),
+    ("GET", b"HTTP/1.1 103 Early Hints\r\nLink: </a.css>\r\n\r\n"
+            b"HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nbody", "200"),
+    ("HEAD", b"HTTP/1.1 200 OK\r\nContent-Length: 1234\r\n\r\n", "200"),
+    ("DELETE", b"HTTP/1.1 204 No Content\r\nContent-Length: 10\r\n\r\n", "204"),
+    ("GET", b"HTTP/1.1 304 Not Modified\r\nContent-Length: 99\r\n\r\n", "304"),
+    ("GET", b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n"
+            b"1A;name=value\r\nHTTP/1.1 200 OK looks like\r\n0\r\n\r\n", "200"),
+    ("POST", b"HTTP/1.1 500 Oops\r\nTransfer-Encoding: chunked\r\n\r\na \r\n0123456789\r\n"
+             b"0;last\r\nX-Checksum: 1\r\n\r\n", "500"),
+]
+PLAIN_RESPONSE = b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"
+
+
+@test("responses_split_anywhere")
+def t_responses_split_anywhere(ctx):
+    """A server of our own (a child process, so that this one stays a
+    client) answers each shape in two send()s cut at every byte, alone and
+    pipelined with a plain request's response after it, then a plain
+    exchange on the same connection: every status goes to its own request,
+    none is lost, and the connection is still followed."""
+    port = h.free_port()
+    a = ctx.agent(service_config("replay", port))
+    plain_req = h.build_request("GET", "/plain")
+    plan = []   # (request bytes, response bytes, cut): one exchange each
+    want = collections.Counter()
+    for method, resp, status in RESPONSE_SHAPES:
+        shape_req = h.build_request(method, "/s")
+        for pipelined in (False, True):
+            conn = []
+            for cut in range(len(resp) + (len(PLAIN_RESPONSE) if pipelined else 0)):
+                if pipelined:
+                    conn.append((shape_req + plain_req, resp + PLAIN_RESPONSE, cut))
+                    want[("GET", "200")] += 1
+                else:
+                    conn.append((shape_req, resp, cut))
+                conn.append((plain_req, PLAIN_RESPONSE, 0))
+                want[(method, status)] += 1
+                want[("GET", "200")] += 1
+            plan.append(conn)
+
+    def recv_exactly(sock, n):
+        data = b""
+        while len(data) < n:
+            chunk = sock.recv(n - len(data))
+            if not chunk:
+                raise HarnessError("replay: connection closed early")
+            data += chunk
+        return data
+
+    ready_r, ready_w = os.pipe()
+    pid = os.fork()
+    if pid == 0:    # the server: reads each request, writes its response cut
+        code = 0
+        try:
+            # listened on here: a process that listens on a service's port
+            # is a serving one, whose own connects would be tracked
+            ls = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            ls.bind(("127.0.0.1", port))
+            ls.listen(8)
+            os.write(ready_w, b"1")
+            for conn in plan:
+                srv, _ = ls.accept()
+                srv.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+                for req, resp, cut in conn:
+                    recv_exactly(srv, len(req))
+                    for part in (resp[:cut], resp[cut:]) if cut else (resp,):
+                        srv.sendall(part)
+                srv.close()
+        except BaseException:   # noqa: BLE001 (the child must not return)
+            traceback.print_exc()
+            code = 1
+        os._exit(code)
+    os.close(ready_w)
+    try:
+        if os.read(ready_r, 1) != b"1":
+            raise HarnessError("replay server did not start")
+        for conn in plan:
+            c = socket.create_connection(("127.0.0.1", port), timeout=10)
+            c.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            for req, resp, _ in conn:
+                c.sendall(req)
+                recv_exactly(c, len(resp))
+            c.close()
+    finally:
+        os.close(ready_r)
+        deadline = time.monotonic() + 10
+        while True:
+            done, status = os.waitpid(pid, os.WNOHANG)
+            if done or time.monotonic() > deadline:
+                break
+            time.sleep(0.05)
+        if not done:
+            os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+            raise HarnessError("replay server did not finish")
+    if status:
+        raise HarnessError(f"replay server failed (wait status {status})")
+    total = sum(want.values())
+    m = wait_counts(a, "replay", total, what=f"{total} replayed requests")
+    got = by_method_status(m, "replay")
+    if got != want:
+        raise HarnessError(f"agent counted {dict(got)}, the replay server answered {dict(want)}")
+    note(f"{total} requests, {len(RESPONSE_SHAPES)} shapes cut at every byte: all paired")
+    check_common(m)
+    expect_untracked(a)
+
+
 # ------------------------------------ transport failures and dependencies --
 # Issue 4: requests that fail below HTTP (reset, closed, timed out) on the
 # server side; outbound connects and requests of tracked processes.

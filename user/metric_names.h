@@ -1,0 +1,61 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * The catalogue of what slotap exports: every metric's name and the label
+ * sets and values the exporters share with `slotap status`, which reads
+ * them back. The one place to rename or add a metric; README's table is
+ * its documentation.
+ */
+#ifndef SLOTAP_METRIC_NAMES_H
+#define SLOTAP_METRIC_NAMES_H
+
+/* Request histograms (OpenTelemetry's HTTP conventions); _count is the request counter. */
+#define METRIC_HTTP_SERVER	"http_server_request_duration_seconds"
+	/* service_name, http_request_method, http_route, http_response_status_code */
+#define METRIC_HTTP_CLIENT	"http_client_request_duration_seconds"
+	/* service_name, server_address, server_port, http_request_method, http_response_status_code */
+
+/* Failures below HTTP and transport signals */
+#define METRIC_TRANSPORT_FAILURES	"slotap_transport_failures_total"	/* service, reason */
+#define METRIC_TCP_RETRANSMITS		"slotap_tcp_retransmits_total"	/* service */
+#define METRIC_HTTP_CLIENT_FAILURES	"slotap_http_client_request_failures_total"
+#define METRIC_TCP_CONNECT		"slotap_tcp_connect_duration_seconds"
+#define METRIC_TCP_CONNECT_FAILURES	"slotap_tcp_connect_failures_total"
+#define METRIC_OUTBOUND_OVERFLOW	"slotap_outbound_destinations_overflow_total"
+
+/* Routes */
+#define METRIC_HTTP_ROUTES		"slotap_http_routes"		/* service_name */
+#define METRIC_HTTP_ROUTE_OVERFLOW	"slotap_http_route_overflow_total"	/* service_name */
+
+/* SLOs: every series has the labels LABELS_SLO */
+#define LABELS_SLO			"slo", "service", "endpoint"
+#define METRIC_SLO_PREFIX		"slotap_slo_"
+#define METRIC_SLO_EVENTS		METRIC_SLO_PREFIX "events_total"	/* result: good, bad */
+#define METRIC_SLO_OBJECTIVE		METRIC_SLO_PREFIX "objective_ratio"
+#define METRIC_SLO_SLI			METRIC_SLO_PREFIX "sli_ratio"	/* window */
+#define METRIC_SLO_BUDGET_REMAINING	METRIC_SLO_PREFIX "error_budget_remaining_ratio"
+#define METRIC_SLO_BURN_RATE		METRIC_SLO_PREFIX "burn_rate"	/* window: slo_burn_window_names */
+#define METRIC_SLO_EXHAUSTION		METRIC_SLO_PREFIX "budget_exhaustion_seconds"
+#define METRIC_SLO_ALERT		METRIC_SLO_PREFIX "alert_active"	/* severity, condition */
+#define METRIC_SLO_DEPLETION		METRIC_SLO_PREFIX "error_budget_depletion_per_hour_ratio"
+#define METRIC_SLO_BLAMED		METRIC_SLO_PREFIX "bad_events_blamed_total"	/* + dependency */
+#define METRIC_SLO_DEFAULT_INSTANCES	METRIC_SLO_PREFIX "default_instances"
+#define METRIC_SLO_DEFAULTS_DROPPED	METRIC_SLO_PREFIX "default_instances_dropped_total"
+#define METRIC_SLO_DEFAULT_REQS_DROPPED	METRIC_SLO_PREFIX "default_requests_dropped_total"
+
+/* The agent itself */
+#define METRIC_BUILD_INFO		"slotap_build_info"
+#define METRIC_EVENTS_RECEIVED		"slotap_events_received_total"
+#define METRIC_EVENTS_LOST		"slotap_events_lost_total"	/* reason */
+#define METRIC_PATHS_TRUNCATED		"slotap_http_paths_truncated_total"
+#define METRIC_LATE_RESPONSES		"slotap_http_late_responses_total"
+#define METRIC_TRACKED_CONNECTIONS	"slotap_tracked_connections"
+#define METRIC_CONNECTIONS_TRACKED	"slotap_connections_tracked_total"
+#define METRIC_RINGBUF_BACKLOG		"slotap_ringbuf_backlog_bytes"
+#define METRIC_RINGBUF_SIZE		"slotap_ringbuf_size_bytes"
+#define METRIC_RINGBUF_WAKEUPS		"slotap_ringbuf_wakeups_total"
+#define METRIC_CONFIG_RELOADS		"slotap_config_reloads_total"	/* result */
+#define METRIC_CONFIG_LAST_RELOAD_OK	"slotap_config_last_reload_successful"
+#define METRIC_CONFIG_LAST_RELOAD_TIME	"slotap_config_last_reload_success_timestamp_seconds"
+#define METRIC_UPTIME			"slotap_uptime_seconds"
+
+#endif /* SLOTAP_METRIC_NAMES_H */
