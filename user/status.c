@@ -19,6 +19,7 @@
 #include <curl/curl.h>
 #include <cjson/cJSON.h>
 #include "metric_names.h"
+#include "metrics_server.h"
 #include "slo.h"
 #include "status.h"
 
@@ -1192,33 +1193,23 @@ static error_t status_parse_arg(int key, char *arg, struct argp_state *state)
 /* http://HOST:PORT/metrics, or NULL when listen is not a HOST:PORT. */
 static char *metrics_url(const char *listen)
 {
-	const char *port = strrchr(listen, ':'), *host = listen, *open = "", *close = "";
-	size_t hlen;
-	char *url;
+	char host[256], port[6], *url;
+	const char *h = host;
+	bool v6;
 
-	if (!port || port == listen || !port[1] || strlen(listen) > 255)
+	if (metrics_server__parse_address(listen, host, sizeof(host), port))
 		return NULL;
-	for (const char *p = port + 1; *p; p++) {
-		if (*p < '0' || *p > '9')
-			return NULL;
-	}
-	for (const char *p = listen; p < port; p++) {
+	for (const char *p = host; *p; p++) {
 		if ((unsigned char)*p <= ' ' || strchr("/\\@?#%\"<>", *p))
 			return NULL;
 	}
-	hlen = port - listen;
 	/* an agent listening on every address answers on loopback */
-	if ((hlen == 7 && !strncmp(host, "0.0.0.0", 7))) {
-		host = "127.0.0.1";
-		hlen = 9;
-	} else if ((hlen == 4 && !strncmp(host, "[::]", 4)) || (hlen == 2 && !strncmp(host, "::", 2))) {
-		host = "[::1]";
-		hlen = 5;
-	} else if (host[0] != '[' && memchr(host, ':', hlen)) {
-		open = "[";	/* a bare IPv6 address */
-		close = "]";
-	}
-	if (asprintf(&url, "http://%s%.*s%s%s/metrics", open, (int)hlen, host, close, port) < 0)
+	if (!strcmp(host, "0.0.0.0"))
+		h = "127.0.0.1";
+	else if (!strcmp(host, "::"))
+		h = "::1";
+	v6 = strchr(h, ':') != NULL;
+	if (asprintf(&url, "http://%s%s%s:%s/metrics", v6 ? "[" : "", h, v6 ? "]" : "", port) < 0)
 		return NULL;
 	return url;
 }
