@@ -222,8 +222,8 @@ static __always_inline void conn_req_push(struct conn *c, __u64 now)
 	r->start_ns = now;
 	r->head_bytes = 0;
 	r->body_bytes = 0;
-	r->method = HTTP_METHOD_OTHER;
-	r->path_len = 0;
+	r->operation = HTTP_METHOD_OTHER;
+	r->resource_len = 0;
 	r->flags = flags;
 }
 
@@ -295,8 +295,8 @@ static __always_inline void emit_request(struct conn *c, struct pending_req *r, 
 	e->service_id = c->service_id;
 	e->local_port = c->local_port;
 	e->remote_port = c->remote_port;
-	e->method = r->method;
-	e->path_len = r->path_len;
+	e->operation = r->operation;
+	e->resource_len = r->resource_len;
 	e->kind = HTTP_EVENT_REQUEST;
 	e->protocol = c->proto;
 	e->failure = failure;
@@ -304,7 +304,7 @@ static __always_inline void emit_request(struct conn *c, struct pending_req *r, 
 	e->__pad = 0;
 	__builtin_memcpy(e->remote_addr, c->remote_addr, sizeof(e->remote_addr));
 	__builtin_memcpy(e->comm, c->comm, sizeof(e->comm));
-	__builtin_memcpy(e->path, r->path, HTTP_PATH_MAX);
+	__builtin_memcpy(e->resource, r->resource, HTTP_PATH_MAX);
 
 	event_commit(e, batch);
 }
@@ -380,7 +380,7 @@ __noinline int conn_answered_op(struct conn *c)
 	if (!c)
 		return METHOD_UNKNOWN;
 	r = req_find(c, c->resp_seq, &where);
-	return r ? r->method : METHOD_UNKNOWN;
+	return r ? r->operation : METHOD_UNKNOWN;
 }
 
 /* Requests in flight one walk of conn_end() or the timeout sweep visits. */

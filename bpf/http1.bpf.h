@@ -341,7 +341,7 @@ __noinline int http1_parse_byte(struct conn *c, __u32 dir, __u64 now, __u8 ch)
 			if (!p->pos || p->token == TOKEN_PRI)
 				return bad_request(c, p);
 			/* a token longer than 8 bytes is no method we name */
-			req_tail(c)->method = p->pos <= 8 ? method_from_token(p->token) :
+			req_tail(c)->operation = p->pos <= 8 ? method_from_token(p->token) :
 							    HTTP_METHOD_OTHER;
 			p->state = P_PATH;
 		} else if (p->pos >= HTTP_METHOD_LEN_MAX || !is_tchar(ch)) {
@@ -361,8 +361,8 @@ __noinline int http1_parse_byte(struct conn *c, __u32 dir, __u64 now, __u8 ch)
 			return bad_request(c, p);
 		} else {
 			r = req_tail(c);
-			if (r->path_len < HTTP_PATH_MAX)
-				r->path[r->path_len++ & (HTTP_PATH_MAX - 1)] = ch;
+			if (r->resource_len < HTTP_PATH_MAX)
+				r->resource[r->resource_len++ & (HTTP_PATH_MAX - 1)] = ch;
 			else
 				r->flags |= HTTP_EVENT_PATH_TRUNCATED;
 		}
@@ -742,21 +742,21 @@ __noinline int http1_fast_start(struct conn *c, struct scan_buf *b, __u32 dir, _
 	}
 
 	r = req_tail(c);
-	r->method = method_from_word(w, &mlen);
-	if (r->method == HTTP_METHOD_OTHER || mlen >= len)
+	r->operation = method_from_word(w, &mlen);
+	if (r->operation == HTTP_METHOD_OTHER || mlen >= len)
 		return PARSE_OK;
 	end = find_path_end(b, mlen, len);
 	if (end >= len)
 		return PARSE_OK;	/* the path goes on past this buffer */
 	if (end - mlen > HTTP_PATH_MAX) {
 		r->flags |= HTTP_EVENT_PATH_TRUNCATED;
-		r->path_len = HTTP_PATH_MAX;
+		r->resource_len = HTTP_PATH_MAX;
 	} else {
-		r->path_len = end - mlen;
+		r->resource_len = end - mlen;
 	}
 	/* plain (unaligned) loads from the scan buffer: a helper call costs more */
 	for (int i = 0; i < HTTP_PATH_MAX / 8; i++)
-		((__u64 *)r->path)[i] = *(__u64 *)&b->data[(mlen & 15) + i * 8];
+		((__u64 *)r->resource)[i] = *(__u64 *)&b->data[(mlen & 15) + i * 8];
 	p->state = b->data[end & (HTTP_SCAN_MAX - 1)] == ' ' ? P_LINE : P_QUERY;
 	p->head_bytes = end + 1;
 	b->pos = end + 1;

@@ -32,11 +32,11 @@ struct pending_req {
 	__u64 head_bytes;
 	__u64 body_bytes;
 	__u32 seq;		/* the connection's request number (conn.req_seq) */
-	__u8 method;
-	__u8 path_len;
+	__u8 operation;		/* the protocol's: enum http_method for HTTP */
+	__u8 resource_len;
 	__u8 flags;		/* HTTP_EVENT_PATH_TRUNCATED, HTTP_EVENT_LATE, REQ_* */
 	__u8 __pad;
-	char path[HTTP_PATH_MAX];
+	char resource[HTTP_PATH_MAX];	/* HTTP: the path, without the query */
 };
 
 enum conn_state {

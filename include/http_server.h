@@ -48,8 +48,8 @@
 /*
  * The protocol a connection speaks, told from its first bytes (see
  * bpf/protocol.bpf.h): http_event.protocol, and which metric family the
- * agent sends the event to. The fields method, path and status are the
- * protocol's operation, resource and status.
+ * agent sends the event to, which reads operation, resource and status
+ * as the protocol defines them (HTTP: method, path, status code).
  */
 enum slotap_protocol {
 	PROTO_NONE = 0,		/* not classified (a failure before any request) */
@@ -140,8 +140,8 @@ struct http_event {
 	__u16 local_port;
 	__u16 remote_port;
 	__u16 status;		/* 0 when failure != 0 */
-	__u8 method;		/* enum http_method */
-	__u8 path_len;
+	__u8 operation;		/* HTTP: enum http_method */
+	__u8 resource_len;
 	__u8 flags;		/* enum http_event_flag */
 	__u8 kind;		/* enum http_event_kind */
 	__u8 failure;		/* enum http_failure */
@@ -150,7 +150,7 @@ struct http_event {
 	__u8 __pad;
 	__u8 remote_addr[16];	/* the peer, IPv6 or IPv4-mapped: the server of a client event */
 	char comm[TASK_COMM_LEN_SLOTAP];
-	char path[HTTP_PATH_MAX];
+	char resource[HTTP_PATH_MAX];	/* HTTP: the path's first bytes, no query */
 };
 
 /*

@@ -47,17 +47,17 @@ void endpoint_cache__clear(struct endpoint_cache *cache)
 
 static void key_of(const struct http_event *e, struct endpoint_key *k)
 {
-	size_t len = e->path_len < HTTP_PATH_MAX ? e->path_len : HTTP_PATH_MAX;
+	size_t len = e->resource_len < HTTP_PATH_MAX ? e->resource_len : HTTP_PATH_MAX;
 
 	/* the kernel's path buffer past path_len is whatever came before */
 	memset(k, 0, sizeof(*k));
 	k->service_id = e->service_id;
 	k->status = e->status;
-	k->method = e->method;
+	k->method = e->operation;
 	k->path_len = len;
 	k->truncated = !!(e->flags & HTTP_EVENT_PATH_TRUNCATED);
 	memcpy(k->comm, e->comm, sizeof(k->comm));
-	memcpy(k->path, e->path, len);
+	memcpy(k->path, e->resource, len);
 }
 
 static size_t slot_of(const struct endpoint_key *k)

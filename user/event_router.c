@@ -153,8 +153,8 @@ static void resolve_answered(struct agent *a, const struct http_event *e, const 
 /* An HTTP request (server or client), connect, or failure before any request. */
 static int route_http(struct agent *a, const struct http_event *e)
 {
-	const char *method = method_names[e->method < HTTP_METHOD_MAX ? e->method : 0];
-	size_t path_len = e->path_len < HTTP_PATH_MAX ? e->path_len : HTTP_PATH_MAX;
+	const char *method = method_names[e->operation < HTTP_METHOD_MAX ? e->operation : 0];
+	size_t path_len = e->resource_len < HTTP_PATH_MAX ? e->resource_len : HTTP_PATH_MAX;
 	__u64 latency = e->resp_start_ns > e->req_start_ns ? e->resp_start_ns - e->req_start_ns : 0;
 	const struct endpoint_cache_value *known;
 	bool server_request;
@@ -192,7 +192,7 @@ static int route_http(struct agent *a, const struct http_event *e)
 		record_failure(a, svc, e->failure, NULL, NULL, 1);
 		return 0;
 	}
-	route = route_table__resolve(svc->routes, e->path, path_len,
+	route = route_table__resolve(svc->routes, e->resource, path_len,
 				     e->flags & HTTP_EVENT_PATH_TRUNCATED);
 	if (!route) {
 		a->events_unattributed++;

@@ -19,10 +19,10 @@ static struct http_event request(const char *path, __u16 status)
 
 	memset(&e, 0, sizeof(e));
 	e.service_id = 3;
-	e.method = HTTP_METHOD_GET;
+	e.operation = HTTP_METHOD_GET;
 	e.status = status;
-	e.path_len = strlen(path);
-	memcpy(e.path, path, e.path_len);
+	e.resource_len = strlen(path);
+	memcpy(e.resource, path, e.resource_len);
 	memcpy(e.comm, "nginx", 5);
 	return e;
 }
@@ -59,7 +59,7 @@ static void test_identity(void **state)
 	o = request("/api/items/4", 200);
 	assert_null(endpoint_cache__get(c, &o));
 	o = e;
-	o.method = HTTP_METHOD_POST;
+	o.operation = HTTP_METHOD_POST;
 	assert_null(endpoint_cache__get(c, &o));
 	o = e;
 	o.service_id = 4;
@@ -86,7 +86,7 @@ static void test_bytes_past_the_path_ignored(void **state)
 	struct http_event e = request("/a", 200), o = request("/a", 200);
 
 	(void)state;
-	memcpy(o.path + 2, "/stale/leftovers", 16);
+	memcpy(o.resource + 2, "/stale/leftovers", 16);
 	endpoint_cache__put(c, &e, &(struct endpoint_cache_value){ SERIES(series_a), NULL });
 	assert_non_null(endpoint_cache__get(c, &o));
 	endpoint_cache__free(c);

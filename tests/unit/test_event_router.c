@@ -62,12 +62,12 @@ static struct http_event answered(const char *path, __u8 method, __u16 status, _
 	struct http_event e = {
 		.req_start_ns = MS(1000), .resp_start_ns = MS(1000) + latency_ns, .tgid = 42,
 		.service_id = 0, .local_port = 8080, .remote_port = 40000, .status = status,
-		.method = method, .protocol = PROTO_HTTP1, .kind = HTTP_EVENT_REQUEST,
+		.operation = method, .protocol = PROTO_HTTP1, .kind = HTTP_EVENT_REQUEST,
 		.status_class = status >= 500 ? STATUS_CLASS_SERVER_ERROR : STATUS_CLASS_OK,
 	};
 
-	e.path_len = strlen(path);
-	memcpy(e.path, path, e.path_len);
+	e.resource_len = strlen(path);
+	memcpy(e.resource, path, e.resource_len);
 	memcpy(e.comm, "shopd", 6);
 	return e;
 }

@@ -161,9 +161,9 @@ static void assert_event(int i, __u8 method, const char *path, unsigned status, 
 	const struct http_event *e = &events[i];
 
 	assert_true(i < n_events);
-	assert_int_equal(e->method, method);
-	assert_int_equal(e->path_len, strlen(path));
-	assert_memory_equal(e->path, path, strlen(path));
+	assert_int_equal(e->operation, method);
+	assert_int_equal(e->resource_len, strlen(path));
+	assert_memory_equal(e->resource, path, strlen(path));
 	assert_int_equal(e->status, status);
 	assert_int_equal(e->resp_start_ns - e->req_start_ns, latency);
 	assert_int_equal(e->service_id, 7);
@@ -494,9 +494,9 @@ static void long_path_is_truncated(void **state)
 	assert_int_equal(feed(DIR_RESP, "HTTP/1.1 200 OK\r\n\r\n", 1), 0);
 	drain();
 	assert_int_equal(n_events, 1);
-	assert_int_equal(events[0].path_len, HTTP_PATH_MAX);
+	assert_int_equal(events[0].resource_len, HTTP_PATH_MAX);
 	assert_true(events[0].flags & HTTP_EVENT_PATH_TRUNCATED);
-	assert_memory_equal(events[0].path, req + 4, HTTP_PATH_MAX);
+	assert_memory_equal(events[0].resource, req + 4, HTTP_PATH_MAX);
 }
 
 static void not_http_is_dropped(void **state)
@@ -553,9 +553,9 @@ static void assert_request(int i, __u8 method, const char *path, unsigned status
 	const struct http_event *e = &events[i];
 
 	assert_true(i < n_events);
-	assert_int_equal(e->method, method);
-	assert_int_equal(e->path_len, strlen(path));
-	assert_memory_equal(e->path, path, strlen(path));
+	assert_int_equal(e->operation, method);
+	assert_int_equal(e->resource_len, strlen(path));
+	assert_memory_equal(e->resource, path, strlen(path));
 	assert_int_equal(e->status, status);
 	assert_int_equal(e->failure, 0);
 }
@@ -656,10 +656,10 @@ static void pipelining_beyond_what_is_kept(void **state)
 	assert_int_equal(n_events + losses() - lost, depth);
 	/* the ones measured are still paired with their own responses */
 	for (int i = 0; i < n_events && i < MAX_EVENTS; i++) {
-		unsigned n = strtoul(events[i].path + 3, NULL, 10);
+		unsigned n = strtoul(events[i].resource + 3, NULL, 10);
 
 		assert_int_equal(events[i].status, DEPTH_STATUSES[n % 7]);
-		assert_int_equal(events[i].method, DEPTH_METHOD_IDS[n % 8]);
+		assert_int_equal(events[i].operation, DEPTH_METHOD_IDS[n % 8]);
 	}
 	/* and each later request is measured or counted too */
 	lost = losses();
@@ -1053,10 +1053,10 @@ static void pairs_agree_with_llhttp(void **state)
 				 (unsigned long long)(losses() - lost));
 		for (int i = 0; i < n; i++) {
 			snprintf(path, sizeof(path), "/r/%d", i);
-			if (events[i].status != want[i] || events[i].path_len != strlen(path) ||
-			    memcmp(events[i].path, path, strlen(path)))
+			if (events[i].status != want[i] || events[i].resource_len != strlen(path) ||
+			    memcmp(events[i].resource, path, strlen(path)))
 				fail_msg("round %d, request %d: slotap %.*s %u, llhttp %s %u", round, i,
-					 events[i].path_len, events[i].path, events[i].status, path,
+					 events[i].resource_len, events[i].resource, events[i].status, path,
 					 want[i]);
 		}
 	}
@@ -1194,7 +1194,7 @@ static void refused_needs_a_bare_syn_to_a_service_port(void **state)
 	assert_int_equal(e->remote_addr[12], 127);
 	assert_int_equal(e->remote_addr[15], 9);
 	assert_int_equal(e->status, 0);
-	assert_int_equal(e->path_len, 0);
+	assert_int_equal(e->resource_len, 0);
 	assert_int_equal(events[1].service_id, 4);
 	set_port(31001, 0, 0);
 	set_port(31002, 0, 0);
