@@ -198,7 +198,8 @@ void agent__reload(struct agent *a, int ep)
 	service_registry__set_config(a->services, &a->cfg);
 	if (next_src)
 		agent__retransmits_zero(a);
-	http_source__set_request_timeout(a->src, a->cfg.request_timeout_ns);
+	if (a->src)
+		http_source__set_request_timeout(a->src, a->cfg.request_timeout_ns);
 	slo_registry__end_removed_alerts(a->slos, old_slos, now_s);
 	slo_registry__free(old_slos);
 	a->reloads_ok++;
