@@ -2199,6 +2199,26 @@ int config_loader__map_key(struct loader *ld, const yaml_node_pair_t *pair,
 	return map_key(ld, pair, path, keys, seen);
 }
 
+int config_loader__walk(struct loader *ld, const yaml_node_t *n, const char *path,
+			const char *const keys[], struct config_fields *f)
+{
+	yaml_node_pair_t *pair;
+	int k;
+
+	memset(f, 0, sizeof(*f));
+	if (n->type != YAML_MAPPING_NODE)
+		return type_error(ld, n, path, "a mapping");
+	for (pair = n->data.mapping.pairs.start; pair < n->data.mapping.pairs.top; pair++) {
+		k = map_key(ld, pair, path, keys, &f->seen);
+		if (k < 0)
+			return k;
+		f->key[k] = yaml_document_get_node(ld->doc, pair->key);
+		f->val[k] = yaml_document_get_node(ld->doc, pair->value);
+		f->order[f->n++] = k;
+	}
+	return 0;
+}
+
 int config_loader__add_slos(struct loader *ld, struct slotap_config *cfg,
 			    size_t count, const yaml_node_t *n, size_t *first)
 {

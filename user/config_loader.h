@@ -49,6 +49,30 @@ bool config_loader__valid_name(const char *s);
 int config_loader__get_string(struct loader *ld, const yaml_node_t *n,
 			      const char *path, const char *expected,
 			      const char **out);
+/* Keys a mapping may have: CONFIG_LOADER_KEYS_MAX at most (map_key's seen bits). */
+#define CONFIG_LOADER_KEYS_MAX	32
+
+/*
+ * A mapping walked: its values and keys (to blame) by index in the keys[]
+ * it was walked with, NULL for a key it does not have, and the indices in
+ * the document's order.
+ */
+struct config_fields {
+	const yaml_node_t *key[CONFIG_LOADER_KEYS_MAX], *val[CONFIG_LOADER_KEYS_MAX];
+	unsigned char order[CONFIG_LOADER_KEYS_MAX];
+	unsigned n;		/* keys it has */
+	unsigned seen;		/* bit k: it has keys[k] */
+};
+
+/*
+ * The walker every loader uses, table-driven: n is a mapping whose keys
+ * are each one of keys[] (NULL-terminated), at most once; f says which,
+ * with their values. A negative errno after "expected a mapping",
+ * "unknown key" or "duplicate key" at its place.
+ */
+int config_loader__walk(struct loader *ld, const yaml_node_t *n, const char *path,
+			const char *const keys[], struct config_fields *f);
+
 /*
  * One key of a mapping: a string, one of keys[] (NULL-terminated, at most
  * 32), not in *seen yet. Returns its index, or a negative errno after

@@ -27,7 +27,6 @@
 /* Longest field path, e.g. "spec.indicator.spec.ratioMetric.total.metricSource.spec.endpoint[9999]" */
 #define PATH_SIZE		160
 #define QSIZE			CONFIG_LOADER_QUOTE_SIZE
-#define MAX_KEYS		8
 
 #define node_error(st, n, path, ...) \
 	config_loader__error((st)->ld, n, path, __VA_ARGS__)
@@ -51,11 +50,6 @@ struct state {
 	yaml_document_t *doc;		/* the one being walked */
 	struct sli_doc *slis;		/* sorted by name, then position */
 	size_t n_slis;
-};
-
-/* A mapping's values (and keys, to blame) by index in its keys[] (at most MAX_KEYS). */
-struct fields {
-	const yaml_node_t *key[MAX_KEYS], *val[MAX_KEYS];
 };
 
 /* A document's apiVersion, kind and metadata, checked. */
@@ -113,28 +107,6 @@ static const char *join_idx(char *buf, const char *base, const char *key,
 	return path_end(buf, snprintf(buf, PATH_SIZE, "%s%s%s[%zu]",
 				      base ? base : "",
 				      base && *base ? "." : "", key, i));
-}
-
-/* A mapping's keys, each one of keys[] (fewer than MAX_KEYS) at most once. */
-static int walk(struct state *st, const yaml_node_t *n, const char *path,
-		const char *const keys[], struct fields *f)
-{
-	yaml_node_pair_t *pair;
-	unsigned seen = 0;
-	int k;
-
-	memset(f, 0, sizeof(*f));
-	if (n->type != YAML_MAPPING_NODE)
-		return config_loader__type_error(st->ld, n, path, "a mapping");
-	for (pair = n->data.mapping.pairs.start; pair < n->data.mapping.pairs.top;
-	     pair++) {
-		k = config_loader__map_key(st->ld, pair, path, keys, &seen);
-		if (k < 0)
-			return k;
-		f->key[k] = node_at(st, pair->key);
-		f->val[k] = node_at(st, pair->value);
-	}
-	return 0;
 }
 
 static int missing(struct state *st, const yaml_node_t *n, const char *path,
@@ -223,11 +195,11 @@ static int load_metadata(struct state *st, const yaml_node_t *n,
 		"name", "displayName", "labels", "annotations", NULL
 	};
 	char p[PATH_SIZE];
-	struct fields f;
+	struct config_fields f;
 	int err;
 
 	/* displayName, labels and annotations are for people and tools */
-	err = walk(st, n, path, keys, &f);
+	err = config_loader__walk(st->ld, n, path, keys, &f);
 	if (err)
 		return err;
 	if (!f.val[0]) {
@@ -249,12 +221,12 @@ static int load_header(struct state *st, const yaml_node_t *root,
 	enum { K_API, K_KIND, K_METADATA, K_SPEC };
 	char q[QSIZE];
 	const char *s;
-	struct fields f;
+	struct config_fields f;
 	int err;
 
 	memset(h, 0, sizeof(*h));
 	h->root = root;
-	err = walk(st, root, NULL, keys, &f);
+	err = config_loader__walk(st->ld, root, NULL, keys, &f);
 	if (err)
 		return err;
 	err = config_loader__get_string(st->ld, f.val[K_API], "apiVersion",
@@ -332,13 +304,13 @@ static int load_source_spec(struct state *st, const yaml_node_t *n,
 	enum { K_ENDPOINT, K_BAD };
 	struct slo_config tmp = {};
 	char p[PATH_SIZE];
-	struct fields f;
+	struct config_fields f;
 	bool same;
 	int err;
 
 	if (config_loader__is_null(n))
 		return 0;
-	err = walk(st, n, path, keys, &f);
+	err = config_loader__walk(st->ld, n, path, keys, &f);
 	if (err)
 		return err;
 	if (f.val[K_BAD]) {
@@ -382,17 +354,17 @@ static int load_source(struct state *st, const yaml_node_t *n,
 	enum { K_REF, K_TYPE, K_SPEC };
 	char p[PATH_SIZE], ms[PATH_SIZE], q[QSIZE];
 	const char *s;
-	struct fields f;
+	struct config_fields f;
 	int err;
 
-	err = walk(st, n, path, keys, &f);
+	err = config_loader__walk(st->ld, n, path, keys, &f);
 	if (err)
 		return err;
 	if (!f.val[0])
 		return missing(st, n, path, "metricSource", NULL);
 	n = f.val[0];
 	join(ms, path, "metricSource");
-	err = walk(st, n, ms, ms_keys, &f);
+	err = config_loader__walk(st->ld, n, ms, ms_keys, &f);
 	if (err)
 		return err;
 	if (f.val[K_REF])
@@ -424,11 +396,11 @@ static int load_ratio_metric(struct state *st, const yaml_node_t *n,
 	enum { K_COUNTER, K_GOOD, K_BAD, K_TOTAL, K_RAW_TYPE, K_RAW };
 	struct source_ctx sx = { .sel = sel };
 	char p[PATH_SIZE];
-	struct fields f;
+	struct config_fields f;
 	bool counter;
 	int err, i, k, order[2];
 
-	err = walk(st, n, path, keys, &f);
+	err = config_loader__walk(st->ld, n, path, keys, &f);
 	if (err)
 		return err;
 	for (k = K_RAW_TYPE; k <= K_RAW; k++)
@@ -482,10 +454,10 @@ static int load_indicator_spec(struct state *st, const yaml_node_t *n,
 	struct slo_config *sel = &ind->sel;
 	struct source_ctx sx = { .sel = sel };
 	char p[PATH_SIZE];
-	struct fields f;
+	struct config_fields f;
 	int err, k;
 
-	err = walk(st, n, path, keys, &f);
+	err = config_loader__walk(st->ld, n, path, keys, &f);
 	if (err)
 		return err;
 	if (f.key[K_THRESHOLD] && f.key[K_RATIO]) {
@@ -519,10 +491,10 @@ static int load_inline_indicator(struct state *st, const yaml_node_t *n,
 	enum { K_METADATA, K_SPEC };
 	char p[PATH_SIZE];
 	struct header h;
-	struct fields f;
+	struct config_fields f;
 	int err;
 
-	err = walk(st, n, path, keys, &f);
+	err = config_loader__walk(st->ld, n, path, keys, &f);
 	if (err)
 		return err;
 	/* its name and displayName are for people: nothing refers to them */
@@ -737,14 +709,14 @@ static int load_calendar(struct state *st, const yaml_node_t *n,
 	__u64 start = 0, end = 0;
 	char p[PATH_SIZE], q[QSIZE];
 	const char *s, *why;
-	struct fields f;
+	struct config_fields f;
 	long long t;
 	size_t i;
 	int err;
 
 	if (config_loader__is_null(n))
 		return 0;
-	err = walk(st, n, path, keys, &f);
+	err = config_loader__walk(st->ld, n, path, keys, &f);
 	if (err)
 		return err;
 	if (f.val[K_ZONE]) {
@@ -805,7 +777,7 @@ static int load_time_window(struct state *st, const yaml_node_t *n,
 	static const char *const ip = "spec.timeWindow[0]";
 	char p[PATH_SIZE], q[QSIZE];
 	const yaml_node_t *item;
-	struct fields f;
+	struct config_fields f;
 	bool rolling;
 	__u64 num, mult;
 	const char *s;
@@ -820,7 +792,7 @@ static int load_time_window(struct state *st, const yaml_node_t *n,
 				  "%zu time windows: an SLO has exactly one",
 				  seq_len(n));
 	item = node_at(st, n->data.sequence.items.start[0]);
-	err = walk(st, item, ip, keys, &f);
+	err = config_loader__walk(st->ld, item, ip, keys, &f);
 	if (err)
 		return err;
 	if (!f.val[K_DURATION])
@@ -995,7 +967,7 @@ static int load_value(struct state *st, struct slo_config *sc,
  * requests meet the objective itself.
  */
 static int load_timeslices(struct state *st, struct slo_config *sc,
-			   const struct fields *f, int k_target, int k_window,
+			   const struct config_fields *f, int k_target, int k_window,
 			   const char *ip)
 {
 	struct slo_config tmp = {};
@@ -1041,12 +1013,12 @@ static int load_objective(struct state *st, const struct slo_doc *sd,
 	struct slo_config *sc = &st->cfg->slos[slo];
 	bool latency = sd->ind->sel.sli == SLO_SLI_LATENCY;
 	char ip[PATH_SIZE], p[PATH_SIZE], q[QSIZE];
-	struct fields f;
+	struct config_fields f;
 	const char *s;
 	int err, k;
 
 	join_idx(ip, "spec", "objectives", i);
-	err = walk(st, n, ip, keys, &f);
+	err = config_loader__walk(st->ld, n, ip, keys, &f);
 	if (err)
 		return err;
 	err = objective_name(st, sd, sc, slo, i, count, f.val[K_DISPLAY], ip);
@@ -1175,12 +1147,12 @@ static int load_slo_doc(struct state *st, const struct header *h)
 	struct slo_doc sd = { .h = h };
 	const yaml_node_t *objs, *alerts;
 	size_t i, count, first;
-	struct fields f;
+	struct config_fields f;
 	int err, k;
 
 	if (!h->spec)
 		return missing(st, h->root, NULL, "spec", NULL);
-	err = walk(st, h->spec, "spec", keys, &f);
+	err = config_loader__walk(st->ld, h->spec, "spec", keys, &f);
 	if (err)
 		return err;
 	if (!f.val[K_SERVICE])
@@ -1254,12 +1226,12 @@ out:
 static int load_service_doc(struct state *st, const struct header *h)
 {
 	static const char *const keys[] = { "description", NULL };
-	struct fields f;
+	struct config_fields f;
 
 	/* a name to group SLOs by: spec.service says it already */
 	if (!h->spec || config_loader__is_null(h->spec))
 		return 0;
-	return walk(st, h->spec, "spec", keys, &f);
+	return config_loader__walk(st->ld, h->spec, "spec", keys, &f);
 }
 
 static int load_document(struct state *st, const struct header *h)
