@@ -768,22 +768,18 @@ static int load_match(struct loader *ld, struct slotap_config *cfg,
 {
 	static const char *const keys[] = { "port", "process", NULL };
 	struct service_config *sc = &cfg->services[svc];
-	yaml_node_pair_t *pair;
-	unsigned seen = 0;
+	struct config_fields f;
 	int err, k;
 	size_t i;
 
-	if (n->type != YAML_MAPPING_NODE)
-		return type_error(ld, n, "match", "a mapping");
-	for (pair = n->data.mapping.pairs.start; pair < n->data.mapping.pairs.top;
-	     pair++) {
-		yaml_node_t *v = yaml_document_get_node(ld->doc, pair->value);
+	err = config_loader__walk(ld, n, "match", keys, &f);
+	if (err)
+		return err;
+	for (unsigned at = 0; at < f.n; at++) {
+		yaml_node_t *v = f.val[k = f.order[at]];
 		bool list = v->type == YAML_SEQUENCE_NODE;
 		size_t count = list ? seq_len(v) : 1;
 
-		k = map_key(ld, pair, "match", keys, &seen);
-		if (k < 0)
-			return k;
 		if (v->type == YAML_MAPPING_NODE)
 			return type_error(ld, v, k == 0 ? "match.port" :
 					  "match.process", k == 0 ?
@@ -813,7 +809,7 @@ static int load_match(struct loader *ld, struct slotap_config *cfg,
 				return err;
 		}
 	}
-	if (!seen)
+	if (!f.seen)
 		return node_error(ld, n, "match", "needs port, process or both");
 	return 0;
 }
@@ -879,23 +875,19 @@ static int load_service(struct loader *ld, struct slotap_config *cfg,
 	};
 	enum { K_NAME, K_MATCH, K_ROUTES, K_MAX_ROUTES };
 	struct service_config *sc = &cfg->services[svc];
-	yaml_node_pair_t *pair;
+	struct config_fields f;
 	char path[48];
-	unsigned seen = 0;
 	unsigned long max = 0;
-	int err, k;
+	int err;
 
 	snprintf(path, sizeof(path), "services[%zu]", svc);
-	if (n->type != YAML_MAPPING_NODE)
-		return type_error(ld, n, path, "a mapping");
-	for (pair = n->data.mapping.pairs.start; pair < n->data.mapping.pairs.top;
-	     pair++) {
-		yaml_node_t *v = yaml_document_get_node(ld->doc, pair->value);
+	err = config_loader__walk(ld, n, path, keys, &f);
+	if (err)
+		return err;
+	for (unsigned at = 0; at < f.n; at++) {
+		yaml_node_t *v = f.val[f.order[at]];
 
-		k = map_key(ld, pair, path, keys, &seen);
-		if (k < 0)
-			return k;
-		switch (k) {
+		switch (f.order[at]) {
 		case K_NAME:
 			err = load_name(ld, v, &sc->name, &ld->names, svc);
 			break;
@@ -914,7 +906,7 @@ static int load_service(struct loader *ld, struct slotap_config *cfg,
 		if (err)
 			return err;
 	}
-	return require_keys(ld, n, path, keys, seen, (1u << K_NAME) | (1u << K_MATCH));
+	return require_keys(ld, n, path, keys, f.seen, (1u << K_NAME) | (1u << K_MATCH));
 }
 
 static int load_services(struct loader *ld, struct slotap_config *cfg,
@@ -1345,24 +1337,21 @@ static int load_dependency(struct loader *ld, struct slotap_config *cfg, size_t 
 	enum { K_NAME, K_PORT, K_ADDRESS };
 	struct dependency_config *dc = &cfg->dependencies[idx];
 	char path[48], q[QUOTE_SIZE];
-	yaml_node_pair_t *pair;
-	unsigned seen = 0;
+	struct config_fields f;
 	unsigned long port;
 	struct in_addr v4;
 	const char *s;
-	int err = 0, k;
+	int err = 0;
 
 	snprintf(path, sizeof(path), "dependencies[%zu]", idx);
-	if (n->type != YAML_MAPPING_NODE)
-		return type_error(ld, n, path, "a mapping");
+	err = config_loader__walk(ld, n, path, keys, &f);
+	if (err)
+		return err;
 	dc->any_address = true;
-	for (pair = n->data.mapping.pairs.start; pair < n->data.mapping.pairs.top; pair++) {
-		yaml_node_t *v = yaml_document_get_node(ld->doc, pair->value);
+	for (unsigned at = 0; at < f.n; at++) {
+		yaml_node_t *v = f.val[f.order[at]];
 
-		k = map_key(ld, pair, path, keys, &seen);
-		if (k < 0)
-			return k;
-		switch (k) {
+		switch (f.order[at]) {
 		case K_NAME:
 			err = load_name(ld, v, &dc->name, &ld->dependency_names, idx);
 			if (!err && bsearch(dc->name, ld->names.v, ld->names.n, sizeof(*ld->names.v),
@@ -1394,7 +1383,7 @@ static int load_dependency(struct loader *ld, struct slotap_config *cfg, size_t 
 		if (err)
 			return err;
 	}
-	return require_keys(ld, n, path, keys, seen, (1u << K_NAME) | (1u << K_PORT));
+	return require_keys(ld, n, path, keys, f.seen, (1u << K_NAME) | (1u << K_PORT));
 }
 
 static int load_dependencies(struct loader *ld, struct slotap_config *cfg, const yaml_node_t *n)
@@ -1466,25 +1455,22 @@ static int load_slo(struct loader *ld, struct slotap_config *cfg, size_t slo,
 	const yaml_node_t *threshold_key = NULL, *threshold = NULL;
 	const yaml_node_t *bad_key = NULL, *window = NULL;
 	char path[48], q[QUOTE_SIZE];
-	yaml_node_pair_t *pair;
-	unsigned seen = 0;
+	struct config_fields f;
+	unsigned seen;
 	const char *s;
 	size_t i;
 	int err, k, word = 0;
 
 	snprintf(path, sizeof(path), "%s[%zu]", tmpl ? "default_slos" : "slos", slo);
-	if (n->type != YAML_MAPPING_NODE)
-		return type_error(ld, n, path, "a mapping");
-	for (pair = n->data.mapping.pairs.start; pair < n->data.mapping.pairs.top;
-	     pair++) {
-		yaml_node_t *v = yaml_document_get_node(ld->doc, pair->value);
+	err = config_loader__walk(ld, n, path, keys, &f);
+	if (err)
+		return err;
+	seen = f.seen;
+	for (unsigned at = 0; at < f.n; at++) {
+		yaml_node_t *v = f.val[k = f.order[at]];
 
-		k = map_key(ld, pair, path, keys, &seen);
-		if (k < 0)
-			return k;
 		if (tmpl && (k == K_SERVICE || k == K_ENDPOINT || k == K_DEPENDENCY))
-			return node_error(ld, yaml_document_get_node(ld->doc, pair->key),
-					  path,
+			return node_error(ld, f.key[k], path,
 					  "a default SLO has no %s: it applies to every endpoint of every service (write an slos item for one)",
 					  keys[k]);
 		err = 0;
@@ -1527,7 +1513,7 @@ static int load_slo(struct loader *ld, struct slotap_config *cfg, size_t slo,
 			err = load_objective(ld, sc, v);
 			break;
 		case K_THRESHOLD:
-			threshold_key = yaml_document_get_node(ld->doc, pair->key);
+			threshold_key = f.key[k];
 			threshold = v;
 			err = get_string(ld, v, "threshold", "a duration", &s);
 			if (err)
@@ -1542,7 +1528,7 @@ static int load_slo(struct loader *ld, struct slotap_config *cfg, size_t slo,
 			err = load_window(ld, sc, v);
 			break;
 		case K_BAD_STATUSES:
-			bad_key = yaml_document_get_node(ld->doc, pair->key);
+			bad_key = f.key[k];
 			err = load_bad_statuses(ld, sc, v);
 			break;
 		case K_BUDGETING:
@@ -1736,10 +1722,9 @@ static int load_root(struct loader *ld, const yaml_node_t *root,
 	const yaml_node_t *services = NULL, *slos = NULL, *default_slos = NULL;
 	const yaml_node_t *dependencies = NULL;
 	const yaml_node_t *thresholds = NULL;
-	yaml_node_pair_t *pair;
-	unsigned seen = 0;
+	struct config_fields f;
 	unsigned long max = 0;
-	int err = 0, k;
+	int err = 0;
 
 	cfg->max_routes_per_service = CONFIG_DEFAULT_MAX_ROUTES;
 	cfg->request_timeout_ns = CONFIG_DEFAULT_REQUEST_TIMEOUT_NS;
@@ -1756,15 +1741,13 @@ static int load_root(struct loader *ld, const yaml_node_t *root,
 		 * max_routes_per_service, the SLOs' the services and the
 		 * thresholds.
 		 */
-		for (pair = root->data.mapping.pairs.start;
-		     pair < root->data.mapping.pairs.top; pair++) {
-			yaml_node_t *v = yaml_document_get_node(ld->doc,
-								pair->value);
+		err = config_loader__walk(ld, root, NULL, keys, &f);
+		if (err)
+			return err;
+		for (unsigned at = 0; at < f.n; at++) {
+			yaml_node_t *v = f.val[f.order[at]];
 
-			k = map_key(ld, pair, NULL, keys, &seen);
-			if (k < 0)
-				return k;
-			switch (k) {
+			switch (f.order[at]) {
 			case K_SERVICES:
 				services = v;
 				break;
@@ -2190,13 +2173,6 @@ int config_loader__get_string(struct loader *ld, const yaml_node_t *n,
 			      const char **out)
 {
 	return get_string(ld, n, path, expected, out);
-}
-
-int config_loader__map_key(struct loader *ld, const yaml_node_pair_t *pair,
-			   const char *path, const char *const keys[],
-			   unsigned *seen)
-{
-	return map_key(ld, pair, path, keys, seen);
 }
 
 int config_loader__walk(struct loader *ld, const yaml_node_t *n, const char *path,

@@ -58,7 +58,7 @@ int config_loader__get_string(struct loader *ld, const yaml_node_t *n,
  * the document's order.
  */
 struct config_fields {
-	const yaml_node_t *key[CONFIG_LOADER_KEYS_MAX], *val[CONFIG_LOADER_KEYS_MAX];
+	yaml_node_t *key[CONFIG_LOADER_KEYS_MAX], *val[CONFIG_LOADER_KEYS_MAX];
 	unsigned char order[CONFIG_LOADER_KEYS_MAX];
 	unsigned n;		/* keys it has */
 	unsigned seen;		/* bit k: it has keys[k] */
@@ -72,15 +72,6 @@ struct config_fields {
  */
 int config_loader__walk(struct loader *ld, const yaml_node_t *n, const char *path,
 			const char *const keys[], struct config_fields *f);
-
-/*
- * One key of a mapping: a string, one of keys[] (NULL-terminated, at most
- * 32), not in *seen yet. Returns its index, or a negative errno after
- * "unknown key" or "duplicate key".
- */
-int config_loader__map_key(struct loader *ld, const yaml_node_pair_t *pair,
-			   const char *path, const char *const keys[],
-			   unsigned *seen);
 
 /*
  * Appends count zeroed SLOs to cfg->slos (*first: the index of the first)
