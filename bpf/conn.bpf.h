@@ -310,16 +310,12 @@ static __always_inline void emit_request(struct conn *c, struct pending_req *r, 
 }
 
 /*
- * The parser's pieces are global functions: the verifier checks each once,
- * on its own, instead of once per call site inside every bpf_loop callback
- * path (which exceeds the 1M instruction budget). Their pointer arguments
- * may be NULL as far as the verifier knows, hence the checks.
- */
-/*
  * The response being parsed answers the oldest request in flight: its
  * event goes out, or, for a request kept nowhere, its loss is counted, and
  * the request is done with. Called once per response, the only place
- * resp_seq moves but for failures (conn_fail_all).
+ * resp_seq moves but for the connection's end (conn_end). Global, as the
+ * parser's pieces are: verified once, not in every path that calls it; its
+ * pointer may be NULL as far as the verifier knows, hence the check.
  */
 __noinline int conn_emit_response(struct conn *c, __u32 loss)
 {
@@ -343,29 +339,17 @@ __noinline int conn_emit_response(struct conn *c, __u32 loss)
 }
 
 /*
- * Request seq of c failed: reported once. A timed-out request stays in
- * flight (HTTP_EVENT_LATE marks it) so that its response, if one comes,
- * still pairs with it; with forget, the connection ended and it is done
- * with. Returns -1 for a request kept nowhere.
+ * Request r of c failed: reported once, unless it was already (timed out:
+ * HTTP_EVENT_LATE, which keeps it in flight so that its response, if one
+ * comes, still pairs with it) or counted as lost (REQ_DISCARD).
  */
-__noinline int conn_emit_failure(struct conn *c, __u32 seq, __u32 failure, __u64 now,
-				 __u32 forget)
+static __always_inline void request_failed(struct conn *c, struct pending_req *r, __u32 failure,
+					   __u64 now)
 {
-	struct pending_req *r;
-	__u32 where;
-
-	if (!c)
-		return 0;
-	r = req_find(c, seq, &where);
-	if (!r)
-		return -1;
-	if (!(r->flags & (HTTP_EVENT_LATE | REQ_DISCARD))) {
-		emit_request(c, r, failure, now);
-		r->flags |= HTTP_EVENT_LATE;
-	}
-	if (forget)
-		req_forget(c, seq, where);
-	return 0;
+	if (r->flags & (HTTP_EVENT_LATE | REQ_DISCARD))
+		return;
+	emit_request(c, r, failure, now);
+	r->flags |= HTTP_EVENT_LATE;
 }
 
 /* conn_answered_op() of a request kept nowhere */
@@ -401,19 +385,15 @@ static long fail_step(__u64 index, void *ctx)
 	__u32 seq = c->resp_seq + (__u32)index, where;
 	struct pending_req *r;
 
-	if (!f->loss) {
-		if (conn_emit_failure(c, seq, f->failure, f->now, 1) < 0)
-			count_loss(LOSS_PIPELINE_OVERFLOW);	/* kept nowhere: lost, counted */
-		return 0;
-	}
 	r = req_find(c, seq, &where);
 	if (!r) {
-		count_loss(LOSS_PIPELINE_OVERFLOW);
+		count_loss(LOSS_PIPELINE_OVERFLOW);	/* kept nowhere: lost, counted */
 		return 0;
 	}
-	/* one already reported (timed out) or counted is not lost again */
-	if (!(r->flags & (HTTP_EVENT_LATE | REQ_DISCARD)))
-		count_loss(f->loss);
+	if (!f->loss)
+		request_failed(c, r, f->failure, f->now);
+	else if (!(r->flags & (HTTP_EVENT_LATE | REQ_DISCARD)))
+		count_loss(f->loss);	/* one already reported or counted is not lost again */
 	req_forget(c, seq, where);
 	return 0;
 }

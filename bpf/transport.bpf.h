@@ -491,7 +491,7 @@ static long timeout_step(__u64 index, void *ctx)
 		return 0;	/* kept nowhere: its response or the close counts it */
 	if (f->now - r->start_ns <= request_timeout_ns)
 		return 1;	/* the ones after it started later still */
-	conn_emit_failure(c, seq, HTTP_FAILURE_TIMEOUT, f->now, 0);
+	request_failed(c, r, HTTP_FAILURE_TIMEOUT, f->now);
 	return 0;
 }
 
