@@ -7,23 +7,6 @@
 #ifndef SLOTAP_CAPTURE_BPF_H
 #define SLOTAP_CAPTURE_BPF_H
 
-/*
- * Where the first need bytes a write moved are, all in one piece: its
- * buffer, or its first iovec's. 0 when they are not, or cannot be told
- * with one read.
- */
-static __always_inline __u64 first_segment(const struct io_args *io, __u64 need)
-{
-	struct iovec v;
-
-	if (io->op == IO_WRITE)
-		return io->buf;
-	if (io->op != IO_WRITEV || !io->iovcnt ||
-	    bpf_probe_read_user(&v, sizeof(v), (void *)io->buf) || v.iov_len < need)
-		return 0;
-	return (__u64)v.iov_base;
-}
-
 /* ---------------------------------------------------------------------- */
 /* Entry points                                                           */
 
@@ -81,21 +64,21 @@ static __always_inline bool io_from_syscall(struct io_args *io, bool send)
 }
 
 /*
- * The first bytes (8 at most) a socket operation moved, to tell which
- * protocol its connection speaks: how many are in *w; 0 when they cannot
- * be read (sendfile's come from a file).
+ * Where the first bytes a socket operation moved that are in one piece
+ * are, and how many (*len, at most ret): its buffer, or its first
+ * iovec's. 0 when they cannot be read (sendfile's come from a file).
  */
-static __always_inline __u32 capture_first_bytes(const struct io_args *io, long ret, __u64 *w)
+static __always_inline __u64 first_buffer(const struct io_args *io, long ret, __u64 *len)
 {
-	__u64 buf = io->buf, len = ret;
+	__u64 buf = io->buf;
 	struct user_msghdr msg;
 	struct iovec v;
-	__u32 n;
 
+	*len = ret;
 	switch (io->op) {
 	case IO_READ:
 	case IO_WRITE:
-		break;
+		return buf;
 	case IO_RECVMSG:
 	case IO_SENDMSG:
 		if (bpf_probe_read_user(&msg, sizeof(msg), (void *)buf) || !msg.msg_iovlen)
@@ -106,15 +89,26 @@ static __always_inline __u32 capture_first_bytes(const struct io_args *io, long 
 	case IO_WRITEV:
 		if (bpf_probe_read_user(&v, sizeof(v), (void *)buf))
 			return 0;
-		buf = (__u64)v.iov_base;
-		if (v.iov_len < len)
-			len = v.iov_len;
-		break;
-	default:
-		return 0;
+		if (v.iov_len < *len)
+			*len = v.iov_len;
+		return (__u64)v.iov_base;
 	}
+	return 0;
+}
+
+/*
+ * The first bytes (8 at most) a socket operation moved, to tell which
+ * protocol its connection speaks: how many are in *w; 0 when they cannot
+ * be read.
+ */
+static __always_inline __u32 capture_first_bytes(const struct io_args *io, long ret, __u64 *w)
+{
+	__u64 buf, len;
+	__u32 n;
+
+	buf = first_buffer(io, ret, &len);
 	n = len < sizeof(*w) ? len : sizeof(*w);
-	if (!n || bpf_probe_read_user(w, n, (void *)buf))
+	if (!buf || !n || bpf_probe_read_user(w, n, (void *)buf))
 		return 0;
 	return n;
 }

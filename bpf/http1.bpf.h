@@ -246,9 +246,6 @@ static __always_inline void start_message(__u32 dir, __u64 now, struct conn *c, 
 		}
 		c->resp_start_ns = now;
 		p->state = P_VERSION;
-		/* a response starting ends a request whose length was unknown */
-		if (c->req.state == P_UNKNOWN)
-			c->req.state = P_IDLE;
 	}
 }
 
@@ -1189,20 +1186,20 @@ static __always_inline void response_flush(struct conn *c)
  * parsed (the next one starts where a write begins with "HTTP/1."), as
  * status_parsed() does. Returns false, having changed nothing, for the
  * general parser: pipelined requests, an interim (1xx) or odd status line,
- * a head split before its status code, readv-style sends.
+ * a head split before its status code, a first buffer shorter than 16 bytes.
  */
 static __always_inline bool response_fast(struct conn *c, const struct io_args *io, long ret,
 					  __u64 now)
 {
 	struct parser *p = &c->resp;
-	__u64 w[2], buf;
+	__u64 w[2], buf, len;
 	int status;
 
 	if (c->client || !response_is_lone(c) || ret < (long)sizeof(w) ||
 	    (p->state != P_IDLE && p->state != P_UNKNOWN))
 		return false;
-	buf = first_segment(io, sizeof(w));
-	if (!buf || bpf_probe_read_user(w, sizeof(w), (void *)buf))
+	buf = first_buffer(io, ret, &len);
+	if (!buf || len < sizeof(w) || bpf_probe_read_user(w, sizeof(w), (void *)buf))
 		return false;
 	if ((w[0] & MASK7) != TOKEN_HTTP1) {
 		if ((__u8)w[0] == '\r' || (__u8)w[0] == '\n')
@@ -1222,13 +1219,12 @@ static __always_inline bool response_fast(struct conn *c, const struct io_args *
 
 /*
  * The request parser of c is at a message boundary: the next byte starts
- * a request. Not in a chunked body, whose end the parser does not follow
- * (P_UNKNOWN until the next request, or P_IDLE once a response to it
- * started, with PF_CHUNKED still set until then).
+ * a request. Requests are framed to their end, chunked ones included; one
+ * whose framing is lost gives the connection up (http1_io_done()).
  */
 static __always_inline bool http1_between_requests(const struct conn *c)
 {
-	return c->req.state == P_IDLE && !(c->req.flags & PF_CHUNKED);
+	return c->req.state == P_IDLE;
 }
 
 /* ---------------------------------------------------------------------- */
