@@ -1129,7 +1129,6 @@ static __always_inline int unframed_rest(struct conn *c, __u32 dir)
 __noinline int http1_feed(struct conn *c, __u32 dir, __u64 ubuf_addr, __u64 len, __u64 now)
 {
 	struct feed_walk w = { .conn = c, .ubuf = ubuf_addr, .len = len, .now = now, .dir = dir };
-	long used;
 
 	if (!c)
 		return SCAN_KEEP;
@@ -1153,16 +1152,7 @@ __noinline int http1_feed(struct conn *c, __u32 dir, __u64 ubuf_addr, __u64 len,
 		w.off = b->pos;
 	}
 	/* else the first window, called directly: a bpf_loop only for more */
-	if (!w.off) {
-		used = http1_feed_window(c, dir, ubuf_addr, len, now);
-		if (used == FEED_STOP || used == 0)
-			return SCAN_KEEP;
-		if (used < 0)
-			w.drop = -used;
-		else
-			w.off = used;
-	}
-	if (!w.drop && w.off < len)
+	if (w.off || !feed_step(0, &w))
 		bpf_loop(FEED_WINDOWS_MAX - 1, feed_step, &w, 0);
 	if (w.drop == SCAN_DROP_NOT_HTTP)
 		count_loss(LOSS_NOT_HTTP);
