@@ -1013,6 +1013,22 @@ __noinline int http1_starts_response(const struct scan_buf *b, __u32 n)
 #define FEED_MID_BUFFER		0x100	/* not the start of the syscall's buffer */
 
 /*
+ * Up to HTTP_SCAN_MAX of the n user bytes at ubuf into the scan buffer,
+ * from its start: how many, 0 when none could be read.
+ */
+static __always_inline __u32 scan_load(struct scan_buf *b, __u64 ubuf, __u64 n)
+{
+	if (n > HTTP_SCAN_MAX)
+		n = HTTP_SCAN_MAX;
+	barrier_var(n);
+	if (n == 0 || n > HTTP_SCAN_MAX || bpf_probe_read_user(b->data, n, (const void *)ubuf))
+		return 0;
+	b->pos = 0;
+	b->len = n;
+	return n;
+}
+
+/*
  * The len user bytes at ubuf, up to one scan window of them. Returns the
  * bytes it used, or a FEED_ result. Global: a buffer's windows after the
  * first are a loop, and verified inline each would multiply the paths of
@@ -1048,15 +1064,9 @@ __noinline long http1_feed_window(struct conn *c, __u32 how, __u64 ubuf, __u64 l
 	if (dir == DIR_RESPONSE && response_is_lone(c) && (p->state == P_IDLE || resync) &&
 	    n > 12 + RESYNC_BLANKS_MAX)
 		n = 12 + RESYNC_BLANKS_MAX;
-	if (n > HTTP_SCAN_MAX)
-		n = HTTP_SCAN_MAX;
-	barrier_var(n);
-	if (n == 0 || n > HTTP_SCAN_MAX)
+	n = scan_load(s.buf, ubuf, n);
+	if (!n)
 		return FEED_STOP;
-	if (bpf_probe_read_user(s.buf->data, n, (const void *)ubuf))
-		return FEED_STOP;
-	s.buf->pos = 0;
-	s.buf->len = n;
 	if (resync) {
 		if (!http1_starts_response(s.buf, n))
 			return FEED_STOP;
@@ -1140,14 +1150,10 @@ __noinline int http1_feed(struct conn *c, __u32 dir, __u64 ubuf_addr, __u64 len,
 	if (dir == DIR_REQUEST && c->req.state == P_IDLE && len <= HTTP_SCAN_MAX) {
 		__u32 zero = 0;
 		struct scan_buf *b = bpf_map_lookup_elem(&scan_scratch, &zero);
-		__u32 n = len;
 
-		barrier_var(n);
-		if (!b || !n || n > HTTP_SCAN_MAX || bpf_probe_read_user(b->data, n, (void *)ubuf_addr))
+		if (!b || !scan_load(b, ubuf_addr, len))
 			return SCAN_KEEP;
-		b->pos = 0;
-		b->len = n;
-		if (http1_fast_start(c, b, dir, now) == PARSE_STOP && b->pos >= n)
+		if (http1_fast_start(c, b, dir, now) == PARSE_STOP && b->pos >= len)
 			return SCAN_KEEP;
 		w.off = b->pos;
 	}
