@@ -352,6 +352,18 @@ static __always_inline void request_failed(struct conn *c, struct pending_req *r
 	r->flags |= HTTP_EVENT_LATE;
 }
 
+/*
+ * c is no longer followed: not its protocol after all (its one request
+ * counted as LOSS_NOT_HTTP), switched protocols, or its framing lost (what
+ * was in flight already counted by conn_end()).
+ */
+static __always_inline void conn_drop(struct conn *c)
+{
+	c->resp_seq = c->req_seq;
+	c->state = CONN_IGNORED;
+	count_stat(STAT_CONNS_CLOSED);
+}
+
 /* conn_answered_op() of a request kept nowhere */
 #define METHOD_UNKNOWN	HTTP_METHOD_MAX
 

@@ -136,8 +136,7 @@ static __always_inline bool conn_classify_protocol(struct conn *c, __u32 dir,
 	if (c->proto)
 		return true;
 	count_loss(LOSS_NOT_HTTP);
-	c->state = CONN_IGNORED;
-	count_stat(STAT_CONNS_CLOSED);
+	conn_drop(c);
 	return false;
 }
 
@@ -183,12 +182,8 @@ static __always_inline void handle_io(struct conn *c, struct io_args *io, long r
 		drop = proto_io_done(c, dir);
 	if (drop == SCAN_DROP_UPGRADED)
 		conn_end(c, 0, LOSS_UNFRAMED);	/* anything pipelined behind it */
-	if (drop) {
-		/* not its protocol after all: its one request is counted as such */
-		c->resp_seq = c->req_seq;
-		c->state = CONN_IGNORED;
-		count_stat(STAT_CONNS_CLOSED);
-	}
+	if (drop)
+		conn_drop(c);
 }
 
 static __always_inline int on_socket_io(struct sock *sk, int ret, bool send)
