@@ -69,7 +69,7 @@ enum {
 
 static const struct argp_option options[] = {
 	{ "config", 'c', "FILE", 0, "YAML configuration (default: the built-in one, see --print-default-config)", 0 },
-	{ "web.listen-address", OPT_LISTEN, "HOST:PORT", 0, "Where /metrics is served (default 127.0.0.1:9464)", 0 },
+	{ "web.listen-address", OPT_LISTEN, "HOST:PORT", 0, "Where /metrics is served: HOST:PORT or [V6HOST]:PORT, PORT 1-65535 (default 127.0.0.1:9464)", 0 },
 	{ "ringbuf-size", OPT_RINGBUF, "BYTES", 0, "Ring buffer size, a power of two >= 64K (default 512K per online CPU, 1M to 16M; K/M suffixes)", 0 },
 	{ "check-config", OPT_CHECK, NULL, 0, "Validate the configuration and exit", 0 },
 	{ "print-default-config", OPT_PRINT_DEFAULT, NULL, 0, "Print the built-in configuration and exit", 0 },

@@ -402,10 +402,10 @@ static void take_slo_sample(struct status_data *d, const struct sample *s)
 		return;
 	if (!endpoint)
 		endpoint = "";	/* an agent from before default SLOs */
-	if (strcmp(m, METRIC_SLO_EVENTS) && strcmp(m, METRIC_SLO_OBJECTIVE) && strcmp(m, METRIC_SLO_SLI) &&
-	    strcmp(m, METRIC_SLO_BUDGET_REMAINING) && strcmp(m, METRIC_SLO_BURN_RATE) &&
-	    strcmp(m, METRIC_SLO_EXHAUSTION) && strcmp(m, METRIC_SLO_ALERT) &&
-	    strcmp(m, METRIC_SLO_BLAMED))
+	if (strcmp(m, METRIC_SLO_EVENTS) && strcmp(m, METRIC_SLO_OBJECTIVE) &&
+	    strcmp(m, METRIC_SLO_SLI) && strcmp(m, METRIC_SLO_BUDGET_REMAINING) &&
+	    strcmp(m, METRIC_SLO_BURN_RATE) && strcmp(m, METRIC_SLO_EXHAUSTION) &&
+	    strcmp(m, METRIC_SLO_ALERT) && strcmp(m, METRIC_SLO_BLAMED))
 		return;		/* a series this does not know: no row for it */
 	if (!strcmp(m, METRIC_SLO_BLAMED)) {
 		/* only for SLOs the agent has now: a removed one's counter lingers */
