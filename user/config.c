@@ -20,8 +20,9 @@
 
 #include "http_server.h"
 #include "config.h"
-#include "config_loader.h"
+#include "config_fields.h"
 #include "errbuf.h"
+#include "yaml_reader.h"
 #include "openslo.h"
 #include "route.h"
 #include "slo.h"
@@ -191,190 +192,12 @@ static const struct slo_config builtin_default_slos[] = {
 	},
 };
 
-/* Longest piece of user text quoted in a message, in input bytes. */
-#define QUOTE_MAX	48
-#define QUOTE_SIZE	(QUOTE_MAX * 4 + 8)
-#define MSG_SIZE	512
+#define QUOTE_SIZE	YAML_READER_QUOTE_SIZE
+#define MSG_SIZE	YAML_READER_MSG_SIZE
+#define node_error(ld, n, path, ...)	yaml_reader__error(&(ld)->rd, n, path, __VA_ARGS__)
 
 /*
- * Strings that must be unique, with the node to blame. Collected while
- * loading and sorted afterwards, so a large config costs n log n, not n^2.
- */
-struct seen_str {
-	const char *s;
-	const yaml_node_t *node;
-	size_t owner;		/* service index */
-	long idx;		/* index in its list, -1 for a lone scalar */
-};
-
-struct seen_list {
-	struct seen_str *v;
-	size_t n, cap;
-};
-
-struct loader {
-	yaml_document_t *doc;
-	const char *source;
-	char *err;
-	size_t errlen;
-	/* Set by config_loader__ helpers: paths in messages are PREFIX.path */
-	const char *prefix;
-	struct seen_list names, processes, routes;
-	struct seen_list slo_names, endpoints;	/* owner: SLO index */
-	struct seen_list default_names;		/* owner: default_slos index */
-	struct seen_list dependency_names;	/* owner: dependencies index */
-	/* Which ports some service already matches: duplicates are errors. */
-	unsigned char port_seen[65536 / 8];
-};
-
-
-static int oom(struct loader *ld)
-{
-	errbuf__set(ld->err, ld->errlen, "%s: out of memory", ld->source);
-	return -ENOMEM;
-}
-
-static int error_at(struct loader *ld, size_t line, size_t col,
-		    const char *path, const char *fmt, ...)
-	__attribute__((format(printf, 5, 6)));
-
-/* line and col are libyaml's, 0-based. */
-static int error_at(struct loader *ld, size_t line, size_t col,
-		    const char *path, const char *fmt, ...)
-{
-	const char *pre = ld->prefix ? ld->prefix : "";
-	char msg[MSG_SIZE];
-	va_list ap;
-
-	if (!path)
-		path = "";
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	errbuf__set(ld->err, ld->errlen, "%s:%zu:%zu: %s%s%s%s%s", ld->source,
-		line + 1, col + 1, pre, *pre && *path ? "." : "", path,
-		*pre || *path ? ": " : "", msg);
-	return -EINVAL;
-}
-
-#define node_error(ld, node, path, ...) \
-	error_at(ld, (node)->start_mark.line, (node)->start_mark.column, \
-		 path, __VA_ARGS__)
-
-/*
- * Quote user text for a message: escaped so the message stays one line,
- * and cut short so it stays readable.
- */
-static const char *quote(char *buf, const char *s, size_t len)
-{
-	static const char hex[] = "0123456789abcdef";
-	size_t i, o = 0;
-
-	buf[o++] = '"';
-	for (i = 0; i < len && i < QUOTE_MAX; i++) {
-		unsigned char c = s[i];
-
-		if (c == '"' || c == '\\') {
-			buf[o++] = '\\';
-			buf[o++] = c;
-		} else if (c < 0x20 || c == 0x7f) {
-			buf[o++] = '\\';
-			buf[o++] = 'x';
-			buf[o++] = hex[c >> 4];
-			buf[o++] = hex[c & 0xf];
-		} else {
-			buf[o++] = c;
-		}
-	}
-	if (i < len) {
-		memcpy(buf + o, "...", 3);
-		o += 3;
-	}
-	buf[o++] = '"';
-	buf[o] = '\0';
-	return buf;
-}
-
-static const char *scalar_value(const yaml_node_t *n)
-{
-	return (const char *)n->data.scalar.value;
-}
-
-/* Plain scalars that YAML 1.1 reads as null. */
-static bool is_null(const yaml_node_t *n)
-{
-	static const char *const nulls[] = { "", "~", "null", "Null", "NULL" };
-	size_t i;
-
-	if (n->type != YAML_SCALAR_NODE ||
-	    n->data.scalar.style != YAML_PLAIN_SCALAR_STYLE)
-		return false;
-	for (i = 0; i < sizeof(nulls) / sizeof(nulls[0]); i++)
-		if (!strcmp(scalar_value(n), nulls[i]))
-			return true;
-	return false;
-}
-
-/* A plain [-+]digits[.digits] scalar, shown unquoted in messages. */
-static bool looks_numeric(const yaml_node_t *n)
-{
-	const char *p = scalar_value(n);
-	bool digits = false;
-
-	if (n->data.scalar.style != YAML_PLAIN_SCALAR_STYLE)
-		return false;
-	if (*p == '-' || *p == '+')
-		p++;
-	for (; *p >= '0' && *p <= '9'; p++)
-		digits = true;
-	if (digits && *p == '.') {
-		for (p++, digits = false; *p >= '0' && *p <= '9'; p++)
-			digits = true;
-	}
-	return digits && !*p && n->data.scalar.length == strlen(scalar_value(n));
-}
-
-/* What a node is, for "expected X, got Y". */
-static const char *describe(char *buf, const yaml_node_t *n)
-{
-	switch (n->type) {
-	case YAML_MAPPING_NODE:
-		return "a mapping";
-	case YAML_SEQUENCE_NODE:
-		return "a list";
-	case YAML_SCALAR_NODE:
-		if (is_null(n))
-			return "null";
-		if (looks_numeric(n))
-			return scalar_value(n);
-		return quote(buf, scalar_value(n), n->data.scalar.length);
-	default:
-		return "nothing";
-	}
-}
-
-static int type_error(struct loader *ld, const yaml_node_t *n,
-		      const char *path, const char *expected)
-{
-	char q[QUOTE_SIZE];
-
-	return node_error(ld, n, path, "expected %s, got %s", expected,
-			  describe(q, n));
-}
-
-static yaml_node_t *item_node(struct loader *ld, const yaml_node_t *seq,
-			      size_t i)
-{
-	return yaml_document_get_node(ld->doc, seq->data.sequence.items.start[i]);
-}
-
-static size_t seq_len(const yaml_node_t *seq)
-{
-	return seq->data.sequence.items.top - seq->data.sequence.items.start;
-}
-
-/*
- * The list at key: at most max items, of elem_size bytes each, allocated
+ * The list n: at most max items, of elem_size bytes each, allocated
  * zeroed in *items (nothing for an empty list) with their number in
  * *count, for the caller to load one by one. 0, or -errno with the message
  * written ("more than MAX WHAT").
@@ -385,204 +208,17 @@ static int list_alloc(struct loader *ld, const yaml_node_t *n, const char *key, 
 	size_t len;
 
 	if (n->type != YAML_SEQUENCE_NODE)
-		return type_error(ld, n, key, "a list");
-	len = seq_len(n);
+		return yaml_reader__type_error(&ld->rd, n, key, "a list");
+	len = yaml_reader__len(n);
 	if (len > max)
 		return node_error(ld, n, key, "more than %zu %s", max, what);
 	if (!len)
 		return 0;
 	*items = calloc(len, elem_size);
 	if (!*items)
-		return oom(ld);
+		return yaml_reader__oom(&ld->rd);
 	*count = len;
 	return 0;
-}
-
-/* Room for every latency threshold an SLO list may add. */
-static int thresholds_reserve(struct loader *ld, struct slotap_config *cfg)
-{
-	__u64 *t = reallocarray(cfg->latency_thresholds_ns, CONFIG_MAX_THRESHOLDS, sizeof(*t));
-
-	if (!t)
-		return oom(ld);
-	cfg->latency_thresholds_ns = t;
-	return 0;
-}
-
-/* A non-null scalar without NUL bytes: the value, as a C string. */
-static int get_string(struct loader *ld, const yaml_node_t *n,
-		      const char *path, const char *expected, const char **out)
-{
-	if (n->type != YAML_SCALAR_NODE || is_null(n))
-		return type_error(ld, n, path, expected);
-	if (strlen(scalar_value(n)) != n->data.scalar.length)
-		return node_error(ld, n, path, "contains a NUL character");
-	*out = scalar_value(n);
-	return 0;
-}
-
-/*
- * A plain decimal integer in [min, max]. "what" names one valid value, as
- * in "70000 is not a port (1..65535)".
- */
-/*
- * A string that is one of words (NULL-terminated): its index in *out.
- * expected names the type, for a non-string; what the words, for another
- * string: "\"x\" is not WHAT".
- */
-static int get_keyword(struct loader *ld, const yaml_node_t *n, const char *path,
-		       const char *expected, const char *what, const char *const words[],
-		       int *out)
-{
-	char q[QUOTE_SIZE];
-	const char *s;
-	int err = get_string(ld, n, path, expected, &s);
-
-	if (err)
-		return err;
-	for (int i = 0; words[i]; i++) {
-		if (!strcmp(s, words[i])) {
-			*out = i;
-			return 0;
-		}
-	}
-	return node_error(ld, n, path, "%s is not %s", quote(q, s, strlen(s)), what);
-}
-
-static int get_uint(struct loader *ld, const yaml_node_t *n, const char *path,
-		    const char *what, unsigned long min, unsigned long max,
-		    unsigned long *out)
-{
-	char q[QUOTE_SIZE];
-	unsigned long v = 0;
-	const char *p;
-
-	if (n->type != YAML_SCALAR_NODE)
-		return type_error(ld, n, path, what);
-	p = scalar_value(n);
-	if (n->data.scalar.style != YAML_PLAIN_SCALAR_STYLE || !*p)
-		goto bad;
-	for (; *p >= '0' && *p <= '9'; p++) {
-		if (v > (ULONG_MAX - (*p - '0')) / 10)
-			goto bad;
-		v = v * 10 + (*p - '0');
-	}
-	if (*p || v < min || v > max)
-		goto bad;
-	*out = v;
-	return 0;
-bad:
-	return node_error(ld, n, path, "%s is not %s (%lu..%lu)",
-			  describe(q, n), what, min, max);
-}
-
-/*
- * Checks one key of a mapping: a string, one of keys[] (NULL-terminated),
- * not seen before. Returns its index in keys[], or a negative errno.
- */
-static int map_key(struct loader *ld, const yaml_node_pair_t *pair,
-		   const char *path, const char *const keys[], unsigned *seen)
-{
-	yaml_node_t *key = yaml_document_get_node(ld->doc, pair->key);
-	char q[QUOTE_SIZE];
-	int i;
-
-	if (key->type != YAML_SCALAR_NODE || is_null(key))
-		return node_error(ld, key, path, "keys must be strings, got %s",
-				  describe(q, key));
-	for (i = 0; keys[i]; i++) {
-		if (strcmp(scalar_value(key), keys[i]) ||
-		    strlen(keys[i]) != key->data.scalar.length)
-			continue;
-		if (*seen & (1u << i))
-			return node_error(ld, key, path, "duplicate key %s",
-					  quote(q, keys[i], strlen(keys[i])));
-		*seen |= 1u << i;
-		return i;
-	}
-	return node_error(ld, key, path, "unknown key %s",
-			  quote(q, scalar_value(key), key->data.scalar.length));
-}
-
-static int seen__add(struct loader *ld, struct seen_list *l, const char *s,
-		     const yaml_node_t *node, size_t owner, long idx)
-{
-	if (l->n == l->cap) {
-		size_t cap = l->cap ? l->cap * 2 : 16;
-		struct seen_str *v = reallocarray(l->v, cap, sizeof(*v));
-
-		if (!v)
-			return oom(ld);
-		l->v = v;
-		l->cap = cap;
-	}
-	l->v[l->n++] = (struct seen_str){ s, node, owner, idx };
-	return 0;
-}
-
-static int seen_cmp_str(const void *a, const void *b)
-{
-	const struct seen_str *x = a, *y = b;
-	int c = strcmp(x->s, y->s);
-
-	if (c)
-		return c;
-	return x->node->start_mark.index < y->node->start_mark.index ? -1 :
-	       x->node->start_mark.index > y->node->start_mark.index;
-}
-
-static int seen_cmp_owner_str(const void *a, const void *b)
-{
-	const struct seen_str *x = a, *y = b;
-
-	if (x->owner != y->owner)
-		return x->owner < y->owner ? -1 : 1;
-	return seen_cmp_str(a, b);
-}
-
-/*
- * The repeat that comes first in the file, and in *first the occurrence it
- * repeats; NULL when all are distinct (per owner with per_owner).
- */
-static const struct seen_str *seen__first_dup(struct seen_list *l,
-					      bool per_owner,
-					      const struct seen_str **first)
-{
-	int (*cmp)(const void *, const void *) =
-		per_owner ? seen_cmp_owner_str : seen_cmp_str;
-	const struct seen_str *dup = NULL;
-	size_t i, group = 0;
-
-	if (l->n < 2)
-		return NULL;
-	qsort(l->v, l->n, sizeof(*l->v), cmp);
-	for (i = 1; i < l->n; i++) {
-		const struct seen_str *a = &l->v[group], *b = &l->v[i];
-
-		if (strcmp(a->s, b->s) || (per_owner && a->owner != b->owner)) {
-			group = i;
-			continue;
-		}
-		if (!dup || b->node->start_mark.index < dup->node->start_mark.index) {
-			dup = b;
-			*first = a;
-		}
-	}
-	return dup;
-}
-
-static void seen__free(struct seen_list *l)
-{
-	free(l->v);
-	memset(l, 0, sizeof(*l));
-}
-
-static void item_path(char *buf, size_t size, const char *base, long idx)
-{
-	if (idx < 0)
-		snprintf(buf, size, "%s", base);
-	else
-		snprintf(buf, size, "%s[%ld]", base, idx);
 }
 
 int parse_duration_ns(const char *s, __u64 *out)
@@ -643,40 +279,25 @@ int parse_duration_ns(const char *s, __u64 *out)
 	return 0;
 }
 
-static bool valid_name(const char *s)
-{
-	size_t len = strlen(s);
-
-	if (!len || len > CONFIG_NAME_MAX)
-		return false;
-	for (; *s; s++) {
-		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
-		      (*s >= '0' && *s <= '9') || *s == '_' || *s == '.' ||
-		      *s == '-'))
-			return false;
-	}
-	return true;
-}
-
 /* A service's or an SLO's name: valid, copied, and unique among its kind. */
-static int load_name(struct loader *ld, yaml_node_t *v, char **out, struct seen_list *names,
+static int load_name(struct loader *ld, yaml_node_t *v, char **out, struct yaml_unique *names,
 		     size_t owner)
 {
 	char q[QUOTE_SIZE];
 	const char *s;
 	int err;
 
-	err = get_string(ld, v, "name", "a string", &s);
+	err = yaml_reader__get_string(&ld->rd, v, "name", "a string", &s);
 	if (err)
 		return err;
-	if (!valid_name(s))
+	if (!config_fields__valid_name(s))
 		return node_error(ld, v, "name",
 				  "%s is not a valid name (1..%d characters of A-Z a-z 0-9 _ . -)",
-				  quote(q, s, strlen(s)), CONFIG_NAME_MAX);
+				  yaml_reader__quote(q, s, strlen(s)), CONFIG_NAME_MAX);
 	*out = strdup(s);
 	if (!*out)
-		return oom(ld);
-	return seen__add(ld, names, *out, v, owner, -1);
+		return yaml_reader__oom(&ld->rd);
+	return yaml_unique__add(&ld->rd, names, *out, v, owner, -1);
 }
 
 static int add_port(struct loader *ld, struct slotap_config *cfg, size_t svc,
@@ -688,8 +309,8 @@ static int add_port(struct loader *ld, struct slotap_config *cfg, size_t svc,
 	size_t i, j;
 	int err;
 
-	item_path(path, sizeof(path), "match.port", idx);
-	err = get_uint(ld, n, path, "a port", 1, 65535, &port);
+	yaml_reader__item_path(path, sizeof(path), "match.port", idx);
+	err = yaml_reader__get_uint(&ld->rd, n, path, "a port", 1, 65535, &port);
 	if (err)
 		return err;
 	if (ld->port_seen[port / 8] & (1u << (port % 8))) {
@@ -704,8 +325,8 @@ static int add_port(struct loader *ld, struct slotap_config *cfg, size_t svc,
 				return node_error(ld, n, path,
 						  "port %lu is already matched by service %s",
 						  port,
-						  quote(q, cfg->services[i].name,
-							strlen(cfg->services[i].name)));
+						  yaml_reader__quote(q, cfg->services[i].name,
+								     strlen(cfg->services[i].name)));
 			}
 		}
 	}
@@ -722,12 +343,12 @@ static int add_process(struct loader *ld, struct service_config *sc,
 	size_t len;
 	int err;
 
-	item_path(path, sizeof(path), "match.process", idx);
-	err = get_string(ld, n, path, "a process name or path", &s);
+	yaml_reader__item_path(path, sizeof(path), "match.process", idx);
+	err = yaml_reader__get_string(&ld->rd, n, path, "a process name or path", &s);
 	if (err)
 		return err;
 	len = strlen(s);
-	quote(q, s, len);
+	yaml_reader__quote(q, s, len);
 	for (c = s; *c; c++) {
 		if ((unsigned char)*c < 0x20 || *c == 0x7f)
 			return node_error(ld, n, path,
@@ -757,10 +378,10 @@ static int add_process(struct loader *ld, struct service_config *sc,
 	}
 	sc->processes[sc->n_processes] = strdup(s);
 	if (!sc->processes[sc->n_processes])
-		return oom(ld);
+		return yaml_reader__oom(&ld->rd);
 	sc->n_processes++;
-	return seen__add(ld, &ld->processes, sc->processes[sc->n_processes - 1],
-			 n, svc, idx);
+	return yaml_unique__add(&ld->rd, &ld->processes, sc->processes[sc->n_processes - 1],
+				n, svc, idx);
 }
 
 static int load_match(struct loader *ld, struct slotap_config *cfg,
@@ -768,37 +389,37 @@ static int load_match(struct loader *ld, struct slotap_config *cfg,
 {
 	static const char *const keys[] = { "port", "process", NULL };
 	struct service_config *sc = &cfg->services[svc];
-	struct config_fields f;
+	struct yaml_fields f;
 	int err, k;
 	size_t i;
 
-	err = config_loader__walk(ld, n, "match", keys, &f);
+	err = yaml_reader__walk(&ld->rd, n, "match", keys, &f);
 	if (err)
 		return err;
 	for (unsigned at = 0; at < f.n; at++) {
 		yaml_node_t *v = f.val[k = f.order[at]];
 		bool list = v->type == YAML_SEQUENCE_NODE;
-		size_t count = list ? seq_len(v) : 1;
+		size_t count = list ? yaml_reader__len(v) : 1;
 
 		if (v->type == YAML_MAPPING_NODE)
-			return type_error(ld, v, k == 0 ? "match.port" :
-					  "match.process", k == 0 ?
-					  "a port or a list of ports" :
-					  "a process or a list of processes");
+			return yaml_reader__type_error(&ld->rd, v, k == 0 ? "match.port" :
+						       "match.process", k == 0 ?
+						       "a port or a list of ports" :
+						       "a process or a list of processes");
 		if (!count)
 			return node_error(ld, v, k == 0 ? "match.port" :
 					  "match.process", "empty list");
 		if (k == 0) {
 			sc->ports = calloc(count, sizeof(*sc->ports));
 			if (!sc->ports)
-				return oom(ld);
+				return yaml_reader__oom(&ld->rd);
 		} else {
 			sc->processes = calloc(count, sizeof(*sc->processes));
 			if (!sc->processes)
-				return oom(ld);
+				return yaml_reader__oom(&ld->rd);
 		}
 		for (i = 0; i < count; i++) {
-			yaml_node_t *item = list ? item_node(ld, v, i) : v;
+			yaml_node_t *item = list ? yaml_reader__item(&ld->rd, v, i) : v;
 			long idx = list ? (long)i : -1;
 
 			if (k == 0)
@@ -822,8 +443,8 @@ static int load_routes(struct loader *ld, struct service_config *sc,
 	int err;
 
 	if (n->type != YAML_SEQUENCE_NODE)
-		return type_error(ld, n, "routes", "a list of route templates");
-	count = seq_len(n);
+		return yaml_reader__type_error(&ld->rd, n, "routes", "a list of route templates");
+	count = yaml_reader__len(n);
 	if (count > CONFIG_ROUTES_LIMIT)
 		return node_error(ld, n, "routes", "more than %d routes",
 				  CONFIG_ROUTES_LIMIT);
@@ -831,14 +452,14 @@ static int load_routes(struct loader *ld, struct service_config *sc,
 		return 0;
 	sc->routes = calloc(count, sizeof(*sc->routes));
 	if (!sc->routes)
-		return oom(ld);
+		return yaml_reader__oom(&ld->rd);
 	for (i = 0; i < count; i++) {
-		yaml_node_t *item = item_node(ld, n, i);
+		yaml_node_t *item = yaml_reader__item(&ld->rd, n, i);
 		char msg[MSG_SIZE];
 		const char *s;
 
-		item_path(path, sizeof(path), "routes", i);
-		err = get_string(ld, item, path, "a route template", &s);
+		yaml_reader__item_path(path, sizeof(path), "routes", i);
+		err = yaml_reader__get_string(&ld->rd, item, path, "a route template", &s);
 		if (err)
 			return err;
 		msg[0] = '\0';
@@ -847,23 +468,13 @@ static int load_routes(struct loader *ld, struct service_config *sc,
 					  msg[0] ? msg : "invalid route template");
 		sc->routes[sc->n_routes] = strdup(s);
 		if (!sc->routes[sc->n_routes])
-			return oom(ld);
+			return yaml_reader__oom(&ld->rd);
 		sc->n_routes++;
-		err = seen__add(ld, &ld->routes, sc->routes[sc->n_routes - 1],
-				item, svc, i);
+		err = yaml_unique__add(&ld->rd, &ld->routes, sc->routes[sc->n_routes - 1],
+				       item, svc, i);
 		if (err)
 			return err;
 	}
-	return 0;
-}
-
-/* The first of the keys in required (a mask of their indices) not seen. */
-static int require_keys(struct loader *ld, const yaml_node_t *n, const char *path,
-			const char *const keys[], unsigned seen, unsigned required)
-{
-	for (int k = 0; keys[k]; k++)
-		if ((required & (1u << k)) && !(seen & (1u << k)))
-			return node_error(ld, n, path, "missing required key \"%s\"", keys[k]);
 	return 0;
 }
 
@@ -875,13 +486,13 @@ static int load_service(struct loader *ld, struct slotap_config *cfg,
 	};
 	enum { K_NAME, K_MATCH, K_ROUTES, K_MAX_ROUTES };
 	struct service_config *sc = &cfg->services[svc];
-	struct config_fields f;
+	struct yaml_fields f;
 	char path[48];
 	unsigned long max = 0;
 	int err;
 
 	snprintf(path, sizeof(path), "services[%zu]", svc);
-	err = config_loader__walk(ld, n, path, keys, &f);
+	err = yaml_reader__walk(&ld->rd, n, path, keys, &f);
 	if (err)
 		return err;
 	for (unsigned at = 0; at < f.n; at++) {
@@ -898,21 +509,21 @@ static int load_service(struct loader *ld, struct slotap_config *cfg,
 			err = load_routes(ld, sc, svc, v);
 			break;
 		case K_MAX_ROUTES:
-			err = get_uint(ld, v, "max_routes", "a route count", 1,
-				       CONFIG_ROUTES_LIMIT, &max);
+			err = yaml_reader__get_uint(&ld->rd, v, "max_routes", "a route count", 1,
+						    CONFIG_ROUTES_LIMIT, &max);
 			sc->max_routes = max;
 			break;
 		}
 		if (err)
 			return err;
 	}
-	return require_keys(ld, n, path, keys, f.seen, (1u << K_NAME) | (1u << K_MATCH));
+	return yaml_reader__require(&ld->rd, n, path, keys, &f, (1u << K_NAME) | (1u << K_MATCH));
 }
 
 static int load_services(struct loader *ld, struct slotap_config *cfg,
 			 const yaml_node_t *n)
 {
-	const struct seen_str *dup, *first = NULL;
+	const struct yaml_unique_str *dup, *first = NULL;
 	char q[QUOTE_SIZE], q2[QUOTE_SIZE], path[48];
 	size_t i, count;
 	int err;
@@ -922,34 +533,34 @@ static int load_services(struct loader *ld, struct slotap_config *cfg,
 	if (err || !(count = cfg->n_services))
 		return err;
 	for (i = 0; i < count; i++) {
-		err = load_service(ld, cfg, i, item_node(ld, n, i));
+		err = load_service(ld, cfg, i, yaml_reader__item(&ld->rd, n, i));
 		if (err)
 			return err;
 	}
 
-	dup = seen__first_dup(&ld->names, false, &first);
+	dup = yaml_unique__first_dup(&ld->names, false, &first);
 	if (dup)
 		return node_error(ld, dup->node, NULL,
 				  "duplicate service name %s",
-				  quote(q, dup->s, strlen(dup->s)));
-	dup = seen__first_dup(&ld->processes, false, &first);
+				  yaml_reader__quote(q, dup->s, strlen(dup->s)));
+	dup = yaml_unique__first_dup(&ld->processes, false, &first);
 	if (dup) {
-		item_path(path, sizeof(path), "match.process", dup->idx);
+		yaml_reader__item_path(path, sizeof(path), "match.process", dup->idx);
 		if (dup->owner == first->owner)
 			return node_error(ld, dup->node, path,
 					  "duplicate process %s",
-					  quote(q, dup->s, strlen(dup->s)));
+					  yaml_reader__quote(q, dup->s, strlen(dup->s)));
 		return node_error(ld, dup->node, path,
 				  "process %s is already matched by service %s",
-				  quote(q, dup->s, strlen(dup->s)),
-				  quote(q2, cfg->services[first->owner].name,
-					strlen(cfg->services[first->owner].name)));
+				  yaml_reader__quote(q, dup->s, strlen(dup->s)),
+				  yaml_reader__quote(q2, cfg->services[first->owner].name,
+						     strlen(cfg->services[first->owner].name)));
 	}
-	dup = seen__first_dup(&ld->routes, true, &first);
+	dup = yaml_unique__first_dup(&ld->routes, true, &first);
 	if (dup) {
-		item_path(path, sizeof(path), "routes", dup->idx);
+		yaml_reader__item_path(path, sizeof(path), "routes", dup->idx);
 		return node_error(ld, dup->node, path, "duplicate route %s",
-				  quote(q, dup->s, strlen(dup->s)));
+				  yaml_reader__quote(q, dup->s, strlen(dup->s)));
 	}
 	return 0;
 }
@@ -970,9 +581,9 @@ static int load_thresholds(struct loader *ld, struct slotap_config *cfg,
 	int err;
 
 	if (n->type != YAML_SEQUENCE_NODE)
-		return type_error(ld, n, "latency_thresholds",
-				  "a list of durations");
-	count = seq_len(n);
+		return yaml_reader__type_error(&ld->rd, n, "latency_thresholds",
+					       "a list of durations");
+	count = yaml_reader__len(n);
 	if (!count)
 		return node_error(ld, n, "latency_thresholds", "empty list");
 	if (count > CONFIG_MAX_THRESHOLDS)
@@ -981,18 +592,18 @@ static int load_thresholds(struct loader *ld, struct slotap_config *cfg,
 				  CONFIG_MAX_THRESHOLDS);
 	cfg->latency_thresholds_ns = calloc(count, sizeof(__u64));
 	if (!cfg->latency_thresholds_ns)
-		return oom(ld);
+		return yaml_reader__oom(&ld->rd);
 	for (i = 0; i < count; i++) {
-		yaml_node_t *item = item_node(ld, n, i);
+		yaml_node_t *item = yaml_reader__item(&ld->rd, n, i);
 
-		item_path(path, sizeof(path), "latency_thresholds", i);
-		err = get_string(ld, item, path, "a duration", &s);
+		yaml_reader__item_path(path, sizeof(path), "latency_thresholds", i);
+		err = yaml_reader__get_string(&ld->rd, item, path, "a duration", &s);
 		if (err)
 			return err;
 		if (parse_duration_ns(s, &cfg->latency_thresholds_ns[i]))
 			return node_error(ld, item, path,
 					  "%s is not a duration above zero (a number and ns, us, ms, s, m or h, e.g. 300ms)",
-					  quote(q, s, strlen(s)));
+					  yaml_reader__quote(q, s, strlen(s)));
 	}
 	qsort(cfg->latency_thresholds_ns, count, sizeof(__u64), cmp_u64);
 	for (i = 1, j = 1; i < count; i++)
@@ -1004,196 +615,6 @@ static int load_thresholds(struct loader *ld, struct slotap_config *cfg,
 
 /* ---- slos ---------------------------------------------------------------- */
 
-static const char *const http_methods[] = {
-	"GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS", "CONNECT",
-	"TRACE", NULL
-};
-
-static void status_set(__u8 *bits, unsigned code)
-{
-	bits[code / 8] |= 1u << (code % 8);
-}
-
-static bool status_test(const __u8 *bits, unsigned code)
-{
-	return bits[code / 8] & (1u << (code % 8));
-}
-
-static int add_endpoint(struct loader *ld, struct slo_config *sc, size_t slo,
-			const yaml_node_t *n, long idx)
-{
-	char path[48], q[QUOTE_SIZE], q2[QUOTE_SIZE], msg[MSG_SIZE];
-	const char *s, *sp;
-	size_t i, mlen;
-	int err;
-
-	item_path(path, sizeof(path), "endpoint", idx);
-	err = get_string(ld, n, path, "an endpoint (\"METHOD /route\")", &s);
-	if (err)
-		return err;
-	quote(q, s, strlen(s));
-	sp = strchr(s, ' ');
-	if (!sp || sp == s || sp[1] == ' ')
-		return node_error(ld, n, path,
-				  "%s is not \"METHOD /route\" (one space between, e.g. \"GET /api/items/{id}\")",
-				  q);
-	mlen = sp - s;
-	for (i = 0; http_methods[i]; i++)
-		if (strlen(http_methods[i]) == mlen &&
-		    !memcmp(http_methods[i], s, mlen))
-			break;
-	if (!http_methods[i])
-		return node_error(ld, n, path,
-				  "%s: %s is not a method (GET HEAD POST PUT DELETE PATCH OPTIONS CONNECT TRACE)",
-				  q, quote(q2, s, mlen));
-	msg[0] = '\0';
-	if (route_template__validate(sp + 1, msg, sizeof(msg)))
-		return node_error(ld, n, path, "%s: route %s",
-				  q, msg[0] ? msg : "invalid route template");
-	sc->endpoints[sc->n_endpoints] = strdup(s);
-	if (!sc->endpoints[sc->n_endpoints])
-		return oom(ld);
-	sc->n_endpoints++;
-	return seen__add(ld, &ld->endpoints, sc->endpoints[sc->n_endpoints - 1],
-			 n, slo, idx);
-}
-
-/* "5xx", or a code as digits (quoted or not), into the bitmap. */
-static int add_bad_status(struct loader *ld, __u8 *bits, unsigned *classes,
-			  const yaml_node_t *n, long idx)
-{
-	char path[48], q[QUOTE_SIZE];
-	const char *s, *p;
-	unsigned code = 0, c;
-
-	item_path(path, sizeof(path), "bad_statuses", idx);
-	if (n->type != YAML_SCALAR_NODE || is_null(n))
-		return type_error(ld, n, path, "a status code or class");
-	s = scalar_value(n);
-	if (strlen(s) == 3 && s[0] >= '1' && s[0] <= '5' &&
-	    (s[1] == 'x' || s[1] == 'X') && (s[2] == 'x' || s[2] == 'X')) {
-		c = s[0] - '0';
-		if (*classes & (1u << c))
-			return node_error(ld, n, path,
-					  "duplicate status class %cxx", s[0]);
-		for (code = c * 100; code < c * 100 + 100; code++)
-			if (status_test(bits, code))
-				return node_error(ld, n, path,
-						  "%cxx includes %u, listed before",
-						  s[0], code);
-		*classes |= 1u << c;
-		for (code = c * 100; code < c * 100 + 100; code++)
-			status_set(bits, code);
-		return 0;
-	}
-	for (p = s; *p >= '0' && *p <= '9' && code < 1000; p++)
-		code = code * 10 + (*p - '0');
-	if (p == s || *p || code < 100 || code > CONFIG_STATUS_MAX ||
-	    strlen(s) != n->data.scalar.length)
-		return node_error(ld, n, path,
-				  "%s is not a status code (100..%d) or class (1xx..5xx)",
-				  describe(q, n), CONFIG_STATUS_MAX);
-	if (*classes & (1u << (code / 100)))
-		return node_error(ld, n, path, "%u is already in %uxx", code,
-				  code / 100);
-	if (status_test(bits, code))
-		return node_error(ld, n, path, "duplicate status %u", code);
-	status_set(bits, code);
-	return 0;
-}
-
-/* Scalar or list: calls add for each item, after allocating for count. */
-static int load_endpoints(struct loader *ld, struct slo_config *sc, size_t slo,
-			  const yaml_node_t *v)
-{
-	bool list = v->type == YAML_SEQUENCE_NODE;
-	size_t i, count = list ? seq_len(v) : 1;
-	int err;
-
-	if (v->type == YAML_MAPPING_NODE)
-		return type_error(ld, v, "endpoint",
-				  "an endpoint or a list of endpoints");
-	if (!count)
-		return node_error(ld, v, "endpoint", "empty list");
-	if (count > CONFIG_ROUTES_LIMIT)
-		return node_error(ld, v, "endpoint", "more than %d endpoints",
-				  CONFIG_ROUTES_LIMIT);
-	sc->endpoints = calloc(count, sizeof(*sc->endpoints));
-	if (!sc->endpoints)
-		return oom(ld);
-	for (i = 0; i < count; i++) {
-		err = add_endpoint(ld, sc, slo, list ? item_node(ld, v, i) : v,
-				   list ? (long)i : -1);
-		if (err)
-			return err;
-	}
-	return 0;
-}
-
-static int load_bad_statuses(struct loader *ld, struct slo_config *sc,
-			     const yaml_node_t *v)
-{
-	bool list = v->type == YAML_SEQUENCE_NODE;
-	size_t i, count = list ? seq_len(v) : 1;
-	unsigned classes = 0;
-	int err;
-
-	if (v->type == YAML_MAPPING_NODE)
-		return type_error(ld, v, "bad_statuses",
-				  "a status code or class, or a list of them");
-	if (!count)
-		return node_error(ld, v, "bad_statuses", "empty list");
-	for (i = 0; i < count; i++) {
-		err = add_bad_status(ld, sc->bad_status, &classes,
-				     list ? item_node(ld, v, i) : v,
-				     list ? (long)i : -1);
-		if (err)
-			return err;
-	}
-	return 0;
-}
-
-/*
- * A percentage in (0, 100), or with ratio a fraction in (0, 1), as the
- * ratio nearest its decimal value.
- */
-static int load_objective_as(struct loader *ld, struct slo_config *sc,
-			     const yaml_node_t *v, const char *path, bool ratio)
-{
-	char q[QUOTE_SIZE], buf[QUOTE_MAX + 8];
-	double x = 0;
-	__u64 ppb;
-
-	if (v->type != YAML_SCALAR_NODE)
-		return type_error(ld, v, path, ratio ? "a ratio" : "a percentage");
-	if (looks_numeric(v) && v->data.scalar.length <= QUOTE_MAX) {
-		/* "99.5e-2" is read as 0.995 itself, not 99.5 / 100 */
-		snprintf(buf, sizeof(buf), "%s%s", scalar_value(v),
-			 ratio ? "" : "e-2");
-		x = strtod(buf, NULL);
-	}
-	if (!(x > 0 && x < 1))
-		return node_error(ld, v, path, ratio ?
-				  "%s is not a ratio above 0 and below 1 (e.g. 0.995)" :
-				  "%s is not a percentage above 0 and below 100 (e.g. 99.5)",
-				  describe(q, v));
-	/* the engine keeps parts per billion, rounded */
-	ppb = (__u64)(x * (double)SLO_PPB + 0.5);
-	if (!ppb || ppb >= SLO_PPB)
-		return node_error(ld, v, path,
-				  "%s rounds to %s at the SLO engine's precision (%s)",
-				  describe(q, v), ppb ? (ratio ? "1" : "100") : "0",
-				  ratio ? "1e-9" : "1e-7 percent");
-	sc->objective = x;
-	return 0;
-}
-
-static int load_objective(struct loader *ld, struct slo_config *sc,
-			  const yaml_node_t *v)
-{
-	return load_objective_as(ld, sc, v, "objective", false);
-}
-
 static int load_window(struct loader *ld, struct slo_config *sc,
 		       const yaml_node_t *v)
 {
@@ -1203,10 +624,10 @@ static int load_window(struct loader *ld, struct slo_config *sc,
 	size_t len;
 	int err;
 
-	err = get_string(ld, v, "window", "a window", &s);
+	err = yaml_reader__get_string(&ld->rd, v, "window", "a window", &s);
 	if (err)
 		return err;
-	quote(q, s, strlen(s));
+	yaml_reader__quote(q, s, strlen(s));
 	sc->window_s = 0;
 	if (!strcmp(s, "week")) {
 		sc->window = SLO_WINDOW_CALENDAR_WEEK;
@@ -1249,86 +670,6 @@ static int load_window(struct loader *ld, struct slo_config *sc,
 	return 0;
 }
 
-/*
- * The SLO engine sums whole buckets, whose width grows with the window
- * (user/slo.h): slo__mem_size() decides, this explains.
- */
-static int check_window_at(struct loader *ld, const struct slo_config *sc,
-			   const yaml_node_t *v, const char *path)
-{
-	struct slo_spec spec = {
-		.objective = sc->objective,
-		.window = sc->window,
-		.window_s = sc->window_s,
-		.timeslices = sc->timeslices,
-	};
-	const char *unit, *range;
-	char q[QUOTE_SIZE];
-	__u64 w = sc->window_s;
-
-	if (slo__mem_size(&spec))
-		return 0;
-	quote(q, scalar_value(v), v->data.scalar.length);
-	if (w <= 1800 && !sc->timeslices) {
-		unit = "10s";
-		range = "up to 30m";
-	} else if (w <= 6 * 3600) {
-		unit = "1m";
-		range = sc->timeslices && w <= 1800 ?
-			"up to 6h (budgeting: timeslices)" : "up to 6h";
-	} else if (w <= 86400) {
-		unit = "10m";
-		range = "up to 1d";
-	} else {
-		unit = "1h";
-		range = "over 1d";
-	}
-	return node_error(ld, v, path,
-			  "%s is not a multiple of %s, the SLO engine's bucket for rolling windows %s",
-			  q, unit, range);
-}
-
-static int check_window(struct loader *ld, const struct slo_config *sc,
-			const yaml_node_t *v)
-{
-	return check_window_at(ld, sc, v, "window");
-}
-
-/* Adds t to the sorted, deduped thresholds (room for CONFIG_MAX_THRESHOLDS). */
-static int merge_threshold_at(struct loader *ld, struct slotap_config *cfg,
-			      const yaml_node_t *v, const char *path, __u64 t)
-{
-	char q[QUOTE_SIZE];
-	size_t i;
-
-	for (i = 0; i < cfg->n_thresholds && cfg->latency_thresholds_ns[i] < t;
-	     i++)
-		;
-	if (i < cfg->n_thresholds && cfg->latency_thresholds_ns[i] == t)
-		return 0;
-	if (cfg->n_thresholds == CONFIG_MAX_THRESHOLDS)
-		return node_error(ld, v, path,
-				  "%s would be latency threshold %d, more than %d (latency_thresholds and the thresholds of latency SLOs together)",
-				  quote(q, scalar_value(v), v->data.scalar.length),
-				  CONFIG_MAX_THRESHOLDS + 1, CONFIG_MAX_THRESHOLDS);
-	memmove(&cfg->latency_thresholds_ns[i + 1], &cfg->latency_thresholds_ns[i],
-		(cfg->n_thresholds - i) * sizeof(__u64));
-	cfg->latency_thresholds_ns[i] = t;
-	cfg->n_thresholds++;
-	return 0;
-}
-
-static int merge_threshold(struct loader *ld, struct slotap_config *cfg,
-			   const yaml_node_t *v, __u64 t)
-{
-	return merge_threshold_at(ld, cfg, v, "threshold", t);
-}
-
-static int cmp_name(const void *key, const void *elem)
-{
-	return strcmp(key, ((const struct seen_str *)elem)->s);
-}
-
 /* One dependencies item: {name, port, address}. */
 static int load_dependency(struct loader *ld, struct slotap_config *cfg, size_t idx,
 			   const yaml_node_t *n)
@@ -1337,14 +678,14 @@ static int load_dependency(struct loader *ld, struct slotap_config *cfg, size_t 
 	enum { K_NAME, K_PORT, K_ADDRESS };
 	struct dependency_config *dc = &cfg->dependencies[idx];
 	char path[48], q[QUOTE_SIZE];
-	struct config_fields f;
+	struct yaml_fields f;
 	unsigned long port;
 	struct in_addr v4;
 	const char *s;
 	int err = 0;
 
 	snprintf(path, sizeof(path), "dependencies[%zu]", idx);
-	err = config_loader__walk(ld, n, path, keys, &f);
+	err = yaml_reader__walk(&ld->rd, n, path, keys, &f);
 	if (err)
 		return err;
 	dc->any_address = true;
@@ -1354,17 +695,16 @@ static int load_dependency(struct loader *ld, struct slotap_config *cfg, size_t 
 		switch (f.order[at]) {
 		case K_NAME:
 			err = load_name(ld, v, &dc->name, &ld->dependency_names, idx);
-			if (!err && bsearch(dc->name, ld->names.v, ld->names.n, sizeof(*ld->names.v),
-					    cmp_name))
+			if (!err && yaml_unique__find(&ld->names, dc->name))
 				err = node_error(ld, v, "name", "%s is a service's name too",
-						 quote(q, dc->name, strlen(dc->name)));
+						 yaml_reader__quote(q, dc->name, strlen(dc->name)));
 			break;
 		case K_PORT:
-			err = get_uint(ld, v, "port", "a port", 1, 65535, &port);
+			err = yaml_reader__get_uint(&ld->rd, v, "port", "a port", 1, 65535, &port);
 			dc->port = port;
 			break;
 		case K_ADDRESS:
-			err = get_string(ld, v, "address", "an IP address", &s);
+			err = yaml_reader__get_string(&ld->rd, v, "address", "an IP address", &s);
 			if (err)
 				return err;
 			dc->any_address = false;
@@ -1376,19 +716,19 @@ static int load_dependency(struct loader *ld, struct slotap_config *cfg, size_t 
 			} else if (inet_pton(AF_INET6, s, dc->address) != 1) {
 				err = node_error(ld, v, "address",
 						 "%s is not an IPv4 or IPv6 address (host names are not resolved)",
-						 quote(q, s, strlen(s)));
+						 yaml_reader__quote(q, s, strlen(s)));
 			}
 			break;
 		}
 		if (err)
 			return err;
 	}
-	return require_keys(ld, n, path, keys, f.seen, (1u << K_NAME) | (1u << K_PORT));
+	return yaml_reader__require(&ld->rd, n, path, keys, &f, (1u << K_NAME) | (1u << K_PORT));
 }
 
 static int load_dependencies(struct loader *ld, struct slotap_config *cfg, const yaml_node_t *n)
 {
-	const struct seen_str *dup, *first = NULL;
+	const struct yaml_unique_str *dup, *first = NULL;
 	char q[QUOTE_SIZE];
 	size_t count;
 	int err;
@@ -1399,14 +739,14 @@ static int load_dependencies(struct loader *ld, struct slotap_config *cfg, const
 	if (err || !(count = cfg->n_dependencies))
 		return err;
 	for (size_t i = 0; i < count; i++) {
-		err = load_dependency(ld, cfg, i, item_node(ld, n, i));
+		err = load_dependency(ld, cfg, i, yaml_reader__item(&ld->rd, n, i));
 		if (err)
 			return err;
 	}
-	dup = seen__first_dup(&ld->dependency_names, false, &first);
+	dup = yaml_unique__first_dup(&ld->dependency_names, false, &first);
 	if (dup)
 		return node_error(ld, dup->node, NULL, "duplicate dependency name %s",
-				  quote(q, dup->s, strlen(dup->s)));
+				  yaml_reader__quote(q, dup->s, strlen(dup->s)));
 	return 0;
 }
 
@@ -1455,14 +795,14 @@ static int load_slo(struct loader *ld, struct slotap_config *cfg, size_t slo,
 	const yaml_node_t *threshold_key = NULL, *threshold = NULL;
 	const yaml_node_t *bad_key = NULL, *window = NULL;
 	char path[48], q[QUOTE_SIZE];
-	struct config_fields f;
+	struct yaml_fields f;
 	unsigned seen;
 	const char *s;
 	size_t i;
 	int err, k, word = 0;
 
 	snprintf(path, sizeof(path), "%s[%zu]", tmpl ? "default_slos" : "slos", slo);
-	err = config_loader__walk(ld, n, path, keys, &f);
+	err = yaml_reader__walk(&ld->rd, n, path, keys, &f);
 	if (err)
 		return err;
 	seen = f.seen;
@@ -1482,46 +822,31 @@ static int load_slo(struct loader *ld, struct slotap_config *cfg, size_t slo,
 		case K_SERVICE:
 			if (seen & (1u << K_DEPENDENCY))
 				return both_service_and_dependency(ld, n, path);
-			err = get_string(ld, v, "service", "a service name", &s);
-			if (err)
-				return err;
-			quote(q, s, strlen(s));
-			if (!valid_name(s))
-				return node_error(ld, v, "service",
-						  "%s is not a valid service name (1..%d characters of A-Z a-z 0-9 _ . -)",
-						  q, CONFIG_NAME_MAX);
-			/* with no services, they are found by process name */
-			if (cfg->n_services &&
-			    !bsearch(s, ld->names.v, ld->names.n,
-				     sizeof(*ld->names.v), cmp_name))
-				return node_error(ld, v, "service",
-						  "%s is not one of the services", q);
-			sc->service = strdup(s);
-			if (!sc->service)
-				return oom(ld);
+			err = config_fields__slo_service(ld, cfg, sc, v, "service");
 			break;
 		case K_ENDPOINT:
-			err = load_endpoints(ld, sc, slo, v);
+			err = config_fields__slo_endpoints(ld, sc, v, NULL);
 			break;
 		case K_SLI:
-			err = get_keyword(ld, v, "sli", "an SLI", "an SLI (availability or latency)",
-					  (const char *const[]){ "availability", "latency", NULL },
-					  &word);
+			err = yaml_reader__get_keyword(&ld->rd, v, "sli", "an SLI",
+						       "an SLI (availability or latency)",
+						       (const char *const[]){ "availability", "latency", NULL },
+						       &word);
 			sc->sli = word ? SLO_SLI_LATENCY : SLO_SLI_AVAILABILITY;
 			break;
 		case K_OBJECTIVE:
-			err = load_objective(ld, sc, v);
+			err = config_fields__slo_objective(ld, sc, v, "objective", false);
 			break;
 		case K_THRESHOLD:
 			threshold_key = f.key[k];
 			threshold = v;
-			err = get_string(ld, v, "threshold", "a duration", &s);
+			err = yaml_reader__get_string(&ld->rd, v, "threshold", "a duration", &s);
 			if (err)
 				return err;
 			if (parse_duration_ns(s, &sc->threshold_ns))
 				return node_error(ld, v, "threshold",
 						  "%s is not a duration above zero (a number and ns, us, ms, s, m or h, e.g. 300ms)",
-						  quote(q, s, strlen(s)));
+						  yaml_reader__quote(q, s, strlen(s)));
 			break;
 		case K_WINDOW:
 			window = v;
@@ -1529,19 +854,19 @@ static int load_slo(struct loader *ld, struct slotap_config *cfg, size_t slo,
 			break;
 		case K_BAD_STATUSES:
 			bad_key = f.key[k];
-			err = load_bad_statuses(ld, sc, v);
+			err = config_fields__slo_bad_statuses(ld, sc, v, NULL);
 			break;
 		case K_BUDGETING:
-			err = get_keyword(ld, v, "budgeting", "a budgeting method",
-					  "a budgeting method (occurrences or timeslices)",
-					  (const char *const[]){ "occurrences", "timeslices", NULL },
-					  &word);
+			err = yaml_reader__get_keyword(&ld->rd, v, "budgeting", "a budgeting method",
+						       "a budgeting method (occurrences or timeslices)",
+						       (const char *const[]){ "occurrences", "timeslices", NULL },
+						       &word);
 			sc->timeslices = word == 1;
 			break;
 		case K_DEPENDENCY:
 			if (seen & (1u << K_SERVICE))
 				return both_service_and_dependency(ld, n, path);
-			err = get_string(ld, v, "dependency", "a dependency name", &s);
+			err = yaml_reader__get_string(&ld->rd, v, "dependency", "a dependency name", &s);
 			if (err)
 				return err;
 			for (i = 0; i < cfg->n_dependencies; i++)
@@ -1549,15 +874,16 @@ static int load_slo(struct loader *ld, struct slotap_config *cfg, size_t slo,
 					break;
 			if (i == cfg->n_dependencies)
 				return node_error(ld, v, "dependency", "%s is not one of the dependencies",
-						  quote(q, s, strlen(s)));
+						  yaml_reader__quote(q, s, strlen(s)));
 			sc->service = strdup(s);
 			if (!sc->service)
-				return oom(ld);
+				return yaml_reader__oom(&ld->rd);
 			sc->dependency = true;
 			break;
 		case K_TRANSPORT_FAILURES:
-			err = get_keyword(ld, v, "transport_failures", "bad or ignore", "bad or ignore",
-					  (const char *const[]){ "bad", "ignore", NULL }, &word);
+			err = yaml_reader__get_keyword(&ld->rd, v, "transport_failures",
+						       "bad or ignore", "bad or ignore",
+						       (const char *const[]){ "bad", "ignore", NULL }, &word);
 			sc->transport_failures = word ? SLO_FAILURES_IGNORE : SLO_FAILURES_BAD;
 			break;
 		}
@@ -1587,22 +913,19 @@ static int load_slo(struct loader *ld, struct slotap_config *cfg, size_t slo,
 			return node_error(ld, threshold_key, path,
 					  "threshold is for latency SLOs, not availability ones");
 		if (!bad_key)
-			for (i = 500; i <= 599; i++)
-				status_set(sc->bad_status, i);
+			config_fields__slo_default_bad_statuses(sc);
 	}
-	err = check_window(ld, sc, window);
+	err = config_fields__slo_check_window(ld, sc, window, "window");
 	if (err)
 		return err;
 	if (sc->sli == SLO_SLI_LATENCY)
-		return merge_threshold(ld, cfg, threshold, sc->threshold_ns);
+		return config_fields__slo_threshold(ld, cfg, threshold, "threshold", sc->threshold_ns);
 	return 0;
 }
 
 static int load_slos(struct loader *ld, struct slotap_config *cfg,
 		     const yaml_node_t *n)
 {
-	const struct seen_str *dup, *first = NULL;
-	char q[QUOTE_SIZE], path[48];
 	size_t i, count;
 	int err;
 
@@ -1610,32 +933,22 @@ static int load_slos(struct loader *ld, struct slotap_config *cfg,
 			 (void **)&cfg->slos, &cfg->n_slos);
 	if (err || !(count = cfg->n_slos))
 		return err;
-	err = thresholds_reserve(ld, cfg);
+	err = config_fields__reserve_thresholds(ld, cfg);
 	if (err)
 		return err;
 	for (i = 0; i < count; i++) {
-		err = load_slo(ld, cfg, i, item_node(ld, n, i), false);
+		err = load_slo(ld, cfg, i, yaml_reader__item(&ld->rd, n, i), false);
 		if (err)
 			return err;
 	}
 
-	dup = seen__first_dup(&ld->slo_names, false, &first);
-	if (dup)
-		return node_error(ld, dup->node, NULL, "duplicate SLO name %s",
-				  quote(q, dup->s, strlen(dup->s)));
-	dup = seen__first_dup(&ld->endpoints, true, &first);
-	if (dup) {
-		item_path(path, sizeof(path), "endpoint", dup->idx);
-		return node_error(ld, dup->node, path, "duplicate endpoint %s",
-				  quote(q, dup->s, strlen(dup->s)));
-	}
-	return 0;
+	return config_fields__check_slo_names(ld);
 }
 
 static int load_default_slos(struct loader *ld, struct slotap_config *cfg,
 			     const yaml_node_t *n)
 {
-	const struct seen_str *dup, *first = NULL;
+	const struct yaml_unique_str *dup, *first = NULL;
 	char q[QUOTE_SIZE];
 	size_t i, count;
 	int err = 0;
@@ -1645,19 +958,19 @@ static int load_default_slos(struct loader *ld, struct slotap_config *cfg,
 			 &cfg->n_default_slos);
 	if (err || !(count = cfg->n_default_slos))
 		return err;
-	err = thresholds_reserve(ld, cfg);
+	err = config_fields__reserve_thresholds(ld, cfg);
 	for (i = 0; !err && i < count; i++)
-		err = load_slo(ld, cfg, i, item_node(ld, n, i), true);
+		err = load_slo(ld, cfg, i, yaml_reader__item(&ld->rd, n, i), true);
 	if (!err) {
-		dup = seen__first_dup(&ld->default_names, false, &first);
+		dup = yaml_unique__first_dup(&ld->default_names, false, &first);
 		if (dup)
 			err = node_error(ld, dup->node, NULL,
 					 "duplicate default SLO name %s (the first is at %zu:%zu)",
-					 quote(q, dup->s, strlen(dup->s)),
+					 yaml_reader__quote(q, dup->s, strlen(dup->s)),
 					 first->node->start_mark.line + 1,
 					 first->node->start_mark.column + 1);
 	}
-	seen__free(&ld->default_names);
+	yaml_unique__free(&ld->default_names);
 	return err;
 }
 
@@ -1669,16 +982,14 @@ static int builtin_default_slos_load(struct loader *ld, struct slotap_config *cf
 				     const yaml_node_t *thresholds)
 {
 	size_t i, j, count = sizeof(builtin_default_slos) / sizeof(builtin_default_slos[0]);
-	__u64 *t;
+	int err;
 
-	t = reallocarray(cfg->latency_thresholds_ns, CONFIG_MAX_THRESHOLDS,
-			 sizeof(*t));
-	if (!t)
-		return oom(ld);
-	cfg->latency_thresholds_ns = t;
+	err = config_fields__reserve_thresholds(ld, cfg);
+	if (err)
+		return err;
 	cfg->default_slos = calloc(count, sizeof(*cfg->default_slos));
 	if (!cfg->default_slos)
-		return oom(ld);
+		return yaml_reader__oom(&ld->rd);
 	cfg->n_default_slos = count;
 	for (i = 0; i < count; i++) {
 		struct slo_config *sc = &cfg->default_slos[i];
@@ -1686,10 +997,9 @@ static int builtin_default_slos_load(struct loader *ld, struct slotap_config *cf
 		*sc = builtin_default_slos[i];
 		sc->name = strdup(builtin_default_slos[i].name);
 		if (!sc->name)
-			return oom(ld);
+			return yaml_reader__oom(&ld->rd);
 		if (sc->sli == SLO_SLI_AVAILABILITY) {
-			for (j = 500; j <= 599; j++)
-				status_set(sc->bad_status, j);
+			config_fields__slo_default_bad_statuses(sc);
 			continue;
 		}
 		for (j = 0; j < cfg->n_thresholds; j++)
@@ -1703,7 +1013,7 @@ static int builtin_default_slos_load(struct loader *ld, struct slotap_config *cf
 					  (unsigned long long)(sc->threshold_ns / 1000000),
 					  sc->name);
 		if (j == cfg->n_thresholds)
-			merge_threshold(ld, cfg, thresholds, sc->threshold_ns);
+			config_fields__slo_threshold(ld, cfg, thresholds, "threshold", sc->threshold_ns);
 	}
 	return 0;
 }
@@ -1722,7 +1032,7 @@ static int load_root(struct loader *ld, const yaml_node_t *root,
 	const yaml_node_t *services = NULL, *slos = NULL, *default_slos = NULL;
 	const yaml_node_t *dependencies = NULL;
 	const yaml_node_t *thresholds = NULL;
-	struct config_fields f;
+	struct yaml_fields f;
 	unsigned long max = 0;
 	int err = 0;
 
@@ -1730,7 +1040,7 @@ static int load_root(struct loader *ld, const yaml_node_t *root,
 	cfg->request_timeout_ns = CONFIG_DEFAULT_REQUEST_TIMEOUT_NS;
 	cfg->max_default_slos = CONFIG_DEFAULT_MAX_DEFAULT_SLOS;
 	/* An empty document means "all defaults", like an empty mapping. */
-	if (root && !is_null(root)) {
+	if (root && !yaml_reader__is_null(root)) {
 		if (root->type != YAML_MAPPING_NODE)
 			return node_error(ld, root, NULL,
 					  "the top level must be a mapping, got %s",
@@ -1741,7 +1051,7 @@ static int load_root(struct loader *ld, const yaml_node_t *root,
 		 * max_routes_per_service, the SLOs' the services and the
 		 * thresholds.
 		 */
-		err = config_loader__walk(ld, root, NULL, keys, &f);
+		err = yaml_reader__walk(&ld->rd, root, NULL, keys, &f);
 		if (err)
 			return err;
 		for (unsigned at = 0; at < f.n; at++) {
@@ -1765,25 +1075,25 @@ static int load_root(struct loader *ld, const yaml_node_t *root,
 				default_slos = v;
 				break;
 			case K_MAX_DEFAULT_SLOS:
-				err = get_uint(ld, v, "max_default_slos",
-					       "an SLO count", 0, CONFIG_MAX_SLOS, &max);
+				err = yaml_reader__get_uint(&ld->rd, v, "max_default_slos",
+							    "an SLO count", 0, CONFIG_MAX_SLOS, &max);
 				cfg->max_default_slos = max;
 				break;
 			case K_MAX_ROUTES:
-				err = get_uint(ld, v, "max_routes_per_service",
-					       "a route count", 1,
-					       CONFIG_ROUTES_LIMIT, &max);
+				err = yaml_reader__get_uint(&ld->rd, v, "max_routes_per_service",
+							    "a route count", 1,
+							    CONFIG_ROUTES_LIMIT, &max);
 				cfg->max_routes_per_service = max;
 				break;
 			case K_REQUEST_TIMEOUT: {
 				const char *s;
 				char q[QUOTE_SIZE];
 
-				err = get_string(ld, v, "request_timeout", "a duration", &s);
+				err = yaml_reader__get_string(&ld->rd, v, "request_timeout", "a duration", &s);
 				if (!err && parse_duration_ns(s, &cfg->request_timeout_ns))
 					err = node_error(ld, v, "request_timeout",
 							 "%s is not a duration above zero (a number and ns, us, ms, s, m or h, e.g. 30s)",
-							 quote(q, s, strlen(s)));
+							 yaml_reader__quote(q, s, strlen(s)));
 				break;
 			}
 			}
@@ -1794,7 +1104,7 @@ static int load_root(struct loader *ld, const yaml_node_t *root,
 	if (!cfg->latency_thresholds_ns) {
 		cfg->latency_thresholds_ns = malloc(sizeof(default_thresholds_ns));
 		if (!cfg->latency_thresholds_ns)
-			return oom(ld);
+			return yaml_reader__oom(&ld->rd);
 		memcpy(cfg->latency_thresholds_ns, default_thresholds_ns,
 		       sizeof(default_thresholds_ns));
 		cfg->n_thresholds = sizeof(default_thresholds_ns) /
@@ -1847,25 +1157,25 @@ static int yaml_error(struct loader *ld, const yaml_parser_t *p,
 
 	switch (p->error) {
 	case YAML_MEMORY_ERROR:
-		return oom(ld);
+		return yaml_reader__oom(&ld->rd);
 	case YAML_READER_ERROR:
 		offset_mark(buf, len, p->problem_offset, &line, &col);
 		if (p->problem_value != -1)
-			return error_at(ld, line, col, NULL,
-					"invalid YAML: %s (#x%X)", problem,
-					(unsigned)p->problem_value);
-		return error_at(ld, line, col, NULL, "invalid YAML: %s",
-				problem);
+			return yaml_reader__error_at(&ld->rd, line, col, NULL,
+						     "invalid YAML: %s (#x%X)", problem,
+						     (unsigned)p->problem_value);
+		return yaml_reader__error_at(&ld->rd, line, col, NULL, "invalid YAML: %s",
+					     problem);
 	default:
 		if (p->context)
-			return error_at(ld, p->problem_mark.line,
-					p->problem_mark.column, NULL,
-					"invalid YAML: %s (%s at %zu:%zu)",
-					problem, p->context,
-					p->context_mark.line + 1,
-					p->context_mark.column + 1);
-		return error_at(ld, p->problem_mark.line, p->problem_mark.column,
-				NULL, "invalid YAML: %s", problem);
+			return yaml_reader__error_at(&ld->rd, p->problem_mark.line,
+						     p->problem_mark.column, NULL,
+						     "invalid YAML: %s (%s at %zu:%zu)",
+						     problem, p->context,
+						     p->context_mark.line + 1,
+						     p->context_mark.column + 1);
+		return yaml_reader__error_at(&ld->rd, p->problem_mark.line, p->problem_mark.column,
+					     NULL, "invalid YAML: %s", problem);
 	}
 }
 
@@ -1897,10 +1207,10 @@ static int load_documents(struct loader *ld, yaml_parser_t *parser,
 			return 0;
 		}
 		if (*n == CONFIG_MAX_DOCUMENTS) {
-			ret = error_at(ld, doc.start_mark.line,
-				       doc.start_mark.column, NULL,
-				       "more than %d YAML documents",
-				       CONFIG_MAX_DOCUMENTS);
+			ret = yaml_reader__error_at(&ld->rd, doc.start_mark.line,
+						    doc.start_mark.column, NULL,
+						    "more than %d YAML documents",
+						    CONFIG_MAX_DOCUMENTS);
 			yaml_document_delete(&doc);
 			return ret;
 		}
@@ -1909,7 +1219,7 @@ static int load_documents(struct loader *ld, yaml_parser_t *parser,
 			v = reallocarray(*docs, cap, sizeof(*v));
 			if (!v) {
 				yaml_document_delete(&doc);
-				return oom(ld);
+				return yaml_reader__oom(&ld->rd);
 			}
 			*docs = v;
 		}
@@ -1930,17 +1240,17 @@ static int load_stream(struct loader *ld, yaml_document_t *docs, size_t n,
 	int ret;
 
 	for (i = 0; i < n; i++) {
-		if (is_null(yaml_document_get_root_node(&docs[i])) ||
+		if (yaml_reader__is_null(yaml_document_get_root_node(&docs[i])) ||
 		    openslo__is_document(&docs[i]))
 			continue;
 		if (own)
-			return error_at(ld, docs[i].start_mark.line,
-					docs[i].start_mark.column, NULL,
-					"more than one slotap configuration document (the first starts at line %zu): the others must be OpenSLO documents (apiVersion: openslo/v1)",
-					own->start_mark.line + 1);
+			return yaml_reader__error_at(&ld->rd, docs[i].start_mark.line,
+						     docs[i].start_mark.column, NULL,
+						     "more than one slotap configuration document (the first starts at line %zu): the others must be OpenSLO documents (apiVersion: openslo/v1)",
+						     own->start_mark.line + 1);
 		own = &docs[i];
 	}
-	ld->doc = own;
+	ld->rd.doc = own;
 	ret = load_root(ld, own ? yaml_document_get_root_node(own) : NULL, cfg);
 	if (ret)
 		return ret;
@@ -1977,12 +1287,12 @@ int config__load_string(struct slotap_config *cfg, const char *yaml, size_t len,
 		errbuf__set(err, errlen, "%s: out of memory", source_name);
 		return -ENOMEM;
 	}
-	ld->source = tmp.source;
-	ld->err = err;
-	ld->errlen = errlen;
+	ld->rd.source = tmp.source;
+	ld->rd.err = err;
+	ld->rd.errlen = errlen;
 
 	if (!yaml_parser_initialize(&parser)) {
-		ret = oom(ld);
+		ret = yaml_reader__oom(&ld->rd);
 		goto out;
 	}
 	yaml_parser_set_input_string(&parser, (const unsigned char *)yaml, len);
@@ -1994,12 +1304,11 @@ int config__load_string(struct slotap_config *cfg, const char *yaml, size_t len,
 	free(docs);
 	yaml_parser_delete(&parser);
 out:
-	seen__free(&ld->names);
-	seen__free(&ld->processes);
-	seen__free(&ld->routes);
-	seen__free(&ld->slo_names);
-	seen__free(&ld->endpoints);
-	seen__free(&ld->dependency_names);
+	yaml_unique__free(&ld->names);
+	yaml_unique__free(&ld->processes);
+	yaml_unique__free(&ld->routes);
+	yaml_unique__free(&ld->slo_names);
+	yaml_unique__free(&ld->dependency_names);
 	free(ld);
 	if (ret) {
 		config__free(&tmp);
@@ -2109,235 +1418,6 @@ void config__free(struct slotap_config *cfg)
 	free(cfg->latency_thresholds_ns);
 	free(cfg->source);
 	memset(cfg, 0, sizeof(*cfg));
-}
-
-/* ---- config_loader.h: for the loaders of OpenSLO documents --------------- */
-
-_Static_assert(QUOTE_SIZE == CONFIG_LOADER_QUOTE_SIZE, "quote buffer size");
-
-void config_loader__set_doc(struct loader *ld, yaml_document_t *doc)
-{
-	ld->doc = doc;
-}
-
-int config_loader__error(struct loader *ld, const yaml_node_t *n,
-			 const char *path, const char *fmt, ...)
-{
-	char msg[MSG_SIZE];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	return node_error(ld, n, path, "%s", msg);
-}
-
-int config_loader__type_error(struct loader *ld, const yaml_node_t *n,
-			      const char *path, const char *expected)
-{
-	return type_error(ld, n, path, expected);
-}
-
-int config_loader__oom(struct loader *ld)
-{
-	return oom(ld);
-}
-
-const char *config_loader__quote(char *buf, const char *s, size_t len)
-{
-	return quote(buf, s, len);
-}
-
-const char *config_loader__describe(char *buf, const yaml_node_t *n)
-{
-	return describe(buf, n);
-}
-
-bool config_loader__is_null(const yaml_node_t *n)
-{
-	return is_null(n);
-}
-
-bool config_loader__looks_numeric(const yaml_node_t *n)
-{
-	return n->type == YAML_SCALAR_NODE && looks_numeric(n);
-}
-
-bool config_loader__valid_name(const char *s)
-{
-	return valid_name(s);
-}
-
-int config_loader__get_string(struct loader *ld, const yaml_node_t *n,
-			      const char *path, const char *expected,
-			      const char **out)
-{
-	return get_string(ld, n, path, expected, out);
-}
-
-int config_loader__walk(struct loader *ld, const yaml_node_t *n, const char *path,
-			const char *const keys[], struct config_fields *f)
-{
-	yaml_node_pair_t *pair;
-	int k;
-
-	memset(f, 0, sizeof(*f));
-	if (n->type != YAML_MAPPING_NODE)
-		return type_error(ld, n, path, "a mapping");
-	for (pair = n->data.mapping.pairs.start; pair < n->data.mapping.pairs.top; pair++) {
-		k = map_key(ld, pair, path, keys, &f->seen);
-		if (k < 0)
-			return k;
-		f->key[k] = yaml_document_get_node(ld->doc, pair->key);
-		f->val[k] = yaml_document_get_node(ld->doc, pair->value);
-		f->order[f->n++] = k;
-	}
-	return 0;
-}
-
-int config_loader__add_slos(struct loader *ld, struct slotap_config *cfg,
-			    size_t count, const yaml_node_t *n, size_t *first)
-{
-	struct slo_config *v;
-	__u64 *t;
-
-	if (count > CONFIG_MAX_SLOS - cfg->n_slos)
-		return node_error(ld, n, NULL,
-				  "more than %d SLOs (slos and OpenSLO objectives together)",
-				  CONFIG_MAX_SLOS);
-	/* room for the latency SLOs' thresholds, as load_slos() makes */
-	t = reallocarray(cfg->latency_thresholds_ns, CONFIG_MAX_THRESHOLDS,
-			 sizeof(*t));
-	if (!t)
-		return oom(ld);
-	cfg->latency_thresholds_ns = t;
-	v = reallocarray(cfg->slos, cfg->n_slos + count, sizeof(*v));
-	if (!v)
-		return oom(ld);
-	memset(v + cfg->n_slos, 0, count * sizeof(*v));
-	cfg->slos = v;
-	*first = cfg->n_slos;
-	cfg->n_slos += count;
-	return 0;
-}
-
-int config_loader__slo_name(struct loader *ld, struct slo_config *sc,
-			    size_t slo, const char *name, const yaml_node_t *n)
-{
-	sc->name = strdup(name);
-	if (!sc->name)
-		return oom(ld);
-	return seen__add(ld, &ld->slo_names, sc->name, n, slo, -1);
-}
-
-int config_loader__slo_service(struct loader *ld,
-			       const struct slotap_config *cfg,
-			       struct slo_config *sc, const yaml_node_t *n,
-			       const char *path)
-{
-	char q[QUOTE_SIZE];
-	const char *s;
-	int err;
-
-	err = get_string(ld, n, path, "a service name", &s);
-	if (err)
-		return err;
-	quote(q, s, strlen(s));
-	if (!valid_name(s))
-		return node_error(ld, n, path,
-				  "%s is not a valid service name (1..%d characters of A-Z a-z 0-9 _ . -)",
-				  q, CONFIG_NAME_MAX);
-	/* with no services, they are found by process name */
-	if (cfg->n_services &&
-	    !bsearch(s, ld->names.v, ld->names.n, sizeof(*ld->names.v),
-		     cmp_name))
-		return node_error(ld, n, path, "%s is not one of the services", q);
-	sc->service = strdup(s);
-	if (!sc->service)
-		return oom(ld);
-	return 0;
-}
-
-int config_loader__slo_endpoints(struct loader *ld, struct slo_config *sc,
-				 const yaml_node_t *n, const char *prefix)
-{
-	/* a list of its own: repeats within it, not across SLOs, are errors */
-	struct seen_list outer = ld->endpoints;
-	const struct seen_str *dup, *first = NULL;
-	char path[48], q[QUOTE_SIZE];
-	int err;
-
-	memset(&ld->endpoints, 0, sizeof(ld->endpoints));
-	ld->prefix = prefix;
-	err = load_endpoints(ld, sc, 0, n);
-	if (!err) {
-		dup = seen__first_dup(&ld->endpoints, true, &first);
-		if (dup) {
-			item_path(path, sizeof(path), "endpoint", dup->idx);
-			err = node_error(ld, dup->node, path,
-					 "duplicate endpoint %s",
-					 quote(q, dup->s, strlen(dup->s)));
-		}
-	}
-	ld->prefix = NULL;
-	seen__free(&ld->endpoints);
-	ld->endpoints = outer;
-	return err;
-}
-
-int config_loader__slo_bad_statuses(struct loader *ld, struct slo_config *sc,
-				    const yaml_node_t *n, const char *prefix)
-{
-	int err;
-
-	ld->prefix = prefix;
-	err = load_bad_statuses(ld, sc, n);
-	ld->prefix = NULL;
-	return err;
-}
-
-void config_loader__slo_default_bad_statuses(struct slo_config *sc)
-{
-	unsigned code;
-
-	for (code = 500; code <= 599; code++)
-		status_set(sc->bad_status, code);
-}
-
-int config_loader__slo_objective(struct loader *ld, struct slo_config *sc,
-				 const yaml_node_t *n, const char *path,
-				 bool ratio)
-{
-	return load_objective_as(ld, sc, n, path, ratio);
-}
-
-int config_loader__slo_check_window(struct loader *ld,
-				    const struct slo_config *sc,
-				    const yaml_node_t *n, const char *path)
-{
-	return check_window_at(ld, sc, n, path);
-}
-
-int config_loader__slo_threshold(struct loader *ld, struct slotap_config *cfg,
-				 const yaml_node_t *n, const char *path,
-				 __u64 threshold_ns)
-{
-	return merge_threshold_at(ld, cfg, n, path, threshold_ns);
-}
-
-int config_loader__check_slo_names(struct loader *ld)
-{
-	const struct seen_str *dup, *first = NULL;
-	char q[QUOTE_SIZE];
-
-	dup = seen__first_dup(&ld->slo_names, false, &first);
-	if (!dup)
-		return 0;
-	return node_error(ld, dup->node, NULL,
-			  "duplicate SLO name %s (the first is at %zu:%zu)",
-			  quote(q, dup->s, strlen(dup->s)),
-			  first->node->start_mark.line + 1,
-			  first->node->start_mark.column + 1);
 }
 
 static bool same_strings(char *const *a, size_t na, char *const *b, size_t nb)

@@ -19,17 +19,18 @@
 #include <string.h>
 #include <yaml.h>
 
-#include "config_loader.h"
+#include "config_fields.h"
 #include "openslo.h"
 #include "slo.h"
+#include "yaml_reader.h"
 
 #define OPENSLO_API_VERSION	"openslo/v1"
 /* Longest field path, e.g. "spec.indicator.spec.ratioMetric.total.metricSource.spec.endpoint[9999]" */
 #define PATH_SIZE		160
-#define QSIZE			CONFIG_LOADER_QUOTE_SIZE
+#define QSIZE			YAML_READER_QUOTE_SIZE
 
 #define node_error(st, n, path, ...) \
-	config_loader__error((st)->ld, n, path, __VA_ARGS__)
+	yaml_reader__error(&(st)->ld->rd, n, path, __VA_ARGS__)
 
 /* What an SLI measures, in slotap's terms: sli, endpoints and bad_status. */
 struct indicator {
@@ -72,7 +73,7 @@ static yaml_node_t *node_at(const struct state *st, yaml_node_item_t id)
 static void use_doc(struct state *st, yaml_document_t *doc)
 {
 	st->doc = doc;
-	config_loader__set_doc(st->ld, doc);
+	st->ld->rd.doc = doc;
 }
 
 static const char *value_of(const yaml_node_t *n)
@@ -136,7 +137,7 @@ static int get_bool(struct state *st, const yaml_node_t *n, const char *path,
 			}
 		}
 	}
-	return config_loader__type_error(st->ld, n, path, "true or false");
+	return yaml_reader__type_error(&st->ld->rd, n, path, "true or false");
 }
 
 /* Looks a key up without judging the mapping: for the SLI index. */
@@ -164,7 +165,7 @@ static const char *find_string(yaml_document_t *doc, const yaml_node_t *map,
 {
 	yaml_node_t *v = find_value(doc, map, key);
 
-	if (!v || v->type != YAML_SCALAR_NODE || config_loader__is_null(v) ||
+	if (!v || v->type != YAML_SCALAR_NODE || yaml_reader__is_null(v) ||
 	    strlen(value_of(v)) != v->data.scalar.length)
 		return NULL;
 	return value_of(v);
@@ -195,11 +196,11 @@ static int load_metadata(struct state *st, const yaml_node_t *n,
 		"name", "displayName", "labels", "annotations", NULL
 	};
 	char p[PATH_SIZE];
-	struct config_fields f;
+	struct yaml_fields f;
 	int err;
 
 	/* displayName, labels and annotations are for people and tools */
-	err = config_loader__walk(st->ld, n, path, keys, &f);
+	err = yaml_reader__walk(&st->ld->rd, n, path, keys, &f);
 	if (err)
 		return err;
 	if (!f.val[0]) {
@@ -208,8 +209,8 @@ static int load_metadata(struct state *st, const yaml_node_t *n,
 		return 0;
 	}
 	h->name_node = f.val[0];
-	return config_loader__get_string(st->ld, f.val[0], join(p, path, "name"),
-					 "a name", &h->name);
+	return yaml_reader__get_string(&st->ld->rd, f.val[0], join(p, path, "name"),
+				       "a name", &h->name);
 }
 
 static int load_header(struct state *st, const yaml_node_t *root,
@@ -221,28 +222,28 @@ static int load_header(struct state *st, const yaml_node_t *root,
 	enum { K_API, K_KIND, K_METADATA, K_SPEC };
 	char q[QSIZE];
 	const char *s;
-	struct config_fields f;
+	struct yaml_fields f;
 	int err;
 
 	memset(h, 0, sizeof(*h));
 	h->root = root;
-	err = config_loader__walk(st->ld, root, NULL, keys, &f);
+	err = yaml_reader__walk(&st->ld->rd, root, NULL, keys, &f);
 	if (err)
 		return err;
-	err = config_loader__get_string(st->ld, f.val[K_API], "apiVersion",
-					"an API version", &s);
+	err = yaml_reader__get_string(&st->ld->rd, f.val[K_API], "apiVersion",
+				      "an API version", &s);
 	if (err)
 		return err;
 	if (strcmp(s, OPENSLO_API_VERSION))
 		return node_error(st, f.val[K_API], "apiVersion",
 				  "%s is not supported: slotap reads OpenSLO v1 documents (apiVersion: %s)",
-				  config_loader__quote(q, s, strlen(s)),
+				  yaml_reader__quote(q, s, strlen(s)),
 				  OPENSLO_API_VERSION);
 	if (!f.val[K_KIND])
 		return missing(st, root, NULL, "kind", NULL);
 	h->kind_node = f.val[K_KIND];
-	err = config_loader__get_string(st->ld, h->kind_node, "kind", "a kind",
-					&h->kind);
+	err = yaml_reader__get_string(&st->ld->rd, h->kind_node, "kind", "a kind",
+				      &h->kind);
 	if (err)
 		return err;
 	if (!f.val[K_METADATA])
@@ -284,7 +285,7 @@ static int same_endpoints(struct state *st, const struct slo_config *a,
 	if (!x || !y) {
 		free(x);
 		free(y);
-		return config_loader__oom(st->ld);
+		return yaml_reader__oom(&st->ld->rd);
 	}
 	memcpy(x, a->endpoints, n * sizeof(*x));
 	memcpy(y, b->endpoints, n * sizeof(*y));
@@ -304,13 +305,13 @@ static int load_source_spec(struct state *st, const yaml_node_t *n,
 	enum { K_ENDPOINT, K_BAD };
 	struct slo_config tmp = {};
 	char p[PATH_SIZE];
-	struct config_fields f;
+	struct yaml_fields f;
 	bool same;
 	int err;
 
-	if (config_loader__is_null(n))
+	if (yaml_reader__is_null(n))
 		return 0;
-	err = config_loader__walk(st->ld, n, path, keys, &f);
+	err = yaml_reader__walk(&st->ld->rd, n, path, keys, &f);
 	if (err)
 		return err;
 	if (f.val[K_BAD]) {
@@ -319,7 +320,7 @@ static int load_source_spec(struct state *st, const yaml_node_t *n,
 					  sx->sel->sli == SLO_SLI_LATENCY ?
 					  "cannot be mapped: bad statuses are for ratioMetric (availability) SLIs" :
 					  "belongs on good or bad: total counts every request");
-		err = config_loader__slo_bad_statuses(st->ld, sx->sel, f.val[K_BAD],
+		err = config_fields__slo_bad_statuses(st->ld, sx->sel, f.val[K_BAD],
 						      path);
 		if (err)
 			return err;
@@ -330,10 +331,10 @@ static int load_source_spec(struct state *st, const yaml_node_t *n,
 	if (!sx->endpoint_path[0]) {
 		snprintf(sx->endpoint_path, sizeof(sx->endpoint_path), "%s",
 			 join(p, path, "endpoint"));
-		return config_loader__slo_endpoints(st->ld, sx->sel,
+		return config_fields__slo_endpoints(st->ld, sx->sel,
 						    f.val[K_ENDPOINT], path);
 	}
-	err = config_loader__slo_endpoints(st->ld, &tmp, f.val[K_ENDPOINT], path);
+	err = config_fields__slo_endpoints(st->ld, &tmp, f.val[K_ENDPOINT], path);
 	if (!err)
 		err = same_endpoints(st, &tmp, sx->sel, &same);
 	if (!err && !same)
@@ -354,17 +355,17 @@ static int load_source(struct state *st, const yaml_node_t *n,
 	enum { K_REF, K_TYPE, K_SPEC };
 	char p[PATH_SIZE], ms[PATH_SIZE], q[QSIZE];
 	const char *s;
-	struct config_fields f;
+	struct yaml_fields f;
 	int err;
 
-	err = config_loader__walk(st->ld, n, path, keys, &f);
+	err = yaml_reader__walk(&st->ld->rd, n, path, keys, &f);
 	if (err)
 		return err;
 	if (!f.val[0])
 		return missing(st, n, path, "metricSource", NULL);
 	n = f.val[0];
 	join(ms, path, "metricSource");
-	err = config_loader__walk(st->ld, n, ms, ms_keys, &f);
+	err = yaml_reader__walk(&st->ld->rd, n, ms, ms_keys, &f);
 	if (err)
 		return err;
 	if (f.val[K_REF])
@@ -374,14 +375,14 @@ static int load_source(struct state *st, const yaml_node_t *n,
 		return missing(st, n, ms, "type",
 			       " (slotap measures its own SLIs: use type: slotap)");
 	join(p, ms, "type");
-	err = config_loader__get_string(st->ld, f.val[K_TYPE], p,
-					"a metric source type", &s);
+	err = yaml_reader__get_string(&st->ld->rd, f.val[K_TYPE], p,
+				      "a metric source type", &s);
 	if (err)
 		return err;
 	if (strcmp(s, "slotap"))
 		return node_error(st, f.val[K_TYPE], p,
 				  "%s cannot be mapped; slotap measures its own SLIs: use type: slotap",
-				  config_loader__quote(q, s, strlen(s)));
+				  yaml_reader__quote(q, s, strlen(s)));
 	if (!f.val[K_SPEC])
 		return 0;
 	return load_source_spec(st, f.val[K_SPEC], join(p, ms, "spec"), sx);
@@ -396,11 +397,11 @@ static int load_ratio_metric(struct state *st, const yaml_node_t *n,
 	enum { K_COUNTER, K_GOOD, K_BAD, K_TOTAL, K_RAW_TYPE, K_RAW };
 	struct source_ctx sx = { .sel = sel };
 	char p[PATH_SIZE];
-	struct config_fields f;
+	struct yaml_fields f;
 	bool counter;
 	int err, i, k, order[2];
 
-	err = config_loader__walk(st->ld, n, path, keys, &f);
+	err = yaml_reader__walk(&st->ld->rd, n, path, keys, &f);
 	if (err)
 		return err;
 	for (k = K_RAW_TYPE; k <= K_RAW; k++)
@@ -440,7 +441,7 @@ static int load_ratio_metric(struct state *st, const yaml_node_t *n,
 			return err;
 	}
 	if (!sx.statuses_given)
-		config_loader__slo_default_bad_statuses(sel);
+		config_fields__slo_default_bad_statuses(sel);
 	return 0;
 }
 
@@ -454,10 +455,10 @@ static int load_indicator_spec(struct state *st, const yaml_node_t *n,
 	struct slo_config *sel = &ind->sel;
 	struct source_ctx sx = { .sel = sel };
 	char p[PATH_SIZE];
-	struct config_fields f;
+	struct yaml_fields f;
 	int err, k;
 
-	err = config_loader__walk(st->ld, n, path, keys, &f);
+	err = yaml_reader__walk(&st->ld->rd, n, path, keys, &f);
 	if (err)
 		return err;
 	if (f.key[K_THRESHOLD] && f.key[K_RATIO]) {
@@ -491,10 +492,10 @@ static int load_inline_indicator(struct state *st, const yaml_node_t *n,
 	enum { K_METADATA, K_SPEC };
 	char p[PATH_SIZE];
 	struct header h;
-	struct config_fields f;
+	struct yaml_fields f;
 	int err;
 
-	err = config_loader__walk(st->ld, n, path, keys, &f);
+	err = yaml_reader__walk(&st->ld->rd, n, path, keys, &f);
 	if (err)
 		return err;
 	/* its name and displayName are for people: nothing refers to them */
@@ -550,7 +551,7 @@ static int index_slis(struct state *st, yaml_document_t *docs, size_t n)
 		if (!st->slis) {
 			st->slis = calloc(n, sizeof(*st->slis));
 			if (!st->slis)
-				return config_loader__oom(st->ld);
+				return yaml_reader__oom(&st->ld->rd);
 		}
 		st->slis[count].doc = doc;
 		st->slis[count].name = find_string(doc, meta, "name");
@@ -568,7 +569,7 @@ static int index_slis(struct state *st, yaml_document_t *docs, size_t n)
 		s = b->name;
 		return node_error(st, b->name_node, "metadata.name",
 				  "duplicate SLI name %s (the first is at %zu:%zu)",
-				  config_loader__quote(q, s, strlen(s)),
+				  yaml_reader__quote(q, s, strlen(s)),
 				  a->name_node->start_mark.line + 1,
 				  a->name_node->start_mark.column + 1);
 	}
@@ -604,14 +605,14 @@ static int resolve_ref(struct state *st, const yaml_node_t *n,
 	const char *s;
 	int err;
 
-	err = config_loader__get_string(st->ld, n, path, "an SLI name", &s);
+	err = yaml_reader__get_string(&st->ld->rd, n, path, "an SLI name", &s);
 	if (err)
 		return err;
 	sli = find_sli(st, s);
 	if (!sli)
 		return node_error(st, n, path,
 				  "%s is not the metadata.name of a kind: SLI document in this file",
-				  config_loader__quote(q, s, strlen(s)));
+				  yaml_reader__quote(q, s, strlen(s)));
 	if (!sli->ind.mapped) {
 		/* forward: map it now, its messages pointing into it */
 		use_doc(st, sli->doc);
@@ -709,20 +710,20 @@ static int load_calendar(struct state *st, const yaml_node_t *n,
 	__u64 start = 0, end = 0;
 	char p[PATH_SIZE], q[QSIZE];
 	const char *s, *why;
-	struct config_fields f;
+	struct yaml_fields f;
 	long long t;
 	size_t i;
 	int err;
 
-	if (config_loader__is_null(n))
+	if (yaml_reader__is_null(n))
 		return 0;
-	err = config_loader__walk(st->ld, n, path, keys, &f);
+	err = yaml_reader__walk(&st->ld->rd, n, path, keys, &f);
 	if (err)
 		return err;
 	if (f.val[K_ZONE]) {
 		join(p, path, "timeZone");
-		err = config_loader__get_string(st->ld, f.val[K_ZONE], p,
-						"a time zone", &s);
+		err = yaml_reader__get_string(&st->ld->rd, f.val[K_ZONE], p,
+					      "a time zone", &s);
 		if (err)
 			return err;
 		for (i = 0; utc[i] && strcmp(s, utc[i]); i++)
@@ -730,16 +731,16 @@ static int load_calendar(struct state *st, const yaml_node_t *n,
 		if (!utc[i])
 			return node_error(st, f.val[K_ZONE], p,
 					  "%s cannot be mapped: slotap's calendar periods are in UTC (timeZone: UTC)",
-					  config_loader__quote(q, s, strlen(s)));
+					  yaml_reader__quote(q, s, strlen(s)));
 	}
 	if (!f.val[K_START])
 		return 0;
 	join(p, path, "startTime");
-	err = config_loader__get_string(st->ld, f.val[K_START], p, "a start time",
-					&s);
+	err = yaml_reader__get_string(&st->ld->rd, f.val[K_START], p, "a start time",
+				      &s);
 	if (err)
 		return err;
-	config_loader__quote(q, s, strlen(s));
+	yaml_reader__quote(q, s, strlen(s));
 	if (parse_time(s, &t))
 		return node_error(st, f.val[K_START], p,
 				  "%s is not a start time (YYYY-MM-DD HH:MM:SS, UTC)",
@@ -777,7 +778,7 @@ static int load_time_window(struct state *st, const yaml_node_t *n,
 	static const char *const ip = "spec.timeWindow[0]";
 	char p[PATH_SIZE], q[QSIZE];
 	const yaml_node_t *item;
-	struct config_fields f;
+	struct yaml_fields f;
 	bool rolling;
 	__u64 num, mult;
 	const char *s;
@@ -785,24 +786,24 @@ static int load_time_window(struct state *st, const yaml_node_t *n,
 	int err;
 
 	if (n->type != YAML_SEQUENCE_NODE)
-		return config_loader__type_error(st->ld, n, path,
-						 "a list of one time window");
+		return yaml_reader__type_error(&st->ld->rd, n, path,
+					       "a list of one time window");
 	if (seq_len(n) != 1)
 		return node_error(st, n, path,
 				  "%zu time windows: an SLO has exactly one",
 				  seq_len(n));
 	item = node_at(st, n->data.sequence.items.start[0]);
-	err = config_loader__walk(st->ld, item, ip, keys, &f);
+	err = yaml_reader__walk(&st->ld->rd, item, ip, keys, &f);
 	if (err)
 		return err;
 	if (!f.val[K_DURATION])
 		return missing(st, item, ip, "duration", NULL);
 	w->duration = f.val[K_DURATION];
 	join(p, ip, "duration");
-	err = config_loader__get_string(st->ld, w->duration, p, "a duration", &s);
+	err = yaml_reader__get_string(&st->ld->rd, w->duration, p, "a duration", &s);
 	if (err)
 		return err;
-	config_loader__quote(q, s, strlen(s));
+	yaml_reader__quote(q, s, strlen(s));
 	if (parse_shorthand(s, &num, &unit))
 		return node_error(st, w->duration, p,
 				  "%s is not a duration (a whole number and m, h, d, w, M, Q or Y, e.g. 28d)",
@@ -889,11 +890,11 @@ static int copy_selectors(struct state *st, struct slo_config *sc,
 		return 0;
 	sc->endpoints = calloc(sel->n_endpoints, sizeof(*sc->endpoints));
 	if (!sc->endpoints)
-		return config_loader__oom(st->ld);
+		return yaml_reader__oom(&st->ld->rd);
 	for (i = 0; i < sel->n_endpoints; i++) {
 		sc->endpoints[i] = strdup(sel->endpoints[i]);
 		if (!sc->endpoints[i])
-			return config_loader__oom(st->ld);
+			return yaml_reader__oom(&st->ld->rd);
 		sc->n_endpoints++;
 	}
 	return 0;
@@ -914,9 +915,9 @@ static int objective_name(struct state *st, const struct slo_doc *sd,
 	int err;
 
 	if (display) {
-		err = config_loader__get_string(st->ld, display,
-						join(p, ip, "displayName"),
-						"a string", &s);
+		err = yaml_reader__get_string(&st->ld->rd, display,
+					      join(p, ip, "displayName"),
+					      "a string", &s);
 		if (err)
 			return err;
 	}
@@ -928,20 +929,20 @@ static int objective_name(struct state *st, const struct slo_doc *sd,
 	} else {
 		snprintf(name, sizeof(name), "%s-%zu", sd->h->name, i);
 	}
-	if (!config_loader__valid_name(name)) {
+	if (!config_fields__valid_name(name)) {
 		if (count == 1)
 			return node_error(st, blame, "metadata.name",
 					  "%s is not a valid slotap SLO name (1..%d characters of A-Z a-z 0-9 _ . -)",
-					  config_loader__quote(q, name, strlen(name)),
+					  yaml_reader__quote(q, name, strlen(name)),
 					  CONFIG_NAME_MAX);
 		return node_error(st, blame,
 				  blame == display ? p : "metadata.name",
 				  "%s makes the SLO name %s, not a valid slotap name (1..%d characters of A-Z a-z 0-9 _ . -)",
-				  config_loader__describe(q2, blame),
-				  config_loader__quote(q, name, strlen(name)),
+				  yaml_reader__describe(q2, blame),
+				  yaml_reader__quote(q, name, strlen(name)),
 				  CONFIG_NAME_MAX);
 	}
-	return config_loader__slo_name(st->ld, sc, slo, name, blame);
+	return config_fields__slo_name(st->ld, sc, slo, name, blame);
 }
 
 /* A latency threshold in seconds, e.g. 0.3. */
@@ -951,7 +952,7 @@ static int load_value(struct state *st, struct slo_config *sc,
 	char q[QSIZE], buf[64];
 
 	/* as a duration in s: a leading sign is refused there */
-	if (config_loader__looks_numeric(n) &&
+	if (yaml_reader__looks_numeric(n) &&
 	    n->data.scalar.length < sizeof(buf) - 1) {
 		snprintf(buf, sizeof(buf), "%ss", value_of(n));
 		if (!parse_duration_ns(buf, &sc->threshold_ns))
@@ -959,7 +960,7 @@ static int load_value(struct state *st, struct slo_config *sc,
 	}
 	return node_error(st, n, path,
 			  "%s is not a latency in seconds above zero (e.g. 0.3)",
-			  config_loader__describe(q, n));
+			  yaml_reader__describe(q, n));
 }
 
 /*
@@ -967,7 +968,7 @@ static int load_value(struct state *st, struct slo_config *sc,
  * requests meet the objective itself.
  */
 static int load_timeslices(struct state *st, struct slo_config *sc,
-			   const struct config_fields *f, int k_target, int k_window,
+			   const struct yaml_fields *f, int k_target, int k_window,
 			   const char *ip)
 {
 	struct slo_config tmp = {};
@@ -981,12 +982,12 @@ static int load_timeslices(struct state *st, struct slo_config *sc,
 		   (!strcmp(value_of(v), "1m") || !strcmp(value_of(v), "1"))))
 		return node_error(st, v, join(p, ip, "timeSliceWindow"),
 				  "%s cannot be mapped: slotap's time slices are minutes (1m)",
-				  config_loader__describe(q, v));
+				  yaml_reader__describe(q, v));
 	v = f->val[k_target];
 	if (!v)
 		return 0;
 	join(p, ip, "timeSliceTarget");
-	err = config_loader__slo_objective(st->ld, &tmp, v, p, true);
+	err = config_fields__slo_objective(st->ld, &tmp, v, p, true);
 	if (err)
 		return err;
 	/* the engine's precision: parts per billion */
@@ -994,7 +995,7 @@ static int load_timeslices(struct state *st, struct slo_config *sc,
 	    (__u64)(sc->objective * (double)SLO_PPB + 0.5))
 		return node_error(st, v, p,
 				  "%s cannot be mapped: a slotap minute is good when it meets the objective's own target; leave timeSliceTarget out or make it the target",
-				  config_loader__describe(q, v));
+				  yaml_reader__describe(q, v));
 	return 0;
 }
 
@@ -1013,17 +1014,17 @@ static int load_objective(struct state *st, const struct slo_doc *sd,
 	struct slo_config *sc = &st->cfg->slos[slo];
 	bool latency = sd->ind->sel.sli == SLO_SLI_LATENCY;
 	char ip[PATH_SIZE], p[PATH_SIZE], q[QSIZE];
-	struct config_fields f;
+	struct yaml_fields f;
 	const char *s;
 	int err, k;
 
 	join_idx(ip, "spec", "objectives", i);
-	err = config_loader__walk(st->ld, n, ip, keys, &f);
+	err = yaml_reader__walk(&st->ld->rd, n, ip, keys, &f);
 	if (err)
 		return err;
 	err = objective_name(st, sd, sc, slo, i, count, f.val[K_DISPLAY], ip);
 	if (!err)
-		err = config_loader__slo_service(st->ld, st->cfg, sc, sd->service,
+		err = config_fields__slo_service(st->ld, st->cfg, sc, sd->service,
 						 "spec.service");
 	if (!err)
 		err = copy_selectors(st, sc, &sd->ind->sel);
@@ -1037,10 +1038,10 @@ static int load_objective(struct state *st, const struct slo_doc *sd,
 				  "target and targetPercent together: give one of them");
 	}
 	if (f.val[K_TARGET])
-		err = config_loader__slo_objective(st->ld, sc, f.val[K_TARGET],
+		err = config_fields__slo_objective(st->ld, sc, f.val[K_TARGET],
 						   join(p, ip, "target"), true);
 	else if (f.val[K_PERCENT])
-		err = config_loader__slo_objective(st->ld, sc, f.val[K_PERCENT],
+		err = config_fields__slo_objective(st->ld, sc, f.val[K_PERCENT],
 						   join(p, ip, "targetPercent"),
 						   false);
 	else
@@ -1059,11 +1060,11 @@ static int load_objective(struct state *st, const struct slo_doc *sd,
 			return missing(st, n, ip, "op",
 				       " (a thresholdMetric objective is op: lte and value: a latency in seconds)");
 		join(p, ip, "op");
-		err = config_loader__get_string(st->ld, f.val[K_OP], p,
-						"an operator", &s);
+		err = yaml_reader__get_string(&st->ld->rd, f.val[K_OP], p,
+					      "an operator", &s);
 		if (err)
 			return err;
-		config_loader__quote(q, s, strlen(s));
+		yaml_reader__quote(q, s, strlen(s));
 		if (!strcmp(s, "gt") || !strcmp(s, "gte"))
 			return node_error(st, f.val[K_OP], p,
 					  "%s cannot be mapped: a slotap latency SLO counts the requests answered within value seconds (op: lte or lt)",
@@ -1094,11 +1095,11 @@ static int load_objective(struct state *st, const struct slo_doc *sd,
 
 	sc->window = sd->w.kind;
 	sc->window_s = sd->w.s;
-	err = config_loader__slo_check_window(st->ld, sc, sd->w.duration,
+	err = config_fields__slo_check_window(st->ld, sc, sd->w.duration,
 					      "spec.timeWindow[0].duration");
 	if (err || !latency)
 		return err;
-	return config_loader__slo_threshold(st->ld, st->cfg, f.val[K_VALUE],
+	return config_fields__slo_threshold(st->ld, st->cfg, f.val[K_VALUE],
 					    join(p, ip, "value"),
 					    sc->threshold_ns);
 }
@@ -1111,10 +1112,10 @@ static int load_budgeting(struct state *st, const yaml_node_t *n,
 	const char *s;
 	int err;
 
-	err = config_loader__get_string(st->ld, n, path, "a budgeting method", &s);
+	err = yaml_reader__get_string(&st->ld->rd, n, path, "a budgeting method", &s);
 	if (err)
 		return err;
-	config_loader__quote(q, s, strlen(s));
+	yaml_reader__quote(q, s, strlen(s));
 	if (!strcmp(s, "Occurrences")) {
 		*timeslices = false;
 		return 0;
@@ -1147,12 +1148,12 @@ static int load_slo_doc(struct state *st, const struct header *h)
 	struct slo_doc sd = { .h = h };
 	const yaml_node_t *objs, *alerts;
 	size_t i, count, first;
-	struct config_fields f;
+	struct yaml_fields f;
 	int err, k;
 
 	if (!h->spec)
 		return missing(st, h->root, NULL, "spec", NULL);
-	err = config_loader__walk(st->ld, h->spec, "spec", keys, &f);
+	err = yaml_reader__walk(&st->ld->rd, h->spec, "spec", keys, &f);
 	if (err)
 		return err;
 	if (!f.val[K_SERVICE])
@@ -1177,7 +1178,7 @@ static int load_slo_doc(struct state *st, const struct header *h)
 		return missing(st, h->spec, "spec", "objectives", NULL);
 
 	alerts = f.val[K_ALERTS];
-	if (alerts && !config_loader__is_null(alerts) &&
+	if (alerts && !yaml_reader__is_null(alerts) &&
 	    !(alerts->type == YAML_SEQUENCE_NODE && !seq_len(alerts))) {
 		bool list = alerts->type == YAML_SEQUENCE_NODE;
 
@@ -1204,8 +1205,8 @@ static int load_slo_doc(struct state *st, const struct header *h)
 
 	objs = f.val[K_OBJECTIVES];
 	if (objs->type != YAML_SEQUENCE_NODE) {
-		err = config_loader__type_error(st->ld, objs, "spec.objectives",
-						"a list of objectives");
+		err = yaml_reader__type_error(&st->ld->rd, objs, "spec.objectives",
+					      "a list of objectives");
 		goto out;
 	}
 	count = seq_len(objs);
@@ -1213,7 +1214,7 @@ static int load_slo_doc(struct state *st, const struct header *h)
 		err = node_error(st, objs, "spec.objectives", "empty list");
 		goto out;
 	}
-	err = config_loader__add_slos(st->ld, st->cfg, count, objs, &first);
+	err = config_fields__add_slos(st->ld, st->cfg, count, objs, &first);
 	for (i = 0; !err && i < count; i++)
 		err = load_objective(st, &sd,
 				     node_at(st, objs->data.sequence.items.start[i]),
@@ -1226,12 +1227,12 @@ out:
 static int load_service_doc(struct state *st, const struct header *h)
 {
 	static const char *const keys[] = { "description", NULL };
-	struct config_fields f;
+	struct yaml_fields f;
 
 	/* a name to group SLOs by: spec.service says it already */
-	if (!h->spec || config_loader__is_null(h->spec))
+	if (!h->spec || yaml_reader__is_null(h->spec))
 		return 0;
-	return config_loader__walk(st->ld, h->spec, "spec", keys, &f);
+	return yaml_reader__walk(&st->ld->rd, h->spec, "spec", keys, &f);
 }
 
 static int load_document(struct state *st, const struct header *h)
@@ -1239,7 +1240,7 @@ static int load_document(struct state *st, const struct header *h)
 	char q[QSIZE];
 	struct sli_doc *sli;
 
-	config_loader__quote(q, h->kind, strlen(h->kind));
+	yaml_reader__quote(q, h->kind, strlen(h->kind));
 	if (!strcmp(h->kind, "SLO"))
 		return load_slo_doc(st, h);
 	if (!strcmp(h->kind, "SLI")) {
@@ -1286,7 +1287,7 @@ int openslo__load(struct loader *ld, struct slotap_config *cfg,
 			err = load_document(&st, &h);
 	}
 	if (!err && any)
-		err = config_loader__check_slo_names(ld);
+		err = config_fields__check_slo_names(ld);
 	for (i = 0; i < st.n_slis; i++)
 		selectors_free(&st.slis[i].ind.sel);
 	free(st.slis);

@@ -1148,7 +1148,7 @@ static void test_slo_errors(void **state)
 		     "  - {name: a, service: s, sli: availability, objective: 99, window: week}\n"
 		     "  - {name: b, service: s, sli: availability, objective: 99, window: week}\n"
 		     "  - {name: a, service: s, sli: availability, objective: 99, window: week}\n",
-		     "t.yaml:4:12: duplicate SLO name \"a\"");
+		     "t.yaml:4:12: duplicate SLO name \"a\" (the first is at 2:12)");
 	/* with services, service names one of them */
 	expect_error("services:\n"
 		     "  - name: shop\n"

@@ -1,0 +1,352 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/* Typed reading of a libyaml document, with positioned one-line errors. */
+#include <errno.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "errbuf.h"
+#include "yaml_reader.h"
+
+int yaml_reader__oom(struct yaml_reader *rd)
+{
+	errbuf__set(rd->err, rd->errlen, "%s: out of memory", rd->source);
+	return -ENOMEM;
+}
+
+static int verror_at(struct yaml_reader *rd, size_t line, size_t col,
+		     const char *path, const char *fmt, va_list ap)
+{
+	const char *pre = rd->prefix ? rd->prefix : "";
+	char msg[YAML_READER_MSG_SIZE];
+
+	if (!path)
+		path = "";
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	errbuf__set(rd->err, rd->errlen, "%s:%zu:%zu: %s%s%s%s%s", rd->source,
+		    line + 1, col + 1, pre, *pre && *path ? "." : "", path,
+		    *pre || *path ? ": " : "", msg);
+	return -EINVAL;
+}
+
+int yaml_reader__error_at(struct yaml_reader *rd, size_t line, size_t col,
+			  const char *path, const char *fmt, ...)
+{
+	va_list ap;
+	int ret;
+
+	va_start(ap, fmt);
+	ret = verror_at(rd, line, col, path, fmt, ap);
+	va_end(ap);
+	return ret;
+}
+
+int yaml_reader__error(struct yaml_reader *rd, const yaml_node_t *n,
+		       const char *path, const char *fmt, ...)
+{
+	va_list ap;
+	int ret;
+
+	va_start(ap, fmt);
+	ret = verror_at(rd, n->start_mark.line, n->start_mark.column, path, fmt, ap);
+	va_end(ap);
+	return ret;
+}
+
+const char *yaml_reader__quote(char *buf, const char *s, size_t len)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t i, o = 0;
+
+	buf[o++] = '"';
+	for (i = 0; i < len && i < YAML_READER_QUOTE_MAX; i++) {
+		unsigned char c = s[i];
+
+		if (c == '"' || c == '\\') {
+			buf[o++] = '\\';
+			buf[o++] = c;
+		} else if (c < 0x20 || c == 0x7f) {
+			buf[o++] = '\\';
+			buf[o++] = 'x';
+			buf[o++] = hex[c >> 4];
+			buf[o++] = hex[c & 0xf];
+		} else {
+			buf[o++] = c;
+		}
+	}
+	if (i < len) {
+		memcpy(buf + o, "...", 3);
+		o += 3;
+	}
+	buf[o++] = '"';
+	buf[o] = '\0';
+	return buf;
+}
+
+const char *yaml_reader__quote_scalar(char *buf, const yaml_node_t *n)
+{
+	return yaml_reader__quote(buf, yaml_reader__scalar(n), n->data.scalar.length);
+}
+
+bool yaml_reader__is_null(const yaml_node_t *n)
+{
+	static const char *const nulls[] = { "", "~", "null", "Null", "NULL" };
+	size_t i;
+
+	if (n->type != YAML_SCALAR_NODE ||
+	    n->data.scalar.style != YAML_PLAIN_SCALAR_STYLE)
+		return false;
+	for (i = 0; i < sizeof(nulls) / sizeof(nulls[0]); i++)
+		if (!strcmp(yaml_reader__scalar(n), nulls[i]))
+			return true;
+	return false;
+}
+
+bool yaml_reader__looks_numeric(const yaml_node_t *n)
+{
+	const char *p = yaml_reader__scalar(n);
+	bool digits = false;
+
+	if (n->type != YAML_SCALAR_NODE || n->data.scalar.style != YAML_PLAIN_SCALAR_STYLE)
+		return false;
+	if (*p == '-' || *p == '+')
+		p++;
+	for (; *p >= '0' && *p <= '9'; p++)
+		digits = true;
+	if (digits && *p == '.') {
+		for (p++, digits = false; *p >= '0' && *p <= '9'; p++)
+			digits = true;
+	}
+	return digits && !*p && n->data.scalar.length == strlen(yaml_reader__scalar(n));
+}
+
+const char *yaml_reader__describe(char *buf, const yaml_node_t *n)
+{
+	switch (n->type) {
+	case YAML_MAPPING_NODE:
+		return "a mapping";
+	case YAML_SEQUENCE_NODE:
+		return "a list";
+	case YAML_SCALAR_NODE:
+		if (yaml_reader__is_null(n))
+			return "null";
+		if (yaml_reader__looks_numeric(n))
+			return yaml_reader__scalar(n);
+		return yaml_reader__quote_scalar(buf, n);
+	default:
+		return "nothing";
+	}
+}
+
+int yaml_reader__type_error(struct yaml_reader *rd, const yaml_node_t *n,
+			    const char *path, const char *expected)
+{
+	char q[YAML_READER_QUOTE_SIZE];
+
+	return yaml_reader__error(rd, n, path, "expected %s, got %s", expected,
+				  yaml_reader__describe(q, n));
+}
+
+void yaml_reader__item_path(char *buf, size_t size, const char *base, long idx)
+{
+	if (idx < 0)
+		snprintf(buf, size, "%s", base);
+	else
+		snprintf(buf, size, "%s[%ld]", base, idx);
+}
+
+int yaml_reader__get_string(struct yaml_reader *rd, const yaml_node_t *n,
+			    const char *path, const char *expected, const char **out)
+{
+	if (n->type != YAML_SCALAR_NODE || yaml_reader__is_null(n))
+		return yaml_reader__type_error(rd, n, path, expected);
+	if (strlen(yaml_reader__scalar(n)) != n->data.scalar.length)
+		return yaml_reader__error(rd, n, path, "contains a NUL character");
+	*out = yaml_reader__scalar(n);
+	return 0;
+}
+
+int yaml_reader__get_keyword(struct yaml_reader *rd, const yaml_node_t *n,
+			     const char *path, const char *expected,
+			     const char *what, const char *const words[], int *out)
+{
+	char q[YAML_READER_QUOTE_SIZE];
+	const char *s;
+	int err = yaml_reader__get_string(rd, n, path, expected, &s);
+
+	if (err)
+		return err;
+	for (int i = 0; words[i]; i++) {
+		if (!strcmp(s, words[i])) {
+			*out = i;
+			return 0;
+		}
+	}
+	return yaml_reader__error(rd, n, path, "%s is not %s",
+				  yaml_reader__quote(q, s, strlen(s)), what);
+}
+
+int yaml_reader__get_uint(struct yaml_reader *rd, const yaml_node_t *n,
+			  const char *path, const char *what, unsigned long min,
+			  unsigned long max, unsigned long *out)
+{
+	char q[YAML_READER_QUOTE_SIZE];
+	unsigned long v = 0;
+	const char *p;
+
+	if (n->type != YAML_SCALAR_NODE)
+		return yaml_reader__type_error(rd, n, path, what);
+	p = yaml_reader__scalar(n);
+	if (n->data.scalar.style != YAML_PLAIN_SCALAR_STYLE || !*p)
+		goto bad;
+	for (; *p >= '0' && *p <= '9'; p++) {
+		if (v > (ULONG_MAX - (*p - '0')) / 10)
+			goto bad;
+		v = v * 10 + (*p - '0');
+	}
+	if (*p || v < min || v > max)
+		goto bad;
+	*out = v;
+	return 0;
+bad:
+	return yaml_reader__error(rd, n, path, "%s is not %s (%lu..%lu)",
+				  yaml_reader__describe(q, n), what, min, max);
+}
+
+/*
+ * One key of a mapping: a string, one of keys[] (NULL-terminated), not
+ * seen before. Its index in keys[], or a negative errno.
+ */
+static int map_key(struct yaml_reader *rd, const yaml_node_t *key,
+		   const char *path, const char *const keys[], unsigned *seen)
+{
+	char q[YAML_READER_QUOTE_SIZE];
+	int i;
+
+	if (key->type != YAML_SCALAR_NODE || yaml_reader__is_null(key))
+		return yaml_reader__error(rd, key, path, "keys must be strings, got %s",
+					  yaml_reader__describe(q, key));
+	for (i = 0; keys[i]; i++) {
+		if (strcmp(yaml_reader__scalar(key), keys[i]) ||
+		    strlen(keys[i]) != key->data.scalar.length)
+			continue;
+		if (*seen & (1u << i))
+			return yaml_reader__error(rd, key, path, "duplicate key %s",
+						  yaml_reader__quote(q, keys[i], strlen(keys[i])));
+		*seen |= 1u << i;
+		return i;
+	}
+	return yaml_reader__error(rd, key, path, "unknown key %s",
+				  yaml_reader__quote_scalar(q, key));
+}
+
+int yaml_reader__walk(struct yaml_reader *rd, const yaml_node_t *n, const char *path,
+		      const char *const keys[], struct yaml_fields *f)
+{
+	yaml_node_pair_t *pair;
+	int k;
+
+	memset(f, 0, sizeof(*f));
+	if (n->type != YAML_MAPPING_NODE)
+		return yaml_reader__type_error(rd, n, path, "a mapping");
+	for (pair = n->data.mapping.pairs.start; pair < n->data.mapping.pairs.top; pair++) {
+		yaml_node_t *key = yaml_document_get_node(rd->doc, pair->key);
+
+		k = map_key(rd, key, path, keys, &f->seen);
+		if (k < 0)
+			return k;
+		f->key[k] = key;
+		f->val[k] = yaml_document_get_node(rd->doc, pair->value);
+		f->order[f->n++] = k;
+	}
+	return 0;
+}
+
+int yaml_reader__require(struct yaml_reader *rd, const yaml_node_t *n, const char *path,
+			 const char *const keys[], const struct yaml_fields *f,
+			 unsigned required)
+{
+	for (int k = 0; keys[k]; k++)
+		if ((required & (1u << k)) && !(f->seen & (1u << k)))
+			return yaml_reader__error(rd, n, path, "missing required key \"%s\"",
+						  keys[k]);
+	return 0;
+}
+
+int yaml_unique__add(struct yaml_reader *rd, struct yaml_unique *l, const char *s,
+		     const yaml_node_t *node, size_t owner, long idx)
+{
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? l->cap * 2 : 16;
+		struct yaml_unique_str *v = reallocarray(l->v, cap, sizeof(*v));
+
+		if (!v)
+			return yaml_reader__oom(rd);
+		l->v = v;
+		l->cap = cap;
+	}
+	l->v[l->n++] = (struct yaml_unique_str){ s, node, owner, idx };
+	return 0;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	const struct yaml_unique_str *x = a, *y = b;
+	int c = strcmp(x->s, y->s);
+
+	if (c)
+		return c;
+	return x->node->start_mark.index < y->node->start_mark.index ? -1 :
+	       x->node->start_mark.index > y->node->start_mark.index;
+}
+
+static int cmp_owner_str(const void *a, const void *b)
+{
+	const struct yaml_unique_str *x = a, *y = b;
+
+	if (x->owner != y->owner)
+		return x->owner < y->owner ? -1 : 1;
+	return cmp_str(a, b);
+}
+
+const struct yaml_unique_str *yaml_unique__first_dup(struct yaml_unique *l, bool per_owner,
+						     const struct yaml_unique_str **first)
+{
+	const struct yaml_unique_str *dup = NULL;
+	size_t i, group = 0;
+
+	if (l->n < 2)
+		return NULL;
+	qsort(l->v, l->n, sizeof(*l->v), per_owner ? cmp_owner_str : cmp_str);
+	for (i = 1; i < l->n; i++) {
+		const struct yaml_unique_str *a = &l->v[group], *b = &l->v[i];
+
+		if (strcmp(a->s, b->s) || (per_owner && a->owner != b->owner)) {
+			group = i;
+			continue;
+		}
+		if (!dup || b->node->start_mark.index < dup->node->start_mark.index) {
+			dup = b;
+			*first = a;
+		}
+	}
+	return dup;
+}
+
+static int cmp_key_str(const void *key, const void *elem)
+{
+	return strcmp(key, ((const struct yaml_unique_str *)elem)->s);
+}
+
+bool yaml_unique__find(const struct yaml_unique *l, const char *s)
+{
+	return l->n && bsearch(s, l->v, l->n, sizeof(*l->v), cmp_key_str);
+}
+
+void yaml_unique__free(struct yaml_unique *l)
+{
+	free(l->v);
+	memset(l, 0, sizeof(*l));
+}
