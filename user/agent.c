@@ -120,7 +120,32 @@ int agent__init(struct agent *a)
 		return err;
 	}
 	slo_registry__set_bad_hook(a->slos, agent__blame_bad_event, a);
+	agent__limit_series(a);
 	return 0;
+}
+
+size_t agent__families(struct agent *a, struct aggregator *out[AGENT_FAMILIES_MAX])
+{
+	size_t n = 0;
+
+	out[n++] = a->agg;
+	out[n++] = a->transport_failures;
+	out[n++] = a->retransmits;
+	out[n++] = a->blamed;
+	for (size_t i = 0; i < OUTBOUND_FAMILIES; i++)
+		out[n++] = outbound__family(a->outbound, i);
+	return n;
+}
+
+_Static_assert(4 + OUTBOUND_FAMILIES <= AGENT_FAMILIES_MAX, "room for every family");
+
+void agent__limit_series(struct agent *a)
+{
+	struct aggregator *fams[AGENT_FAMILIES_MAX];
+	size_t n = agent__families(a, fams);
+
+	for (size_t i = 0; i < n; i++)
+		aggregator__set_max_series(fams[i], a->cfg.max_series_per_metric);
 }
 
 void agent__free(struct agent *a)

@@ -65,6 +65,12 @@ struct agent {
 int agent__init(struct agent *a);
 void agent__free(struct agent *a);	/* a->cfg too */
 
+/* Every metric family the agent keeps: AGENT_FAMILIES_MAX at most. */
+#define AGENT_FAMILIES_MAX	8
+size_t agent__families(struct agent *a, struct aggregator *out[AGENT_FAMILIES_MAX]);
+/* a->cfg's max_series_per_metric on every family (at start and on reload). */
+void agent__limit_series(struct agent *a);
+
 /* The kernel side for cfg, loaded and not attached yet. */
 int agent__open_source(struct agent *a, const struct slotap_config *cfg, struct http_source **out);
 

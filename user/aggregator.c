@@ -22,7 +22,7 @@ const struct aggregator_family aggregator_http_server = {
 struct series {
 	__u64 hash;
 	const char *values[AGGREGATOR_LABELS_MAX];	/* point into text[] */
-	unsigned int status;
+	unsigned int status;	/* 0: AGGREGATOR_STATUS_INVALID */
 	struct histogram h;	/* counters use h.count only */
 	char text[];
 };
@@ -35,6 +35,8 @@ struct aggregator {
 	struct series **slots;
 	size_t cap;		/* power of two */
 	size_t n;
+	size_t max_series;	/* of label values; the overflow series is one more */
+	struct series *overflow;	/* made when first needed, not in slots */
 };
 
 static __u64 series_hash(const struct aggregator *agg, const char *const *values,
@@ -143,6 +145,7 @@ struct aggregator *aggregator__new(const struct aggregator_family *fam,
 	agg->lb = lb;
 	while (agg->n_labels < AGGREGATOR_LABELS_MAX && fam->labels[agg->n_labels])
 		agg->n_labels++;
+	agg->max_series = AGGREGATOR_DEFAULT_MAX_SERIES;
 	agg->cap = SERIES_MIN_CAP;
 	agg->slots = calloc(agg->cap, sizeof(*agg->slots));
 	if (!agg->slots) {
@@ -164,8 +167,27 @@ void aggregator__free(struct aggregator *agg)
 			free(agg->slots[i]);
 		}
 	}
+	if (agg->overflow) {
+		histogram__free(&agg->overflow->h);
+		free(agg->overflow);
+	}
 	free(agg->slots);
 	free(agg);
+}
+
+void aggregator__set_max_series(struct aggregator *agg, size_t max)
+{
+	agg->max_series = max ? max : 1;
+}
+
+__u64 aggregator__overflow_events(const struct aggregator *agg)
+{
+	return agg->overflow ? agg->overflow->h.count : 0;
+}
+
+const struct aggregator_family *aggregator__family(const struct aggregator *agg)
+{
+	return agg->fam;
 }
 
 static struct series *series_get(struct aggregator *agg, const char *const *values,
@@ -231,7 +253,20 @@ int aggregator__count(struct aggregator *agg, const char *const *values, __u64 n
 	return 0;
 }
 
-/* The series of these values, made if new; NULL on ENOMEM. */
+/* The series of all the combinations of label values beyond the cap. */
+static struct series *overflow_series(struct aggregator *agg)
+{
+	static const char *const none[AGGREGATOR_LABELS_MAX] = { "", "", "", "" };
+
+	if (!agg->overflow)
+		agg->overflow = series_new(agg, 0, none, 0);
+	return agg->overflow;
+}
+
+/*
+ * The series of these values, made if new, or the overflow series when
+ * there is no room; NULL on ENOMEM.
+ */
 static struct series *series_get(struct aggregator *agg, const char *const *values,
 				 unsigned int status)
 {
@@ -239,10 +274,14 @@ static struct series *series_get(struct aggregator *agg, const char *const *valu
 	size_t i;
 	struct series *s;
 
+	if (agg->fam->status_label && (status < 100 || status > 599))
+		status = 0;
 	hash = series_hash(agg, values, status);
 	i = slot_of(agg, hash, values, status);
 	s = agg->slots[i];
 	if (!s) {
+		if (agg->n >= agg->max_series)
+			return overflow_series(agg);
 		/* grow first: a failed grow must not leave a series uncounted in n */
 		if ((agg->n + 1) * 4 > agg->cap * 3) {
 			if (grow(agg))
@@ -260,7 +299,7 @@ static struct series *series_get(struct aggregator *agg, const char *const *valu
 
 size_t aggregator__series(const struct aggregator *agg)
 {
-	return agg->n;
+	return agg->n + !!agg->overflow;
 }
 
 /* qsort has no context argument: the family being sorted, one sort at a time */
@@ -281,13 +320,20 @@ static int series_cmp(const void *a, const void *b)
 
 static void write_labels(FILE *out, const struct aggregator *agg, const struct series *s)
 {
+	if (s == agg->overflow) {
+		fputs("{otel_metric_overflow=\"true\"", out);
+		return;
+	}
 	for (size_t i = 0; i < agg->n_labels; i++) {
 		fprintf(out, "%s%s=", i ? "," : "{", agg->fam->labels[i]);
 		prom__label_value(out, s->values[i]);
 	}
-	if (agg->fam->status_label)
+	if (agg->fam->status_label && s->status)
 		fprintf(out, "%s%s=\"%u\"", agg->n_labels ? "," : "{", agg->fam->status_label,
 			s->status);
+	else if (agg->fam->status_label)
+		fprintf(out, "%s%s=\"" AGGREGATOR_STATUS_INVALID "\"", agg->n_labels ? "," : "{",
+			agg->fam->status_label);
 }
 
 static void write_histogram(FILE *out, const struct aggregator *agg, const struct series *s)
@@ -332,8 +378,8 @@ int aggregator__write_prometheus(const struct aggregator *agg, FILE *out)
 	struct series **sorted = NULL;
 	size_t i, n = 0;
 
-	if (agg->n) {
-		sorted = malloc(agg->n * sizeof(*sorted));
+	if (agg->n || agg->overflow) {
+		sorted = malloc((agg->n + 1) * sizeof(*sorted));
 		if (!sorted)
 			return -ENOMEM;
 	}
@@ -344,6 +390,8 @@ int aggregator__write_prometheus(const struct aggregator *agg, FILE *out)
 	sort_labels = agg->n_labels;
 	if (n)
 		qsort(sorted, n, sizeof(*sorted), series_cmp);
+	if (agg->overflow)
+		sorted[n++] = agg->overflow;	/* last, after the series it stands for */
 
 	prom__header(out, agg->fam->metric, agg->fam->counter ? "counter" : "histogram",
 		     agg->fam->help);
@@ -354,7 +402,9 @@ int aggregator__write_prometheus(const struct aggregator *agg, FILE *out)
 		}
 		fputs(agg->fam->metric, out);
 		write_labels(out, agg, sorted[i]);
-		fprintf(out, "%s %llu\n", agg->n_labels || agg->fam->status_label ? "}" : "",
+		fprintf(out, "%s %llu\n",
+			agg->n_labels || agg->fam->status_label || sorted[i] == agg->overflow ?
+			"}" : "",
 			(unsigned long long)sorted[i]->h.count);
 	}
 	free(sorted);

@@ -16,6 +16,16 @@
 #include "histogram.h"
 
 #define AGGREGATOR_LABELS_MAX	4
+/*
+ * Series a family keeps unless told otherwise (aggregator__set_max_series):
+ * about 4 KB each for a latency histogram, so about 20 MB at most.
+ */
+#define AGGREGATOR_DEFAULT_MAX_SERIES	5000
+/*
+ * The status label's value for a status that is no HTTP status (outside
+ * 100..599, which whoever answers chooses): one series, not one each.
+ */
+#define AGGREGATOR_STATUS_INVALID	"invalid"
 
 /* What a family exports; static data, it must outlive its aggregators. */
 struct aggregator_family {
@@ -35,6 +45,16 @@ struct aggregator;
 struct aggregator *aggregator__new(const struct aggregator_family *fam,
 				   const struct latency_buckets *lb);
 void aggregator__free(struct aggregator *agg);
+/*
+ * At most max series (max >= 1); events of any further combination of
+ * label values go to one overflow series, labelled only
+ * otel_metric_overflow="true" as OpenTelemetry's cardinality limit does,
+ * and are counted (aggregator__overflow_events). Series already made stay.
+ */
+void aggregator__set_max_series(struct aggregator *agg, size_t max);
+/* Events recorded into the overflow series. */
+__u64 aggregator__overflow_events(const struct aggregator *agg);
+const struct aggregator_family *aggregator__family(const struct aggregator *agg);
 /*
  * One event of the series with these label values (as many as the family
  * has labels; copied when a series is created): a histogram records
@@ -59,6 +79,7 @@ void aggregator__observe(struct aggregator *agg, struct aggregator_series *s, __
  * counter family) or -ENOMEM.
  */
 int aggregator__count(struct aggregator *agg, const char *const *values, __u64 n);
+/* Series made, the overflow series included. */
 size_t aggregator__series(const struct aggregator *agg);
 /*
  * Writes HELP, TYPE and every series sorted by label values bytewise, then

@@ -170,6 +170,14 @@ const char config__default_yaml[] =
 "# The default of every service's max_routes (1-10000).\n"
 "max_routes_per_service: 100\n"
 "\n"
+"# The most series of each metric family (1-1000000): whoever sends or\n"
+"# answers requests chooses label values (paths, statuses, process names),\n"
+"# so every family has a cap. Events of further label combinations go to\n"
+"# one series labelled otel_metric_overflow=\"true\" and are counted in\n"
+"# slotap_metric_series_overflow_total. A latency histogram series takes\n"
+"# about 4 KiB: 5000 is about 20 MiB per family at most.\n"
+"max_series_per_metric: 5000\n"
+"\n"
 "# A request still unanswered after this long has failed (reason timeout):\n"
 "# counted once, when the time passes, even while its connection stays open.\n"
 "request_timeout: 30s\n";
@@ -1023,11 +1031,12 @@ static int load_root(struct loader *ld, const yaml_node_t *root,
 {
 	static const char *const keys[] = {
 		"services", "latency_thresholds", "max_routes_per_service",
-		"slos", "request_timeout", "default_slos", "max_default_slos", "dependencies", NULL
+		"slos", "request_timeout", "default_slos", "max_default_slos", "dependencies",
+		"max_series_per_metric", NULL
 	};
 	enum {
 		K_SERVICES, K_THRESHOLDS, K_MAX_ROUTES, K_SLOS, K_REQUEST_TIMEOUT,
-		K_DEFAULT_SLOS, K_MAX_DEFAULT_SLOS, K_DEPENDENCIES
+		K_DEFAULT_SLOS, K_MAX_DEFAULT_SLOS, K_DEPENDENCIES, K_MAX_SERIES
 	};
 	const yaml_node_t *services = NULL, *slos = NULL, *default_slos = NULL;
 	const yaml_node_t *dependencies = NULL;
@@ -1039,6 +1048,7 @@ static int load_root(struct loader *ld, const yaml_node_t *root,
 	cfg->max_routes_per_service = CONFIG_DEFAULT_MAX_ROUTES;
 	cfg->request_timeout_ns = CONFIG_DEFAULT_REQUEST_TIMEOUT_NS;
 	cfg->max_default_slos = CONFIG_DEFAULT_MAX_DEFAULT_SLOS;
+	cfg->max_series_per_metric = CONFIG_DEFAULT_MAX_SERIES;
 	/* An empty document means "all defaults", like an empty mapping. */
 	if (root && !yaml_reader__is_null(root)) {
 		if (root->type != YAML_MAPPING_NODE)
@@ -1078,6 +1088,12 @@ static int load_root(struct loader *ld, const yaml_node_t *root,
 				err = yaml_reader__get_uint(&ld->rd, v, "max_default_slos",
 							    "an SLO count", 0, CONFIG_MAX_SLOS, &max);
 				cfg->max_default_slos = max;
+				break;
+			case K_MAX_SERIES:
+				err = yaml_reader__get_uint(&ld->rd, v, "max_series_per_metric",
+							    "a series count", 1,
+							    CONFIG_MAX_SERIES_LIMIT, &max);
+				cfg->max_series_per_metric = max;
 				break;
 			case K_MAX_ROUTES:
 				err = yaml_reader__get_uint(&ld->rd, v, "max_routes_per_service",

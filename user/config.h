@@ -31,6 +31,9 @@
 #define CONFIG_MAX_SLOS			10000
 /* default_slos items: each one is an SLO per endpoint. */
 #define CONFIG_MAX_DEFAULT_SLOS		16
+/* max_series_per_metric: the series a metric family keeps, 1..CONFIG_MAX_SERIES_LIMIT. */
+#define CONFIG_DEFAULT_MAX_SERIES	5000
+#define CONFIG_MAX_SERIES_LIMIT		1000000
 /* max_default_slos: at most CONFIG_MAX_SLOS, default 1000 (about 22 MB). */
 #define CONFIG_DEFAULT_MAX_DEFAULT_SLOS	1000
 /* Larger files are refused rather than read: likely not a config at all. */
@@ -150,6 +153,8 @@ struct slotap_config {
 	size_t n_default_slos;
 	/* The most default SLO instances (endpoints x templates), 0..CONFIG_MAX_SLOS. */
 	unsigned max_default_slos;
+	/* Series of each metric family; beyond, one overflow series. */
+	unsigned max_series_per_metric;
 	char *source;		/* file name, or CONFIG_DEFAULT_SOURCE, for messages */
 };
 

@@ -57,5 +57,8 @@
 #define METRIC_CONFIG_LAST_RELOAD_OK	"slotap_config_last_reload_successful"
 #define METRIC_CONFIG_LAST_RELOAD_TIME	"slotap_config_last_reload_success_timestamp_seconds"
 #define METRIC_UPTIME			"slotap_uptime_seconds"
+#define METRIC_SERIES			"slotap_metric_series"		/* metric */
+#define METRIC_SERIES_LIMIT		"slotap_metric_series_limit"
+#define METRIC_SERIES_OVERFLOW		"slotap_metric_series_overflow_total"	/* metric */
 
 #endif /* SLOTAP_METRIC_NAMES_H */

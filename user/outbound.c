@@ -48,6 +48,7 @@ static const struct aggregator_family *const families[FAM_MAX] = {
 	[FAM_CONNECT_FAILURES] = &connect_failures,
 };
 
+_Static_assert(FAM_MAX == OUTBOUND_FAMILIES, "outbound.h counts the families");
 _Static_assert(OUTBOUND_DESTINATIONS_MAX == 1024, "the help text names the cap");
 
 /* A destination seen, by service: the cardinality budget. */
@@ -108,6 +109,11 @@ struct outbound *outbound__new(const struct latency_buckets *lb)
 fail:
 	outbound__free(ob);
 	return NULL;
+}
+
+struct aggregator *outbound__family(struct outbound *ob, size_t i)
+{
+	return ob->fam[i];
 }
 
 void outbound__free(struct outbound *ob)

@@ -29,5 +29,8 @@ int outbound__record(struct outbound *ob, const char *service, const char *metho
 void outbound__address(const __u8 addr[16], char *buf, size_t len);
 const char *http_failure__name(enum http_failure failure);
 int outbound__write_prometheus(const struct outbound *ob, FILE *out);
+/* Its metric families, OUTBOUND_FAMILIES of them, for the series limit. */
+#define OUTBOUND_FAMILIES	4
+struct aggregator *outbound__family(struct outbound *ob, size_t i);
 
 #endif

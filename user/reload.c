@@ -196,6 +196,7 @@ void agent__reload(struct agent *a, int ep)
 	a->blame = blame;
 	/* the registry read next: it is a->cfg now */
 	service_registry__set_config(a->services, &a->cfg);
+	agent__limit_series(a);
 	if (next_src)
 		agent__retransmits_zero(a);
 	if (a->src)

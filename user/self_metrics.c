@@ -27,6 +27,29 @@ static void write_gauge(FILE *out, const char *name, const char *help, __u64 v)
 	fprintf(out, "%s %llu\n", name, (unsigned long long)v);
 }
 
+/* How full each family is, and what its cap turned away. */
+static void write_series_usage(FILE *out, struct agent *a)
+{
+	struct aggregator *fams[AGENT_FAMILIES_MAX];
+	size_t n = agent__families(a, fams);
+
+	prom__header(out, METRIC_SERIES, "gauge",
+		     "Series of each metric family, its overflow series included.");
+	for (size_t i = 0; i < n; i++)
+		fprintf(out, METRIC_SERIES "{metric=\"%s\"} %zu\n",
+			aggregator__family(fams[i])->metric, aggregator__series(fams[i]));
+	write_gauge(out, METRIC_SERIES_LIMIT,
+		    "max_series_per_metric: the series a family keeps before its overflow series.",
+		    a->cfg.max_series_per_metric);
+	prom__header(out, METRIC_SERIES_OVERFLOW, "counter",
+		     "Events of label combinations beyond max_series_per_metric, counted in "
+		     "the family's otel_metric_overflow=\"true\" series.");
+	for (size_t i = 0; i < n; i++)
+		fprintf(out, METRIC_SERIES_OVERFLOW "{metric=\"%s\"} %llu\n",
+			aggregator__family(fams[i])->metric,
+			(unsigned long long)aggregator__overflow_events(fams[i]));
+}
+
 int agent__write_metrics(void *ctx, FILE *out)
 {
 	struct agent *a = ctx;
@@ -84,6 +107,7 @@ int agent__write_metrics(void *ctx, FILE *out)
 		      "Times the kernel woke the consumer because the backlog grew.",
 		      c.stat[STAT_WAKEUPS] + a->retired.stat[STAT_WAKEUPS]);
 	service_registry__write_prometheus(a->services, out);
+	write_series_usage(out, a);
 	prom__header(out, METRIC_CONFIG_RELOADS, "counter",
 		     "Config reloads on SIGHUP, by result (failed: the running config stayed).");
 	fprintf(out, METRIC_CONFIG_RELOADS "{result=\"success\"} %llu\n",

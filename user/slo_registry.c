@@ -244,7 +244,7 @@ static bool endpoint_matches(const struct slo_config *sc, const char *method, co
 
 static bool status_is_bad(const struct slo_config *sc, unsigned int status)
 {
-	if (status >= 600)
+	if (status < 100 || status >= 600)
 		return true;	/* not an HTTP status: the response is broken */
 	return sc->bad_status[status / 8] & (1u << (status % 8));
 }

@@ -177,7 +177,7 @@ static void test_sort_order_and_keys(void **state)
 		"service_name=\"a\",http_request_method=\"GET\",http_route=\"/a\","
 		"http_response_status_code=\"404\"",
 		"service_name=\"a\",http_request_method=\"GET\",http_route=\"/a\","
-		"http_response_status_code=\"1000\"",
+		"http_response_status_code=\"599\"",
 		"service_name=\"a\",http_request_method=\"GET\",http_route=\"/b\","
 		"http_response_status_code=\"200\"",
 		"service_name=\"a\",http_request_method=\"POST\",http_route=\"/a\","
@@ -192,7 +192,7 @@ static void test_sort_order_and_keys(void **state)
 	assert_int_equal(aggregator__record(f->agg, L("b", "GET", "/a"), 200, MS(1)), 0);
 	assert_int_equal(aggregator__record(f->agg, L("a", "POST", "/a"), 200, MS(1)), 0);
 	assert_int_equal(aggregator__record(f->agg, L("a", "GET", "/b"), 200, MS(1)), 0);
-	assert_int_equal(aggregator__record(f->agg, L("a", "GET", "/a"), 1000, MS(1)), 0);
+	assert_int_equal(aggregator__record(f->agg, L("a", "GET", "/a"), 599, MS(1)), 0);
 	assert_int_equal(aggregator__record(f->agg, L("a", "GET", "/a"), 404, MS(1)), 0);
 	assert_int_equal(aggregator__record(f->agg, L("a", "GET", "/a"), 200, MS(1)), 0);
 	/* same key again: no new series */
@@ -271,6 +271,83 @@ static void test_count_n(void **state)
 	aggregator__free(c);
 }
 
+/*
+ * Whoever answers picks the status: anything outside 100..599 is one
+ * "invalid" series, not one each.
+ */
+static void test_invalid_statuses_share_a_series(void **state)
+{
+	static const unsigned int bad[] = { 0, 1, 42, 99, 600, 799, 999, 1000, 65535, 4000000000u };
+	struct fixture *f = *state;
+	char *text;
+	int lines;
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		assert_int_equal(aggregator__record(f->agg, L("s", "GET", "/"), bad[i], MS(1)), 0);
+	assert_int_equal(aggregator__record(f->agg, L("s", "GET", "/"), 100, MS(1)), 0);
+	assert_int_equal(aggregator__record(f->agg, L("s", "GET", "/"), 599, MS(1)), 0);
+	assert_int_equal(aggregator__series(f->agg), 3);
+	text = expose(f->agg);
+	assert_non_null(strstr(text, M "_count{service_name=\"s\",http_request_method=\"GET\","
+			       "http_route=\"/\",http_response_status_code=\"invalid\"} 10\n"));
+	assert_non_null(strstr(text, "http_response_status_code=\"100\"} 1\n"));
+	assert_non_null(strstr(text, "http_response_status_code=\"599\"} 1\n"));
+	assert_int_equal(line_value(text, M "_count", &lines), 12);
+	assert_int_equal(lines, 3);
+	free(text);
+}
+
+/*
+ * Past max_series, new label combinations share the overflow series;
+ * the series made before it keep counting on their own.
+ */
+static void test_series_cap_overflows(void **state)
+{
+	struct fixture *f = *state;
+	char route[32], *text;
+	int lines;
+
+	aggregator__set_max_series(f->agg, 100);
+	for (unsigned int i = 0; i < 1000; i++) {
+		snprintf(route, sizeof(route), "/r%u", i);
+		assert_int_equal(aggregator__record(f->agg, L("s", "GET", route), 200 + i % 300,
+						    MS(1)), 0);
+	}
+	assert_int_equal(aggregator__record(f->agg, L("s", "GET", "/r0"), 200, MS(1)), 0);
+	assert_int_equal(aggregator__series(f->agg), 101);
+	assert_int_equal(aggregator__overflow_events(f->agg), 900);
+	text = expose(f->agg);
+	assert_int_equal(line_value(text, M "_count", &lines), 1001);
+	assert_int_equal(lines, 101);
+	assert_non_null(strstr(text, "http_route=\"/r0\",http_response_status_code=\"200\"} 2\n"));
+	assert_null(strstr(text, "\"/r100\""));
+	/* the overflow series last, with its own label only */
+	assert_non_null(strstr(text, M "_count{otel_metric_overflow=\"true\"} 900\n"));
+	assert_non_null(strstr(text, M "_bucket{otel_metric_overflow=\"true\",le=\"+Inf\"} 900\n"));
+	assert_int_equal(text[strlen(text) - 1], '\n');
+	assert_non_null(strstr(strstr(text, M "_count{otel_metric_overflow"), "} 900\n"));
+	free(text);
+
+	/* a counter family alike */
+	static const struct aggregator_family fam = {
+		.metric = "t_total", .help = "h.", .labels = { "service" }, .counter = true,
+	};
+	struct aggregator *c = aggregator__new(&fam, NULL);
+
+	assert_non_null(c);
+	aggregator__set_max_series(c, 1);
+	assert_int_equal(aggregator__count(c, L("a"), 2), 0);
+	assert_int_equal(aggregator__count(c, L("b"), 3), 0);
+	assert_int_equal(aggregator__count(c, L("c"), 4), 0);
+	assert_int_equal(aggregator__overflow_events(c), 7);
+	text = expose(c);
+	assert_string_equal(text, "# HELP t_total h.\n# TYPE t_total counter\n"
+			    "t_total{service=\"a\"} 2\n"
+			    "t_total{otel_metric_overflow=\"true\"} 7\n");
+	free(text);
+	aggregator__free(c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -281,6 +358,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_sort_order_and_keys, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_many_series, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_count_n, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_invalid_statuses_share_a_series, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_series_cap_overflows, setup, teardown),
 	};
 
 	return cmocka_run_group_tests_name("aggregator", tests, NULL, NULL);

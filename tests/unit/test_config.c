@@ -33,6 +33,7 @@ static void assert_default_slos(const struct slotap_config *cfg)
 
 	assert_int_equal(cfg->n_default_slos, 2);
 	assert_int_equal(cfg->max_default_slos, 1000);
+	assert_int_equal(cfg->max_series_per_metric, CONFIG_DEFAULT_MAX_SERIES);
 	assert_string_equal(a->name, "default-availability");
 	assert_null(a->service);
 	assert_int_equal(a->n_endpoints, 0);
@@ -1258,6 +1259,9 @@ static void test_default_slos(void **state)
 	config__free(&cfg);
 	load_ok(&cfg, "max_default_slos: 10000\n");
 	assert_int_equal(cfg.max_default_slos, 10000);
+	config__free(&cfg);
+	load_ok(&cfg, "max_series_per_metric: 7\n");
+	assert_int_equal(cfg.max_series_per_metric, 7);
 	assert_int_equal(cfg.n_default_slos, 2);
 	config__free(&cfg);
 
@@ -1305,6 +1309,10 @@ static void test_default_slos(void **state)
 		     "t.yaml:1:19: max_default_slos: 10001 is not an SLO count (0..10000)");
 	expect_error("max_default_slos: [1]\n",
 		     "t.yaml:1:19: max_default_slos: expected an SLO count, got a list");
+	expect_error("max_series_per_metric: 0\n",
+		     "t.yaml:1:24: max_series_per_metric: 0 is not a series count (1..1000000)");
+	expect_error("max_series_per_metric: 1000001\n",
+		     "t.yaml:1:24: max_series_per_metric: 1000001 is not a series count (1..1000000)");
 	{
 		char yaml[2048], *o = yaml;
 
