@@ -703,6 +703,183 @@ def t_responses_split_anywhere(ctx):
     expect_untracked(a)
 
 
+# ------------------------------------------------------- hostile input --
+# Issue 14: whoever sends or answers a request chooses the label values.
+
+HOSTILE_METHODS = ["GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS", "TRACE",
+                   "PROPFIND", "PURGE", "X", "FOO-BAR", "M" * 32, "get", "BREW"]
+STANDARD_METHODS = {"GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS", "CONNECT",
+                    "TRACE", "_OTHER"}
+HOSTILE_MAX_SERIES = 300
+
+
+def random_word(rng, n):
+    return "".join(rng.choice("bcdfghjklmnpqrstvwxz") for _ in range(n))
+
+
+def hostile_plan(rng, names, conns, per_conn):
+    """[(comm, [(request bytes, status)])]: random methods, paths and
+    statuses (no 1xx: interim responses; no CONNECT: a tunnel)."""
+    plan = []
+    for i in range(conns):
+        exchanges = []
+        for _ in range(per_conn):
+            method = rng.choice(HOSTILE_METHODS)
+            path = "/" + "/".join(random_word(rng, rng.randint(3, 9))
+                                  for _ in range(rng.randint(1, 3)))
+            status = rng.choice([rng.randint(0, 99), rng.randint(200, 599),
+                                 rng.randint(600, 999)])
+            exchanges.append((h.build_request(method, path), status))
+        plan.append((names[i % len(names)], exchanges))
+    return plan
+
+
+def serve_forked(port, plan):
+    """Answers plan from a child process that listens on port (so that this
+    one stays a client), each connection under its own process name; the
+    child's pid. Requests are read whole (no bodies), responses empty."""
+    import ctypes
+    ready_r, ready_w = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        code = 0
+        try:
+            libc = ctypes.CDLL(None, use_errno=True)
+            ls = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            ls.bind(("127.0.0.1", port))
+            ls.listen(8)
+            os.write(ready_w, b"1")
+            for comm, exchanges in plan:
+                srv, _ = ls.accept()
+                libc.prctl(15, comm.encode(), 0, 0, 0)     # PR_SET_NAME
+                buf = b""
+                for req, status in exchanges:
+                    while len(buf) < len(req):
+                        chunk = srv.recv(65536)
+                        if not chunk:
+                            raise HarnessError("hostile server: closed early")
+                        buf += chunk
+                    buf = buf[len(req):]
+                    srv.sendall(b"HTTP/1.1 %03d X\r\nContent-Length: 0\r\n\r\n" % status)
+                srv.close()
+        except BaseException:   # noqa: BLE001 (the child must not return)
+            traceback.print_exc()
+            code = 1
+        os._exit(code)
+    os.close(ready_w)
+    try:
+        if os.read(ready_r, 1) != b"1":
+            raise HarnessError("hostile server did not start")
+    finally:
+        os.close(ready_r)
+    return pid
+
+
+def reap_forked(pid, timeout=10.0):
+    deadline = time.monotonic() + timeout
+    while True:
+        done, status = os.waitpid(pid, os.WNOHANG)
+        if done:
+            break
+        if time.monotonic() > deadline:
+            os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+            raise HarnessError("forked server did not finish")
+        time.sleep(0.05)
+    if status:
+        raise HarnessError(f"forked server failed (wait status {status})")
+
+
+def proc_status_kb(pid, field):
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith(field + ":"):
+                return int(line.split()[1])
+    raise HarnessError(f"no {field} in /proc/{pid}/status")
+
+
+def drive_hostile(plan):
+    """Sends plan's requests to a forked server answering it; waits for all."""
+    port = h.free_port()
+    pid = serve_forked(port, plan)
+    try:
+        for _, exchanges in plan:
+            c = socket.create_connection(("127.0.0.1", port), timeout=10)
+            f = c.makefile("rb")
+            for req, _ in exchanges:
+                c.sendall(req)
+                while f.readline() not in (b"\r\n", b""):
+                    pass
+            f.close()
+            c.close()
+    finally:
+        reap_forked(pid)
+
+
+@test("hostile_labels")
+def t_hostile_labels(ctx):
+    """No services configured (every listener tracked, named by process
+    name): a server that renames itself for every connection answers random
+    statuses (0-999) to random methods (any token) and paths, 4,000
+    requests, then 12,000 more. Every request is counted, once, in its own
+    series or the overflow series; the series stay under
+    max_series_per_metric, methods are the standard ones or _OTHER, statuses
+    100-599 or "invalid"; the agent's memory stays under 16 MiB above its
+    start and does not grow with the second round; a scrape takes under 1 s."""
+    rng = random.Random(14)
+    prefix = f"hx{os.getpid() % 10000}"
+    names = [prefix + random_word(rng, 6) for _ in range(40)]
+    # default SLO copies (24 KiB each at most) have a cap of their own: small here
+    a = ctx.agent(f"max_series_per_metric: {HOSTILE_MAX_SERIES}\nmax_default_slos: 100\n")
+    rss_start = proc_status_kb(a.pid, "VmRSS")
+
+    def ours(labels):
+        return labels.get("service_name", "").startswith(prefix)
+
+    def counted(m):
+        return sum(v for lb, v in m.series(h.HIST + "_count") if ours(lb)) + \
+            m.value(h.HIST + "_count", 0, otel_metric_overflow="true")
+    total, grown_kb = 0, []
+    for conns in (200, 600):
+        plan = hostile_plan(rng, names, conns=conns, per_conn=20)
+        total += sum(len(ex) for _, ex in plan)
+        drive_hostile(plan)
+        a.wait_metrics(lambda m: counted(m) >= total, what=f"{total} hostile requests")
+        grown_kb.append(proc_status_kb(a.pid, "VmHWM") - rss_start)
+    t0 = time.monotonic()
+    text = h.fetch_text(f"http://127.0.0.1:{a.port}/metrics")
+    scrape_s = time.monotonic() - t0
+    m = h.Metrics(text)
+    if counted(m) != total:
+        raise HarnessError(f"counted {counted(m)} requests, the server answered {total}")
+    series = m.series(h.HIST + "_count")
+    if len(series) > HOSTILE_MAX_SERIES + 1:
+        raise HarnessError(f"{len(series)} series, more than {HOSTILE_MAX_SERIES} + 1")
+    gauge = m.value("slotap_metric_series", metric=h.HIST)
+    overflow = m.value("slotap_metric_series_overflow_total", metric=h.HIST)
+    if gauge != len(series) or not overflow or \
+            overflow != m.value(h.HIST + "_count", 0, otel_metric_overflow="true"):
+        raise HarnessError(f"slotap_metric_series {gauge} (exported {len(series)}), "
+                           f"overflow {overflow}")
+    methods = {lb.get("http_request_method") for lb, _ in series} - {None}
+    statuses = {lb.get("http_response_status_code") for lb, _ in series} - {None}
+    if not methods <= STANDARD_METHODS or "_OTHER" not in methods:
+        raise HarnessError(f"methods exported: {sorted(methods)}")
+    bad = {s for s in statuses if s != "invalid" and not 100 <= int(s) <= 599}
+    if bad or "invalid" not in statuses:
+        raise HarnessError(f"statuses exported: {sorted(statuses)}")
+    if grown_kb[-1] > 16 * 1024 or grown_kb[1] - grown_kb[0] > 2 * 1024:
+        raise HarnessError(f"the agent grew by {grown_kb[0]} KiB, then {grown_kb[1]} KiB "
+                           "(bounds: 16 MiB, and 2 MiB more for the second round)")
+    if scrape_s > 1.0:
+        raise HarnessError(f"a scrape took {scrape_s:.2f} s, more than 1 s")
+    note(f"{total} requests, {len(names)} process names: {len(series)} series "
+         f"({overflow:.0f} events in the overflow series); peak memory +{grown_kb[0]} KiB, "
+         f"then +{grown_kb[1]} KiB; scrape {scrape_s * 1000:.0f} ms ({len(text)} bytes)")
+    check_common(m)
+
+
 # ------------------------------------ transport failures and dependencies --
 # Issue 4: requests that fail below HTTP (reset, closed, timed out) on the
 # server side; outbound connects and requests of tracked processes.
