@@ -275,6 +275,96 @@ int yaml_reader__require(struct yaml_reader *rd, const yaml_node_t *n, const cha
 	return 0;
 }
 
+/* The child i of node n (a list's items; a mapping's keys and values in turn). */
+static int child_id(const yaml_node_t *n, size_t i)
+{
+	if (n->type == YAML_SEQUENCE_NODE)
+		return n->data.sequence.items.start[i];
+	return i % 2 ? n->data.mapping.pairs.start[i / 2].value
+		     : n->data.mapping.pairs.start[i / 2].key;
+}
+
+static size_t children(const yaml_node_t *n)
+{
+	if (n->type == YAML_SEQUENCE_NODE)
+		return yaml_reader__len(n);
+	if (n->type == YAML_MAPPING_NODE)
+		return 2 * (n->data.mapping.pairs.top - n->data.mapping.pairs.start);
+	return 0;
+}
+
+int yaml_reader__expanded_nodes(yaml_document_t *doc, size_t max, size_t *out,
+				const yaml_node_t **at)
+{
+	enum { NEW, OPEN, DONE };
+	struct frame {
+		int id;
+		size_t next;	/* the next child to count */
+	} *stack;
+	size_t n = doc->nodes.top - doc->nodes.start, depth = 0, *size;
+	unsigned char *state;
+	int ret = 0;
+
+	*out = 0;
+	if (!n)
+		return 0;
+	/* every node is on the stack at most once: an open one again is a loop */
+	size = calloc(n, sizeof(*size));
+	state = calloc(n, 1);
+	stack = calloc(n, sizeof(*stack));
+	if (!size || !state || !stack) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	stack[depth++] = (struct frame){ .id = 1 };
+	state[0] = OPEN;
+	size[0] = 1;
+	while (depth) {
+		struct frame *f = &stack[depth - 1];
+		const yaml_node_t *node = &doc->nodes.start[f->id - 1];
+		int child;
+
+		if (f->next == children(node)) {
+			state[f->id - 1] = DONE;
+			if (--depth) {
+				size_t *parent = &size[stack[depth - 1].id - 1];
+
+				/* saturating: past max the count no longer matters */
+				*parent += size[f->id - 1];
+				if (*parent > max)
+					*parent = max + 1;
+			}
+			continue;
+		}
+		child = child_id(node, f->next++);
+		if (child < 1 || (size_t)child > n)
+			continue;	/* libyaml makes none such */
+		switch (state[child - 1]) {
+		case DONE:
+			size[f->id - 1] += size[child - 1];
+			if (size[f->id - 1] > max)
+				size[f->id - 1] = max + 1;
+			break;
+		case OPEN:
+			*at = &doc->nodes.start[child - 1];
+			ret = -ELOOP;
+			goto out;
+		default:
+			state[child - 1] = OPEN;
+			size[child - 1] = 1;
+			stack[depth++] = (struct frame){ .id = child };
+		}
+	}
+	*out = size[0];
+	if (size[0] > max)
+		ret = -E2BIG;
+out:
+	free(size);
+	free(state);
+	free(stack);
+	return ret;
+}
+
 int yaml_unique__add(struct yaml_reader *rd, struct yaml_unique *l, const char *s,
 		     const yaml_node_t *node, size_t owner, long idx)
 {

@@ -124,6 +124,15 @@ int yaml_reader__require(struct yaml_reader *rd, const yaml_node_t *n, const cha
 			 unsigned required);
 
 /*
+ * How many nodes doc stands for with every alias written out, counting
+ * from its root, in *out; past max the count stops. 0, -E2BIG past max,
+ * -ELOOP when an alias is inside the node it names (*at: that node), or
+ * -ENOMEM. No message is written: the caller knows what the bound is for.
+ */
+int yaml_reader__expanded_nodes(yaml_document_t *doc, size_t max, size_t *out,
+				const yaml_node_t **at);
+
+/*
  * Strings that must be unique, with the node to blame. Collected while
  * loading and sorted afterwards, so a large config costs n log n, not n^2.
  */

@@ -313,9 +313,49 @@ static void test_aliases(void **state)
 	config__free(&cfg);
 
 	expect_error("services: &a [*a]\n",
-		     "t.yaml:1:11: services[0]: expected a mapping, got a list");
+		     "t.yaml:1:11: this node contains an alias of itself");
 	expect_error_sub("services: *nope\n", "t.yaml:1:11: invalid YAML: ",
 			 "found undefined alias");
+}
+
+/*
+ * What would cost far more than the file's size to load is refused, with
+ * its place: aliases that multiply (the "billion laughs"), deep nesting,
+ * too many nodes or anchors.
+ */
+static void test_costly_yaml(void **state)
+{
+	char *yaml = malloc(1 << 20), *o;
+	int i;
+
+	(void)state;
+	assert_non_null(yaml);
+	/* 10 levels of 10 aliases each: 10^10 nodes from 600 bytes */
+	o = yaml + sprintf(yaml, "x0: &a0 [1, 1, 1, 1, 1, 1, 1, 1, 1, 1]\n");
+	for (i = 1; i < 10; i++)
+		o += sprintf(o, "x%d: &a%d [*a%d, *a%d, *a%d, *a%d, *a%d, *a%d, *a%d, *a%d, *a%d, *a%d]\n",
+			     i, i, i - 1, i - 1, i - 1, i - 1, i - 1, i - 1, i - 1, i - 1, i - 1, i - 1);
+	expect_error(yaml, "t.yaml:1:1: with its aliases written out, the config has more than "
+		     "100000 YAML nodes");
+	/* nesting */
+	o = yaml + sprintf(yaml, "x: ");
+	for (i = 0; i < 100000; i++)
+		*o++ = '[';
+	*o = '\0';
+	expect_error(yaml, "t.yaml:1:67: lists and mappings nested more than 64 deep");
+	/* nodes as written */
+	o = yaml + sprintf(yaml, "x: [1");
+	for (i = 0; i < 100000; i++)
+		o += sprintf(o, ",1");
+	sprintf(o, "]\n");
+	expect_error(yaml, "t.yaml:1:199999: more than 100000 YAML nodes (scalars, lists and mappings)");
+	/* anchors */
+	o = yaml + sprintf(yaml, "x: [");
+	for (i = 0; i < 1001; i++)
+		o += sprintf(o, "&a%d 1, ", i);
+	sprintf(o, "]\n");
+	expect_error(yaml, "t.yaml:1:8895: YAML anchor \"a1000\" is one more than 1000");
+	free(yaml);
 }
 
 static void test_port_errors(void **state)
@@ -1392,6 +1432,7 @@ int main(void)
 		cmocka_unit_test(test_empty_documents_are_defaults),
 		cmocka_unit_test(test_full_config),
 		cmocka_unit_test(test_aliases),
+		cmocka_unit_test(test_costly_yaml),
 		cmocka_unit_test(test_port_errors),
 		cmocka_unit_test(test_unknown_and_duplicate_keys),
 		cmocka_unit_test(test_service_errors),
