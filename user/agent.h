@@ -57,6 +57,7 @@ struct agent {
 	__u64 late_responses;		/* responses to requests reported timed out */
 	__u64 started_ns;
 	__u64 reloads_ok, reloads_failed;
+	bool bpf_stats;			/* --bpf-stats: the kernel counts run time */
 	bool last_reload_ok;
 	double last_reload_ok_unix_s;	/* or the start */
 };

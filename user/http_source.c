@@ -724,6 +724,11 @@ static int sum_percpu(struct http_source *src, int map_fd, __u32 n, __u64 *out)
 	return 0;
 }
 
+const struct bpf_object *http_source__object(const struct http_source *src)
+{
+	return src->skel->obj;
+}
+
 int http_source__read_counters(struct http_source *src, struct http_source_counters *out)
 {
 	LIBBPF_OPTS(bpf_test_run_opts, run);

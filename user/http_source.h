@@ -11,6 +11,7 @@
 #include "http_server.h"
 
 struct http_source;
+struct bpf_object;
 struct slotap_config;
 
 typedef int (*http_event_fn)(void *ctx, const struct http_event *e);
@@ -77,6 +78,8 @@ struct http_source_counters {
 	__u64 ringbuf_size_bytes;
 };
 int http_source__read_counters(struct http_source *src, struct http_source_counters *out);
+/* The loaded object, for its programs' and maps' statistics (bpf_stats.h). */
+const struct bpf_object *http_source__object(const struct http_source *src);
 const char *http_loss_reason__name(enum http_loss_reason reason);
 
 #endif

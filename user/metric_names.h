@@ -58,6 +58,11 @@
 #define METRIC_CONFIG_LAST_RELOAD_TIME	"slotap_config_last_reload_success_timestamp_seconds"
 #define METRIC_UPTIME			"slotap_uptime_seconds"
 #define METRIC_SERIES			"slotap_metric_series"		/* metric */
+#define METRIC_BPF_STATS_ENABLED	"slotap_bpf_stats_enabled"
+#define METRIC_BPF_RUNS			"slotap_bpf_program_runs_total"		/* program */
+#define METRIC_BPF_RUN_SECONDS		"slotap_bpf_program_run_seconds_total"	/* program */
+#define METRIC_BPF_MAP_CAPACITY		"slotap_bpf_map_capacity"		/* map */
+#define METRIC_BPF_MAP_ENTRIES		"slotap_bpf_map_entries"		/* map */
 #define METRIC_SERIES_LIMIT		"slotap_metric_series_limit"
 #define METRIC_SERIES_OVERFLOW		"slotap_metric_series_overflow_total"	/* metric */
 

@@ -7,6 +7,7 @@
 #include <time.h>
 #include "agent.h"
 #include "aggregator.h"
+#include "bpf_stats.h"
 #include "log.h"
 #include "outbound.h"
 #include "prom.h"
@@ -108,6 +109,9 @@ int agent__write_metrics(void *ctx, FILE *out)
 		      c.stat[STAT_WAKEUPS] + a->retired.stat[STAT_WAKEUPS]);
 	service_registry__write_prometheus(a->services, out);
 	write_series_usage(out, a);
+	if (a->src)
+		bpf_stats__write_prometheus(http_source__object(a->src),
+					    a->bpf_stats || bpf_stats__sysctl_enabled(), out);
 	prom__header(out, METRIC_CONFIG_RELOADS, "counter",
 		     "Config reloads on SIGHUP, by result (failed: the running config stayed).");
 	fprintf(out, METRIC_CONFIG_RELOADS "{result=\"success\"} %llu\n",

@@ -880,6 +880,45 @@ def t_hostile_labels(ctx):
     check_common(m)
 
 
+@test("bpf_self_metrics")
+def t_bpf_self_metrics(ctx):
+    """--bpf-stats: each program's runs and run time, and each map's
+    capacity and fill, in /metrics; the socket programs ran at least once
+    per request and the run time per request is plausible (under 100 us).
+    Without the flag the agent says the kernel does not count (unless
+    kernel.bpf_stats_enabled is set)."""
+    t = ctx.testd()
+    a = ctx.agent(service_config("stats", t.port, TESTD_ROUTES), args=["--bpf-stats"])
+    n = 200
+    expect_client(client_statuses(h.keepalive_requests(t.port, ["/status/200"] * n)), {200: n})
+    m = wait_counts(a, "stats", n)
+    if m.value("slotap_bpf_stats_enabled") != 1:
+        raise HarnessError("slotap_bpf_stats_enabled is not 1 with --bpf-stats")
+    runs = {lb["program"]: v for lb, v in m.series("slotap_bpf_program_runs_total")}
+    secs = {lb["program"]: v for lb, v in m.series("slotap_bpf_program_run_seconds_total")}
+    for prog in ("slotap_sock_recv", "slotap_sock_send"):
+        if runs.get(prog, 0) < n or not secs.get(prog):
+            raise HarnessError(f"{prog}: {runs.get(prog)} runs, {secs.get(prog)} s for {n} "
+                               f"requests")
+    per_request = sum(secs.values()) / n
+    if per_request > 100e-6:
+        raise HarnessError(f"{per_request * 1e6:.1f} us of BPF run time per request")
+    cap = {lb["map"]: v for lb, v in m.series("slotap_bpf_map_capacity")}
+    fill = {lb["map"]: v for lb, v in m.series("slotap_bpf_map_entries")}
+    if cap.get("pipeline_spill") != 8192 or "ports" not in cap or \
+            any(k.startswith("slotap_b") for k in cap):
+        raise HarnessError(f"map capacities: {cap}")
+    if not fill.get("serving_tgids") or fill.get("pipeline_spill") != 0:
+        raise HarnessError(f"map entries: {fill}")
+    note(f"{per_request * 1e9:.0f} ns of BPF run time per request over "
+         f"{sum(runs.values()):.0f} program runs; maps {fill}")
+    check_common(m)
+    plain = ctx.agent("latency_thresholds: [100ms]\n")
+    sysctl = open("/proc/sys/kernel/bpf_stats_enabled").read().strip() == "1"
+    if plain.metrics().value("slotap_bpf_stats_enabled") != (1 if sysctl else 0):
+        raise HarnessError("slotap_bpf_stats_enabled is wrong without --bpf-stats")
+
+
 # ------------------------------------ transport failures and dependencies --
 # Issue 4: requests that fail below HTTP (reset, closed, timed out) on the
 # server side; outbound connects and requests of tracked processes.
