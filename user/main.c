@@ -22,6 +22,7 @@
 #include "http_source.h"
 #include "log.h"
 #include "metrics_server.h"
+#include "privileges.h"
 #include "services.h"
 #include "state.h"
 #include "status.h"
@@ -243,6 +244,11 @@ out:
 	return err;
 }
 
+static int serve_metrics(void *server)
+{
+	return metrics_server__serve(server);
+}
+
 int main(int argc, char **argv)
 {
 	if (argc > 1 && !strcmp(argv[1], "status"))
@@ -327,8 +333,12 @@ int main(int argc, char **argv)
 	if (err)
 		log__warn("scanning /proc for configured executables: %s", strerror(-err));
 
-	server = metrics_server__start(env.listen, agent__write_metrics, &a);
-	if (!server)
+	/*
+	 * Attached and bound: from here on the server's threads run with no
+	 * capability, this one with what reloads and sweeps need (SECURITY.md).
+	 */
+	server = metrics_server__listen(env.listen, agent__write_metrics, &a);
+	if (!server || privileges__run_unprivileged(serve_metrics, server) || privileges__drop())
 		goto cleanup;
 	log__info("tracking %s; metrics at http://%s/metrics",
 		  a.cfg.n_services ? "the configured services" : "every listening TCP service",

@@ -15,6 +15,7 @@
 
 struct metrics_server {
 	struct MHD_Daemon *daemon;
+	const char *listen_addr;
 	int listen_fd;
 	metrics_write_fn write;
 	void *ctx;
@@ -136,18 +137,26 @@ bad:
 	return -1;
 }
 
-struct metrics_server *metrics_server__start(const char *listen_addr, metrics_write_fn write,
-					     void *ctx)
+struct metrics_server *metrics_server__listen(const char *listen_addr, metrics_write_fn write,
+					      void *ctx)
 {
 	struct metrics_server *srv = calloc(1, sizeof(*srv));
 
 	if (!srv)
 		return NULL;
+	srv->listen_addr = listen_addr;
 	srv->write = write;
 	srv->ctx = ctx;
 	srv->listen_fd = listen_on(listen_addr);
-	if (srv->listen_fd < 0)
-		goto fail;
+	if (srv->listen_fd < 0) {
+		metrics_server__stop(srv);
+		return NULL;
+	}
+	return srv;
+}
+
+int metrics_server__serve(struct metrics_server *srv)
+{
 	srv->daemon = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL, 0, NULL,
 				       NULL, handle, srv,
 				       MHD_OPTION_LISTEN_SOCKET, srv->listen_fd,
@@ -155,13 +164,22 @@ struct metrics_server *metrics_server__start(const char *listen_addr, metrics_wr
 				       MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)CLIENT_TIMEOUT_S,
 				       MHD_OPTION_END);
 	if (!srv->daemon) {
-		log__error("cannot start the metrics server on %s", listen_addr);
-		goto fail;
+		log__error("cannot start the metrics server on %s", srv->listen_addr);
+		return -1;
+	}
+	return 0;
+}
+
+struct metrics_server *metrics_server__start(const char *listen_addr, metrics_write_fn write,
+					     void *ctx)
+{
+	struct metrics_server *srv = metrics_server__listen(listen_addr, write, ctx);
+
+	if (srv && metrics_server__serve(srv)) {
+		metrics_server__stop(srv);
+		return NULL;
 	}
 	return srv;
-fail:
-	metrics_server__stop(srv);
-	return NULL;
 }
 
 void metrics_server__stop(struct metrics_server *srv)

@@ -18,6 +18,16 @@ int metrics_server__parse_address(const char *listen, char *host, size_t host_le
 
 /* listen as above. Returns NULL with one line logged. */
 struct metrics_server *metrics_server__start(const char *listen, metrics_write_fn write, void *ctx);
+/*
+ * The same in two steps: listen binds (a port below 1024 needs
+ * CAP_NET_BIND_SERVICE), serve starts the server's thread, which inherits
+ * the caller's capabilities (main.c gives it none: see privileges.h).
+ * listen returns NULL, serve -1, with one line logged; listen must outlive
+ * the server.
+ */
+struct metrics_server *metrics_server__listen(const char *listen, metrics_write_fn write,
+					      void *ctx);
+int metrics_server__serve(struct metrics_server *srv);
 void metrics_server__stop(struct metrics_server *srv);
 
 #endif
