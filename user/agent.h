@@ -9,8 +9,8 @@
  *   self_metrics.c   /metrics: the families, then the agent's own counters
  *
  * main.c keeps the flags, the signals and the loop. Two threads: the main
- * one drains the ring buffer, libmicrohttpd's serves /metrics; lock guards
- * what both touch.
+ * one drains the ring buffer, libmicrohttpd's serves /metrics (with no
+ * capability: privileges.h); lock guards what both touch.
  */
 #ifndef SLOTAP_AGENT_H
 #define SLOTAP_AGENT_H

@@ -58,7 +58,7 @@ static int drop_to(const char *who, const cap_value_t *caps, size_t n)
 	if (cap_prctlw(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0, 0))
 		goto fail;
 	/* first: dropping from the bounding set takes CAP_SETPCAP, given up below */
-	step = "dropping from the bounding set";
+	step = "narrowing the bounding set (takes CAP_SETPCAP)";
 	for (cap_value_t c = 0; c < max; c++) {
 		int on = listed(c, caps, n) ? 0 : cap_get_bound(c);
 
