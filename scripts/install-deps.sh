@@ -8,7 +8,7 @@ PACKAGES=(
 	make gcc clang llvm pkg-config bpftool libbpf-dev libelf-dev zlib1g-dev
 	libyaml-dev libmicrohttpd-dev libcurl4-openssl-dev libcjson-dev libcap-dev
 	# tests and benchmark
-	libcmocka-dev node-llhttp python3 curl nginx wrk prometheus iproute2 nghttp2-client
+	libcmocka-dev node-llhttp python3 curl nginx wrk prometheus iproute2 nghttp2-client libcap2-bin
 )
 
 missing=()

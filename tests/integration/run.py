@@ -1906,6 +1906,213 @@ def t_reload_services(ctx):
     a.prog_ids = h.prog_ids_held(a.pid)     # stop() checks the new ones go too
 
 
+# ------------------------------------------------------------ privileges --
+
+CAP_HEADER = "/usr/include/linux/capability.h"
+CAP_FIELDS = ("CapInh", "CapPrm", "CapEff", "CapBnd", "CapAmb")
+
+
+def capability_numbers():
+    """{"CAP_BPF": 39, ...} from the kernel's UAPI header."""
+    try:
+        text = open(CAP_HEADER).read()
+    except OSError as e:
+        raise HarnessError(f"{CAP_HEADER}: {e.strerror} (apt-get install linux-libc-dev)") from None
+    return {m.group(1): int(m.group(2))
+            for m in re.finditer(r"^#define\s+(CAP_[A-Z_]+)\s+(\d+)\s*$", text, re.M)}
+
+
+def documented_capabilities():
+    """The capabilities SECURITY.md says the agent keeps: the first column
+    of the table under '### Capabilities kept'."""
+    text = (h.REPO / "SECURITY.md").read_text()
+    m = re.search(r"^### Capabilities kept\n(.*?)(?=^#|\Z)", text, re.M | re.S)
+    caps = re.findall(r"^\| `(CAP_[A-Z_]+)` \|", m.group(1) if m else "", re.M)
+    if not caps:
+        raise HarnessError("SECURITY.md has no '### Capabilities kept' table")
+    return caps
+
+
+def cap_names(mask, numbers):
+    by_bit = {v: k for k, v in numbers.items()}
+    names = [by_bit.get(b, f"cap{b}") for b in range(64) if mask >> b & 1]
+    return ",".join(names) or "none"
+
+
+def task_privileges(path):
+    """{CapInh: mask, ..., NoNewPrivs: n, Name: comm} of a /proc status file."""
+    out = {}
+    with open(path) as f:
+        for line in f:
+            k, _, v = line.partition(":")
+            if k in CAP_FIELDS:
+                out[k] = int(v, 16)
+            elif k == "NoNewPrivs":
+                out[k] = int(v)
+            elif k == "Name":
+                out[k] = v.strip()
+    return out
+
+
+def privilege_problems(pid, kept, numbers):
+    """What differs from the documented privileges, per thread of pid: the
+    main thread keeps exactly `kept` (permitted, effective, bounding), the
+    metrics server's threads (libmicrohttpd's, "MHD-...") nothing; no
+    inheritable or ambient capability and no_new_privs everywhere."""
+    problems = []
+
+    def check(what, st, mask):
+        want = {"CapInh": 0, "CapPrm": mask, "CapEff": mask, "CapBnd": mask, "CapAmb": 0}
+        for k, v in want.items():
+            got = st.get(k, 0)
+            if got != v:
+                problems.append(f"{what} {k} has {cap_names(got & ~v, numbers)} too many, "
+                                f"{cap_names(v & ~got, numbers)} missing")
+        if st.get("NoNewPrivs") != 1:
+            problems.append(f"{what} NoNewPrivs {st.get('NoNewPrivs')}, want 1")
+
+    check("process", task_privileges(f"/proc/{pid}/status"), kept)
+    tids = sorted(int(t) for t in os.listdir(f"/proc/{pid}/task"))
+    servers = 0
+    for tid in tids:
+        st = task_privileges(f"/proc/{pid}/task/{tid}/status")
+        if tid == pid:
+            check("main thread", st, kept)
+        elif st["Name"].startswith("MHD"):
+            servers += 1
+            check(f"thread {tid} ({st['Name']})", st, 0)
+        else:
+            problems.append(f"thread {tid} ({st['Name']}): not one SECURITY.md describes")
+    if not servers:
+        problems.append(f"no metrics server thread among {len(tids)} threads")
+    return problems
+
+
+@test("privileges_dropped")
+def t_privileges_dropped(ctx):
+    """Once attached, the agent holds exactly the capabilities SECURITY.md
+    lists (permitted, effective, bounding; none inheritable or ambient;
+    no_new_privs), its metrics server's thread none, before and after a
+    reload; and it still measures requests, matches a root process by its
+    executable path (/proc/PID/exe of a process with every capability
+    takes CAP_SYS_PTRACE) and reloads new kernel programs (CAP_BPF,
+    CAP_PERFMON)."""
+    numbers = capability_numbers()
+    kept_names = documented_capabilities()
+    unknown = [c for c in kept_names if c not in numbers]
+    if unknown:
+        raise HarnessError(f"SECURITY.md names capabilities {CAP_HEADER} does not: {unknown}")
+    kept = sum(1 << numbers[c] for c in kept_names)
+    exe = os.path.join(ctx.tmp, f"xtestd{os.getpid() % 100000}")
+    shutil.copy(h.TESTD_BIN, exe)
+    t_port = ctx.testd(name="testd-port")
+    t_exe = ctx.testd(binary=exe, name="testd-exe")      # root, every capability
+    t_new = ctx.testd(name="testd-new")
+    items = [service_item("byport", f"port: {t_port.port}", TESTD_ROUTES),
+             service_item("byexe", f"process: {exe}", TESTD_ROUTES)]
+    a = ctx.agent(services_config(*items))
+    at_start = privilege_problems(a.pid, kept, numbers)
+
+    def serve(port, n200, n503):
+        rs = h.keepalive_requests(port, ["/status/200"] * n200 + ["/status/503"] * n503)
+        expect_client(client_statuses(rs), {k: v for k, v in ((200, n200), (503, n503)) if v})
+
+    serve(t_port.port, 5, 2)
+    serve(t_exe.port, 4, 1)
+    wait_counts(a, "byport", 7)
+    m = wait_counts(a, "byexe", 5, what="5 requests of the service matched by executable path")
+    expect_counts(m, "byexe", {("GET", R_STATUS, "200"): 4, ("GET", R_STATUS, "503"): 1})
+
+    # a new service: new programs and maps, loaded with what was kept
+    old_progs = set(a.prog_ids)
+    a.config.write_text(services_config(
+        *items, service_item("added", f"port: {t_new.port}", TESTD_ROUTES)))
+    os.kill(a.pid, signal.SIGHUP)
+    h.wait_for(lambda: "slotap: reloaded" in a.proc.stderr() or
+               "reload refused" in a.proc.stderr(), 20.0, proc=a.proc,
+               what="the reload's outcome in the agent's log")
+    if "reload refused" in a.proc.stderr():
+        raise HarnessError(f"reload refused: {a.proc.tail(3)}")
+    if "loading the kernel programs anew" not in a.proc.stderr():
+        raise HarnessError("the added service did not bring new kernel programs")
+    new_progs = h.prog_ids_held(a.pid)
+    if not new_progs or new_progs & old_progs:
+        raise HarnessError(f"programs held after the reload: {sorted(new_progs)}, "
+                           f"before: {sorted(old_progs)}")
+    a.prog_ids = new_progs              # stop() checks these go too
+    serve(t_port.port, 3, 0)
+    serve(t_exe.port, 2, 0)
+    serve(t_new.port, 6, 1)
+    wait_counts(a, "added", 7)
+    wait_counts(a, "byport", 10)
+    m = wait_counts(a, "byexe", 7)
+    expect_counts(m, "byport", {("GET", R_STATUS, "200"): 8, ("GET", R_STATUS, "503"): 2})
+    expect_counts(m, "byexe", {("GET", R_STATUS, "200"): 6, ("GET", R_STATUS, "503"): 1})
+    expect_counts(m, "added", {("GET", R_STATUS, "200"): 6, ("GET", R_STATUS, "503"): 1})
+    check_common(m)
+    after_reload = privilege_problems(a.pid, kept, numbers)
+    problems = [f"at start: {p}" for p in at_start] + \
+        [f"after a reload: {p}" for p in after_reload]
+    if problems:
+        raise HarnessError("; ".join(problems[:4]) + (" ..." if len(problems) > 4 else ""))
+    note(f"kept {cap_names(kept, numbers)} in the main thread, none in the server's")
+
+
+@test("privileges_not_granted")
+def t_privileges_not_granted(ctx):
+    """Started with a bounding set without CAP_SETPCAP (capsh --drop), the
+    agent cannot drop the rest: one error line, exit 1, nothing left
+    loaded. Without a capability it would keep (CAP_SYS_PTRACE), it warns
+    once, says what will fail, and runs with the others."""
+    capsh = shutil.which("capsh")
+    if not capsh:
+        raise HarnessError("capsh is missing: run scripts/install-deps.sh (libcap2-bin)")
+    numbers = capability_numbers()
+    kept = sum(1 << numbers[c] for c in documented_capabilities())
+    cfg = os.path.join(ctx.tmp, "cfg.yaml")
+    with open(cfg, "w") as f:
+        f.write(service_config("testd", h.free_port()))
+
+    def argv(drop):
+        return [capsh, f"--drop={drop}", "--", "-c", 'exec "$0" "$@"', h.AGENT_BIN,
+                "--config", cfg, "--web.listen-address", f"127.0.0.1:{h.free_port()}",
+                "--state-dir", os.path.join(ctx.tmp, "state")]
+
+    before = set(h.agent_programs())
+    p = h.Proc(argv("cap_setpcap"), "slotap-no-setpcap", ctx.tmp)
+    rc = p.wait(30.0)
+    if rc is None:
+        p.stop()
+        raise HarnessError("agent without CAP_SETPCAP still running after 30 s")
+    errors = [l for l in p.stderr().splitlines() if "error:" in l]
+    if rc != 1 or len(errors) != 1 or "cannot drop the capabilities" not in errors[0] \
+            or "CAP_SETPCAP" not in errors[0]:
+        raise HarnessError(f"without CAP_SETPCAP: exit {rc}, error lines {errors}, want exit 1 "
+                           f"and one line saying it cannot drop the capabilities")
+    if h.READY_MARK in p.stderr():
+        raise HarnessError("without CAP_SETPCAP: the agent said it was ready")
+    try:
+        h.wait_for(lambda: not h.stray_agent_programs(before), 5.0,
+                   what="the failed agent's programs to be unloaded")
+    except HarnessError:
+        raise HarnessError(f"BPF programs left by the failed agent: "
+                           f"{sorted(h.stray_agent_programs(before).values())}") from None
+
+    p = h.Proc(argv("cap_sys_ptrace"), "slotap-no-ptrace", ctx.tmp)
+    ctx.stops.append(("agent without CAP_SYS_PTRACE", lambda: p.stop()))
+    h.wait_for(lambda: h.READY_MARK in p.stderr(), 30.0, proc=p, what="the agent to be ready")
+    warned = [l for l in p.stderr().splitlines() if "running without cap_sys_ptrace" in l]
+    if len(warned) != 1:
+        raise HarnessError(f"without CAP_SYS_PTRACE: {len(warned)} warnings naming it, want 1: "
+                           f"{p.tail(3)}")
+    problems = privilege_problems(p.pid, kept & ~(1 << numbers["CAP_SYS_PTRACE"]), numbers)
+    if problems:
+        raise HarnessError("without CAP_SYS_PTRACE: " + "; ".join(problems[:4]))
+    rc, killed = p.stop()
+    if killed or rc != 0:
+        raise HarnessError(f"without CAP_SYS_PTRACE: exit {rc} on SIGTERM (killed: {killed})")
+
+
 @test("slo_default_endpoints")
 def t_slo_default_endpoints(ctx):
     """The built-in default SLOs (availability 90%, latency 80% within 1s):
