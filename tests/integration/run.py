@@ -2113,6 +2113,245 @@ def t_privileges_not_granted(ctx):
         raise HarnessError(f"without CAP_SYS_PTRACE: exit {rc} on SIGTERM (killed: {killed})")
 
 
+# --------------------------------------------------------- read-only BPF --
+
+# Every program type the agent may load: tracing (tp_btf, iter; which of
+# them is told by its link) and raw_tracepoint (run on demand through
+# BPF_PROG_TEST_RUN). None can drop, redirect or rewrite a packet, or
+# override a return value (kprobe, fmod_ret, lsm), as sched_cls, xdp,
+# sk_skb, sk_msg, lwt_*, cgroup_*, sk_lookup or struct_ops programs can.
+RO_PROG_TYPES = {"tracing", "raw_tracepoint"}
+RO_LINKS = {("raw_tracepoint", tp) for tp in (
+    "sock_recv_length", "sock_send_length", "inet_sock_set_state", "tcp_send_reset",
+    "tcp_retransmit_skb")} | {("iter", "tcp"), ("iter", "bpf_sk_storage_map")}
+RO_MAP_TYPES = {"hash", "array", "percpu_hash", "percpu_array", "lru_hash", "lru_percpu_hash",
+                "sk_storage", "ringbuf"}
+# Helpers that write user memory, signal a process, or change what the
+# kernel does with a packet, a socket or a return value.
+RO_FORBIDDEN_HELPERS = {
+    "bpf_probe_write_user", "bpf_override_return", "bpf_send_signal",
+    "bpf_send_signal_thread", "bpf_sk_redirect_map", "bpf_sk_redirect_hash",
+    "bpf_msg_redirect_map", "bpf_msg_redirect_hash", "bpf_skb_store_bytes",
+    "bpf_l3_csum_replace", "bpf_l4_csum_replace", "bpf_redirect", "bpf_redirect_map",
+    "bpf_redirect_peer", "bpf_redirect_neigh", "bpf_clone_redirect", "bpf_skb_change_head",
+    "bpf_skb_change_tail", "bpf_skb_adjust_room", "bpf_xdp_adjust_head", "bpf_xdp_adjust_tail",
+    "bpf_msg_pull_data", "bpf_msg_push_data", "bpf_msg_pop_data", "bpf_setsockopt",
+    "bpf_sock_ops_cb_flags_set", "bpf_sk_assign", "bpf_set_retval", "bpf_sys_bpf",
+    "bpf_sysctl_set_new_value", "bpf_copy_from_user_task", "bpf_bprm_opts_set",
+    "bpf_send_signal_task"}
+# What the agent's programs call, reviewed: reads, time, the current task,
+# and writes to the agent's own maps, socket storage and ring buffer. The
+# kernel's own names in `bpftool prog dump xlated` come first, where the
+# verifier renames a helper.
+RO_ALLOWED_HELPERS = {
+    "bpf_probe_read_user", "bpf_probe_read_kernel", "bpf_probe_read_user_str",
+    "bpf_probe_read_kernel_str", "bpf_sk_storage_get_tracing", "bpf_sk_storage_get",
+    "bpf_sk_storage_delete_tracing", "bpf_sk_storage_delete", "bpf_ringbuf_query",
+    "bpf_ringbuf_reserve", "bpf_ringbuf_submit", "bpf_ringbuf_discard", "bpf_ringbuf_output",
+    "bpf_ktime_get_ns", "bpf_get_current_comm", "bpf_get_current_pid_tgid",
+    "bpf_get_current_cgroup_id", "bpf_user_rnd_u32", "bpf_get_prandom_u32",
+    "bpf_skc_to_tcp_sock", "bpf_task_pt_regs", "bpf_get_current_task_btf", "bpf_loop",
+    "bpf_get_smp_processor_id"}
+# map operations, which the verifier turns into the map type's own
+# functions (the map types themselves are checked against RO_MAP_TYPES)
+RO_MAP_OP = re.compile(r"^_*(bpf|htab|htab_lru|htab_percpu|htab_lru_percpu|array|percpu_array)"
+                       r"_map_(lookup|update|delete|lookup_percpu)_elem$")
+
+
+def bpftool_json(*args):
+    r = subprocess.run([h.BPFTOOL_BIN, "--json", *args], capture_output=True, text=True,
+                       timeout=60)
+    if r.returncode != 0:
+        raise HarnessError(f"bpftool {' '.join(args)}: {r.stderr.strip()}")
+    return json.loads(r.stdout)
+
+
+def held_links(pid):
+    """[{link_type, prog_id, tp_name | target_name}] of pid's BPF link fds."""
+    links = []
+    for fd in os.listdir(f"/proc/{pid}/fdinfo"):
+        try:
+            with open(f"/proc/{pid}/fdinfo/{fd}") as f:
+                info = dict(l.rstrip("\n").split(":\t", 1) for l in f if ":\t" in l)
+        except OSError:
+            continue
+        if "link_type" in info:
+            links.append(info)
+    return links
+
+
+def called_helpers(prog_id):
+    """Names of the helpers prog_id calls, from its translated image
+    (calls to its own functions, 'call pc+N', left out)."""
+    r = subprocess.run([h.BPFTOOL_BIN, "prog", "dump", "xlated", "id", str(prog_id)],
+                       capture_output=True, text=True, timeout=60)
+    if r.returncode != 0:
+        raise HarnessError(f"bpftool prog dump xlated id {prog_id}: {r.stderr.strip()}")
+    return set(re.findall(r"\bcall ([A-Za-z_][A-Za-z0-9_]*)#", r.stdout)), r.stdout
+
+
+@test("read_only_programs")
+def t_read_only_programs(ctx):
+    """Every BPF program the running agent holds is of a type that cannot
+    change traffic or a process (tracing on the tracepoints and iterators
+    README names, raw_tracepoint attached to nothing), uses only map types
+    that hold data, and calls no helper that writes user memory, signals,
+    redirects or overrides: each helper it calls is in a reviewed
+    allow-list (bpftool prog show / prog dump xlated)."""
+    t = ctx.testd()
+    a = ctx.agent(service_config("testd", t.port, TESTD_ROUTES))
+    expect_client(client_statuses(h.keepalive_requests(t.port, ["/status/200"] * 3)), {200: 3})
+    wait_counts(a, "testd", 3)
+    prog_ids = h.prog_ids_held(a.pid)
+    links = held_links(a.pid)
+    problems, names, map_ids, helpers = [], set(), set(), collections.Counter()
+    linked = collections.defaultdict(list)
+    for link in links:
+        target = link.get("tp_name") or link.get("target_name") or "?"
+        linked[int(link.get("prog_id", 0))].append((link["link_type"], target))
+        if (link["link_type"], target) not in RO_LINKS:
+            problems.append(f"link {link['link_type']} {target}")
+    for pid_ in sorted(prog_ids):
+        p = bpftool_json("prog", "show", "id", str(pid_))
+        name, ptype = p.get("name", f"id {pid_}"), p.get("type")
+        names.add(name)
+        map_ids.update(p.get("map_ids", []))
+        if ptype not in RO_PROG_TYPES:
+            problems.append(f"program {name}: type {ptype}")
+        elif ptype == "tracing" and not linked.get(pid_):
+            # fentry, fexit, fmod_ret and lsm are tracing programs too: only
+            # a tp_btf or iter link tells this one is neither
+            problems.append(f"program {name}: tracing, attached to nothing (which kind?)")
+        calls, text = called_helpers(pid_)
+        if "call" not in text and "exit" not in text:
+            problems.append(f"program {name}: no instructions in its dump")
+        for c in calls:
+            helpers[c] += 1
+            if c in RO_FORBIDDEN_HELPERS:
+                problems.append(f"program {name} calls {c}")
+            elif c not in RO_ALLOWED_HELPERS and not RO_MAP_OP.match(c):
+                problems.append(f"program {name} calls {c}, which is not in the reviewed "
+                                f"allow-list (if it writes nothing outside the agent's own "
+                                f"maps, add it to RO_ALLOWED_HELPERS)")
+    for mid in sorted(map_ids):
+        mp = bpftool_json("map", "show", "id", str(mid))
+        if mp.get("type") not in RO_MAP_TYPES:
+            problems.append(f"map {mp.get('name', mid)}: type {mp.get('type')}")
+    # not vacuous: the request path's programs were read, and are attached
+    for want in ("slotap_sock_recv", "slotap_sock_send"):
+        if want not in names:
+            problems.append(f"no program {want} among those held: {sorted(names)}")
+    if len(links) < 4 or not map_ids:
+        problems.append(f"{len(links)} links and {len(map_ids)} maps held: too few to be "
+                        f"the agent's")
+    if problems:
+        raise HarnessError("; ".join(problems[:6]) + (" ..." if len(problems) > 6 else ""))
+    note(f"{len(prog_ids)} programs, {len(links)} links, {len(map_ids)} maps; helpers "
+         f"{', '.join(sorted(helpers))}")
+
+
+# each session: what the client sends, in pieces (one send() each, 5 ms
+# apart), then reads to the server's close. The last request of each asks
+# for the close.
+def unchanged_sessions(host):
+    def req(method, path, close=False, body=b"", headers=()):
+        return h.build_request(method, path, host, headers=headers, body=body, close=close)
+    post = bytes(range(32, 127)) * 40
+    return {
+        "testd": [
+            [req("GET", "/status/200") + req("GET", "/size/300000") + req("HEAD", "/status/204")
+             + req("POST", "/status/201", body=post)
+             + req("GET", "/delay/20ms/status/503") + req("GET", "/nothing/here", close=True)],
+            [req("GET", "/status/200"), req("GET", "/size/10"), req("GET", "/status/404"),
+             req("GET", "/status/200", close=True)],
+            [x for r in (req("GET", "/size/1000"), req("GET", "/status/500", close=True))
+             for x in (r[:7], r[7:20], r[20:])],
+        ],
+        "nginx": [
+            [req("GET", "/index.html") + req("GET", h.NGINX_BIG_PATH) + req("HEAD", "/index.html")
+             + req("GET", "/notfound") + req("GET", "/unavailable")
+             + req("GET", "/index.html?q=1", close=True)],
+            [req("GET", "/index.html"), req("POST", "/unavailable", body=post),
+             req("GET", "/missing.html", close=True)],
+            [x for r in (req("GET", "/index.html"), req("GET", h.NGINX_BIG_PATH, close=True))
+             for x in (r[:5], r[5:33], r[33:])],
+        ],
+    }
+
+
+# requests of each kind of server in unchanged_sessions(): what the agent
+# must have counted while it ran
+UNCHANGED_REQUESTS = {"testd": 12, "nginx": 11}
+
+
+def exchange(port, pieces):
+    """Sends the pieces, then returns every byte the server sent until it
+    closed the connection."""
+    s = socket.create_connection(("127.0.0.1", port), timeout=10.0)
+    s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    got = bytearray()
+    try:
+        for i, piece in enumerate(pieces):
+            if i:
+                time.sleep(0.005)
+            s.sendall(piece)
+        while True:
+            chunk = s.recv(262144)
+            if not chunk:
+                return bytes(got)
+            got += chunk
+    finally:
+        s.close()
+
+
+def capture_responses(ports):
+    """{(server, session): bytes} of every session against each server,
+    the Date header's value (the one header meant to differ) blanked."""
+    out = {}
+    for server, sessions in unchanged_sessions("127.0.0.1").items():
+        for i, pieces in enumerate(sessions):
+            raw = exchange(ports[server], pieces)
+            out[(server, i)] = re.sub(rb"\r\nDate: [^\r\n]*", b"\r\nDate: -", raw)
+    return out
+
+
+def first_difference(a, b):
+    n = next((i for i in range(min(len(a), len(b))) if a[i] != b[i]), min(len(a), len(b)))
+    return (f"{len(a)} and {len(b)} bytes, first difference at byte {n}: "
+            f"{a[max(0, n - 20):n + 20]!r} / {b[max(0, n - 20):n + 20]!r}")
+
+
+@test("responses_unchanged")
+def t_responses_unchanged(ctx):
+    """The same requests (keep-alive, pipelined, split, HEAD, POST bodies,
+    sendfile, a 300 kB body, errors) against nginx and slotap-testd get
+    byte-identical responses with and without the agent measuring them
+    (the Date header's value aside)."""
+    t, n = ctx.testd(), ctx.nginx()
+    ports = {"testd": t.port, "nginx": n.port}
+    without = capture_responses(ports)
+    again = capture_responses(ports)
+    for k in without:
+        if without[k] != again[k]:
+            raise HarnessError(f"{k[0]} session {k[1]} differs between two runs without the "
+                               f"agent (the test, not the agent): "
+                               f"{first_difference(without[k], again[k])}")
+    a = ctx.agent(services_config(service_item("testd", f"port: {t.port}", TESTD_ROUTES),
+                                  service_item("nginx", f"port: {n.port}")))
+    with_agent = capture_responses(ports)
+    for k in without:
+        if without[k] != with_agent[k]:
+            raise HarnessError(f"{k[0]} session {k[1]} differs with the agent running: "
+                               f"{first_difference(without[k], with_agent[k])}")
+    # not vacuous: the agent measured every one of those requests
+    for svc, total in UNCHANGED_REQUESTS.items():
+        m = wait_counts(a, svc, total)
+        if counts_total(m, svc) != total:
+            raise HarnessError(f"{svc}: {counts_total(m, svc):g} requests counted, sent {total}")
+    check_common(m)
+    note(f"{len(without)} sessions, {sum(len(v) for v in without.values())} bytes, identical")
+
+
 @test("slo_default_endpoints")
 def t_slo_default_endpoints(ctx):
     """The built-in default SLOs (availability 90%, latency 80% within 1s):
