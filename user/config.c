@@ -1146,55 +1146,6 @@ static int load_root(struct loader *ld, const yaml_node_t *root,
 	return builtin_default_slos_load(ld, cfg, thresholds);
 }
 
-/* Line and column (0-based) of a byte offset, for reader errors. */
-static void offset_mark(const char *buf, size_t len, size_t off, size_t *line,
-			size_t *col)
-{
-	size_t i;
-
-	*line = 0;
-	*col = 0;
-	for (i = 0; i < off && i < len; i++) {
-		if (buf[i] == '\n') {
-			(*line)++;
-			*col = 0;
-		} else if (((unsigned char)buf[i] & 0xc0) != 0x80) {
-			/* libyaml counts characters, not bytes */
-			(*col)++;
-		}
-	}
-}
-
-static int yaml_error(struct loader *ld, const yaml_parser_t *p,
-		      const char *buf, size_t len)
-{
-	const char *problem = p->problem ? p->problem : "unknown error";
-	size_t line, col;
-
-	switch (p->error) {
-	case YAML_MEMORY_ERROR:
-		return yaml_reader__oom(&ld->rd);
-	case YAML_READER_ERROR:
-		offset_mark(buf, len, p->problem_offset, &line, &col);
-		if (p->problem_value != -1)
-			return yaml_reader__error_at(&ld->rd, line, col, NULL,
-						     "invalid YAML: %s (#x%X)", problem,
-						     (unsigned)p->problem_value);
-		return yaml_reader__error_at(&ld->rd, line, col, NULL, "invalid YAML: %s",
-					     problem);
-	default:
-		if (p->context)
-			return yaml_reader__error_at(&ld->rd, p->problem_mark.line,
-						     p->problem_mark.column, NULL,
-						     "invalid YAML: %s (%s at %zu:%zu)",
-						     problem, p->context,
-						     p->context_mark.line + 1,
-						     p->context_mark.column + 1);
-		return yaml_reader__error_at(&ld->rd, p->problem_mark.line, p->problem_mark.column,
-					     NULL, "invalid YAML: %s", problem);
-	}
-}
-
 /* Deepest nesting of lists and mappings: slotap's and OpenSLO's need 8. */
 #define CONFIG_MAX_DEPTH	64
 /*
@@ -1325,7 +1276,7 @@ static int load_documents(struct loader *ld, yaml_parser_t *parser,
 
 	for (;;) {
 		if (!yaml_parser_load(parser, &doc))
-			return yaml_error(ld, parser, buf, len);
+			return yaml_reader__parser_error(&ld->rd, parser, buf, len);
 		/* no root: the end of the stream */
 		if (!yaml_document_get_root_node(&doc)) {
 			yaml_document_delete(&doc);

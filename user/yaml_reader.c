@@ -55,6 +55,55 @@ int yaml_reader__error(struct yaml_reader *rd, const yaml_node_t *n,
 	return ret;
 }
 
+/* Line and column (0-based) of a byte offset, for reader errors. */
+static void offset_mark(const char *buf, size_t len, size_t off, size_t *line,
+			size_t *col)
+{
+	size_t i;
+
+	*line = 0;
+	*col = 0;
+	for (i = 0; i < off && i < len; i++) {
+		if (buf[i] == '\n') {
+			(*line)++;
+			*col = 0;
+		} else if (((unsigned char)buf[i] & 0xc0) != 0x80) {
+			/* libyaml counts characters, not bytes */
+			(*col)++;
+		}
+	}
+}
+
+int yaml_reader__parser_error(struct yaml_reader *rd, const yaml_parser_t *p, const char *buf,
+			      size_t len)
+{
+	const char *problem = p->problem ? p->problem : "unknown error";
+	size_t line, col;
+
+	switch (p->error) {
+	case YAML_MEMORY_ERROR:
+		return yaml_reader__oom(rd);
+	case YAML_READER_ERROR:
+		offset_mark(buf, len, p->problem_offset, &line, &col);
+		if (p->problem_value != -1)
+			return yaml_reader__error_at(rd, line, col, NULL,
+						     "invalid YAML: %s (#x%X)", problem,
+						     (unsigned)p->problem_value);
+		return yaml_reader__error_at(rd, line, col, NULL, "invalid YAML: %s",
+					     problem);
+	default:
+		if (p->context)
+			return yaml_reader__error_at(rd, p->problem_mark.line,
+						     p->problem_mark.column, NULL,
+						     "invalid YAML: %s (%s at %zu:%zu)",
+						     problem, p->context,
+						     p->context_mark.line + 1,
+						     p->context_mark.column + 1);
+		return yaml_reader__error_at(rd, p->problem_mark.line, p->problem_mark.column,
+					     NULL, "invalid YAML: %s", problem);
+	}
+}
+
 const char *yaml_reader__quote(char *buf, const char *s, size_t len)
 {
 	static const char hex[] = "0123456789abcdef";

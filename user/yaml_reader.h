@@ -43,6 +43,13 @@ int yaml_reader__type_error(struct yaml_reader *rd, const yaml_node_t *n,
 			    const char *path, const char *expected);
 int yaml_reader__oom(struct yaml_reader *rd);
 
+/*
+ * The parser's error (a syntax error, bad bytes, no memory) at its place in
+ * buf, the len bytes it read.
+ */
+int yaml_reader__parser_error(struct yaml_reader *rd, const yaml_parser_t *p, const char *buf,
+			      size_t len);
+
 /* User text quoted and escaped for a one-line message, cut at QUOTE_MAX bytes. */
 const char *yaml_reader__quote(char *buf, const char *s, size_t len);
 /* A scalar's text, quoted. */
