@@ -19,7 +19,7 @@ ifeq ($(wildcard $(VMLINUX_H)),)
 $(error no pinned $(VMLINUX_H) for this architecture: run 'make vmlinux' on a BTF kernel)
 endif
 
-LIBS_PC := libbpf libmicrohttpd yaml-0.1 libcurl libcjson libcap
+LIBS_PC := libbpf libmicrohttpd gnutls libxcrypt yaml-0.1 libcurl libcjson libcap
 CFLAGS  ?= -O2 -g
 CFLAGS  += -std=gnu11 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
 	   -Wno-missing-field-initializers -D_GNU_SOURCE \

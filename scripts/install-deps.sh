@@ -6,9 +6,11 @@ set -euo pipefail
 PACKAGES=(
 	# build
 	make gcc clang llvm pkg-config bpftool libbpf-dev libelf-dev zlib1g-dev
-	libyaml-dev libmicrohttpd-dev libcurl4-openssl-dev libcjson-dev libcap-dev
+	libyaml-dev libmicrohttpd-dev libgnutls28-dev libcrypt-dev libcurl4-openssl-dev libcjson-dev
+	libcap-dev
 	# tests and benchmark
-	libcmocka-dev node-llhttp python3 curl nginx wrk prometheus iproute2 nghttp2-client libcap2-bin
+	libcmocka-dev node-llhttp python3 curl openssl nginx wrk prometheus iproute2 nghttp2-client
+	libcap2-bin
 )
 
 missing=()

@@ -264,6 +264,22 @@ bad:
 				  yaml_reader__describe(q, n), what, min, max);
 }
 
+int yaml_reader__get_bool(struct yaml_reader *rd, const yaml_node_t *n, const char *path,
+			  bool *out)
+{
+	static const char *const words[] = { "false", "False", "FALSE", "true", "True", "TRUE" };
+
+	if (n->type == YAML_SCALAR_NODE && n->data.scalar.style == YAML_PLAIN_SCALAR_STYLE) {
+		for (size_t i = 0; i < sizeof(words) / sizeof(words[0]); i++) {
+			if (!strcmp(yaml_reader__scalar(n), words[i])) {
+				*out = i >= 3;
+				return 0;
+			}
+		}
+	}
+	return yaml_reader__type_error(rd, n, path, "true or false");
+}
+
 /*
  * One key of a mapping: a string, one of keys[] (NULL-terminated), not
  * seen before. Its index in keys[], or a negative errno.

@@ -102,6 +102,10 @@ int yaml_reader__get_uint(struct yaml_reader *rd, const yaml_node_t *n,
 			  const char *path, const char *what, unsigned long min,
 			  unsigned long max, unsigned long *out);
 
+/* A plain true or false (or True, TRUE, False, FALSE: YAML's core schema). */
+int yaml_reader__get_bool(struct yaml_reader *rd, const yaml_node_t *n, const char *path,
+			  bool *out);
+
 /* Keys a mapping may have: YAML_READER_KEYS_MAX at most (the seen bits). */
 #define YAML_READER_KEYS_MAX	32
 
