@@ -27,6 +27,7 @@
 #include "state.h"
 #include "status.h"
 #include "util.h"
+#include "web_config.h"
 
 /*
  * How often the consumer drains the ring without being woken: while events
@@ -47,7 +48,7 @@ static const char doc[] =
 "slotap -- HTTP/1.x request latency and errors of the services on this node,\n"
 "measured from the kernel with eBPF and exported for Prometheus.\n"
 "\n"
-"USAGE: slotap [--config FILE] [--web.listen-address HOST:PORT] [-v]\n"
+"USAGE: slotap [--config FILE] [--web.listen-address HOST:PORT] [--web.config.file FILE] [-v]\n"
 "\n"
 "EXAMPLES:\n"
 "  slotap                         # every listening TCP service\n"
@@ -68,11 +69,13 @@ enum {
 	OPT_STATE_DIR,
 	OPT_STATE_INTERVAL,
 	OPT_BPF_STATS,
+	OPT_WEB_CONFIG,
 };
 
 static const struct argp_option options[] = {
 	{ "config", 'c', "FILE", 0, "YAML configuration (default: the built-in one, see --print-default-config)", 0 },
 	{ "web.listen-address", OPT_LISTEN, "HOST:PORT", 0, "Where /metrics is served: HOST:PORT or [V6HOST]:PORT, PORT 1-65535 (default 127.0.0.1:9464)", 0 },
+	{ "web.config.file", OPT_WEB_CONFIG, "FILE", 0, "TLS and basic authentication of /metrics, in the Prometheus exporter-toolkit format (default: plain HTTP, no authentication)", 0 },
 	{ "ringbuf-size", OPT_RINGBUF, "BYTES", 0, "Ring buffer size, a power of two >= 64K (default 512K per online CPU, 1M to 16M; K/M suffixes)", 0 },
 	{ "check-config", OPT_CHECK, NULL, 0, "Validate the configuration and exit", 0 },
 	{ "print-default-config", OPT_PRINT_DEFAULT, NULL, 0, "Print the built-in configuration and exit", 0 },
@@ -86,6 +89,7 @@ static const struct argp_option options[] = {
 static struct env {
 	const char *config_path;
 	const char *listen;
+	const char *web_config_path;
 	__u32 ringbuf_bytes;
 	const char *state_dir;
 	__u32 state_interval_s;
@@ -135,6 +139,9 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 		env.listen = arg;
 		break;
 	}
+	case OPT_WEB_CONFIG:
+		env.web_config_path = arg;
+		break;
 	case OPT_RINGBUF:
 		if (parse_size(arg, 1u << 30, &v) || v < (64u << 10) || (v & (v - 1)))
 			argp_error(state, "--ringbuf-size %s: want a power of two between 64K and 1024M", arg);
@@ -257,6 +264,7 @@ int main(int argc, char **argv)
 	static const struct argp argp = { options, parse_arg, NULL, doc, NULL, NULL, NULL };
 	struct metrics_server *server = NULL;
 	struct agent a = { .lock = PTHREAD_MUTEX_INITIALIZER };
+	struct web_config web = {};
 	char errbuf[512];
 	sigset_t mask;
 	int sig_fd = -1, stats_fd = -1, err, exit_code = 1;
@@ -277,15 +285,22 @@ int main(int argc, char **argv)
 		? config__load_file(&a.cfg, a.config_path, errbuf, sizeof(errbuf))
 		: config__load_string(&a.cfg, config__default_yaml, strlen(config__default_yaml),
 				      CONFIG_DEFAULT_SOURCE, errbuf, sizeof(errbuf));
+	if (!err && env.web_config_path)
+		err = web_config__load_file(&web, env.web_config_path, errbuf, sizeof(errbuf));
 	if (err) {
 		log__error("%s", errbuf);
+		config__free(&a.cfg);
 		return 2;
 	}
 	if (env.check_only) {
 		log__info("%s: configuration is valid: %zu services, %zu SLOs, %zu default SLOs, "
 			  "%zu dependencies", a.cfg.source, a.cfg.n_services, a.cfg.n_slos,
 			  a.cfg.n_default_slos, a.cfg.n_dependencies);
+		if (env.web_config_path)
+			log__info("%s: web configuration is valid: %s, %zu basic auth users",
+				  web.source, web.tls ? "TLS" : "plain HTTP", web.n_users);
 		config__free(&a.cfg);
+		web_config__free(&web);
 		return 0;
 	}
 
@@ -337,12 +352,12 @@ int main(int argc, char **argv)
 	 * Attached and bound: from here on the server's threads run with no
 	 * capability, this one with what reloads and sweeps need (SECURITY.md).
 	 */
-	server = metrics_server__listen(env.listen, agent__write_metrics, &a);
+	server = metrics_server__listen(env.listen, &web, agent__write_metrics, &a);
 	if (!server || privileges__run_unprivileged(serve_metrics, server) || privileges__drop())
 		goto cleanup;
-	log__info("tracking %s; metrics at http://%s/metrics",
+	log__info("tracking %s; metrics at %s://%s/metrics",
 		  a.cfg.n_services ? "the configured services" : "every listening TCP service",
-		  env.listen);
+		  web.tls ? "https" : "http", env.listen);
 
 	err = run_loop(&a, sig_fd);
 	if (err)
@@ -353,6 +368,7 @@ int main(int argc, char **argv)
 
 cleanup:
 	metrics_server__stop(server);	/* before the state it reads goes away */
+	web_config__free(&web);
 	agent__free(&a);
 	if (sig_fd >= 0)
 		close(sig_fd);

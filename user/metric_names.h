@@ -66,4 +66,11 @@
 #define METRIC_SERIES_LIMIT		"slotap_metric_series_limit"
 #define METRIC_SERIES_OVERFLOW		"slotap_metric_series_overflow_total"	/* metric */
 
+/* The metrics endpoint (metrics_server.c) */
+#define METRIC_WEB_UNAUTHORIZED		"slotap_web_requests_unauthorized_total"
+	/* reason: no_credentials, wrong_credentials */
+#define METRIC_WEB_REJECTED		"slotap_web_connections_rejected_total"
+	/* reason: per_client_limit, connection_limit, client_certificate */
+#define METRIC_WEB_TIMED_OUT		"slotap_web_connections_timed_out_total"
+
 #endif /* SLOTAP_METRIC_NAMES_H */

@@ -1,11 +1,27 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
-/* The Prometheus endpoint: GET /metrics, served by libmicrohttpd's own thread. */
+/*
+ * The Prometheus endpoint: GET /metrics, served by libmicrohttpd, a thread
+ * per connection, over TLS and with basic authentication when a web config
+ * says so. Bounds, so that idle or slow clients cannot starve a scrape:
+ */
 #ifndef SLOTAP_METRICS_SERVER_H
 #define SLOTAP_METRICS_SERVER_H
 
 #include <stdio.h>
+#include "web_config.h"
 
-/* Writes the whole exposition; called on the server thread. */
+/* Connections open at once; more are closed as they are accepted, and counted. */
+#define METRICS_SERVER_MAX_CONNECTIONS	32
+/* Connections open at once from one client address. */
+#define METRICS_SERVER_MAX_PER_CLIENT	4
+/*
+ * Seconds a connection has for each request's head to arrive whole (TLS
+ * handshake included), from its accept or from the end of the previous
+ * response; and seconds of silence while a response is sent.
+ */
+#define METRICS_SERVER_TIMEOUT_S	10
+
+/* Writes the whole exposition; called on the server's threads. */
 typedef int (*metrics_write_fn)(void *ctx, FILE *out);
 
 struct metrics_server;
@@ -16,17 +32,16 @@ struct metrics_server;
  */
 int metrics_server__parse_address(const char *listen, char *host, size_t host_len, char port[6]);
 
-/* listen as above. Returns NULL with one line logged. */
-struct metrics_server *metrics_server__start(const char *listen, metrics_write_fn write, void *ctx);
 /*
- * The same in two steps: listen binds (a port below 1024 needs
- * CAP_NET_BIND_SERVICE), serve starts the server's thread, which inherits
- * the caller's capabilities (main.c gives it none: see privileges.h).
- * listen returns NULL, serve -1, with one line logged; listen must outlive
- * the server.
+ * listen as above; web: TLS and basic authentication (NULL, or an empty
+ * one: plain HTTP, anyone), kept by reference until stop. In two steps:
+ * listen binds (a port below 1024 needs CAP_NET_BIND_SERVICE), serve
+ * starts the server's threads, which inherit the caller's capabilities
+ * (main.c gives them none: see privileges.h). listen returns NULL, serve
+ * -1, with one line logged; listen_addr must outlive the server.
  */
-struct metrics_server *metrics_server__listen(const char *listen, metrics_write_fn write,
-					      void *ctx);
+struct metrics_server *metrics_server__listen(const char *listen, const struct web_config *web,
+					      metrics_write_fn write, void *ctx);
 int metrics_server__serve(struct metrics_server *srv);
 void metrics_server__stop(struct metrics_server *srv);
 

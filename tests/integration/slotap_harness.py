@@ -57,7 +57,7 @@ LOST = "slotap_events_lost_total"
 RECEIVED = "slotap_events_received_total"
 TRACKED = "slotap_tracked_connections"
 
-READY_MARK = "metrics at http://"
+READY_MARK = "metrics at http"  # http:// or https://
 
 
 class HarnessError(Exception):
