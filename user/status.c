@@ -1144,16 +1144,32 @@ static const char status_doc[] =
 "Show a running slotap agent's SLOs and its least available and slowest\n"
 "endpoints, from its /metrics.\n"
 "\n"
-"USAGE: slotap status [--web.listen-address HOST:PORT] [--json]\n"
+"USAGE: slotap status [--web.listen-address HOST:PORT] [--json] [--tls]\n"
+"         [--cacert FILE] [--cert FILE --key FILE]\n"
+"         [--user NAME --password-file FILE]\n"
+"\n"
+"An agent started with --web.config.file serves /metrics over TLS, with basic\n"
+"authentication or both: --cacert (or --tls, to trust the system's CAs) fetches\n"
+"it over https, --cert and --key give a client certificate, --user and\n"
+"--password-file the credentials (a file, so that the password is not in ps).\n"
 "\n"
 "Exit status: 0, 1 when the agent cannot be reached, 2 on a usage error.";
 
-enum { OPT_LISTEN = 0x100, OPT_JSON, OPT_USAGE };
+enum {
+	OPT_LISTEN = 0x100, OPT_JSON, OPT_USAGE, OPT_TLS, OPT_CACERT, OPT_CERT, OPT_KEY, OPT_USER,
+	OPT_PASSWORD_FILE,
+};
 
 static const struct argp_option status_options[] = {
 	{ "web.listen-address", OPT_LISTEN, "HOST:PORT", 0,
 	  "Where the agent serves /metrics (default " DEFAULT_LISTEN ")", 0 },
 	{ "json", OPT_JSON, NULL, 0, "Print one JSON object instead of the tables", 0 },
+	{ "tls", OPT_TLS, NULL, 0, "Fetch over https (implied by --cacert, --cert)", 0 },
+	{ "cacert", OPT_CACERT, "FILE", 0, "CA certificates (PEM) that signed the agent's certificate", 0 },
+	{ "cert", OPT_CERT, "FILE", 0, "Client certificate (PEM), with --key", 0 },
+	{ "key", OPT_KEY, "FILE", 0, "Its private key (PEM)", 0 },
+	{ "user", OPT_USER, "NAME", 0, "Basic authentication user, with --password-file", 0 },
+	{ "password-file", OPT_PASSWORD_FILE, "FILE", 0, "File whose first line is the password", 0 },
 	{ "help", 'h', NULL, 0, "Give this help list", -1 },
 	{ "usage", OPT_USAGE, NULL, 0, "Give a short usage message", -1 },
 	{},
@@ -1161,7 +1177,8 @@ static const struct argp_option status_options[] = {
 
 struct status_env {
 	const char *listen;
-	bool json;
+	bool json, tls;
+	const char *cacert, *cert, *key, *user, *password_file;
 };
 
 static error_t status_parse_arg(int key, char *arg, struct argp_state *state)
@@ -1174,6 +1191,32 @@ static error_t status_parse_arg(int key, char *arg, struct argp_state *state)
 		break;
 	case OPT_JSON:
 		env->json = true;
+		break;
+	case OPT_TLS:
+		env->tls = true;
+		break;
+	case OPT_CACERT:
+		env->cacert = arg;
+		env->tls = true;
+		break;
+	case OPT_CERT:
+		env->cert = arg;
+		env->tls = true;
+		break;
+	case OPT_KEY:
+		env->key = arg;
+		break;
+	case OPT_USER:
+		env->user = arg;
+		break;
+	case OPT_PASSWORD_FILE:
+		env->password_file = arg;
+		break;
+	case ARGP_KEY_END:
+		if (!env->cert != !env->key)
+			argp_error(state, "--cert and --key go together");
+		if (!env->user != !env->password_file)
+			argp_error(state, "--user and --password-file go together");
 		break;
 	case 'h':
 		argp_state_help(state, stdout, ARGP_HELP_STD_HELP);
@@ -1190,8 +1233,8 @@ static error_t status_parse_arg(int key, char *arg, struct argp_state *state)
 	return 0;
 }
 
-/* http://HOST:PORT/metrics, or NULL when listen is not a HOST:PORT. */
-static char *metrics_url(const char *listen)
+/* SCHEME://HOST:PORT/metrics, or NULL when listen is not a HOST:PORT. */
+static char *metrics_url(const char *listen, const char *scheme)
 {
 	char host[256], port[6], *url;
 	const char *h = host;
@@ -1209,7 +1252,8 @@ static char *metrics_url(const char *listen)
 	else if (!strcmp(host, "::"))
 		h = "::1";
 	v6 = strchr(h, ':') != NULL;
-	if (asprintf(&url, "http://%s%s%s:%s/metrics", v6 ? "[" : "", h, v6 ? "]" : "", port) < 0)
+	if (asprintf(&url, "%s://%s%s%s:%s/metrics", scheme, v6 ? "[" : "", h, v6 ? "]" : "",
+		     port) < 0)
 		return NULL;
 	return url;
 }
@@ -1246,12 +1290,33 @@ static size_t on_data(char *data, size_t size, size_t nmemb, void *ud)
 	return n;
 }
 
+/* The first line of path, without its newline. */
+static int read_password(const char *path, char **out)
+{
+	FILE *f = fopen(path, "re");
+	size_t cap = 0;
+	ssize_t n;
+
+	if (!f) {
+		fprintf(stderr, "slotap status: --password-file %s: %s\n", path, strerror(errno));
+		return -1;
+	}
+	n = getline(out, &cap, f);
+	fclose(f);
+	if (n < 0) {
+		fprintf(stderr, "slotap status: --password-file %s: empty\n", path);
+		return -1;
+	}
+	(*out)[strcspn(*out, "\r\n")] = '\0';
+	return 0;
+}
+
 int status__main(int argc, char **argv)
 {
 	static const struct argp argp = { status_options, status_parse_arg, NULL, status_doc,
 					  NULL, NULL, NULL };
 	struct status_env env = { .listen = DEFAULT_LISTEN };
-	char errbuf[CURL_ERROR_SIZE] = "", *url = NULL, **args;
+	char errbuf[CURL_ERROR_SIZE] = "", *url = NULL, *password = NULL, **args;
 	struct body body = {};
 	CURL *curl = NULL;
 	CURLcode rc;
@@ -1270,12 +1335,14 @@ int status__main(int argc, char **argv)
 	free(args);
 	if (err)
 		return 2;
-	url = metrics_url(env.listen);
+	url = metrics_url(env.listen, env.tls ? "https" : "http");
 	if (!url) {
 		fprintf(stderr, "slotap status: --web.listen-address %s: expected HOST:PORT\n",
 			env.listen);
 		return 2;
 	}
+	if (env.password_file && read_password(env.password_file, &password))
+		goto out;
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) || !(curl = curl_easy_init())) {
 		fputs("slotap status: cannot initialize libcurl\n", stderr);
 		goto out;
@@ -1289,6 +1356,17 @@ int status__main(int argc, char **argv)
 	curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, errbuf);
 	curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, on_data);
 	curl_easy_setopt(curl, CURLOPT_WRITEDATA, &body);
+	if (env.cacert)
+		curl_easy_setopt(curl, CURLOPT_CAINFO, env.cacert);
+	if (env.cert) {
+		curl_easy_setopt(curl, CURLOPT_SSLCERT, env.cert);
+		curl_easy_setopt(curl, CURLOPT_SSLKEY, env.key);
+	}
+	if (env.user) {
+		curl_easy_setopt(curl, CURLOPT_HTTPAUTH, CURLAUTH_BASIC);
+		curl_easy_setopt(curl, CURLOPT_USERNAME, env.user);
+		curl_easy_setopt(curl, CURLOPT_PASSWORD, password);
+	}
 	rc = curl_easy_perform(curl);
 	if (rc != CURLE_OK) {
 		fprintf(stderr, "slotap status: cannot reach the agent at %s: %s\n", url,
@@ -1309,5 +1387,9 @@ out:
 	curl_global_cleanup();
 	free(body.p);
 	free(url);
+	if (password) {
+		explicit_bzero(password, strlen(password));
+		free(password);
+	}
 	return exit_code;
 }
