@@ -2,10 +2,11 @@
 /*
  * The metrics endpoint. A thread per connection, so that a slow client, a
  * bcrypt of a wrong password or a large exposition holds up nobody else.
- * libmicrohttpd's own timeout is one of silence, which a client sending a
- * byte now and then never reaches; so each connection has a slot with a
- * deadline for its next request head, and a reaper thread shuts down the
- * sockets past it. Slots are claimed when libmicrohttpd reports a
+ * libmicrohttpd's own timeout is one of silence, which a client sending or
+ * reading a byte now and then never reaches; so each connection has a slot
+ * with a deadline, for its next request head, then for its response, and a
+ * reaper thread shuts down the sockets past it (libmicrohttpd's timeout is
+ * left as a backstop). Slots are claimed when libmicrohttpd reports a
  * connection started and freed when it reports it closed, which it does
  * before it closes the socket: the reaper, holding the lock, only ever
  * shuts down a socket that is still the connection's.
@@ -32,11 +33,13 @@
 
 #define REALM	"slotap"
 /*
- * libmicrohttpd's own connection limit, a backstop only: the accept policy
- * applies METRICS_SERVER_MAX_CONNECTIONS, counting; libmicrohttpd forgets a
- * closed connection a moment after it says so.
+ * libmicrohttpd's own connection limit and timeout of silence, backstops
+ * only: the accept policy applies METRICS_SERVER_MAX_CONNECTIONS, counting
+ * (libmicrohttpd forgets a closed connection a moment after it says so),
+ * and the reaper the deadlines.
  */
 #define MHD_BACKSTOP_CONNECTIONS	(2 * METRICS_SERVER_MAX_CONNECTIONS)
+#define MHD_BACKSTOP_TIMEOUT_S		(2 * METRICS_SERVER_TIMEOUT_S)
 
 enum reject_reason { REJECT_PER_CLIENT, REJECT_TOTAL, REJECT_CLIENT_CERT, REJECT_MAX };
 static const char *const reject_names[] = {
@@ -54,7 +57,7 @@ struct conn_slot {
 	bool used;
 	int fd;
 	unsigned char client[16];	/* the address, IPv4 as v4-mapped IPv6 */
-	__u64 deadline_ns;		/* for the next request head; 0 while answering */
+	__u64 deadline_ns;		/* for the request head or the response under way */
 };
 
 struct metrics_server {
@@ -216,24 +219,25 @@ static struct conn_slot *slot_of(struct MHD_Connection *conn)
 	return ci ? ci->socket_context : NULL;
 }
 
-static void set_deadline(struct metrics_server *srv, struct MHD_Connection *conn, bool answering)
+/* A request head arrived, or a response was sent: the next step has its own time. */
+static void renew_deadline(struct metrics_server *srv, struct MHD_Connection *conn)
 {
 	struct conn_slot *slot = slot_of(conn);
 
 	if (!slot)
 		return;
 	pthread_mutex_lock(&srv->lock);
-	slot->deadline_ns = answering ? 0 : monotonic_ns() + METRICS_SERVER_TIMEOUT_S * 1000000000ull;
+	if (slot->deadline_ns)	/* not reaped already */
+		slot->deadline_ns = monotonic_ns() + METRICS_SERVER_TIMEOUT_S * 1000000000ull;
 	pthread_mutex_unlock(&srv->lock);
 }
 
-/* A response sent: the connection's next request head has its own time. */
 static void on_completed(void *cls, struct MHD_Connection *conn, void **req_ctx,
 			 enum MHD_RequestTerminationCode toe)
 {
 	(void)req_ctx;
 	(void)toe;
-	set_deadline(cls, conn, false);
+	renew_deadline(cls, conn);
 }
 
 static void *reap(void *arg)
@@ -350,8 +354,8 @@ static void write_own(struct metrics_server *srv, FILE *out)
 		fprintf(out, METRIC_WEB_REJECTED "{reason=\"%s\"} %llu\n", reject_names[i],
 			(unsigned long long)rejected[i]);
 	prom__header(out, METRIC_WEB_TIMED_OUT, "counter",
-		     "Connections to the metrics endpoint closed because a request head took "
-		     "longer than its time to arrive.");
+		     "Connections to the metrics endpoint shut down because a request head took "
+		     "longer to arrive, or its response to be sent, than the deadline.");
 	fprintf(out, METRIC_WEB_TIMED_OUT " %llu\n", (unsigned long long)timed_out);
 }
 
@@ -385,7 +389,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
 	if (*req_ctx || *upload_size)
 		return MHD_NO;	/* answered at the head: no request bodies here */
 	*req_ctx = srv;
-	set_deadline(srv, conn, true);
+	renew_deadline(srv, conn);
 	if (client_cert_missing(srv, conn)) {
 		pthread_mutex_lock(&srv->lock);
 		srv->rejected[REJECT_CLIENT_CERT]++;
@@ -502,7 +506,7 @@ static struct MHD_Daemon *start_daemon(struct metrics_server *srv)
 	return MHD_start_daemon(flags, 0, accept_policy, srv, handle, srv,
 				MHD_OPTION_LISTEN_SOCKET, srv->listen_fd,
 				MHD_OPTION_CONNECTION_LIMIT, (unsigned)MHD_BACKSTOP_CONNECTIONS,
-				MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)METRICS_SERVER_TIMEOUT_S,
+				MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)MHD_BACKSTOP_TIMEOUT_S,
 				MHD_OPTION_NOTIFY_CONNECTION, on_connection, srv,
 				MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv,
 				MHD_OPTION_ARRAY, tls,

@@ -17,7 +17,7 @@
 /*
  * Seconds a connection has for each request's head to arrive whole (TLS
  * handshake included), from its accept or from the end of the previous
- * response; and seconds of silence while a response is sent.
+ * response; then for the response to be made and sent.
  */
 #define METRICS_SERVER_TIMEOUT_S	10
 

@@ -2502,9 +2502,10 @@ def t_slo_state_random_kills(ctx):
 PROMETHEUS_BIN = shutil.which("prometheus") or "/usr/bin/prometheus"
 
 
-def start_prometheus(ctx, target_port):
-    """Debian's Prometheus scraping the agent every second; stopped by PID
-    with the other processes of the test."""
+def start_prometheus(ctx, target_port, scrape_extra=""):
+    """Debian's Prometheus scraping the agent every second (scrape_extra:
+    more keys of the scrape config, indented by four); stopped by PID with
+    the other processes of the test."""
     if not os.path.exists(PROMETHEUS_BIN):
         raise HarnessError("prometheus is not installed: run scripts/install-deps.sh")
     d = os.path.join(ctx.tmp, "prometheus")
@@ -2514,7 +2515,8 @@ def start_prometheus(ctx, target_port):
         f.write("global: {scrape_interval: 1s, evaluation_interval: 1s}\n"
                 "scrape_configs:\n"
                 "  - job_name: slotap\n"
-                f"    static_configs: [{{targets: ['127.0.0.1:{target_port}']}}]\n")
+                f"    static_configs: [{{targets: ['127.0.0.1:{target_port}']}}]\n"
+                + scrape_extra)
     port = h.free_port()
     p = h.Proc([PROMETHEUS_BIN, f"--config.file={cfg}", f"--storage.tsdb.path={d}/data",
                 f"--web.listen-address=127.0.0.1:{port}"], "prometheus", ctx.tmp)
@@ -2567,6 +2569,441 @@ def t_prometheus_slo(ctx):
     except HarnessError:
         raise HarnessError("through Prometheus: " + ", ".join(
             f"{q} = {got.get(q)} (want {v})" for q, v in want.items())) from None
+
+
+# ---------------------------------------------- the metrics endpoint (web) --
+
+WEB_SERVICE_PORT = 18099     # a service nobody serves: the agent stays idle
+WEB_TIMEOUT_S = 10           # metrics_server.h: METRICS_SERVER_TIMEOUT_S
+WEB_PER_CLIENT = 4           # METRICS_SERVER_MAX_PER_CLIENT
+WEB_MAX_CONNECTIONS = 32     # METRICS_SERVER_MAX_CONNECTIONS
+WEB_SCRAPE_MAX_S = 2.0       # what a scrape may take while the endpoint is under siege
+OPENSSL_BIN = shutil.which("openssl") or "/usr/bin/openssl"
+WEB_UNAUTH = "slotap_web_requests_unauthorized_total"
+WEB_REJECTED = "slotap_web_connections_rejected_total"
+WEB_TIMED_OUT = "slotap_web_connections_timed_out_total"
+
+
+def make_pki(ctx):
+    """A CA, a server certificate for 127.0.0.1 it signs, a client one (for
+    clientAuth), and a client certificate of another CA, made by openssl in
+    the test's temp dir. Returns {name: path}."""
+    if not os.access(OPENSSL_BIN, os.X_OK):
+        raise HarnessError("openssl is not installed: run scripts/install-deps.sh")
+    d = os.path.join(ctx.tmp, "pki")
+    os.makedirs(d)
+    ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"]
+
+    def run(*argv):
+        r = subprocess.run([OPENSSL_BIN, *argv], cwd=d, capture_output=True, text=True,
+                           timeout=30)
+        if r.returncode:
+            raise HarnessError(f"openssl {argv[0]}: {r.stderr.strip()[-200:]}")
+
+    def ext(name, text):
+        with open(os.path.join(d, name), "w") as f:
+            f.write(text)
+
+    for ca in ("ca", "other-ca"):
+        run("req", "-x509", *ec, "-days", "2", "-subj", f"/CN=slotap test {ca}",
+            "-keyout", f"{ca}.key", "-out", f"{ca}.crt")
+    ext("server.ext", "subjectAltName=IP:127.0.0.1,DNS:localhost\n"
+                      "extendedKeyUsage=serverAuth\n")
+    ext("client.ext", "extendedKeyUsage=clientAuth\n")
+    for name, ca, e in (("server", "ca", "server.ext"), ("client", "ca", "client.ext"),
+                        ("stranger", "other-ca", "client.ext")):
+        run("req", *ec, "-subj", f"/CN={name}", "-keyout", f"{name}.key", "-out", f"{name}.csr")
+        run("x509", "-req", "-in", f"{name}.csr", "-CA", f"{ca}.crt", "-CAkey", f"{ca}.key",
+            "-CAcreateserial", "-days", "2", "-extfile", e, "-out", f"{name}.crt")
+    return {n: os.path.join(d, n) for n in os.listdir(d)}
+
+
+def bcrypt(password, cost=6):
+    """A bcrypt hash from libxcrypt, the library the agent verifies with."""
+    import ctypes
+    lib = ctypes.CDLL("libcrypt.so.1")
+    lib.crypt_gensalt.restype = ctypes.c_char_p
+    lib.crypt.restype = ctypes.c_char_p
+    salt = lib.crypt_gensalt(b"$2b$", cost, None, 0)
+    h = lib.crypt(password.encode(), salt)
+    if not h or not h.startswith(b"$2b$"):
+        raise HarnessError(f"libcrypt made no bcrypt hash: {h!r}")
+    return h.decode()
+
+
+def web_agent(ctx, web_yaml):
+    """An agent whose /metrics follows web_yaml (written to the temp dir)."""
+    path = os.path.join(ctx.tmp, "web.yml")
+    with open(path, "w") as f:
+        f.write(web_yaml)
+    return ctx.agent(service_config("web", WEB_SERVICE_PORT), args=["--web.config.file", path])
+
+
+def curl(ctx, url, *args, timeout=10.0):
+    """curl; returns (exit status, HTTP status or 0, response headers, body)."""
+    n = next(CURL_SEQ)
+    hdr, body = os.path.join(ctx.tmp, f"curl{n}.h"), os.path.join(ctx.tmp, f"curl{n}.body")
+    p = h.run_to_end([h.CURL_BIN, "-sS", "--noproxy", "*", "--max-time", f"{timeout / 2:g}",
+                      "-D", hdr, "-o", body, "-w", "%{http_code}", *args, url],
+                     ctx.tmp, "curl", timeout)
+    code = p.stdout().strip()
+
+    def read(path):
+        return open(path, errors="replace").read() if os.path.exists(path) else ""
+    return p.returncode, int(code) if code.isdigit() else 0, read(hdr), read(body)
+
+
+CURL_SEQ = iter(range(1 << 30))
+
+
+def expect_status(what, got, want):
+    rc, code, headers, body = got
+    if code != want:
+        raise HarnessError(f"{what}: HTTP {code} (curl exit {rc}), expected {want}: "
+                           f"{(headers + body)[:300]!r}")
+
+
+def expect_refused(what, got):
+    rc, code, headers, body = got
+    if rc == 0 or code != 0:
+        raise HarnessError(f"{what}: answered HTTP {code} (curl exit {rc}), expected no "
+                           f"answer: {(headers + body)[:200]!r}")
+
+
+def header_of(headers, name):
+    for line in headers.splitlines():
+        k, _, v = line.partition(":")
+        if k.strip().lower() == name.lower():
+            return v.strip()
+    return None
+
+
+def web_counters(body):
+    m = h.Metrics(body)
+    return {k: m.value(n, **{"reason": r} if r else {})
+            for k, n, r in (("no_credentials", WEB_UNAUTH, "no_credentials"),
+                            ("wrong_credentials", WEB_UNAUTH, "wrong_credentials"),
+                            ("per_client_limit", WEB_REJECTED, "per_client_limit"),
+                            ("connection_limit", WEB_REJECTED, "connection_limit"),
+                            ("client_certificate", WEB_REJECTED, "client_certificate"),
+                            ("timed_out", WEB_TIMED_OUT, None))}
+
+
+def expect_web_counters(body, **want):
+    got = web_counters(body)
+    bad = {k: (got[k], v) for k, v in want.items() if got[k] != v}
+    if bad:
+        raise HarnessError("self-metrics (got, want): " + ", ".join(
+            f"{k} {g}, {w}" for k, (g, w) in bad.items()))
+
+
+def run_status(ctx, port, *args):
+    p = h.run_to_end([h.AGENT_BIN, "status", "--web.listen-address", f"127.0.0.1:{port}",
+                      "--json", *args], ctx.tmp, "status", 20.0)
+    return p.returncode, p.stdout(), p.stderr()
+
+
+WEB_BAD_CONFIGS = [
+    # (name, web config text, expected "LINE:COL: message" start)
+    ("unsupported_key", "tls_server_config:\n  cert_file: {server_crt}\n"
+     "  key_file: {server_key}\n  cipher_suites: [TLS_AES_128_GCM_SHA256]\n",
+     "4:3: tls_server_config: cipher_suites is not supported"),
+    ("key_mismatch", "tls_server_config:\n  cert_file: {server_crt}\n"
+     "  key_file: {client_key}\n", "3:13: tls_server_config.key_file: does not go with"),
+    ("plain_password", "basic_auth_users:\n  alice: secret\n",
+     "2:10: basic_auth_users: user \"alice\": not a bcrypt hash"),
+    ("missing_file", "tls_server_config:\n  cert_file: nowhere.crt\n  key_file: {server_key}\n",
+     "2:14: tls_server_config.cert_file: cannot read"),
+]
+
+
+@test("web_config_errors")
+def t_web_config_errors(ctx):
+    """A bad --web.config.file: exit 2 with one line FILE:LINE:COL: message,
+    before any BPF program is loaded, and --check-config says the same."""
+    pki = make_pki(ctx)
+    for name, text, want in WEB_BAD_CONFIGS:
+        path = os.path.join(ctx.tmp, f"web-{name}.yml")
+        with open(path, "w") as f:
+            f.write(text.format(server_crt=pki["server.crt"], server_key=pki["server.key"],
+                                client_key=pki["client.key"]))
+        for extra in ([], ["--check-config"]):
+            before = set(h.agent_programs())
+            p = h.Proc([h.AGENT_BIN, "--web.config.file", path, "--web.listen-address",
+                        f"127.0.0.1:{h.free_port()}", "--state-dir", "", *extra],
+                       f"slotap-{name}", ctx.tmp)
+            rc = p.wait(20.0)
+            if rc is None:
+                p.stop()
+                raise HarnessError(f"{name}: agent still running 20s after a bad web config")
+            err = [line for line in p.stderr().splitlines() if line.strip()]
+            if rc != 2 or len(err) != 1:
+                raise HarnessError(f"{name} {extra}: exit {rc}, {len(err)} lines, expected "
+                                   f"exit 2 and 1 line: {err[:3]}")
+            if f"{path}:{want}" not in err[0]:
+                raise HarnessError(f"{name}: {err[0]!r}, expected {path}:{want}...")
+            if h.READY_MARK in p.stderr():
+                raise HarnessError(f"{name}: agent said it was ready")
+            left = h.stray_agent_programs(before)
+            if left:
+                raise HarnessError(f"{name}: BPF programs loaded: {sorted(left.values())}")
+
+
+@test("web_tls_basic_auth")
+def t_web_tls_basic_auth(ctx):
+    """TLS and basic auth: curl over https trusting the test CA with the
+    right password gets the metrics; plain HTTP, an untrusted certificate,
+    no or wrong credentials do not (401 with WWW-Authenticate, counted);
+    POST is 405 with Allow; the configured header is on every response;
+    slotap status reads it with --cacert, --user and --password-file."""
+    pki = make_pki(ctx)
+    a = web_agent(ctx, "tls_server_config:\n"
+                       f"  cert_file: {pki['server.crt']}\n"
+                       f"  key_file: {pki['server.key']}\n"
+                       "http_server_config:\n  headers:\n    X-Frame-Options: deny\n"
+                       "basic_auth_users:\n"
+                       f"  prometheus: {bcrypt('s3cret pass')}\n"
+                       f"  other: {bcrypt('other')}\n")
+    url = f"https://127.0.0.1:{a.port}/metrics"
+    ca = ["--cacert", pki["ca.crt"]]
+    ok = curl(ctx, url, *ca, "-u", "prometheus:s3cret pass")
+    expect_status("right password", ok, 200)
+    if "slotap_build_info" not in ok[3]:
+        raise HarnessError(f"no slotap_build_info in the metrics: {ok[3][:200]!r}")
+    if header_of(ok[2], "X-Frame-Options") != "deny":
+        raise HarnessError(f"X-Frame-Options is {header_of(ok[2], 'X-Frame-Options')}")
+    expect_refused("plain HTTP", curl(ctx, f"http://127.0.0.1:{a.port}/metrics"))
+    expect_refused("no --cacert", curl(ctx, url, "-u", "prometheus:s3cret pass"))
+    expect_refused("TLS 1.1 at most", curl(ctx, url, *ca, "--tls-max", "1.1"))
+    for what, creds, reason in (("no credentials", [], "no_credentials"),
+                                ("wrong password", ["-u", "prometheus:s3cret"], "wrong"),
+                                ("another's password", ["-u", "prometheus:other"], "wrong"),
+                                ("unknown user", ["-u", "nobody:s3cret pass"], "wrong")):
+        r = curl(ctx, url, *ca, *creds)
+        expect_status(what, r, 401)
+        if header_of(r[2], "WWW-Authenticate") != 'Basic realm="slotap"':
+            raise HarnessError(f"{what}: WWW-Authenticate is "
+                               f"{header_of(r[2], 'WWW-Authenticate')!r}")
+        if header_of(r[2], "X-Frame-Options") != "deny":
+            raise HarnessError(f"{what}: no X-Frame-Options on the 401")
+        if "slotap_" in r[3]:
+            raise HarnessError(f"{what}: metrics in the 401's body")
+    r = curl(ctx, url, *ca, "-u", "prometheus:s3cret pass", "-X", "POST", "-d", "x=1")
+    expect_status("POST", r, 405)
+    if header_of(r[2], "Allow") != "GET, HEAD":
+        raise HarnessError(f"405 without Allow: GET, HEAD: {r[2]!r}")
+    r = curl(ctx, url, *ca, "-u", "prometheus:s3cret pass", "-I")
+    expect_status("HEAD", r, 200)
+
+    pw = os.path.join(ctx.tmp, "password")
+    with open(pw, "w") as f:
+        f.write("s3cret pass\n")
+    rc, out, err = run_status(ctx, a.port, *ca, "--user", "prometheus", "--password-file", pw)
+    if rc != 0 or not out.lstrip().startswith("{"):
+        raise HarnessError(f"slotap status over TLS: exit {rc}: {err.strip()[-200:]}")
+    rc, out, err = run_status(ctx, a.port, *ca)
+    if rc != 1 or "401" not in err:
+        raise HarnessError(f"slotap status without credentials: exit {rc}, {err.strip()!r}")
+    rc, out, err = run_status(ctx, a.port, "--user", "prometheus", "--password-file", pw)
+    if rc != 1:
+        raise HarnessError(f"slotap status over plain HTTP to a TLS agent: exit {rc}")
+
+    r = curl(ctx, url, *ca, "-u", "prometheus:s3cret pass")
+    expect_status("scrape", r, 200)
+    # the status run without credentials is one more no_credentials
+    expect_web_counters(r[3], no_credentials=2, wrong_credentials=3, per_client_limit=0,
+                        connection_limit=0, client_certificate=0, timed_out=0)
+
+
+@test("web_client_cert")
+def t_web_client_cert(ctx):
+    """client_auth_type RequireAndVerifyClientCert: a client certificate the
+    CA signed for clientAuth gets the metrics (curl, slotap status); none,
+    another CA's, or the server's own (serverAuth only) fail the handshake,
+    each counted."""
+    pki = make_pki(ctx)
+    a = web_agent(ctx, "tls_server_config:\n"
+                       f"  cert_file: {pki['server.crt']}\n"
+                       f"  key_file: {pki['server.key']}\n"
+                       "  client_auth_type: RequireAndVerifyClientCert\n"
+                       f"  client_ca_file: {pki['ca.crt']}\n")
+    url = f"https://127.0.0.1:{a.port}/metrics"
+    ca = ["--cacert", pki["ca.crt"]]
+
+    def cert(name):
+        return ["--cert", pki[f"{name}.crt"], "--key", pki[f"{name}.key"]]
+    expect_status("client certificate", curl(ctx, url, *ca, *cert("client")), 200)
+    expect_refused("no client certificate", curl(ctx, url, *ca))
+    expect_refused("another CA's certificate", curl(ctx, url, *ca, *cert("stranger")))
+    expect_refused("a serverAuth certificate", curl(ctx, url, *ca, *cert("server")))
+    rc, out, err = run_status(ctx, a.port, *ca, *cert("client"))
+    if rc != 0:
+        raise HarnessError(f"slotap status with a client certificate: exit {rc}: {err[-200:]}")
+    r = curl(ctx, url, *ca, *cert("client"))
+    expect_status("scrape", r, 200)
+    expect_web_counters(r[3], no_credentials=0, wrong_credentials=0, client_certificate=3,
+                        timed_out=0)
+
+
+def scrape_timed(port, what):
+    """One plain scrape from 127.0.0.1; fails unless 200 within WEB_SCRAPE_MAX_S."""
+    t0 = time.monotonic()
+    try:
+        body = h.fetch_text(f"http://127.0.0.1:{port}/metrics", timeout=WEB_SCRAPE_MAX_S)
+    except OSError as e:
+        raise HarnessError(f"scrape {what}: {e}") from None
+    dt = time.monotonic() - t0
+    if dt > WEB_SCRAPE_MAX_S:
+        raise HarnessError(f"scrape {what} took {dt:.2f}s, more than {WEB_SCRAPE_MAX_S}s")
+    return body
+
+
+class Siege:
+    """Connections from one loopback address that send nothing (idle) or
+    a request head a byte per second (slow); records when each was closed."""
+
+    def __init__(self, port, source, n, slow):
+        self.socks, self.opened, self.closed = [], {}, {}
+        self.slow = slow
+        self.head = b"GET /metrics HTTP/1.1\r\nHost: x\r\nUser-Agent: slowloris\r\n" * 4
+        for _ in range(n):
+            s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            s.bind((source, 0))
+            s.connect(("127.0.0.1", port))
+            s.setblocking(False)
+            self.socks.append(s)
+            self.opened[s] = time.monotonic()
+        self.sent = 0
+
+    def step(self):
+        """Sends the next byte on every open slow socket; notes closes."""
+        now = time.monotonic()
+        for s in self.socks:
+            if s in self.closed:
+                continue
+            try:
+                if s.recv(1) == b"":
+                    self.closed[s] = now
+                    continue
+            except BlockingIOError:
+                pass
+            except OSError:
+                self.closed[s] = now
+                continue
+            if self.slow:
+                try:
+                    s.send(self.head[self.sent % len(self.head):][:1])
+                except BlockingIOError:
+                    pass
+                except OSError:
+                    self.closed[s] = now
+        self.sent += 1
+
+    def lifetimes(self):
+        return sorted(self.closed.get(s, math.inf) - self.opened[s] for s in self.socks)
+
+    def close(self):
+        for s in self.socks:
+            s.close()
+
+
+@test("web_slow_clients")
+def t_web_slow_clients(ctx):
+    """Idle and slow clients cannot starve a scrape. 10 idle connections
+    from 127.0.0.2 and 10 from 127.0.0.3 sending a request head a byte a
+    second: 4 of each are let in, 6 closed at once (per_client_limit); the
+    ones let in are shut down 10 s after they connected, whatever they
+    trickled (timed_out); meanwhile every scrape from 127.0.0.1 succeeds
+    within 2 s. Then 8 addresses x 4 idle connections fill all 32: a scrape
+    is refused (connection_limit) until the deadline frees them, at most
+    11 s later. A POST is 405 with Allow."""
+    a = ctx.agent(service_config("web", WEB_SERVICE_PORT))
+    port = a.port
+    idle, slow = Siege(port, "127.0.0.2", 10, False), Siege(port, "127.0.0.3", 10, True)
+    sieges = [idle, slow]
+    try:
+        t0 = time.monotonic()
+        scrapes = 0
+        while time.monotonic() - t0 < WEB_TIMEOUT_S + 3:
+            for s in sieges:
+                s.step()
+            scrape_timed(port, f"at {time.monotonic() - t0:.1f}s of the siege")
+            scrapes += 1
+            time.sleep(max(0.0, 1.0 - (time.monotonic() - t0) % 1.0))
+        for s, name in ((idle, "idle"), (slow, "slow")):
+            life = s.lifetimes()
+            note(f"{name}: closed after {', '.join(f'{x:.1f}' for x in life)} s")
+            rejected = [x for x in life if x < 1.5]
+            reaped = [x for x in life if WEB_TIMEOUT_S - 1 <= x <= WEB_TIMEOUT_S + 2.5]
+            if len(rejected) != 10 - WEB_PER_CLIENT or len(reaped) != WEB_PER_CLIENT:
+                raise HarnessError(f"{name} connections closed after {life} s: expected "
+                                   f"{10 - WEB_PER_CLIENT} at once and {WEB_PER_CLIENT} "
+                                   f"after ~{WEB_TIMEOUT_S} s")
+        m = a.metrics()
+        got = (m.value(WEB_REJECTED, reason="per_client_limit"), m.value(WEB_TIMED_OUT))
+        if got != (12, 2 * WEB_PER_CLIENT):
+            raise HarnessError(f"per_client_limit, timed_out are {got}, expected (12, 8)")
+        note(f"{scrapes} scrapes, each within {WEB_SCRAPE_MAX_S}s, during the siege")
+        for s in sieges:
+            s.close()
+
+        # every slot taken from 8 addresses: refused, counted, freed by the deadline
+        sieges = [Siege(port, f"127.0.1.{i}", WEB_PER_CLIENT, False) for i in range(1, 9)]
+        t0 = time.monotonic()
+        time.sleep(0.3)
+        try:
+            h.fetch_text(f"http://127.0.0.1:{port}/metrics", timeout=1.0)
+            raise HarnessError("a scrape got through 32 open connections")
+        except OSError:
+            pass
+        body = h.wait_for(lambda: _try_scrape(port), WEB_TIMEOUT_S + 3, interval=0.2,
+                          what="a scrape once the deadline freed the connections")
+        dt = time.monotonic() - t0
+        if dt > WEB_TIMEOUT_S + 2:
+            raise HarnessError(f"the endpoint was full for {dt:.1f}s, more than "
+                               f"{WEB_TIMEOUT_S + 2}s")
+        m = h.Metrics(body)
+        if not m.value(WEB_REJECTED, reason="connection_limit"):
+            raise HarnessError("the refused scrape is not counted as connection_limit")
+        note(f"endpoint full for {dt:.1f}s")
+        with h.RawHTTP(port) as r:
+            r.sendall(h.build_request("POST", "/metrics", body=b"x"))
+            resp = r.read_response("POST")
+        if resp.status != 405 or resp.header("Allow") != "GET, HEAD":
+            raise HarnessError(f"POST: {resp.status}, Allow {resp.header('Allow')!r}")
+    finally:
+        for s in sieges:
+            s.close()
+
+
+@test("web_prometheus")
+def t_web_prometheus(ctx):
+    """Debian's Prometheus scrapes an agent behind TLS and basic auth, as a
+    scrape config with scheme https, tls_config and basic_auth says."""
+    pki = make_pki(ctx)
+    a = web_agent(ctx, "tls_server_config:\n"
+                       f"  cert_file: {pki['server.crt']}\n"
+                       f"  key_file: {pki['server.key']}\n"
+                       f"basic_auth_users:\n  prometheus: {bcrypt('scrape me')}\n")
+    prom = start_prometheus(ctx, a.port, "    scheme: https\n"
+                            f"    tls_config: {{ca_file: {pki['ca.crt']}}}\n"
+                            "    basic_auth: {username: prometheus, password: scrape me}\n")
+    try:
+        h.wait_for(lambda: prometheus_value(prom, 'slotap_build_info{job="slotap"}') == 1,
+                   30.0, interval=0.5, what="slotap_build_info through Prometheus")
+    except HarnessError:
+        raise HarnessError(f"Prometheus has no slotap_build_info: up is "
+                           f"{prometheus_value(prom, 'up')}") from None
+    if prometheus_value(prom, 'slotap_web_requests_unauthorized_total'
+                              '{reason="wrong_credentials"}') != 0:
+        raise HarnessError("Prometheus's scrapes were refused")
+
+
+def _try_scrape(port):
+    try:
+        return h.fetch_text(f"http://127.0.0.1:{port}/metrics", timeout=1.0)
+    except OSError:
+        return None
 
 
 # ------------------------------------------------------------------ main --
