@@ -561,6 +561,8 @@ int metrics_server__serve(struct metrics_server *srv)
 		return -1;
 	}
 	srv->reaper_running = true;
+	/* the metrics server's threads are told apart by name (SECURITY.md) */
+	pthread_setname_np(srv->reaper, "metrics-reaper");
 	srv->daemon = start_daemon(srv);
 	if (!srv->daemon) {
 		log__error("cannot start the metrics server on %s", srv->listen_addr);

@@ -1957,7 +1957,8 @@ def task_privileges(path):
 def privilege_problems(pid, kept, numbers):
     """What differs from the documented privileges, per thread of pid: the
     main thread keeps exactly `kept` (permitted, effective, bounding), the
-    metrics server's threads (libmicrohttpd's, "MHD-...") nothing; no
+    metrics server's threads (libmicrohttpd's, "MHD-...", and its reaper,
+    "metrics-reaper") nothing; no
     inheritable or ambient capability and no_new_privs everywhere."""
     problems = []
 
@@ -1978,7 +1979,7 @@ def privilege_problems(pid, kept, numbers):
         st = task_privileges(f"/proc/{pid}/task/{tid}/status")
         if tid == pid:
             check("main thread", st, kept)
-        elif st["Name"].startswith("MHD"):
+        elif st["Name"].startswith(("MHD", "metrics-")):
             servers += 1
             check(f"thread {tid} ({st['Name']})", st, 0)
         else:
