@@ -9,6 +9,7 @@
 
 #include "errbuf.h"
 #include "route.h"
+#include "route_segment.h"
 #include "util.h"
 
 #define INTERN_MIN_CAP	64
@@ -40,11 +41,6 @@ static __u64 hash_str(const char *s)
 static bool is_visible(unsigned char c)
 {
 	return c >= 0x21 && c <= 0x7e;
-}
-
-static bool is_hex(unsigned char c)
-{
-	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
 }
 
 static bool is_param(const char *seg, size_t len)
@@ -209,38 +205,6 @@ static bool template_match(const char *t, const char *p, size_t plen, bool prefi
 	}
 }
 
-/* Whether a segment looks like an identifier rather than a word. */
-static bool segment_is_id(const char *s, size_t len)
-{
-	size_t i;
-	bool digit = false, hex = true;
-
-	if (!len)
-		return false;
-	for (i = 0; i < len && s[i] >= '0' && s[i] <= '9'; i++)
-		;
-	if (i == len)
-		return true;
-	if (len == 36) {	/* 8-4-4-4-12 */
-		for (i = 0; i < len; i++) {
-			bool dash = i == 8 || i == 13 || i == 18 || i == 23;
-
-			if (dash ? s[i] != '-' : !is_hex(s[i]))
-				break;
-		}
-		if (i == len)
-			return true;
-	}
-	if (len < 8)
-		return false;
-	/* requiring a digit keeps words spelt with a-f only ("deadbeef", "acceded") */
-	for (i = 0; i < len && hex; i++) {
-		hex = is_hex(s[i]);
-		digit |= s[i] >= '0' && s[i] <= '9';
-	}
-	return hex && digit;
-}
-
 /* Folds p (plen bytes, leading '/', or empty) into rt->buf; returns the length written. */
 static size_t fold(struct route_table *rt, const char *p, size_t plen)
 {
@@ -253,7 +217,7 @@ static size_t fold(struct route_table *rt, const char *p, size_t plen)
 		pi++;
 		for (sl = 0; pi + sl < plen && p[pi + sl] != '/'; sl++)
 			;
-		if (segment_is_id(p + pi, sl)) {
+		if (route_segment__is_id(p + pi, sl)) {
 			memcpy(rt->buf + o, ROUTE_ID, sizeof(ROUTE_ID) - 1);
 			o += sizeof(ROUTE_ID) - 1;
 		} else {

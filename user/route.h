@@ -2,8 +2,8 @@
 /*
  * Route templating: turns a raw request path into a low-cardinality
  * http_route label, either from configured templates or by folding
- * identifier-looking segments to {id}, with a per-table cap on how many
- * distinct routes the heuristic may create.
+ * identifier-looking segments to {id} (route_segment.h), with a per-table
+ * cap on how many distinct routes the heuristic may create.
  */
 #ifndef SLOTAP_ROUTE_H
 #define SLOTAP_ROUTE_H
