@@ -44,11 +44,12 @@ const char config__default_yaml[] =
 "#               longer names are refused: give the executable's absolute\n"
 "#               path instead, as /proc/PID/exe shows it (symlinks resolved).\n"
 "#   routes      route templates tried in order, each a path whose {name}\n"
-"#               segments stand for any one segment. Other paths have their\n"
-"#               identifier-like segments folded into {id}.\n"
+"#               segments stand for any one segment. Other paths: see\n"
+"#               route_mode.\n"
 "#   max_routes  the most distinct routes of the service (1-10000); new\n"
 "#               routes beyond it are counted as __overflow__. Default:\n"
 "#               max_routes_per_service.\n"
+"#   route_mode  fold or strict, as route_mode below, for this service.\n"
 "# A port, or a process, belongs to one service at most.\n"
 "#\n"
 "# With no services at all, as here, slotap tracks every listening TCP\n"
@@ -169,6 +170,14 @@ const char config__default_yaml[] =
 "\n"
 "# The default of every service's max_routes (1-10000).\n"
 "max_routes_per_service: 100\n"
+"\n"
+"# What a path that no route template matches becomes, for the services\n"
+"# without a route_mode of their own and the discovered ones: fold (the\n"
+"# path, its segments that look like identifiers or secrets, such as\n"
+"# numbers, UUIDs, e-mail addresses, tokens and keys, replaced by {id}) or\n"
+"# strict (http_route=\"__other__\", so that only templates the operator\n"
+"# wrote reach the labels).\n"
+"route_mode: fold\n"
 "\n"
 "# The most series of each metric family (1-1000000): whoever sends or\n"
 "# answers requests chooses label values (paths, statuses, process names),\n"
@@ -486,19 +495,31 @@ static int load_routes(struct loader *ld, struct service_config *sc,
 	return 0;
 }
 
+static int load_route_mode(struct loader *ld, const yaml_node_t *n, enum route_mode *mode)
+{
+	int word = 0, err;
+
+	err = yaml_reader__get_keyword(&ld->rd, n, "route_mode", "a route mode",
+				       "a route mode (fold or strict)",
+				       (const char *const[]){ "fold", "strict", NULL }, &word);
+	*mode = word ? ROUTE_MODE_STRICT : ROUTE_MODE_FOLD;
+	return err;
+}
+
 static int load_service(struct loader *ld, struct slotap_config *cfg,
 			size_t svc, const yaml_node_t *n)
 {
 	static const char *const keys[] = {
-		"name", "match", "routes", "max_routes", NULL
+		"name", "match", "routes", "max_routes", "route_mode", NULL
 	};
-	enum { K_NAME, K_MATCH, K_ROUTES, K_MAX_ROUTES };
+	enum { K_NAME, K_MATCH, K_ROUTES, K_MAX_ROUTES, K_ROUTE_MODE };
 	struct service_config *sc = &cfg->services[svc];
 	struct yaml_fields f;
 	char path[48];
 	unsigned long max = 0;
 	int err;
 
+	sc->route_mode = cfg->route_mode;
 	snprintf(path, sizeof(path), "services[%zu]", svc);
 	err = yaml_reader__walk(&ld->rd, n, path, keys, &f);
 	if (err)
@@ -520,6 +541,9 @@ static int load_service(struct loader *ld, struct slotap_config *cfg,
 			err = yaml_reader__get_uint(&ld->rd, v, "max_routes", "a route count", 1,
 						    CONFIG_ROUTES_LIMIT, &max);
 			sc->max_routes = max;
+			break;
+		case K_ROUTE_MODE:
+			err = load_route_mode(ld, v, &sc->route_mode);
 			break;
 		}
 		if (err)
@@ -1032,11 +1056,11 @@ static int load_root(struct loader *ld, const yaml_node_t *root,
 	static const char *const keys[] = {
 		"services", "latency_thresholds", "max_routes_per_service",
 		"slos", "request_timeout", "default_slos", "max_default_slos", "dependencies",
-		"max_series_per_metric", NULL
+		"max_series_per_metric", "route_mode", NULL
 	};
 	enum {
 		K_SERVICES, K_THRESHOLDS, K_MAX_ROUTES, K_SLOS, K_REQUEST_TIMEOUT,
-		K_DEFAULT_SLOS, K_MAX_DEFAULT_SLOS, K_DEPENDENCIES, K_MAX_SERIES
+		K_DEFAULT_SLOS, K_MAX_DEFAULT_SLOS, K_DEPENDENCIES, K_MAX_SERIES, K_ROUTE_MODE
 	};
 	const yaml_node_t *services = NULL, *slos = NULL, *default_slos = NULL;
 	const yaml_node_t *dependencies = NULL;
@@ -1046,6 +1070,7 @@ static int load_root(struct loader *ld, const yaml_node_t *root,
 	int err = 0;
 
 	cfg->max_routes_per_service = CONFIG_DEFAULT_MAX_ROUTES;
+	cfg->route_mode = ROUTE_MODE_FOLD;
 	cfg->request_timeout_ns = CONFIG_DEFAULT_REQUEST_TIMEOUT_NS;
 	cfg->max_default_slos = CONFIG_DEFAULT_MAX_DEFAULT_SLOS;
 	cfg->max_series_per_metric = CONFIG_DEFAULT_MAX_SERIES;
@@ -1058,8 +1083,8 @@ static int load_root(struct loader *ld, const yaml_node_t *root,
 					  "a list" : "a scalar");
 		/*
 		 * Services and SLOs last: the services' checks need
-		 * max_routes_per_service, the SLOs' the services and the
-		 * thresholds.
+		 * max_routes_per_service and route_mode, the SLOs' the
+		 * services and the thresholds.
 		 */
 		err = yaml_reader__walk(&ld->rd, root, NULL, keys, &f);
 		if (err)
@@ -1100,6 +1125,9 @@ static int load_root(struct loader *ld, const yaml_node_t *root,
 							    "a route count", 1,
 							    CONFIG_ROUTES_LIMIT, &max);
 				cfg->max_routes_per_service = max;
+				break;
+			case K_ROUTE_MODE:
+				err = load_route_mode(ld, v, &cfg->route_mode);
 				break;
 			case K_REQUEST_TIMEOUT: {
 				const char *s;

@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <linux/types.h>
 
+#include "route.h"
 #include "slo.h"
 
 /* The source name messages use for config__default_yaml. */
@@ -53,6 +54,7 @@ struct service_config {
 	char **routes;		/* validated route templates, in file order, unique */
 	size_t n_routes;
 	unsigned max_routes;	/* 0 = use slotap_config.max_routes_per_service */
+	enum route_mode route_mode;	/* its own route_mode, else slotap_config's */
 };
 
 /* At most this many dependencies: each one is looked up per client event. */
@@ -137,6 +139,8 @@ struct slotap_config {
 	__u64 *latency_thresholds_ns;
 	size_t n_thresholds;
 	unsigned max_routes_per_service;
+	/* route_mode at the top: the services' default, and discovered services' mode */
+	enum route_mode route_mode;
 	__u64 request_timeout_ns;	/* unanswered longer: a failed request */
 	struct dependency_config *dependencies;	/* in file order */
 	size_t n_dependencies;

@@ -23,6 +23,7 @@ struct route_table {
 	char **templates;
 	size_t n_templates;
 	unsigned int max_routes;
+	enum route_mode mode;
 	__u64 overflowed;
 	/* every route admitted so far, open addressing with linear probing */
 	struct intern_slot *slots;
@@ -251,6 +252,8 @@ static const char *resolve_truncated(struct route_table *rt, const char *p, size
 			return intern(rt, rt->buf, false);
 		}
 	}
+	if (rt->mode == ROUTE_MODE_STRICT)
+		return intern(rt, ROUTE_OTHER, false);
 	/* a segment grows at most from one byte to "{id}" */
 	if (buf_reserve(rt, keep * (sizeof(ROUTE_ID) - 1) + sizeof(ROUTE_TRUNCATED)))
 		return NULL;
@@ -307,6 +310,8 @@ const char *route_table__resolve(struct route_table *rt, const char *path, size_
 		if (template_match(rt->templates[i], path, len, false, NULL))
 			return intern(rt, rt->templates[i], false);
 	}
+	if (rt->mode == ROUTE_MODE_STRICT)
+		return intern(rt, ROUTE_OTHER, false);
 	if (buf_reserve(rt, len * (sizeof(ROUTE_ID) - 1) + 1))
 		return NULL;
 	o = fold(rt, path, len);
@@ -315,7 +320,7 @@ const char *route_table__resolve(struct route_table *rt, const char *path, size_
 }
 
 struct route_table *route_table__new(const char *const *templates, size_t n_templates,
-				     unsigned int max_routes)
+				     unsigned int max_routes, enum route_mode mode)
 {
 	struct route_table *rt;
 	size_t i;
@@ -330,6 +335,7 @@ struct route_table *route_table__new(const char *const *templates, size_t n_temp
 	if (!rt)
 		goto enomem;
 	rt->max_routes = max_routes;
+	rt->mode = mode;
 	rt->cap = INTERN_MIN_CAP;
 	rt->slots = calloc(rt->cap, sizeof(*rt->slots));
 	if (!rt->slots)

@@ -3,7 +3,9 @@
  * Route templating: turns a raw request path into a low-cardinality
  * http_route label, either from configured templates or by folding
  * identifier-looking segments to {id} (route_segment.h), with a per-table
- * cap on how many distinct routes the heuristic may create.
+ * cap on how many distinct routes the heuristic may create. In strict mode
+ * nothing of the path is kept unless a template matches: the label is
+ * always text the operator wrote or one of the fixed ones below.
  */
 #ifndef SLOTAP_ROUTE_H
 #define SLOTAP_ROUTE_H
@@ -18,16 +20,23 @@
 #define ROUTE_ASTERISK		"*"		/* OPTIONS * */
 #define ROUTE_OVERFLOW		"__overflow__"	/* the heuristic hit max_routes */
 #define ROUTE_ID		"{id}"		/* a folded segment */
+#define ROUTE_OTHER		"__other__"	/* strict mode: no template matched */
+
+enum route_mode {
+	ROUTE_MODE_FOLD,	/* unmatched paths keep their word-like segments */
+	ROUTE_MODE_STRICT,	/* unmatched paths are all ROUTE_OTHER */
+};
 
 struct route_table;
 
 /*
  * templates: route templates tried in order (copied); max_routes: cap on
- * distinct routes, 0 for none. Returns NULL with errno EINVAL when a template
- * fails route_template__validate(), or ENOMEM.
+ * distinct routes, 0 for none; mode: what an unmatched path becomes.
+ * Returns NULL with errno EINVAL when a template fails
+ * route_template__validate(), or ENOMEM.
  */
 struct route_table *route_table__new(const char *const *templates, size_t n_templates,
-				     unsigned int max_routes);
+				     unsigned int max_routes, enum route_mode mode);
 void route_table__free(struct route_table *rt);
 /*
  * path: raw path prefix as captured in the kernel (not NUL-terminated, len

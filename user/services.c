@@ -36,10 +36,10 @@ struct service_registry {
 };
 
 static int service__init(struct service *svc, const char *name, const char *const *templates,
-			 size_t n_templates, unsigned max_routes)
+			 size_t n_templates, unsigned max_routes, enum route_mode mode)
 {
 	svc->name = strdup(name);
-	svc->routes = route_table__new(templates, n_templates, max_routes);
+	svc->routes = route_table__new(templates, n_templates, max_routes, mode);
 	return svc->name && svc->routes ? 0 : -ENOMEM;
 }
 
@@ -71,14 +71,14 @@ struct service_registry *service_registry__new(const struct slotap_config *cfg)
 
 		reg->n_configured++;
 		if (service__init(&reg->configured[i], sc->name, (const char *const *)sc->routes,
-				  sc->n_routes, max))
+				  sc->n_routes, max, sc->route_mode))
 			goto fail;
 		for (size_t j = 0; j < sc->n_processes; j++)
 			if (sc->processes[j][0] == '/')
 				reg->has_exe_paths = true;
 	}
 	if (service__init(&reg->auto_overflow, "__overflow__", NULL, 0,
-			  cfg->max_routes_per_service))
+			  cfg->max_routes_per_service, cfg->route_mode))
 		goto fail;
 	return reg;
 fail:
@@ -128,7 +128,7 @@ struct service *service_registry__lookup(struct service_registry *reg, __u16 ser
 	if (reg->n_autos == SERVICES_AUTO_MAX)
 		return &reg->auto_overflow;
 	if (service__init(&reg->autos[reg->n_autos], name, NULL, 0,
-			  reg->cfg->max_routes_per_service)) {
+			  reg->cfg->max_routes_per_service, reg->cfg->route_mode)) {
 		service__free(&reg->autos[reg->n_autos]);
 		memset(&reg->autos[reg->n_autos], 0, sizeof(struct service));
 		return NULL;
@@ -247,7 +247,8 @@ void service_registry__set_config(struct service_registry *reg, const struct slo
 static bool same_routes(const struct slotap_config *ca, const struct service_config *a,
 			const struct slotap_config *cb, const struct service_config *b)
 {
-	if (a->n_routes != b->n_routes || max_routes(ca, a) != max_routes(cb, b))
+	if (a->n_routes != b->n_routes || max_routes(ca, a) != max_routes(cb, b) ||
+	    a->route_mode != b->route_mode)
 		return false;
 	for (size_t i = 0; i < a->n_routes; i++)
 		if (strcmp(a->routes[i], b->routes[i]))
@@ -287,7 +288,8 @@ void service_registry__adopt(struct service_registry *reg, struct service_regist
 	}
 	/* discovered services: only while both track every listener, alike */
 	if (reg->n_configured || old->n_configured ||
-	    reg->cfg->max_routes_per_service != old_cfg->max_routes_per_service)
+	    reg->cfg->max_routes_per_service != old_cfg->max_routes_per_service ||
+	    reg->cfg->route_mode != old_cfg->route_mode)
 		return;
 	for (size_t j = 0; j < old->n_autos; j++) {
 		reg->autos[j] = old->autos[j];

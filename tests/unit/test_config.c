@@ -67,6 +67,7 @@ static void assert_defaults(const struct slotap_config *cfg)
 	assert_int_equal(cfg->n_slos, 0);
 	assert_null(cfg->slos);
 	assert_int_equal(cfg->max_routes_per_service, 100);
+	assert_int_equal(cfg->route_mode, ROUTE_MODE_FOLD);
 	assert_int_equal(cfg->n_thresholds, 4);
 	for (i = 0; i < 4; i++)
 		assert_int_equal(cfg->latency_thresholds_ns[i], default_thresholds[i]);
@@ -602,6 +603,37 @@ static void test_routes(void **state)
 		     "    match: {port: 1}\n"
 		     "    max_routes: lots\n",
 		     "t.yaml:4:17: max_routes: \"lots\" is not a route count (1..10000)");
+}
+
+static void test_route_mode(void **state)
+{
+	struct slotap_config cfg;
+
+	(void)state;
+	/* the top-level mode is every service's default, wherever it is written */
+	load_ok(&cfg, "services:\n"
+		      "  - {name: a, match: {port: 1}}\n"
+		      "  - {name: b, match: {port: 2}, route_mode: fold}\n"
+		      "  - {name: c, match: {port: 3}, route_mode: strict}\n"
+		      "route_mode: strict\n");
+	assert_int_equal(cfg.route_mode, ROUTE_MODE_STRICT);
+	assert_int_equal(cfg.services[0].route_mode, ROUTE_MODE_STRICT);
+	assert_int_equal(cfg.services[1].route_mode, ROUTE_MODE_FOLD);
+	assert_int_equal(cfg.services[2].route_mode, ROUTE_MODE_STRICT);
+	config__free(&cfg);
+	load_ok(&cfg, "services:\n"
+		      "  - {name: a, match: {port: 1}}\n"
+		      "  - {name: b, match: {port: 2}, route_mode: strict}\n");
+	assert_int_equal(cfg.route_mode, ROUTE_MODE_FOLD);
+	assert_int_equal(cfg.services[0].route_mode, ROUTE_MODE_FOLD);
+	assert_int_equal(cfg.services[1].route_mode, ROUTE_MODE_STRICT);
+	config__free(&cfg);
+
+	expect_error("route_mode: STRICT\n",
+		     "t.yaml:1:13: route_mode: \"STRICT\" is not a route mode (fold or strict)");
+	expect_error("services:\n"
+		     "  - {name: a, match: {port: 1}, route_mode: [strict]}\n",
+		     "t.yaml:2:45: route_mode: expected a route mode, got a list");
 }
 
 static void test_type_errors(void **state)
@@ -1439,6 +1471,7 @@ int main(void)
 		cmocka_unit_test(test_name_length),
 		cmocka_unit_test(test_process),
 		cmocka_unit_test(test_routes),
+		cmocka_unit_test(test_route_mode),
 		cmocka_unit_test(test_type_errors),
 		cmocka_unit_test(test_threshold_errors),
 		cmocka_unit_test(test_syntax_errors),

@@ -156,11 +156,32 @@ static void counts_carry_over_and_bad_configs_are_refused(void **state)
 	assert_true(value(a, FAST("good")) == 2);
 }
 
+#define COUNT(route)	"http_server_request_duration_seconds_count{service_name=\"shop\"," \
+			"http_request_method=\"GET\",http_route=\"" route "\"," \
+			"http_response_status_code=\"200\"} "
+
+/* A service's route table is kept across a reload only if its route_mode is too. */
+static void route_mode_change_applies(void **state)
+{
+	struct fixture *f = *state;
+	struct agent *a = &f->a;
+
+	request(a, 200, MS(5));
+	assert_true(value(a, COUNT("/x")) == 1);
+	write_config(f->path, SERVICES, "route_mode: strict\n");
+	agent__reload(a, -1);
+	assert_true(value(a, "slotap_config_reloads_total{result=\"success\"} ") == 1);
+	request(a, 200, MS(5));
+	assert_true(value(a, COUNT("__other__")) == 1);
+	assert_true(value(a, COUNT("/x")) == 1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(counts_carry_over_and_bad_configs_are_refused, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(route_mode_change_applies, setup, teardown),
 	};
 
 	return cmocka_run_group_tests_name("reload", tests, NULL, NULL);

@@ -37,7 +37,7 @@ static void test_templates_first_and_in_order(void **state)
 		"/files/{name}",
 		"/",
 	};
-	struct route_table *rt = route_table__new(tmpl, 5, 0);
+	struct route_table *rt = route_table__new(tmpl, 5, 0, ROUTE_MODE_FOLD);
 
 	(void)state;
 	assert_non_null(rt);
@@ -62,7 +62,7 @@ static void test_templates_first_and_in_order(void **state)
 
 static void test_heuristic_digits(void **state)
 {
-	struct route_table *rt = route_table__new(NULL, 0, 0);
+	struct route_table *rt = route_table__new(NULL, 0, 0, ROUTE_MODE_FOLD);
 
 	(void)state;
 	assert_non_null(rt);
@@ -78,7 +78,7 @@ static void test_heuristic_digits(void **state)
 
 static void test_heuristic_uuid(void **state)
 {
-	struct route_table *rt = route_table__new(NULL, 0, 0);
+	struct route_table *rt = route_table__new(NULL, 0, 0, ROUTE_MODE_FOLD);
 
 	(void)state;
 	assert_non_null(rt);
@@ -95,7 +95,7 @@ static void test_heuristic_uuid(void **state)
 
 static void test_heuristic_hex_and_words(void **state)
 {
-	struct route_table *rt = route_table__new(NULL, 0, 0);
+	struct route_table *rt = route_table__new(NULL, 0, 0, ROUTE_MODE_FOLD);
 
 	(void)state;
 	assert_non_null(rt);
@@ -116,7 +116,7 @@ static void test_heuristic_hex_and_words(void **state)
 
 static void test_query_and_fragment_cut(void **state)
 {
-	struct route_table *rt = route_table__new(NULL, 0, 0);
+	struct route_table *rt = route_table__new(NULL, 0, 0, ROUTE_MODE_FOLD);
 	const char p[] = "/items/5?x=1";
 
 	(void)state;
@@ -134,7 +134,7 @@ static void test_query_and_fragment_cut(void **state)
 static void test_truncation(void **state)
 {
 	const char *const tmpl[] = { "/users/{user}/orders/{order}" };
-	struct route_table *rt = route_table__new(tmpl, 1, 0);
+	struct route_table *rt = route_table__new(tmpl, 1, 0, ROUTE_MODE_FOLD);
 	char path[HTTP_PATH_MAX];
 
 	(void)state;
@@ -161,7 +161,7 @@ static void test_truncation(void **state)
 
 static void test_invalid_bytes(void **state)
 {
-	struct route_table *rt = route_table__new(NULL, 0, 0);
+	struct route_table *rt = route_table__new(NULL, 0, 0, ROUTE_MODE_FOLD);
 	const char nul[] = "/a\0b";
 	const char hi[] = "/caf\xc3\xa9";
 	const char *inv;
@@ -185,7 +185,7 @@ static void test_invalid_bytes(void **state)
 static void test_asterisk_and_absolute_form(void **state)
 {
 	const char *const tmpl[] = { "/users/{id}" };
-	struct route_table *rt = route_table__new(tmpl, 1, 0);
+	struct route_table *rt = route_table__new(tmpl, 1, 0, ROUTE_MODE_FOLD);
 
 	(void)state;
 	assert_non_null(rt);
@@ -207,7 +207,7 @@ static void test_asterisk_and_absolute_form(void **state)
 static void test_cap_and_overflow(void **state)
 {
 	const char *const tmpl[] = { "/t/{x}/{y}" };
-	struct route_table *rt = route_table__new(tmpl, 1, 3);
+	struct route_table *rt = route_table__new(tmpl, 1, 3, ROUTE_MODE_FOLD);
 	const char *a;
 
 	(void)state;
@@ -247,7 +247,7 @@ static void test_cap_and_overflow(void **state)
 
 static void test_unlimited_and_interning(void **state)
 {
-	struct route_table *rt = route_table__new(NULL, 0, 0);
+	struct route_table *rt = route_table__new(NULL, 0, 0, ROUTE_MODE_FOLD);
 	char path[32];
 	const char *first[1000];
 	unsigned int i;
@@ -267,6 +267,52 @@ static void test_unlimited_and_interning(void **state)
 	}
 	assert_int_equal(route_table__count(rt), 1000);
 	assert_int_equal(route_table__overflowed(rt), 0);
+	route_table__free(rt);
+}
+
+static void test_strict(void **state)
+{
+	const char *const tmpl[] = { "/users/{user}/orders/{order}", "/healthz", "/" };
+	struct route_table *rt = route_table__new(tmpl, 3, 2, ROUTE_MODE_STRICT);
+	char path[64];
+	unsigned int i;
+
+	(void)state;
+	assert_non_null(rt);
+	assert_string_equal(res(rt, "/users/alice@example.com/orders/7"),
+			    "/users/{user}/orders/{order}");
+	assert_string_equal(res(rt, "/healthz?token=x"), "/healthz");
+	assert_string_equal(res(rt, "/"), "/");
+	/* whatever else, words or not, is one route: nothing the client chose */
+	assert_string_equal(res(rt, "/about"), ROUTE_OTHER);
+	assert_string_equal(res(rt, "/items/42"), ROUTE_OTHER);
+	assert_string_equal(res(rt, "/reset/c4x9ts-8f14e45fceea167a5a36dedd4bea2543"), ROUTE_OTHER);
+	assert_string_equal(res(rt, "http://h/healthz"), "/healthz");
+	assert_string_equal(res(rt, "http://h/x"), ROUTE_OTHER);
+	/* a truncated path keeps only what a template says */
+	assert_string_equal(res_trunc(rt, "/users/alice/ord"), "/users/{user}/{truncated}");
+	assert_string_equal(res_trunc(rt, "/reset/secret-token/par"), ROUTE_OTHER);
+	assert_string_equal(res_trunc(rt, "/abcdefgh"), ROUTE_TRUNCATED);
+	/* the fixed labels stay what they are */
+	assert_string_equal(res(rt, "*"), ROUTE_ASTERISK);
+	assert_string_equal(res(rt, "/a b"), ROUTE_INVALID);
+	/* so the cap (2 here) is never reached: thousands of paths, one route */
+	for (i = 0; i < 5000; i++) {
+		snprintf(path, sizeof(path), "/p%u/%x", i, i * 2654435761u);
+		assert_string_equal(res(rt, path), ROUTE_OTHER);
+	}
+	assert_int_equal(route_table__overflowed(rt), 0);
+	/* the templates matched, __other__, the two truncated and the fixed labels */
+	assert_int_equal(route_table__count(rt), 8);
+	route_table__free(rt);
+
+	/* strict without templates: every request of the service is one route */
+	rt = route_table__new(NULL, 0, 0, ROUTE_MODE_STRICT);
+	assert_non_null(rt);
+	assert_string_equal(res(rt, "/"), ROUTE_OTHER);
+	assert_string_equal(res(rt, "/api/v1/users"), ROUTE_OTHER);
+	assert_string_equal(res_trunc(rt, "/api/v1/users/partial"), ROUTE_OTHER);
+	assert_int_equal(route_table__count(rt), 1);
 	route_table__free(rt);
 }
 
@@ -301,7 +347,7 @@ static void test_validate(void **state)
 	assert_int_equal(strlen(err), 3);
 
 	errno = 0;
-	assert_null(route_table__new(bad, 2, 0));
+	assert_null(route_table__new(bad, 2, 0, ROUTE_MODE_FOLD));
 	assert_int_equal(errno, EINVAL);
 }
 
@@ -318,6 +364,7 @@ int main(void)
 		cmocka_unit_test(test_asterisk_and_absolute_form),
 		cmocka_unit_test(test_cap_and_overflow),
 		cmocka_unit_test(test_unlimited_and_interning),
+		cmocka_unit_test(test_strict),
 		cmocka_unit_test(test_validate),
 	};
 

@@ -176,7 +176,7 @@ static void test_secrets_fold(void **state)
 	assert_int_equal(kept, 0);
 	/* as whole paths too: the secret's segment and nothing else goes */
 	{
-		struct route_table *rt = route_table__new(NULL, 0, 0);
+		struct route_table *rt = route_table__new(NULL, 0, 0, ROUTE_MODE_FOLD);
 		char path[128];
 
 		assert_non_null(rt);
@@ -191,7 +191,7 @@ static void test_secrets_fold(void **state)
 
 static void test_ordinary_routes_kept(void **state)
 {
-	struct route_table *rt = route_table__new(NULL, 0, 0);
+	struct route_table *rt = route_table__new(NULL, 0, 0, ROUTE_MODE_FOLD);
 	size_t i, folded = 0;
 
 	(void)state;
