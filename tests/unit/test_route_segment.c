@@ -66,7 +66,7 @@ static const char *const secrets[] = {
 	"c1ec2fa46ar1fbiopoaf0z5wd8q9wzcx", "dcb648umeufd06tit8xp4wfef0jhh67n",
 	"40nyy2fxpjaqebafzq2he3wltm6xr239", "cart;jsessionid=CEF6C3E1A8DE43162A15",
 	"s%3AeiljeFygwrbgZmJ485cBiGoi",
-	/* password-reset and magic-link tokens (Django, Devise, Laravel, Rails, secrets.token_urlsafe) */
+	/* password-reset and magic-link tokens (Django, Devise, Laravel, Rails, token_urlsafe) */
 	"c4x9ts-9581b4c0cb06d20f3f93fa25d2fb570c", "bz4kxg-a76f345c3983e5e745c0",
 	"a4570b1fef39e275aaab13b86007fd8498b7c1b6", "3oh2xdkGD2tFY-Sr6dGe",
 	"0z4-Vmj4xrwO902WbO9H", "GWfsCSmLSt3VLdQkyYv1s1yU", "Rtz0xu0gMf2YAXzzAeIIR7sX",
@@ -282,8 +282,9 @@ static void test_rules(void **state)
 	assert_false(is_id("XMLHttpRequest"));
 	assert_true(is_id("aB1cD2eF"));
 	assert_true(is_id("xYzAbCdEfG"));
-	/* base64url runs are judged together when capitals or digits say so */
+	/* base64(url) runs are judged together when capitals or digits say so */
 	assert_true(is_id("Xq3-9fZ_kLmN"));
+	assert_true(is_id("u5ZA+v8a%2F08LW"));	/* base64, its '/' sent as %2F */
 	assert_false(is_id("__webpack_hmr"));
 	/* percent-decoding: binary data folds, UTF-8 words stay */
 	assert_true(is_id("%00"));
