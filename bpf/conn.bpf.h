@@ -19,29 +19,93 @@ static __always_inline __u16 port_service(const struct port_info *pi)
 	return pi->service ? pi->service : pi->listen_service;
 }
 
-/* The configured service the current process belongs to, by name or exe path. */
-static __always_inline bool service_of_process(__u32 tgid, __u16 *service_id)
-{
-	struct service_comm_key comm = {};
-	__u16 *id;
+/*
+ * Who the current process is, read once per connection (never per
+ * request) from the kernel's own records of it: its executable file
+ * (mm->exe_file), whose inode is what the service filter by path compares
+ * and whose name names it. Not its comm: any process sets that to
+ * "nginx" with one prctl(PR_SET_NAME), and a process matched as nginx
+ * could then spend nginx's error budget. Pointing mm->exe_file elsewhere
+ * takes PR_SET_MM_MAP with CAP_SYS_ADMIN or CAP_CHECKPOINT_RESTORE (in the
+ * process's user namespace) and its own executable unmapped first.
+ */
+struct proc_ident {
+	struct exe_key exe;		/* 0: no executable (a kernel thread) */
+	char name[EXE_NAME_LEN];	/* its basename, truncated as comm is; "" for none */
+};
 
-	bpf_get_current_comm(comm.comm, sizeof(comm.comm));
-	id = bpf_map_lookup_elem(&service_by_comm, &comm);
-	if (!id)
-		id = bpf_map_lookup_elem(&service_by_tgid, &tgid);
+static __always_inline void proc_ident_read(struct proc_ident *p)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct mm_struct *mm = task->mm;
+	struct file *exe;
+
+	if (!mm)
+		return;
+	exe = mm->exe_file;
+	if (!exe)
+		return;
+	p->exe.inode = (__u64)exe->f_inode;
+	bpf_probe_read_kernel_str(p->name, sizeof(p->name), exe->f_path.dentry->d_name.name);
+}
+
+/*
+ * The configured service of the current process's cgroup v2: the one of
+ * its cgroup, else of its nearest configured ancestor (level
+ * CGROUP_MATCH_LEVELS up to 1, below the root). Unlike a name or a file,
+ * the cgroup of a process is set by whoever may write to the cgroup's
+ * cgroup.procs (root, or the user the cgroup is delegated to), not by the
+ * process.
+ */
+static __always_inline __u16 *service_of_cgroup(void)
+{
+	__u64 id = bpf_get_current_cgroup_id();
+	__u16 *svc;
+
+	svc = bpf_map_lookup_elem(&service_by_cgroup, &id);
+	if (svc || !match_cgroup_ancestors)
+		return svc;
+#pragma unroll
+	for (int level = CGROUP_MATCH_LEVELS; level >= 1; level--) {
+		id = bpf_get_current_ancestor_cgroup_id(level);
+		if (!id)
+			continue;	/* deeper than the process's own cgroup */
+		svc = bpf_map_lookup_elem(&service_by_cgroup, &id);
+		if (svc)
+			return svc;
+	}
+	return NULL;
+}
+
+/*
+ * The configured service the current process belongs to: by cgroup
+ * first, then by executable file, then by executable name (README,
+ * "match"). Its identity p is read by the caller, once.
+ */
+static __always_inline bool service_of_process(const struct proc_ident *p, __u16 *service_id)
+{
+	__u16 *id = NULL;
+
+	if (match_cgroups)
+		id = service_of_cgroup();
+	if (!id && p->exe.inode)
+		id = bpf_map_lookup_elem(&service_by_exe, &p->exe);
+	if (!id && p->name[0])
+		id = bpf_map_lookup_elem(&service_by_exe_name, p->name);
 	if (!id)
 		return false;
 	*service_id = *id;
 	return true;
 }
 
-static __always_inline bool service_lookup(struct port_info *pi, __u32 tgid, __u16 *service_id)
+static __always_inline bool service_lookup(struct port_info *pi, const struct proc_ident *p,
+					   __u16 *service_id)
 {
 	if (pi->service) {
 		*service_id = pi->service - 1;
 		return true;
 	}
-	if (service_of_process(tgid, service_id)) {
+	if (service_of_process(p, service_id)) {
 		/* the port is this service's while it restarts, too */
 		if (pi->listen_service != *service_id + 1)
 			pi->listen_service = *service_id + 1;
@@ -85,7 +149,8 @@ static __always_inline void sock_peer(const struct sock *sk, __u8 addr[16])
 }
 
 /* A connection starts being tracked: who it belongs to, read once. */
-static __always_inline void conn_init(struct conn *c, struct sock *sk, __u32 tgid, __u16 service_id)
+static __always_inline void conn_init(struct conn *c, struct sock *sk, __u32 tgid,
+				      const struct proc_ident *p, __u16 service_id)
 {
 	c->state = CONN_TRACKED;
 	c->sock_id = (__u64)sk;
@@ -95,7 +160,7 @@ static __always_inline void conn_init(struct conn *c, struct sock *sk, __u32 tgi
 	c->service_id = service_id;
 	c->local_port = sk->__sk_common.skc_num;
 	c->remote_port = bpf_ntohs(sk->__sk_common.skc_dport);
-	bpf_get_current_comm(c->comm, sizeof(c->comm));
+	__builtin_memcpy(c->exe_name, p->name, sizeof(c->exe_name));
 	sock_peer(sk, c->remote_addr);
 	count_stat(STAT_CONNS_OPENED);
 }
@@ -106,6 +171,7 @@ static __always_inline void conn_init(struct conn *c, struct sock *sk, __u32 tgi
  */
 static __noinline struct conn *conn_classify(struct sock *sk, struct port_info *pi)
 {
+	struct proc_ident p = {};
 	__u16 family, service_id;
 	struct conn *c;
 	__u32 tgid;
@@ -116,19 +182,23 @@ static __noinline struct conn *conn_classify(struct sock *sk, struct port_info *
 	family = sk->__sk_common.skc_family;
 	tgid = bpf_get_current_pid_tgid() >> 32;
 	if ((family != AF_INET && family != AF_INET6) || sk->sk_protocol != IPPROTO_TCP ||
-	    tgid == self_tgid || !service_lookup(pi, tgid, &service_id)) {
-		if (!bpf_sk_storage_get(&ignored_socks, sk, NULL, BPF_SK_STORAGE_GET_F_CREATE))
-			count_loss(LOSS_CONN_MAP_FULL);
-		return NULL;
-	}
+	    tgid == self_tgid)
+		goto ignore;
+	proc_ident_read(&p);
+	if (!service_lookup(pi, &p, &service_id))
+		goto ignore;
 	c = bpf_sk_storage_get(&conns, sk, NULL, BPF_SK_STORAGE_GET_F_CREATE);
 	if (!c) {
 		count_loss(LOSS_CONN_MAP_FULL);
 		return NULL;
 	}
-	conn_init(c, sk, tgid, service_id);
+	conn_init(c, sk, tgid, &p, service_id);
 	bpf_map_update_elem(&serving_tgids, &tgid, &service_id, BPF_ANY);
 	return c;
+ignore:
+	if (!bpf_sk_storage_get(&ignored_socks, sk, NULL, BPF_SK_STORAGE_GET_F_CREATE))
+		count_loss(LOSS_CONN_MAP_FULL);
+	return NULL;
 }
 
 /* The connection of sk if it is tracked, classifying it on first sight. */
@@ -303,7 +373,7 @@ static __always_inline void emit_request(struct conn *c, struct pending_req *r, 
 	e->__pad0 = 0;
 	e->__pad = 0;
 	__builtin_memcpy(e->remote_addr, c->remote_addr, sizeof(e->remote_addr));
-	__builtin_memcpy(e->comm, c->comm, sizeof(e->comm));
+	__builtin_memcpy(e->exe_name, c->exe_name, sizeof(e->exe_name));
 	__builtin_memcpy(e->resource, r->resource, HTTP_PATH_MAX);
 
 	event_commit(e, batch);

@@ -36,21 +36,33 @@ struct {
 	__type(value, struct port_info);
 } ports SEC(".maps");
 
-/* Service filters by process, filled by the loader from the config. */
+/*
+ * Service filters by process, filled by the loader from the config and
+ * kept current by the agent: by cgroup v2 id (the directory's inode
+ * number), by executable file (see struct exe_key) and by executable name.
+ * What a process says about itself (its comm, its argv) is in none of
+ * them: any process changes those with one call.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, SERVICE_CGROUPS_MAX);
+	__type(key, __u64);
+	__type(value, __u16);
+} service_by_cgroup SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, SERVICE_EXES_MAX);
+	__type(key, struct exe_key);
+	__type(value, __u16);
+} service_by_exe SEC(".maps");
+
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 1024);
-	__type(key, struct service_comm_key);
+	__type(key, struct exe_name_key);
 	__type(value, __u16);
-} service_by_comm SEC(".maps");
-
-/* Processes matched by executable path, kept current by the agent. */
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, SERVICE_TGIDS_MAX);
-	__type(key, __u32);
-	__type(value, __u16);
-} service_by_tgid SEC(".maps");
+} service_by_exe_name SEC(".maps");
 
 /*
  * Processes that served a tracked connection or listen on a service's

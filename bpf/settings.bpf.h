@@ -26,6 +26,15 @@
 const volatile bool track_all_listeners = true;	/* no services configured */
 const volatile __u32 self_tgid = 0;		/* never track the agent itself */
 const volatile __u64 wakeup_bytes = 256 * 1024;	/* wake the consumer past this backlog */
+/*
+ * Services are matched by cgroup (service_by_cgroup has entries), and the
+ * kernel has bpf_get_current_ancestor_cgroup_id() (Linux 5.6) to match a
+ * configured cgroup's descendants too. On unless the loader turns them
+ * off, so that a load with the defaults (the verifier budget) verifies
+ * the longest path.
+ */
+const volatile bool match_cgroups = true;
+const volatile bool match_cgroup_ancestors = true;
 /* Set at any time by the agent: requests unanswered for longer have failed. */
 __u64 request_timeout_ns = 30000000000ULL;
 /*

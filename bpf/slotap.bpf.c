@@ -150,3 +150,32 @@ int slotap_flush_events(void *ctx)
 {
 	return events_flush();
 }
+
+/* slotap_exe_inode's input, a descriptor of the agent's, and its answer. */
+__u32 exe_probe_fd;
+__u64 exe_probe_inode;
+
+/*
+ * Not attached: run by the agent through BPF_PROG_TEST_RUN, so in the
+ * agent's own task, to learn the kernel address of the inode of a file it
+ * holds open (exe_probe_fd): the key service_by_exe compares a process's
+ * mm->exe_file->f_inode with (struct exe_key). 0, and -1, when the
+ * descriptor is not open.
+ */
+SEC("raw_tp")
+int slotap_exe_inode(void *ctx)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct fdtable *fdt = BPF_CORE_READ(task, files, fdt);
+	struct file **fds, *f = NULL;
+	__u32 fd = exe_probe_fd;
+
+	exe_probe_inode = 0;
+	if (!fdt || fd >= BPF_CORE_READ(fdt, max_fds))
+		return -1;
+	fds = BPF_CORE_READ(fdt, fd);
+	if (bpf_probe_read_kernel(&f, sizeof(f), &fds[fd]) || !f)
+		return -1;
+	exe_probe_inode = (__u64)BPF_CORE_READ(f, f_inode);
+	return exe_probe_inode ? 0 : -1;
+}

@@ -86,7 +86,7 @@ struct conn {
 	__u8 __pad[6];
 	__u64 connect_start_ns;	/* client: connect() began, 0 once reported */
 	__u8 remote_addr[16];	/* IPv6 or IPv4-mapped */
-	char comm[TASK_COMM_LEN_SLOTAP];
+	char exe_name[EXE_NAME_LEN];	/* see EXE_NAME_LEN */
 	/*
 	 * Each protocol module's parser state, one at a time; before the
 	 * requests, next to the fields every socket operation reads.

@@ -110,7 +110,7 @@ static __always_inline bool unread_request_failed(struct sock *sk, const struct 
 		e->cgroup_id = c->cgroup_id;
 		e->tgid = c->tgid;
 		__builtin_memcpy(e->remote_addr, c->remote_addr, sizeof(e->remote_addr));
-		__builtin_memcpy(e->comm, c->comm, sizeof(e->comm));
+		__builtin_memcpy(e->exe_name, c->exe_name, sizeof(e->exe_name));
 	} else {
 		sock_peer(sk, e->remote_addr);
 	}
@@ -169,7 +169,7 @@ static __always_inline void connect_done(struct conn *c, struct sock *sk, bool e
 	e->local_port = sk->__sk_common.skc_num;
 	e->remote_port = c->remote_port;
 	__builtin_memcpy(e->remote_addr, c->remote_addr, sizeof(e->remote_addr));
-	__builtin_memcpy(e->comm, c->comm, sizeof(e->comm));
+	__builtin_memcpy(e->exe_name, c->exe_name, sizeof(e->exe_name));
 	event_submit(e);
 out:
 	c->connect_start_ns = 0;
@@ -182,22 +182,18 @@ out:
 static __always_inline void connect_start(struct sock *sk)
 {
 	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
-	__u16 family = sk->__sk_common.skc_family, *id;
+	__u16 family = sk->__sk_common.skc_family, id, *served;
+	struct proc_ident p = {};
 	struct conn *c;
 
 	if ((family != AF_INET && family != AF_INET6) || sk->sk_protocol != IPPROTO_TCP ||
 	    tgid == self_tgid)
 		return;
-	id = bpf_map_lookup_elem(&serving_tgids, &tgid);
-	if (!id)
-		id = bpf_map_lookup_elem(&service_by_tgid, &tgid);
-	if (!id) {
-		struct service_comm_key comm = {};
-
-		bpf_get_current_comm(comm.comm, sizeof(comm.comm));
-		id = bpf_map_lookup_elem(&service_by_comm, &comm);
-	}
-	if (!id)
+	proc_ident_read(&p);
+	served = bpf_map_lookup_elem(&serving_tgids, &tgid);
+	if (served)
+		id = *served;
+	else if (!service_of_process(&p, &id))
 		return;
 	c = bpf_sk_storage_get(&conns, sk, NULL, BPF_SK_STORAGE_GET_F_CREATE);
 	if (!c) {
@@ -205,7 +201,7 @@ static __always_inline void connect_start(struct sock *sk)
 		return;
 	}
 	__builtin_memset(c, 0, sizeof(*c));
-	conn_init(c, sk, tgid, *id);
+	conn_init(c, sk, tgid, &p, id);
 	c->client = 1;
 	c->connect_start_ns = bpf_ktime_get_ns();
 }
@@ -298,11 +294,20 @@ static __always_inline void listener_account(const struct sock *sk, const struct
 static __always_inline void listener_start(const struct sock *sk, struct port_info *pi)
 {
 	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+	struct proc_ident p = {};
 	struct listen_state *l;
 	__u16 id;
 
-	if (!pi->service)
-		pi->listen_service = tgid != self_tgid && service_of_process(tgid, &id) ? id + 1 : 0;
+	if (!pi->service) {
+		__u16 learnt = 0;
+
+		if (tgid != self_tgid) {
+			proc_ident_read(&p);
+			if (service_of_process(&p, &id))
+				learnt = id + 1;
+		}
+		pi->listen_service = learnt;
+	}
 	if (!port_service(pi))
 		return;
 	/* a service's process from now on: the agent's sweeps enter its netns */
@@ -452,7 +457,7 @@ static __always_inline void on_retransmit(const struct sock *sk, const struct sk
 		return;
 	key.service_id = c->service_id;
 	if (c->service_id == SERVICE_ID_AUTO)
-		__builtin_memcpy(key.comm, c->comm, sizeof(key.comm));
+		__builtin_memcpy(key.exe_name, c->exe_name, sizeof(key.exe_name));
 	/* tcp_skb_pcount(): segments, as RetransSegs and tcp_info count them */
 	cb = (struct tcp_skb_cb *)skb->cb;
 	bpf_probe_read_kernel(&segs, sizeof(segs), &cb->tcp_gso_segs);

@@ -14,7 +14,12 @@
 
 /* Bytes of the request path kept in the kernel (query string excluded). */
 #define HTTP_PATH_MAX		64
-#define TASK_COMM_LEN_SLOTAP	16
+/*
+ * Bytes of a process name with its NUL, as the kernel's comm: the basename
+ * of the process's executable (mm->exe_file), truncated as comm is. Not
+ * the comm itself, which any process sets with prctl(PR_SET_NAME).
+ */
+#define EXE_NAME_LEN		16
 /*
  * Requests in flight on one connection (HTTP/1.1 pipelining) whose details
  * the connection keeps in its own storage; deeper ones go to a shared map
@@ -38,8 +43,21 @@
 
 /* Processes remembered as serving tracked connections (serving_tgids). */
 #define SERVING_TGIDS_MAX	4096
-/* Processes of services matched by executable path (service_by_tgid). */
-#define SERVICE_TGIDS_MAX	4096
+/*
+ * Executable files of services matched by path (service_by_exe): the
+ * current file of each configured path, and a few it replaced (see
+ * user/services.c).
+ */
+#define SERVICE_EXES_MAX	4096
+/* Cgroups of services matched by cgroup (service_by_cgroup). */
+#define SERVICE_CGROUPS_MAX	4096
+/*
+ * A process matches a configured cgroup it is in, or one of its ancestors
+ * down to this level below the root (bpf_get_current_ancestor_cgroup_id):
+ * a configured cgroup deeper than that matches the processes directly in
+ * it only.
+ */
+#define CGROUP_MATCH_LEVELS	8
 
 /* Service id stored with a connection when no configured service matched
  * but the agent tracks every listener (no services in the config). */
@@ -149,7 +167,7 @@ struct http_event {
 	__u8 status_class;	/* enum status_class */
 	__u8 __pad;
 	__u8 remote_addr[16];	/* the peer, IPv6 or IPv4-mapped: the server of a client event */
-	char comm[TASK_COMM_LEN_SLOTAP];
+	char exe_name[EXE_NAME_LEN];	/* the process's executable's name, see EXE_NAME_LEN */
 	char resource[HTTP_PATH_MAX];	/* HTTP: the path's first bytes, no query */
 };
 
@@ -215,18 +233,31 @@ struct port_info {
 };
 
 /*
- * Key of the per-CPU retransmit counters: a configured service by id (comm
- * zero), or, with no services configured, a discovered one by process name.
+ * Key of the per-CPU retransmit counters: a configured service by id
+ * (exe_name zero), or, with no services configured, a discovered one by
+ * its executable's name.
  */
 struct service_key {
-	char comm[TASK_COMM_LEN_SLOTAP];
+	char exe_name[EXE_NAME_LEN];
 	__u16 service_id;
 	__u16 __pad;
 };
 
-/* Key of the service filter map by process name. */
-struct service_comm_key {
-	char comm[TASK_COMM_LEN_SLOTAP];
+/* Key of the service filter by executable name (service_by_exe_name). */
+struct exe_name_key {
+	char name[EXE_NAME_LEN];
+};
+
+/*
+ * Key of the service filter by executable file (service_by_exe): the
+ * kernel address of the file's struct inode, which the agent learns from
+ * a descriptor it holds open on the configured path (so that the inode,
+ * and its address, cannot be freed and reused while the key is in the
+ * map). Not device and inode number: on btrfs every subvolume numbers its
+ * inodes afresh under one superblock, so those two are not unique.
+ */
+struct exe_key {
+	__u64 inode;
 };
 
 #endif /* SLOTAP_HTTP_SERVER_H */

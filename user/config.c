@@ -35,14 +35,33 @@ const char config__default_yaml[] =
 "\n"
 "# services: the HTTP servers to measure, each with:\n"
 "#   name        required; 1-63 characters of A-Z a-z 0-9 _ . - and unique.\n"
-"#   match       required, with port, process or both. A connection belongs\n"
-"#               to the service whose port list has its local port; failing\n"
-"#               that, to the one whose process list has its process.\n"
+"#   match       required, with port, process, cgroup, or several. A\n"
+"#               connection belongs to the service whose port list has its\n"
+"#               local port; failing that, to the one whose cgroup list has\n"
+"#               its process's cgroup (the deepest such); failing that, to\n"
+"#               the one whose executable path, then executable name, is\n"
+"#               its process's.\n"
 "#     port      a local port (1-65535) the server accepts on, or a list.\n"
-"#     process   a process, or a list. A name without '/' is compared with\n"
-"#               the kernel's command name (comm), which keeps 15 bytes, so\n"
-"#               longer names are refused: give the executable's absolute\n"
-"#               path instead, as /proc/PID/exe shows it (symlinks resolved).\n"
+"#     process   an executable, or a list. An absolute path matches the\n"
+"#               processes running that file (symlinks followed), also\n"
+"#               under another name or in another mount namespace; when the\n"
+"#               path is replaced (an upgrade), the new file is matched\n"
+"#               within a second and processes still running the old one\n"
+"#               stay matched. A name without '/' is compared with the\n"
+"#               basename of the process's executable, which the kernel\n"
+"#               keeps to 15 bytes, so longer names are refused: give the\n"
+"#               path. Neither looks at what a process says it is (its\n"
+"#               comm or argv). A name matches whatever anyone runs under\n"
+"#               that name, a path whoever may run that file: to select\n"
+"#               one unit's processes, match its cgroup.\n"
+"#     cgroup    a cgroup v2 path from the hierarchy's root, or a list, as\n"
+"#               /proc/PID/cgroup shows it (/system.slice/nginx.service):\n"
+"#               the processes in it and in the cgroups below it, moved\n"
+"#               there by whoever may write its cgroup.procs, never by\n"
+"#               themselves. One that does not exist yet is a warning and\n"
+"#               is matched once it does (checked every second, as after\n"
+"#               a unit's restart makes it anew). One more than 8\n"
+"#               components deep matches the processes directly in it only.\n"
 "#   routes      route templates tried in order, each a path whose {name}\n"
 "#               segments stand for any one segment. Other paths: see\n"
 "#               route_mode.\n"
@@ -50,10 +69,10 @@ const char config__default_yaml[] =
 "#               routes beyond it are counted as __overflow__. Default:\n"
 "#               max_routes_per_service.\n"
 "#   route_mode  fold or strict, as route_mode below, for this service.\n"
-"# A port, or a process, belongs to one service at most.\n"
+"# A port, a process or a cgroup belongs to one service at most.\n"
 "#\n"
 "# With no services at all, as here, slotap tracks every listening TCP\n"
-"# service on the node, as one service per process name.\n"
+"# service on the node, as one service per executable name.\n"
 "#\n"
 "# services:\n"
 "#   - name: shop\n"
@@ -62,6 +81,9 @@ const char config__default_yaml[] =
 "#       process: [nginx, /usr/local/bin/shop]\n"
 "#     routes: [\"/api/items/{id}\", \"/api/users/{user}/orders\"]\n"
 "#     max_routes: 200\n"
+"#   - name: api\n"
+"#     match:\n"
+"#       cgroup: /system.slice/api.service\n"
 "#   - name: billing\n"
 "#     match:\n"
 "#       port: 9000\n"
@@ -388,11 +410,15 @@ static int add_process(struct loader *ld, struct service_config *sc,
 				  q);
 	} else if (!len) {
 		return node_error(ld, n, path, "empty process name");
-	} else if (len > CONFIG_COMM_MAX) {
+	} else if (len > CONFIG_EXE_NAME_MAX) {
 		return node_error(ld, n, path,
-				  "process name %s is %zu bytes, but the kernel comm it is matched against keeps only %d: use the executable's absolute path",
-				  q, len, CONFIG_COMM_MAX);
+				  "process name %s is %zu bytes, but the executable name it is matched against keeps only %d (as a comm): use the executable's absolute path",
+				  q, len, CONFIG_EXE_NAME_MAX);
 	}
+	if (s[0] == '/' && ++ld->n_exe_paths > CONFIG_MAX_EXE_PATHS)
+		return node_error(ld, n, path,
+				  "more than %d executable paths in all services",
+				  CONFIG_MAX_EXE_PATHS);
 	sc->processes[sc->n_processes] = strdup(s);
 	if (!sc->processes[sc->n_processes])
 		return yaml_reader__oom(&ld->rd);
@@ -401,10 +427,73 @@ static int add_process(struct loader *ld, struct service_config *sc,
 				n, svc, idx);
 }
 
+/*
+ * A cgroup v2 path from the hierarchy's root, as systemd and
+ * /proc/PID/cgroup write it: the agent finds it under the cgroup2 mount.
+ */
+static int add_cgroup(struct loader *ld, struct service_config *sc,
+		      size_t svc, const yaml_node_t *n, long idx)
+{
+	char path[48], q[QUOTE_SIZE];
+	const char *s, *c;
+	size_t len;
+	int err;
+
+	yaml_reader__item_path(path, sizeof(path), "match.cgroup", idx);
+	err = yaml_reader__get_string(&ld->rd, n, path, "a cgroup path", &s);
+	if (err)
+		return err;
+	len = strlen(s);
+	yaml_reader__quote(q, s, len);
+	for (c = s; *c; c++) {
+		if ((unsigned char)*c < 0x20 || *c == 0x7f)
+			return node_error(ld, n, path, "%s contains a control character", q);
+	}
+	if (s[0] != '/')
+		return node_error(ld, n, path,
+				  "%s is not a cgroup path from the cgroup v2 root (starting with /, e.g. /system.slice/nginx.service)",
+				  q);
+	if (len == 1)
+		return node_error(ld, n, path,
+				  "/ is the root cgroup, every process: leave services out to track every service");
+	if (len > CONFIG_CGROUP_PATH_MAX)
+		return node_error(ld, n, path, "%s is longer than %d bytes", q,
+				  CONFIG_CGROUP_PATH_MAX);
+	for (c = s; *c; ) {
+		const char *end = strchrnul(c + 1, '/');
+		size_t part = end - c - 1;
+
+		/* c is at a '/': the component is c + 1 .. end */
+		if (!part || (part == 1 && c[1] == '.') || (part == 2 && !strncmp(c + 1, "..", 2)))
+			return node_error(ld, n, path,
+					  "%s is not a canonical path (no //, /./, /../ or trailing /)",
+					  q);
+		if (part > 255)
+			return node_error(ld, n, path,
+					  "%s has a component longer than 255 bytes", q);
+		c = end;
+	}
+	if (ld->cgroups.n >= CONFIG_MAX_CGROUPS)
+		return node_error(ld, n, path, "more than %d cgroups in all services",
+				  CONFIG_MAX_CGROUPS);
+	sc->cgroups[sc->n_cgroups] = strdup(s);
+	if (!sc->cgroups[sc->n_cgroups])
+		return yaml_reader__oom(&ld->rd);
+	sc->n_cgroups++;
+	return yaml_unique__add(&ld->rd, &ld->cgroups, sc->cgroups[sc->n_cgroups - 1],
+				n, svc, idx);
+}
+
 static int load_match(struct loader *ld, struct slotap_config *cfg,
 		      size_t svc, const yaml_node_t *n)
 {
-	static const char *const keys[] = { "port", "process", NULL };
+	static const char *const keys[] = { "port", "process", "cgroup", NULL };
+	static const char *const paths[] = { "match.port", "match.process", "match.cgroup" };
+	static const char *const types[] = {
+		"a port or a list of ports", "a process or a list of processes",
+		"a cgroup path or a list of cgroup paths",
+	};
+	enum { K_PORT, K_PROCESS, K_CGROUP };
 	struct service_config *sc = &cfg->services[svc];
 	struct yaml_fields f;
 	int err, k;
@@ -417,38 +506,36 @@ static int load_match(struct loader *ld, struct slotap_config *cfg,
 		yaml_node_t *v = f.val[k = f.order[at]];
 		bool list = v->type == YAML_SEQUENCE_NODE;
 		size_t count = list ? yaml_reader__len(v) : 1;
+		void *items;
 
 		if (v->type == YAML_MAPPING_NODE)
-			return yaml_reader__type_error(&ld->rd, v, k == 0 ? "match.port" :
-						       "match.process", k == 0 ?
-						       "a port or a list of ports" :
-						       "a process or a list of processes");
+			return yaml_reader__type_error(&ld->rd, v, paths[k], types[k]);
 		if (!count)
-			return node_error(ld, v, k == 0 ? "match.port" :
-					  "match.process", "empty list");
-		if (k == 0) {
-			sc->ports = calloc(count, sizeof(*sc->ports));
-			if (!sc->ports)
-				return yaml_reader__oom(&ld->rd);
-		} else {
-			sc->processes = calloc(count, sizeof(*sc->processes));
-			if (!sc->processes)
-				return yaml_reader__oom(&ld->rd);
-		}
+			return node_error(ld, v, paths[k], "empty list");
+		if (k == K_PORT)
+			items = sc->ports = calloc(count, sizeof(*sc->ports));
+		else if (k == K_PROCESS)
+			items = sc->processes = calloc(count, sizeof(*sc->processes));
+		else
+			items = sc->cgroups = calloc(count, sizeof(*sc->cgroups));
+		if (!items)
+			return yaml_reader__oom(&ld->rd);
 		for (i = 0; i < count; i++) {
 			yaml_node_t *item = list ? yaml_reader__item(&ld->rd, v, i) : v;
 			long idx = list ? (long)i : -1;
 
-			if (k == 0)
+			if (k == K_PORT)
 				err = add_port(ld, cfg, svc, item, idx);
-			else
+			else if (k == K_PROCESS)
 				err = add_process(ld, sc, svc, item, idx);
+			else
+				err = add_cgroup(ld, sc, svc, item, idx);
 			if (err)
 				return err;
 		}
 	}
 	if (!f.seen)
-		return node_error(ld, n, "match", "needs port, process or both");
+		return node_error(ld, n, "match", "needs port, process or cgroup");
 	return 0;
 }
 
@@ -584,6 +671,18 @@ static int load_services(struct loader *ld, struct slotap_config *cfg,
 					  yaml_reader__quote(q, dup->s, strlen(dup->s)));
 		return node_error(ld, dup->node, path,
 				  "process %s is already matched by service %s",
+				  yaml_reader__quote(q, dup->s, strlen(dup->s)),
+				  yaml_reader__quote(q2, cfg->services[first->owner].name,
+						     strlen(cfg->services[first->owner].name)));
+	}
+	dup = yaml_unique__first_dup(&ld->cgroups, false, &first);
+	if (dup) {
+		yaml_reader__item_path(path, sizeof(path), "match.cgroup", dup->idx);
+		if (dup->owner == first->owner)
+			return node_error(ld, dup->node, path, "duplicate cgroup %s",
+					  yaml_reader__quote(q, dup->s, strlen(dup->s)));
+		return node_error(ld, dup->node, path,
+				  "cgroup %s is already matched by service %s",
 				  yaml_reader__quote(q, dup->s, strlen(dup->s)),
 				  yaml_reader__quote(q2, cfg->services[first->owner].name,
 						     strlen(cfg->services[first->owner].name)));
@@ -1417,6 +1516,7 @@ int config__load_string(struct slotap_config *cfg, const char *yaml, size_t len,
 out:
 	yaml_unique__free(&ld->names);
 	yaml_unique__free(&ld->processes);
+	yaml_unique__free(&ld->cgroups);
 	yaml_unique__free(&ld->routes);
 	yaml_unique__free(&ld->slo_names);
 	yaml_unique__free(&ld->dependency_names);
@@ -1505,6 +1605,9 @@ void config__free(struct slotap_config *cfg)
 		for (j = 0; j < sc->n_processes; j++)
 			free(sc->processes[j]);
 		free(sc->processes);
+		for (j = 0; j < sc->n_cgroups; j++)
+			free(sc->cgroups[j]);
+		free(sc->cgroups);
 		for (j = 0; j < sc->n_routes; j++)
 			free(sc->routes[j]);
 		free(sc->routes);
@@ -1557,6 +1660,8 @@ const char *config__kernel_key(const struct slotap_config *now, const struct slo
 			key = "match.port";
 		else if (!same_strings(a->processes, a->n_processes, b->processes, b->n_processes))
 			key = "match.process";
+		else if (!same_strings(a->cgroups, a->n_cgroups, b->cgroups, b->n_cgroups))
+			key = "match.cgroup";
 		if (key) {
 			snprintf(buf, size, "services[%zu].%s", i, key);
 			return buf;

@@ -18,8 +18,19 @@
 #define CONFIG_DEFAULT_SOURCE		"<default>"
 
 #define CONFIG_NAME_MAX			63
-/* Process names are compared with the kernel's comm: 16 bytes with the NUL. */
-#define CONFIG_COMM_MAX			15
+/*
+ * Process names are compared with the executable's name as the kernel
+ * side keeps it: 16 bytes with the NUL, as a comm (EXE_NAME_LEN).
+ */
+#define CONFIG_EXE_NAME_MAX		15
+/*
+ * Executable paths of all services: the agent holds up to
+ * SERVICES_EXE_FILES descriptors open for each (user/services.c).
+ */
+#define CONFIG_MAX_EXE_PATHS		128
+/* Cgroups of all services, and the length of one's path. */
+#define CONFIG_MAX_CGROUPS		1024
+#define CONFIG_CGROUP_PATH_MAX		1024
 /* service_id is a __u16 and SERVICE_ID_AUTO (0xffff) is reserved. */
 #define CONFIG_MAX_SERVICES		0xffff
 /* Every threshold multiplies the number of exported series. */
@@ -45,12 +56,19 @@ struct service_config {
 	__u16 *ports;		/* match.port, in file order; no port in two services */
 	size_t n_ports;
 	/*
-	 * match.process: a name without '/' (compared with the comm, so at
-	 * most 15 bytes) or an absolute executable path. No entry is in two
-	 * services.
+	 * match.process: a name without '/' (compared with the basename of
+	 * the process's executable, so at most 15 bytes) or an absolute
+	 * executable path. No entry is in two services.
 	 */
 	char **processes;
 	size_t n_processes;
+	/*
+	 * match.cgroup: cgroup v2 paths from the hierarchy's root ("/a/b",
+	 * no "." or ".." components, no empty ones, not "/" itself). No entry
+	 * is in two services.
+	 */
+	char **cgroups;
+	size_t n_cgroups;
 	char **routes;		/* validated route templates, in file order, unique */
 	size_t n_routes;
 	unsigned max_routes;	/* 0 = use slotap_config.max_routes_per_service */

@@ -26,6 +26,8 @@ struct loader {
 	struct yaml_reader rd;
 	struct yaml_unique names;		/* services'; owner: service index */
 	struct yaml_unique processes, routes;	/* owner: service index */
+	struct yaml_unique cgroups;		/* owner: service index */
+	size_t n_exe_paths;			/* of all services, at most CONFIG_MAX_EXE_PATHS */
 	struct yaml_unique slo_names;		/* owner: SLO index, any document */
 	struct yaml_unique default_names;	/* owner: default_slos index */
 	struct yaml_unique dependency_names;	/* owner: dependencies index */

@@ -14,7 +14,7 @@ struct endpoint_key {
 	__u8 path_len;
 	__u8 truncated;
 	__u8 __pad;
-	char comm[TASK_COMM_LEN_SLOTAP];
+	char exe_name[EXE_NAME_LEN];
 	char path[HTTP_PATH_MAX];
 };
 _Static_assert(sizeof(struct endpoint_key) % sizeof(__u64) == 0, "hashed a word at a time");
@@ -56,7 +56,7 @@ static void key_of(const struct http_event *e, struct endpoint_key *k)
 	k->method = e->operation;
 	k->path_len = len;
 	k->truncated = !!(e->flags & HTTP_EVENT_PATH_TRUNCATED);
-	memcpy(k->comm, e->comm, sizeof(k->comm));
+	memcpy(k->exe_name, e->exe_name, sizeof(k->exe_name));
 	memcpy(k->path, e->resource, len);
 }
 

@@ -175,7 +175,7 @@ static int route_http(struct agent *a, const struct http_event *e)
 		a->blaming.on = false;
 		return 0;
 	}
-	svc = service_registry__lookup(a->services, e->service_id, e->comm);
+	svc = service_registry__lookup(a->services, e->service_id, e->exe_name);
 	if (e->flags & HTTP_EVENT_CLIENT) {
 		if (!svc || outbound__record(a->outbound, svc->name, method, e))
 			a->events_unattributed++;
@@ -207,10 +207,10 @@ static int route_http(struct agent *a, const struct http_event *e)
 	return 0;
 }
 
-static void on_listen_drops(void *ctx, __u16 service_id, const char *comm, __u64 n)
+static void on_listen_drops(void *ctx, __u16 service_id, const char *exe_name, __u64 n)
 {
 	struct agent *a = ctx;
-	struct service *svc = service_registry__lookup(a->services, service_id, comm);
+	struct service *svc = service_registry__lookup(a->services, service_id, exe_name);
 
 	if (svc)
 		record_failure(a, svc, HTTP_FAILURE_LISTEN_OVERFLOW, NULL, NULL, n);
@@ -218,10 +218,10 @@ static void on_listen_drops(void *ctx, __u16 service_id, const char *comm, __u64
 		a->events_unattributed += n;
 }
 
-static void on_retransmits(void *ctx, __u16 service_id, const char *comm, __u64 n)
+static void on_retransmits(void *ctx, __u16 service_id, const char *exe_name, __u64 n)
 {
 	struct agent *a = ctx;
-	struct service *svc = service_registry__lookup(a->services, service_id, comm);
+	struct service *svc = service_registry__lookup(a->services, service_id, exe_name);
 
 	if (!svc || aggregator__count(a->retransmits, (const char *const[]){ svc->name }, n))
 		a->events_unattributed += n;

@@ -16,7 +16,8 @@
 
 _Static_assert(sizeof(struct http_event) == 168, "http_event layout is ABI with the BPF side");
 _Static_assert(sizeof(struct event_batch) % 8 == 0, "per-CPU values are 8-byte strided");
-_Static_assert(sizeof(struct service_comm_key) == TASK_COMM_LEN_SLOTAP, "comm key has no padding");
+_Static_assert(sizeof(struct exe_name_key) == EXE_NAME_LEN, "exe name key has no padding");
+_Static_assert(sizeof(struct exe_key) == 8, "exe_key layout is ABI with the BPF side");
 _Static_assert(sizeof(struct port_info) == 16, "port_info layout is ABI with the BPF side");
 _Static_assert(sizeof(struct service_key) == 20, "service_key layout is ABI with the BPF side");
 
@@ -190,6 +191,27 @@ static void probe_transport_hooks(struct http_source *src)
 	btf__free(vmlinux);
 }
 
+/*
+ * Matching by cgroup: off without cgroups in the config (no lookups on the
+ * path of a new connection); a configured cgroup's descendants too where
+ * the kernel has bpf_get_current_ancestor_cgroup_id() (Linux 5.6).
+ */
+static void configure_cgroup_match(struct http_source *src, const struct slotap_config *cfg)
+{
+	bool any = false;
+
+	for (size_t i = 0; i < cfg->n_services && !any; i++)
+		any = cfg->services[i].n_cgroups > 0;
+	src->skel->rodata->match_cgroups = any;
+	src->skel->rodata->match_cgroup_ancestors = any &&
+		libbpf_probe_bpf_helper(BPF_PROG_TYPE_RAW_TRACEPOINT,
+					BPF_FUNC_get_current_ancestor_cgroup_id, NULL) == 1;
+	if (any && !src->skel->rodata->match_cgroup_ancestors)
+		log__warn("kernel lacks bpf_get_current_ancestor_cgroup_id() (Linux 5.6): a "
+			  "configured cgroup matches the processes directly in it, not those "
+			  "in the cgroups below it");
+}
+
 /* Explain, in one line, why the kernel refused us. */
 static int probe_kernel(void)
 {
@@ -228,11 +250,15 @@ static int probe_kernel(void)
 	return 0;
 }
 
-/* The config loader has made sure no port or process is in two services. */
+/*
+ * The config loader has made sure no port, process or cgroup is in two
+ * services. Executable files and cgroups change while the agent runs:
+ * services.c keeps those.
+ */
 static int fill_service_filters(struct http_source *src, const struct slotap_config *cfg)
 {
 	int ports_fd = bpf_map__fd(src->skel->maps.ports);
-	int comm_fd = bpf_map__fd(src->skel->maps.service_by_comm);
+	int name_fd = bpf_map__fd(src->skel->maps.service_by_exe_name);
 
 	for (size_t i = 0; i < cfg->n_services; i++) {
 		const struct service_config *svc = &cfg->services[i];
@@ -246,12 +272,12 @@ static int fill_service_filters(struct http_source *src, const struct slotap_con
 				return -errno;
 		}
 		for (size_t j = 0; j < svc->n_processes; j++) {
-			struct service_comm_key key = {};
+			struct exe_name_key key = {};
 
 			if (svc->processes[j][0] == '/')
 				continue;	/* executable paths: see services.c */
-			strncpy(key.comm, svc->processes[j], sizeof(key.comm) - 1);
-			if (bpf_map_update_elem(comm_fd, &key, &id, BPF_ANY))
+			strncpy(key.name, svc->processes[j], sizeof(key.name) - 1);
+			if (bpf_map_update_elem(name_fd, &key, &id, BPF_ANY))
 				return -errno;
 		}
 	}
@@ -356,6 +382,7 @@ int http_source__open(struct http_source **out, const struct http_source_opts *o
 		goto fail;
 	}
 	probe_transport_hooks(src);
+	configure_cgroup_match(src, opts->cfg);
 
 	/* load: the verifier runs here */
 	err = slotap_bpf__load(src->skel);
@@ -551,29 +578,22 @@ static int iter_read(void *link)
 #define NETNS_REFRESH_NS	(900 * 1000000ULL)
 
 /*
- * The namespaces of the serving processes (serving_tgids) and of those of
- * services matched by executable (service_by_tgid), at most once a round:
- * a few processes on most nodes, a map key and an open(2) each.
+ * The namespaces of the serving processes (serving_tgids), at most once a
+ * round: a few processes on most nodes, a map key and an open(2) each.
  */
 static int netns_refresh(struct http_source *src)
 {
-	int fds[] = { bpf_map__fd(src->skel->maps.serving_tgids),
-		      bpf_map__fd(src->skel->maps.service_by_tgid) };
-	__u32 tgids[2 * SERVING_TGIDS_MAX], key, next, n = 0;
+	int fd = bpf_map__fd(src->skel->maps.serving_tgids);
+	__u32 tgids[SERVING_TGIDS_MAX], key, next, n = 0;
 	__u64 now = monotonic_ns();
 	int err;
 
-	_Static_assert(SERVICE_TGIDS_MAX <= SERVING_TGIDS_MAX, "tgids[] holds both maps");
 	if (src->netns_refreshed_ns && now - src->netns_refreshed_ns < NETNS_REFRESH_NS)
 		return 0;
-	for (int m = 0; m < 2; m++) {
-		__u32 end = n + SERVING_TGIDS_MAX;
-
-		for (int r = bpf_map_get_next_key(fds[m], NULL, &next); !r && n < end;
-		     r = bpf_map_get_next_key(fds[m], &key, &next)) {
-			tgids[n++] = next;
-			key = next;
-		}
+	for (int r = bpf_map_get_next_key(fd, NULL, &next); !r && n < SERVING_TGIDS_MAX;
+	     r = bpf_map_get_next_key(fd, &key, &next)) {
+		tgids[n++] = next;
+		key = next;
 	}
 	err = netns_set__refresh(src->netns, tgids, n);
 	if (!err)
@@ -663,7 +683,7 @@ int http_source__sweep_retransmits(struct http_source *src, http_count_fn fn, vo
 		return 0;
 	while (!bpf_map_get_next_key(fd, prev, &next)) {
 		struct retransmit_seen *seen;
-		char comm[TASK_COMM_LEN_SLOTAP + 1] = "";
+		char exe_name[EXE_NAME_LEN + 1] = "";
 		__u64 sum = 0;
 
 		key = next;
@@ -676,8 +696,8 @@ int http_source__sweep_retransmits(struct http_source *src, http_count_fn fn, vo
 		if (!seen)
 			return -ENOMEM;
 		if (sum > seen->count) {
-			memcpy(comm, key.comm, TASK_COMM_LEN_SLOTAP);
-			fn(ctx, key.service_id, comm, sum - seen->count);
+			memcpy(exe_name, key.exe_name, EXE_NAME_LEN);
+			fn(ctx, key.service_id, exe_name, sum - seen->count);
 		}
 		seen->count = sum;
 	}
@@ -694,18 +714,40 @@ void http_source__set_request_timeout(struct http_source *src, __u64 ns)
 	src->skel->data->request_timeout_ns = ns;
 }
 
-int http_source__track_tgid(struct http_source *src, __u32 tgid, __u16 service_id)
+int http_source__exe_inode(struct http_source *src, int fd, __u64 *inode)
 {
-	if (bpf_map_update_elem(bpf_map__fd(src->skel->maps.service_by_tgid), &tgid, &service_id,
-				BPF_ANY))
+	LIBBPF_OPTS(bpf_test_run_opts, run);
+	__u64 args[1] = {};
+
+	/* no CPU given: it runs right here, in this task, whose descriptor fd is */
+	run.ctx_in = args;
+	run.ctx_size_in = sizeof(args);
+	src->skel->bss->exe_probe_fd = fd;
+	if (bpf_prog_test_run_opts(bpf_program__fd(src->skel->progs.slotap_exe_inode), &run))
+		return -errno;
+	if (run.retval)
+		return -EBADF;
+	*inode = src->skel->bss->exe_probe_inode;
+	return 0;
+}
+
+static int match_map_fd(struct http_source *src, enum http_match kind)
+{
+	return bpf_map__fd(kind == HTTP_MATCH_EXE ? src->skel->maps.service_by_exe :
+			   src->skel->maps.service_by_cgroup);
+}
+
+int http_source__match(struct http_source *src, enum http_match kind, __u64 key,
+		       __u16 service_id)
+{
+	if (bpf_map_update_elem(match_map_fd(src, kind), &key, &service_id, BPF_ANY))
 		return -errno;
 	return 0;
 }
 
-int http_source__untrack_tgid(struct http_source *src, __u32 tgid)
+int http_source__unmatch(struct http_source *src, enum http_match kind, __u64 key)
 {
-	if (bpf_map_delete_elem(bpf_map__fd(src->skel->maps.service_by_tgid), &tgid) &&
-	    errno != ENOENT)
+	if (bpf_map_delete_elem(match_map_fd(src, kind), &key) && errno != ENOENT)
 		return -errno;
 	return 0;
 }

@@ -55,8 +55,11 @@ int http_source__consume_all(struct http_source *src);
  */
 int http_source__sweep_timeouts(struct http_source *src);
 void http_source__set_request_timeout(struct http_source *src, __u64 ns);
-/* n new counts of a service: configured by id (comm ""), or discovered by comm. */
-typedef void (*http_count_fn)(void *ctx, __u16 service_id, const char *comm, __u64 n);
+/*
+ * n new counts of a service: configured by id (exe_name ""), or
+ * discovered by its executable's name.
+ */
+typedef void (*http_count_fn)(void *ctx, __u16 service_id, const char *exe_name, __u64 n);
 /*
  * Sweep the listeners of configured services (every second or so) and
  * report the listen queue drops of each service since the last call
@@ -67,9 +70,19 @@ int http_source__sweep_listen_drops(struct http_source *src, http_count_fn fn, v
 int http_source__sweep_retransmits(struct http_source *src, http_count_fn fn, void *ctx);
 /* Whether the kernel lets us count retransmits (see the start-up log). */
 bool http_source__counts_retransmits(const struct http_source *src);
-/* Point the exe-path filter at a process (0 = forget it). */
-int http_source__track_tgid(struct http_source *src, __u32 tgid, __u16 service_id);
-int http_source__untrack_tgid(struct http_source *src, __u32 tgid);
+/*
+ * The key of the service filter by executable file for the file open at
+ * fd in this process (struct exe_key: its inode's address). 0 or -errno.
+ */
+int http_source__exe_inode(struct http_source *src, int fd, __u64 *inode);
+enum http_match {
+	HTTP_MATCH_EXE,		/* key: http_source__exe_inode()'s */
+	HTTP_MATCH_CGROUP,	/* key: a cgroup v2 id */
+};
+/* Match the processes of an executable file or cgroup as a service, or no longer. */
+int http_source__match(struct http_source *src, enum http_match kind, __u64 key,
+		       __u16 service_id);
+int http_source__unmatch(struct http_source *src, enum http_match kind, __u64 key);
 
 struct http_source_counters {
 	__u64 loss[LOSS_REASON_MAX];

@@ -37,7 +37,8 @@
  * to that CPU, next to the server it measures.
  */
 #define BUSY_POLL_INTERVAL_MS	20
-#define PROC_SCAN_INTERVAL_MS	1000
+/* Executable files and cgroups of services: an upgrade, a unit's restart. */
+#define IDENTITY_REFRESH_INTERVAL_MS	1000
 /* A request timeout is reported up to this late. */
 #define TIMEOUT_SWEEP_INTERVAL_MS	1000
 
@@ -223,13 +224,9 @@ static int run_loop(struct agent *a, int sig_fd)
 		err = 0;
 		if (monotonic_ns() >= next_scan) {
 			pthread_mutex_lock(&a->lock);
-			err = service_registry__scan_processes(a->services, a->src);
+			service_registry__refresh(a->services, a->src);
 			pthread_mutex_unlock(&a->lock);
-			if (err)
-				log__warn("scanning /proc for configured executables: %s",
-					  strerror(-err));
-			err = 0;
-			next_scan = monotonic_ns() + PROC_SCAN_INTERVAL_MS * 1000000ull;
+			next_scan = monotonic_ns() + IDENTITY_REFRESH_INTERVAL_MS * 1000000ull;
 		}
 		if (monotonic_ns() >= next_sweep) {
 			err = http_source__sweep_timeouts(a->src);
@@ -342,11 +339,10 @@ int main(int argc, char **argv)
 
 	if (agent__open_source(&a, &a.cfg, &a.src) || http_source__start(a.src))
 		goto cleanup;
+	/* executables and cgroups known before the first connection is classified */
+	service_registry__refresh(a.services, a.src);
 	http_source__measure(a.src, true);
 	agent__retransmits_zero(&a);
-	err = service_registry__scan_processes(a.services, a.src);
-	if (err)
-		log__warn("scanning /proc for configured executables: %s", strerror(-err));
 
 	/*
 	 * Attached and bound: from here on the server's threads run with no

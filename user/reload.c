@@ -149,14 +149,8 @@ void agent__reload(struct agent *a, int ep)
 		log__info("reload: %s changed: loading the kernel programs anew", key);
 		drainer_start(&drainer, a);
 		err = agent__open_source(a, &next, &next_src) || http_source__start(next_src);
-		if (!err) {
-			/* processes matched by executable: known before the programs measure */
-			err = service_registry__scan_processes(services, next_src);
-			if (err)
-				log__warn("scanning /proc for configured executables: %s",
-					  strerror(-err));
-			err = 0;
-		}
+		if (!err)	/* executables and cgroups: known before the programs measure */
+			service_registry__refresh(services, next_src);
 		drainer_stop(&drainer);
 		if (err) {
 			snprintf(errbuf, sizeof(errbuf), "%s changed and the kernel programs for it "

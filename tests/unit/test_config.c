@@ -175,7 +175,7 @@ static void test_default_config_example(void **state)
 	o = uncomment_example(yaml, "services");
 	uncomment_example(o, "slos");
 	load_ok(&cfg, yaml);
-	assert_int_equal(cfg.n_services, 2);
+	assert_int_equal(cfg.n_services, 3);
 	assert_string_equal(cfg.services[0].name, "shop");
 	assert_int_equal(cfg.services[0].n_ports, 2);
 	assert_int_equal(cfg.services[0].ports[1], 8443);
@@ -183,8 +183,11 @@ static void test_default_config_example(void **state)
 	assert_string_equal(cfg.services[0].processes[1], "/usr/local/bin/shop");
 	assert_int_equal(cfg.services[0].n_routes, 2);
 	assert_int_equal(cfg.services[0].max_routes, 200);
-	assert_string_equal(cfg.services[1].name, "billing");
-	assert_int_equal(cfg.services[1].ports[0], 9000);
+	assert_string_equal(cfg.services[1].name, "api");
+	assert_int_equal(cfg.services[1].n_cgroups, 1);
+	assert_string_equal(cfg.services[1].cgroups[0], "/system.slice/api.service");
+	assert_string_equal(cfg.services[2].name, "billing");
+	assert_int_equal(cfg.services[2].ports[0], 9000);
 	/* one SLO of each kind */
 	assert_int_equal(cfg.n_slos, 2);
 	assert_int_equal(cfg.slos[0].sli, SLO_SLI_AVAILABILITY);
@@ -459,7 +462,7 @@ static void test_service_errors(void **state)
 	expect_error("services:\n"
 		     "  - name: a\n"
 		     "    match: {}\n",
-		     "t.yaml:3:12: match: needs port, process or both");
+		     "t.yaml:3:12: match: needs port, process or cgroup");
 	expect_error("services:\n"
 		     "  - name: \"sh op\"\n"
 		     "    match: {port: 80}\n",
@@ -505,7 +508,7 @@ static void test_process(void **state)
 	struct slotap_config cfg;
 
 	(void)state;
-	/* the comm keeps 15 bytes: 15 is fine, 16 says why it is not */
+	/* the executable's name is kept to 15 bytes: 15 is fine, 16 says why it is not */
 	load_ok(&cfg,
 		"services:\n"
 		"  - name: a\n"
@@ -517,8 +520,8 @@ static void test_process(void **state)
 		     "  - name: a\n"
 		     "    match: {process: abcdefghijklmnop}\n",
 		     "t.yaml:3:22: match.process: process name \"abcdefghijklmnop\" is 16 "
-		     "bytes, but the kernel comm it is matched against keeps only 15: "
-		     "use the executable's absolute path");
+		     "bytes, but the executable name it is matched against keeps only 15 "
+		     "(as a comm): use the executable's absolute path");
 	/* a long absolute path is fine */
 	load_ok(&cfg,
 		"services:\n"
@@ -567,6 +570,139 @@ static void test_process(void **state)
 		     "  - name: a\n"
 		     "    match: {process: [nginx, nginx]}\n",
 		     "t.yaml:3:30: match.process[1]: duplicate process \"nginx\"");
+}
+
+/* Executable paths: each holds descriptors open in the agent, so they are bounded. */
+static void test_exe_paths_bounded(void **state)
+{
+	struct slotap_config cfg;
+	size_t size = 64 * (CONFIG_MAX_EXE_PATHS + 2);
+	char *yaml = malloc(size), *o = yaml;
+
+	(void)state;
+	assert_non_null(yaml);
+	o += sprintf(o, "services:\n  - name: a\n    match:\n      process:\n");
+	for (int i = 0; i < CONFIG_MAX_EXE_PATHS; i++)
+		o += sprintf(o, "        - /opt/bin/s%d\n", i);
+	load_ok(&cfg, yaml);
+	assert_int_equal(cfg.services[0].n_processes, CONFIG_MAX_EXE_PATHS);
+	config__free(&cfg);
+	/* names do not count, one more path does */
+	o += sprintf(o, "        - nginx\n        - /opt/bin/one-more\n");
+	expect_error(yaml, "t.yaml:134:11: match.process[129]: more than 128 executable paths "
+		     "in all services");
+	free(yaml);
+}
+
+static void test_cgroup(void **state)
+{
+	struct slotap_config cfg, other;
+	char buf[64], long_path[CONFIG_CGROUP_PATH_MAX + 16], *yaml;
+	const char *key;
+
+	(void)state;
+	load_ok(&cfg,
+		"services:\n"
+		"  - name: a\n"
+		"    match: {cgroup: /system.slice/nginx.service}\n"
+		"  - name: b\n"
+		"    match:\n"
+		"      port: 8080\n"
+		"      cgroup: [/kubepods.slice/x.scope, \"/user.slice/user-1000.slice/a b\"]\n");
+	assert_int_equal(cfg.services[0].n_cgroups, 1);
+	assert_string_equal(cfg.services[0].cgroups[0], "/system.slice/nginx.service");
+	assert_int_equal(cfg.services[1].n_cgroups, 2);
+	assert_string_equal(cfg.services[1].cgroups[1], "/user.slice/user-1000.slice/a b");
+	/* a changed cgroup needs new kernel programs (match_cgroups, at load) */
+	load_ok(&other,
+		"services:\n"
+		"  - name: a\n"
+		"    match: {cgroup: /system.slice/nginx.service}\n"
+		"  - name: b\n"
+		"    match:\n"
+		"      port: 8080\n"
+		"      cgroup: [/kubepods.slice/x.scope]\n");
+	key = config__kernel_key(&cfg, &other, buf, sizeof(buf));
+	assert_non_null(key);
+	assert_string_equal(key, "services[1].match.cgroup");
+	assert_null(config__kernel_key(&cfg, &cfg, buf, sizeof(buf)));
+	config__free(&other);
+	config__free(&cfg);
+
+	expect_error("services:\n"
+		     "  - name: a\n"
+		     "    match: {cgroup: system.slice/nginx.service}\n",
+		     "t.yaml:3:21: match.cgroup: \"system.slice/nginx.service\" is not a cgroup "
+		     "path from the cgroup v2 root (starting with /, e.g. "
+		     "/system.slice/nginx.service)");
+	expect_error("services:\n"
+		     "  - name: a\n"
+		     "    match: {cgroup: /}\n",
+		     "t.yaml:3:21: match.cgroup: / is the root cgroup, every process: leave "
+		     "services out to track every service");
+	expect_error_sub("services:\n"
+			 "  - name: a\n"
+			 "    match: {cgroup: /system.slice/../user.slice}\n",
+			 "t.yaml:3:21: match.cgroup: \"/system.slice/../user.slice\" ",
+			 "not a canonical path");
+	expect_error_sub("services:\n"
+			 "  - name: a\n"
+			 "    match: {cgroup: [/a, /a/./b]}\n",
+			 "t.yaml:3:26: match.cgroup[1]: ", "not a canonical path");
+	expect_error_sub("services:\n"
+			 "  - name: a\n"
+			 "    match: {cgroup: /a//b}\n",
+			 "t.yaml:3:21: match.cgroup: ", "not a canonical path");
+	expect_error_sub("services:\n"
+			 "  - name: a\n"
+			 "    match: {cgroup: /a/b/}\n",
+			 "t.yaml:3:21: match.cgroup: ", "not a canonical path");
+	expect_error_sub("services:\n"
+			 "  - name: a\n"
+			 "    match: {cgroup: /a/..}\n",
+			 "t.yaml:3:21: match.cgroup: ", "not a canonical path");
+	expect_error("services:\n"
+		     "  - name: a\n"
+		     "    match: {cgroup: \"/a\\tb\"}\n",
+		     "t.yaml:3:21: match.cgroup: \"/a\\x09b\" contains a control character");
+	expect_error("services:\n"
+		     "  - name: a\n"
+		     "    match: {cgroup: {x: 1}}\n",
+		     "t.yaml:3:21: match.cgroup: expected a cgroup path or a list of cgroup "
+		     "paths, got a mapping");
+	expect_error("services:\n"
+		     "  - name: a\n"
+		     "    match: {cgroup: []}\n",
+		     "t.yaml:3:21: match.cgroup: empty list");
+	/* a cgroup is one service's only */
+	expect_error("services:\n"
+		     "  - name: a\n"
+		     "    match: {cgroup: /a.service}\n"
+		     "  - name: b\n"
+		     "    match: {cgroup: [/b.service, /a.service]}\n",
+		     "t.yaml:5:34: match.cgroup[1]: cgroup \"/a.service\" is already matched "
+		     "by service \"a\"");
+	expect_error("services:\n"
+		     "  - name: a\n"
+		     "    match: {cgroup: [/a.service, /a.service]}\n",
+		     "t.yaml:3:34: match.cgroup[1]: duplicate cgroup \"/a.service\"");
+	/* too long: as a whole, and one component */
+	memset(long_path, 'a', sizeof(long_path));
+	long_path[0] = '/';
+	long_path[CONFIG_CGROUP_PATH_MAX + 1] = '\0';
+	yaml = malloc(2 * CONFIG_CGROUP_PATH_MAX);
+	assert_non_null(yaml);
+	sprintf(yaml, "services:\n  - name: a\n    match: {cgroup: %s}\n", long_path);
+	expect_error_sub(yaml, "t.yaml:3:21: match.cgroup: \"/aaa", "is longer than 1024 bytes");
+	long_path[257] = '\0';
+	sprintf(yaml, "services:\n  - name: a\n    match: {cgroup: %s}\n", long_path);
+	expect_error_sub(yaml, "t.yaml:3:21: match.cgroup: \"/aaa",
+			 "has a component longer than 255 bytes");
+	long_path[256] = '\0';
+	sprintf(yaml, "services:\n  - name: a\n    match: {cgroup: %s}\n", long_path);
+	load_ok(&cfg, yaml);
+	config__free(&cfg);
+	free(yaml);
 }
 
 static void test_routes(void **state)
@@ -1470,6 +1606,8 @@ int main(void)
 		cmocka_unit_test(test_service_errors),
 		cmocka_unit_test(test_name_length),
 		cmocka_unit_test(test_process),
+		cmocka_unit_test(test_exe_paths_bounded),
+		cmocka_unit_test(test_cgroup),
 		cmocka_unit_test(test_routes),
 		cmocka_unit_test(test_route_mode),
 		cmocka_unit_test(test_type_errors),

@@ -23,7 +23,7 @@ static struct http_event request(const char *path, __u16 status)
 	e.status = status;
 	e.resource_len = strlen(path);
 	memcpy(e.resource, path, e.resource_len);
-	memcpy(e.comm, "nginx", 5);
+	memcpy(e.exe_name, "nginx", 5);
 	return e;
 }
 
@@ -65,7 +65,7 @@ static void test_identity(void **state)
 	o.service_id = 4;
 	assert_null(endpoint_cache__get(c, &o));
 	o = e;
-	memcpy(o.comm, "redis", 5);
+	memcpy(o.exe_name, "redis", 5);
 	assert_null(endpoint_cache__get(c, &o));
 	o = e;
 	o.flags |= HTTP_EVENT_PATH_TRUNCATED;

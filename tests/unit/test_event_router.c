@@ -68,7 +68,7 @@ static struct http_event answered(const char *path, __u8 method, __u16 status, _
 
 	e.resource_len = strlen(path);
 	memcpy(e.resource, path, e.resource_len);
-	memcpy(e.comm, "shopd", 6);
+	memcpy(e.exe_name, "shopd", 6);
 	return e;
 }
 
