@@ -718,7 +718,7 @@ def random_word(rng, n):
 
 
 def hostile_plan(rng, names, conns, per_conn):
-    """[(comm, [(request bytes, status)])]: random methods, paths and
+    """[(name, [(request bytes, status)])]: random methods, paths and
     statuses (no 1xx: interim responses; no CONNECT: a tunnel)."""
     plan = []
     for i in range(conns):
@@ -734,61 +734,75 @@ def hostile_plan(rng, names, conns, per_conn):
     return plan
 
 
-def serve_forked(port, plan):
-    """Answers plan from a child process that listens on port (so that this
-    one stays a client), each connection under its own process name; the
-    child's pid. Requests are read whole (no bodies), responses empty."""
-    import ctypes
-    ready_r, ready_w = os.pipe()
-    pid = os.fork()
-    if pid == 0:
-        code = 0
+PLAN_SERVER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "plan_server.py")
+
+
+def python_as(ctx, name):
+    """This Python interpreter as a file called name in the test's
+    directory (a hard link, or a copy across file systems): processes
+    started from it have an executable of that name."""
+    path = os.path.join(ctx.tmp, name)
+    if not os.path.exists(path):
+        src = os.path.realpath(sys.executable)
         try:
-            libc = ctypes.CDLL(None, use_errno=True)
-            ls = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-            ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            ls.bind(("127.0.0.1", port))
-            ls.listen(8)
-            os.write(ready_w, b"1")
-            for comm, exchanges in plan:
-                srv, _ = ls.accept()
-                libc.prctl(15, comm.encode(), 0, 0, 0)     # PR_SET_NAME
-                buf = b""
-                for req, status in exchanges:
-                    while len(buf) < len(req):
-                        chunk = srv.recv(65536)
-                        if not chunk:
-                            raise HarnessError("hostile server: closed early")
-                        buf += chunk
-                    buf = buf[len(req):]
-                    srv.sendall(b"HTTP/1.1 %03d X\r\nContent-Length: 0\r\n\r\n" % status)
-                srv.close()
-        except BaseException:   # noqa: BLE001 (the child must not return)
-            traceback.print_exc()
-            code = 1
-        os._exit(code)
-    os.close(ready_w)
-    try:
-        if os.read(ready_r, 1) != b"1":
-            raise HarnessError("hostile server did not start")
-    finally:
-        os.close(ready_r)
-    return pid
+            os.link(src, path)
+        except OSError:
+            shutil.copy(src, path)
+    return path
 
 
-def reap_forked(pid, timeout=10.0):
-    deadline = time.monotonic() + timeout
-    while True:
-        done, status = os.waitpid(pid, os.WNOHANG)
-        if done:
-            break
-        if time.monotonic() > deadline:
-            os.kill(pid, signal.SIGKILL)
-            os.waitpid(pid, 0)
-            raise HarnessError("forked server did not finish")
-        time.sleep(0.05)
-    if status:
-        raise HarnessError(f"forked server failed (wait status {status})")
+class PlanServer:
+    """tests/integration/plan_server.py answering plan ([[(request bytes,
+    status)]], one list per connection) on a port of its own, run by the
+    interpreter binary (python_as()), under the name comm if given."""
+
+    def __init__(self, ctx, plan, binary=None, comm=None, name="plan-server"):
+        self.name = name
+        plan_path = os.path.join(ctx.tmp, f"{name}.plan.json")
+        ready = os.path.join(ctx.tmp, f"{name}.ready")
+        with open(plan_path, "w") as f:
+            json.dump([[(req.decode("latin-1"), status) for req, status in conn]
+                       for conn in plan], f)
+        argv = [binary or sys.executable, PLAN_SERVER, plan_path, ready]
+        if comm is not None:
+            argv.append(comm)
+        self.proc = h.Proc(argv, name, ctx.tmp)
+        ctx.stops.append((name, self.stop))
+        h.wait_for_file(ready, proc=self.proc)
+        with open(ready) as f:
+            self.port = int(f.read())
+
+    @property
+    def pid(self):
+        return self.proc.pid
+
+    def finish(self, timeout=20.0):
+        """Waits for it to have answered its plan (and exited 0)."""
+        rc = self.proc.wait(timeout)
+        if rc is None:
+            self.proc.stop(signal.SIGKILL, 5.0)
+            raise HarnessError(f"{self.name} still running after {timeout:g}s")
+        if rc != 0:
+            raise HarnessError(f"{self.name} exited {rc}: {self.proc.tail()}")
+
+    def stop(self):
+        self.proc.stop(signal.SIGTERM, 5.0)
+
+
+def drive_plan(port, plan):
+    """Sends each connection's requests of plan to port, one connection
+    after the other, reading each response's head."""
+    for exchanges in plan:
+        c = socket.create_connection(("127.0.0.1", port), timeout=10)
+        f = c.makefile("rb")
+        for req, _ in exchanges:
+            c.sendall(req)
+            if not f.readline():
+                raise HarnessError("plan server: connection closed early")
+            while f.readline() not in (b"\r\n", b""):
+                pass
+        f.close()
+        c.close()
 
 
 def proc_status_kb(pid, field):
@@ -799,29 +813,27 @@ def proc_status_kb(pid, field):
     raise HarnessError(f"no {field} in /proc/{pid}/status")
 
 
-def drive_hostile(plan):
-    """Sends plan's requests to a forked server answering it; waits for all."""
-    port = h.free_port()
-    pid = serve_forked(port, plan)
-    try:
-        for _, exchanges in plan:
-            c = socket.create_connection(("127.0.0.1", port), timeout=10)
-            f = c.makefile("rb")
-            for req, _ in exchanges:
-                c.sendall(req)
-                while f.readline() not in (b"\r\n", b""):
-                    pass
-            f.close()
-            c.close()
-    finally:
-        reap_forked(pid)
+def drive_hostile(ctx, plan, rnd):
+    """Answers plan's connections from one server process per name, each
+    started from an executable of that name (python_as()), and sends them
+    their requests; waits for all."""
+    by_name = collections.defaultdict(list)
+    for name, exchanges in plan:
+        by_name[name].append(exchanges)
+    servers = {name: PlanServer(ctx, conns, binary=python_as(ctx, name),
+                                name=f"hostile-{rnd}-{name}")
+               for name, conns in by_name.items()}
+    for name, exchanges in plan:
+        drive_plan(servers[name].port, [exchanges])
+    for server in servers.values():
+        server.finish()
 
 
 @test("hostile_labels")
 def t_hostile_labels(ctx):
-    """No services configured (every listener tracked, named by process
-    name): a server that renames itself for every connection answers random
-    statuses (0-999) to random methods (any token) and paths, 4,000
+    """No services configured (every listener tracked, named by executable
+    name): servers started from 40 executables of random names answer
+    random statuses (0-999) to random methods (any token) and paths, 4,000
     requests, then 12,000 more. Every request is counted, once, in its own
     series or the overflow series; the series stay under
     max_series_per_metric, methods are the standard ones or _OTHER, statuses
@@ -841,10 +853,10 @@ def t_hostile_labels(ctx):
         return sum(v for lb, v in m.series(h.HIST + "_count") if ours(lb)) + \
             m.value(h.HIST + "_count", 0, otel_metric_overflow="true")
     total, grown_kb = 0, []
-    for conns in (200, 600):
+    for rnd, conns in enumerate((200, 600)):
         plan = hostile_plan(rng, names, conns=conns, per_conn=20)
         total += sum(len(ex) for _, ex in plan)
-        drive_hostile(plan)
+        drive_hostile(ctx, plan, rnd)
         a.wait_metrics(lambda m: counted(m) >= total, what=f"{total} hostile requests")
         grown_kb.append(proc_status_kb(a.pid, "VmHWM") - rss_start)
     t0 = time.monotonic()
@@ -874,7 +886,7 @@ def t_hostile_labels(ctx):
                            "(bounds: 16 MiB, and 2 MiB more for the second round)")
     if scrape_s > 1.0:
         raise HarnessError(f"a scrape took {scrape_s:.2f} s, more than 1 s")
-    note(f"{total} requests, {len(names)} process names: {len(series)} series "
+    note(f"{total} requests, {len(names)} executable names: {len(series)} series "
          f"({overflow:.0f} events in the overflow series); peak memory +{grown_kb[0]} KiB, "
          f"then +{grown_kb[1]} KiB; scrape {scrape_s * 1000:.0f} ms ({len(text)} bytes)")
     check_common(m)
@@ -1497,6 +1509,197 @@ def t_auto_services(ctx):
     problems = m.check_histograms(h.HIST)
     if problems:
         raise HarnessError("histogram: " + "; ".join(problems[:3]))
+
+
+# ------------------------------------------------------------- identity --
+# A service is matched by what a process cannot say about itself: its
+# executable (name or file) and its cgroup, never its comm.
+
+def copy_testd(ctx, path):
+    """A copy of slotap-testd at path (a file of its own: its own inode)."""
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    shutil.copy(h.TESTD_BIN, path)
+    return path
+
+
+def served(port, n, path="/status/200"):
+    """n requests on a new keep-alive connection, all answered 200."""
+    expect_client(client_statuses(h.keepalive_requests(port, [path] * n)), {200: n})
+
+
+def spoof_plan(n_conns, per_conn, status):
+    return [[(h.build_request("GET", "/status/200"), status)] * per_conn
+            for _ in range(n_conns)]
+
+
+def proc_comm(pid):
+    with open(f"/proc/{pid}/comm") as f:
+        return f.read().strip()
+
+
+def spoofer(ctx, victim, plan):
+    """A server started from an executable of its own (spyNNN) that calls
+    itself victim (prctl(PR_SET_NAME)) and answers plan; its exe name."""
+    spy = f"spy{os.getpid() % 100000}"
+    s = PlanServer(ctx, plan, binary=python_as(ctx, spy), comm=victim, name="spoofer")
+    if proc_comm(s.pid) != victim:
+        raise HarnessError(f"the spoofer's comm is {proc_comm(s.pid)!r}, not {victim!r}")
+    drive_plan(s.port, plan)
+    s.finish()
+    return spy
+
+
+@test("spoofed_process_name")
+def t_spoofed_process_name(ctx):
+    """A service matched by process name: a process of another executable
+    that renames itself to that name (prctl(PR_SET_NAME), as any local
+    user may) and answers 503s is not counted as the service; the real
+    one is."""
+    victim = f"vtestd{os.getpid() % 100000}"
+    real = ctx.testd(binary=copy_testd(ctx, os.path.join(ctx.tmp, victim)), name="victim")
+    a = ctx.agent(services_config(service_item("victim", f"process: {victim}",
+                                               TESTD_ROUTES)))
+    spoofer(ctx, victim, spoof_plan(3, 5, 503))
+    served(real.port, 4)
+    m = wait_counts(a, "victim", 4)
+    expect_counts(m, "victim", {("GET", R_STATUS, "200"): 4})
+    note(f"15 503s of a process calling itself {victim} not counted; 4 of the real one")
+    check_common(m)
+    expect_untracked(a)
+
+
+@test("spoofed_process_name_discovered")
+def t_spoofed_process_name_discovered(ctx):
+    """No services: a process that calls itself by another's name is a
+    service of its own executable's name, and the other stays as it was."""
+    victim = f"vtestd{os.getpid() % 100000}"
+    real = ctx.testd(binary=copy_testd(ctx, os.path.join(ctx.tmp, victim)), name="victim")
+    a = ctx.agent(f"latency_thresholds: {THRESHOLDS}\n")
+    spy = spoofer(ctx, victim, spoof_plan(3, 5, 503))
+    served(real.port, 4)
+    m = wait_counts(a, spy, 15, extra=lambda mm: counts_total(mm, victim) >= 4)
+    expect_counts(m, victim, {("GET", "/status/{id}", "200"): 4})
+    expect_counts(m, spy, {("GET", "/status/{id}", "503"): 15})
+    note(f"{spy} (calling itself {victim}): 15 503s; {victim}: 4 200s")
+    problems = m.check_histograms(h.HIST)
+    if problems:
+        raise HarnessError("histogram: " + "; ".join(problems[:3]))
+
+
+@test("process_path_identity")
+def t_process_path_identity(ctx):
+    """match: process: /abs/path is the file at that path: a process
+    started from it before the agent and one after are counted from their
+    first connection; a copy of it at another path (same name) is not; the
+    file replaced at the path (an upgrade: a new inode) is matched after a
+    refresh, and the process still running the old file stays matched."""
+    path = copy_testd(ctx, os.path.join(ctx.tmp, "bin", "ptestd"))
+    other = copy_testd(ctx, os.path.join(ctx.tmp, "elsewhere", "ptestd"))
+    before = ctx.testd(binary=path, name="before")
+    a = ctx.agent(services_config(service_item("shop", f"process: {path}", TESTD_ROUTES)))
+    after = ctx.testd(binary=path, name="after")
+    copy = ctx.testd(binary=other, name="copy")
+    for t in (before, after, copy):
+        served(t.port, 3)
+    m = wait_counts(a, "shop", 6)
+    expect_counts(m, "shop", {("GET", R_STATUS, "200"): 6})
+    # an upgrade: a new file renamed over the path
+    copy_testd(ctx, path + ".new")
+    os.rename(path + ".new", path)
+    time.sleep(1.5)                 # the agent looks at the path every second
+    upgraded = ctx.testd(binary=path, name="upgraded")
+    for t in (upgraded, before, copy):
+        served(t.port, 2)
+    m = wait_counts(a, "shop", 10)
+    expect_counts(m, "shop", {("GET", R_STATUS, "200"): 10})
+    note("before, after: 3 each; a copy elsewhere: none; after the upgrade, the new "
+         "file's process and the old one's: 2 each")
+    check_common(m)
+    expect_untracked(a)
+
+
+def cgroup2_mount():
+    """Where cgroup v2 is mounted (the first cgroup2 in mountinfo), or None."""
+    with open("/proc/self/mountinfo") as f:
+        for line in f:
+            left, _, right = line.partition(" - ")
+            if right.split()[:1] == ["cgroup2"] and left.split()[3] == "/":
+                return left.split()[4].replace("\\040", " ")
+    return None
+
+
+def own_cgroup():
+    with open("/proc/self/cgroup") as f:
+        for line in f:
+            if line.startswith("0::"):
+                return line[3:].strip()
+    raise HarnessError("no cgroup v2 line in /proc/self/cgroup")
+
+
+def move_to_cgroup(mount, cgroup, pid):
+    with open(os.path.join(mount, cgroup.lstrip("/"), "cgroup.procs"), "w") as f:
+        f.write(str(pid))
+
+
+@test("cgroup_match")
+def t_cgroup_match(ctx):
+    """match: cgroup: a server moved into the configured cgroup, and one
+    into a cgroup below it, are counted as that service; the same binary
+    outside is not; a configured cgroup made after the agent started is
+    matched once it exists."""
+    mount = cgroup2_mount()
+    if not mount:
+        raise HarnessError("no cgroup v2 hierarchy mounted (cgroup2 in /proc/self/mountinfo)")
+    base = f"/slotap-it-{os.getpid()}"
+    home = own_cgroup()
+    made = []
+
+    def cleanup():
+        # servers are stopped by now (stops run last first): move back what is left
+        for cg in reversed(made):
+            d = os.path.join(mount, cg.lstrip("/"))
+            try:
+                with open(os.path.join(d, "cgroup.procs")) as f:
+                    for pid in f.read().split():
+                        move_to_cgroup(mount, home, pid)
+            except OSError:
+                pass
+            os.rmdir(d)
+    ctx.stops.append(("cgroups " + base, cleanup))
+
+    def mkcg(cg):
+        os.mkdir(os.path.join(mount, cg.lstrip("/")))
+        made.append(cg)
+
+    mkcg(base)
+    mkcg(base + "/app")
+    mkcg(base + "/app/worker")
+    a = ctx.agent(services_config(service_item("app", f"cgroup: {base}/app", TESTD_ROUTES),
+                                  service_item("late", f"cgroup: {base}/late",
+                                               TESTD_ROUTES)))
+    # a cgroup not there yet: a warning, not an error
+    if f"warning: cgroup {base}/late: " not in a.proc.stderr():
+        raise HarnessError(f"no warning about the missing cgroup {base}/late: "
+                           f"{a.proc.tail()}")
+    inside, below, outside = (ctx.testd(name=n) for n in ("inside", "below", "outside"))
+    move_to_cgroup(mount, base + "/app", inside.pid)
+    move_to_cgroup(mount, base + "/app/worker", below.pid)
+    for t in (inside, below, outside):
+        served(t.port, 3)
+    m = wait_counts(a, "app", 6)
+    expect_counts(m, "app", {("GET", R_STATUS, "200"): 6})
+    mkcg(base + "/late")
+    time.sleep(1.5)                 # the agent looks at the cgroups every second
+    late = ctx.testd(name="late")
+    move_to_cgroup(mount, base + "/late", late.pid)
+    served(late.port, 2)
+    served(outside.port, 2)
+    m = wait_counts(a, "late", 2)
+    expect_counts(m, "late", {("GET", R_STATUS, "200"): 2})
+    expect_counts(m, "app", {("GET", R_STATUS, "200"): 6})
+    note(f"{base}/app: 3 + 3 (in it, below it), outside: none, {base}/late once made: 2")
+    check_common(m)
+    expect_untracked(a)
 
 
 @test("listen_overflow")
