@@ -27,9 +27,9 @@ static const struct {
 		       "programs" },
 	{ CAP_SYS_ADMIN, "the socket sweeps cannot enter the network namespaces of services "
 			 "(setns): listen queue drops there are not counted" },
-	{ CAP_SYS_PTRACE, "processes of other users, or with more capabilities than the "
-			  "agent, cannot be matched by executable path nor their network "
-			  "namespace found" },
+	{ CAP_SYS_PTRACE, "the network namespaces of processes of other users, or with more "
+			  "capabilities than the agent, cannot be found: the socket sweeps do not "
+			  "enter them" },
 };
 
 #define N_KEPT	(sizeof(kept) / sizeof(kept[0]))

@@ -2272,9 +2272,8 @@ def t_privileges_dropped(ctx):
     lists (permitted, effective, bounding; none inheritable or ambient;
     no_new_privs), its metrics server's thread none, before and after a
     reload; and it still measures requests, matches a root process by its
-    executable path (/proc/PID/exe of a process with every capability
-    takes CAP_SYS_PTRACE) and reloads new kernel programs (CAP_BPF,
-    CAP_PERFMON)."""
+    executable path (a file the agent holds open, looked at again every
+    second) and reloads new kernel programs (CAP_BPF, CAP_PERFMON)."""
     numbers = capability_numbers()
     kept_names = documented_capabilities()
     unknown = [c for c in kept_names if c not in numbers]
@@ -2426,8 +2425,8 @@ RO_ALLOWED_HELPERS = {
     "bpf_probe_read_kernel_str", "bpf_sk_storage_get_tracing", "bpf_sk_storage_get",
     "bpf_sk_storage_delete_tracing", "bpf_sk_storage_delete", "bpf_ringbuf_query",
     "bpf_ringbuf_reserve", "bpf_ringbuf_submit", "bpf_ringbuf_discard", "bpf_ringbuf_output",
-    "bpf_ktime_get_ns", "bpf_get_current_comm", "bpf_get_current_pid_tgid",
-    "bpf_get_current_cgroup_id", "bpf_user_rnd_u32", "bpf_get_prandom_u32",
+    "bpf_ktime_get_ns", "bpf_get_current_pid_tgid", "bpf_get_current_cgroup_id",
+    "bpf_get_current_ancestor_cgroup_id", "bpf_user_rnd_u32", "bpf_get_prandom_u32",
     "bpf_skc_to_tcp_sock", "bpf_task_pt_regs", "bpf_get_current_task_btf", "bpf_loop",
     "bpf_get_smp_processor_id"}
 # map operations, which the verifier turns into the map type's own
