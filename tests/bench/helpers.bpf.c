@@ -138,3 +138,62 @@ int BPF_PROG(global_function_call, __u64 ubuf)
 		global_function(i);
 	return 0;
 }
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 64);
+	__type(key, __u64);
+	__type(value, __u16);
+} ids SEC(".maps");
+
+/* What a connection's process identity cost when it was its comm. */
+SEC("raw_tp")
+int BPF_PROG(current_comm, __u64 ubuf)
+{
+	char *b = scratch_buf();
+
+	for (int i = 0; b && i < OPS; i++)
+		bpf_get_current_comm(b, 16);
+	return 0;
+}
+
+/* What it costs now (proc_ident_read(), bpf/conn.bpf.h): the executable's inode and name. */
+SEC("raw_tp")
+int BPF_PROG(exe_identity, __u64 ubuf)
+{
+	char *b = scratch_buf();
+
+	for (int i = 0; b && i < OPS; i++) {
+		struct task_struct *task = bpf_get_current_task_btf();
+		struct mm_struct *mm = task->mm;
+		struct file *exe;
+
+		if (!mm)
+			continue;
+		exe = mm->exe_file;
+		if (!exe)
+			continue;
+		if (exe->f_inode)
+			sink++;
+		bpf_probe_read_kernel_str(b, 16, exe->f_path.dentry->d_name.name);
+	}
+	return 0;
+}
+
+/* A cgroup match that finds nothing (service_of_cgroup()): its cgroup and 8 ancestors. */
+SEC("raw_tp")
+int BPF_PROG(cgroup_match_miss, __u64 ubuf)
+{
+	for (int i = 0; i < OPS; i++) {
+		__u64 id = bpf_get_current_cgroup_id();
+
+		if (bpf_map_lookup_elem(&ids, &id))
+			continue;
+		for (int level = 8; level >= 1; level--) {
+			id = bpf_get_current_ancestor_cgroup_id(level);
+			if (id && bpf_map_lookup_elem(&ids, &id))
+				break;
+		}
+	}
+	return 0;
+}
