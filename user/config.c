@@ -374,25 +374,35 @@ static int add_port(struct loader *ld, struct slotap_config *cfg, size_t svc,
 	return 0;
 }
 
+/* A match string: no control characters; *s and its quote q for messages. */
+static int get_match_string(struct loader *ld, const yaml_node_t *n, const char *path,
+			    const char *expected, const char **s, char q[QUOTE_SIZE])
+{
+	int err = yaml_reader__get_string(&ld->rd, n, path, expected, s);
+
+	if (err)
+		return err;
+	yaml_reader__quote(q, *s, strlen(*s));
+	for (const char *c = *s; *c; c++) {
+		if ((unsigned char)*c < 0x20 || *c == 0x7f)
+			return node_error(ld, n, path, "%s contains a control character", q);
+	}
+	return 0;
+}
+
 static int add_process(struct loader *ld, struct service_config *sc,
 		       size_t svc, const yaml_node_t *n, long idx)
 {
 	char path[48], q[QUOTE_SIZE];
-	const char *s, *c;
+	const char *s;
 	size_t len;
 	int err;
 
 	yaml_reader__item_path(path, sizeof(path), "match.process", idx);
-	err = yaml_reader__get_string(&ld->rd, n, path, "a process name or path", &s);
+	err = get_match_string(ld, n, path, "a process name or path", &s, q);
 	if (err)
 		return err;
 	len = strlen(s);
-	yaml_reader__quote(q, s, len);
-	for (c = s; *c; c++) {
-		if ((unsigned char)*c < 0x20 || *c == 0x7f)
-			return node_error(ld, n, path,
-					  "%s contains a control character", q);
-	}
 	if (s[0] == '/') {
 		if (len >= PATH_MAX)
 			return node_error(ld, n, path,
@@ -440,15 +450,10 @@ static int add_cgroup(struct loader *ld, struct service_config *sc,
 	int err;
 
 	yaml_reader__item_path(path, sizeof(path), "match.cgroup", idx);
-	err = yaml_reader__get_string(&ld->rd, n, path, "a cgroup path", &s);
+	err = get_match_string(ld, n, path, "a cgroup path", &s, q);
 	if (err)
 		return err;
 	len = strlen(s);
-	yaml_reader__quote(q, s, len);
-	for (c = s; *c; c++) {
-		if ((unsigned char)*c < 0x20 || *c == 0x7f)
-			return node_error(ld, n, path, "%s contains a control character", q);
-	}
 	if (s[0] != '/')
 		return node_error(ld, n, path,
 				  "%s is not a cgroup path from the cgroup v2 root (starting with /, e.g. /system.slice/nginx.service)",
