@@ -3,6 +3,7 @@
 # make            build build/slotap (and the test servers)
 # make test       unit tests, then the root-only integration tests
 # make unit       unit tests only (no privileges needed)
+# make sanitize   the unit tests under ASan and UBSan, built in build/sanitize
 # make vmlinux    refresh the pinned bpf/$(ARCH)/vmlinux.h from this kernel
 # make V=1        show full commands
 
@@ -25,6 +26,14 @@ CFLAGS  += -std=gnu11 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
 	   -Wno-missing-field-initializers -D_GNU_SOURCE \
 	   -Iinclude -Iuser -I$(OUTPUT) $(shell $(PKG_CONFIG) --cflags $(LIBS_PC))
 LDLIBS  += $(shell $(PKG_CONFIG) --libs $(LIBS_PC)) -lelf -lz -lpthread -lm
+
+# The sanitized flavour (make sanitize): everything the unit tests link, in
+# an output directory of its own, and any report is fatal.
+SANITIZE_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+ifeq ($(SANITIZE),1)
+CFLAGS  += $(SANITIZE_FLAGS)
+LDFLAGS += $(SANITIZE_FLAGS)
+endif
 
 # clang's own system include dirs, so BPF code sees the same asm/ headers
 CLANG_BPF_SYS_INCLUDES := $(shell $(CLANG) -v -E - </dev/null 2>&1 \
@@ -64,7 +73,7 @@ msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
 MAKEFLAGS += --no-print-directory
 endif
 
-.PHONY: all test unit integration bench vmlinux clean install-deps
+.PHONY: all test unit sanitize integration bench vmlinux clean install-deps
 .DELETE_ON_ERROR:
 .SECONDARY:
 
@@ -144,6 +153,14 @@ $(OUTPUT)/bpf $(OUTPUT)/user $(OUTPUT)/tests:
 
 unit: $(UNIT_BINS)
 	$(Q)scripts/run-unit-tests.sh $(UNIT_BINS)
+
+# Every unit test under the sanitizers, test_http_parser's BPF_PROG_TEST_RUN
+# included (only userspace is instrumented: the kernel runs the parser).
+# halt_on_error: a report ends the binary, so run-unit-tests.sh counts it.
+sanitize:
+	$(Q)ASAN_OPTIONS=detect_leaks=1:detect_stack_use_after_return=1:strict_string_checks=1 \
+		UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+		$(MAKE) OUTPUT=$(OUTPUT)/sanitize SANITIZE=1 unit
 
 integration: all
 	$(Q)python3 tests/integration/run.py
