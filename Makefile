@@ -4,6 +4,7 @@
 # make test       unit tests, then the root-only integration tests
 # make unit       unit tests only (no privileges needed)
 # make sanitize   the unit tests under ASan and UBSan, built in build/sanitize
+# make fuzz       each libFuzzer target for FUZZ_SECONDS (tests/fuzz/README.md)
 # make vmlinux    refresh the pinned bpf/$(ARCH)/vmlinux.h from this kernel
 # make V=1        show full commands
 
@@ -24,7 +25,7 @@ LIBS_PC := libbpf libmicrohttpd gnutls libxcrypt yaml-0.1 libcurl libcjson libca
 CFLAGS  ?= -O2 -g
 CFLAGS  += -std=gnu11 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
 	   -Wno-missing-field-initializers -D_GNU_SOURCE \
-	   -Iinclude -Iuser -I$(OUTPUT) $(shell $(PKG_CONFIG) --cflags $(LIBS_PC))
+	   -Iinclude -Iuser -Itests/bpf -I$(OUTPUT) $(shell $(PKG_CONFIG) --cflags $(LIBS_PC))
 LDLIBS  += $(shell $(PKG_CONFIG) --libs $(LIBS_PC)) -lelf -lz -lpthread -lm
 
 # The sanitized flavour (make sanitize): everything the unit tests link, in
@@ -32,6 +33,11 @@ LDLIBS  += $(shell $(PKG_CONFIG) --libs $(LIBS_PC)) -lelf -lz -lpthread -lm
 SANITIZE_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 ifeq ($(SANITIZE),1)
 CFLAGS  += $(SANITIZE_FLAGS)
+LDFLAGS += $(SANITIZE_FLAGS)
+endif
+# The libFuzzer flavour (make fuzz): clang, the same sanitizers, coverage.
+ifeq ($(FUZZ),1)
+CFLAGS  += $(SANITIZE_FLAGS) -fsanitize=fuzzer-no-link
 LDFLAGS += $(SANITIZE_FLAGS)
 endif
 
@@ -57,6 +63,13 @@ UNIT_SRCS  := $(wildcard tests/unit/test_*.c)
 UNIT_BINS  := $(patsubst tests/unit/%.c,$(OUTPUT)/tests/%,$(UNIT_SRCS))
 SERVER_SRCS := $(wildcard tests/servers/*.c)
 SERVER_BINS := $(patsubst tests/servers/%.c,$(OUTPUT)/tests/%,$(SERVER_SRCS))
+# Fuzz targets (tests/fuzz/fuzz_NAME.c): linked with replay.c, which runs
+# the committed inputs once in make unit; with libFuzzer in make fuzz.
+FUZZ_NAMES   := $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_REPLAYS := $(FUZZ_NAMES:%=$(OUTPUT)/tests/fuzz-replay-%)
+FUZZ_BINS    := $(FUZZ_NAMES:%=$(OUTPUT)/tests/fuzz-%)
+FUZZ_SECONDS ?= 30
+FUZZ_TARGETS ?= $(FUZZ_NAMES)
 # the overhead benchmark's floor (one trivial raw_tp program), and the
 # costs of the BPF helpers the request path uses
 BENCH_BPF  := floor helpers
@@ -73,7 +86,7 @@ msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
 MAKEFLAGS += --no-print-directory
 endif
 
-.PHONY: all test unit sanitize integration bench vmlinux clean install-deps
+.PHONY: all test unit sanitize fuzz fuzz-build integration bench vmlinux clean install-deps
 .DELETE_ON_ERROR:
 .SECONDARY:
 
@@ -113,6 +126,19 @@ $(OUTPUT)/tests/test_%: tests/unit/test_%.c $(LIB) | $(OUTPUT)/tests
 	$(Q)$(CC) $(CFLAGS) -MMD -MP $< $(TEST_EXTRA_$*) $(LIB) $(LDLIBS) \
 		$(shell $(PKG_CONFIG) --libs cmocka) -o $@
 
+$(OUTPUT)/tests/fuzz/%.o: tests/fuzz/%.c $(SKELS) | $(OUTPUT)/tests/fuzz
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) -Itests/fuzz -MMD -MP -c $< -o $@
+
+$(FUZZ_REPLAYS): $(OUTPUT)/tests/fuzz-replay-%: $(OUTPUT)/tests/fuzz/fuzz_%.o \
+		$(OUTPUT)/tests/fuzz/fuzz.o $(OUTPUT)/tests/fuzz/replay.o $(LIB)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) $^ $(LDLIBS) -o $@
+
+$(FUZZ_BINS): $(OUTPUT)/tests/fuzz-%: $(OUTPUT)/tests/fuzz/fuzz_%.o $(OUTPUT)/tests/fuzz/fuzz.o $(LIB)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -fsanitize=fuzzer $^ $(LDLIBS) -o $@
+
 # the parser's pairs against a reference client parser: llhttp, compiled
 # from the C sources Debian's node-llhttp ships
 LLHTTP_DIR  := /usr/share/llhttp
@@ -148,11 +174,12 @@ $(OUTPUT)/tests/bench-slo: tests/bench/slo_bench.c $(LIB) | $(OUTPUT)/tests
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) -MMD -MP $< $(LIB) $(LDLIBS) -o $@
 
-$(OUTPUT)/bpf $(OUTPUT)/user $(OUTPUT)/tests:
+$(OUTPUT)/bpf $(OUTPUT)/user $(OUTPUT)/tests $(OUTPUT)/tests/fuzz:
 	$(Q)mkdir -p $@
 
-unit: $(UNIT_BINS)
-	$(Q)scripts/run-unit-tests.sh $(UNIT_BINS)
+# the unit tests, and every fuzz target on its committed inputs
+unit: $(UNIT_BINS) $(FUZZ_REPLAYS)
+	$(Q)scripts/run-unit-tests.sh $(UNIT_BINS) $(FUZZ_REPLAYS)
 
 # Every unit test under the sanitizers, test_http_parser's BPF_PROG_TEST_RUN
 # included (only userspace is instrumented: the kernel runs the parser).
@@ -161,6 +188,14 @@ sanitize:
 	$(Q)ASAN_OPTIONS=detect_leaks=1:detect_stack_use_after_return=1:strict_string_checks=1 \
 		UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 		$(MAKE) OUTPUT=$(OUTPUT)/sanitize SANITIZE=1 unit
+
+# Each fuzz target of FUZZ_TARGETS for FUZZ_SECONDS, built with clang in
+# build/fuzz; crashes land in tests/fuzz/regressions/NAME/ (tests/fuzz/README.md).
+fuzz:
+	$(Q)$(MAKE) OUTPUT=$(OUTPUT)/fuzz FUZZ=1 CC=$(CLANG) FUZZ_TARGETS="$(FUZZ_TARGETS)" fuzz-build
+	$(Q)scripts/run-fuzz.sh $(OUTPUT)/fuzz/tests $(FUZZ_SECONDS) $(FUZZ_TARGETS)
+
+fuzz-build: $(FUZZ_TARGETS:%=$(OUTPUT)/tests/fuzz-%)
 
 integration: all
 	$(Q)python3 tests/integration/run.py
@@ -184,4 +219,4 @@ clean:
 	$(call msg,CLEAN,$(OUTPUT))
 	$(Q)rm -rf $(OUTPUT)
 
--include $(wildcard $(OUTPUT)/bpf/*.d $(OUTPUT)/user/*.d $(OUTPUT)/tests/*.d)
+-include $(wildcard $(OUTPUT)/bpf/*.d $(OUTPUT)/user/*.d $(OUTPUT)/tests/*.d $(OUTPUT)/tests/fuzz/*.d)

@@ -21,9 +21,9 @@
 #include <bpf/libbpf.h>
 #include "run_stats.h"
 #include "http_server.h"
+#include "parser_test.h"
 #include "parser_test.skel.h"
 
-#define TEST_RESET	2	/* as tests/bpf/parser_test.bpf.c */
 #define DRAIN_EVERY	1024	/* requests: well under what the ring holds */
 
 static const char request[] = "GET /index.html HTTP/1.1\r\nHost: 127.0.0.1:18081\r\n\r\n";

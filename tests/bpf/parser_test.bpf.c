@@ -23,6 +23,7 @@
 #include "http1.bpf.h"
 #include "protocol.bpf.h"
 #include "transport.bpf.h"
+#include "parser_test.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
@@ -41,9 +42,20 @@ struct {
 	__type(value, struct conn);
 } test_conns SEC(".maps");
 
-/* dir values besides DIR_REQUEST and DIR_RESPONSE */
-#define TEST_RESET	2	/* start a fresh HTTP/1 connection */
-#define TEST_RESET_NEW	3	/* start a fresh connection, its protocol not told yet */
+/* The connection after each call: parser_test.h */
+struct test_conn_view test_view;
+
+static __always_inline void test_view_update(const struct conn *c)
+{
+	test_view.req_seq = c->req_seq;
+	test_view.resp_seq = c->resp_seq;
+	test_view.state = c->state;
+	test_view.proto = c->proto;
+	test_view.req_state = c->req.state;
+	test_view.resp_state = c->resp.state;
+	test_view.pipelined = c->pipelined;
+	test_view.responses_given_up = c->responses_given_up;
+}
 
 /*
  * Test entry, never attached: the refused-connection filter on a TCP and
@@ -75,6 +87,13 @@ int BPF_PROG(slotap_test_feed, __u64 dir, __u64 ubuf, __u64 len, __u64 now)
 		c->service_id = 7;
 		c->local_port = 8080;
 		c->remote_port = 40000;
+		test_view_update(c);
+		return 0;
+	}
+	if (dir == TEST_CLOSE || dir == TEST_ABORT) {
+		/* as tcp_set_state() would: its unanswered requests fail (the sock is not read) */
+		conn_close(c, NULL, dir == TEST_CLOSE ? TCP_FIN_WAIT1 : TCP_ESTABLISHED, TCP_CLOSE);
+		test_view_update(c);
 		return 0;
 	}
 	if (c->state != CONN_TRACKED)
@@ -83,5 +102,6 @@ int BPF_PROG(slotap_test_feed, __u64 dir, __u64 ubuf, __u64 len, __u64 now)
 	io.op = dir == DIR_REQUEST ? IO_READ : ubuf ? IO_WRITE : IO_SENDFILE;
 	io.buf = ubuf;
 	handle_io(c, &io, len, now);
+	test_view_update(c);
 	return c->state == CONN_TRACKED ? 0 : 1;
 }

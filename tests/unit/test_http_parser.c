@@ -23,6 +23,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "http_server.h"
+#include "parser_test.h"
 #include "parser_test.skel.h"
 
 enum { DIR_REQ = 0, DIR_RESP = 1, RESET = 2, RESET_NEW = 3 };

@@ -1,0 +1,112 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+"""Writes the seed inputs of the fuzz targets whose input is a binary
+format of their own (route, http_parser) into tests/fuzz/corpus/.
+The other targets' seeds are plain files (YAML, state files, /metrics)."""
+import os
+import struct
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def write(target, name, data):
+    d = os.path.join(HERE, "corpus", target)
+    os.makedirs(d, exist_ok=True)
+    with open(os.path.join(d, name), "wb") as f:
+        f.write(data)
+
+
+# route: max_routes, template count, templates ending in '\n', then paths:
+# one byte (0x80: truncated, low 7 bits: length) and the path.
+def route(max_routes, templates, paths):
+    out = bytes([max_routes, len(templates)])
+    for t in templates:
+        out += t.encode() + b"\n"
+    for p, truncated in paths:
+        p = p if isinstance(p, bytes) else p.encode()
+        out += bytes([(0x80 if truncated else 0) | len(p)]) + p
+    return out
+
+
+def seeds_route():
+    paths = [("/api/items/42", False), ("/api/items/42?x=1", False),
+             ("/api/users/7f3e9a1c-0b2d-4e5f-8a9b-0c1d2e3f4a5b/orders", False),
+             ("/static/app.deadbeef12.js", False), ("*", False),
+             ("http://example.com/a/b", False), ("https://host", False),
+             ("/very/long/path/that/the/kernel/cut/at/sixty/four/bytes/abcdefgh", True),
+             (b"/bad\x01byte", False), ("", False), ("relative", False), ("//x//", False)]
+    write("route", "templates", route(0, ["/api/items/{id}", "/api/users/{user}/orders",
+                                          "/static/{file}"], paths))
+    write("route", "heuristic-capped", route(3, [], paths + [("/a/%d" % i, False)
+                                                             for i in range(8)]))
+    write("route", "invalid-template", route(10, ["/a/{b", "/ok"], paths[:3]))
+
+
+# http_parser: byte 0: bit 0 the connection's protocol is not told (the
+# parser classifies it), bit 1 the connection ends with a reset rather than
+# a close; then pieces: a header byte h, dir = h & 1, length = h >> 1, or,
+# when that is 0, the next two bytes (little-endian); then the bytes.
+# h = 0xff is a sendfile (response bytes the parser cannot see) of the
+# next two bytes' count.
+def piece(direction, data):
+    data = data if isinstance(data, bytes) else data.encode()
+    n = len(data)
+    if 0 < n < 127:
+        return bytes([n << 1 | direction]) + data
+    return bytes([direction]) + struct.pack("<H", n) + data
+
+
+SENDFILE = 2
+
+
+def conn(mode, pieces):
+    out = bytes([mode])
+    for d, p in pieces:
+        if d == SENDFILE:
+            out += b"\xff" + struct.pack("<H", p)
+        else:
+            out += piece(d, p)
+    return out
+
+
+REQ, RESP = 0, 1
+GET = "GET /index.html HTTP/1.1\r\nHost: x\r\n\r\n"
+OK = "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello"
+
+
+def seeds_http_parser():
+    write("http_parser", "exchange", conn(0, [(REQ, GET), (RESP, OK)]))
+    write("http_parser", "split-every-byte",
+          conn(0, [(REQ, c) for c in GET] + [(RESP, c) for c in OK]))
+    write("http_parser", "pipelined",
+          conn(0, [(REQ, GET * 6), (RESP, OK * 3),
+                   (RESP, "HTTP/1.1 204 No Content\r\n\r\n"),
+                   (RESP, "HTTP/1.1 404 Not Found\r\nTransfer-Encoding: chunked\r\n\r\n"
+                          "5;x=1\r\nhello\r\n0\r\nTrailer: y\r\n\r\n"),
+                   (RESP, "HTTP/1.1 500 Oops\r\nContent-Length: 3\r\n\r\nabc")]))
+    write("http_parser", "head-and-interim",
+          conn(0, [(REQ, "HEAD / HTTP/1.1\r\n\r\nPOST /up?q=1 HTTP/1.1\r\n"
+                         "Content-Length: 3\r\nExpect: 100-continue\r\n\r\n"),
+                   (RESP, "HTTP/1.1 200 OK\r\nContent-Length: 99\r\n\r\n"),
+                   (RESP, "HTTP/1.1 100 Continue\r\n\r\n"), (REQ, "abc"),
+                   (RESP, "HTTP/1.1 201 Created\r\nContent-Length: 0\r\n\r\n")]))
+    write("http_parser", "unclassified-not-http",
+          conn(1, [(REQ, "\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03")]))
+    write("http_parser", "bad-lines",
+          conn(2, [(REQ, GET), (REQ, "NOT A REQUEST\r\n\r\n"), (REQ, GET),
+                   (RESP, "garbage\r\n\r\n"), (RESP, OK)]))
+    write("http_parser", "upgrade",
+          conn(0, [(REQ, "GET /ws HTTP/1.1\r\nUpgrade: websocket\r\n\r\n" + GET),
+                   (RESP, "HTTP/1.1 101 Switching Protocols\r\n\r\n")]))
+    write("http_parser", "sendfile-and-long",
+          conn(0, [(REQ, "GET /" + "p" * 80 + "?secret HTTP/1.1\r\n\r\n" + GET),
+                   (RESP, "HTTP/1.1 200 OK\r\nContent-Length: 600\r\n\r\n"),
+                   (SENDFILE, 600), (RESP, OK)]))
+    write("http_parser", "until-close",
+          conn(0, [(REQ, GET), (RESP, "HTTP/1.0 200 OK\r\n\r\nbody until close"),
+                   (REQ, GET)]))
+
+
+if __name__ == "__main__":
+    seeds_route()
+    seeds_http_parser()
