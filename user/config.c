@@ -1660,8 +1660,9 @@ const char *config__kernel_key(const struct slotap_config *now, const struct slo
 
 		if (strcmp(a->name, b->name))
 			key = "name";
+		/* a service matched by process alone has no ports array to compare */
 		else if (a->n_ports != b->n_ports ||
-			 memcmp(a->ports, b->ports, a->n_ports * sizeof(*a->ports)))
+			 (a->n_ports && memcmp(a->ports, b->ports, a->n_ports * sizeof(*a->ports))))
 			key = "match.port";
 		else if (!same_strings(a->processes, a->n_processes, b->processes, b->n_processes))
 			key = "match.process";
