@@ -522,8 +522,10 @@ static __always_inline __u64 bytes_equal(__u64 w, __u8 c)
 }
 
 /*
- * Offset of the first of ' ', '?' or '#' at or after from, looking at most
- * HTTP_PATH_MAX + 16 bytes ahead; len if there is none in reach.
+ * Offset of the first of ' ', '?', '#', '\r' or '\n' at or after from,
+ * looking at most HTTP_PATH_MAX + 16 bytes ahead; len if there is none in
+ * reach. A line break ends a path too: the byte parser's (a request line
+ * without a version is a bad request, not a path with the headers in it).
  */
 static __always_inline __u32 find_path_end(struct scan_buf *b, __u32 from, __u32 len)
 {
@@ -536,7 +538,8 @@ static __always_inline __u32 find_path_end(struct scan_buf *b, __u32 from, __u32
 		if (at >= len)
 			break;
 		w = b->words[(at / 8) % ((HTTP_SCAN_MAX + HTTP_PATH_MAX) / 8)];
-		m = bytes_equal(w, ' ') | bytes_equal(w, '?') | bytes_equal(w, '#');
+		m = bytes_equal(w, ' ') | bytes_equal(w, '?') | bytes_equal(w, '#') |
+		    bytes_equal(w, '\r') | bytes_equal(w, '\n');
 		if (i == 0)
 			m &= ~0ULL << ((from & 7) * 8);
 		if (m) {
@@ -715,6 +718,7 @@ __noinline int http1_fast_start(struct conn *c, struct scan_buf *b, __u32 dir, _
 	struct pending_req *r;
 	struct parser *p;
 	__u64 w;
+	__u8 ch;
 
 	if (!c || !b)
 		return PARSE_OK;
@@ -745,6 +749,9 @@ __noinline int http1_fast_start(struct conn *c, struct scan_buf *b, __u32 dir, _
 	end = find_path_end(b, mlen, len);
 	if (end >= len)
 		return PARSE_OK;	/* the path goes on past this buffer */
+	ch = b->data[end & (HTTP_SCAN_MAX - 1)];
+	if (ch == '\r' || ch == '\n')
+		return PARSE_OK;	/* no version: the byte parser counts the bad request */
 	if (end - mlen > HTTP_PATH_MAX) {
 		r->flags |= HTTP_EVENT_PATH_TRUNCATED;
 		r->resource_len = HTTP_PATH_MAX;
@@ -754,7 +761,7 @@ __noinline int http1_fast_start(struct conn *c, struct scan_buf *b, __u32 dir, _
 	/* plain (unaligned) loads from the scan buffer: a helper call costs more */
 	for (int i = 0; i < HTTP_PATH_MAX / 8; i++)
 		((__u64 *)r->resource)[i] = *(__u64 *)&b->data[(mlen & 15) + i * 8];
-	p->state = b->data[end & (HTTP_SCAN_MAX - 1)] == ' ' ? P_LINE : P_QUERY;
+	p->state = ch == ' ' ? P_LINE : P_QUERY;
 	p->head_bytes = end + 1;
 	b->pos = end + 1;
 	if (!http1_head_scan(c, b))
