@@ -11,6 +11,8 @@ PACKAGES=(
 	# tests and benchmark
 	libcmocka-dev node-llhttp python3 curl openssl nginx wrk prometheus iproute2 nghttp2-client
 	libcap2-bin
+	# make fuzz: clang's libFuzzer and sanitizer runtimes (only recommended by clang)
+	libclang-rt-dev
 )
 
 missing=()
