@@ -398,9 +398,11 @@ __noinline int conn_emit_response(struct conn *c, __u32 loss)
 	r = req_find(c, seq, &where);
 	if (!r)
 		count_loss(LOSS_PIPELINE_OVERFLOW);
-	else if (loss)
+	else if (r->flags & REQ_DISCARD)
+		;	/* counted lost already (its request line): not twice */
+	else if (loss && !(r->flags & HTTP_EVENT_LATE))
 		count_loss(loss);	/* a response that cannot be read costs its request */
-	else if (!(r->flags & REQ_DISCARD))
+	else if (!loss)
 		emit_request(c, r, HTTP_FAILURE_NONE, 0);
 	if (r)
 		req_forget(c, seq, where);
@@ -476,6 +478,8 @@ static long fail_step(__u64 index, void *ctx)
 		request_failed(c, r, f->failure, f->now);
 	else if (!(r->flags & (HTTP_EVENT_LATE | REQ_DISCARD)))
 		count_loss(f->loss);	/* one already reported or counted is not lost again */
+	/* nor later, when the rest of a head still being parsed turns out bad */
+	r->flags |= REQ_DISCARD;
 	req_forget(c, seq, where);
 	return 0;
 }

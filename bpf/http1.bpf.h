@@ -294,10 +294,10 @@ static __always_inline int bad_request(struct conn *c, struct parser *p)
 	if (c->req_seq == 1)
 		return PARSE_NOT_HTTP;
 	r = req_tail(c);
-	if (!(r->flags & REQ_DISCARD)) {
+	/* one already reported (timed out) or counted lost is not counted again */
+	if (!(r->flags & (REQ_DISCARD | HTTP_EVENT_LATE)))
 		count_loss(LOSS_UNPARSABLE_REQUEST);
-		r->flags |= REQ_DISCARD;
-	}
+	r->flags |= REQ_DISCARD;
 	p->state = P_LINE;
 	return PARSE_OK;
 }
