@@ -122,6 +122,7 @@ enum parse_result {
 	PARSE_NOT_HTTP,		/* drop the connection, counted */
 	PARSE_STOP,		/* nothing more to learn from this buffer */
 	PARSE_UPGRADED,		/* 101: no longer HTTP/1, stop following it */
+	PARSE_NOT_HTTP_COUNTED,	/* drop the connection, its one request counted already */
 };
 
 /*
@@ -289,11 +290,12 @@ static __always_inline int status_parsed(struct conn *c, struct parser *p)
  */
 static __always_inline int bad_request(struct conn *c, struct parser *p)
 {
-	struct pending_req *r;
+	struct pending_req *r = req_tail(c);
 
 	if (c->req_seq == 1)
-		return PARSE_NOT_HTTP;
-	r = req_tail(c);
+		/* but a request counted lost with the responses' framing, or timed out, once */
+		return r->flags & (REQ_DISCARD | HTTP_EVENT_LATE) ? PARSE_NOT_HTTP_COUNTED
+								  : PARSE_NOT_HTTP;
 	/* one already reported (timed out) or counted lost is not counted again */
 	if (!(r->flags & (REQ_DISCARD | HTTP_EVENT_LATE)))
 		count_loss(LOSS_UNPARSABLE_REQUEST);
@@ -949,6 +951,9 @@ static long scan_step(__u64 index, void *ctx)
 	switch (http1_parse_byte(s->conn, s->dir, s->now, ch)) {
 	case PARSE_NOT_HTTP:
 		s->drop = SCAN_DROP_NOT_HTTP;
+		return 1;
+	case PARSE_NOT_HTTP_COUNTED:
+		s->drop = SCAN_DROP_LOST;
 		return 1;
 	case PARSE_UPGRADED:
 		s->drop = SCAN_DROP_UPGRADED;
