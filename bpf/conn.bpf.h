@@ -404,8 +404,11 @@ __noinline int conn_emit_response(struct conn *c, __u32 loss)
 		count_loss(loss);	/* a response that cannot be read costs its request */
 	else if (!loss)
 		emit_request(c, r, HTTP_FAILURE_NONE, 0);
-	if (r)
+	if (r) {
+		/* answered before its head ended: a bad rest of it costs nothing more */
+		r->flags |= REQ_DISCARD;
 		req_forget(c, seq, where);
+	}
 	c->resp_seq = seq + 1;
 	return 0;
 }

@@ -292,11 +292,13 @@ static __always_inline int bad_request(struct conn *c, struct parser *p)
 {
 	struct pending_req *r = req_tail(c);
 
+	/*
+	 * A request already answered, reported (timed out) or counted lost
+	 * (the responses' framing) before its head ended is not counted again
+	 */
 	if (c->req_seq == 1)
-		/* but a request counted lost with the responses' framing, or timed out, once */
 		return r->flags & (REQ_DISCARD | HTTP_EVENT_LATE) ? PARSE_NOT_HTTP_COUNTED
 								  : PARSE_NOT_HTTP;
-	/* one already reported (timed out) or counted lost is not counted again */
 	if (!(r->flags & (REQ_DISCARD | HTTP_EVENT_LATE)))
 		count_loss(LOSS_UNPARSABLE_REQUEST);
 	r->flags |= REQ_DISCARD;

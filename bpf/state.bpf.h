@@ -23,7 +23,11 @@ enum io_op {
 enum direction { DIR_REQUEST = 0, DIR_RESPONSE = 1 };
 
 /* pending_req.flags beside HTTP_EVENT_PATH_TRUNCATED and HTTP_EVENT_LATE */
-#define REQ_DISCARD	0x40	/* already counted as a loss: its response emits nothing */
+/*
+ * Counted as a loss, or done with (answered, failed with the connection):
+ * its response emits nothing, and a bad rest of its head costs nothing more.
+ */
+#define REQ_DISCARD	0x40
 #define REQ_PARSING	0x80	/* conn.cur: its head is being parsed, not yet spilled */
 #define REQ_EVENT_FLAGS	(HTTP_EVENT_PATH_TRUNCATED | HTTP_EVENT_LATE)
 
