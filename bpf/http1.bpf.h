@@ -722,7 +722,7 @@ __noinline int http1_fast_start(struct conn *c, struct scan_buf *b, __u32 dir, _
 	struct pending_req *r;
 	struct parser *p;
 	__u64 w;
-	__u8 ch;
+	__u8 ch, method;
 
 	if (!c || !b)
 		return PARSE_OK;
@@ -746,10 +746,12 @@ __noinline int http1_fast_start(struct conn *c, struct scan_buf *b, __u32 dir, _
 		return status_parsed(c, p);
 	}
 
-	r = req_tail(c);
-	r->operation = method_from_word(w, &mlen);
-	if (r->operation == HTTP_METHOD_OTHER || mlen >= len)
+	/* the word's bytes past len are another buffer's: no method from them */
+	method = method_from_word(w, &mlen);
+	if (method == HTTP_METHOD_OTHER || mlen >= len)
 		return PARSE_OK;
+	r = req_tail(c);
+	r->operation = method;
 	end = find_path_end(b, mlen, len);
 	if (end >= len)
 		return PARSE_OK;	/* the path goes on past this buffer */
