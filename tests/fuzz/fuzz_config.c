@@ -153,7 +153,8 @@ static void check_services(const struct slotap_config *cfg)
 				   "service %s: route %s twice", sc->name, sc->routes[i]);
 		/* what the agent makes of it: every template taken */
 		rt = route_table__new((const char *const *)sc->routes, sc->n_routes,
-				      sc->max_routes ? sc->max_routes : cfg->max_routes_per_service);
+				      sc->max_routes ? sc->max_routes : cfg->max_routes_per_service,
+				      sc->route_mode);
 		FUZZ_CHECK(rt, "service %s: route_table__new: %s", sc->name, strerror(errno));
 		route_table__free(rt);
 	}

@@ -4,13 +4,15 @@
  * the kernel captures them (any byte).
  *
  * Input: byte 0 is max_routes (0: no cap), byte 1 the number of templates
- * (mod 8); then that many templates, each ending at '\n'; then paths, each
+ * (bits 0-2) and strict mode (bit 3); then that many templates, each ending
+ * at '\n'; then paths, each
  * one byte (bit 7: truncated by the kernel; bits 0-6: length) and that
  * many bytes. tests/fuzz/make-seeds.py writes the seeds.
  *
  * Checked: a table is refused exactly when a template fails validation;
  * every label is printable ASCII, without a query, and one of a template,
- * a folded path with as many segments as the path, or a fixed label; the
+ * a folded path with as many segments as the path (strict mode: never),
+ * or a fixed label; the
  * same path gives the same label; at most max_routes labels come from the
  * heuristic, and the overflow counter counts what did not fit.
  */
@@ -56,7 +58,8 @@ static size_t segments(const char *s, size_t len)
 static bool is_fixed(const char *label)
 {
 	return !strcmp(label, ROUTE_INVALID) || !strcmp(label, ROUTE_TRUNCATED) ||
-	       !strcmp(label, ROUTE_ASTERISK) || !strcmp(label, ROUTE_OVERFLOW);
+	       !strcmp(label, ROUTE_ASTERISK) || !strcmp(label, ROUTE_OVERFLOW) ||
+	       !strcmp(label, ROUTE_OTHER);
 }
 
 /* A label from a template: one of them, or a prefix of one cut at '/' and marked truncated. */
@@ -108,18 +111,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	size_t n_templates, n_paths = 0, heuristic = 0, overflowed = 0;
 	unsigned int max_routes;
 	struct route_table *rt;
+	enum route_mode mode;
 	bool valid = true;
 
 	if (size < 2)
 		return 0;
 	max_routes = data[0];
 	n_templates = data[1] % TEMPLATES_MAX;
+	mode = data[1] & 8 ? ROUTE_MODE_STRICT : ROUTE_MODE_FOLD;
 	in.p += 2;
 	for (size_t i = 0; i < n_templates; i++) {
 		templates[i] = next_template(&in);
 		valid &= !route_template__validate(templates[i], NULL, 0);
 	}
-	rt = route_table__new((const char *const *)templates, n_templates, max_routes);
+	rt = route_table__new((const char *const *)templates, n_templates, max_routes, mode);
 	FUZZ_CHECK(!rt == !valid, "table %s with %s templates", rt ? "made" : "refused",
 		   valid ? "valid" : "invalid");
 	if (!rt) {
@@ -151,6 +156,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			   !from_template(templates, n_templates, label)) {
 			heuristic++;
 		}
+		/* strict: nothing of the path but what a template says */
+		FUZZ_CHECK(mode != ROUTE_MODE_STRICT || is_fixed(label) ||
+			   from_template(templates, n_templates, label),
+			   "strict mode: label \"%s\"", label);
 		/* a valid path that no template matches, whole: folded */
 		if (!truncated && !n_templates && len && path[0] == '/' &&
 		    !is_fixed(label))

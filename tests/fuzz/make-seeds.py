@@ -16,7 +16,8 @@ def write(target, name, data):
         f.write(data)
 
 
-# route: max_routes, template count, templates ending in '\n', then paths:
+# route: max_routes, template count (| 8: strict mode), templates ending
+# in '\n', then paths:
 # one byte (0x80: truncated, low 7 bits: length) and the path.
 def route(max_routes, templates, paths):
     out = bytes([max_routes, len(templates)])
@@ -40,6 +41,9 @@ def seeds_route():
     write("route", "heuristic-capped", route(3, [], paths + [("/a/%d" % i, False)
                                                              for i in range(8)]))
     write("route", "invalid-template", route(10, ["/a/{b", "/ok"], paths[:3]))
+    strict = bytearray(route(0, ["/api/items/{id}", "/static/{file}"], paths))
+    strict[1] |= 8
+    write("route", "strict", bytes(strict))
 
 
 # http_parser: byte 0: bit 0 the connection's protocol is not told (the
