@@ -1244,7 +1244,8 @@ static __always_inline bool http1_between_requests(const struct conn *c)
 
 /*
  * A request line's start: a method token (any RFC 9110 token) and a
- * space, after empty lines; or a token that goes on past the n bytes.
+ * space, after empty lines; or a token, or empty lines, that go on past
+ * the n bytes.
  * "PRI" is HTTP/2's preface, not HTTP/1. Global: its loop, verified once.
  */
 __noinline int http1_classify(__u64 w, __u32 n)
@@ -1269,7 +1270,11 @@ __noinline int http1_classify(__u64 w, __u32 n)
 			return 0;
 		len++;
 	}
-	return len > 0;
+	/*
+	 * Empty lines alone (a read of the "\r\n" before a request) are what
+	 * HTTP/1 may start with: the parser skips them and judges what follows
+	 */
+	return len > 0 || start >= (n < 8 ? n : 8);
 }
 
 static __always_inline bool http1_io_fast(struct conn *c, __u32 dir, const struct io_args *io,
