@@ -122,7 +122,8 @@ static void check_services(const struct slotap_config *cfg)
 		for (size_t t = 0; t < s; t++)
 			FUZZ_CHECK(strcmp(cfg->services[t].name, sc->name), "service %s twice",
 				   sc->name);
-		FUZZ_CHECK(sc->n_ports || sc->n_processes, "service %s matches nothing", sc->name);
+		FUZZ_CHECK(sc->n_ports || sc->n_processes || sc->n_cgroups,
+			   "service %s matches nothing", sc->name);
 		for (size_t i = 0; i < sc->n_ports; i++) {
 			FUZZ_CHECK(sc->ports[i], "service %s: port 0", sc->name);
 			for (size_t t = 0; t <= s; t++)
@@ -134,7 +135,7 @@ static void check_services(const struct slotap_config *cfg)
 		for (size_t i = 0; i < sc->n_processes; i++) {
 			const char *p = sc->processes[i];
 
-			FUZZ_CHECK(p[0] == '/' || (strlen(p) >= 1 && strlen(p) <= CONFIG_COMM_MAX &&
+			FUZZ_CHECK(p[0] == '/' || (strlen(p) >= 1 && strlen(p) <= CONFIG_EXE_NAME_MAX &&
 						   !strchr(p, '/')),
 				   "service %s: process \"%s\"", sc->name, p);
 			for (const char *c = p; *c; c++)
