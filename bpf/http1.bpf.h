@@ -354,12 +354,15 @@ __noinline int http1_parse_byte(struct conn *c, __u32 dir, __u64 now, __u8 ch)
 		}
 		break;
 	case P_PATH:
+	case P_QUERY:
 		if (ch == ' ') {
 			p->state = P_LINE;
-		} else if (ch == '?' || ch == '#') {
-			p->state = P_QUERY;	/* never exported: may carry secrets */
 		} else if (ch == '\r' || ch == '\n') {
-			return bad_request(c, p);
+			return bad_request(c, p);	/* a request line without a version */
+		} else if (p->state == P_QUERY) {
+			/* never exported: may carry secrets */
+		} else if (ch == '?' || ch == '#') {
+			p->state = P_QUERY;
 		} else {
 			r = req_tail(c);
 			if (r->resource_len < HTTP_PATH_MAX)
@@ -367,10 +370,6 @@ __noinline int http1_parse_byte(struct conn *c, __u32 dir, __u64 now, __u8 ch)
 			else
 				r->flags |= HTTP_EVENT_PATH_TRUNCATED;
 		}
-		break;
-	case P_QUERY:
-		if (ch == ' ')
-			p->state = P_LINE;
 		break;
 	case P_VERSION:
 		if (p->pos < 7) {
@@ -446,6 +445,9 @@ __noinline int http1_parse_byte(struct conn *c, __u32 dir, __u64 now, __u8 ch)
 				p->clen = p->clen * 10 + (ch - '0');
 		} else if (ch == '\n') {
 			p->state = P_HSTART;
+		} else if (ch == '\r') {
+			/* the value ends, as content_length_at() reads it (a bare CR too) */
+			p->state = P_HSKIP;
 		}
 		break;
 	case P_TENC:
@@ -526,28 +528,36 @@ static __always_inline __u64 bytes_equal(__u64 w, __u8 c)
 }
 
 /*
- * Offset of the first of ' ', '?', '#', '\r' or '\n' at or after from,
- * looking at most HTTP_PATH_MAX + 16 bytes ahead; len if there is none in
- * reach. A line break ends a path too: the byte parser's (a request line
- * without a version is a bad request, not a path with the headers in it).
+ * The request target at from: the offset of the ' ', '\r' or '\n' that
+ * ends it, looking at most HTTP_PATH_MAX + 16 bytes ahead (len if there is
+ * none in reach), and in *path_end that of the '?' or '#' that ends its
+ * path, or the same. A line break ends it too, as in the byte parser (a
+ * request line without a version is a bad request, not a target with the
+ * headers in it).
  */
-static __always_inline __u32 find_path_end(struct scan_buf *b, __u32 from, __u32 len)
+static __always_inline __u32 find_target_end(struct scan_buf *b, __u32 from, __u32 len,
+					     __u32 *path_end)
 {
-	__u32 base = from & ~7u;
+	__u32 base = from & ~7u, query = ~0u;
 
 	for (int i = 0; i < (HTTP_PATH_MAX + 16) / 8; i++) {
 		__u32 at = base + i * 8;
-		__u64 w, m;
+		__u64 w, m, q;
 
 		if (at >= len)
 			break;
 		w = b->words[(at / 8) % ((HTTP_SCAN_MAX + HTTP_PATH_MAX) / 8)];
-		m = bytes_equal(w, ' ') | bytes_equal(w, '?') | bytes_equal(w, '#') |
-		    bytes_equal(w, '\r') | bytes_equal(w, '\n');
-		if (i == 0)
+		m = bytes_equal(w, ' ') | bytes_equal(w, '\r') | bytes_equal(w, '\n');
+		q = bytes_equal(w, '?') | bytes_equal(w, '#');
+		if (i == 0) {
 			m &= ~0ULL << ((from & 7) * 8);
+			q &= ~0ULL << ((from & 7) * 8);
+		}
+		if (q && query == ~0u)
+			query = at + first_marked_byte(q);
 		if (m) {
 			at += first_marked_byte(m);
+			*path_end = query < at ? query : at;
 			return at < len ? at : len;
 		}
 	}
@@ -573,6 +583,10 @@ static __always_inline __u8 method_from_word(__u64 w, __u32 *len)
 }
 
 #define LOWER8		0x2020202020202020ULL	/* | this: ASCII letters to lower case */
+/* the same for bytes 0-6, 0-5, 1-7 only: the others must match exactly */
+#define LOWER_0_6	0x0020202020202020ULL
+#define LOWER_0_5	0x0000202020202020ULL
+#define LOWER_1_7	0x2020202020202000ULL
 #define M8(a, b, c, d, e, f, g, h)	(M7(a, b, c, d, e, f, g) | (__u64)(h) << 56)
 
 /* The 8 bytes at any offset pos of the scan buffer, from its aligned words. */
@@ -673,11 +687,13 @@ static __always_inline int http1_head_scan(struct conn *c, struct scan_buf *b)
 		ch |= 0x20;	/* C and T to lower case; no other byte becomes c or t */
 		if ((ch != 'c' && ch != 't') || line + 16 > len)
 			continue;	/* a line that does not matter, or too short to tell */
-		name = word_at(b, line) | LOWER8;
-		if (name == M8('t', 'r', 'a', 'n', 's', 'f', 'e', 'r'))
+		name = word_at(b, line);
+		if ((name | LOWER8) == M8('t', 'r', 'a', 'n', 's', 'f', 'e', 'r'))
 			break;
-		if (name == M8('c', 'o', 'n', 't', 'e', 'n', 't', '-') &&
-		    ((word_at(b, line + 8) | LOWER8) & MASK7) == M7('l', 'e', 'n', 'g', 't', 'h', ':')) {
+		/* as in header_name(): '-' and ':' exactly */
+		if ((name | LOWER_0_6) == M8('c', 'o', 'n', 't', 'e', 'n', 't', '-') &&
+		    ((word_at(b, line + 8) | LOWER_0_5) & MASK7) ==
+		    M7('l', 'e', 'n', 'g', 't', 'h', ':')) {
 			if (FORGET(b->clen_at))
 				break;	/* twice: the byte parser takes the last */
 			b->clen_at = line + 15;
@@ -718,7 +734,7 @@ static __always_inline int status_line(__u64 w0, __u64 w1)
  */
 __noinline int http1_fast_start(struct conn *c, struct scan_buf *b, __u32 dir, __u64 now)
 {
-	__u32 len, mlen = 0, end;
+	__u32 len, mlen = 0, end, path_end = 0;
 	struct pending_req *r;
 	struct parser *p;
 	__u64 w;
@@ -752,22 +768,23 @@ __noinline int http1_fast_start(struct conn *c, struct scan_buf *b, __u32 dir, _
 		return PARSE_OK;
 	r = req_tail(c);
 	r->operation = method;
-	end = find_path_end(b, mlen, len);
+	end = find_target_end(b, mlen, len, &path_end);
 	if (end >= len)
-		return PARSE_OK;	/* the path goes on past this buffer */
+		return PARSE_OK;	/* the target goes on past this buffer */
 	ch = b->data[end & (HTTP_SCAN_MAX - 1)];
 	if (ch == '\r' || ch == '\n')
 		return PARSE_OK;	/* no version: the byte parser counts the bad request */
-	if (end - mlen > HTTP_PATH_MAX) {
+	/* the query (or fragment) is never exported: it may carry secrets */
+	if (path_end - mlen > HTTP_PATH_MAX) {
 		r->flags |= HTTP_EVENT_PATH_TRUNCATED;
 		r->resource_len = HTTP_PATH_MAX;
 	} else {
-		r->resource_len = end - mlen;
+		r->resource_len = path_end - mlen;
 	}
 	/* plain (unaligned) loads from the scan buffer: a helper call costs more */
 	for (int i = 0; i < HTTP_PATH_MAX / 8; i++)
 		((__u64 *)r->resource)[i] = *(__u64 *)&b->data[(mlen & 15) + i * 8];
-	p->state = ch == ' ' ? P_LINE : P_QUERY;
+	p->state = P_LINE;
 	p->head_bytes = end + 1;
 	b->pos = end + 1;
 	if (!http1_head_scan(c, b))
@@ -797,14 +814,18 @@ static __always_inline bool header_name(struct scan_buf *b, struct parser *p, __
 	if (len - pos < sizeof(w))
 		return false;
 	__builtin_memcpy(w, &b->data[pos & (HTTP_SCAN_MAX - 1)], sizeof(w));
-	if ((w[0] | LOWER8) == M8('c', 'o', 'n', 't', 'e', 'n', 't', '-') &&
-	    ((w[1] | LOWER8) & MASK7) == M7('l', 'e', 'n', 'g', 't', 'h', ':')) {
+	/*
+	 * Letters to lower case, and nothing else: | 0x20 would make '\r'
+	 * a '-' and 0x1a a ':' (the byte parser's lower() touches A-Z only).
+	 */
+	if ((w[0] | LOWER_0_6) == M8('c', 'o', 'n', 't', 'e', 'n', 't', '-') &&
+	    ((w[1] | LOWER_0_5) & MASK7) == M7('l', 'e', 'n', 'g', 't', 'h', ':')) {
 		p->state = P_CLEN;
 		p->clen = 0;
 		p->flags |= PF_CLEN;
 		pos += 15;
 	} else if ((w[0] | LOWER8) == M8('t', 'r', 'a', 'n', 's', 'f', 'e', 'r') &&
-		   (w[1] | LOWER8) == M8('-', 'e', 'n', 'c', 'o', 'd', 'i', 'n') &&
+		   (w[1] | LOWER_1_7) == M8('-', 'e', 'n', 'c', 'o', 'd', 'i', 'n') &&
 		   (__u16)(w[2] | 0x20) == M2('g', ':')) {
 		p->state = P_TENC;
 		p->token = 0;
