@@ -313,6 +313,45 @@ static void ring__advance(struct slo_ring *r, __u64 b)
 	r->head = b;
 }
 
+static void slots_reverse(struct slo_counts *a, __u32 n)
+{
+	for (__u32 i = 0; i < n / 2; i++) {
+		struct slo_counts t = a[i];
+
+		a[i] = a[n - 1 - i];
+		a[n - 1 - i] = t;
+	}
+}
+
+/*
+ * Renumbers every bucket d earlier, contents kept: bucket b - d lives in
+ * slot (b - d) % n, so the slots rotate left by d % n (three reversals).
+ */
+static void ring__shift(struct slo_ring *r, __u64 d)
+{
+	__u32 k;
+
+	if (!r->n)
+		return;
+	k = d % r->n;
+	slots_reverse(r->slot, k);
+	slots_reverse(r->slot + k, r->n - k);
+	slots_reverse(r->slot, r->n);
+	r->head -= d;
+	r->idx = r->head % r->n;
+}
+
+/* Empties the buckets numbered below first. */
+static void ring__clear_before(struct slo_ring *r, __u64 first)
+{
+	for (__u32 i = 0; i < r->n; i++) {
+		if (r->head - (r->idx + r->n - i) % r->n < first) {
+			r->slot[i].good = 0;
+			r->slot[i].total = 0;
+		}
+	}
+}
+
 /* sums buckets first..last, of those the ring holds */
 static void ring__sum(const struct slo_ring *r, __u64 first, __u64 last, struct slo_counts *sum)
 {
@@ -426,6 +465,58 @@ static void slo__advance(struct slo *s, __u64 t)
 	s->tick_end_s = (t / s->tick_s + 1) * s->tick_s;
 }
 
+/*
+ * The clock went back by more than SLO_CLOCK_WAIT_MAX_S: rather than wait
+ * that long, the SLO's history moves back with it, so its newest bucket is
+ * t's and every bucket keeps its age (each level rounds the step to its
+ * width). A calendar SLO moved into another period starts that period
+ * empty, as at a boundary; moved back within its period, a timeslice
+ * count keeps no more minutes than the period has had by t.
+ */
+static void slo__rebase(struct slo *s, __u64 t)
+{
+	__u64 created = SLO_TIME_MAX_S, first, start, end;
+	unsigned int l;
+
+	for (l = 0; l < SLO_LEVELS; l++) {
+		struct slo_ring *r = &s->ring[l];
+		__u64 d;
+
+		if (!r->n)
+			continue;
+		d = r->head - t / r->width_s;
+		first = s->created_s / r->width_s;
+		first = first > d ? (first - d) * r->width_s : 0;
+		if (first < created)
+			created = first;
+		ring__shift(r, d);
+	}
+	if (created < SLO_TIME_MIN_S) {
+		/* only with a clock just after 2000: what falls before it goes */
+		created = SLO_TIME_MIN_S;
+		for (l = 0; l < SLO_LEVELS; l++)
+			ring__clear_before(&s->ring[l], created / s->ring[l].width_s);
+	}
+	s->created_s = created > t ? t : created;
+	if (s->timeslices)
+		s->pending.minute = t / MINUTE_S;
+	if (is_calendar(s->kind)) {
+		slo__calendar_period(s->kind, t, &start, &end);
+		if (start != s->period.start_s) {
+			s->period.good = 0;
+			s->period.total = 0;
+		} else if (s->timeslices && s->period.total > t / MINUTE_S - start / MINUTE_S) {
+			s->period.total = t / MINUTE_S - start / MINUTE_S;
+			if (s->period.good > s->period.total)
+				s->period.good = s->period.total;
+		}
+		s->period.start_s = start;
+		s->period.end_s = end;
+	}
+	s->last_s = t;
+	s->tick_end_s = (t / s->tick_s + 1) * s->tick_s;
+}
+
 static struct slo *slo__alloc(const struct slo_layout *lay)
 {
 	struct slo_counts *next;
@@ -490,6 +581,15 @@ struct slo *slo__new(const struct slo_spec *spec, __u64 now_s)
 	return s;
 }
 
+bool slo__clock(struct slo *s, __u64 now_s)
+{
+	if (now_s >= s->last_s || s->last_s - now_s <= SLO_CLOCK_WAIT_MAX_S ||
+	    now_s < SLO_TIME_MIN_S)
+		return false;
+	slo__rebase(s, now_s);
+	return true;
+}
+
 void slo__free(struct slo *s)
 {
 	free(s);
@@ -504,7 +604,8 @@ void slo__record(struct slo *s, __u64 now_s, __u64 good, __u64 total)
 		s->rejected++;
 		return;
 	}
-	if (t < s->last_s) {
+	if (t < s->last_s && !slo__clock(s, t)) {
+		/* waits for the clock: folded into the newest bucket */
 		if (t < s->tick_end_s - s->tick_s)
 			s->late_events += total;
 		t = s->last_s;
@@ -883,7 +984,7 @@ static int state__read_ring(struct slo *s, unsigned int l, struct cursor *c)
 }
 
 static int state__read(struct slo *s, const struct slo_layout *lay, const unsigned char *buf,
-		       size_t len, __u64 now_s)
+		       size_t len)
 {
 	struct cursor c = { .r = buf };
 	__u64 start, end;
@@ -905,7 +1006,9 @@ static int state__read(struct slo *s, const struct slo_layout *lay, const unsign
 	s->events_total = get64(&c);
 	s->late_events = get64(&c);
 	s->rejected = get64(&c);
-	if (s->created_s < SLO_TIME_MIN_S || s->last_s < s->created_s || s->last_s > now_s ||
+	/* last_s > now_s: the clock went back since, see slo__deserialize() */
+	if (s->created_s < SLO_TIME_MIN_S || s->last_s < s->created_s ||
+	    s->last_s > SLO_TIME_MAX_S ||
 	    s->good_total > s->events_total || s->late_events > s->events_total)
 		return -EINVAL;
 	s->tick_end_s = (s->last_s / s->tick_s + 1) * s->tick_s;
@@ -976,14 +1079,16 @@ struct slo *slo__deserialize(const struct slo_spec *spec, const void *buf, size_
 		errno = ENOMEM;
 		return NULL;
 	}
-	if (state__read(s, &lay, p, len, now_s)) {
+	if (state__read(s, &lay, p, len)) {
 		free(s);
 		errno = EINVAL;
 		return NULL;
 	}
 	if (now_s >= s->tick_end_s)
 		slo__advance(s, now_s);
-	else
+	else if (now_s >= s->last_s)
 		s->last_s = now_s;
+	else
+		slo__clock(s, now_s);	/* saved after now: waits, or moves back */
 	return s;
 }

@@ -61,6 +61,8 @@
 #define SLO_TIME_MIN_S		946684800ULL	/* 2000-01-01T00:00:00Z: an earlier clock is unset */
 #define SLO_TIME_MAX_S		253402300799ULL	/* 9999-12-31T23:59:59Z */
 #define SLO_WINDOW_MAX_S	(31ULL * 86400)	/* longest rolling window (and month) */
+/* A clock stepped back by up to this is waited for; further, history moves back (slo__clock()). */
+#define SLO_CLOCK_WAIT_MAX_S	86400ULL
 #define SLO_MEM_MAX_BYTES	24576		/* upper bound of slo__mem_size() */
 #define SLO_STATE_VERSION	1		/* slo__serialize() format */
 
@@ -180,11 +182,27 @@ struct slo_status {
 struct slo *slo__new(const struct slo_spec *spec, __u64 now_s);
 void slo__free(struct slo *s);
 /*
+ * A wall clock that steps. Buckets keep the times they were counted at.
+ * Forward, the SLO moves on as if that time had passed (buckets age out).
+ * Back by up to SLO_CLOCK_WAIT_MAX_S (a clock set at boot before NTP, a VM
+ * restored from a snapshot), the SLO waits for the clock to catch up: its
+ * newest bucket stays the newest, events meanwhile are folded into it
+ * (late_events_total), figures are those of its latest time. Back by more
+ * (a clock that ran ahead, set right), waiting would freeze it for that
+ * long: its whole history moves back with the clock instead, every bucket
+ * keeping its age (a calendar SLO moved into an earlier period starts that
+ * period empty). No count is ever dropped for a clock step.
+ * slo__clock() applies the latter to an SLO that records nothing (the
+ * caller's periodic tick); true when it moved the SLO back.
+ */
+bool slo__clock(struct slo *s, __u64 now_s);
+/*
  * Adds events that happened at now_s. Time only moves forward: a timestamp
  * older than the current finest bucket (10 s; a minute with timeslices) is
- * folded into the current one and counted in late_events_total. Records
- * with good > total, beyond SLO_TIME_MAX_S, or overflowing the counters are
- * dropped and counted in rejected_records_total.
+ * folded into the current one and counted in late_events_total (unless the
+ * clock went back further than SLO_CLOCK_WAIT_MAX_S: see slo__clock()).
+ * Records with good > total, beyond SLO_TIME_MAX_S, or overflowing the
+ * counters are dropped and counted in rejected_records_total.
  */
 void slo__record(struct slo *s, __u64 now_s, __u64 good, __u64 total);
 /* now_s before the latest record is taken as that record's time. */
@@ -239,7 +257,8 @@ unsigned int slo__policy(const struct slo *s, __u64 now_s);
  * catches every change confined to one byte). slo__deserialize() returns a
  * new SLO brought forward to now_s, or NULL with errno EINVAL when the
  * buffer is damaged, of another version, of another spec, inconsistent in
- * any field, or from the future (last record after now_s); ENOMEM.
+ * any field; ENOMEM. A state saved after now_s (the clock went back) is
+ * restored as slo__clock() says: it waits, or moves back.
  */
 int slo__serialize(const struct slo *s, void *buf, size_t len);
 struct slo *slo__deserialize(const struct slo_spec *spec, const void *buf, size_t len,

@@ -979,6 +979,9 @@ void slo_registry__tick(struct slo_registry *reg, __u64 now_s)
 	if (now_s < reg->next_alert_s && reg->next_alert_s - now_s <= SLO_REGISTRY_ALERT_INTERVAL_S)
 		return;
 	reg->next_alert_s = now_s + SLO_REGISTRY_ALERT_INTERVAL_S;
+	/* an SLO with no traffic follows a clock set far back too */
+	for (size_t i = 0; i < reg->n; i++)
+		slo__clock(reg->entries[i].engine, now_s);
 	slo_registry__evaluate_alerts(reg, now_s);
 }
 

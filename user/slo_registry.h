@@ -120,7 +120,8 @@ void slo_registry__set_bad_hook(struct slo_registry *reg, slo_registry_bad_fn fn
  * last evaluation is logged, one line with the on-call payload (SLO,
  * service, endpoint, severity, condition, burn rates against the factor,
  * SLI against the objective, budget remaining). Returns how many started
- * or ended. tick() evaluates at most every SLO_REGISTRY_ALERT_INTERVAL_S.
+ * or ended. tick() evaluates at most every SLO_REGISTRY_ALERT_INTERVAL_S,
+ * first moving back the SLOs of a clock set far back (slo__clock()).
  */
 size_t slo_registry__evaluate_alerts(struct slo_registry *reg, __u64 now_s);
 void slo_registry__tick(struct slo_registry *reg, __u64 now_s);
