@@ -1449,12 +1449,15 @@ static int load_stream(struct loader *ld, yaml_document_t *docs, size_t n,
 		       struct slotap_config *cfg)
 {
 	yaml_document_t *own = NULL;
+	bool any = false;
 	size_t i;
 	int ret;
 
 	for (i = 0; i < n; i++) {
-		if (yaml_reader__is_null(yaml_document_get_root_node(&docs[i])) ||
-		    openslo__is_document(&docs[i]))
+		if (yaml_reader__is_null(yaml_document_get_root_node(&docs[i])))
+			continue;
+		any = true;
+		if (openslo__is_document(&docs[i]))
 			continue;
 		if (own)
 			return yaml_reader__error_at(&ld->rd, docs[i].start_mark.line,
@@ -1463,6 +1466,7 @@ static int load_stream(struct loader *ld, yaml_document_t *docs, size_t n,
 						     own->start_mark.line + 1);
 		own = &docs[i];
 	}
+	cfg->empty = !any;
 	ld->rd.doc = own;
 	ret = load_root(ld, own ? yaml_document_get_root_node(own) : NULL, cfg);
 	if (ret)

@@ -178,6 +178,8 @@ struct slotap_config {
 	/* Series of each metric family; beyond, one overflow series. */
 	unsigned max_series_per_metric;
 	char *source;		/* file name, or CONFIG_DEFAULT_SOURCE, for messages */
+	/* no document with content (an empty file, comments alone): a reload refuses it */
+	bool empty;
 };
 
 /*

@@ -289,6 +289,9 @@ int main(int argc, char **argv)
 		config__free(&a.cfg);
 		return 2;
 	}
+	if (a.cfg.empty)
+		log__warn("%s is empty: every setting is its default (a reload refuses an empty file)",
+			  a.cfg.source);
 	if (env.check_only) {
 		log__info("%s: configuration is valid: %zu services, %zu SLOs, %zu default SLOs, "
 			  "%zu dependencies", a.cfg.source, a.cfg.n_services, a.cfg.n_slos,

@@ -131,6 +131,13 @@ void agent__reload(struct agent *a, int ep)
 	err = config__load_file(&next, a->config_path, errbuf, sizeof(errbuf));
 	if (err)
 		goto refused;
+	if (next.empty) {
+		/* a truncated write or a failed template, not a wish for no config */
+		snprintf(errbuf, sizeof(errbuf), "%s is empty (no YAML document); write {} "
+			 "to mean every default", a->config_path);
+		config__free(&next);
+		goto refused;
+	}
 	snprintf(errbuf, sizeof(errbuf), "out of memory");
 	services = service_registry__new(&next);
 	slos = slo_registry__new(&next, now_s);

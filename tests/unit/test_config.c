@@ -220,12 +220,15 @@ static void test_empty_documents_are_defaults(void **state)
 	for (i = 0; i < sizeof(docs) / sizeof(docs[0]); i++) {
 		load_ok(&cfg, docs[i]);
 		assert_defaults(&cfg);
+		/* all but "{}" hold nothing: a reload refuses them (a truncated file) */
+		assert_int_equal(cfg.empty, strcmp(docs[i], "{}\n") != 0);
 		config__free(&cfg);
 	}
 	/* no buffer at all is an empty one */
 	assert_int_equal(config__load_string(&cfg, NULL, 0, NULL, err, sizeof(err)), 0);
 	assert_defaults(&cfg);
 	assert_string_equal(cfg.source, "<string>");
+	assert_true(cfg.empty);
 	config__free(&cfg);
 }
 

@@ -176,12 +176,43 @@ static void route_mode_change_applies(void **state)
 	assert_true(value(a, COUNT("/x")) == 1);
 }
 
+/*
+ * An empty file (a truncated write, a template that failed) is refused with
+ * the reason, and the running config with its SLO counts is kept; so is
+ * one of comments alone ("{}" asks for every default: test_config.c).
+ */
+static void empty_config_is_refused(void **state)
+{
+	struct fixture *f = *state;
+	struct agent *a = &f->a;
+
+	request(a, 200, MS(5));
+	request(a, 503, MS(5));
+	write_config(f->path, "", "");
+	agent__reload(a, -1);
+	write_config(f->path, "# rendered by a template that failed\n", "\n");
+	agent__reload(a, -1);
+	assert_true(value(a, "slotap_config_reloads_total{result=\"failure\"} ") == 2);
+	assert_true(value(a, "slotap_config_reloads_total{result=\"success\"} ") == 0);
+	assert_int_equal(a->cfg.n_slos, 1);
+	request(a, 200, MS(5));
+	assert_true(value(a, AVAIL("good")) == 2);
+	assert_true(value(a, AVAIL("bad")) == 1);
+	/* and the file written whole again loads */
+	write_config(f->path, SERVICES, LATENCY_SLO);
+	agent__reload(a, -1);
+	assert_true(value(a, "slotap_config_reloads_total{result=\"success\"} ") == 1);
+	assert_int_equal(a->cfg.n_slos, 2);
+	assert_true(value(a, AVAIL("good")) == 2);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(counts_carry_over_and_bad_configs_are_refused, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(route_mode_change_applies, setup, teardown),
+		cmocka_unit_test_setup_teardown(empty_config_is_refused, setup, teardown),
 	};
 
 	return cmocka_run_group_tests_name("reload", tests, NULL, NULL);
