@@ -14,8 +14,10 @@
 #include "log.h"
 #include "outbound.h"
 #include "services.h"
+#include "slo.h"
 #include "slo_registry.h"
 #include "state.h"
+#include "util.h"
 
 /*
  * The ring buffer, unless --ringbuf-size says: 512K per online CPU, from 1M
@@ -56,10 +58,60 @@ int agent__open_source(struct agent *a, const struct slotap_config *cfg,
  * (see http_source.h). Returns the records drained, or a negative error.
  * Called with agent.lock held.
  */
+/* A step of this many seconds or more is reported (NTP slews smaller errors). */
+#define CLOCK_STEP_MIN_S	2
+/* A failure that lasts, or steps that repeat, are logged again at most this often. */
+#define REPORT_INTERVAL_NS	(3600ULL * 1000000000ULL)
+
+/*
+ * A wall clock step (NTP at boot, a VM restored from a snapshot, date -s):
+ * the wall clock moved against the monotonic one. The SLOs handle it
+ * themselves (slo__clock()); this says so, once per step, or once an hour
+ * with the count of those since when they keep coming. a->lock held.
+ */
+static void clock_check(struct agent *a, __u64 now_s)
+{
+	__s64 offset = (__s64)now_s - (__s64)(monotonic_ns() / 1000000000ULL), step;
+	__u64 mono = monotonic_ns();
+
+	if (!a->clock.known) {
+		a->clock.known = true;
+		a->clock.offset_s = offset;
+		return;
+	}
+	step = offset - a->clock.offset_s;
+	if (step > -CLOCK_STEP_MIN_S && step < CLOCK_STEP_MIN_S)
+		return;
+	a->clock.offset_s = offset;
+	if (step < 0)
+		a->clock.back++;
+	else
+		a->clock.forward++;
+	if (a->clock.reported_ns && mono - a->clock.reported_ns < REPORT_INTERVAL_NS) {
+		a->clock.unreported++;
+		return;
+	}
+	a->clock.reported_ns = mono;
+	log__warn("the wall clock stepped %s by %lld s%s: SLO buckets keep their times; %s",
+		  step < 0 ? "back" : "forward", (long long)(step < 0 ? -step : step),
+		  a->clock.unreported ? " (and more steps since the last report)" : "",
+		  step > 0 ? "the SLOs move on as if that time had passed"
+		  : -step <= (__s64)SLO_CLOCK_WAIT_MAX_S
+		  ? "the SLOs wait for the clock to catch up (events meanwhile count in their newest bucket)"
+		  : "the SLOs move their history back with the clock (every bucket keeps its age)");
+	a->clock.unreported = 0;
+}
+
+/*
+ * What the kernel sent, as of now_s; all: with what CPUs still have staged
+ * (see http_source.h). Returns the records drained, or a negative error.
+ * Called with agent.lock held.
+ */
 int agent__drain_locked(struct agent *a, bool all, __u64 now_s)
 {
 	int n;
 
+	clock_check(a, now_s);
 	a->drain_unix_s = now_s;
 	if (!a->src)
 		n = 0;	/* an agent with no kernel side: the unit tests' */
@@ -79,18 +131,80 @@ int agent__drain(struct agent *a, bool all)
 	return n;
 }
 
-/* The SLO windows to disk; a failure is a warning, the agent goes on. */
+/*
+ * A save's outcome, logged once while a failure lasts: at its start, when
+ * the error changes, hourly while it goes on, and when saving works again.
+ */
+static void save_report(struct agent *a, int err, const char *why)
+{
+	__u64 now = monotonic_ns();
+
+	if (!err) {
+		if (a->save.failing)
+			log__info("saving the SLO state in %s works again, after %llu failed "
+				  "saves over %llu s", a->state_dir,
+				  (unsigned long long)a->save.failed,
+				  (unsigned long long)((now - a->save.failing_since_ns) / 1000000000ULL));
+		a->save.failing = 0;
+		return;
+	}
+	if (!a->save.failing) {
+		a->save.failing_since_ns = now;
+		a->save.failed = 0;
+	}
+	a->save.failed++;
+	if (err == a->save.failing && now - a->save.reported_ns < REPORT_INTERVAL_NS)
+		return;
+	if (err == a->save.failing)
+		log__warn("still cannot save the SLO state: %s (%llu failed saves so far)", why,
+			  (unsigned long long)a->save.failed);
+	else
+		log__warn("cannot save the SLO state: %s; the last state saved stays, and "
+			  "every save retries (slotap_state_save_errors_total counts them; this is "
+			  "logged again if the error changes, or hourly)", why);
+	a->save.failing = err;
+	a->save.reported_ns = now;
+}
+
 void agent__save_state(struct agent *a)
 {
+	struct state_image img = {};
+	char why[320];
 	int err;
 
 	if (!a->state_dir || !slo_registry__count(a->slos))
 		return;
+	/* memory only under the lock: draining and scraping wait on it */
 	pthread_mutex_lock(&a->lock);
-	err = state__save(a->slos, a->state_dir);
+	err = state__snapshot(a->slos, time(NULL), &img);
 	pthread_mutex_unlock(&a->lock);
-	if (err)
-		log__warn("cannot save the SLO state in %s: %s", a->state_dir, strerror(-err));
+	if (err) {
+		snprintf(why, sizeof(why), "%s", strerror(-err));
+	} else if (a->save.written && img.content_hash == a->save.content_hash) {
+		/* the file holds this already */
+		pthread_mutex_lock(&a->lock);
+		a->save.unchanged++;
+		pthread_mutex_unlock(&a->lock);
+		state__image_free(&img);
+		save_report(a, 0, NULL);
+		return;
+	} else {
+		err = state__write(&img, a->state_dir, why, sizeof(why));
+	}
+	pthread_mutex_lock(&a->lock);
+	if (err) {
+		a->save.errors++;
+	} else {
+		a->save.saves++;
+		a->save.bytes += img.len;
+	}
+	pthread_mutex_unlock(&a->lock);
+	if (!err) {
+		a->save.content_hash = img.content_hash;
+		a->save.written = true;
+	}
+	state__image_free(&img);
+	save_report(a, err, why);
 }
 
 int agent__init(struct agent *a)

@@ -58,6 +58,21 @@ struct agent {
 	__u64 started_ns;
 	__u64 reloads_ok, reloads_failed;
 	bool bpf_stats;			/* --bpf-stats: the kernel counts run time */
+	/* saving the SLO state: main thread only, outside lock */
+	struct {
+		__u64 content_hash;	/* of the last file written */
+		bool written;		/* content_hash is valid */
+		__u64 saves, unchanged, errors, bytes;
+		int failing;		/* -errno of the failure reported, 0: saves work */
+		__u64 failing_since_ns, reported_ns, failed;	/* of this failure */
+	} save;
+	/* wall clock minus monotonic clock, in seconds: a change is a clock step */
+	struct {
+		bool known;
+		__s64 offset_s;
+		__u64 back, forward;	/* steps seen, under lock */
+		__u64 reported_ns, unreported;
+	} clock;
 	bool last_reload_ok;
 	double last_reload_ok_unix_s;	/* or the start */
 };
@@ -83,7 +98,12 @@ int agent__open_source(struct agent *a, const struct slotap_config *cfg, struct 
 int agent__drain_locked(struct agent *a, bool all, __u64 now_s);
 int agent__drain(struct agent *a, bool all);
 
-/* The SLO windows to disk; a failure is a warning, the agent goes on. */
+/*
+ * The SLO windows to disk, if they changed since the last save: a snapshot
+ * under a->lock (memory only), written outside it. A failure is reported
+ * once while it lasts (again when it changes, or hourly), counted in
+ * slotap_state_save_errors_total, and the agent goes on.
+ */
 void agent__save_state(struct agent *a);
 
 /* event_router.c: the agent's own families */

@@ -15,7 +15,6 @@
 #include <unistd.h>
 #include <sys/epoll.h>
 #include <sys/signalfd.h>
-#include <sys/stat.h>
 #include "agent.h"
 #include "bpf_stats.h"
 #include "config.h"
@@ -327,16 +326,16 @@ int main(int argc, char **argv)
 	if (env.state_dir[0]) {
 		size_t restored = 0;
 
-		if (mkdir(env.state_dir, 0700) && errno != EEXIST) {
-			log__warn("cannot create %s (%s): SLO state will not survive a restart",
-				  env.state_dir, strerror(errno));
-		} else {
-			/* it says itself what it restored, or why it started fresh */
-			a.state_dir = env.state_dir;
-			if (state__load(a.slos, a.state_dir, time(NULL), &restored)) {
-				log__error("out of memory");
-				goto cleanup;
-			}
+		/* one others can write would let them steer root's writes: refused */
+		if (state__check_dir(env.state_dir, errbuf, sizeof(errbuf))) {
+			log__error("%s", errbuf);
+			goto cleanup;
+		}
+		/* it says itself what it restored, or why it started fresh */
+		a.state_dir = env.state_dir;
+		if (state__load(a.slos, a.state_dir, time(NULL), &restored)) {
+			log__error("out of memory");
+			goto cleanup;
 		}
 	}
 

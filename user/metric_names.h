@@ -57,6 +57,10 @@
 #define METRIC_CONFIG_LAST_RELOAD_OK	"slotap_config_last_reload_successful"
 #define METRIC_CONFIG_LAST_RELOAD_TIME	"slotap_config_last_reload_success_timestamp_seconds"
 #define METRIC_UPTIME			"slotap_uptime_seconds"
+#define METRIC_STATE_SAVES		"slotap_state_saves_total"	/* result */
+#define METRIC_STATE_SAVE_ERRORS	"slotap_state_save_errors_total"
+#define METRIC_STATE_WRITTEN_BYTES	"slotap_state_written_bytes_total"
+#define METRIC_CLOCK_STEPS		"slotap_clock_steps_total"	/* direction */
 #define METRIC_SERIES			"slotap_metric_series"		/* metric */
 #define METRIC_BPF_STATS_ENABLED	"slotap_bpf_stats_enabled"
 #define METRIC_BPF_RUNS			"slotap_bpf_program_runs_total"		/* program */

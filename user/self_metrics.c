@@ -124,6 +124,23 @@ int agent__write_metrics(void *ctx, FILE *out)
 		     "Unix time of the last successful reload, or of the start.");
 	fprintf(out, METRIC_CONFIG_LAST_RELOAD_TIME " %.0f\n",
 		a->last_reload_ok_unix_s);
+	prom__header(out, METRIC_STATE_SAVES, "counter",
+		     "SLO state saves, by result (unchanged: nothing new since the last, not written).");
+	fprintf(out, METRIC_STATE_SAVES "{result=\"written\"} %llu\n",
+		(unsigned long long)a->save.saves);
+	fprintf(out, METRIC_STATE_SAVES "{result=\"unchanged\"} %llu\n",
+		(unsigned long long)a->save.unchanged);
+	write_counter(out, METRIC_STATE_SAVE_ERRORS,
+		      "SLO state saves that failed (disk full, I/O error, directory refused): "
+		      "the last state saved stays.", a->save.errors);
+	write_counter(out, METRIC_STATE_WRITTEN_BYTES,
+		      "Bytes of SLO state written to --state-dir.", a->save.bytes);
+	prom__header(out, METRIC_CLOCK_STEPS, "counter",
+		     "Wall clock steps of 2 s or more seen, by direction (SLOs wait or move back).");
+	fprintf(out, METRIC_CLOCK_STEPS "{direction=\"back\"} %llu\n",
+		(unsigned long long)a->clock.back);
+	fprintf(out, METRIC_CLOCK_STEPS "{direction=\"forward\"} %llu\n",
+		(unsigned long long)a->clock.forward);
 	prom__header(out, METRIC_UPTIME, "gauge", "Seconds since the agent started.");
 	fprintf(out, METRIC_UPTIME " %.3f\n", (monotonic_ns() - a->started_ns) / 1e9);
 	pthread_mutex_unlock(&a->lock);

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -9,7 +10,6 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include "config.h"
 #include "log.h"
@@ -36,35 +36,35 @@ _Static_assert((unsigned long long)CONFIG_MAX_SLOS * (2 + CONFIG_NAME_MAX + 4 + 
 	       STATE_HEADER_LEN + STATE_TRAILER_LEN <= STATE_FILE_MAX,
 	       "STATE_FILE_MAX must hold the largest valid config's state");
 
-/* The output file, checksummed as it is written. */
-struct state_writer {
-	int fd;
-	__u64 hash;
-	size_t written;
-};
-
-static int writer__write(struct state_writer *w, const void *buf, size_t len)
+/*
+ * Room for len more bytes at the end of the image. NULL: -EFBIG (load
+ * would refuse the file: the old one is kept instead) or -ENOMEM in *err.
+ */
+static unsigned char *image__extend(struct state_image *img, size_t len, int *err)
 {
-	const unsigned char *p = buf;
+	unsigned char *p;
 
-	w->hash = fnv1a64(w->hash, p, len);
-	w->written += len;
-	if (w->written > STATE_FILE_MAX)
-		return -EFBIG;	/* load would refuse it: keep the old file instead */
-	while (len) {
-		ssize_t n = write(w->fd, p, len);
-
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		if (n == 0)
-			return -EIO;
-		p += n;
-		len -= n;
+	if (len > STATE_FILE_MAX - img->len) {
+		*err = -EFBIG;
+		return NULL;
 	}
-	return 0;
+	if (img->len + len > img->cap) {
+		size_t cap = img->cap ? img->cap : 4096;
+		unsigned char *b;
+
+		while (cap < img->len + len)
+			cap = cap > STATE_FILE_MAX / 2 ? STATE_FILE_MAX : cap * 2;
+		b = realloc(img->buf, cap);
+		if (!b) {
+			*err = -ENOMEM;
+			return NULL;
+		}
+		img->buf = b;
+		img->cap = cap;
+	}
+	p = img->buf + img->len;
+	img->len += len;
+	return p;
 }
 
 /*
@@ -128,29 +128,33 @@ static void state__key(const struct slo_registry *reg, size_t i, unsigned char *
 	memcpy(out, hex, DEF_SUFFIX_LEN);
 }
 
-/* Writes header, records and trailer to w->fd. 0 or -errno. */
-static int state__write_records(const struct slo_registry *reg, struct state_writer *w)
+/*
+ * The whole file into img: header, records, trailer. Memory only, no
+ * system call: callers hold the registry's lock meanwhile. 0 or -errno.
+ */
+static int state__write_records(const struct slo_registry *reg, __u64 now_s,
+				struct state_image *img)
 {
-	unsigned char hdr[STATE_HEADER_LEN], trailer[STATE_TRAILER_LEN];
-	size_t count = slo_registry__count(reg), cap = 0, saved = 0;
-	unsigned char *rec = NULL;
-	time_t now = time(NULL);
+	size_t count = slo_registry__count(reg), saved = 0;
+	unsigned char *p;
 	int err = 0;
 
 	for (size_t i = 0; i < count; i++)
 		saved += state__key_len(reg, i) <= STATE_KEY_MAX;
 	if (saved > UINT32_MAX)
 		return -EOVERFLOW;
-	memcpy(hdr, STATE_MAGIC, STATE_MAGIC_LEN);
-	le32_put(hdr + 8, STATE_FILE_VERSION);
-	le32_put(hdr + 12, saved);
-	/* informational only (the log line on load): a broken clock is not fatal */
-	le64_put(hdr + 16, now == (time_t)-1 ? 0 : (__u64)now);
-	err = writer__write(w, hdr, sizeof(hdr));
+	p = image__extend(img, STATE_HEADER_LEN, &err);
+	if (!p)
+		return err;
+	memcpy(p, STATE_MAGIC, STATE_MAGIC_LEN);
+	le32_put(p + 8, STATE_FILE_VERSION);
+	le32_put(p + 12, saved);
+	/* for the log line on load and its clock check */
+	le64_put(p + 16, now_s);
 
-	for (size_t i = 0; !err && i < count; i++) {
+	for (size_t i = 0; i < count; i++) {
 		const struct slo *e = slo_registry__engine(reg, i);
-		size_t name_len = state__key_len(reg, i), len;
+		size_t name_len = state__key_len(reg, i);
 		int need;
 
 		if (name_len > STATE_KEY_MAX) {
@@ -162,71 +166,172 @@ static int state__write_records(const struct slo_registry *reg, struct state_wri
 			continue;
 		}
 		need = slo__serialize(e, NULL, 0);
-		if (need < 0) {
-			err = need;
-			break;
-		}
-		len = 2 + name_len + 4 + (size_t)need;
-		if (len > cap) {
-			unsigned char *tmp = realloc(rec, len);
-
-			if (!tmp) {
-				err = -ENOMEM;
-				break;
-			}
-			rec = tmp;
-			cap = len;
-		}
-		le16_put(rec, name_len);
-		state__key(reg, i, rec + 2);
-		le32_put(rec + 2 + name_len, need);
-		if (slo__serialize(e, rec + 6 + name_len, need) != need) {
-			err = -EINVAL;
-			break;
-		}
-		err = writer__write(w, rec, len);
+		if (need < 0)
+			return need;
+		p = image__extend(img, 2 + name_len + 4 + (size_t)need, &err);
+		if (!p)
+			return err;
+		le16_put(p, name_len);
+		state__key(reg, i, p + 2);
+		le32_put(p + 2 + name_len, need);
+		if (slo__serialize(e, p + 6 + name_len, need) != need)
+			return -EINVAL;
 	}
-	free(rec);
-	if (err)
+	p = image__extend(img, STATE_TRAILER_LEN, &err);
+	if (!p)
 		return err;
-	le64_put(trailer, w->hash);
-	return writer__write(w, trailer, sizeof(trailer));
+	le64_put(p, fnv1a64(FNV1A64_OFFSET, img->buf, img->len - STATE_TRAILER_LEN));
+	return 0;
 }
 
-int state__save(const struct slo_registry *reg, const char *dir)
+int state__snapshot(const struct slo_registry *reg, __u64 now_s, struct state_image *img)
 {
-	struct state_writer w = { .fd = -1, .hash = FNV1A64_OFFSET };
-	int dfd, err;
+	int err;
 
-	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dfd < 0)
-		return -errno;
-	/* O_TRUNC: a temporary file left by a crash mid-save is just overwritten */
-	w.fd = openat(dfd, STATE_TMP_NAME, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC,
-		      0600);
-	if (w.fd < 0) {
-		err = -errno;
-		goto out_dir;	/* not ours to remove */
-	}
-	err = state__write_records(reg, &w);
-	/* the data must be on disk before the rename makes it the state */
-	if (!err && fsync(w.fd))
-		err = -errno;
-	/* close() reports delayed write errors on some file systems */
-	if (close(w.fd) && !err)
-		err = -errno;
-	if (!err && renameat(dfd, STATE_TMP_NAME, dfd, STATE_FILE_NAME))
-		err = -errno;
+	img->len = 0;
+	err = state__write_records(reg, now_s, img);
 	if (err) {
+		img->len = 0;
+		return err;
+	}
+	/* what the SLOs hold, without the time of the snapshot */
+	img->content_hash = fnv1a64(fnv1a64(FNV1A64_OFFSET, img->buf + STATE_MAGIC_LEN, 8),
+				    img->buf + STATE_HEADER_LEN,
+				    img->len - STATE_HEADER_LEN - STATE_TRAILER_LEN);
+	return 0;
+}
+
+void state__image_free(struct state_image *img)
+{
+	free(img->buf);
+	*img = (struct state_image){};
+}
+
+/* Opens dir, refusing one others could swap files in: see state.h. */
+static int state__open_dir(const char *dir, char *err, size_t errlen)
+{
+	struct stat st;
+	int dfd;
+
+	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (dfd < 0) {
+		int e = errno;
+		struct stat lst;
+
+		if ((e == ELOOP || e == ENOTDIR) && !lstat(dir, &lst) && S_ISLNK(lst.st_mode))
+			snprintf(err, errlen, "state directory %s is a symlink: refused (give "
+				 "--state-dir the real directory, owned by root, mode 0700)", dir);
+		else
+			snprintf(err, errlen, "state directory %s: %s", dir, strerror(e));
+		return -e;
+	}
+	if (fstat(dfd, &st)) {
+		int e = errno;
+
+		snprintf(err, errlen, "state directory %s: %s", dir, strerror(e));
+		close(dfd);
+		return -e;
+	}
+	if (st.st_uid != geteuid() || (st.st_mode & (S_IWGRP | S_IWOTH))) {
+		snprintf(err, errlen, "state directory %s is %s: refused (chown %u %s && "
+			 "chmod 0700 %s)", dir, st.st_uid != geteuid() ? "owned by another user"
+			 : "writable by others", (unsigned)geteuid(), dir, dir);
+		close(dfd);
+		return -EPERM;
+	}
+	return dfd;
+}
+
+int state__check_dir(const char *dir, char *err, size_t errlen)
+{
+	int dfd;
+
+	if (mkdir(dir, 0700) && errno != EEXIST) {
+		int e = errno;
+
+		snprintf(err, errlen, "cannot create state directory %s: %s", dir, strerror(e));
+		return -e;
+	}
+	dfd = state__open_dir(dir, err, errlen);
+	if (dfd < 0)
+		return dfd;
+	close(dfd);
+	return 0;
+}
+
+static int write_all(int fd, const unsigned char *p, size_t len)
+{
+	while (len) {
+		ssize_t n = write(fd, p, len);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		if (n == 0)
+			return -EIO;
+		p += n;
+		len -= n;
+	}
+	return 0;
+}
+
+int state__write(const struct state_image *img, const char *dir, char *err, size_t errlen)
+{
+	int dfd, fd, ret;
+
+	dfd = state__open_dir(dir, err, errlen);
+	if (dfd < 0)
+		return dfd;
+	/*
+	 * O_EXCL: never write through whatever is at that name; ours, left by
+	 * a crash mid-save, goes first (only we can write the directory)
+	 */
+	if (unlinkat(dfd, STATE_TMP_NAME, 0) && errno != ENOENT) {
+		ret = -errno;
+		goto out_dir;
+	}
+	fd = openat(dfd, STATE_TMP_NAME, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+		    0600);
+	if (fd < 0) {
+		ret = -errno;
+		goto out_dir;
+	}
+	ret = write_all(fd, img->buf, img->len);
+	/* the data must be on disk before the rename makes it the state */
+	if (!ret && fsync(fd))
+		ret = -errno;
+	/* close() reports delayed write errors on some file systems */
+	if (close(fd) && !ret)
+		ret = -errno;
+	if (!ret && renameat(dfd, STATE_TMP_NAME, dfd, STATE_FILE_NAME))
+		ret = -errno;
+	if (ret) {
 		unlinkat(dfd, STATE_TMP_NAME, 0);
 		goto out_dir;
 	}
 	/* and the rename itself, or a crash may bring back the previous file */
 	if (fsync(dfd))
-		err = -errno;
+		ret = -errno;
 out_dir:
+	if (ret && ret != -EPERM)
+		snprintf(err, errlen, "%s/%s: %s", dir, STATE_FILE_NAME, strerror(-ret));
 	close(dfd);
-	return err;
+	return ret;
+}
+
+int state__save(const struct slo_registry *reg, const char *dir, __u64 now_s)
+{
+	struct state_image img = {};
+	char err[256];
+	int ret;
+
+	ret = state__snapshot(reg, now_s, &img);
+	if (!ret)
+		ret = state__write(&img, dir, err, sizeof(err));
+	state__image_free(&img);
+	return ret;
 }
 
 /* One record of a file, pointing into the file's buffer. */
@@ -374,22 +479,107 @@ static const char *state__parse(const unsigned char *buf, size_t len, char *why,
 	return NULL;
 }
 
+#define DAMAGED_PREFIX	STATE_FILE_NAME ".damaged-"
+
+/* N of a name DAMAGED_PREFIX N, or 0 when it is not one. */
+static __u64 damaged_number(const char *name)
+{
+	const char *p = name + sizeof(DAMAGED_PREFIX) - 1;
+	char *end;
+	__u64 n;
+
+	if (strncmp(name, DAMAGED_PREFIX, sizeof(DAMAGED_PREFIX) - 1) || *p < '1' || *p > '9')
+		return 0;
+	errno = 0;
+	n = strtoull(p, &end, 10);
+	return *end || errno ? 0 : n;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	__u64 x = *(const __u64 *)a, y = *(const __u64 *)b;
+
+	return (x > y) - (x < y);
+}
+
+static void damaged_unlink(int dfd, __u64 num)
+{
+	char name[sizeof(DAMAGED_PREFIX) + 20];
+
+	snprintf(name, sizeof(name), DAMAGED_PREFIX "%llu", (unsigned long long)num);
+	unlinkat(dfd, name, 0);
+}
+
+/*
+ * The damaged files there, numbered; *next is one past the highest. With
+ * keep: removes all but the keep newest. Numbers, not times: a clock that
+ * steps cannot make the newest look oldest.
+ */
+static void damaged_scan(int dfd, size_t keep, __u64 *next)
+{
+	__u64 *nums = NULL, *tmp;
+	size_t n = 0, cap = 0;
+	struct dirent *de;
+	DIR *d;
+	int fd;
+
+	*next = 1;
+	fd = openat(dfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	d = fd < 0 ? NULL : fdopendir(fd);
+	if (!d) {
+		if (fd >= 0)
+			close(fd);
+		return;
+	}
+	while ((de = readdir(d))) {
+		__u64 num = damaged_number(de->d_name);
+
+		if (!num)
+			continue;
+		if (num >= *next)
+			*next = num + 1;
+		if (n == cap) {
+			cap = cap ? cap * 2 : 8;
+			tmp = realloc(nums, cap * sizeof(*nums));
+			if (!tmp)
+				break;	/* removed next time */
+			nums = tmp;
+		}
+		nums[n++] = num;
+	}
+	closedir(d);
+	if (keep && n > keep) {
+		qsort(nums, n, sizeof(*nums), cmp_u64);
+		for (size_t i = 0; i + keep < n; i++)
+			damaged_unlink(dfd, nums[i]);
+	}
+	free(nums);
+}
+
 /*
  * Moves a damaged file aside, to look at later and so the next start does
- * not trip on it again, and says so in one line.
+ * not trip on it again, and says so in one line. The STATE_DAMAGED_KEEP
+ * newest are kept, as slo-state.bin.damaged-N (N counts up).
  */
-static void state__set_aside(int dfd, const char *dir, __u64 now_s, const char *why)
+static void state__set_aside(int dfd, const char *dir, const char *why)
 {
-	char aside[sizeof(STATE_FILE_NAME) + sizeof(".damaged-") + 20];
+	char aside[sizeof(DAMAGED_PREFIX) + 20];
+	__u64 next;
+	int err = 0;
 
-	snprintf(aside, sizeof(aside), "%s.damaged-%llu", STATE_FILE_NAME,
-		 (unsigned long long)now_s);
-	if (renameat(dfd, STATE_FILE_NAME, dfd, aside))
+	damaged_scan(dfd, 0, &next);
+	snprintf(aside, sizeof(aside), DAMAGED_PREFIX "%llu", (unsigned long long)next);
+	/* RENAME_NOREPLACE: one that appeared meanwhile is not overwritten */
+	if (renameat2(dfd, STATE_FILE_NAME, dfd, aside, RENAME_NOREPLACE))
+		err = errno;
+	if (err) {
 		log__warn("%s/%s: %s; could not move it aside to %s: %s; starting all SLOs fresh",
-			  dir, STATE_FILE_NAME, why, aside, strerror(errno));
-	else
-		log__warn("%s/%s: %s; moved aside to %s; starting all SLOs fresh",
-			  dir, STATE_FILE_NAME, why, aside);
+			  dir, STATE_FILE_NAME, why, aside, strerror(err));
+		return;
+	}
+	damaged_scan(dfd, STATE_DAMAGED_KEEP, &next);
+	log__warn("%s/%s: %s; moved aside to %s (the %d newest are kept); starting all SLOs "
+		  "fresh", dir, STATE_FILE_NAME, why, aside, STATE_DAMAGED_KEEP);
 }
 
 /*
@@ -589,6 +779,24 @@ static int state__apply(struct slo_registry *reg, const unsigned char *buf, size
 	return err;
 }
 
+/*
+ * A state saved after now: the clock went back since (set at boot before
+ * NTP, a VM restored from a snapshot). The SLOs are restored all the same
+ * (slo__clock()); this says what that means, once.
+ */
+static void state__clock_check(const char *dir, __u64 saved_at, __u64 now_s)
+{
+	__u64 ahead = saved_at - now_s;
+
+	if (saved_at <= now_s || !saved_at)
+		return;
+	log__warn("%s/%s was saved %llu s after the clock's time now: the clock went back; "
+		  "the SLOs keep their state and %s", dir, STATE_FILE_NAME,
+		  (unsigned long long)ahead, ahead <= SLO_CLOCK_WAIT_MAX_S
+		  ? "wait for the clock to catch up (events meanwhile count in their newest bucket)"
+		  : "move their history back with the clock (every bucket keeps its age)");
+}
+
 int state__load(struct slo_registry *reg, const char *dir, __u64 now_s, size_t *n_restored)
 {
 	struct state_restored r;
@@ -599,15 +807,15 @@ int state__load(struct slo_registry *reg, const char *dir, __u64 now_s, size_t *
 	int dfd, fd, err;
 
 	*n_restored = 0;
-	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	dfd = state__open_dir(dir, why_buf, sizeof(why_buf));
 	if (dfd < 0) {
-		/* no state yet; state__save() will report a directory that is really missing */
-		if (errno != ENOENT)
-			log__warn("%s: %s; starting all SLOs fresh", dir, strerror(errno));
+		/* no state yet; the first save reports a directory that is really missing */
+		if (dfd != -ENOENT)
+			log__warn("%s; starting all SLOs fresh", why_buf);
 		return 0;
 	}
-	/* O_NONBLOCK: a FIFO in its place must not hang the start */
-	fd = openat(dfd, STATE_FILE_NAME, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	/* O_NONBLOCK: a FIFO in its place must not hang the start; nor a link lead elsewhere */
+	fd = openat(dfd, STATE_FILE_NAME, O_RDONLY | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0) {
 		if (errno != ENOENT)
 			log__warn("%s/%s: %s; starting all SLOs fresh", dir, STATE_FILE_NAME,
@@ -620,7 +828,7 @@ int state__load(struct slo_registry *reg, const char *dir, __u64 now_s, size_t *
 	if (err == -EFBIG) {
 		snprintf(why_buf, sizeof(why_buf), "larger than the %u MiB limit",
 			 STATE_FILE_MAX >> 20);
-		state__set_aside(dfd, dir, now_s, why_buf);
+		state__set_aside(dfd, dir, why_buf);
 		err = 0;
 		goto out_dir;
 	}
@@ -630,13 +838,14 @@ int state__load(struct slo_registry *reg, const char *dir, __u64 now_s, size_t *
 	}
 	err = state__apply(reg, buf, len, now_s, &r, why_buf, sizeof(why_buf), &why);
 	if (why) {
-		state__set_aside(dfd, dir, now_s, why);
+		state__set_aside(dfd, dir, why);
 		err = 0;
 	} else if (!err) {
 		log__info("restored %zu of %zu SLOs and %zu default SLO copies from %s/%s "
 			  "saved at %llu; %zu changed spec and start fresh", r.explicit,
 			  r.configured, r.defaults, dir, STATE_FILE_NAME,
 			  (unsigned long long)r.saved_at, r.fresh);
+		state__clock_check(dir, r.saved_at, now_s);
 	}
 	*n_restored = r.explicit + r.defaults;
 	free(buf);
@@ -648,27 +857,18 @@ out_dir:
 int state__carry_over(struct slo_registry *to, const struct slo_registry *from, __u64 now_s,
 		      struct state_restored *carried)
 {
-	struct state_writer w = { .hash = FNV1A64_OFFSET };
-	unsigned char *buf = NULL;
+	struct state_image img = {};
 	const char *why;
 	char why_buf[160];
-	size_t len;
 	int err;
 
 	*carried = (struct state_restored){ .configured = slo_registry__count(to) };
 	/* the very bytes a restart would read: a reload matches SLOs as it does */
-	w.fd = memfd_create("slotap-slo-state", MFD_CLOEXEC);
-	if (w.fd < 0)
-		return -errno;
-	err = state__write_records(from, &w);
-	if (!err && lseek(w.fd, 0, SEEK_SET))
-		err = -errno;
+	err = state__snapshot(from, now_s, &img);
 	if (!err)
-		err = state__read_file(w.fd, "<memory>", &buf, &len);
-	close(w.fd);
-	if (!err)
-		err = state__apply(to, buf, len, now_s, carried, why_buf, sizeof(why_buf), &why);
-	free(buf);
+		err = state__apply(to, img.buf, img.len, now_s, carried, why_buf, sizeof(why_buf),
+				   &why);
+	state__image_free(&img);
 	if (!err && why)
 		err = -EIO;	/* we wrote it ourselves a moment ago */
 	return err;

@@ -38,15 +38,49 @@
  */
 #define STATE_FILE_MAX		(512u << 20)
 
+/* Damaged state files kept aside, the newest; older ones are removed. */
+#define STATE_DAMAGED_KEEP	3
+
 struct slo_registry;
 
 /*
- * Writes dir/slo-state.bin atomically: dir/.slo-state.bin.tmp, fsync,
- * rename, fsync(dir). 0 or -errno (-ENOENT: no such dir; -EFBIG: more
- * than STATE_FILE_MAX). On error the previous file is left as it was and
- * the temporary file is removed.
+ * The state directory, checked at start: created (mode 0700) if missing;
+ * refused (-EPERM, or the -errno of open()) when it is a symlink, not a
+ * directory, owned by another user or writable by group or others, any of
+ * whom could make root write or read a file of their choosing there. One
+ * line in err names the path and the fix. Every save and load checks again.
  */
-int state__save(const struct slo_registry *reg, const char *dir);
+int state__check_dir(const char *dir, char *err, size_t errlen);
+
+/*
+ * A save is two steps, so that the registry's lock, which draining and
+ * scraping need, is held only while memory is copied:
+ * state__snapshot() serializes every SLO into img (the file's bytes; under
+ * the lock, no system call), state__write() writes them outside it.
+ * content_hash covers the SLOs' state, not the time of the snapshot: equal
+ * hashes mean there is nothing new to write. img is reused from one save
+ * to the next; state__image_free() releases it.
+ */
+struct state_image {
+	unsigned char *buf;
+	size_t len, cap;
+	__u64 content_hash;
+};
+
+/* now_s: the SLOs' clock, kept as saved_at. 0, -ENOMEM, -EFBIG (over STATE_FILE_MAX). */
+int state__snapshot(const struct slo_registry *reg, __u64 now_s, struct state_image *img);
+/*
+ * Writes img as dir/slo-state.bin atomically: dir/.slo-state.bin.tmp
+ * (created anew with O_EXCL and O_NOFOLLOW: one left by a crash mid-save
+ * is removed first), fsync, rename, fsync(dir). 0 or -errno with one line
+ * in err (-ENOENT: no such dir; -EPERM: the dir is refused, see
+ * state__check_dir(); -ENOSPC, -EIO, ...). On error the previous file is
+ * left as it was and the temporary file is removed.
+ */
+int state__write(const struct state_image *img, const char *dir, char *err, size_t errlen);
+void state__image_free(struct state_image *img);
+/* Both steps at once, for tests and tools. */
+int state__save(const struct slo_registry *reg, const char *dir, __u64 now_s);
 
 /*
  * Restores every SLO of reg found in dir/slo-state.bin (matched by SLO

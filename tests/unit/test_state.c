@@ -10,7 +10,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <signal.h>
+#include <time.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <cmocka.h>
 #include "config.h"
 #include "slo.h"
@@ -282,7 +285,7 @@ static struct slo_registry *save_fed(const char *dir, struct slo_config slos[N_S
 	fill_slos(slos);
 	reg = new_registry(slos, N_SLOS, T0);
 	feed(reg);
-	assert_int_equal(state__save(reg, dir), 0);
+	assert_int_equal(state__save(reg, dir, T0), 0);
 	return reg;
 }
 
@@ -311,7 +314,7 @@ static void assert_damaged(const char *dir, const char *reason)
 	if (count_lines(log, "") != 1 || count_lines(log, "warning:") != 1 ||
 	    !strstr(log, reason))
 		fail_msg("want one warning with \"%s\", got: %s", reason, log);
-	snprintf(aside, sizeof(aside), "%s.damaged-%llu", STATE_FILE_NAME, T_LOAD);
+	snprintf(aside, sizeof(aside), "%s.damaged-1", STATE_FILE_NAME);
 	assert_true(exists(dir, aside));
 	assert_false(exists(dir, STATE_FILE_NAME));
 	for (size_t i = 0; i < N_SLOS; i++)
@@ -379,7 +382,7 @@ static void save_then_load_restores_counts(void **state)
 	assert_true(exists(dir, STATE_FILE_NAME));
 
 	/* and a restored registry saves and restores the same again */
-	assert_int_equal(state__save(reg, dir), 0);
+	assert_int_equal(state__save(reg, dir, T0), 0);
 	slo_registry__free(reg);
 	reg = new_registry(slos, N_SLOS, T_LOAD);
 	assert_int_equal(state__load(reg, dir, T_LOAD, &restored), 0);
@@ -780,7 +783,7 @@ static void save_empty_registry(void **state)
 	unsigned char *buf;
 
 	assert_non_null(reg);
-	assert_int_equal(state__save(reg, dir), 0);
+	assert_int_equal(state__save(reg, dir, T0), 0);
 	buf = read_state(dir, &len);
 	assert_int_equal(len, HDR + 8);
 	assert_memory_equal(buf, "SLOTAPST\1\0\0\0\0\0\0\0", 16);
@@ -800,7 +803,7 @@ static void save_into_missing_dir_fails(void **state)
 
 	fill_slos(slos);
 	reg = new_registry(slos, N_SLOS, T0);
-	assert_int_equal(state__save(reg, nodir), -ENOENT);
+	assert_int_equal(state__save(reg, nodir, T0), -ENOENT);
 	assert_int_equal(dir_entries(dir), 0);
 	free(nodir);
 	slo_registry__free(reg);
@@ -888,7 +891,7 @@ static void default_copies_round_trip(void **state)
 	old = new_with_defaults(saved_slos, tmpl, 2, 100, T0);
 	feed(old);
 	assert_int_equal(slo_registry__count(old), N_SLOS + 2);
-	assert_int_equal(state__save(old, dir), 0);
+	assert_int_equal(state__save(old, dir, T0), 0);
 	/* the copies are records of their own, keyed by name, service and endpoint */
 	buf = read_state(dir, &len);
 	assert_int_equal(get_le(buf + 12, 4), N_SLOS + 2);
@@ -922,7 +925,7 @@ static void default_copies_round_trip(void **state)
 		assert_int_equal(y.good_total, x.good_total);
 	}
 	/* saved again though never seen since the restart */
-	assert_int_equal(state__save(reg, dir), 0);
+	assert_int_equal(state__save(reg, dir, T0), 0);
 	slo_registry__free(reg);
 	reg = new_with_defaults(slos, tmpl, 2, 100, T_LOAD);
 	assert_int_equal(state__load(reg, dir, T_LOAD, &restored), 0);
@@ -944,7 +947,7 @@ static void default_copies_that_no_longer_apply(void **state)
 	memcpy(tmpl, state_templates, sizeof(tmpl));
 	old = new_with_defaults(saved_slos, tmpl, 2, 100, T0);
 	feed(old);
-	assert_int_equal(state__save(old, dir), 0);
+	assert_int_equal(state__save(old, dir, T0), 0);
 
 	/* default-latency gone: its copy is left out */
 	memcpy(tmpl, state_templates, sizeof(tmpl));
@@ -1019,6 +1022,261 @@ static void file_without_copies_loads_with_defaults(void **state)
 	slo_registry__free(old);
 }
 
+/*
+ * Damaged files are set aside as .damaged-1, -2, ...: the three newest
+ * are kept, older ones removed, whatever the clock says.
+ */
+static void damaged_files_keep_the_newest(void **state)
+{
+	const char *dir = *state;
+	struct slo_config slos[N_SLOS];
+	char name[64], *log;
+	size_t restored;
+
+	fill_slos(slos);
+	for (int k = 1; k <= STATE_DAMAGED_KEEP + 2; k++) {
+		struct slo_registry *reg = new_registry(slos, N_SLOS, T_LOAD);
+
+		write_state(dir, (const unsigned char *)"not a state", 11);
+		/* the clock going back does not reorder them */
+		assert_int_equal(load_logged(reg, dir, T_LOAD - k * 1000, &restored, &log), 0);
+		snprintf(name, sizeof(name), STATE_FILE_NAME ".damaged-%d", k);
+		if (!strstr(log, name))
+			fail_msg("want %s named in: %s", name, log);
+		free(log);
+		slo_registry__free(reg);
+	}
+	assert_int_equal(dir_entries(dir), STATE_DAMAGED_KEEP);
+	for (int k = 3; k <= STATE_DAMAGED_KEEP + 2; k++) {
+		snprintf(name, sizeof(name), STATE_FILE_NAME ".damaged-%d", k);
+		assert_true(exists(dir, name));
+	}
+}
+
+static void chmod_dir(const char *dir, mode_t mode)
+{
+	assert_int_equal(chmod(dir, mode), 0);
+}
+
+/*
+ * A state directory others can write, or a symlink, is refused with one
+ * line naming it and the fix: at start, at every save and load.
+ */
+static void unsafe_state_dir_refused(void **state)
+{
+	const char *dir = *state;
+	char *sub = path_of(dir, "state"), *link = path_of(dir, "link"), err[512], *log;
+	struct slo_config slos[N_SLOS];
+	struct slo_registry *reg;
+	struct stat st;
+	size_t restored = 99;
+
+	fill_slos(slos);
+	reg = new_registry(slos, N_SLOS, T0);
+	feed(reg);
+	/* missing: created, mode 0700 */
+	assert_int_equal(state__check_dir(sub, err, sizeof(err)), 0);
+	assert_int_equal(stat(sub, &st), 0);
+	assert_int_equal(st.st_mode & 07777, 0700);
+	assert_int_equal(state__save(reg, sub, T0), 0);
+
+	chmod_dir(sub, 0777);
+	assert_int_equal(state__check_dir(sub, err, sizeof(err)), -EPERM);
+	assert_non_null(strstr(err, sub));
+	assert_non_null(strstr(err, "writable by others"));
+	assert_non_null(strstr(err, "chmod 0700"));
+	assert_int_equal(state__save(reg, sub, T0), -EPERM);
+	assert_int_equal(load_logged(reg, sub, T_LOAD, &restored, &log), 0);
+	assert_int_equal(restored, 0);
+	assert_int_equal(count_lines(log, "writable by others"), 1);
+	free(log);
+	chmod_dir(sub, 0770);
+	assert_int_equal(state__check_dir(sub, err, sizeof(err)), -EPERM);
+	chmod_dir(sub, 0700);
+
+	assert_int_equal(symlink(sub, link), 0);
+	assert_true(state__check_dir(link, err, sizeof(err)) < 0);
+	assert_non_null(strstr(err, link));
+	assert_non_null(strstr(err, "is a symlink: refused"));
+	assert_true(state__save(reg, link, T0) < 0);
+
+	if (geteuid() == 0) {
+		assert_int_equal(chown(sub, 65534, 65534), 0);
+		assert_int_equal(state__check_dir(sub, err, sizeof(err)), -EPERM);
+		assert_non_null(strstr(err, "owned by another user"));
+		assert_int_equal(chown(sub, 0, 0), 0);
+	}
+	assert_int_equal(state__check_dir(sub, err, sizeof(err)), 0);
+	assert_int_equal(unlink(link), 0);
+	/* teardown removes one level: empty it here */
+	free(link);
+	link = path_of(sub, STATE_FILE_NAME);
+	assert_int_equal(unlink(link), 0);
+	assert_int_equal(rmdir(sub), 0);
+	free(link);
+	free(sub);
+	slo_registry__free(reg);
+}
+
+/*
+ * Links planted in the directory are not followed: the temporary file is
+ * made anew (O_EXCL), the state file is not read through one.
+ */
+static void links_in_the_dir_not_followed(void **state)
+{
+	const char *dir = *state;
+	char *tmp = path_of(dir, "." STATE_FILE_NAME ".tmp"), *file = path_of(dir, STATE_FILE_NAME);
+	char victim[] = "/tmp/slotap-test-victim-XXXXXX", *log, got[16] = "";
+	struct slo_config slos[N_SLOS];
+	struct slo_registry *reg;
+	size_t restored = 99;
+	int fd;
+
+	fd = mkstemp(victim);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, "precious", 8), 8);
+	close(fd);
+	assert_int_equal(symlink(victim, tmp), 0);
+	save_valid(dir);
+	fd = open(victim, O_RDONLY);
+	assert_int_equal(read(fd, got, sizeof(got)), 8);
+	close(fd);
+	assert_string_equal(got, "precious");
+	assert_int_equal(dir_entries(dir), 1);
+
+	assert_int_equal(unlink(file), 0);
+	assert_int_equal(symlink(victim, file), 0);
+	fill_slos(slos);
+	reg = new_registry(slos, N_SLOS, T_LOAD);
+	assert_int_equal(load_logged(reg, dir, T_LOAD, &restored, &log), 0);
+	assert_int_equal(restored, 0);
+	assert_int_equal(count_lines(log, "warning:"), 1);
+	free(log);
+	slo_registry__free(reg);
+	unlink(victim);
+	free(tmp);
+	free(file);
+}
+
+/*
+ * A clock stepped back since the save: every SLO is restored all the same,
+ * with one warning saying what happens (waits, or moves back).
+ */
+static void clock_back_restores(void **state)
+{
+	const char *dir = *state;
+	const __u64 backs[] = { 600, 3 * 86400ULL };
+	struct slo_config saved[N_SLOS], slos[N_SLOS];
+	struct slo_registry *old, *reg;
+	size_t restored;
+	char *log;
+
+	fill_slos(saved);
+	old = new_registry(saved, N_SLOS, T0);
+	feed(old);
+	assert_int_equal(state__save(old, dir, T_SAVE), 0);
+	for (size_t k = 0; k < 2; k++) {
+		fill_slos(slos);
+		reg = new_registry(slos, N_SLOS, T_SAVE - backs[k]);
+		restored = 0;
+		assert_int_equal(load_logged(reg, dir, T_SAVE - backs[k], &restored, &log), 0);
+		assert_int_equal(restored, N_SLOS);
+		assert_int_equal(count_lines(log, "warning:"), 1);
+		assert_int_equal(count_lines(log, "the clock went back"), 1);
+		assert_int_equal(count_lines(log, k ? "move their history back" : "wait for the clock"),
+				 1);
+		for (size_t i = 0; i < N_SLOS; i++) {
+			struct slo_status x, y;
+
+			slo__status(slo_registry__engine(old, index_of(old, slos[i].name)), T_SAVE, &x);
+			slo__status(slo_registry__engine(reg, index_of(reg, slos[i].name)),
+				    T_SAVE - backs[k], &y);
+			assert_true(x.events_total > 0);
+			assert_int_equal(x.events_total, y.events_total);
+			assert_int_equal(x.good_total, y.good_total);
+		}
+		assert_true(exists(dir, STATE_FILE_NAME));
+		free(log);
+		slo_registry__free(reg);
+	}
+	slo_registry__free(old);
+}
+
+/* The snapshot's content hash: the same state, the same hash, whatever the time. */
+static void snapshot_hash_tells_changes(void **state)
+{
+	struct slo_config slos[N_SLOS];
+	struct slo_registry *reg;
+	struct state_image a = {}, b = {};
+
+	(void)state;
+	fill_slos(slos);
+	reg = new_registry(slos, N_SLOS, T0);
+	feed(reg);
+	assert_int_equal(state__snapshot(reg, T_SAVE, &a), 0);
+	assert_int_equal(state__snapshot(reg, T_LOAD, &b), 0);
+	assert_int_equal(a.len, b.len);
+	assert_true(memcmp(a.buf, b.buf, a.len) != 0);		/* saved_at differs */
+	assert_true(a.content_hash == b.content_hash);
+	slo_registry__record(reg, "billing", "GET", "/x", 200, MS, T_SAVE + 5);
+	assert_int_equal(state__snapshot(reg, T_SAVE, &b), 0);
+	assert_true(a.content_hash != b.content_hash);
+	state__image_free(&a);
+	state__image_free(&b);
+	slo_registry__free(reg);
+}
+
+/*
+ * SIGKILL at any moment of a save: the state file is the previous one or
+ * the new one, whole, and the next save goes through.
+ */
+static void killed_mid_save_keeps_a_whole_file(void **state)
+{
+	const char *dir = *state;
+	struct slo_config slos[N_SLOS];
+	struct slo_registry *reg;
+	unsigned int seed = 7;
+	size_t restored;
+	int mid = 0;
+
+	save_valid(dir);
+	for (int round = 0; round < 40; round++) {
+		char *log, *tmp = path_of(dir, "." STATE_FILE_NAME ".tmp");
+		struct timespec pause = { .tv_nsec = 100000 + rand_r(&seed) % 3000000 };
+		pid_t pid = fork();
+		int status;
+
+		assert_true(pid >= 0);
+		if (!pid) {
+			fill_slos(slos);
+			reg = new_registry(slos, N_SLOS, T0);
+			feed(reg);
+			for (__u64 t = T_SAVE;; t++) {
+				slo_registry__record(reg, "shop", "GET", "/a", 200, MS, t);
+				state__save(reg, dir, t);
+			}
+		}
+		nanosleep(&pause, NULL);
+		assert_int_equal(kill(pid, SIGKILL), 0);
+		assert_int_equal(waitpid(pid, &status, 0), pid);
+		mid += access(tmp, F_OK) == 0;
+		free(tmp);
+		fill_slos(slos);
+		reg = new_registry(slos, N_SLOS, T_LOAD);
+		restored = 0;
+		assert_int_equal(load_logged(reg, dir, T_LOAD, &restored, &log), 0);
+		if (restored != N_SLOS)
+			fail_msg("round %d: restored %zu of %d: %s", round, restored, N_SLOS, log);
+		assert_int_equal(count_lines(log, "warning:"), 0);
+		free(log);
+		/* a temporary file the kill left is no obstacle */
+		assert_int_equal(state__save(reg, dir, T_LOAD), 0);
+		assert_int_equal(dir_entries(dir), 1);
+		slo_registry__free(reg);
+	}
+	print_message("killed mid-save (temporary file left) in %d of 40 rounds\n", mid);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1042,6 +1300,12 @@ int main(void)
 		cmocka_unit_test_setup_teardown(default_copies_that_no_longer_apply, setup, teardown),
 		cmocka_unit_test_setup_teardown(file_without_copies_loads_with_defaults, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(damaged_files_keep_the_newest, setup, teardown),
+		cmocka_unit_test_setup_teardown(unsafe_state_dir_refused, setup, teardown),
+		cmocka_unit_test_setup_teardown(links_in_the_dir_not_followed, setup, teardown),
+		cmocka_unit_test_setup_teardown(clock_back_restores, setup, teardown),
+		cmocka_unit_test(snapshot_hash_tells_changes),
+		cmocka_unit_test_setup_teardown(killed_mid_save_keeps_a_whole_file, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
