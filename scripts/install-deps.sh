@@ -10,7 +10,7 @@ PACKAGES=(
 	libcap-dev
 	# tests and benchmark
 	libcmocka-dev node-llhttp python3 curl openssl nginx wrk prometheus iproute2 nghttp2-client
-	libcap2-bin
+	libcap2-bin libfaketime
 	# make fuzz: clang's libFuzzer and sanitizer runtimes (only recommended by clang)
 	libclang-rt-dev
 )

@@ -83,8 +83,8 @@ class Ctx:
         self.stops.append(("nginx", n.stop))
         return n
 
-    def agent(self, config_text, args=()):
-        a = h.Agent(config_text, self.tmp, args=args)
+    def agent(self, config_text, args=(), env=None, name="slotap"):
+        a = h.Agent(config_text, self.tmp, args=args, env=env, name=name)
         AGENTS.append(a)
         self.stops.append(("agent", lambda: stop_agent_checked(a)))
         return a
@@ -2781,6 +2781,105 @@ def t_slo_state_random_kills(ctx):
             raise HarnessError(f"restored {restored} SLO events, want between {floor} "
                                f"(saved by then) and {ceiling} (counted at the kill)")
     check_common(a.metrics())
+
+
+# Debian's libfaketime: the agent's wall clock offset, as a clock step shows it
+FAKETIME_LIBS = ["/usr/lib/x86_64-linux-gnu/faketime/libfaketimeMT.so.1",
+                 "/usr/lib/aarch64-linux-gnu/faketime/libfaketimeMT.so.1"]
+
+
+def faketime_env(offset=None, path=None):
+    """The environment that runs the agent with its wall clock at offset
+    ("-2h", "+40d"), or at what the file at path says (re-read every
+    second: a step while it runs). The monotonic clock stays real."""
+    lib = next((l for l in FAKETIME_LIBS if os.path.exists(l)), None)
+    if not lib:
+        raise HarnessError("libfaketime is not installed: run scripts/install-deps.sh")
+    env = {"LD_PRELOAD": lib, "FAKETIME_DONT_FAKE_MONOTONIC": "1", "FAKETIME_DONT_RESET": "1"}
+    if path:
+        env.update(FAKETIME_TIMESTAMP_FILE=path, FAKETIME_CACHE_DURATION="1")
+    else:
+        env["FAKETIME"] = offset
+    return env
+
+
+def avail_counts(m, slo="avail", service="testd"):
+    return tuple(m.value("slotap_slo_events_total", slo=slo, service=service, endpoint="",
+                         result=r) for r in ("good", "bad"))
+
+
+@test("slo_state_clock_step")
+def t_slo_state_clock_step(ctx):
+    """The SLO state survives the wall clock stepped back or forward: at a
+    restart (the agent's clock 2 h, then 3 d behind the saved file, then
+    40 d ahead, then back to now) and while it runs (a step of 2 d back,
+    then a reload and saves): every count kept, one warning each time."""
+    t = ctx.testd()
+    cfg = service_config("testd", t.port, ["/status/{code}"])
+    cfg += "slos:\n" + AVAIL_SLO.format(name="avail", service="testd")
+    args = ["--state-dir", os.path.join(ctx.tmp, "state"), "--state-interval", "1"]
+    want = [20, 5]
+
+    def traffic(agent):
+        h.keepalive_requests(t.port, ["/status/200"] * 10 + ["/status/500"] * 2)
+        want[0] += 10
+        want[1] += 2
+        agent.wait_metrics(lambda m: avail_counts(m) == tuple(want),
+                           what=f"SLO counts {tuple(want)}")
+
+    a = ctx.agent(cfg, args)
+    h.keepalive_requests(t.port, ["/status/200"] * 20 + ["/status/500"] * 5)
+    a.wait_metrics(lambda m: avail_counts(m) == (20, 5), what="SLO counts 20/5")
+    a.stop()                                # SIGTERM saves
+    steps = [("-2h", "wait for the clock to catch up"),
+             ("-3d", "move their history back"),
+             ("+40d", None),
+             (None, "move their history back")]     # real time: 40 d before the file
+    for offset, warned in steps:
+        b = ctx.agent(cfg, args, env=faketime_env(offset) if offset else None)
+        got = avail_counts(b.metrics())
+        if got != tuple(want):
+            raise HarnessError(f"clock {offset or 'now'}: restored {got}, want {tuple(want)}: "
+                               f"{b.proc.tail()}")
+        log = b.proc.stderr()
+        if warned and (log.count("the clock went back") != 1 or warned not in log):
+            raise HarnessError(f"clock {offset or 'now'}: want one warning that the clock "
+                               f"went back and the SLOs {warned}: {b.proc.tail()}")
+        if not warned and "the clock went back" in log:
+            raise HarnessError(f"clock {offset}: a warning for a clock that went forward")
+        traffic(b)
+        b.stop()
+        note(f"clock {offset or 'now'}: {tuple(want)} carried on")
+
+    # a step while it runs, then a reload and a save under the stepped clock
+    clock = os.path.join(ctx.tmp, "faketime")
+    with open(clock, "w") as f:
+        f.write("+0\n")
+    c = ctx.agent(cfg, args, env=faketime_env(path=clock))
+    traffic(c)
+    with open(clock, "w") as f:
+        f.write("-2d\n")
+    h.wait_for(lambda: "the wall clock stepped back by" in c.proc.stderr(), 10.0, proc=c.proc,
+               what="the clock step warning")
+    m = c.metrics()
+    if m.value("slotap_clock_steps_total", direction="back") != 1:
+        raise HarnessError(f"slotap_clock_steps_total{{direction=back}} is "
+                           f"{m.value('slotap_clock_steps_total', direction='back')}, want 1")
+    os.kill(c.pid, signal.SIGHUP)
+    h.wait_for(lambda: "slotap: reloaded" in c.proc.stderr(), 10.0, proc=c.proc,
+               what="'reloaded' in the agent's log")
+    if "1 SLOs and 1 default copies carried over, 0 changed" not in c.proc.stderr():
+        raise HarnessError(f"the reload under a stepped clock did not carry avail over: "
+                           f"{c.proc.tail()}")
+    traffic(c)
+    time.sleep(2.5)                         # saves under the stepped clock
+    c.kill()
+    d = ctx.agent(cfg, args)
+    got = avail_counts(d.metrics())
+    if got != tuple(want):
+        raise HarnessError(f"after a step while running, a reload and SIGKILL: restored "
+                           f"{got}, want {tuple(want)}")
+    check_common(d.metrics())
 
 
 PROMETHEUS_BIN = shutil.which("prometheus") or "/usr/bin/prometheus"

@@ -106,7 +106,7 @@ def children_of(pid):
 class Proc:
     """A process we started: own session, stdout/stderr in files."""
 
-    def __init__(self, argv, name, log_dir, registry=None):
+    def __init__(self, argv, name, log_dir, registry=None, env=None):
         self.name = name
         self.argv = [str(a) for a in argv]
         self.out_path = Path(log_dir) / f"{name}.out"
@@ -116,7 +116,8 @@ class Proc:
         with open(self.out_path, "wb") as out, open(self.err_path, "wb") as err:
             self.popen = subprocess.Popen(
                 self.argv, stdin=subprocess.DEVNULL, stdout=out, stderr=err,
-                start_new_session=True, close_fds=True)
+                start_new_session=True, close_fds=True,
+                env=None if env is None else {**os.environ, **env})
         self.pid = self.popen.pid
         (registry or REGISTRY).add(self)
 
@@ -588,7 +589,7 @@ class Agent:
     """build/slotap with a config written to tmpdir."""
 
     def __init__(self, config_text, tmpdir, name="slotap", verbose=True,
-                 start_timeout=30.0, args=()):
+                 start_timeout=30.0, args=(), env=None):
         _require(AGENT_BIN, "run make (the agent is not built)")
         self.tmpdir = Path(tmpdir)
         self.config = self.tmpdir / f"{name}.yaml"
@@ -603,7 +604,7 @@ class Agent:
         argv += list(args)
         if verbose:
             argv.append("-v")
-        self.proc = Proc(argv, name, self.tmpdir)
+        self.proc = Proc(argv, name, self.tmpdir, env=env)
         wait_for(lambda: READY_MARK in self.proc.stderr(), start_timeout,
                  proc=self.proc, what=f"'{READY_MARK}' from the agent")
         # the BPF programs this agent holds: all must be gone after stop()
