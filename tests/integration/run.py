@@ -32,6 +32,7 @@ import sys
 import tempfile
 import time
 import traceback
+from pathlib import Path
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import slotap_harness as h  # noqa: E402
@@ -2880,6 +2881,148 @@ def t_slo_state_clock_step(ctx):
         raise HarnessError(f"after a step while running, a reload and SIGKILL: restored "
                            f"{got}, want {tuple(want)}")
     check_common(d.metrics())
+
+
+def mount_tmpfs(ctx, path, size):
+    """A tmpfs of size at path (made 0700), unmounted at the end of the test."""
+    os.makedirs(path, mode=0o700)
+    subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size},mode=0700", "slotap-test", path],
+                   check=True)
+    ctx.stops.append(("tmpfs", lambda: subprocess.run(["umount", path], check=True)))
+
+
+def fill(path):
+    """Writes path until the file system is full."""
+    with open(path, "wb", buffering=0) as f:
+        try:
+            while True:
+                f.write(b"\0" * 4096)
+        except OSError as e:
+            if e.errno != errno.ENOSPC:
+                raise
+
+
+@test("slo_state_disk_full")
+def t_slo_state_disk_full(ctx):
+    """Saves failing on a full disk (a small tmpfs as --state-dir), then on
+    one remounted read-only: the agent measures on, says so once per kind
+    of failure (not once a save), counts every failed save, leaves the last
+    state file whole and no temporary file, and saves again once there is
+    room; a restart then restores the latest counts."""
+    t = ctx.testd()
+    cfg = service_config("testd", t.port, ["/status/{code}"])
+    cfg += "slos:\n" + AVAIL_SLO.format(name="avail", service="testd")
+    state = os.path.join(ctx.tmp, "state")
+    mount_tmpfs(ctx, state, "1m")
+    args = ["--state-dir", state, "--state-interval", "1"]
+    file = os.path.join(state, "slo-state.bin")
+    want = [0, 0]
+
+    def traffic(agent):
+        h.keepalive_requests(t.port, ["/status/200"] * 8 + ["/status/500"] * 2)
+        want[0] += 8
+        want[1] += 2
+        agent.wait_metrics(lambda m: avail_counts(m) == tuple(want),
+                           what=f"SLO counts {tuple(want)}")
+
+    def errors(agent):
+        return agent.metrics().value("slotap_state_save_errors_total")
+
+    a = ctx.agent(cfg, args)
+    traffic(a)
+    time.sleep(2.5)                         # saved
+    saved = Path(file).read_bytes()
+    fill(os.path.join(state, "filler"))
+    traffic(a)
+    time.sleep(4.5)                         # four saves or more, each failing
+    log = a.proc.stderr()
+    if log.count("cannot save the SLO state") != 1 or "No space left on device" not in log:
+        raise HarnessError(f"want one warning of the full disk, got "
+                           f"{log.count('cannot save the SLO state')}: {a.proc.tail()}")
+    if errors(a) < 3:
+        raise HarnessError(f"slotap_state_save_errors_total is {errors(a)}, want >= 3")
+    if Path(file).read_bytes() != saved or os.path.exists(os.path.join(state,
+                                                                     ".slo-state.bin.tmp")):
+        raise HarnessError("the state file changed, or a temporary file was left, on a full disk")
+    subprocess.run(["mount", "-o", "remount,ro", state], check=True)
+    traffic(a)
+    time.sleep(3.5)
+    log = a.proc.stderr()
+    if log.count("cannot save the SLO state") != 2 or "Read-only file system" not in log:
+        raise HarnessError(f"want a second warning for the read-only disk: {a.proc.tail()}")
+    subprocess.run(["mount", "-o", "remount,rw", state], check=True)
+    os.unlink(os.path.join(state, "filler"))
+    h.wait_for(lambda: "saving the SLO state in" in a.proc.stderr() and
+               "works again" in a.proc.stderr(), 5.0, proc=a.proc, what="'works again'")
+    e = errors(a)
+    time.sleep(2.5)
+    if errors(a) != e or "still cannot save" in a.proc.stderr():
+        raise HarnessError(f"saves still failing after the disk was freed: {a.proc.tail()}")
+    note(f"{e:g} failed saves, {a.proc.stderr().count('cannot save')} warnings")
+    a.kill()
+    b = ctx.agent(cfg, args)
+    if avail_counts(b.metrics()) != tuple(want):
+        raise HarnessError(f"restored {avail_counts(b.metrics())}, want {tuple(want)}")
+
+
+@test("slo_state_dir_refused")
+def t_slo_state_dir_refused(ctx):
+    """A state directory others can write, or a symlink, stops the start
+    with one line naming the path and the fix (exit 1)."""
+    cfg = os.path.join(ctx.tmp, "slotap.yaml")
+    Path(cfg).write_text("slos: []\n")
+    real = os.path.join(ctx.tmp, "real")
+    os.makedirs(real, mode=0o700)
+    open_dir = os.path.join(ctx.tmp, "open")
+    os.makedirs(open_dir)
+    os.chmod(open_dir, 0o1777)
+    link = os.path.join(ctx.tmp, "link")
+    os.symlink(real, link)
+    for path, why in ((open_dir, "writable by others"), (link, "is a symlink")):
+        p = h.Proc([h.AGENT_BIN, "--config", cfg, "--web.listen-address",
+                    f"127.0.0.1:{h.free_port()}", "--state-dir", path],
+                   "slotap-" + os.path.basename(path), ctx.tmp)
+        rc = p.wait(30)
+        if rc is None:
+            p.stop()
+            raise HarnessError(f"the agent runs with --state-dir {path}")
+        errors = [l for l in p.stderr().splitlines() if "error:" in l]
+        if rc != 1 or len(errors) != 1 or path not in errors[0] or why not in errors[0] \
+                or "refused" not in errors[0]:
+            raise HarnessError(f"--state-dir {path}: exit {rc}, {p.stderr().strip()!r}")
+    if os.listdir(real):
+        raise HarnessError(f"something was written through the symlink: {os.listdir(real)}")
+
+
+@test("reload_empty_config")
+def t_reload_empty_config(ctx):
+    """An empty config file on SIGHUP (a truncated write) is refused with
+    the reason: the running config stays, and so does every SLO's state,
+    in the saved file too."""
+    t = ctx.testd()
+    cfg = service_config("testd", t.port, ["/status/{code}"])
+    cfg += "slos:\n" + AVAIL_SLO.format(name="avail", service="testd")
+    args = ["--state-interval", "1"]
+    a = ctx.agent(cfg, args)
+    h.keepalive_requests(t.port, ["/status/200"] * 8 + ["/status/500"] * 2)
+    a.wait_metrics(lambda m: avail_counts(m) == (8, 2), what="SLO counts 8/2")
+    a.config.write_text("")
+    os.kill(a.pid, signal.SIGHUP)
+    h.wait_for(lambda: "reload refused" in a.proc.stderr(), 5.0, proc=a.proc,
+               what="'reload refused'")
+    line = next(l for l in a.proc.stderr().splitlines() if "reload refused" in l)
+    if "is empty" not in line:
+        raise HarnessError(f"the refusal does not say why: {line}")
+    h.keepalive_requests(t.port, ["/status/200"] * 2)
+    m = a.wait_metrics(lambda m: avail_counts(m) == (10, 2), what="SLO counts 10/2")
+    if m.value("slotap_config_reloads_total", result="failure") != 1:
+        raise HarnessError("the refused reload is not counted")
+    time.sleep(2.5)                         # saves after the refusal
+    a.kill()
+    a.config.write_text(cfg)
+    b = ctx.agent(cfg, args)
+    if avail_counts(b.metrics()) != (10, 2):
+        raise HarnessError(f"restored {avail_counts(b.metrics())}, want (10, 2)")
 
 
 PROMETHEUS_BIN = shutil.which("prometheus") or "/usr/bin/prometheus"
