@@ -169,6 +169,7 @@ static void save_report(struct agent *a, int err, const char *why)
 void agent__save_state(struct agent *a)
 {
 	struct state_image img = {};
+	size_t written = 0;
 	char why[320];
 	int err;
 
@@ -189,14 +190,16 @@ void agent__save_state(struct agent *a)
 		save_report(a, 0, NULL);
 		return;
 	} else {
-		err = state__write(&img, a->state_dir, why, sizeof(why));
+		/* the chunks that changed, appended to the journal; or the whole file */
+		err = state_journal__save(&a->save.journal, &img, a->state_dir, why, sizeof(why),
+					  &written);
 	}
 	pthread_mutex_lock(&a->lock);
 	if (err) {
 		a->save.errors++;
 	} else {
 		a->save.saves++;
-		a->save.bytes += img.len;
+		a->save.bytes += written;
 	}
 	pthread_mutex_unlock(&a->lock);
 	if (!err) {
@@ -266,6 +269,7 @@ void agent__free(struct agent *a)
 {
 	http_source__destroy(a->src);
 	slo_registry__free(a->slos);
+	state_journal__free(&a->save.journal);
 	service_registry__free(a->services);
 	aggregator__free(a->agg);
 	aggregator__free(a->transport_failures);

@@ -22,6 +22,7 @@
 #include "config.h"
 #include "histogram.h"
 #include "http_source.h"
+#include "state_journal.h"
 
 #define SLOTAP_VERSION		"0.1.0"
 /* How often the consumer drains the ring when nothing wakes it (see main.c). */
@@ -60,7 +61,8 @@ struct agent {
 	bool bpf_stats;			/* --bpf-stats: the kernel counts run time */
 	/* saving the SLO state: main thread only, outside lock */
 	struct {
-		__u64 content_hash;	/* of the last file written */
+		struct state_journal journal;	/* what the state on disk holds */
+		__u64 content_hash;	/* of the last state written */
 		bool written;		/* content_hash is valid */
 		__u64 saves, unchanged, errors, bytes;
 		int failing;		/* -errno of the failure reported, 0: saves work */

@@ -16,6 +16,7 @@
 #include "slo.h"
 #include "slo_registry.h"
 #include "state.h"
+#include "state_journal.h"
 #include "util.h"
 
 #define STATE_MAGIC		"SLOTAPST"
@@ -208,7 +209,7 @@ void state__image_free(struct state_image *img)
 }
 
 /* Opens dir, refusing one others could swap files in: see state.h. */
-static int state__open_dir(const char *dir, char *err, size_t errlen)
+int state__open_dir(const char *dir, char *err, size_t errlen)
 {
 	struct stat st;
 	int dfd;
@@ -799,11 +800,11 @@ static void state__clock_check(const char *dir, __u64 saved_at, __u64 now_s)
 
 int state__load(struct slo_registry *reg, const char *dir, __u64 now_s, size_t *n_restored)
 {
+	unsigned char *buf = NULL, *patched;
 	struct state_restored r;
-	unsigned char *buf = NULL;
 	const char *why;
 	char why_buf[160];
-	size_t len;
+	size_t len, batches;
 	int dfd, fd, err;
 
 	*n_restored = 0;
@@ -836,7 +837,20 @@ int state__load(struct slo_registry *reg, const char *dir, __u64 now_s, size_t *
 		err = err == -ENOMEM ? -ENOMEM : 0;
 		goto out_dir;
 	}
+	err = state_journal__patch(dfd, buf, len, &patched, &batches);
+	if (err)
+		goto out_buf;
+	if (patched) {
+		err = state__apply(reg, patched, len, now_s, &r, why_buf, sizeof(why_buf), &why);
+		free(patched);
+		if (!why)
+			goto applied;
+		/* nothing restored yet: the whole file was checked first */
+		log__warn("%s/%s: %s once patched by %s (%zu saves): taking the last whole file",
+			  dir, STATE_FILE_NAME, why, STATE_JOURNAL_NAME, batches);
+	}
 	err = state__apply(reg, buf, len, now_s, &r, why_buf, sizeof(why_buf), &why);
+applied:
 	if (why) {
 		state__set_aside(dfd, dir, why);
 		err = 0;
@@ -848,6 +862,7 @@ int state__load(struct slo_registry *reg, const char *dir, __u64 now_s, size_t *
 		state__clock_check(dir, r.saved_at, now_s);
 	}
 	*n_restored = r.explicit + r.defaults;
+out_buf:
 	free(buf);
 out_dir:
 	close(dfd);

@@ -51,6 +51,8 @@ struct slo_registry;
  * line in err names the path and the fix. Every save and load checks again.
  */
 int state__check_dir(const char *dir, char *err, size_t errlen);
+/* The same checks; the directory's fd (O_DIRECTORY, O_NOFOLLOW) or -errno with err. */
+int state__open_dir(const char *dir, char *err, size_t errlen);
 
 /*
  * A save is two steps, so that the registry's lock, which draining and
@@ -93,7 +95,12 @@ int state__save(const struct slo_registry *reg, const char *dir, __u64 now_s);
  * A missing file is a fresh start (returns 0, no warning). A damaged file
  * (bad magic, version, checksum, truncated, lengths that do not add up)
  * logs ONE warning line saying why, is renamed aside to
- * dir/slo-state.bin.damaged-<now_s>, and the agent starts fresh: returns 0.
+ * dir/slo-state.bin.damaged-N (N counting up; the STATE_DAMAGED_KEEP newest
+ * are kept), and the agent starts fresh: returns 0. The journal
+ * (state_journal.h) is applied first; a result that does not check out
+ * falls back to the file alone. A state saved after now_s (the clock went
+ * back) restores as slo__clock() says, with one warning. Files are opened
+ * with O_NOFOLLOW, in a directory state__check_dir() accepts.
  * Returns the number of SLOs (and copies) restored in *restored. Never refuses to start:
  * only -ENOMEM is an error (some SLOs may then already be restored).
  * Call it right after slo_registry__new(), before the first record: a
@@ -114,7 +121,7 @@ struct state_restored {
  * of the new configuration not yet recorded into, matched exactly as
  * state__load() matches a file (SLOs by name, default copies by name,
  * service and endpoint; a changed spec starts fresh). from is unchanged.
- * 0, -ENOMEM, -EFBIG, or another -errno (memfd_create() failed).
+ * 0, -ENOMEM, -EFBIG.
  */
 int state__carry_over(struct slo_registry *to, const struct slo_registry *from, __u64 now_s,
 		      struct state_restored *carried);

@@ -19,6 +19,8 @@
 #include "slo.h"
 #include "slo_registry.h"
 #include "state.h"
+#include "state_journal.h"
+#include "util.h"
 
 #define T0	1767225600ULL	/* 2026-01-01T00:00:00Z */
 #define T_SAVE	(T0 + 3600)
@@ -1277,6 +1279,212 @@ static void killed_mid_save_keeps_a_whole_file(void **state)
 	print_message("killed mid-save (temporary file left) in %d of 40 rounds\n", mid);
 }
 
+/* One save through the journal, as the agent does: the bytes it wrote. */
+static size_t journal_save(struct state_journal *j, const struct slo_registry *reg,
+			   const char *dir, __u64 now_s)
+{
+	struct state_image img = {};
+	char err[256];
+	size_t written;
+
+	assert_int_equal(state__snapshot(reg, now_s, &img), 0);
+	if (state_journal__save(j, &img, dir, err, sizeof(err), &written))
+		fail_msg("journal save: %s", err);
+	state__image_free(&img);
+	return written;
+}
+
+static __u64 events_restored(const char *dir, const char *name, char **log)
+{
+	struct slo_config slos[N_SLOS];
+	struct slo_registry *reg;
+	struct slo_status st;
+	size_t restored = 0;
+
+	fill_slos(slos);
+	reg = new_registry(slos, N_SLOS, T_LOAD);
+	assert_int_equal(load_logged(reg, dir, T_LOAD, &restored, log), 0);
+	if (restored != N_SLOS)
+		fail_msg("restored %zu of %d: %s", restored, N_SLOS, *log);
+	status_of(reg, name, &st);
+	slo_registry__free(reg);
+	return st.events_total;
+}
+
+/*
+ * After the first whole save, a save writes the chunks that changed, a
+ * small fraction of the file, and a load applies them: the very state.
+ */
+static void journal_saves_only_what_changed(void **state)
+{
+	const char *dir = *state;
+	struct slo_config slos[N_SLOS], again[N_SLOS];
+	struct state_journal j = {};
+	struct slo_registry *reg, *back;
+	struct state_image img = {};
+	size_t whole, restored, part;
+	char *log;
+
+	fill_slos(slos);
+	reg = new_registry(slos, N_SLOS, T0);
+	feed(reg);
+	assert_int_equal(state__snapshot(reg, T_SAVE, &img), 0);
+	whole = journal_save(&j, reg, dir, T_SAVE);
+	assert_int_equal(whole, img.len);
+	assert_false(exists(dir, STATE_JOURNAL_NAME));
+	for (int k = 1; k <= 5; k++) {
+		slo_registry__record(reg, "shop", "GET", "/a", 503, 10 * MS, T_SAVE + 20 * k);
+		slo_registry__record(reg, "billing", "GET", "/x", 200, MS, T_SAVE + 20 * k);
+		part = journal_save(&j, reg, dir, T_SAVE + 20 * k);
+		assert_true(part > 0 && part * 10 < whole);
+	}
+	assert_true(exists(dir, STATE_JOURNAL_NAME));
+	fill_slos(again);
+	back = new_registry(again, N_SLOS, T_LOAD);
+	restored = 0;
+	assert_int_equal(load_logged(back, dir, T_LOAD, &restored, &log), 0);
+	assert_int_equal(restored, N_SLOS);
+	assert_int_equal(count_lines(log, "warning:"), 0);
+	for (size_t i = 0; i < N_SLOS; i++)
+		assert_same_status(reg, back, slos[i].name);
+	free(log);
+	slo_registry__free(back);
+	state__image_free(&img);
+	state_journal__free(&j);
+	slo_registry__free(reg);
+}
+
+/*
+ * A batch torn by a crash, or damaged, ends the journal there: the saves
+ * before it are restored. A journal of another base is ignored.
+ */
+static void journal_torn_or_damaged(void **state)
+{
+	const char *dir = *state;
+	struct slo_config slos[N_SLOS];
+	struct state_journal j = {};
+	struct slo_registry *reg;
+	__u64 events[4];
+	char *jpath = path_of(dir, STATE_JOURNAL_NAME), *log;
+	struct stat st;
+	size_t sizes[4];
+	unsigned char *buf;
+	FILE *f;
+
+	fill_slos(slos);
+	reg = new_registry(slos, N_SLOS, T0);
+	feed(reg);
+	journal_save(&j, reg, dir, T_SAVE);
+	for (int k = 0; k < 4; k++) {
+		slo_registry__record(reg, "billing", "GET", "/x", 200, MS, T_SAVE + 20 * (k + 1));
+		journal_save(&j, reg, dir, T_SAVE + 20 * (k + 1));
+		assert_int_equal(stat(jpath, &st), 0);
+		sizes[k] = st.st_size;
+		events[k] = events_restored(dir, "billing-availability", &log);
+		free(log);
+	}
+	assert_true(events[3] == events[0] + 3);
+	/* torn in the last batch */
+	assert_int_equal(truncate(jpath, sizes[3] - 5), 0);
+	assert_int_equal(events_restored(dir, "billing-availability", &log), events[2]);
+	assert_int_equal(count_lines(log, "warning:"), 0);
+	free(log);
+	/* a byte of the second batch flipped: only the first applies */
+	f = fopen(jpath, "r+b");
+	assert_non_null(f);
+	buf = malloc(sizes[3]);
+	assert_int_equal(fread(buf, 1, sizes[3] - 5, f), sizes[3] - 5);
+	buf[sizes[0] + 20] ^= 0x40;
+	rewind(f);
+	assert_int_equal(fwrite(buf, 1, sizes[3] - 5, f), sizes[3] - 5);
+	assert_int_equal(fclose(f), 0);
+	assert_int_equal(events_restored(dir, "billing-availability", &log), events[0]);
+	free(log);
+	/* a new base: the journal of the old one is not applied to it */
+	assert_int_equal(state__save(reg, dir, T_SAVE), 0);
+	assert_true(exists(dir, STATE_JOURNAL_NAME));
+	assert_int_equal(events_restored(dir, "billing-availability", &log), events[3]);
+	free(log);
+	free(buf);
+	free(jpath);
+	state_journal__free(&j);
+	slo_registry__free(reg);
+}
+
+/* A journal that checks out batch by batch but not as a whole file: the base. */
+static void journal_that_does_not_add_up(void **state)
+{
+	const char *dir = *state;
+	struct slo_config slos[N_SLOS];
+	struct state_journal j = {};
+	struct slo_registry *reg;
+	unsigned char batch[8 + 8 + 4 + 8];
+	char *jpath = path_of(dir, STATE_JOURNAL_NAME), *log;
+	__u64 base;
+	FILE *f;
+
+	fill_slos(slos);
+	reg = new_registry(slos, N_SLOS, T0);
+	feed(reg);
+	journal_save(&j, reg, dir, T_SAVE);
+	slo_registry__record(reg, "billing", "GET", "/x", 200, MS, T_SAVE + 20);
+	journal_save(&j, reg, dir, T_SAVE + 20);
+	base = events_restored(dir, "billing-availability", &log) - 1;
+	free(log);
+	/* one valid batch writing 4 bytes at offset 100, file checksum untouched */
+	put_le(batch, 4, 1);
+	put_le(batch + 4, 4, 12);
+	put_le(batch + 8, 4, 100);
+	put_le(batch + 12, 4, 4);
+	memcpy(batch + 16, "XXXX", 4);
+	put_le(batch + 20, 8, fnv1a64(FNV1A64_OFFSET, batch, 20));
+	f = fopen(jpath, "ab");
+	assert_non_null(f);
+	assert_int_equal(fwrite(batch, 1, sizeof(batch), f), sizeof(batch));
+	assert_int_equal(fclose(f), 0);
+	assert_int_equal(events_restored(dir, "billing-availability", &log), base);
+	assert_int_equal(count_lines(log, "taking the last whole file"), 1);
+	free(log);
+	free(jpath);
+	state_journal__free(&j);
+	slo_registry__free(reg);
+}
+
+/* Past the base's size, the journal gives way to a new whole file. */
+static void journal_compacts(void **state)
+{
+	const char *dir = *state;
+	struct slo_config slos[N_SLOS];
+	struct state_journal j = {};
+	struct slo_registry *reg;
+	size_t whole, written, total = 0;
+	int k, saves = 0;
+	char *log;
+
+	fill_slos(slos);
+	reg = new_registry(slos, N_SLOS, T0);
+	feed(reg);
+	whole = journal_save(&j, reg, dir, T_SAVE);
+	for (k = 1; k < 100000; k++) {
+		slo_registry__record(reg, "shop", "GET", "/a", 200, MS, T_SAVE + 10 * k);
+		written = journal_save(&j, reg, dir, T_SAVE + 10 * k);
+		total += written;
+		saves++;
+		if (written == whole)
+			break;
+	}
+	assert_int_equal(written, whole);
+	assert_false(exists(dir, STATE_JOURNAL_NAME));
+	/* at most the base again in journal, then the base */
+	assert_true(total <= 2 * whole);
+	print_message("%d saves: %zu bytes, against %zu whole\n", saves, total,
+		      (size_t)saves * whole);
+	assert_int_equal(events_restored(dir, "shop-availability", &log) > 0, 1);
+	free(log);
+	state_journal__free(&j);
+	slo_registry__free(reg);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1306,6 +1514,10 @@ int main(void)
 		cmocka_unit_test_setup_teardown(clock_back_restores, setup, teardown),
 		cmocka_unit_test(snapshot_hash_tells_changes),
 		cmocka_unit_test_setup_teardown(killed_mid_save_keeps_a_whole_file, setup, teardown),
+		cmocka_unit_test_setup_teardown(journal_saves_only_what_changed, setup, teardown),
+		cmocka_unit_test_setup_teardown(journal_torn_or_damaged, setup, teardown),
+		cmocka_unit_test_setup_teardown(journal_that_does_not_add_up, setup, teardown),
+		cmocka_unit_test_setup_teardown(journal_compacts, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
