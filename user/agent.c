@@ -97,7 +97,8 @@ static void clock_check(struct agent *a, __u64 now_s)
 		  a->clock.unreported ? " (and more steps since the last report)" : "",
 		  step > 0 ? "the SLOs move on as if that time had passed"
 		  : -step <= (__s64)SLO_CLOCK_WAIT_MAX_S
-		  ? "the SLOs wait for the clock to catch up (events meanwhile count in their newest bucket)"
+		  ? "the SLOs wait for the clock to catch up (events meanwhile count in their "
+		    "newest bucket)"
 		  : "the SLOs move their history back with the clock (every bucket keeps its age)");
 	a->clock.unreported = 0;
 }
@@ -140,11 +141,12 @@ static void save_report(struct agent *a, int err, const char *why)
 	__u64 now = monotonic_ns();
 
 	if (!err) {
+		__u64 lasted_s = (now - a->save.failing_since_ns) / 1000000000ULL;
+
 		if (a->save.failing)
 			log__info("saving the SLO state in %s works again, after %llu failed "
 				  "saves over %llu s", a->state_dir,
-				  (unsigned long long)a->save.failed,
-				  (unsigned long long)((now - a->save.failing_since_ns) / 1000000000ULL));
+				  (unsigned long long)a->save.failed, (unsigned long long)lasted_s);
 		a->save.failing = 0;
 		return;
 	}

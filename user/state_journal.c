@@ -28,7 +28,9 @@ static __u64 chunk_hash(const unsigned char *buf, size_t len, size_t c)
 {
 	size_t off = c * STATE_JOURNAL_CHUNK, n = len - off;
 
-	return fnv1a64(FNV1A64_OFFSET, buf + off, n < STATE_JOURNAL_CHUNK ? n : STATE_JOURNAL_CHUNK);
+	if (n > STATE_JOURNAL_CHUNK)
+		n = STATE_JOURNAL_CHUNK;
+	return fnv1a64(FNV1A64_OFFSET, buf + off, n);
 }
 
 void state_journal__free(struct state_journal *j)
