@@ -855,11 +855,12 @@ applied:
 		state__set_aside(dfd, dir, why);
 		err = 0;
 	} else if (!err) {
+		/* before the summary, which stays the last line */
+		state__clock_check(dir, r.saved_at, now_s);
 		log__info("restored %zu of %zu SLOs and %zu default SLO copies from %s/%s "
 			  "saved at %llu; %zu changed spec and start fresh", r.explicit,
 			  r.configured, r.defaults, dir, STATE_FILE_NAME,
 			  (unsigned long long)r.saved_at, r.fresh);
-		state__clock_check(dir, r.saved_at, now_s);
 	}
 	*n_restored = r.explicit + r.defaults;
 out_buf:

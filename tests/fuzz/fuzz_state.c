@@ -78,8 +78,8 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	if (!mkdtemp(dir))
 		abort();
 	snprintf(file, sizeof(file), "%s/%s", dir, STATE_FILE_NAME);
-	snprintf(aside, sizeof(aside), "%s/%s.damaged-%llu", dir, STATE_FILE_NAME,
-		 (unsigned long long)NOW);
+	/* each run removes it: always the first */
+	snprintf(aside, sizeof(aside), "%s/%s.damaged-1", dir, STATE_FILE_NAME);
 	/* the loader's log, read back; sanitizer reports still reach stderr */
 	log_fd = memfd_create("fuzz-state-log", MFD_CLOEXEC);
 	stderr_fd = dup(2);
@@ -134,7 +134,7 @@ static void write_seeds(const char *out)
 	int fd;
 
 	feed(reg);
-	FUZZ_CHECK(!state__save(reg, dir), "state__save");
+	FUZZ_CHECK(!state__save(reg, dir, T_SAVE), "state__save");
 	slo_registry__free(reg);
 	fd = open(file, O_RDONLY | O_CLOEXEC);
 	FUZZ_CHECK(fd >= 0 && !fstat(fd, &st), "%s", file);
