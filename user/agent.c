@@ -61,7 +61,6 @@ int agent__open_source(struct agent *a, const struct slotap_config *cfg,
 /* A step of this many seconds or more is reported (NTP slews smaller errors). */
 #define CLOCK_STEP_MIN_S	2
 /* A failure that lasts, or steps that repeat, are logged again at most this often. */
-#define REPORT_INTERVAL_NS	(3600ULL * 1000000000ULL)
 
 /*
  * A wall clock step (NTP at boot, a VM restored from a snapshot, date -s):
@@ -87,7 +86,7 @@ static void clock_check(struct agent *a, __u64 now_s)
 		a->clock.back++;
 	else
 		a->clock.forward++;
-	if (a->clock.reported_ns && mono - a->clock.reported_ns < REPORT_INTERVAL_NS) {
+	if (a->clock.reported_ns && mono - a->clock.reported_ns < TROUBLE_REPORT_INTERVAL_NS) {
 		a->clock.unreported++;
 		return;
 	}
@@ -132,42 +131,6 @@ int agent__drain(struct agent *a, bool all)
 	return n;
 }
 
-/*
- * A save's outcome, logged once while a failure lasts: at its start, when
- * the error changes, hourly while it goes on, and when saving works again.
- */
-static void save_report(struct agent *a, int err, const char *why)
-{
-	__u64 now = monotonic_ns();
-
-	if (!err) {
-		__u64 lasted_s = (now - a->save.failing_since_ns) / 1000000000ULL;
-
-		if (a->save.failing)
-			log__info("saving the SLO state in %s works again, after %llu failed "
-				  "saves over %llu s", a->state_dir,
-				  (unsigned long long)a->save.failed, (unsigned long long)lasted_s);
-		a->save.failing = 0;
-		return;
-	}
-	if (!a->save.failing) {
-		a->save.failing_since_ns = now;
-		a->save.failed = 0;
-	}
-	a->save.failed++;
-	if (err == a->save.failing && now - a->save.reported_ns < REPORT_INTERVAL_NS)
-		return;
-	if (err == a->save.failing)
-		log__warn("still cannot save the SLO state: %s (%llu failed saves so far)", why,
-			  (unsigned long long)a->save.failed);
-	else
-		log__warn("cannot save the SLO state: %s; the last state saved stays, and "
-			  "every save retries (slotap_state_save_errors_total counts them; this is "
-			  "logged again if the error changes, or hourly)", why);
-	a->save.failing = err;
-	a->save.reported_ns = now;
-}
-
 void agent__save_state(struct agent *a)
 {
 	struct state_image img = {};
@@ -189,7 +152,7 @@ void agent__save_state(struct agent *a)
 		a->save.unchanged++;
 		pthread_mutex_unlock(&a->lock);
 		state__image_free(&img);
-		save_report(a, 0, NULL);
+		trouble__note(&a->save.trouble, 0, NULL, monotonic_ns());
 		return;
 	} else {
 		/* the chunks that changed, appended to the journal; or the whole file */
@@ -209,12 +172,30 @@ void agent__save_state(struct agent *a)
 		a->save.written = true;
 	}
 	state__image_free(&img);
-	save_report(a, err, why);
+	trouble__note(&a->save.trouble, err, why, monotonic_ns());
 }
 
 int agent__init(struct agent *a)
 {
 	int err;
+
+	a->save.trouble = (struct trouble){
+		.what = "saving the SLO state",
+		.impact = "the last state saved stays, and every save retries "
+			  "(slotap_state_save_errors_total counts them)",
+	};
+	a->timeout_sweep = (struct trouble){
+		.what = "the request timeout sweep",
+		.impact = "requests left unanswered are not counted as timed out until it works",
+	};
+	a->drop_sweep = (struct trouble){
+		.what = "the listen drop sweep",
+		.impact = "listen queue drops are counted when it works again",
+	};
+	a->retransmit_sweep = (struct trouble){
+		.what = "reading the retransmit counters",
+		.impact = "retransmits are counted when it works again",
+	};
 
 	err = latency_buckets__init(&a->buckets, a->cfg.latency_thresholds_ns, a->cfg.n_thresholds);
 	if (!err) {

@@ -22,6 +22,7 @@
 #include "config.h"
 #include "histogram.h"
 #include "http_source.h"
+#include "trouble.h"
 #include "state_journal.h"
 
 #define SLOTAP_VERSION		"0.1.0"
@@ -65,9 +66,10 @@ struct agent {
 		__u64 content_hash;	/* of the last state written */
 		bool written;		/* content_hash is valid */
 		__u64 saves, unchanged, errors, bytes;
-		int failing;		/* -errno of the failure reported, 0: saves work */
-		__u64 failing_since_ns, reported_ns, failed;	/* of this failure */
+		struct trouble trouble;	/* a save failing, reported while it lasts */
 	} save;
+	/* the kernel sweeps of the main loop: failures reported while they last */
+	struct trouble timeout_sweep, drop_sweep, retransmit_sweep;
 	/* wall clock minus monotonic clock, in seconds: a change is a clock step */
 	struct {
 		bool known;

@@ -16,6 +16,7 @@
 #include "route.h"
 #include "services.h"
 #include "slo_registry.h"
+#include "util.h"
 #include "metric_names.h"
 
 static const char *const method_names[HTTP_METHOD_MAX] = {
@@ -236,11 +237,9 @@ void agent__sweep_transport_locked(struct agent *a)
 	int err;
 
 	err = http_source__sweep_listen_drops(a->src, on_listen_drops, a);
-	if (err)
-		log__warn("listen drop sweep: %s", strerror(-err));
+	trouble__note(&a->drop_sweep, err, NULL, monotonic_ns());
 	err = http_source__sweep_retransmits(a->src, on_retransmits, a);
-	if (err)
-		log__warn("retransmit counters: %s", strerror(-err));
+	trouble__note(&a->retransmit_sweep, err, NULL, monotonic_ns());
 }
 
 void agent__sweep_transport(struct agent *a)

@@ -607,14 +607,14 @@ static int netns_refresh(struct http_source *src)
  */
 static int iter_read_tcp(struct http_source *src, struct bpf_link *link)
 {
-	int err;
+	int err, ret;
 
 	if (!src->netns)
 		return iter_read(link);
+	/* the namespaces already held are swept even when /proc cannot say more */
 	err = netns_refresh(src);
-	if (err)
-		return err;
-	return netns_set__for_each(src->netns, iter_read, link);
+	ret = netns_set__for_each(src->netns, iter_read, link);
+	return err ? err : ret;
 }
 
 int http_source__sweep_timeouts(struct http_source *src)

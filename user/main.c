@@ -229,8 +229,9 @@ static int run_loop(struct agent *a, int sig_fd)
 		}
 		if (monotonic_ns() >= next_sweep) {
 			err = http_source__sweep_timeouts(a->src);
-			if (err)
-				log__warn("request timeout sweep: %s", strerror(-err));
+			pthread_mutex_lock(&a->lock);	/* its count is a self-metric */
+			trouble__note(&a->timeout_sweep, err, NULL, monotonic_ns());
+			pthread_mutex_unlock(&a->lock);
 			err = 0;
 			agent__sweep_transport(a);
 			next_sweep = monotonic_ns() + TIMEOUT_SWEEP_INTERVAL_MS * 1000000ull;

@@ -62,6 +62,7 @@
 #define METRIC_STATE_WRITTEN_BYTES	"slotap_state_written_bytes_total"
 #define METRIC_CLOCK_STEPS		"slotap_clock_steps_total"	/* direction */
 #define METRIC_SERIES			"slotap_metric_series"		/* metric */
+#define METRIC_SWEEP_FAILURES		"slotap_sweep_failures_total"	/* sweep */
 #define METRIC_BPF_STATS_ENABLED	"slotap_bpf_stats_enabled"
 #define METRIC_BPF_RUNS			"slotap_bpf_program_runs_total"		/* program */
 #define METRIC_BPF_RUN_SECONDS		"slotap_bpf_program_run_seconds_total"	/* program */

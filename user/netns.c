@@ -80,7 +80,7 @@ static int hold(struct netns_set *set, __u32 tgid)
 	/* open, then ask what it is: a pid reused in between cannot mix two up */
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
-		return 0;	/* gone: nothing to hold */
+		return errno == ENOENT || errno == ESRCH ? 0 : -errno;	/* gone: nothing to hold */
 	if (fstat(fd, &st) || st.st_ino == set->self_ino) {
 		close(fd);
 		return 0;
@@ -111,10 +111,17 @@ int netns_set__refresh(struct netns_set *set, const __u32 *tgids, size_t n)
 	size_t kept = 0;
 	int err = 0;
 
+	/* with /proc hidden (or not procfs) every process would look gone */
+	if (n && access("/proc/self/ns/net", F_OK))
+		return -errno;
 	for (size_t i = 0; i < set->n; i++)
 		set->ns[i].seen = false;
-	for (size_t i = 0; i < n && !err; i++)
-		err = hold(set, tgids[i]);
+	for (size_t i = 0; i < n; i++) {
+		int e = hold(set, tgids[i]);
+
+		if (e && !err)
+			err = e;	/* the others are still held */
+	}
 	/* a namespace no serving process is in any more: let it go (an fd pins it) */
 	for (size_t i = 0; i < set->n; i++) {
 		if (set->ns[i].seen || err)

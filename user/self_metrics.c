@@ -109,6 +109,15 @@ int agent__write_metrics(void *ctx, FILE *out)
 		      c.stat[STAT_WAKEUPS] + a->retired.stat[STAT_WAKEUPS]);
 	service_registry__write_prometheus(a->services, out);
 	write_series_usage(out, a);
+	prom__header(out, METRIC_SWEEP_FAILURES, "counter",
+		     "Kernel sweeps of the main loop that failed (request timeouts, listen "
+		     "drops, retransmits): what they count waits until they work again.");
+	fprintf(out, METRIC_SWEEP_FAILURES "{sweep=\"request_timeouts\"} %llu\n",
+		(unsigned long long)a->timeout_sweep.total);
+	fprintf(out, METRIC_SWEEP_FAILURES "{sweep=\"listen_drops\"} %llu\n",
+		(unsigned long long)a->drop_sweep.total);
+	fprintf(out, METRIC_SWEEP_FAILURES "{sweep=\"retransmits\"} %llu\n",
+		(unsigned long long)a->retransmit_sweep.total);
 	if (a->src)
 		bpf_stats__write_prometheus(http_source__object(a->src),
 					    a->bpf_stats || bpf_stats__sysctl_enabled(), out);

@@ -84,8 +84,8 @@ class Ctx:
         self.stops.append(("nginx", n.stop))
         return n
 
-    def agent(self, config_text, args=(), env=None, name="slotap"):
-        a = h.Agent(config_text, self.tmp, args=args, env=env, name=name)
+    def agent(self, config_text, args=(), env=None, name="slotap", wrap=()):
+        a = h.Agent(config_text, self.tmp, args=args, env=env, name=name, wrap=wrap)
         AGENTS.append(a)
         self.stops.append(("agent", lambda: stop_agent_checked(a)))
         return a
@@ -937,6 +937,43 @@ def t_bpf_self_metrics(ctx):
     sysctl = open("/proc/sys/kernel/bpf_stats_enabled").read().strip() == "1"
     if plain.metrics().value("slotap_bpf_stats_enabled") != (1 if sysctl else 0):
         raise HarnessError("slotap_bpf_stats_enabled is wrong without --bpf-stats")
+
+
+@test("proc_hidden")
+def t_proc_hidden(ctx):
+    """/proc hidden from a running agent (a tmpfs mounted over it in the
+    agent's own mount namespace): the listen drop sweep, which needs
+    /proc/PID/ns/net, fails; that is logged once (not once a second) and
+    counted, requests are still measured exactly, and when /proc is back
+    the agent says the sweep works again. Then it stops cleanly."""
+    t = ctx.testd()
+    a = ctx.agent(service_config("proc", t.port, TESTD_ROUTES),
+                  wrap=["unshare", "--mount", "--propagation", "private"])
+    expect_client(client_statuses(h.keepalive_requests(t.port, ["/status/200"] * 5)), {200: 5})
+    wait_counts(a, "proc", 5)      # testd serves: its namespace is one to sweep
+    hide = ["nsenter", "-t", str(a.pid), "-m", "mount", "-t", "tmpfs", "slotap-hidden", "/proc"]
+    subprocess.run(hide, check=True)
+    try:
+        h.wait_for(lambda: "listen drop sweep fails" in a.proc.stderr(), 5.0, proc=a.proc,
+                   what="the sweep's failure in the log")
+        time.sleep(3.5)            # three more sweeps: still one line
+        expect_client(client_statuses(h.keepalive_requests(t.port, ["/status/503"] * 7)),
+                      {503: 7})
+        m = wait_counts(a, "proc", 12)
+        expect_counts(m, "proc", {("GET", R_STATUS, "200"): 5, ("GET", R_STATUS, "503"): 7})
+        failures = m.value("slotap_sweep_failures_total", sweep="listen_drops")
+        if not failures or failures < 3:
+            raise HarnessError(f"slotap_sweep_failures_total{{listen_drops}} {failures}")
+    finally:
+        subprocess.run(["nsenter", "-t", str(a.pid), "-m", "umount", "/proc"], check=True)
+    h.wait_for(lambda: "listen drop sweep works again" in a.proc.stderr(), 5.0, proc=a.proc,
+               what="the sweep working again")
+    log = a.proc.stderr()
+    if log.count("listen drop sweep fails") != 1 or "still fails" in log:
+        raise HarnessError(f"{log.count('listen drop sweep fails')} failure lines: "
+                           f"{a.proc.tail()}")
+    note(f"{failures:.0f} failed sweeps, one line; requests counted throughout")
+    check_common(m)
 
 
 # ------------------------------------ transport failures and dependencies --
@@ -2936,9 +2973,9 @@ def t_slo_state_disk_full(ctx):
     traffic(a)
     time.sleep(4.5)                         # four saves or more, each failing
     log = a.proc.stderr()
-    if log.count("cannot save the SLO state") != 1 or "No space left on device" not in log:
+    if log.count("saving the SLO state fails") != 1 or "No space left on device" not in log:
         raise HarnessError(f"want one warning of the full disk, got "
-                           f"{log.count('cannot save the SLO state')}: {a.proc.tail()}")
+                           f"{log.count('saving the SLO state fails')}: {a.proc.tail()}")
     if errors(a) < 3:
         raise HarnessError(f"slotap_state_save_errors_total is {errors(a)}, want >= 3")
     if Path(file).read_bytes() != saved or os.path.exists(os.path.join(state,
@@ -2948,17 +2985,17 @@ def t_slo_state_disk_full(ctx):
     traffic(a)
     time.sleep(3.5)
     log = a.proc.stderr()
-    if log.count("cannot save the SLO state") != 2 or "Read-only file system" not in log:
+    if log.count("saving the SLO state fails") != 2 or "Read-only file system" not in log:
         raise HarnessError(f"want a second warning for the read-only disk: {a.proc.tail()}")
     subprocess.run(["mount", "-o", "remount,rw", state], check=True)
     os.unlink(os.path.join(state, "filler"))
-    h.wait_for(lambda: "saving the SLO state in" in a.proc.stderr() and
-               "works again" in a.proc.stderr(), 5.0, proc=a.proc, what="'works again'")
+    h.wait_for(lambda: "saving the SLO state works again" in a.proc.stderr(), 5.0,
+               proc=a.proc, what="'works again'")
     e = errors(a)
     time.sleep(2.5)
-    if errors(a) != e or "still cannot save" in a.proc.stderr():
+    if errors(a) != e or "saving the SLO state still fails" in a.proc.stderr():
         raise HarnessError(f"saves still failing after the disk was freed: {a.proc.tail()}")
-    note(f"{e:g} failed saves, {a.proc.stderr().count('cannot save')} warnings")
+    note(f"{e:g} failed saves, {a.proc.stderr().count('saving the SLO state fails')} warnings")
     a.kill()
     b = ctx.agent(cfg, args)
     if avail_counts(b.metrics()) != tuple(want):

@@ -586,17 +586,18 @@ def _require(path, hint):
 
 
 class Agent:
-    """build/slotap with a config written to tmpdir."""
+    """build/slotap with a config written to tmpdir; wrap: a command that
+    execs it (unshare --mount: the same PID)."""
 
     def __init__(self, config_text, tmpdir, name="slotap", verbose=True,
-                 start_timeout=30.0, args=(), env=None):
+                 start_timeout=30.0, args=(), env=None, wrap=()):
         _require(AGENT_BIN, "run make (the agent is not built)")
         self.tmpdir = Path(tmpdir)
         self.config = self.tmpdir / f"{name}.yaml"
         self.config.write_text(config_text)
         self.port = free_port()
         self.killed = False
-        argv = [AGENT_BIN, "--config", self.config,
+        argv = [*wrap, AGENT_BIN, "--config", self.config,
                 "--web.listen-address", f"127.0.0.1:{self.port}"]
         # never the node's own /var/lib/slotap: a test's SLO state is its own
         if "--state-dir" not in args:
