@@ -260,24 +260,6 @@ int state__check_dir(const char *dir, char *err, size_t errlen)
 	return 0;
 }
 
-static int write_all(int fd, const unsigned char *p, size_t len)
-{
-	while (len) {
-		ssize_t n = write(fd, p, len);
-
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		if (n == 0)
-			return -EIO;
-		p += n;
-		len -= n;
-	}
-	return 0;
-}
-
 int state__write(const struct state_image *img, const char *dir, char *err, size_t errlen)
 {
 	int dfd, fd, ret;

@@ -59,24 +59,6 @@ static int remember_base(struct state_journal *j, const struct state_image *img)
 	return 0;
 }
 
-static int write_all(int fd, const unsigned char *p, size_t len)
-{
-	while (len) {
-		ssize_t n = write(fd, p, len);
-
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		if (n == 0)
-			return -EIO;
-		p += n;
-		len -= n;
-	}
-	return 0;
-}
-
 /*
  * The batch of the chunks of img that differ from the state on disk,
  * neighbours merged into one patch. NULL with *err (-ENOMEM), or with

@@ -2,14 +2,16 @@
 /*
  * Small helpers every part of the agent uses, written once: the FNV-1a
  * hash, little-endian stores and loads (the state file formats), the
- * monotonic clock.
+ * monotonic clock, a whole write.
  */
 #ifndef SLOTAP_UTIL_H
 #define SLOTAP_UTIL_H
 
+#include <errno.h>
 #include <stddef.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 #include <linux/types.h>
 
 #define FNV1A64_OFFSET	0xcbf29ce484222325ULL
@@ -75,6 +77,27 @@ static inline __u64 monotonic_ns(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
+/* All len bytes at p to fd, through short writes and EINTR: 0 or -errno. */
+static inline int write_all(int fd, const void *p, size_t len)
+{
+	const unsigned char *b = p;
+
+	while (len) {
+		ssize_t n = write(fd, b, len);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		if (n == 0)
+			return -EIO;
+		b += n;
+		len -= n;
+	}
+	return 0;
 }
 
 #endif /* SLOTAP_UTIL_H */
