@@ -63,6 +63,8 @@ UNIT_SRCS  := $(wildcard tests/unit/test_*.c)
 UNIT_BINS  := $(patsubst tests/unit/%.c,$(OUTPUT)/tests/%,$(UNIT_SRCS))
 SERVER_SRCS := $(wildcard tests/servers/*.c)
 SERVER_BINS := $(patsubst tests/servers/%.c,$(OUTPUT)/tests/%,$(SERVER_SRCS))
+# fault injection the integration tests preload into the agent
+FAULT_LIBS := $(patsubst tests/fault/%.c,$(OUTPUT)/tests/lib%.so,$(wildcard tests/fault/*.c))
 # Fuzz targets (tests/fuzz/fuzz_NAME.c): linked with replay.c, which runs
 # the committed inputs once in make unit; with libFuzzer in make fuzz.
 FUZZ_NAMES   := $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
@@ -90,7 +92,7 @@ endif
 .DELETE_ON_ERROR:
 .SECONDARY:
 
-all: $(OUTPUT)/slotap $(SERVER_BINS) $(BENCH_BPF:%=$(OUTPUT)/tests/bench-%) $(SKEL_TOOLS)
+all: $(OUTPUT)/slotap $(SERVER_BINS) $(FAULT_LIBS) $(BENCH_BPF:%=$(OUTPUT)/tests/bench-%) $(SKEL_TOOLS)
 
 $(OUTPUT)/bpf/%.bpf.o: bpf/%.bpf.c | $(OUTPUT)/bpf
 	$(call msg,BPF,$@)
@@ -152,6 +154,10 @@ $(OUTPUT)/tests/llhttp/%.o: $(LLHTTP_DIR)/%.c
 $(OUTPUT)/tests/%: tests/servers/%.c | $(OUTPUT)/tests
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) -MMD -MP $< -lpthread -o $@
+
+$(OUTPUT)/tests/lib%.so: tests/fault/%.c | $(OUTPUT)/tests
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) -fPIC -shared -MMD -MP $< -ldl -o $@
 
 # benchmarks' own BPF objects and their loaders
 $(BENCH_BPF:%=$(OUTPUT)/bpf/%.bpf.o): $(OUTPUT)/bpf/%.bpf.o: tests/bench/%.bpf.c | $(OUTPUT)/bpf

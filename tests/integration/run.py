@@ -3002,6 +3002,65 @@ def t_slo_state_disk_full(ctx):
         raise HarnessError(f"restored {avail_counts(b.metrics())}, want {tuple(want)}")
 
 
+@test("slo_state_io_error")
+def t_slo_state_io_error(ctx):
+    """Saves whose fsync fails with EIO (tests/fault/fsync_eio.c preloaded
+    into the agent: a disk that cannot write back): one warning for the
+    whole failure, every failed save counted, the agent measuring on; then
+    killed (SIGKILL) while they fail, a restart restores a whole state (no
+    damaged file set aside), and once fsync works again the latest counts
+    are saved and restored."""
+    t = ctx.testd()
+    cfg = service_config("testd", t.port, ["/status/{code}"])
+    cfg += "slos:\n" + AVAIL_SLO.format(name="avail", service="testd")
+    state = os.path.join(ctx.tmp, "state")
+    switch = os.path.join(ctx.tmp, "eio")
+    args = ["--state-dir", state, "--state-interval", "1"]
+    env = {"LD_PRELOAD": os.path.join(h.BUILD, "tests", "libfsync_eio.so"),
+           "SLOTAP_FAULT_EIO": switch}
+    want = [0, 0]
+
+    def traffic(agent):
+        h.keepalive_requests(t.port, ["/status/200"] * 8 + ["/status/500"] * 2)
+        want[0] += 8
+        want[1] += 2
+        agent.wait_metrics(lambda m: avail_counts(m) == tuple(want),
+                           what=f"SLO counts {tuple(want)}")
+
+    a = ctx.agent(cfg, args, env=env)
+    traffic(a)
+    time.sleep(2.5)                         # saved
+    saved = tuple(want)
+    Path(switch).touch()
+    traffic(a)
+    time.sleep(4.5)                         # four saves or more, each failing
+    errors = a.metrics().value("slotap_state_save_errors_total")
+    log = a.proc.stderr()
+    if log.count("saving the SLO state fails") != 1 or "Input/output error" not in log:
+        raise HarnessError(f"want one warning of the I/O error, got "
+                           f"{log.count('saving the SLO state fails')}: {a.proc.tail()}")
+    if errors < 3:
+        raise HarnessError(f"slotap_state_save_errors_total is {errors}, want >= 3")
+    a.kill()
+    b = ctx.agent(cfg, args, env=env)       # still failing: it loads what is whole
+    got = avail_counts(b.metrics())
+    if got not in (saved, tuple(want)) or "damaged" in b.proc.stderr():
+        raise HarnessError(f"restored {got} after EIO, want {saved} or {tuple(want)}: "
+                           f"{b.proc.tail()}")
+    want[:] = list(got)
+    os.unlink(switch)
+    traffic(b)
+    h.wait_for(lambda: "saving the SLO state works again" in b.proc.stderr() or
+               "saving the SLO state fails" not in b.proc.stderr(), 5.0, proc=b.proc,
+               what="saves working again")
+    time.sleep(2.5)
+    b.kill()
+    c = ctx.agent(cfg, args)
+    if avail_counts(c.metrics()) != tuple(want):
+        raise HarnessError(f"restored {avail_counts(c.metrics())}, want {tuple(want)}")
+    note(f"{errors:g} failed saves, one warning; restored {got} after SIGKILL during EIO")
+
+
 @test("slo_state_dir_refused")
 def t_slo_state_dir_refused(ctx):
     """A state directory others can write, or a symlink, stops the start
