@@ -1278,114 +1278,15 @@ static int load_root(struct loader *ld, const yaml_node_t *root,
 	return builtin_default_slos_load(ld, cfg, thresholds);
 }
 
-/* Deepest nesting of lists and mappings: slotap's and OpenSLO's need 8. */
-#define CONFIG_MAX_DEPTH	64
 /*
- * Most nodes (scalars, lists, mappings) in a stream, as written and with
- * every alias written out: libyaml loads about 500,000 a second here; 10
- * services of 10,000 routes each are 100,000.
+ * What a config stream may cost beyond its size: slotap's and OpenSLO's
+ * documents nest 8 deep; libyaml loads about 500,000 nodes a second here,
+ * and 10 services of 10,000 routes each are 100,000; its loader looks each
+ * anchor up among all before it.
  */
-#define CONFIG_MAX_NODES	100000
-/* Most anchors: libyaml's loader looks each one up among all before it. */
-#define CONFIG_MAX_ANCHORS	1000
-
-/*
- * What would make a config cost far more than its size to load, refused
- * from the event stream before anything is loaded: libyaml's scanner takes
- * time quadratic in the nesting depth (200 KB of "[" took 50 s), so the
- * scan stops at the first level too deep; its loader looks anchors up one
- * by one (200,000 of them took 110 s); and the count of nodes bounds the
- * rest. What aliases expand to is checked once loaded (expanded_nodes()).
- */
-static int refuse_costly_yaml(struct loader *ld, const char *buf, size_t len)
-{
-	unsigned depth = 0, nodes = 0, anchors = 0;
-	yaml_parser_t parser;
-	yaml_event_t event;
-	char q[QUOTE_SIZE];
-	int ret = 0;
-
-	if (!yaml_parser_initialize(&parser))
-		return yaml_reader__oom(&ld->rd);
-	yaml_parser_set_input_string(&parser, (const unsigned char *)buf, len);
-	/* a syntax error is left to the loader, which says it in full */
-	while (!ret && yaml_parser_parse(&parser, &event)) {
-		const yaml_mark_t *at = &event.start_mark;
-		const char *anchor = NULL;
-		bool node = true;
-
-		switch (event.type) {
-		case YAML_ALIAS_EVENT:
-			break;
-		case YAML_SCALAR_EVENT:
-			anchor = (const char *)event.data.scalar.anchor;
-			break;
-		case YAML_SEQUENCE_START_EVENT:
-			anchor = (const char *)event.data.sequence_start.anchor;
-			depth++;
-			break;
-		case YAML_MAPPING_START_EVENT:
-			anchor = (const char *)event.data.mapping_start.anchor;
-			depth++;
-			break;
-		case YAML_SEQUENCE_END_EVENT:
-		case YAML_MAPPING_END_EVENT:
-			depth--;
-			node = false;
-			break;
-		default:
-			node = false;
-			break;
-		}
-		if (ret)
-			;
-		else if (anchor && ++anchors > CONFIG_MAX_ANCHORS)
-			ret = yaml_reader__error_at(&ld->rd, at->line, at->column, NULL,
-						    "YAML anchor %s is one more than %d",
-						    yaml_reader__quote(q, anchor, strlen(anchor)),
-						    CONFIG_MAX_ANCHORS);
-		else if (depth > CONFIG_MAX_DEPTH)
-			ret = yaml_reader__error_at(&ld->rd, at->line, at->column, NULL,
-						    "lists and mappings nested more than %d deep",
-						    CONFIG_MAX_DEPTH);
-		else if (node && ++nodes > CONFIG_MAX_NODES)
-			ret = yaml_reader__error_at(&ld->rd, at->line, at->column, NULL,
-						    "more than %d YAML nodes (scalars, lists and mappings)",
-						    CONFIG_MAX_NODES);
-		if (event.type == YAML_STREAM_END_EVENT) {
-			yaml_event_delete(&event);
-			break;
-		}
-		yaml_event_delete(&event);
-	}
-	yaml_parser_delete(&parser);
-	return ret;
-}
-
-/*
- * Adds what doc stands for, aliases written out, to *total: an alias
- * makes one node the value of many keys, so each level of aliases can
- * multiply the one below (a 103 KB file stood for gigabytes).
- */
-static int expanded_nodes(struct loader *ld, yaml_document_t *doc, size_t *total)
-{
-	const yaml_node_t *root = yaml_document_get_root_node(doc), *at = root;
-	size_t n;
-	int err;
-
-	err = yaml_reader__expanded_nodes(doc, CONFIG_MAX_NODES - *total, &n, &at);
-	if (err == -ENOMEM)
-		return yaml_reader__oom(&ld->rd);
-	if (err == -ELOOP)
-		return yaml_reader__error(&ld->rd, at, NULL,
-					  "this node contains an alias of itself");
-	if (err)
-		return yaml_reader__error(&ld->rd, root, NULL,
-					  "with its aliases written out, the config has more than %d YAML nodes",
-					  CONFIG_MAX_NODES);
-	*total += n;
-	return 0;
-}
+static const struct yaml_limits config_limits = {
+	.depth = 64, .nodes = 100000, .anchors = 1000,
+};
 
 /*
  * Most documents in one stream: room for every SLO in an OpenSLO document
@@ -1422,7 +1323,7 @@ static int load_documents(struct loader *ld, yaml_parser_t *parser,
 			yaml_document_delete(&doc);
 			return ret;
 		}
-		ret = expanded_nodes(ld, &doc, &expanded);
+		ret = yaml_reader__add_expanded(&ld->rd, &doc, &config_limits, &expanded);
 		if (ret) {
 			yaml_document_delete(&doc);
 			return ret;
@@ -1513,7 +1414,7 @@ int config__load_string(struct slotap_config *cfg, const char *yaml, size_t len,
 		goto out;
 	}
 	yaml_parser_set_input_string(&parser, (const unsigned char *)yaml, len);
-	ret = refuse_costly_yaml(ld, yaml, len);
+	ret = yaml_reader__prescan(&ld->rd, yaml, len, &config_limits);
 	if (!ret)
 		ret = load_documents(ld, &parser, yaml, len, &docs, &n_docs);
 	if (!ret)

@@ -569,6 +569,11 @@ static int load_root(struct loader *ld, const yaml_node_t *root)
 	return err;
 }
 
+/* A web config is a few dozen nodes, 4 deep: far more is no web config. */
+static const struct yaml_limits web_limits = {
+	.depth = 16, .nodes = 10000, .anchors = 100,
+};
+
 int web_config__load_string(struct web_config *wc, const char *yaml, size_t len,
 			    const char *source, const char *dir, char *err, size_t errlen)
 {
@@ -576,6 +581,7 @@ int web_config__load_string(struct web_config *wc, const char *yaml, size_t len,
 	struct loader ld = { .dir = dir, .wc = &tmp };
 	yaml_parser_t parser;
 	yaml_document_t doc;
+	size_t expanded = 0;
 	int ret;
 
 	memset(wc, 0, sizeof(*wc));
@@ -594,8 +600,16 @@ int web_config__load_string(struct web_config *wc, const char *yaml, size_t len,
 		return -ENOMEM;
 	}
 	yaml_parser_set_input_string(&parser, (const unsigned char *)yaml, len);
+	ret = yaml_reader__prescan(&ld.rd, yaml, len, &web_limits);
+	if (ret)
+		goto out_parser;
 	if (!yaml_parser_load(&parser, &doc)) {
 		ret = yaml_reader__parser_error(&ld.rd, &parser, yaml, len);
+		goto out_parser;
+	}
+	ret = yaml_reader__add_expanded(&ld.rd, &doc, &web_limits, &expanded);
+	if (ret) {
+		yaml_document_delete(&doc);
 		goto out_parser;
 	}
 	ld.rd.doc = &doc;

@@ -358,8 +358,13 @@ static size_t children(const yaml_node_t *n)
 	return 0;
 }
 
-int yaml_reader__expanded_nodes(yaml_document_t *doc, size_t max, size_t *out,
-				const yaml_node_t **at)
+/*
+ * How many nodes doc stands for with every alias written out, counting
+ * from its root, in *out; past max the count stops. 0, -E2BIG past max,
+ * -ELOOP when an alias is inside the node it names (*at: that node), or
+ * -ENOMEM.
+ */
+static int expanded_nodes(yaml_document_t *doc, size_t max, size_t *out, const yaml_node_t **at)
 {
 	enum { NEW, OPEN, DONE };
 	struct frame {
@@ -428,6 +433,103 @@ out:
 	free(state);
 	free(stack);
 	return ret;
+}
+
+/*
+ * What would make a document cost far more than its size to load,
+ * refused from the event stream before anything is loaded: libyaml's
+ * scanner takes time quadratic in the nesting depth (200 KB of "[" took
+ * 50 s), so the scan stops at the first level too deep; its loader looks
+ * anchors up one by one (200,000 of them took 110 s); and the count of
+ * nodes bounds the rest. What aliases expand to is checked once loaded
+ * (yaml_reader__add_expanded(): an alias makes one node the value of many
+ * keys, so each level of aliases can multiply the one below).
+ */
+int yaml_reader__prescan(struct yaml_reader *rd, const char *buf, size_t len,
+			 const struct yaml_limits *lim)
+{
+	unsigned depth = 0, nodes = 0, anchors = 0;
+	yaml_parser_t parser;
+	yaml_event_t event;
+	char q[YAML_READER_QUOTE_SIZE];
+	int ret = 0;
+
+	if (!yaml_parser_initialize(&parser))
+		return yaml_reader__oom(rd);
+	yaml_parser_set_input_string(&parser, (const unsigned char *)buf, len);
+	/* a syntax error is left to the loader, which says it in full */
+	while (!ret && yaml_parser_parse(&parser, &event)) {
+		const yaml_mark_t *at = &event.start_mark;
+		const char *anchor = NULL;
+		bool node = true;
+
+		switch (event.type) {
+		case YAML_ALIAS_EVENT:
+			break;
+		case YAML_SCALAR_EVENT:
+			anchor = (const char *)event.data.scalar.anchor;
+			break;
+		case YAML_SEQUENCE_START_EVENT:
+			anchor = (const char *)event.data.sequence_start.anchor;
+			depth++;
+			break;
+		case YAML_MAPPING_START_EVENT:
+			anchor = (const char *)event.data.mapping_start.anchor;
+			depth++;
+			break;
+		case YAML_SEQUENCE_END_EVENT:
+		case YAML_MAPPING_END_EVENT:
+			depth--;
+			node = false;
+			break;
+		default:
+			node = false;
+			break;
+		}
+		if (ret)
+			;
+		else if (anchor && ++anchors > lim->anchors)
+			ret = yaml_reader__error_at(rd, at->line, at->column, NULL,
+						    "YAML anchor %s is one more than %d",
+						    yaml_reader__quote(q, anchor, strlen(anchor)),
+						    lim->anchors);
+		else if (depth > lim->depth)
+			ret = yaml_reader__error_at(rd, at->line, at->column, NULL,
+						    "lists and mappings nested more than %u deep",
+						    lim->depth);
+		else if (node && ++nodes > lim->nodes)
+			ret = yaml_reader__error_at(rd, at->line, at->column, NULL,
+						    "more than %u YAML nodes (scalars, lists and mappings)",
+						    lim->nodes);
+		if (event.type == YAML_STREAM_END_EVENT) {
+			yaml_event_delete(&event);
+			break;
+		}
+		yaml_event_delete(&event);
+	}
+	yaml_parser_delete(&parser);
+	return ret;
+}
+
+int yaml_reader__add_expanded(struct yaml_reader *rd, yaml_document_t *doc,
+			      const struct yaml_limits *lim, size_t *total)
+{
+	const yaml_node_t *root = yaml_document_get_root_node(doc), *at = root;
+	size_t n;
+	int err;
+
+	err = expanded_nodes(doc, lim->nodes - *total, &n, &at);
+	if (err == -ENOMEM)
+		return yaml_reader__oom(rd);
+	if (err == -ELOOP)
+		return yaml_reader__error(rd, at, NULL,
+					  "this node contains an alias of itself");
+	if (err)
+		return yaml_reader__error(rd, root, NULL,
+					  "with its aliases written out, the config has more than %u YAML nodes",
+					  lim->nodes);
+	*total += n;
+	return 0;
 }
 
 int yaml_unique__add(struct yaml_reader *rd, struct yaml_unique *l, const char *s,

@@ -135,13 +135,27 @@ int yaml_reader__require(struct yaml_reader *rd, const yaml_node_t *n, const cha
 			 unsigned required);
 
 /*
- * How many nodes doc stands for with every alias written out, counting
- * from its root, in *out; past max the count stops. 0, -E2BIG past max,
- * -ELOOP when an alias is inside the node it names (*at: that node), or
- * -ENOMEM. No message is written: the caller knows what the bound is for.
+ * What a document may cost to load, beyond its size: nesting depth, nodes
+ * (as written, and with every alias written out), anchors.
  */
-int yaml_reader__expanded_nodes(yaml_document_t *doc, size_t max, size_t *out,
-				const yaml_node_t **at);
+struct yaml_limits {
+	unsigned depth, nodes, anchors;
+};
+
+/*
+ * Refuses, with its place, what would make buf cost far more than its size
+ * to load, before anything is loaded (see yaml_reader.c). 0, -EINVAL or
+ * -ENOMEM. A syntax error is left to the loader.
+ */
+int yaml_reader__prescan(struct yaml_reader *rd, const char *buf, size_t len,
+			 const struct yaml_limits *lim);
+/*
+ * Adds the nodes doc stands for with its aliases written out to *total
+ * (over a stream's documents): past lim->nodes, or an alias inside the
+ * node it names, is an error at its place.
+ */
+int yaml_reader__add_expanded(struct yaml_reader *rd, yaml_document_t *doc,
+			      const struct yaml_limits *lim, size_t *total);
 
 /*
  * Strings that must be unique, with the node to blame. Collected while

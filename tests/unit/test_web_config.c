@@ -263,6 +263,13 @@ static void bad_files(void **state)
 		{ "tls_server_config: [\n", "2:1: invalid YAML: did not find expected node content "
 					    "(while parsing a flow node at 2:1)" },
 		{ "- 1\n", "1:1: expected a mapping, got a list" },
+		/* what would cost far more than its size to load (yaml_reader__prescan) */
+		{ "x: [[[[[[[[[[[[[[[[[[[[\n", "1:19: lists and mappings nested more than 16 deep" },
+		{ "a: &a [1, 1]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]\n"
+		  "c: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b, *b]\n"
+		  "d: &d [*c, *c, *c, *c, *c, *c, *c, *c, *c, *c]\n"
+		  "e: [*d, *d, *d, *d, *d, *d, *d, *d, *d, *d]\n",
+		  "1:1: with its aliases written out, the config has more than 10000 YAML nodes" },
 		{ "tls_config: {}\n", "1:1: unknown key \"tls_config\"" },
 		{ "rate_limit: {interval: 1s, burst: 2}\n",
 		  "1:1: rate_limit is not supported: the endpoint limits connections per client instead" },
