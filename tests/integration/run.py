@@ -1253,6 +1253,7 @@ class ConnectLoop:
         self.refused = 0
         self.statuses = collections.Counter()
         self.no_response = 0
+        self.reset_at_connect = 0
         self.errors = []
         self.stopping = threading.Event()
         self.threads = [threading.Thread(target=self._run, daemon=True)
@@ -1265,6 +1266,10 @@ class ConnectLoop:
             c = h.RawHTTP(self.port, timeout=5.0)
         except ConnectionRefusedError:
             return "refused"
+        except ConnectionResetError:
+            # the handshake done, the listener closed before connect()
+            # returned: no request was sent, so nothing for the agent to count
+            return "reset_at_connect"
         except OSError as e:
             return f"connect: {e}"
         try:
@@ -1284,6 +1289,8 @@ class ConnectLoop:
                     self.refused += 1
                 elif got is None:
                     self.no_response += 1
+                elif got == "reset_at_connect":
+                    self.reset_at_connect += 1
                 elif isinstance(got, int):
                     self.statuses[got] += 1
                 else:
