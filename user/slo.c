@@ -491,13 +491,19 @@ static void slo__rebase(struct slo *s, __u64 t)
 			created = first;
 		ring__shift(r, d);
 	}
-	if (created < SLO_TIME_MIN_S) {
-		/* only with a clock just after 2000: what falls before it goes */
+	/* only with a clock just after 2000: what falls before it goes */
+	if (created < SLO_TIME_MIN_S)
 		created = SLO_TIME_MIN_S;
-		for (l = 0; l < SLO_LEVELS; l++)
-			ring__clear_before(&s->ring[l], created / s->ring[l].width_s);
-	}
 	s->created_s = created > t ? t : created;
+	/*
+	 * Levels shift by whole buckets of their own width, so a bucket of one
+	 * can land before where another puts the start: nothing is counted
+	 * before created_s, as every level's reader checks (found by the
+	 * state fuzzer: a restored state that did not load again).
+	 */
+	for (l = 0; l < SLO_LEVELS; l++)
+		if (s->ring[l].n)
+			ring__clear_before(&s->ring[l], s->created_s / s->ring[l].width_s);
 	if (s->timeslices)
 		s->pending.minute = t / MINUTE_S;
 	if (is_calendar(s->kind)) {
@@ -970,8 +976,15 @@ static int state__read_ring(struct slo *s, unsigned int l, struct cursor *c)
 		b = r->head - (r->idx + r->n - i) % r->n;
 		if (b < first && r->slot[i].total)
 			return -EINVAL;
-		/* with timeslices a bucket counts minutes, at most its width's */
-		if (s->timeslices && r->slot[i].total > r->width_s / MINUTE_S)
+		/*
+		 * With timeslices a bucket counts minutes, at most its width's,
+		 * and the newest only those closed before the pending one: more,
+		 * and closing it would count a minute its bucket has no room for
+		 * (found by the state fuzzer: a state that did not load again).
+		 */
+		if (s->timeslices && r->slot[i].total > (b == r->head ?
+				s->pending.minute - b * (r->width_s / MINUTE_S) :
+				r->width_s / MINUTE_S))
 			return -EINVAL;
 		good += r->slot[i].good;
 		total += r->slot[i].total;
