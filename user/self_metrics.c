@@ -28,6 +28,13 @@ static void write_gauge(FILE *out, const char *name, const char *help, __u64 v)
 	fprintf(out, "%s %llu\n", name, (unsigned long long)v);
 }
 
+/* One sample of a family with one label: NAME{LABEL="VALUE"} V. */
+static void write_sample(FILE *out, const char *name, const char *label, const char *value,
+			 __u64 v)
+{
+	fprintf(out, "%s{%s=\"%s\"} %llu\n", name, label, value, (unsigned long long)v);
+}
+
 /* How full each family is, and what its cap turned away. */
 static void write_series_usage(FILE *out, struct agent *a)
 {
@@ -37,8 +44,8 @@ static void write_series_usage(FILE *out, struct agent *a)
 	prom__header(out, METRIC_SERIES, "gauge",
 		     "Series of each metric family, its overflow series included.");
 	for (size_t i = 0; i < n; i++)
-		fprintf(out, METRIC_SERIES "{metric=\"%s\"} %zu\n",
-			aggregator__family(fams[i])->metric, aggregator__series(fams[i]));
+		write_sample(out, METRIC_SERIES, "metric", aggregator__family(fams[i])->metric,
+			     aggregator__series(fams[i]));
 	write_gauge(out, METRIC_SERIES_LIMIT,
 		    "max_series_per_metric: the series a family keeps before its overflow series.",
 		    a->cfg.max_series_per_metric);
@@ -46,9 +53,8 @@ static void write_series_usage(FILE *out, struct agent *a)
 		     "Events of label combinations beyond max_series_per_metric, counted in "
 		     "the family's otel_metric_overflow=\"true\" series.");
 	for (size_t i = 0; i < n; i++)
-		fprintf(out, METRIC_SERIES_OVERFLOW "{metric=\"%s\"} %llu\n",
-			aggregator__family(fams[i])->metric,
-			(unsigned long long)aggregator__overflow_events(fams[i]));
+		write_sample(out, METRIC_SERIES_OVERFLOW, "metric", aggregator__family(fams[i])->metric,
+			     aggregator__overflow_events(fams[i]));
 }
 
 int agent__write_metrics(void *ctx, FILE *out)
@@ -83,12 +89,9 @@ int agent__write_metrics(void *ctx, FILE *out)
 	prom__header(out, METRIC_EVENTS_LOST, "counter",
 		     "Requests or responses not turned into a measurement, by reason.");
 	for (int r = 0; r < LOSS_REASON_MAX; r++)
-		fprintf(out, METRIC_EVENTS_LOST "{reason=\"%s\"} %llu\n",
-			http_loss_reason__name(r), (unsigned long long)c.loss[r]);
-	fprintf(out, METRIC_EVENTS_LOST "{reason=\"out_of_memory\"} %llu\n",
-		(unsigned long long)a->events_unattributed);
-	fprintf(out, METRIC_EVENTS_LOST "{reason=\"unknown_protocol\"} %llu\n",
-		(unsigned long long)a->events_unknown_protocol);
+		write_sample(out, METRIC_EVENTS_LOST, "reason", http_loss_reason__name(r), c.loss[r]);
+	write_sample(out, METRIC_EVENTS_LOST, "reason", "out_of_memory", a->events_unattributed);
+	write_sample(out, METRIC_EVENTS_LOST, "reason", "unknown_protocol", a->events_unknown_protocol);
 	write_counter(out, METRIC_PATHS_TRUNCATED,
 		      "Requests whose path was longer than the 64 bytes the kernel keeps "
 		      "(their route ends in /{truncated}).", a->paths_truncated);
@@ -112,21 +115,16 @@ int agent__write_metrics(void *ctx, FILE *out)
 	prom__header(out, METRIC_SWEEP_FAILURES, "counter",
 		     "Kernel sweeps of the main loop that failed (request timeouts, listen "
 		     "drops, retransmits): what they count waits until they work again.");
-	fprintf(out, METRIC_SWEEP_FAILURES "{sweep=\"request_timeouts\"} %llu\n",
-		(unsigned long long)a->timeout_sweep.total);
-	fprintf(out, METRIC_SWEEP_FAILURES "{sweep=\"listen_drops\"} %llu\n",
-		(unsigned long long)a->drop_sweep.total);
-	fprintf(out, METRIC_SWEEP_FAILURES "{sweep=\"retransmits\"} %llu\n",
-		(unsigned long long)a->retransmit_sweep.total);
+	write_sample(out, METRIC_SWEEP_FAILURES, "sweep", "request_timeouts", a->timeout_sweep.total);
+	write_sample(out, METRIC_SWEEP_FAILURES, "sweep", "listen_drops", a->drop_sweep.total);
+	write_sample(out, METRIC_SWEEP_FAILURES, "sweep", "retransmits", a->retransmit_sweep.total);
 	if (a->src)
 		bpf_stats__write_prometheus(http_source__object(a->src),
 					    a->bpf_stats || bpf_stats__sysctl_enabled(), out);
 	prom__header(out, METRIC_CONFIG_RELOADS, "counter",
 		     "Config reloads on SIGHUP, by result (failed: the running config stayed).");
-	fprintf(out, METRIC_CONFIG_RELOADS "{result=\"success\"} %llu\n",
-		(unsigned long long)a->reloads_ok);
-	fprintf(out, METRIC_CONFIG_RELOADS "{result=\"failure\"} %llu\n",
-		(unsigned long long)a->reloads_failed);
+	write_sample(out, METRIC_CONFIG_RELOADS, "result", "success", a->reloads_ok);
+	write_sample(out, METRIC_CONFIG_RELOADS, "result", "failure", a->reloads_failed);
 	write_gauge(out, METRIC_CONFIG_LAST_RELOAD_OK,
 		    "1 unless the last reload on SIGHUP was refused.", a->last_reload_ok);
 	prom__header(out, METRIC_CONFIG_LAST_RELOAD_TIME, "gauge",
@@ -135,10 +133,8 @@ int agent__write_metrics(void *ctx, FILE *out)
 		a->last_reload_ok_unix_s);
 	prom__header(out, METRIC_STATE_SAVES, "counter",
 		     "SLO state saves, by result (unchanged: nothing new since the last, not written).");
-	fprintf(out, METRIC_STATE_SAVES "{result=\"written\"} %llu\n",
-		(unsigned long long)a->save.saves);
-	fprintf(out, METRIC_STATE_SAVES "{result=\"unchanged\"} %llu\n",
-		(unsigned long long)a->save.unchanged);
+	write_sample(out, METRIC_STATE_SAVES, "result", "written", a->save.saves);
+	write_sample(out, METRIC_STATE_SAVES, "result", "unchanged", a->save.unchanged);
 	write_counter(out, METRIC_STATE_SAVE_ERRORS,
 		      "SLO state saves that failed (disk full, I/O error, directory refused): "
 		      "the last state saved stays.", a->save.errors);
@@ -146,10 +142,8 @@ int agent__write_metrics(void *ctx, FILE *out)
 		      "Bytes of SLO state written to --state-dir.", a->save.bytes);
 	prom__header(out, METRIC_CLOCK_STEPS, "counter",
 		     "Wall clock steps of 2 s or more seen, by direction (SLOs wait or move back).");
-	fprintf(out, METRIC_CLOCK_STEPS "{direction=\"back\"} %llu\n",
-		(unsigned long long)a->clock.back);
-	fprintf(out, METRIC_CLOCK_STEPS "{direction=\"forward\"} %llu\n",
-		(unsigned long long)a->clock.forward);
+	write_sample(out, METRIC_CLOCK_STEPS, "direction", "back", a->clock.back);
+	write_sample(out, METRIC_CLOCK_STEPS, "direction", "forward", a->clock.forward);
 	prom__header(out, METRIC_UPTIME, "gauge", "Seconds since the agent started.");
 	fprintf(out, METRIC_UPTIME " %.3f\n", (monotonic_ns() - a->started_ns) / 1e9);
 	pthread_mutex_unlock(&a->lock);

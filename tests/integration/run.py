@@ -2853,6 +2853,16 @@ def avail_counts(m, slo="avail", service="testd"):
                          result=r) for r in ("good", "bad"))
 
 
+def avail_traffic(agent, port, want, good, bad):
+    """good 200s and bad 500s to testd on port; want ([good, bad] so far)
+    grows by them, and the agent's avail SLO must count exactly that."""
+    h.keepalive_requests(port, ["/status/200"] * good + ["/status/500"] * bad)
+    want[0] += good
+    want[1] += bad
+    agent.wait_metrics(lambda m: avail_counts(m) == tuple(want),
+                       what=f"SLO counts {tuple(want)}")
+
+
 @test("slo_state_clock_step")
 def t_slo_state_clock_step(ctx):
     """The SLO state survives the wall clock stepped back or forward: at a
@@ -2866,11 +2876,7 @@ def t_slo_state_clock_step(ctx):
     want = [20, 5]
 
     def traffic(agent):
-        h.keepalive_requests(t.port, ["/status/200"] * 10 + ["/status/500"] * 2)
-        want[0] += 10
-        want[1] += 2
-        agent.wait_metrics(lambda m: avail_counts(m) == tuple(want),
-                           what=f"SLO counts {tuple(want)}")
+        avail_traffic(agent, t.port, want, 10, 2)
 
     a = ctx.agent(cfg, args)
     h.keepalive_requests(t.port, ["/status/200"] * 20 + ["/status/500"] * 5)
@@ -2963,11 +2969,7 @@ def t_slo_state_disk_full(ctx):
     want = [0, 0]
 
     def traffic(agent):
-        h.keepalive_requests(t.port, ["/status/200"] * 8 + ["/status/500"] * 2)
-        want[0] += 8
-        want[1] += 2
-        agent.wait_metrics(lambda m: avail_counts(m) == tuple(want),
-                           what=f"SLO counts {tuple(want)}")
+        avail_traffic(agent, t.port, want, 8, 2)
 
     def errors(agent):
         return agent.metrics().value("slotap_state_save_errors_total")
@@ -3028,11 +3030,7 @@ def t_slo_state_io_error(ctx):
     want = [0, 0]
 
     def traffic(agent):
-        h.keepalive_requests(t.port, ["/status/200"] * 8 + ["/status/500"] * 2)
-        want[0] += 8
-        want[1] += 2
-        agent.wait_metrics(lambda m: avail_counts(m) == tuple(want),
-                           what=f"SLO counts {tuple(want)}")
+        avail_traffic(agent, t.port, want, 8, 2)
 
     a = ctx.agent(cfg, args, env=env)
     traffic(a)
