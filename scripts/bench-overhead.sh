@@ -47,19 +47,6 @@ EOF
 nginx -c "$WORK/nginx.conf" -p "$WORK/" -g 'daemon off;' &
 wait_nginx_site "$PORT"
 
-# wait_for PID FILE TEXT NAME: until FILE says TEXT (ready); fails loudly if
-# PID exits first or takes over 30 s (the verifier alone takes seconds)
-wait_for() {
-	for _ in $(seq 300); do
-		grep -q "$3" "$2" 2>/dev/null && return 0
-		kill -0 "$1" 2>/dev/null || break
-		sleep 0.1
-	done
-	echo "bench: $4 did not start:" >&2
-	cat "$2" >&2
-	exit 1
-}
-
 # cpu_ticks PID: its user + system time (fields 14 and 15 of stat, counted
 # after the ")" that ends the command name)
 cpu_ticks() {

@@ -44,11 +44,7 @@ wait_nginx_site "$PORT"
 "$BUILD/slotap" --config "$WORK/slotap.yaml" --state-dir "" \
 	--web.listen-address "127.0.0.1:$METRICS_PORT" 2> "$WORK/agent.err" &
 agent_pid=$!
-for _ in $(seq 300); do
-	grep -q "metrics at" "$WORK/agent.err" && break
-	kill -0 "$agent_pid" 2>/dev/null || { cat "$WORK/agent.err" >&2; exit 1; }
-	sleep 0.1
-done
+wait_for "$agent_pid" "$WORK/agent.err" "metrics at" agent
 
 "${WRK[@]}" -t2 -c50 -d"${DURATION}s" "http://127.0.0.1:$PORT/index.html" > "$WORK/wrk.out" &
 wrk_pid=$!
