@@ -9,12 +9,14 @@
 #include <unistd.h>
 #include "agent.h"
 #include "aggregator.h"
+#include "alert_push.h"
 #include "dependency_blame.h"
 #include "endpoint_cache.h"
 #include "log.h"
 #include "outbound.h"
 #include "services.h"
 #include "slo.h"
+#include "slo_alerts.h"
 #include "slo_registry.h"
 #include "state.h"
 #include "util.h"
@@ -173,6 +175,19 @@ void agent__save_state(struct agent *a)
 	}
 	state__image_free(&img);
 	trouble__note(&a->save.trouble, err, why, monotonic_ns());
+}
+
+void agent__push_alerts(struct agent *a)
+{
+	int err;
+
+	if (!a->alerts)
+		return;
+	pthread_mutex_lock(&a->lock);
+	err = slo_alerts__push(a->slos, time(NULL), a->alerts);
+	pthread_mutex_unlock(&a->lock);
+	if (err)
+		log__warn("cannot hand the SLO alerts to the Alertmanager push: %s", strerror(-err));
 }
 
 int agent__init(struct agent *a)

@@ -79,6 +79,9 @@ struct agent {
 	} clock;
 	bool last_reload_ok;
 	double last_reload_ok_unix_s;	/* or the start */
+	/* pushing (--alertmanager.url, --otlp.endpoint): NULL when not asked for */
+	struct alert_push *alerts;
+	struct otlp_push *otlp;
 };
 
 /* The families, registries and caches for a->cfg (loaded by the caller). */
@@ -126,6 +129,9 @@ void agent__sweep_transport_locked(struct agent *a);
 void agent__sweep_transport(struct agent *a);
 /* A configured service's retransmits are 0 until there are some, not absent. */
 void agent__retransmits_zero(struct agent *a);
+
+/* The SLO alerts of the last evaluation to the Alertmanager push, if any (takes a->lock). */
+void agent__push_alerts(struct agent *a);
 
 /* reload.c: SIGHUP; ep is the main loop's epoll set (the ring buffer's fd moves). */
 void agent__reload(struct agent *a, int ep);

@@ -13,16 +13,20 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <curl/curl.h>
 #include <sys/epoll.h>
 #include <sys/signalfd.h>
 #include "agent.h"
+#include "alert_push.h"
 #include "bpf_stats.h"
 #include "config.h"
+#include "http_push.h"
 #include "http_source.h"
 #include "log.h"
 #include "metrics_server.h"
 #include "privileges.h"
 #include "services.h"
+#include "slo_registry.h"
 #include "state.h"
 #include "status.h"
 #include "util.h"
@@ -70,6 +74,7 @@ enum {
 	OPT_STATE_INTERVAL,
 	OPT_BPF_STATS,
 	OPT_WEB_CONFIG,
+	OPT_ALERTMANAGER,
 };
 
 static const struct argp_option options[] = {
@@ -82,6 +87,7 @@ static const struct argp_option options[] = {
 	{ "state-interval", OPT_STATE_INTERVAL, "SECONDS", 0, "How often the SLO state is saved: what a crash may lose (default 10)", 0 },
 	{ "state-dir", OPT_STATE_DIR, "DIR", 0, "Where SLO window state survives restarts (default /var/lib/slotap; \"\" to keep none)", 0 },
 	{ "bpf-stats", OPT_BPF_STATS, NULL, 0, "Have the kernel count each BPF program's runs and run time (slotap_bpf_program_*; costs every BPF program run of the node ~20-40 ns)", 0 },
+	{ "alertmanager.url", OPT_ALERTMANAGER, "URL", 0, "Push the agent's SLO alerts to this Alertmanager (its v2 API under URL; repeatable, up to 8)", 0 },
 	{ "verbose", 'v', NULL, 0, "Debug messages and libbpf's log (verifier output truncated)", 0 },
 	{},
 };
@@ -96,6 +102,8 @@ static struct env {
 	bool check_only;
 	bool bpf_stats;
 	bool verbose;
+	const char *alertmanagers[ALERT_PUSH_TARGETS_MAX];
+	size_t n_alertmanagers;
 } env = {
 	.listen = "127.0.0.1:9464",
 	.ringbuf_bytes = 0,	/* ringbuf_default_bytes() */
@@ -155,6 +163,18 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 			argp_error(state, "--state-interval %s: want 1 to 3600 seconds", arg);
 		env.state_interval_s = v;
 		break;
+	case OPT_ALERTMANAGER: {
+		char redacted[512];
+
+		if (env.n_alertmanagers == ALERT_PUSH_TARGETS_MAX)
+			argp_error(state, "--alertmanager.url: at most %d", ALERT_PUSH_TARGETS_MAX);
+		if (strlen(arg) >= sizeof(redacted) - 16 ||
+		    http_push__redact(arg, redacted, sizeof(redacted)))
+			argp_error(state, "--alertmanager.url %s: want http://HOST[:PORT][/PATH] or "
+				   "https://...", arg);
+		env.alertmanagers[env.n_alertmanagers++] = arg;
+		break;
+	}
 	case OPT_CHECK:
 		env.check_only = true;
 		break;
@@ -180,6 +200,7 @@ static int run_loop(struct agent *a, int sig_fd)
 {
 	struct epoll_event ev = { .events = EPOLLIN };
 	__u64 next_scan = 0, next_sweep = 0, next_save = monotonic_ns() + env.state_interval_s * 1000000000ull;
+	__u64 next_alerts = 0;
 	int ep, err = 0, timeout_ms = POLL_INTERVAL_MS;
 
 	ep = epoll_create1(EPOLL_CLOEXEC);
@@ -236,6 +257,11 @@ static int run_loop(struct agent *a, int sig_fd)
 			agent__sweep_transport(a);
 			next_sweep = monotonic_ns() + TIMEOUT_SWEEP_INTERVAL_MS * 1000000ull;
 		}
+		if (monotonic_ns() >= next_alerts) {
+			/* what the drain's alert evaluation found, every interval */
+			agent__push_alerts(a);
+			next_alerts = monotonic_ns() + SLO_REGISTRY_ALERT_INTERVAL_S * 1000000000ull;
+		}
 		if (monotonic_ns() >= next_save) {
 			agent__save_state(a);
 			next_save = monotonic_ns() + env.state_interval_s * 1000000000ull;
@@ -251,6 +277,14 @@ out:
 static int serve_metrics(void *server)
 {
 	return metrics_server__serve(server);
+}
+
+/* The push threads, started with no capability like the server's (SECURITY.md). */
+static int start_pushers(void *agent)
+{
+	struct agent *a = agent;
+
+	return a->alerts ? alert_push__start(a->alerts) : 0;
 }
 
 int main(int argc, char **argv)
@@ -321,6 +355,16 @@ int main(int argc, char **argv)
 		goto cleanup;
 	}
 	a.bpf_stats = stats_fd >= 0;
+	if (curl_global_init(CURL_GLOBAL_DEFAULT)) {
+		log__error("cannot set up libcurl");
+		goto cleanup;
+	}
+	if (env.n_alertmanagers &&
+	    !(a.alerts = alert_push__new(env.alertmanagers, env.n_alertmanagers, errbuf,
+					 sizeof(errbuf)))) {
+		log__error("--alertmanager.url: %s", errbuf);
+		goto cleanup;
+	}
 	if (agent__init(&a))
 		goto cleanup;	/* it said why */
 	/* even with no SLO yet: a reload may bring some, saved from then on */
@@ -352,7 +396,8 @@ int main(int argc, char **argv)
 	 * capability, this one with what reloads and sweeps need (SECURITY.md).
 	 */
 	server = metrics_server__listen(env.listen, &web, agent__write_metrics, &a);
-	if (!server || privileges__run_unprivileged(serve_metrics, server) || privileges__drop())
+	if (!server || privileges__run_unprivileged(serve_metrics, server) ||
+	    privileges__run_unprivileged(start_pushers, &a) || privileges__drop())
 		goto cleanup;
 	log__info("tracking %s; metrics at %s://%s/metrics",
 		  a.cfg.n_services ? "the configured services" : "every listening TCP service",
@@ -367,11 +412,13 @@ int main(int argc, char **argv)
 
 cleanup:
 	metrics_server__stop(server);	/* before the state it reads goes away */
+	alert_push__free(a.alerts);
 	web_config__free(&web);
 	agent__free(&a);
 	if (sig_fd >= 0)
 		close(sig_fd);
 	if (stats_fd >= 0)
 		close(stats_fd);
+	curl_global_cleanup();
 	return exit_code;
 }

@@ -78,4 +78,17 @@
 	/* reason: per_client_limit, connection_limit, client_certificate */
 #define METRIC_WEB_TIMED_OUT		"slotap_web_connections_timed_out_total"
 
+/* Pushing (alert_push.c, otlp_push.c) */
+#define METRIC_AM_ALERTS_SENT		"slotap_alertmanager_alerts_sent_total"	/* alertmanager */
+#define METRIC_AM_FAILURES		"slotap_alertmanager_push_failures_total"
+	/* alertmanager, reason: connect, timeout, http_4xx, http_5xx, other */
+#define METRIC_AM_DROPPED		"slotap_alertmanager_alerts_dropped_total"
+	/* reason: too_many, undelivered */
+#define METRIC_AM_ALERTS		"slotap_alertmanager_alerts"	/* state: active, resolved */
+#define METRIC_OTLP_EXPORTS		"slotap_otlp_exports_total"	/* sent */
+#define METRIC_OTLP_POINTS		"slotap_otlp_data_points_sent_total"
+#define METRIC_OTLP_FAILURES		"slotap_otlp_export_failures_total"	/* reason, as above */
+#define METRIC_OTLP_DROPPED		"slotap_otlp_exports_dropped_total"
+	/* reason: superseded, encode */
+
 #endif /* SLOTAP_METRIC_NAMES_H */

@@ -7,6 +7,7 @@
 #include <time.h>
 #include "agent.h"
 #include "aggregator.h"
+#include "alert_push.h"
 #include "bpf_stats.h"
 #include "log.h"
 #include "outbound.h"
@@ -144,6 +145,8 @@ int agent__write_metrics(void *ctx, FILE *out)
 		     "Wall clock steps of 2 s or more seen, by direction (SLOs wait or move back).");
 	write_sample(out, METRIC_CLOCK_STEPS, "direction", "back", a->clock.back);
 	write_sample(out, METRIC_CLOCK_STEPS, "direction", "forward", a->clock.forward);
+	if (a->alerts)
+		alert_push__write_metrics(a->alerts, out);
 	prom__header(out, METRIC_UPTIME, "gauge", "Seconds since the agent started.");
 	fprintf(out, METRIC_UPTIME " %.3f\n", (monotonic_ns() - a->started_ns) / 1e9);
 	pthread_mutex_unlock(&a->lock);

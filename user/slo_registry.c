@@ -1121,3 +1121,21 @@ int slo_registry__write_prometheus(const struct slo_registry *reg, FILE *out, __
 	free(st);
 	return ferror(out) ? -EIO : 0;
 }
+
+/* ---- alert conditions, for the Alertmanager push -------------------------- */
+
+bool slo_registry__alert_condition(unsigned int bit, const char **severity, char *cond,
+				   size_t len)
+{
+	if (bit < SLO_DEFAULT_ALERT_RULES) {
+		*severity = slo_default_alert_rules[bit].severity;
+		rule_condition(cond, len, &slo_default_alert_rules[bit]);
+		return true;
+	}
+	bit -= SLO_DEFAULT_ALERT_RULES;
+	if (bit >= N_POLICIES)
+		return false;
+	*severity = policies[bit].severity;
+	snprintf(cond, len, "%s", policies[bit].condition);
+	return true;
+}

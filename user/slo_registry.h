@@ -138,6 +138,9 @@ int slo_registry__end_removed_alerts(struct slo_registry *to, const struct slo_r
  * rule r of slo_default_alert_rules, bit SLO_DEFAULT_ALERT_RULES + p for
  * policy condition p (exhausted, 70% of period, 30% in 24h, 50% in 7d). */
 unsigned int slo_registry__alerts(const struct slo_registry *reg, size_t i);
+/* Bit's severity and condition label (as slotap_slo_alert_active's); false past the last. */
+bool slo_registry__alert_condition(unsigned int bit, const char **severity, char *cond,
+				   size_t len);
 
 /* slotap_slo_* series; returns 0, -ENOMEM or -EIO. */
 int slo_registry__write_prometheus(const struct slo_registry *reg, FILE *out, __u64 now_s);

@@ -14,6 +14,7 @@ is skipped, or fails when $CI is set.
 
 import argparse
 import collections
+import datetime
 import errno
 import json
 import math
@@ -2283,12 +2284,13 @@ def task_privileges(path):
     return out
 
 
-def privilege_problems(pid, kept, numbers):
+def privilege_problems(pid, kept, numbers, pushers=0):
     """What differs from the documented privileges, per thread of pid: the
     main thread keeps exactly `kept` (permitted, effective, bounding), the
     metrics server's threads (libmicrohttpd's, "MHD-...", and its reaper,
-    "metrics-reaper") nothing; no
-    inheritable or ambient capability and no_new_privs everywhere."""
+    "metrics-reaper") and the push threads ("push-...", pushers of them)
+    nothing; no inheritable or ambient capability and no_new_privs
+    everywhere."""
     problems = []
 
     def check(what, st, mask):
@@ -2303,7 +2305,7 @@ def privilege_problems(pid, kept, numbers):
 
     check("process", task_privileges(f"/proc/{pid}/status"), kept)
     tids = sorted(int(t) for t in os.listdir(f"/proc/{pid}/task"))
-    servers = 0
+    servers = pushes = 0
     for tid in tids:
         st = task_privileges(f"/proc/{pid}/task/{tid}/status")
         if tid == pid:
@@ -2311,11 +2313,19 @@ def privilege_problems(pid, kept, numbers):
         elif st["Name"].startswith(("MHD", "metrics-")):
             servers += 1
             check(f"thread {tid} ({st['Name']})", st, 0)
+        elif st["Name"].startswith("push-"):
+            pushes += 1
+            check(f"thread {tid} ({st['Name']})", st, 0)
         else:
             problems.append(f"thread {tid} ({st['Name']}): not one SECURITY.md describes")
     if not servers:
         problems.append(f"no metrics server thread among {len(tids)} threads")
+    if pushes != pushers:
+        problems.append(f"{pushes} push threads, want {pushers}")
     return problems
+
+
+PUSH_THREADS = 1        # --alertmanager.url's
 
 
 @test("privileges_dropped")
@@ -2339,8 +2349,10 @@ def t_privileges_dropped(ctx):
     t_new = ctx.testd(name="testd-new")
     items = [service_item("byport", f"port: {t_port.port}", TESTD_ROUTES),
              service_item("byexe", f"process: {exe}", TESTD_ROUTES)]
-    a = ctx.agent(services_config(*items))
-    at_start = privilege_problems(a.pid, kept, numbers)
+    # the push threads too (nothing listens there: they only retry)
+    a = ctx.agent(services_config(*items),
+                  ["--alertmanager.url", f"http://127.0.0.1:{h.free_port()}"])
+    at_start = privilege_problems(a.pid, kept, numbers, pushers=PUSH_THREADS)
 
     def serve(port, n200, n503):
         rs = h.keepalive_requests(port, ["/status/200"] * n200 + ["/status/503"] * n503)
@@ -2379,7 +2391,7 @@ def t_privileges_dropped(ctx):
     expect_counts(m, "byexe", {("GET", R_STATUS, "200"): 6, ("GET", R_STATUS, "503"): 1})
     expect_counts(m, "added", {("GET", R_STATUS, "200"): 6, ("GET", R_STATUS, "503"): 1})
     check_common(m)
-    after_reload = privilege_problems(a.pid, kept, numbers)
+    after_reload = privilege_problems(a.pid, kept, numbers, pushers=PUSH_THREADS)
     problems = [f"at start: {p}" for p in at_start] + \
         [f"after a reload: {p}" for p in after_reload]
     if problems:
@@ -3196,6 +3208,131 @@ def t_prometheus_slo(ctx):
     except HarnessError:
         raise HarnessError("through Prometheus: " + ", ".join(
             f"{q} = {got.get(q)} (want {v})" for q, v in want.items())) from None
+
+
+# ------------------------------------------------ pushing (Alertmanager) --
+
+ALERTMANAGER_BIN = shutil.which("prometheus-alertmanager") or "/usr/bin/prometheus-alertmanager"
+AM_SENT = "slotap_alertmanager_alerts_sent_total"
+AM_FAILED = "slotap_alertmanager_push_failures_total"
+AM_BURN = "burn_rate_1h_5m_14.4"
+
+
+def start_alertmanager(ctx, port=None):
+    """Debian's Alertmanager on 127.0.0.1 (no cluster, a receiver that
+    sends nothing); stopped by PID with the other processes of the test."""
+    if not os.path.exists(ALERTMANAGER_BIN):
+        raise HarnessError("prometheus-alertmanager is not installed: run scripts/install-deps.sh")
+    d = os.path.join(ctx.tmp, f"alertmanager-{port or 'any'}")
+    os.makedirs(d)
+    cfg = os.path.join(d, "alertmanager.yml")
+    with open(cfg, "w") as f:
+        f.write("route: {receiver: none, group_wait: 1s}\nreceivers: [{name: none}]\n")
+    port = port or h.free_port()
+    p = h.Proc([ALERTMANAGER_BIN, f"--config.file={cfg}", f"--storage.path={d}/data",
+                f"--web.listen-address=127.0.0.1:{port}", "--cluster.listen-address="],
+               "alertmanager", ctx.tmp)
+    ctx.stops.append(("alertmanager", lambda: p.stop(signal.SIGTERM, 10.0)))
+    h.wait_for(lambda: alertmanager_alerts(port) is not None, 20.0, proc=p,
+               what="Alertmanager's API")
+    return port
+
+
+def alertmanager_alerts(port):
+    """The active alerts Alertmanager holds (its v2 API), or None if it does not answer."""
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/v2/alerts?active=true",
+                                    timeout=5) as r:
+            return json.load(r)
+    except OSError:
+        return None
+
+
+def am_alert(port, slo, condition):
+    for x in alertmanager_alerts(port) or []:
+        if x["labels"].get("slo") == slo and x["labels"].get("condition") == condition:
+            return x
+    return None
+
+
+@test("alertmanager_push")
+def t_alertmanager_push(ctx):
+    """The agent pushes its SLO alerts to a real Alertmanager: the burn-rate
+    alert of 10 bad requests in 50 (objective 99%: burn rate 20) arrives
+    with the scheme's labels and annotations, and once 40 good requests
+    bring the 5m burn rate under 14.4 it is resolved there, long before the
+    end the agent's resends set would resolve it."""
+    am = start_alertmanager(ctx)
+    t = ctx.testd()
+    cfg = service_config("testd", t.port, ["/status/{code}"])
+    cfg += "slos:\n" + AVAIL_SLO.format(name="avail", service="testd")
+    a = ctx.agent(cfg, ["--alertmanager.url", f"http://127.0.0.1:{am}/"])
+    avail_traffic(a, t.port, [0, 0], 40, 10)
+    # evaluated every 10 s, handed over every 10 s
+    h.wait_for(lambda: am_alert(am, "avail", AM_BURN), 40.0, interval=0.5, proc=a.proc,
+               what=f"the {AM_BURN} alert in Alertmanager")
+    x = am_alert(am, "avail", AM_BURN)
+    want = {"alertname": "SLOErrorBudgetBurn", "slo": "avail", "service_name": "testd",
+            "severity": "page", "condition": AM_BURN}
+    got = {k: x["labels"].get(k) for k in want}
+    if got != want or x["labels"].get("endpoint", "") != "":
+        raise HarnessError(f"alert labels {x['labels']}, want {want} and no endpoint")
+    ann = x["annotations"]
+    if float(ann.get("burn_rate", "nan")) != 20 or \
+            float(ann.get("budget_remaining", "nan")) != -19 or \
+            "burn rate 20x over 1h and 20x over 5m (alert at 14.4x)" not in \
+            ann.get("description", "") or "avail" not in ann.get("summary", ""):
+        raise HarnessError(f"alert annotations {ann}")
+    # its end is a few resends ahead (4 x 60 s), not now
+    ends = datetime.datetime.fromisoformat(x["endsAt"].replace("Z", "+00:00"))
+    ahead = (ends - datetime.datetime.now(datetime.timezone.utc)).total_seconds()
+    if not 120 < ahead <= 245:
+        raise HarnessError(f"an active alert ends {ahead:.0f} s ahead, want about 240")
+    m = a.metrics()
+    if m.total(AM_SENT) < 1 or m.total(AM_FAILED) != 0:
+        raise HarnessError(f"{AM_SENT} {m.total(AM_SENT)}, {AM_FAILED} {m.total(AM_FAILED)}")
+
+    avail_traffic(a, t.port, [40, 10], 40, 0)       # 10 bad in 90: burn rate 11.1
+    h.wait_for(lambda: not am_alert(am, "avail", AM_BURN), 40.0, interval=0.5, proc=a.proc,
+               what=f"the {AM_BURN} alert resolved in Alertmanager")
+    # the slower rule holds: still there
+    if not am_alert(am, "avail", "burn_rate_6h_30m_6"):
+        raise HarnessError("burn_rate_6h_30m_6 (burn rate 11.1 >= 6) left Alertmanager too")
+    note(f"alert pushed and resolved; {AM_SENT} {a.metrics().total(AM_SENT)}")
+
+
+@test("alertmanager_down")
+def t_alertmanager_down(ctx):
+    """With its Alertmanager down, the agent measures as before: every
+    request and SLO event counted; each failed push is counted by reason
+    and retried with backoff, and once Alertmanager is up the alert
+    arrives."""
+    am_port = h.free_port()
+    t = ctx.testd()
+    cfg = service_config("testd", t.port, ["/status/{code}"])
+    cfg += "slos:\n" + AVAIL_SLO.format(name="avail", service="testd")
+    a = ctx.agent(cfg, ["--alertmanager.url", f"http://127.0.0.1:{am_port}"])
+    want = [0, 0]
+    avail_traffic(a, t.port, want, 40, 10)
+    m = a.wait_metrics(lambda m: m.total(AM_FAILED, reason="connect") >= 2, timeout=40.0,
+                       what="two failed pushes counted")
+    if m.total(AM_SENT) != 0:
+        raise HarnessError(f"{AM_SENT} is {m.total(AM_SENT)} with nothing listening")
+    failed = m.total(AM_FAILED, reason="connect")
+    # measurement goes on, exactly
+    avail_traffic(a, t.port, want, 30, 0)
+    m = wait_counts(a, "testd", 80)
+    expect_counts(m, "testd", {("GET", R_STATUS, "200"): 70, ("GET", R_STATUS, "500"): 10})
+    check_common(m)
+    # backoff: 1 s, 2 s, 4 s, ... apart, not one try per loop turn
+    time.sleep(3)
+    later = a.metrics().total(AM_FAILED, reason="connect")
+    if later - failed > 3:
+        raise HarnessError(f"{later - failed} failed pushes in 3 s: no backoff")
+    start_alertmanager(ctx, am_port)
+    h.wait_for(lambda: am_alert(am_port, "avail", AM_BURN), 70.0, interval=0.5, proc=a.proc,
+               what="the alert delivered once Alertmanager is up")
+    note(f"{later} failed pushes counted, then delivered")
 
 
 # ---------------------------------------------- the metrics endpoint (web) --
