@@ -13,6 +13,7 @@ CC        ?= gcc
 CLANG     ?= clang
 LLVM_STRIP ?= llvm-strip
 BPFTOOL   ?= bpftool
+PROTOC_C  ?= protoc-c
 PKG_CONFIG ?= pkg-config
 
 ARCH := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
@@ -21,11 +22,11 @@ ifeq ($(wildcard $(VMLINUX_H)),)
 $(error no pinned $(VMLINUX_H) for this architecture: run 'make vmlinux' on a BTF kernel)
 endif
 
-LIBS_PC := libbpf libmicrohttpd gnutls libxcrypt yaml-0.1 libcurl libcjson libcap
+LIBS_PC := libbpf libmicrohttpd gnutls libxcrypt yaml-0.1 libcurl libcjson libcap libprotobuf-c
 CFLAGS  ?= -O2 -g
 CFLAGS  += -std=gnu11 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
 	   -Wno-missing-field-initializers -D_GNU_SOURCE \
-	   -Iinclude -Iuser -Itests/bpf -I$(OUTPUT) $(shell $(PKG_CONFIG) --cflags $(LIBS_PC))
+	   -Iinclude -Iuser -Itests/bpf -I$(OUTPUT) -I$(OUTPUT)/proto $(shell $(PKG_CONFIG) --cflags $(LIBS_PC))
 LDLIBS  += $(shell $(PKG_CONFIG) --libs $(LIBS_PC)) -lelf -lz -lpthread -lm
 
 # The sanitized flavour (make sanitize): everything the unit tests link, in
@@ -56,7 +57,12 @@ SKELS      := $(patsubst bpf/%.bpf.c,$(OUTPUT)/%.skel.h,$(BPF_SRCS)) \
 
 USER_SRCS  := $(wildcard user/*.c)
 USER_OBJS  := $(patsubst user/%.c,$(OUTPUT)/user/%.o,$(USER_SRCS))
-LIB_OBJS   := $(filter-out $(OUTPUT)/user/main.o,$(USER_OBJS))
+# OTLP's messages (proto/README.md), compiled by protoc-c
+PROTO_SRCS := $(shell find proto -name '*.proto')
+PROTO_GEN  := $(patsubst proto/%.proto,$(OUTPUT)/proto/%.pb-c.c,$(PROTO_SRCS))
+PROTO_HDRS := $(PROTO_GEN:.c=.h)
+PROTO_OBJS := $(PROTO_GEN:.c=.o)
+LIB_OBJS   := $(filter-out $(OUTPUT)/user/main.o,$(USER_OBJS)) $(PROTO_OBJS)
 LIB        := $(OUTPUT)/libslotap.a
 
 UNIT_SRCS  := $(wildcard tests/unit/test_*.c)
@@ -109,7 +115,17 @@ $(OUTPUT)/%.skel.h: $(OUTPUT)/bpf/%.bpf.o
 	$(Q)$(BPFTOOL) gen skeleton $< > $@
 
 # every agent object and unit test may include a skeleton: build them first
-$(USER_OBJS) $(UNIT_BINS): $(SKELS)
+$(USER_OBJS) $(UNIT_BINS): $(SKELS) $(PROTO_HDRS)
+
+# all at once: the files import each other
+$(PROTO_GEN) $(PROTO_HDRS) &: $(PROTO_SRCS)
+	$(call msg,PROTOC-C,$(OUTPUT)/proto)
+	$(Q)mkdir -p $(OUTPUT)/proto && $(PROTOC_C) --proto_path=proto --c_out=$(OUTPUT)/proto $^
+
+# generated code: its own warnings are not ours
+$(PROTO_OBJS): %.o: %.c $(PROTO_HDRS)
+	$(call msg,CC,$@)
+	$(Q)$(CC) -O2 -g -I$(OUTPUT)/proto $(shell $(PKG_CONFIG) --cflags libprotobuf-c) -c $< -o $@
 
 $(OUTPUT)/user/%.o: user/%.c | $(OUTPUT)/user
 	$(call msg,CC,$@)

@@ -7,10 +7,10 @@ PACKAGES=(
 	# build
 	make gcc clang llvm pkg-config bpftool libbpf-dev libelf-dev zlib1g-dev
 	libyaml-dev libmicrohttpd-dev libgnutls28-dev libcrypt-dev libcurl4-openssl-dev libcjson-dev
-	libcap-dev
+	libcap-dev protobuf-c-compiler libprotobuf-c-dev
 	# tests and benchmark
 	libcmocka-dev node-llhttp python3 curl openssl nginx wrk prometheus iproute2 nghttp2-client
-	libcap2-bin libfaketime
+	libcap2-bin libfaketime prometheus-alertmanager nodejs npm systemd
 	# make fuzz: clang's libFuzzer and sanitizer runtimes (only recommended by clang)
 	libclang-rt-dev
 )

@@ -24,6 +24,7 @@
 #include "http_source.h"
 #include "log.h"
 #include "metrics_server.h"
+#include "otlp_push.h"
 #include "privileges.h"
 #include "services.h"
 #include "slo_registry.h"
@@ -75,6 +76,8 @@ enum {
 	OPT_BPF_STATS,
 	OPT_WEB_CONFIG,
 	OPT_ALERTMANAGER,
+	OPT_OTLP_ENDPOINT,
+	OPT_OTLP_INTERVAL,
 };
 
 static const struct argp_option options[] = {
@@ -88,6 +91,8 @@ static const struct argp_option options[] = {
 	{ "state-dir", OPT_STATE_DIR, "DIR", 0, "Where SLO window state survives restarts (default /var/lib/slotap; \"\" to keep none)", 0 },
 	{ "bpf-stats", OPT_BPF_STATS, NULL, 0, "Have the kernel count each BPF program's runs and run time (slotap_bpf_program_*; costs every BPF program run of the node ~20-40 ns)", 0 },
 	{ "alertmanager.url", OPT_ALERTMANAGER, "URL", 0, "Push the agent's SLO alerts to this Alertmanager (its v2 API under URL; repeatable, up to 8)", 0 },
+	{ "otlp.endpoint", OPT_OTLP_ENDPOINT, "URL", 0, "Push the metrics as OTLP over HTTP/protobuf to this receiver (/v1/metrics unless URL has a path)", 0 },
+	{ "otlp.interval", OPT_OTLP_INTERVAL, "SECONDS", 0, "How often --otlp.endpoint gets them (default 60)", 0 },
 	{ "verbose", 'v', NULL, 0, "Debug messages and libbpf's log (verifier output truncated)", 0 },
 	{},
 };
@@ -104,7 +109,10 @@ static struct env {
 	bool verbose;
 	const char *alertmanagers[ALERT_PUSH_TARGETS_MAX];
 	size_t n_alertmanagers;
+	const char *otlp_endpoint;
+	unsigned int otlp_interval_s;
 } env = {
+	.otlp_interval_s = OTLP_PUSH_INTERVAL_DEFAULT_S,
 	.listen = "127.0.0.1:9464",
 	.ringbuf_bytes = 0,	/* ringbuf_default_bytes() */
 	.state_dir = "/var/lib/slotap",
@@ -175,6 +183,21 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 		env.alertmanagers[env.n_alertmanagers++] = arg;
 		break;
 	}
+	case OPT_OTLP_ENDPOINT: {
+		char redacted[512];
+
+		if (strlen(arg) >= 500 || http_push__redact(arg, redacted, sizeof(redacted)))
+			argp_error(state, "--otlp.endpoint %s: want http://HOST[:PORT][/PATH] or "
+				   "https://...", arg);
+		env.otlp_endpoint = arg;
+		break;
+	}
+	case OPT_OTLP_INTERVAL:
+		if (parse_size(arg, OTLP_PUSH_INTERVAL_MAX_S, &v) || arg[strlen(arg) - 1] > '9')
+			argp_error(state, "--otlp.interval %s: want 1 to %d seconds", arg,
+				   OTLP_PUSH_INTERVAL_MAX_S);
+		env.otlp_interval_s = v;
+		break;
 	case OPT_CHECK:
 		env.check_only = true;
 		break;
@@ -284,7 +307,9 @@ static int start_pushers(void *agent)
 {
 	struct agent *a = agent;
 
-	return a->alerts ? alert_push__start(a->alerts) : 0;
+	if (a->alerts && alert_push__start(a->alerts))
+		return -1;
+	return a->otlp ? otlp_push__start(a->otlp) : 0;
 }
 
 int main(int argc, char **argv)
@@ -365,6 +390,12 @@ int main(int argc, char **argv)
 		log__error("--alertmanager.url: %s", errbuf);
 		goto cleanup;
 	}
+	if (env.otlp_endpoint &&
+	    !(a.otlp = otlp_push__new(env.otlp_endpoint, env.otlp_interval_s,
+				      agent__write_metrics, &a, errbuf, sizeof(errbuf)))) {
+		log__error("--otlp.endpoint: %s", errbuf);
+		goto cleanup;
+	}
 	if (agent__init(&a))
 		goto cleanup;	/* it said why */
 	/* even with no SLO yet: a reload may bring some, saved from then on */
@@ -413,6 +444,7 @@ int main(int argc, char **argv)
 cleanup:
 	metrics_server__stop(server);	/* before the state it reads goes away */
 	alert_push__free(a.alerts);
+	otlp_push__free(a.otlp);	/* before the agent it reads */
 	web_config__free(&web);
 	agent__free(&a);
 	if (sig_fd >= 0)

@@ -10,6 +10,7 @@
 #include "alert_push.h"
 #include "bpf_stats.h"
 #include "log.h"
+#include "otlp_push.h"
 #include "outbound.h"
 #include "prom.h"
 #include "services.h"
@@ -147,6 +148,8 @@ int agent__write_metrics(void *ctx, FILE *out)
 	write_sample(out, METRIC_CLOCK_STEPS, "direction", "forward", a->clock.forward);
 	if (a->alerts)
 		alert_push__write_metrics(a->alerts, out);
+	if (a->otlp)
+		otlp_push__write_metrics(a->otlp, out);
 	prom__header(out, METRIC_UPTIME, "gauge", "Seconds since the agent started.");
 	fprintf(out, METRIC_UPTIME " %.3f\n", (monotonic_ns() - a->started_ns) / 1e9);
 	pthread_mutex_unlock(&a->lock);
