@@ -115,6 +115,7 @@ int agent__drain_locked(struct agent *a, bool all, __u64 now_s)
 
 	clock_check(a, now_s);
 	a->drain_unix_s = now_s;
+	a->last_drain_ns = monotonic_ns();
 	if (!a->src)
 		n = 0;	/* an agent with no kernel side: the unit tests' */
 	else

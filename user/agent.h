@@ -82,6 +82,7 @@ struct agent {
 	/* pushing (--alertmanager.url, --otlp.endpoint): NULL when not asked for */
 	struct alert_push *alerts;
 	struct otlp_push *otlp;
+	__u64 last_drain_ns;		/* monotonic, under lock: /healthz */
 };
 
 /* The families, registries and caches for a->cfg (loaded by the caller). */
@@ -138,5 +139,12 @@ void agent__reload(struct agent *a, int ep);
 
 /* self_metrics.c: the metrics_server callback. */
 int agent__write_metrics(void *ctx, FILE *out);
+/*
+ * /healthz: healthy while the kernel programs are attached and the ring
+ * buffer was drained within AGENT_HEALTH_STALL_S (the main loop drains it
+ * every 20 to 100 ms; a reload's drainer thread while programs load).
+ */
+#define AGENT_HEALTH_STALL_S	10
+int agent__health(void *ctx, char *why, size_t len);
 
 #endif /* SLOTAP_AGENT_H */

@@ -427,6 +427,8 @@ int main(int argc, char **argv)
 	 * capability, this one with what reloads and sweeps need (SECURITY.md).
 	 */
 	server = metrics_server__listen(env.listen, &web, agent__write_metrics, &a);
+	if (server)
+		metrics_server__set_health(server, agent__health, &a);
 	if (!server || privileges__run_unprivileged(serve_metrics, server) ||
 	    privileges__run_unprivileged(start_pushers, &a) || privileges__drop())
 		goto cleanup;

@@ -66,6 +66,8 @@ struct metrics_server {
 	int listen_fd;
 	metrics_write_fn write;
 	void *ctx;
+	metrics_health_fn health;	/* NULL: /healthz is not served */
+	void *health_ctx;
 	const struct web_config *web;	/* NULL: plain HTTP, no authentication */
 	struct web_auth *auth;		/* NULL: no authentication */
 
@@ -404,6 +406,15 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
 	if (!strcmp(url, "/"))
 		return reply(srv, conn, MHD_HTTP_OK, text, "slotap: metrics at /metrics\n", 28,
 			     MHD_RESPMEM_PERSISTENT);
+	if (!strcmp(url, "/healthz") && srv->health) {
+		char why[256];
+		bool ok = !srv->health(srv->health_ctx, why, sizeof(why) - 1);
+
+		strcat(why, "\n");
+		body = strdup(why);
+		return body ? reply(srv, conn, ok ? MHD_HTTP_OK : MHD_HTTP_SERVICE_UNAVAILABLE, text,
+				    body, strlen(body), MHD_RESPMEM_MUST_FREE) : MHD_NO;
+	}
 	if (strcmp(url, "/metrics"))
 		return reply(srv, conn, MHD_HTTP_NOT_FOUND, text, "not found\n", 10,
 			     MHD_RESPMEM_PERSISTENT);
@@ -591,4 +602,10 @@ void metrics_server__stop(struct metrics_server *srv)
 	pthread_cond_destroy(&srv->wake);
 	pthread_mutex_destroy(&srv->lock);
 	free(srv);
+}
+
+void metrics_server__set_health(struct metrics_server *srv, metrics_health_fn fn, void *ctx)
+{
+	srv->health = fn;
+	srv->health_ctx = ctx;
 }

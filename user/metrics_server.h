@@ -24,6 +24,12 @@
 /* Writes the whole exposition; called on the server's threads. */
 typedef int (*metrics_write_fn)(void *ctx, FILE *out);
 
+/*
+ * Whether the agent is healthy: 0, or nonzero; why: one line either way
+ * (no newline). Called on the server's threads.
+ */
+typedef int (*metrics_health_fn)(void *ctx, char *why, size_t len);
+
 struct metrics_server;
 
 /*
@@ -44,5 +50,7 @@ struct metrics_server *metrics_server__listen(const char *listen, const struct w
 					      metrics_write_fn write, void *ctx);
 int metrics_server__serve(struct metrics_server *srv);
 void metrics_server__stop(struct metrics_server *srv);
+/* GET /healthz: 200 when fn says healthy, else 503, with its line; before serve. */
+void metrics_server__set_health(struct metrics_server *srv, metrics_health_fn fn, void *ctx);
 
 #endif

@@ -155,3 +155,28 @@ int agent__write_metrics(void *ctx, FILE *out)
 	pthread_mutex_unlock(&a->lock);
 	return err;
 }
+
+int agent__health(void *ctx, char *why, size_t len)
+{
+	struct agent *a = ctx;
+	__u64 now = monotonic_ns(), last, events;
+	bool attached;
+
+	pthread_mutex_lock(&a->lock);
+	attached = a->src;
+	last = a->last_drain_ns;
+	events = a->events_received;
+	pthread_mutex_unlock(&a->lock);
+	if (!attached || !last) {
+		snprintf(why, len, "not ready: the kernel programs are not attached");
+		return -1;
+	}
+	if (now - last > AGENT_HEALTH_STALL_S * 1000000000ull) {
+		snprintf(why, len, "stalled: the ring buffer was last drained %.1f s ago (more than "
+			 "%d s)", (now - last) / 1e9, AGENT_HEALTH_STALL_S);
+		return -1;
+	}
+	snprintf(why, len, "ok: kernel programs attached, ring buffer drained %.2f s ago, "
+		 "%llu events received", (now - last) / 1e9, (unsigned long long)events);
+	return 0;
+}

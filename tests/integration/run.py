@@ -3497,6 +3497,52 @@ def t_otlp_push(ctx):
          f"{m.total(OTLP_FAILED)} refused exports retried")
 
 
+def healthz(port):
+    """(status, body) of GET /healthz."""
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=5) as r:
+            return r.status, r.read().decode()
+    except urllib.error.HTTPError as e:
+        return e.code, e.read().decode()
+
+
+@test("healthz")
+def t_healthz(ctx):
+    """GET /healthz answers 200 while the programs are attached and the ring
+    buffer is drained; with the main loop stalled (a state save whose fsync
+    hangs: tests/fault/fsync_stall.c preloaded) 503 and how long since the
+    last drain, while /metrics still answers; 200 again once it goes on."""
+    t = ctx.testd()
+    cfg = service_config("testd", t.port, ["/status/{code}"])
+    cfg += "slos:\n" + AVAIL_SLO.format(name="avail", service="testd")
+    switch = os.path.join(ctx.tmp, "stall")
+    env = {"LD_PRELOAD": os.path.join(h.BUILD, "tests", "libfsync_stall.so"),
+           "SLOTAP_FAULT_STALL": switch}
+    a = ctx.agent(cfg, ["--state-dir", os.path.join(ctx.tmp, "state"), "--state-interval", "1"],
+                  env=env)
+    # from the main loop's first drain, a moment after the ready line
+    h.wait_for(lambda: healthz(a.port)[0] == 200, 5.0, interval=0.1, proc=a.proc,
+               what="/healthz healthy")
+    code, body = healthz(a.port)
+    if code != 200 or not body.startswith("ok: kernel programs attached"):
+        raise HarnessError(f"/healthz of a running agent: {code} {body!r}")
+    try:
+        Path(switch).touch()
+        avail_traffic(a, t.port, [0, 0], 5, 0)      # something to save: its fsync hangs
+        h.wait_for(lambda: healthz(a.port)[0] == 503, 20.0, interval=0.5, proc=a.proc,
+                   what="/healthz saying the agent stalled")
+        code, body = healthz(a.port)
+        if not re.match(r"stalled: the ring buffer was last drained 1[0-9.]+ s ago", body):
+            raise HarnessError(f"/healthz of a stalled agent: {code} {body!r}")
+        if a.metrics().value(h.HIST + "_count", service_name="testd", http_request_method="GET",
+                             http_route="/status/{code}", http_response_status_code="200") != 5:
+            raise HarnessError("/metrics did not answer while the agent stalled")
+    finally:
+        Path(switch).unlink(missing_ok=True)
+    h.wait_for(lambda: healthz(a.port)[0] == 200, 10.0, interval=0.2, proc=a.proc,
+               what="/healthz healthy again")
+
+
 # ---------------------------------------------- the metrics endpoint (web) --
 
 WEB_SERVICE_PORT = 18099     # a service nobody serves: the agent stays idle
