@@ -10,13 +10,17 @@ PACKAGES=(
 	libcap-dev protobuf-c-compiler libprotobuf-c-dev
 	# tests and benchmark
 	libcmocka-dev node-llhttp python3 curl openssl nginx wrk prometheus iproute2 nghttp2-client
-	libcap2-bin libfaketime prometheus-alertmanager nodejs npm systemd
+	libcap2-bin libfaketime prometheus-alertmanager systemd python3-yaml
+	# otlp_push decodes OTLP with the OpenTelemetry definitions from npm
+	nodejs npm
 	# make fuzz: clang's libFuzzer and sanitizer runtimes (only recommended by clang)
 	libclang-rt-dev
 )
 
 missing=()
 for p in "${PACKAGES[@]}"; do
+	# NodeSource's nodejs ships its own npm and conflicts with Debian's
+	[ "$p" = npm ] && command -v npm >/dev/null && continue
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
 done
 [ ${#missing[@]} -eq 0 ] && exit 0

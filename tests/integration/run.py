@@ -3543,6 +3543,72 @@ def t_healthz(ctx):
                what="/healthz healthy again")
 
 
+# ------------------------------------------------------------ deploy/ --
+
+@test("deploy_files")
+def t_deploy_files(ctx):
+    """deploy/slotap.service passes systemd-analyze verify (its ExecStart
+    pointed at build/slotap) and bounds the agent to SECURITY.md's
+    capabilities and CAP_SETPCAP, on a read-only system with its own state
+    directory; deploy/kubernetes/slotap.yaml parses into a ConfigMap whose
+    config the agent accepts and a DaemonSet with what it needs (host PID
+    and network, the same capabilities, the mounts it names, /healthz
+    probes, the scrape annotations)."""
+    sa = shutil.which("systemd-analyze")
+    if not sa:
+        raise HarnessError("systemd-analyze is missing: run scripts/install-deps.sh (systemd)")
+    import yaml
+    caps = documented_capabilities() + ["CAP_SETPCAP"]
+    unit = (h.REPO / "deploy" / "slotap.service").read_text()
+    local = os.path.join(ctx.tmp, "slotap.service")
+    Path(local).write_text(unit.replace("/usr/local/bin/slotap", str(h.AGENT_BIN)))
+    r = subprocess.run([sa, "verify", local], capture_output=True, text=True, timeout=60)
+    if r.returncode != 0 or r.stderr.strip():
+        raise HarnessError(f"systemd-analyze verify: {r.stderr.strip()}")
+    keys = dict(re.findall(r"^([A-Za-z]+)=(.*)$", unit, re.M))
+    want = {"ProtectSystem": "strict", "NoNewPrivileges": "yes", "StateDirectory": "slotap",
+            "StateDirectoryMode": "0700", "PrivateTmp": "yes"}
+    got = {k: keys.get(k) for k in want}
+    if got != want or sorted(keys.get("CapabilityBoundingSet", "").split()) != sorted(caps):
+        raise HarnessError(f"slotap.service: {got}, CapabilityBoundingSet "
+                           f"{keys.get('CapabilityBoundingSet')}; want {want}, {caps}")
+
+    docs = {d["kind"]: d for d in
+            yaml.safe_load_all((h.REPO / "deploy" / "kubernetes" / "slotap.yaml").read_text())}
+    if set(docs) != {"Namespace", "ConfigMap", "DaemonSet"}:
+        raise HarnessError(f"kinds {sorted(docs)}")
+    cfg = os.path.join(ctx.tmp, "slotap.yaml")
+    Path(cfg).write_text(docs["ConfigMap"]["data"]["slotap.yaml"])
+    ds = docs["DaemonSet"]["spec"]
+    pod = ds["template"]["spec"]
+    c = pod["containers"][0]
+    args = [x.replace("$(NODE_IP)", "127.0.0.1") for x in c["args"]]
+    r = subprocess.run([h.AGENT_BIN, "--check-config", *args, f"--config={cfg}"],
+                       capture_output=True, text=True, timeout=30)
+    if r.returncode != 0:
+        raise HarnessError(f"the DaemonSet's args and ConfigMap: {r.stderr.strip()}")
+    labels = ds["template"]["metadata"]["labels"]
+    if any(labels.get(k) != v for k, v in ds["selector"]["matchLabels"].items()):
+        raise HarnessError(f"selector {ds['selector']} does not match the pod's labels {labels}")
+    ann = ds["template"]["metadata"]["annotations"]
+    if ann.get("prometheus.io/scrape") != "true" or ann.get("prometheus.io/port") != "9464":
+        raise HarnessError(f"scrape annotations {ann}")
+    sc = c["securityContext"]
+    if sorted("CAP_" + x for x in sc["capabilities"]["add"]) != sorted(caps) or \
+            sc["capabilities"]["drop"] != ["ALL"] or sc.get("privileged"):
+        raise HarnessError(f"capabilities {sc['capabilities']}, want {caps} and drop ALL")
+    if not pod.get("hostPID") or not pod.get("hostNetwork"):
+        raise HarnessError("the DaemonSet needs hostPID and hostNetwork")
+    for p in ("livenessProbe", "readinessProbe"):
+        if c.get(p, {}).get("httpGet", {}).get("path") != "/healthz":
+            raise HarnessError(f"{p}: {c.get(p)}")
+    vols = {v["name"]: v for v in pod["volumes"]}
+    mounts = {m["mountPath"]: m["name"] for m in c["volumeMounts"]}
+    if any(n not in vols for n in mounts.values()) or \
+            {"/etc/slotap", "/var/lib/slotap", "/sys/kernel/btf", "/sys/fs/cgroup"} - set(mounts):
+        raise HarnessError(f"mounts {mounts}, volumes {sorted(vols)}")
+
+
 # ---------------------------------------------- the metrics endpoint (web) --
 
 WEB_SERVICE_PORT = 18099     # a service nobody serves: the agent stays idle
