@@ -8,9 +8,10 @@
  *   reload.c         SIGHUP: a new config, its kernel programs, the SLO state carried over
  *   self_metrics.c   /metrics: the families, then the agent's own counters
  *
- * main.c keeps the flags, the signals and the loop. Two threads: the main
- * one drains the ring buffer, libmicrohttpd's serves /metrics (with no
- * capability: privileges.h); lock guards what both touch.
+ * main.c keeps the flags, the signals and the loop. Threads: the main one
+ * drains the ring buffer, libmicrohttpd's serve /metrics, and the push
+ * threads (alert_push.h, otlp_push.h) send alerts and metrics out, these
+ * with no capability (privileges.h); lock guards what they share.
  */
 #ifndef SLOTAP_AGENT_H
 #define SLOTAP_AGENT_H
