@@ -46,7 +46,7 @@ struct pushed {
 struct target {
 	struct http_push http;
 	__u64 sent_gen;		/* the generation it last took */
-	double sent_s;		/* when (unix time); 0: never */
+	__u64 sent_ns;		/* when (monotonic); 0: never */
 	__u64 alerts_sent;
 	__u64 failures[HTTP_PUSH_FAILURE_MAX];
 };
@@ -136,7 +136,7 @@ struct alert_push *alert_push__new(const char *const *urls, size_t n, char *err,
 		return NULL;
 	}
 	pthread_mutex_init(&p->lock, NULL);
-	pthread_cond_init(&p->wake, NULL);
+	http_push__cond_init(&p->wake);
 	for (size_t i = 0; i < n; i++) {
 		char url[600];
 		int e = -EINVAL;
@@ -306,15 +306,14 @@ static double wall_s(void)
 }
 
 /* Whether target t has something to send now; else when next (monotonic ns), in *next. */
-static bool due_locked(struct alert_push *p, struct target *t, double now_s, __u64 mono,
-		       __u64 *next)
+static bool due_locked(struct alert_push *p, struct target *t, __u64 mono, __u64 *next)
 {
-	__u64 at;
+	__u64 resend = ALERT_PUSH_RESEND_S * 1000000000ull, at;
 
 	if (!p->n)
 		return false;	/* nothing to say, nothing to refresh */
-	if (t->sent_gen >= p->gen && t->sent_s && now_s - t->sent_s < ALERT_PUSH_RESEND_S) {
-		at = mono + (__u64)((t->sent_s + ALERT_PUSH_RESEND_S - now_s) * 1e9);
+	if (t->sent_gen >= p->gen && t->sent_ns && mono - t->sent_ns < resend) {
+		at = t->sent_ns + resend;
 	} else if (http_push__backing_off(&t->http, mono)) {
 		at = t->http.retry_ns;
 	} else {
@@ -344,7 +343,7 @@ static void *push_main(void *arg)
 			char *body;
 			int why;
 
-			if (!due_locked(p, t, now_s, mono, &next))
+			if (!due_locked(p, t, mono, &next))
 				continue;
 			body = payload_locked(p, now_s, &count);
 			if (!body) {
@@ -360,15 +359,15 @@ static void *push_main(void *arg)
 				t->failures[why - 1]++;
 			} else {
 				t->sent_gen = gen;
-				t->sent_s = now_s;
+				t->sent_ns = mono;
 				t->alerts_sent += count;
 			}
 			sent = true;
 		}
 		if (sent)
 			continue;	/* look again: the set may have changed meanwhile */
-		/* a condition variable on the monotonic clock would need its attribute: sleep by wall */
-		clock_gettime(CLOCK_REALTIME, &ts);
+		/* the monotonic clock: a wall clock step neither wakes nor holds it */
+		clock_gettime(CLOCK_MONOTONIC, &ts);
 		next -= mono;
 		ts.tv_sec += next / 1000000000ull;
 		ts.tv_nsec += next % 1000000000ull;

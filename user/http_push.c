@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <curl/curl.h>
 #include "http_push.h"
 #include "log.h"
@@ -185,4 +186,14 @@ int http_push__post(struct http_push *t, const char *what, const char *content_t
 	}
 	t->failing = true;
 	return why + 1;
+}
+
+void http_push__cond_init(pthread_cond_t *c)
+{
+	pthread_condattr_t attr;
+
+	pthread_condattr_init(&attr);
+	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+	pthread_cond_init(c, &attr);
+	pthread_condattr_destroy(&attr);
 }

@@ -8,6 +8,7 @@
 #ifndef SLOTAP_HTTP_PUSH_H
 #define SLOTAP_HTTP_PUSH_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <linux/types.h>
@@ -57,5 +58,9 @@ int http_push__post(struct http_push *t, const char *what, const char *content_t
 		    const void *body, size_t len, __u64 now_ns);
 /* Whether a failure's backoff still runs at now_ns. */
 bool http_push__backing_off(const struct http_push *t, __u64 now_ns);
+
+/* A condition variable whose timed waits are on CLOCK_MONOTONIC: push threads sleep on it. */
+struct pthread_cond_t;
+void http_push__cond_init(pthread_cond_t *c);
 
 #endif /* SLOTAP_HTTP_PUSH_H */

@@ -67,7 +67,7 @@ struct otlp_push *otlp_push__new(const char *endpoint, unsigned int interval_s,
 		return NULL;
 	}
 	pthread_mutex_init(&p->lock, NULL);
-	pthread_cond_init(&p->wake, NULL);
+	http_push__cond_init(&p->wake);
 	p->interval_s = interval_s;
 	p->write = write;
 	p->ctx = ctx;
@@ -112,7 +112,7 @@ static void sleep_until(struct otlp_push *p, __u64 mono_ns)
 
 	if (!d)
 		return;
-	clock_gettime(CLOCK_REALTIME, &ts);	/* the condition variable's clock */
+	clock_gettime(CLOCK_MONOTONIC, &ts);	/* the condition variable's clock */
 	ts.tv_sec += d / 1000000000ull;
 	ts.tv_nsec += d % 1000000000ull;
 	if (ts.tv_nsec >= 1000000000L) {
