@@ -21,17 +21,19 @@
 #include "util.h"
 
 enum {
-	F_ALERTNAME, F_SLO, F_SERVICE, F_ENDPOINT, F_SEVERITY, F_CONDITION,	/* labels */
-	F_SUMMARY, F_DESCRIPTION, F_BURN_RATE, F_BUDGET, F_RUNBOOK,		/* annotations */
+	/* labels */
+	F_ALERTNAME, F_SLO, F_SERVICE, F_ENDPOINT, F_SEVERITY, F_CONDITION, F_SLI, F_WINDOW,
+	/* annotations */
+	F_SUMMARY, F_DESCRIPTION, F_BROKEN_BY, F_BUDGET, F_RUNBOOK,
 	F_MAX,
 	F_LABELS = F_SUMMARY,
 };
 
 static const char *const field_names[F_MAX] = {
 	ALERT_LABEL_ALERTNAME, ALERT_LABEL_SLO, ALERT_LABEL_SERVICE, ALERT_LABEL_ENDPOINT,
-	ALERT_LABEL_SEVERITY, ALERT_LABEL_CONDITION, ALERT_ANNOTATION_SUMMARY,
-	ALERT_ANNOTATION_DESCRIPTION, ALERT_ANNOTATION_BURN_RATE, ALERT_ANNOTATION_BUDGET,
-	ALERT_ANNOTATION_RUNBOOK,
+	ALERT_LABEL_SEVERITY, ALERT_LABEL_CONDITION, ALERT_LABEL_SLI, ALERT_LABEL_WINDOW,
+	ALERT_ANN_SUMMARY, ALERT_ANN_DESCRIPTION, ALERT_ANN_BROKEN_BY, ALERT_ANN_BUDGET,
+	ALERT_ANN_RUNBOOK,
 };
 
 struct pushed {
@@ -68,7 +70,8 @@ static void item_fields(const struct alert_push_item *it, const char *f[F_MAX])
 {
 	const char *v[F_MAX] = {
 		it->alertname, it->slo, it->service, it->endpoint, it->severity, it->condition,
-		it->summary, it->description, it->burn_rate, it->budget_remaining, it->runbook_url,
+		it->sli, it->window, it->summary, it->description, it->broken_by,
+		it->budget_remaining, it->runbook_url,
 	};
 
 	for (int i = 0; i < F_MAX; i++)

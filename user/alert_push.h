@@ -27,8 +27,8 @@
 
 /* One active alert as evaluated: labels then annotations; NULL or "" leaves one out. */
 struct alert_push_item {
-	const char *alertname, *slo, *service, *endpoint, *severity, *condition;
-	const char *summary, *description, *burn_rate, *budget_remaining, *runbook_url;
+	const char *alertname, *slo, *service, *endpoint, *severity, *condition, *sli, *window;
+	const char *summary, *description, *broken_by, *budget_remaining, *runbook_url;
 };
 
 struct alert_push;

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /*
- * The registry's active SLO alerts as pushed alerts (see slo_alerts.h).
- * The texts say what the log line of the transition says, in words.
+ * The registry's active SLO alerts as pushed alerts (see slo_alerts.h),
+ * worded as the generated Prometheus rules word the same alerts, with the
+ * agent's own figures where the rules query Prometheus for theirs.
  */
 #include <errno.h>
 #include <math.h>
@@ -15,7 +16,8 @@
 #include "slo_registry.h"
 
 struct texts {
-	char condition[64], summary[512], description[512], burn[32], budget[32];
+	char condition[64], window[24], summary[512], description[640], broken_by[160];
+	char budget[32];
 };
 
 static int burn_index(__u64 window_s)
@@ -26,40 +28,67 @@ static int burn_index(__u64 window_s)
 	return SLO_BURN_1H;
 }
 
-/* How far the condition of bit is broken, in words. */
-static void describe(char *buf, size_t len, unsigned int bit, const struct slo_status *st,
-		     double objective)
+/* As the slotap_slo_sli_ratio window label: 28d, 1h30m as 90m, week, 4w, month. */
+static void window_label(char *buf, size_t len, const struct slo_config *sc)
 {
-	char tail[200];
+	static const char *const calendar[] = {
+		[SLO_WINDOW_CALENDAR_WEEK] = "week", [SLO_WINDOW_CALENDAR_4W] = "4w",
+		[SLO_WINDOW_CALENDAR_MONTH] = "month",
+	};
+	__u64 s = sc->window_s;
 
-	snprintf(tail, sizeof(tail), "; error budget remaining %.4g%%; SLI %.6g%% against an "
-		 "objective of %.9g%%", st->budget_remaining * 100,
-		 isnan(st->sli) ? 100.0 : st->sli * 100, objective * 100);
+	if (sc->window != SLO_WINDOW_ROLLING)
+		snprintf(buf, len, "%s", calendar[sc->window]);
+	else if (s % 86400 == 0)
+		snprintf(buf, len, "%llud", (unsigned long long)(s / 86400));
+	else if (s % 3600 == 0)
+		snprintf(buf, len, "%lluh", (unsigned long long)(s / 3600));
+	else
+		snprintf(buf, len, "%llum", (unsigned long long)(s / 60));
+}
+
+/* Prometheus' humanizePercentage for the figures a person reads. */
+static void percent(char *buf, size_t len, double ratio)
+{
+	snprintf(buf, len, "%.4g%%", ratio * 100);
+}
+
+/* What the condition of bit means, and how far it is broken now. */
+static const char *describe(char *broken_by, size_t len, unsigned int bit,
+			    const struct slo_status *st, const struct slo_config *sc)
+{
+	char pct[32];
+
 	if (bit < SLO_DEFAULT_ALERT_RULES) {
 		const struct slo_alert_rule *r = &slo_default_alert_rules[bit];
 		int l = burn_index(r->long_s), s = burn_index(r->short_s);
 
-		snprintf(buf, len, "burn rate %.4gx over %s and %.4gx over %s (alert at %gx)%s",
-			 st->burn_rate[l], slo_burn_window_names[l], st->burn_rate[s],
-			 slo_burn_window_names[s], r->factor, tail);
-		return;
+		snprintf(broken_by, len, "burn rate %s %.2fx, %s %.2fx (>= %gx)",
+			 slo_burn_window_names[l], st->burn_rate[l], slo_burn_window_names[s],
+			 st->burn_rate[s], r->factor);
+		return r->condition;
 	}
 	switch (bit - SLO_DEFAULT_ALERT_RULES) {
 	case 0:
-		snprintf(buf, len, "error budget exhausted, or forecast to be before the period "
-			 "ends (%.0f s left at the 1h burn rate)%s", st->exhaustion_s, tail);
-		break;
+		percent(pct, sizeof(pct), st->budget_remaining);
+		snprintf(broken_by, len, "budget remaining %s", pct);
+		return sc->window == SLO_WINDOW_ROLLING ? "error budget exhausted"
+			: "error budget exhausted, or forecast to be before the period ends";
 	case 1:
-		snprintf(buf, len, "%.4g%% of the period's error budget spent (threshold %d%%)%s",
-			 (1 - st->budget_remaining) * 100, SLO_POLICY_PERIOD_PCT, tail);
-		break;
+		percent(pct, sizeof(pct), st->budget_remaining);
+		snprintf(broken_by, len, "budget remaining %s (<= %d%%)", pct,
+			 100 - SLO_POLICY_PERIOD_PCT);
+		return "70% of the window's error budget spent";
 	case 2:
-		snprintf(buf, len, "%.4g%% of the error budget spent in 24 h (threshold %d%%)%s",
-			 st->budget_consumed_24h * 100, SLO_POLICY_FAST_BURN_PCT, tail);
-		break;
+		percent(pct, sizeof(pct), st->budget_consumed_24h);
+		snprintf(broken_by, len, "%s of the budget spent in 24h (>= %d%%)", pct,
+			 SLO_POLICY_FAST_BURN_PCT);
+		return "30% of the error budget spent in 24h";
 	default:
-		snprintf(buf, len, "%.4g%% of the error budget spent in 7 d (threshold %d%%)%s",
-			 st->budget_consumed_7d * 100, SLO_POLICY_SLOW_BURN_PCT, tail);
+		percent(pct, sizeof(pct), st->budget_consumed_7d);
+		snprintf(broken_by, len, "%s of the budget spent in 7d (>= %d%%)", pct,
+			 SLO_POLICY_SLOW_BURN_PCT);
+		return "50% of the error budget spent in 7d";
 	}
 }
 
@@ -81,6 +110,7 @@ int slo_alerts__push(const struct slo_registry *reg, __u64 now_s, struct alert_p
 		const struct slo_config *sc = slo_registry__config(reg, i);
 		const char *service = slo_registry__service(reg, i);
 		const char *endpoint = slo_registry__endpoint(reg, i);
+		const char *sli = sc->sli == SLO_SLI_LATENCY ? "latency" : "availability";
 		struct slo_status st;
 
 		if (!active)
@@ -89,7 +119,7 @@ int slo_alerts__push(const struct slo_registry *reg, __u64 now_s, struct alert_p
 		for (unsigned int bit = 0; bit < 32; bit++) {
 			struct alert_push_item *it = &items[n];
 			struct texts *t = &tx[n];
-			const char *severity;
+			const char *severity, *what;
 
 			if (!(active & (1u << bit)))
 				continue;
@@ -100,26 +130,29 @@ int slo_alerts__push(const struct slo_registry *reg, __u64 now_s, struct alert_p
 			if (!slo_registry__alert_condition(bit, &severity, t->condition,
 							   sizeof(t->condition)))
 				break;
-			snprintf(t->summary, sizeof(t->summary), "SLO %s of %s (%s): %s",
-				 sc->name, service, endpoint[0] ? endpoint : "all endpoints",
-				 t->condition);
-			describe(t->description, sizeof(t->description), bit, &st, sc->objective);
-			snprintf(t->burn, sizeof(t->burn), "%.4g",
-				 st.burn_rate[bit < SLO_DEFAULT_ALERT_RULES
-					      ? burn_index(slo_default_alert_rules[bit].long_s)
-					      : SLO_BURN_1H]);
-			snprintf(t->budget, sizeof(t->budget), "%.4g", st.budget_remaining);
+			window_label(t->window, sizeof(t->window), sc);
+			what = describe(t->broken_by, sizeof(t->broken_by), bit, &st, sc);
+			percent(t->budget, sizeof(t->budget), st.budget_remaining);
+			snprintf(t->summary, sizeof(t->summary), "SLO %s of %s%s%s%s: %s", sc->name,
+				 service, endpoint[0] ? " (" : "", endpoint, endpoint[0] ? ")" : "",
+				 what);
+			snprintf(t->description, sizeof(t->description),
+				 "%s %s SLO, objective %.9g%% over %s: %s; budget remaining %s.",
+				 slo_registry__is_default(reg, i) ? "Default" : "The", sli,
+				 sc->objective * 100, t->window, what, t->budget);
 			*it = (struct alert_push_item){
-				.alertname = bit < SLO_DEFAULT_ALERT_RULES ? ALERT_NAME_BURN_RATE
-									   : ALERT_NAME_POLICY,
+				.alertname = bit < SLO_DEFAULT_ALERT_RULES ? ALERT_NAME_SLO_BURN
+									   : ALERT_NAME_SLO_POLICY,
 				.slo = sc->name,
 				.service = service,
 				.endpoint = endpoint,
 				.severity = severity,
 				.condition = t->condition,
+				.sli = sli,
+				.window = t->window,
 				.summary = t->summary,
 				.description = t->description,
-				.burn_rate = t->burn,
+				.broken_by = t->broken_by,
 				.budget_remaining = t->budget,
 			};
 			n++;

@@ -3273,17 +3273,20 @@ def t_alertmanager_push(ctx):
     h.wait_for(lambda: am_alert(am, "avail", AM_BURN), 40.0, interval=0.5, proc=a.proc,
                what=f"the {AM_BURN} alert in Alertmanager")
     x = am_alert(am, "avail", AM_BURN)
-    want = {"alertname": "SLOErrorBudgetBurn", "slo": "avail", "service_name": "testd",
-            "severity": "page", "condition": AM_BURN}
+    want = {"alertname": "SlotapErrorBudgetBurn", "slo": "avail", "service": "testd",
+            "severity": "page", "condition": AM_BURN, "sli": "availability",
+            "slo_window": "28d"}
     got = {k: x["labels"].get(k) for k in want}
     if got != want or x["labels"].get("endpoint", "") != "":
         raise HarnessError(f"alert labels {x['labels']}, want {want} and no endpoint")
     ann = x["annotations"]
-    if float(ann.get("burn_rate", "nan")) != 20 or \
-            float(ann.get("budget_remaining", "nan")) != -19 or \
-            "burn rate 20x over 1h and 20x over 5m (alert at 14.4x)" not in \
-            ann.get("description", "") or "avail" not in ann.get("summary", ""):
-        raise HarnessError(f"alert annotations {ann}")
+    want = {"broken_by": "burn rate 1h 20.00x, 5m 20.00x (>= 14.4x)",
+            "budget_remaining": "-1900%",
+            "summary": "SLO avail of testd: 2% of a 30-day budget in 1h",
+            "description": "The availability SLO, objective 99% over 28d: 2% of a 30-day "
+                           "budget in 1h; budget remaining -1900%."}
+    if any(ann.get(k) != v for k, v in want.items()):
+        raise HarnessError(f"alert annotations {ann}, want {want}")
     # its end is a few resends ahead (4 x 60 s), not now
     ends = datetime.datetime.fromisoformat(x["endsAt"].replace("Z", "+00:00"))
     ahead = (ends - datetime.datetime.now(datetime.timezone.utc)).total_seconds()

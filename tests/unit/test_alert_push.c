@@ -28,12 +28,13 @@ static struct alert_push *new_push(void)
 	return p;
 }
 
-static struct alert_push_item item(const char *slo, const char *condition, const char *burn)
+static struct alert_push_item item(const char *slo, const char *condition, const char *broken)
 {
 	return (struct alert_push_item){
-		.alertname = "SLOErrorBudgetBurn", .slo = slo, .service = "shop", .endpoint = "",
-		.severity = "page", .condition = condition, .summary = "s", .description = "d",
-		.burn_rate = burn, .budget_remaining = "0.5",
+		.alertname = "SlotapErrorBudgetBurn", .slo = slo, .service = "shop", .endpoint = "",
+		.severity = "page", .condition = condition, .sli = "availability",
+		.window = "28d", .summary = "s", .description = "d", .broken_by = broken,
+		.budget_remaining = "50%",
 	};
 }
 
@@ -89,26 +90,28 @@ static void test_start_refresh_resolve(void **state)
 	assert_int_equal(n, 2);
 	x = find(j, "avail", "burn_rate_1h_5m_14.4");
 	assert_non_null(x);
-	assert_string_equal(str(x, "labels", "alertname"), "SLOErrorBudgetBurn");
-	assert_string_equal(str(x, "labels", "service_name"), "shop");
+	assert_string_equal(str(x, "labels", "alertname"), "SlotapErrorBudgetBurn");
+	assert_string_equal(str(x, "labels", "service"), "shop");
+	assert_string_equal(str(x, "labels", "slo_window"), "28d");
 	assert_string_equal(str(x, "labels", "severity"), "page");
 	/* an empty value is left out, as Alertmanager drops empty labels anyway */
 	assert_null(cJSON_GetObjectItem(cJSON_GetObjectItem(x, "labels"), "endpoint"));
-	assert_string_equal(str(x, "annotations", "burn_rate"), "20");
-	assert_string_equal(str(x, "annotations", "budget_remaining"), "0.5");
-	assert_null(cJSON_GetObjectItem(cJSON_GetObjectItem(x, "labels"), "burn_rate"));
+	assert_string_equal(str(x, "annotations", "broken_by"), "20");
+	assert_string_equal(str(x, "annotations", "budget_remaining"), "50%");
+	/* an annotation is no label: it may change without making another alert */
+	assert_null(cJSON_GetObjectItem(cJSON_GetObjectItem(x, "labels"), "broken_by"));
 	assert_string_equal(str(x, "startsAt", NULL), "2026-05-28T20:26:40.000Z");
 	/* active: valid for 4 resends of 60 s */
 	assert_string_equal(str(x, "endsAt", NULL), "2026-05-28T20:30:40.000Z");
 	cJSON_Delete(j);
 
 	/* 10 s later, a refreshed figure: same alert, same start, new annotation */
-	a.burn_rate = "25";
+	a.broken_by = "25";
 	alert_push__update(p, (struct alert_push_item[]){ a, b }, 2, 0, T0 + 10);
 	j = payload(p, T0 + 10, &n);
 	assert_int_equal(n, 2);
 	x = find(j, "avail", "burn_rate_1h_5m_14.4");
-	assert_string_equal(str(x, "annotations", "burn_rate"), "25");
+	assert_string_equal(str(x, "annotations", "broken_by"), "25");
 	assert_string_equal(str(x, "startsAt", NULL), "2026-05-28T20:26:40.000Z");
 	assert_string_equal(str(x, "endsAt", NULL), "2026-05-28T20:30:50.000Z");
 	cJSON_Delete(j);
