@@ -131,6 +131,17 @@ $(OUTPUT)/user/%.o: user/%.c | $(OUTPUT)/user
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
 
+# HPACK's Huffman decoding table, generated from RFC 7541 Appendix B by a
+# program run on the build machine (HOSTCC: no cross or sanitizer flags)
+HOSTCC ?= cc
+$(OUTPUT)/tools/hpack_huffman_gen: scripts/hpack_huffman_gen.c | $(OUTPUT)/tools
+	$(call msg,HOSTCC,$@)
+	$(Q)$(HOSTCC) -O2 -std=gnu11 -Wall -Wextra -Werror $< -o $@
+$(OUTPUT)/hpack_huffman.h: $(OUTPUT)/tools/hpack_huffman_gen
+	$(call msg,GEN,$@)
+	$(Q)$< > $@
+$(OUTPUT)/user/hpack.o: $(OUTPUT)/hpack_huffman.h
+
 $(LIB): $(LIB_OBJS)
 	$(call msg,AR,$@)
 	$(Q)rm -f $@ && $(AR) rcs $@ $^
@@ -156,6 +167,11 @@ $(FUZZ_REPLAYS): $(OUTPUT)/tests/fuzz-replay-%: $(OUTPUT)/tests/fuzz/fuzz_%.o \
 $(FUZZ_BINS): $(OUTPUT)/tests/fuzz-%: $(OUTPUT)/tests/fuzz/fuzz_%.o $(OUTPUT)/tests/fuzz/fuzz.o $(LIB)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -fsanitize=fuzzer $^ $(LDLIBS) -o $@
+
+# HPACK against libnghttp2's deflater and inflater (the oracle: tests only)
+NGHTTP2_LIBS := $(shell $(PKG_CONFIG) --libs libnghttp2)
+TEST_EXTRA_hpack := $(NGHTTP2_LIBS)
+$(OUTPUT)/tests/fuzz-replay-hpack $(OUTPUT)/tests/fuzz-hpack: LDLIBS += $(NGHTTP2_LIBS)
 
 # the parser's pairs against a reference client parser: llhttp, compiled
 # from the C sources Debian's node-llhttp ships
@@ -196,7 +212,7 @@ $(OUTPUT)/tests/bench-slo: tests/bench/slo_bench.c $(LIB) | $(OUTPUT)/tests
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) -MMD -MP $< $(LIB) $(LDLIBS) -o $@
 
-$(OUTPUT)/bpf $(OUTPUT)/user $(OUTPUT)/tests $(OUTPUT)/tests/fuzz:
+$(OUTPUT)/bpf $(OUTPUT)/user $(OUTPUT)/tests $(OUTPUT)/tests/fuzz $(OUTPUT)/tools:
 	$(Q)mkdir -p $@
 
 # the unit tests, and every fuzz target on its committed inputs

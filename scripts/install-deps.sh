@@ -10,6 +10,7 @@ PACKAGES=(
 	libcap-dev protobuf-c-compiler libprotobuf-c-dev
 	# tests and benchmark
 	libcmocka-dev node-llhttp python3 curl openssl nginx wrk prometheus iproute2 nghttp2-client
+	libnghttp2-dev
 	libcap2-bin libfaketime prometheus-alertmanager systemd python3-yaml
 	# otlp_push decodes OTLP with the OpenTelemetry definitions from npm
 	nodejs npm

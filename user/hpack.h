@@ -71,6 +71,9 @@ struct hpack_fields {
 
 struct hpack_entry;
 
+/* settings_max or max_size when not known (a decoder started prefix-unknown) */
+#define HPACK_SIZE_UNKNOWN	UINT32_MAX
+
 struct hpack_decoder {
 	struct hpack_entry *entries;	/* ring of known entries, newest at head */
 	__u32 cap, count, head;
@@ -79,6 +82,11 @@ struct hpack_decoder {
 	__u32 settings_max;		/* SETTINGS_HEADER_TABLE_SIZE the peer announced */
 	bool prefix_unknown;		/* entries older than the known ones may exist */
 	__u8 cause;			/* enum hpack_cause: why the prefix is unknown */
+	/* added by user/hpack.c's implementation: */
+	__u32 evicted;			/* entries just older than the known ones, dropped
+					 * by the memory bound (HPACK_CAUSE_EVICTED) */
+	char *values;			/* ring of the known entries' kept values, oldest first */
+	__u32 values_cap, values_tail, values_used;
 };
 
 /* A decoder whose table is empty and known, or (prefix_unknown) not known at all. */
