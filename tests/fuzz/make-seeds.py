@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 """Writes the seed inputs of the fuzz targets whose input is a binary
-format of their own (route, http_parser) into tests/fuzz/corpus/.
+format of their own (route, http_parser, hpack) into tests/fuzz/corpus/.
 The other targets' seeds are plain files (YAML, state files, /metrics)."""
 import os
 import struct
@@ -111,6 +111,60 @@ def seeds_http_parser():
                    (REQ, GET)]))
 
 
+# hpack: byte 0 the mode (bit 0: lists, bits 1-2: settings 4096, 0, 256,
+# 1 MiB; bits 3-7: block k); raw blocks as a 2-byte length (0xffff: a gap)
+# and the bytes; lists as a byte (bits 0-3: headers, bit 4: settings change
+# to bits 5-6) and a byte per header (bits 0-3: name, bit 4: never indexed,
+# bits 5-7: value, 7: a length byte and that many bytes).
+RFC_C3 = ["828684410f7777772e6578616d706c652e636f6d", "828684be58086e6f2d6361636865",
+          "828785bf400a637573746f6d2d6b65790c637573746f6d2d76616c7565"]
+RFC_C4 = ["828684418cf1e3c2e5f23a6ba0ab90f4ff", "828684be5886a8eb10649cbf",
+          "828785bf408825a849e95ba97d7f8925a849e95bb8e8b4bf"]
+RFC_C6 = ["488264025885aec3771a4b6196d07abe941054d444a8200595040b8166e082a62d1bff6e919d29ad"
+          "171863c78f0b97c8e9ae82ae43d3", "4883640effc1c0bf",
+          "88c16196d07abe941054d444a8200595040b8166e084a62d1bffc05a839bd9ab77ad94e7821dd7f2"
+          "e6c7b335dfdfcd5b3960d5af27087f3672c1ab270fb5291f9587316065c003ed4ee5b1063d5007"]
+
+
+def hpack_raw(mode, blocks):
+    out = bytes([mode])
+    for b in blocks:
+        if b is None:
+            out += struct.pack("<H", 0xffff)
+        else:
+            data = bytes.fromhex(b)
+            out += struct.pack("<H", len(data)) + data
+    return out
+
+
+def hpack_lists(mode, blocks):
+    out = bytes([mode | 1])
+    for settings, headers in blocks:
+        out += bytes([len(headers) | (0 if settings is None else 16 | settings << 5)])
+        for h in headers:
+            if isinstance(h, tuple):
+                out += bytes([h[0] | 7 << 5, len(h[1])]) + h[1]
+            else:
+                out += bytes([h])
+    return out
+
+
+def seeds_hpack():
+    write("hpack", "rfc-c3", hpack_raw(1 << 3, RFC_C3))
+    write("hpack", "rfc-c4-gap", hpack_raw(2 << 3, RFC_C4[:1] + [None] + RFC_C4[1:]))
+    write("hpack", "rfc-c6-256", hpack_raw(2 << 1 | 1 << 3, RFC_C6))
+    write("hpack", "corrupt", hpack_raw(0, ["82", "80", "be", "0081 1f81 18", "8220"]))
+    request = [0 | 5 << 5, 1 | 1 << 5, 3, 4, 5 | 3 << 5, (7, b"100m"), 8, 9 | 16]
+    response = [2 | 2 << 5, 5 | 3 << 5, 13]
+    trailers = [6 | 4 << 5, (10, b"done")]
+    grpc = [(None, request), (None, response), (None, trailers)] * 4
+    write("hpack", "lists-grpc", hpack_lists(3 << 3, grpc))
+    write("hpack", "lists-resized", hpack_lists(1 << 1 | 2 << 3,
+          [(None, request), (2, request), (3, response), (None, trailers), (1, request),
+           (0, [(0, b"/" + b"p" * 200), (15, bytes(range(256))[:200])]), (None, request)]))
+
+
 if __name__ == "__main__":
     seeds_route()
     seeds_http_parser()
+    seeds_hpack()
