@@ -92,11 +92,17 @@ struct hpack_decoder {
 /* A decoder whose table is empty and known, or (prefix_unknown) not known at all. */
 void hpack_decoder__init(struct hpack_decoder *d, bool prefix_unknown, enum hpack_cause cause);
 void hpack_decoder__free(struct hpack_decoder *d);
-/* Bytes of memory the decoder holds (for the agent's bounds). */
+/*
+ * Bytes of memory the decoder holds (for the agent's bounds): its heap, at
+ * most 90,112 (5,632 with 4 KiB tables); the struct is the caller's.
+ */
 size_t hpack_decoder__memory(const struct hpack_decoder *d);
 /* Something of this direction was not seen: forget the known entries. */
 void hpack_decoder__gap(struct hpack_decoder *d, enum hpack_cause cause);
-/* SETTINGS_HEADER_TABLE_SIZE from the decoding side's peer (bounds what the encoder may use). */
+/*
+ * SETTINGS_HEADER_TABLE_SIZE from the decoding side's peer (bounds what the
+ * encoder may use); HPACK_SIZE_UNKNOWN when it may have been missed.
+ */
 void hpack_decoder__set_settings_max(struct hpack_decoder *d, __u32 max);
 /*
  * Decode one whole block (the pieces of HEADERS/PUSH_PROMISE and its
