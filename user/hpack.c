@@ -47,7 +47,7 @@ struct hpack_entry {
 	__u8 name;		/* enum hpack_name */
 	__u8 value_len;		/* bytes kept in d->values */
 	__u8 flags;
-	__u8 cause;		/* NAME_UNKNOWN: enum hpack_cause of the entry it was named after */
+	__u8 cause;		/* NAME_UNKNOWN: enum hpack_cause of the entry named after */
 };
 _Static_assert(sizeof(struct hpack_entry) == 12, "hpack_entry is 12 bytes");
 
@@ -160,7 +160,9 @@ static int huffman_decode(const __u8 *in, __u32 n, char *buf, __u32 keep, __u32 
 
 	for (__u32 i = 0; i < n; i++) {
 		for (int shift = 4; shift >= 0; shift -= 4) {
-			const struct hpack_huff_step *s = &hpack_huff_steps[state][(in[i] >> shift) & 0xf];
+			const struct hpack_huff_step *s;
+
+			s = &hpack_huff_steps[state][(in[i] >> shift) & 0xf];
 
 			if (s->flags & HPACK_HUFF_FAIL)
 				return -EBADMSG;

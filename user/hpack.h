@@ -85,7 +85,7 @@ struct hpack_decoder {
 	/* added by user/hpack.c's implementation: */
 	__u32 evicted;			/* entries just older than the known ones, dropped
 					 * by the memory bound (HPACK_CAUSE_EVICTED) */
-	char *values;			/* ring of the known entries' kept values, oldest first */
+	char *values;			/* ring of the kept values, oldest first */
 	__u32 values_cap, values_tail, values_used;
 };
 

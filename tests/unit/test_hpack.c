@@ -555,7 +555,7 @@ static void inflate_block(nghttp2_hd_inflater *inf, const struct block *b)
 static void test_nghttp2_streams(void **state)
 {
 	static struct stream s;
-	unsigned int updates = 0, huffman = 0;
+	unsigned int updates = 0;
 
 	(void)state;
 	for (__u64 seed = 1; seed <= SEEDS; seed++) {
@@ -576,14 +576,13 @@ static void test_nghttp2_streams(void **state)
 				nghttp2_hd_inflate_change_table_size(inf, b->settings);
 			}
 			updates += b->len && (b->bytes[0] & 0xe0) == 0x20;
-			for (size_t k = 0; k < b->len; k++)
-				huffman += b->bytes[k] == 0x88;	/* a rough count is enough */
 			assert_int_equal(hpack_decoder__decode(&d, b->bytes, b->len, &out), 0);
 			check_exact(&out, &b->ref, seed, i);
 			inflate_block(inf, b);
 			assert_false(d.prefix_unknown);
 			assert_int_equal(d.bytes, nghttp2_hd_inflate_get_dynamic_table_size(inf));
-			assert_int_equal(d.count, nghttp2_hd_inflate_get_num_table_entries(inf) - 61);
+			assert_int_equal(d.count + 61,
+					 nghttp2_hd_inflate_get_num_table_entries(inf));
 			assert_true(hpack_decoder__memory(&d) <= MEMORY_BOUND_4K * 2);
 		}
 		nghttp2_hd_inflate_del(inf);
@@ -592,7 +591,6 @@ static void test_nghttp2_streams(void **state)
 	}
 	/* the streams did exercise size updates */
 	assert_true(updates > SEEDS);
-	(void)huffman;
 }
 
 /* The settings in force before block k. */
@@ -630,7 +628,8 @@ static void test_known_suffix_from_middle(void **state)
 
 				if (told && i > k && b->new_settings)
 					hpack_decoder__set_settings_max(&d, b->settings);
-				assert_int_equal(hpack_decoder__decode(&d, b->bytes, b->len, &out), 0);
+				assert_int_equal(hpack_decoder__decode(&d, b->bytes, b->len, &out),
+						 0);
 				/* known again, entries named after unknown ones may remain */
 				check_suffix(&out, &b->ref, 1u << HPACK_CAUSE_BEFORE_AGENT, seed,
 					     i, &t);
@@ -675,7 +674,8 @@ static void test_known_suffix_gap(void **state)
 					assert_int_equal(hpack_decoder__memory(&d), 0);
 					continue;
 				}
-				assert_int_equal(hpack_decoder__decode(&d, b->bytes, b->len, &out), 0);
+				assert_int_equal(hpack_decoder__decode(&d, b->bytes, b->len, &out),
+						 0);
 				if (i < m)
 					check_exact(&out, &b->ref, seed, i);
 				else
@@ -857,7 +857,7 @@ static void test_bounds_valid_side(void **state)
 	assert_int_equal(decode_hex(&d, "20 3f 21 3f e1 1f 82", &out), 0);
 	assert_int_equal(d.max_size, 4096);
 	assert_known(&out, HPACK_F_METHOD, "GET");
-	/* an empty Huffman string; an index at 4 KiB's last possible entry is beyond a known table */
+	/* an empty Huffman string */
 	assert_int_equal(decode_hex(&d, "04 80", &out), 0);
 	assert_known(&out, HPACK_F_PATH, "");
 	hpack_decoder__free(&d);
@@ -877,7 +877,8 @@ static void test_fields_and_block_bounds(void **state)
 	hpack_decoder__init(&d, false, HPACK_CAUSE_NONE);
 	assert_int_equal(hpack_decoder__decode(&d, buf, HPACK_BLOCK_FIELDS_MAX, &out), 0);
 	assert_known(&out, HPACK_F_PATH, "/");
-	assert_int_equal(hpack_decoder__decode(&d, buf, HPACK_BLOCK_FIELDS_MAX + 1, &out), -EBADMSG);
+	assert_int_equal(hpack_decoder__decode(&d, buf, HPACK_BLOCK_FIELDS_MAX + 1, &out),
+			 -EBADMSG);
 	assert_known(&out, HPACK_F_PATH, "/");
 	assert_known(&out, HPACK_F_METHOD, "GET");
 	assert_int_equal(d.cause, HPACK_CAUSE_CORRUPT);
