@@ -938,7 +938,7 @@ static void test_truncated_values(void **state)
 	hpack_decoder__free(&d);
 }
 
-/* Literals not indexed (0000 and never indexed 0001) are reported, not inserted. */
+/* Literals not indexed (0000, never indexed 0001) are reported, not inserted; dynamic names. */
 static void test_literals_not_indexed(void **state)
 {
 	struct hpack_decoder d;
@@ -953,6 +953,13 @@ static void test_literals_not_indexed(void **state)
 	assert_known(&out, HPACK_F_CONTENT_TYPE, "a/b");
 	assert_int_equal(d.count, 0);
 	assert_int_equal(d.bytes, 0);
+	/* a literal named after a dynamic entry (62: the newest), inserted in turn */
+	assert_int_equal(decode_hex(&d, "44 02 2f 61 7e 02 2f 62", &out), 0);
+	assert_known(&out, HPACK_F_PATH, "/a");
+	assert_int_equal(d.count, 2);
+	assert_int_equal(d.bytes, 2 * (5 + 2 + 32));
+	assert_int_equal(decode_hex(&d, "be", &out), 0);
+	assert_known(&out, HPACK_F_PATH, "/b");
 	hpack_decoder__free(&d);
 }
 
