@@ -54,10 +54,7 @@ struct target {
 };
 
 struct alert_push {
-	pthread_mutex_t lock;
-	pthread_cond_t wake;
-	pthread_t thread;
-	bool started, stop;
+	struct push_thread t;	/* its lock guards the rest */
 	struct pushed alerts[ALERT_PUSH_ALERTS_MAX];
 	size_t n;
 	__u64 gen;		/* bumped by every change of the set */
@@ -138,8 +135,7 @@ struct alert_push *alert_push__new(const char *const *urls, size_t n, char *err,
 		errno = ENOMEM;
 		return NULL;
 	}
-	pthread_mutex_init(&p->lock, NULL);
-	http_push__cond_init(&p->wake);
+	push_thread__init(&p->t);
 	for (size_t i = 0; i < n; i++) {
 		char url[600];
 		int e = -EINVAL;
@@ -214,9 +210,9 @@ char *alert_push__payload(struct alert_push *p, double now_s, size_t *n_alerts)
 {
 	char *out;
 
-	pthread_mutex_lock(&p->lock);
+	pthread_mutex_lock(&p->t.lock);
 	out = payload_locked(p, now_s, n_alerts);
-	pthread_mutex_unlock(&p->lock);
+	pthread_mutex_unlock(&p->t.lock);
 	return out;
 }
 
@@ -244,7 +240,7 @@ void alert_push__update(struct alert_push *p, const struct alert_push_item *item
 {
 	bool changed = false;
 
-	pthread_mutex_lock(&p->lock);
+	pthread_mutex_lock(&p->t.lock);
 	p->dropped_too_many += n_more;
 	for (size_t i = 0; i < p->n; i++)
 		p->alerts[i].seen = false;
@@ -295,9 +291,9 @@ void alert_push__update(struct alert_push *p, const struct alert_push_item *item
 	expire_locked(p, now_s);
 	if (changed) {
 		p->gen++;
-		pthread_cond_signal(&p->wake);
+		pthread_cond_signal(&p->t.wake);
 	}
-	pthread_mutex_unlock(&p->lock);
+	pthread_mutex_unlock(&p->t.lock);
 }
 
 static double wall_s(void)
@@ -332,14 +328,13 @@ static void *push_main(void *arg)
 	struct alert_push *p = arg;
 
 	pthread_setname_np(pthread_self(), "push-alertmgr");
-	pthread_mutex_lock(&p->lock);
-	while (!p->stop) {
+	pthread_mutex_lock(&p->t.lock);
+	while (!p->t.stop) {
 		__u64 mono = monotonic_ns(), next = mono + ALERT_PUSH_RESEND_S * 1000000000ull;
 		double now_s = wall_s();
 		bool sent = false;
-		struct timespec ts;
 
-		for (size_t i = 0; i < p->n_targets && !p->stop; i++) {
+		for (size_t i = 0; i < p->n_targets && !p->t.stop; i++) {
 			struct target *t = &p->targets[i];
 			__u64 gen = p->gen;
 			size_t count;
@@ -353,11 +348,11 @@ static void *push_main(void *arg)
 				t->failures[HTTP_PUSH_OTHER]++;
 				continue;
 			}
-			pthread_mutex_unlock(&p->lock);
+			pthread_mutex_unlock(&p->t.lock);
 			why = http_push__post(&t->http, "alerts", "application/json", body,
 					      strlen(body), monotonic_ns());
 			free(body);
-			pthread_mutex_lock(&p->lock);
+			pthread_mutex_lock(&p->t.lock);
 			if (why) {
 				t->failures[why - 1]++;
 			} else {
@@ -369,50 +364,26 @@ static void *push_main(void *arg)
 		}
 		if (sent)
 			continue;	/* look again: the set may have changed meanwhile */
-		/* the monotonic clock: a wall clock step neither wakes nor holds it */
-		clock_gettime(CLOCK_MONOTONIC, &ts);
-		next -= mono;
-		ts.tv_sec += next / 1000000000ull;
-		ts.tv_nsec += next % 1000000000ull;
-		if (ts.tv_nsec >= 1000000000L) {
-			ts.tv_sec++;
-			ts.tv_nsec -= 1000000000L;
-		}
-		pthread_cond_timedwait(&p->wake, &p->lock, &ts);
+		push_thread__sleep_until(&p->t, next);
 	}
-	pthread_mutex_unlock(&p->lock);
+	pthread_mutex_unlock(&p->t.lock);
 	return NULL;
 }
 
 int alert_push__start(struct alert_push *p)
 {
-	int err = pthread_create(&p->thread, NULL, push_main, p);
-
-	if (err) {
-		log__error("cannot start the Alertmanager push thread: %s", strerror(err));
-		return -err;
-	}
-	p->started = true;
-	return 0;
+	return push_thread__start(&p->t, push_main, p, "Alertmanager");
 }
 
 void alert_push__free(struct alert_push *p)
 {
 	if (!p)
 		return;
-	if (p->started) {
-		pthread_mutex_lock(&p->lock);
-		p->stop = true;
-		pthread_cond_signal(&p->wake);
-		pthread_mutex_unlock(&p->lock);
-		pthread_join(p->thread, NULL);
-	}
+	push_thread__stop(&p->t);
 	for (size_t i = 0; i < p->n; i++)
 		pushed_free(&p->alerts[i]);
 	for (size_t i = 0; i < p->n_targets; i++)
 		http_push__free(&p->targets[i].http);
-	pthread_cond_destroy(&p->wake);
-	pthread_mutex_destroy(&p->lock);
 	free(p);
 }
 
@@ -420,7 +391,7 @@ void alert_push__write_metrics(struct alert_push *p, FILE *out)
 {
 	size_t active = 0;
 
-	pthread_mutex_lock(&p->lock);
+	pthread_mutex_lock(&p->t.lock);
 	for (size_t i = 0; i < p->n; i++)
 		active += !p->alerts[i].ends_s;
 	prom__header(out, METRIC_AM_ALERTS, "gauge",
@@ -452,5 +423,5 @@ void alert_push__write_metrics(struct alert_push *p, FILE *out)
 		(unsigned long long)p->dropped_too_many);
 	fprintf(out, METRIC_AM_DROPPED "{reason=\"undelivered\"} %llu\n",
 		(unsigned long long)p->dropped_undelivered);
-	pthread_mutex_unlock(&p->lock);
+	pthread_mutex_unlock(&p->t.lock);
 }

@@ -10,6 +10,7 @@
 #include <curl/curl.h>
 #include "http_push.h"
 #include "log.h"
+#include "util.h"
 
 const char *const http_push_failure_names[HTTP_PUSH_FAILURE_MAX] = {
 	[HTTP_PUSH_CONNECT] = "connect",
@@ -188,12 +189,57 @@ int http_push__post(struct http_push *t, const char *what, const char *content_t
 	return why + 1;
 }
 
-void http_push__cond_init(pthread_cond_t *c)
+void push_thread__init(struct push_thread *t)
 {
 	pthread_condattr_t attr;
 
+	pthread_mutex_init(&t->lock, NULL);
 	pthread_condattr_init(&attr);
 	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
-	pthread_cond_init(c, &attr);
+	pthread_cond_init(&t->wake, &attr);
 	pthread_condattr_destroy(&attr);
+	t->started = t->stop = false;
+}
+
+int push_thread__start(struct push_thread *t, void *(*fn)(void *), void *arg, const char *what)
+{
+	int err = pthread_create(&t->thread, NULL, fn, arg);
+
+	if (err) {
+		log__error("cannot start the %s push thread: %s", what, strerror(err));
+		return -err;
+	}
+	t->started = true;
+	return 0;
+}
+
+void push_thread__stop(struct push_thread *t)
+{
+	if (t->started) {
+		pthread_mutex_lock(&t->lock);
+		t->stop = true;
+		pthread_cond_signal(&t->wake);
+		pthread_mutex_unlock(&t->lock);
+		pthread_join(t->thread, NULL);
+		t->started = false;
+	}
+	pthread_cond_destroy(&t->wake);
+	pthread_mutex_destroy(&t->lock);
+}
+
+void push_thread__sleep_until(struct push_thread *t, __u64 mono_ns)
+{
+	__u64 now = monotonic_ns(), d = mono_ns > now ? mono_ns - now : 0;
+	struct timespec ts;
+
+	if (!d)
+		return;
+	clock_gettime(CLOCK_MONOTONIC, &ts);	/* the condition variable's clock */
+	ts.tv_sec += d / 1000000000ull;
+	ts.tv_nsec += d % 1000000000ull;
+	if (ts.tv_nsec >= 1000000000L) {
+		ts.tv_sec++;
+		ts.tv_nsec -= 1000000000L;
+	}
+	pthread_cond_timedwait(&t->wake, &t->lock, &ts);
 }

@@ -59,8 +59,24 @@ int http_push__post(struct http_push *t, const char *what, const char *content_t
 /* Whether a failure's backoff still runs at now_ns. */
 bool http_push__backing_off(const struct http_push *t, __u64 now_ns);
 
-/* A condition variable whose timed waits are on CLOCK_MONOTONIC: push threads sleep on it. */
-struct pthread_cond_t;
-void http_push__cond_init(pthread_cond_t *c);
+/*
+ * A push thread's life: its lock (which also guards what its owner shares
+ * with it), a wake-up whose timed waits run on CLOCK_MONOTONIC (a wall
+ * clock step neither wakes nor holds it), and the stop request.
+ */
+struct push_thread {
+	pthread_mutex_t lock;
+	pthread_cond_t wake;
+	pthread_t thread;
+	bool started, stop;
+};
+
+void push_thread__init(struct push_thread *t);
+/* Starts fn(arg); 0 or -errno (logged, naming what). */
+int push_thread__start(struct push_thread *t, void *(*fn)(void *), void *arg, const char *what);
+/* Asks the thread to stop, waits for it, and frees the lock and the wake-up. */
+void push_thread__stop(struct push_thread *t);
+/* Under the lock: sleeps until the monotonic mono_ns, a wake-up or a stop request. */
+void push_thread__sleep_until(struct push_thread *t, __u64 mono_ns);
 
 #endif /* SLOTAP_HTTP_PUSH_H */

@@ -20,10 +20,7 @@
 #include "util.h"
 
 struct otlp_push {
-	pthread_mutex_t lock;
-	pthread_cond_t wake;
-	pthread_t thread;
-	bool started, stop;
+	struct push_thread t;	/* its lock guards the rest */
 	struct http_push http;
 	unsigned int interval_s;
 	metrics_write_fn write;
@@ -66,8 +63,7 @@ struct otlp_push *otlp_push__new(const char *endpoint, unsigned int interval_s,
 		errno = -e;
 		return NULL;
 	}
-	pthread_mutex_init(&p->lock, NULL);
-	http_push__cond_init(&p->wake);
+	push_thread__init(&p->t);
 	p->interval_s = interval_s;
 	p->write = write;
 	p->ctx = ctx;
@@ -105,23 +101,6 @@ static int export_now(struct otlp_push *p, struct otlp_encoded *enc)
 	return err;
 }
 
-static void sleep_until(struct otlp_push *p, __u64 mono_ns)
-{
-	__u64 now = monotonic_ns(), d = mono_ns > now ? mono_ns - now : 0;
-	struct timespec ts;
-
-	if (!d)
-		return;
-	clock_gettime(CLOCK_MONOTONIC, &ts);	/* the condition variable's clock */
-	ts.tv_sec += d / 1000000000ull;
-	ts.tv_nsec += d % 1000000000ull;
-	if (ts.tv_nsec >= 1000000000L) {
-		ts.tv_sec++;
-		ts.tv_nsec -= 1000000000L;
-	}
-	pthread_cond_timedwait(&p->wake, &p->lock, &ts);
-}
-
 static void *push_main(void *arg)
 {
 	struct otlp_push *p = arg;
@@ -129,8 +108,8 @@ static void *push_main(void *arg)
 	struct otlp_encoded pending = { .buf = NULL };
 
 	pthread_setname_np(pthread_self(), "push-otlp");
-	pthread_mutex_lock(&p->lock);
-	while (!p->stop) {
+	pthread_mutex_lock(&p->t.lock);
+	while (!p->t.stop) {
 		__u64 now = monotonic_ns();
 		int why;
 
@@ -142,9 +121,9 @@ static void *push_main(void *arg)
 				p->superseded++;	/* the new one has its counts and more */
 			free(pending.buf);
 			pending.buf = NULL;
-			pthread_mutex_unlock(&p->lock);
+			pthread_mutex_unlock(&p->t.lock);
 			err = export_now(p, &enc);
-			pthread_mutex_lock(&p->lock);
+			pthread_mutex_lock(&p->t.lock);
 			if (err) {
 				p->unencoded++;
 			} else {
@@ -161,13 +140,13 @@ static void *push_main(void *arg)
 
 			if (pending.buf && p->http.retry_ns < until)
 				until = p->http.retry_ns;
-			sleep_until(p, until);
+			push_thread__sleep_until(&p->t, until);
 			continue;
 		}
-		pthread_mutex_unlock(&p->lock);
+		pthread_mutex_unlock(&p->t.lock);
 		why = http_push__post(&p->http, "metrics", "application/x-protobuf", pending.buf,
 				      pending.len, now);
-		pthread_mutex_lock(&p->lock);
+		pthread_mutex_lock(&p->t.lock);
 		if (why) {
 			p->failures[why - 1]++;
 			continue;
@@ -177,43 +156,28 @@ static void *push_main(void *arg)
 		free(pending.buf);
 		pending.buf = NULL;
 	}
-	pthread_mutex_unlock(&p->lock);
+	pthread_mutex_unlock(&p->t.lock);
 	free(pending.buf);
 	return NULL;
 }
 
 int otlp_push__start(struct otlp_push *p)
 {
-	int err = pthread_create(&p->thread, NULL, push_main, p);
-
-	if (err) {
-		log__error("cannot start the OTLP push thread: %s", strerror(err));
-		return -err;
-	}
-	p->started = true;
-	return 0;
+	return push_thread__start(&p->t, push_main, p, "OTLP");
 }
 
 void otlp_push__free(struct otlp_push *p)
 {
 	if (!p)
 		return;
-	if (p->started) {
-		pthread_mutex_lock(&p->lock);
-		p->stop = true;
-		pthread_cond_signal(&p->wake);
-		pthread_mutex_unlock(&p->lock);
-		pthread_join(p->thread, NULL);
-	}
+	push_thread__stop(&p->t);
 	http_push__free(&p->http);
-	pthread_cond_destroy(&p->wake);
-	pthread_mutex_destroy(&p->lock);
 	free(p);
 }
 
 void otlp_push__write_metrics(struct otlp_push *p, FILE *out)
 {
-	pthread_mutex_lock(&p->lock);
+	pthread_mutex_lock(&p->t.lock);
 	prom__header(out, METRIC_OTLP_EXPORTS, "counter",
 		     "OTLP metric exports the receiver accepted.");
 	fprintf(out, METRIC_OTLP_EXPORTS " %llu\n", (unsigned long long)p->exports);
@@ -234,5 +198,5 @@ void otlp_push__write_metrics(struct otlp_push *p, FILE *out)
 		(unsigned long long)p->superseded);
 	fprintf(out, METRIC_OTLP_DROPPED "{reason=\"encode\"} %llu\n",
 		(unsigned long long)(p->unencoded + p->skipped_lines));
-	pthread_mutex_unlock(&p->lock);
+	pthread_mutex_unlock(&p->t.lock);
 }
