@@ -141,6 +141,9 @@ const char config__default_yaml[] =
 "#                 Refused and dropped connections have no endpoint: only\n"
 "#                 SLOs about a whole service count them. Default: bad for\n"
 "#                 availability SLOs, ignore for latency ones.\n"
+"#   min_events    this SLO's own min_events (below).\n"
+"#   runbook_url   a link for on-call, put in its alerts (slotap rules,\n"
+"#                 the agent's alerts): printable ASCII without spaces.\n"
 "#\n"
 "# slos:\n"
 "#   - name: shop-availability\n"
@@ -184,6 +187,15 @@ const char config__default_yaml[] =
 "# up to 24 KiB; endpoints seen once it is reached get none, and are counted\n"
 "# in slotap_slo_default_instances_dropped_total.\n"
 "max_default_slos: 1000\n"
+"\n"
+"# Low-traffic protection (0-1000000; 0: none): a burn-rate alert needs this\n"
+"# many events in its long window (1h of the 1h & 5m rule, ...), a budget\n"
+"# policy condition and the error budget this many in the SLO window (with\n"
+"# budgeting: timeslices, minutes that had requests). Below it the SLO has\n"
+"# insufficient data: slotap_slo_insufficient_data is 1, its budget NaN, no\n"
+"# alert fires, so three requests an hour page no one. slotap rules writes\n"
+"# the same condition into the Prometheus rules.\n"
+"min_events: 20\n"
 "\n"
 "# Latency SLO thresholds, each an exact bucket bound (le) of the latency\n"
 "# histograms: a number and a unit (ns, us, ms, s, m, h), e.g. 250ms or 1.5s.\n"
@@ -904,6 +916,34 @@ int config__dependency_of(const struct slotap_config *cfg, const __u8 addr[16], 
 	return any;
 }
 
+/*
+ * It goes into alert labels and annotations as it is: printable ASCII, no
+ * spaces or quotes, so that no label, log line or rules file needs it escaped.
+ */
+static int load_runbook_url(struct loader *ld, struct slo_config *sc, const yaml_node_t *v)
+{
+	char q[QUOTE_SIZE];
+	const char *s;
+	size_t len;
+	int err;
+
+	err = yaml_reader__get_string(&ld->rd, v, "runbook_url", "a URL", &s);
+	if (err)
+		return err;
+	len = strlen(s);
+	if (!len || len > CONFIG_RUNBOOK_URL_MAX)
+		return node_error(ld, v, "runbook_url", "a URL of 1 to %d bytes",
+				  CONFIG_RUNBOOK_URL_MAX);
+	for (size_t i = 0; i < len; i++)
+		if (s[i] <= ' ' || s[i] >= 0x7f || s[i] == '"' || s[i] == '\\')
+			return node_error(ld, v, "runbook_url",
+					  "%s: printable ASCII without spaces, quotes or backslashes",
+					  yaml_reader__quote(q, s, len));
+	free(sc->runbook_url);
+	sc->runbook_url = strdup(s);
+	return sc->runbook_url ? 0 : yaml_reader__oom(&ld->rd);
+}
+
 static int both_service_and_dependency(struct loader *ld, const yaml_node_t *n, const char *path)
 {
 	return node_error(ld, n, path, "an SLO is about a service or a dependency, not both");
@@ -918,11 +958,13 @@ static int load_slo(struct loader *ld, struct slotap_config *cfg, size_t slo,
 {
 	static const char *const keys[] = {
 		"name", "service", "endpoint", "sli", "objective", "threshold",
-		"window", "bad_statuses", "budgeting", "transport_failures", "dependency", NULL
+		"window", "bad_statuses", "budgeting", "transport_failures", "dependency",
+		"min_events", "runbook_url", NULL
 	};
 	enum {
 		K_NAME, K_SERVICE, K_ENDPOINT, K_SLI, K_OBJECTIVE, K_THRESHOLD,
-		K_WINDOW, K_BAD_STATUSES, K_BUDGETING, K_TRANSPORT_FAILURES, K_DEPENDENCY
+		K_WINDOW, K_BAD_STATUSES, K_BUDGETING, K_TRANSPORT_FAILURES, K_DEPENDENCY,
+		K_MIN_EVENTS, K_RUNBOOK_URL
 	};
 	static const int required[] = {
 		K_NAME, K_SERVICE, K_SLI, K_OBJECTIVE, K_WINDOW
@@ -1021,6 +1063,18 @@ static int load_slo(struct loader *ld, struct slotap_config *cfg, size_t slo,
 						       "bad or ignore", "bad or ignore",
 						       (const char *const[]){ "bad", "ignore", NULL }, &word);
 			sc->transport_failures = word ? SLO_FAILURES_IGNORE : SLO_FAILURES_BAD;
+			break;
+		case K_MIN_EVENTS: {
+			unsigned long min = 0;
+
+			err = yaml_reader__get_uint(&ld->rd, v, "min_events", "an event count", 0,
+						    CONFIG_MAX_MIN_EVENTS, &min);
+			sc->min_events = min;
+			sc->has_min_events = true;
+			break;
+		}
+		case K_RUNBOOK_URL:
+			err = load_runbook_url(ld, sc, v);
 			break;
 		}
 		if (err)
@@ -1160,11 +1214,12 @@ static int load_root(struct loader *ld, const yaml_node_t *root,
 	static const char *const keys[] = {
 		"services", "latency_thresholds", "max_routes_per_service",
 		"slos", "request_timeout", "default_slos", "max_default_slos", "dependencies",
-		"max_series_per_metric", "route_mode", NULL
+		"max_series_per_metric", "route_mode", "min_events", NULL
 	};
 	enum {
 		K_SERVICES, K_THRESHOLDS, K_MAX_ROUTES, K_SLOS, K_REQUEST_TIMEOUT,
-		K_DEFAULT_SLOS, K_MAX_DEFAULT_SLOS, K_DEPENDENCIES, K_MAX_SERIES, K_ROUTE_MODE
+		K_DEFAULT_SLOS, K_MAX_DEFAULT_SLOS, K_DEPENDENCIES, K_MAX_SERIES, K_ROUTE_MODE,
+		K_MIN_EVENTS
 	};
 	const yaml_node_t *services = NULL, *slos = NULL, *default_slos = NULL;
 	const yaml_node_t *dependencies = NULL;
@@ -1178,6 +1233,7 @@ static int load_root(struct loader *ld, const yaml_node_t *root,
 	cfg->request_timeout_ns = CONFIG_DEFAULT_REQUEST_TIMEOUT_NS;
 	cfg->max_default_slos = CONFIG_DEFAULT_MAX_DEFAULT_SLOS;
 	cfg->max_series_per_metric = CONFIG_DEFAULT_MAX_SERIES;
+	cfg->min_events = CONFIG_DEFAULT_MIN_EVENTS;
 	/* An empty document means "all defaults", like an empty mapping. */
 	if (root && !yaml_reader__is_null(root)) {
 		if (root->type != YAML_MAPPING_NODE)
@@ -1232,6 +1288,11 @@ static int load_root(struct loader *ld, const yaml_node_t *root,
 				break;
 			case K_ROUTE_MODE:
 				err = load_route_mode(ld, v, &cfg->route_mode);
+				break;
+			case K_MIN_EVENTS:
+				err = yaml_reader__get_uint(&ld->rd, v, "min_events", "an event count",
+							    0, CONFIG_MAX_MIN_EVENTS, &max);
+				cfg->min_events = max;
 				break;
 			case K_REQUEST_TIMEOUT: {
 				const char *s;
@@ -1370,9 +1431,18 @@ static int load_stream(struct loader *ld, yaml_document_t *docs, size_t n,
 	cfg->empty = !any;
 	ld->rd.doc = own;
 	ret = load_root(ld, own ? yaml_document_get_root_node(own) : NULL, cfg);
+	if (!ret)
+		ret = openslo__load(ld, cfg, docs, n);
 	if (ret)
 		return ret;
-	return openslo__load(ld, cfg, docs, n);
+	/* every SLO, from whichever document, has its min_events from here on */
+	for (i = 0; i < cfg->n_slos; i++)
+		if (!cfg->slos[i].has_min_events)
+			cfg->slos[i].min_events = cfg->min_events;
+	for (i = 0; i < cfg->n_default_slos; i++)
+		if (!cfg->default_slos[i].has_min_events)
+			cfg->default_slos[i].min_events = cfg->min_events;
+	return 0;
 }
 
 int config__load_string(struct slotap_config *cfg, const char *yaml, size_t len,
@@ -1528,6 +1598,7 @@ void config__free(struct slotap_config *cfg)
 
 		free(sc->name);
 		free(sc->service);
+		free(sc->runbook_url);
 		for (j = 0; j < sc->n_endpoints; j++)
 			free(sc->endpoints[j]);
 		free(sc->endpoints);
@@ -1536,8 +1607,10 @@ void config__free(struct slotap_config *cfg)
 	for (i = 0; i < cfg->n_dependencies; i++)
 		free(cfg->dependencies[i].name);
 	free(cfg->dependencies);
-	for (i = 0; i < cfg->n_default_slos; i++)
+	for (i = 0; i < cfg->n_default_slos; i++) {
 		free(cfg->default_slos[i].name);	/* no service, no endpoints */
+		free(cfg->default_slos[i].runbook_url);
+	}
 	free(cfg->default_slos);
 	free(cfg->latency_thresholds_ns);
 	free(cfg->source);

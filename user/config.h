@@ -48,6 +48,11 @@
 #define CONFIG_MAX_SERIES_LIMIT		1000000
 /* max_default_slos: at most CONFIG_MAX_SLOS, default 1000 (about 22 MB). */
 #define CONFIG_DEFAULT_MAX_DEFAULT_SLOS	1000
+/* min_events: the default of every SLO, and the largest value taken. */
+#define CONFIG_DEFAULT_MIN_EVENTS	20
+#define CONFIG_MAX_MIN_EVENTS		1000000000
+/* runbook_url: printable ASCII, no spaces, at most this long. */
+#define CONFIG_RUNBOOK_URL_MAX		1024
 /* Larger files are refused rather than read: likely not a config at all. */
 #define CONFIG_FILE_MAX			(4u << 20)
 
@@ -138,6 +143,14 @@ struct slo_config {
 	 * SLOs, ignored by latency ones; see slo_config__counts_failures().
 	 */
 	enum { SLO_FAILURES_DEFAULT = 0, SLO_FAILURES_BAD, SLO_FAILURES_IGNORE } transport_failures;
+	/*
+	 * Low-traffic protection (slo_spec.min_events): its own min_events, or
+	 * once the config is loaded slotap_config.min_events.
+	 */
+	__u64 min_events;
+	bool has_min_events;
+	/* runbook_url: where on-call finds what to do, in alerts; NULL: none */
+	char *runbook_url;
 };
 
 static inline bool slo_config__counts_failures(const struct slo_config *sc)
@@ -177,6 +190,8 @@ struct slotap_config {
 	unsigned max_default_slos;
 	/* Series of each metric family; beyond, one overflow series. */
 	unsigned max_series_per_metric;
+	/* min_events of the SLOs without their own, 0..CONFIG_MAX_MIN_EVENTS */
+	__u64 min_events;
 	char *source;		/* file name, or CONFIG_DEFAULT_SOURCE, for messages */
 	/* no document with content (an empty file, comments alone): a reload refuses it */
 	bool empty;

@@ -66,6 +66,7 @@ struct slo_layout {
 	bool timeslices;
 	__u64 window_s;		/* rolling length; 0 for calendar kinds */
 	__u64 objective_ppb, target_ppb;
+	__u64 min_events;
 	__u32 n[SLO_LEVELS];
 	size_t slots;
 };
@@ -75,6 +76,7 @@ struct slo {
 	bool timeslices;
 	__u64 window_s;
 	__u64 objective_ppb, budget_ppb, target_ppb;
+	__u64 min_events;
 	__u64 tick_s;		/* finest bucket: 10 s, or the minute with timeslices */
 	__u64 tick_end_s;	/* end of the finest bucket holding last_s */
 	__u64 created_s, last_s;
@@ -89,9 +91,12 @@ struct slo {
 	struct slo_counts slots[];
 };
 
-/* Bad and total over a window: events, or minutes with timeslices. */
+/*
+ * Bad and total over a window: events, or minutes with timeslices; events:
+ * the events (the minutes that had some, with timeslices), for min_events.
+ */
 struct slo_span {
-	__u64 bad, total;
+	__u64 bad, total, events;
 };
 
 /* The SLO window (rolling or calendar period) at some time. */
@@ -100,6 +105,7 @@ struct slo_window {
 	__u64 length_s;		/* the whole window or period, for forecasts */
 	__u64 clip_s;		/* policy windows stop here; 0: the window is longer */
 	__u64 good, total;	/* events, or closed minutes so far */
+	__u64 events;		/* events, or closed minutes that had some */
 	/* budget denominator: the events, or every minute of the window */
 	__u64 budget_total;
 };
@@ -241,6 +247,7 @@ static int layout__init(struct slo_layout *lay, const struct slo_spec *spec)
 	if (!lay->objective_ppb || lay->objective_ppb >= SLO_PPB)
 		return -EINVAL;
 	lay->timeslices = spec->timeslices;
+	lay->min_events = spec->min_events;
 	if (spec->timeslices) {
 		target = spec->timeslice_target == 0 ? spec->objective : spec->timeslice_target;
 		if (!(target > 0 && target <= 1))
@@ -538,6 +545,7 @@ static struct slo *slo__alloc(const struct slo_layout *lay)
 	s->objective_ppb = lay->objective_ppb;
 	s->budget_ppb = SLO_PPB - lay->objective_ppb;
 	s->target_ppb = lay->target_ppb;
+	s->min_events = lay->min_events;
 	s->tick_s = lay->timeslices ? MINUTE_S : level_width_s[0];
 	next = s->slots;
 	for (l = 0; l < SLO_LEVELS; l++) {
@@ -649,6 +657,14 @@ static __u64 pending_bad(const struct slo *s, __u64 now, __u64 start_min)
 	       minute_is_bad(s, s->pending.good, s->pending.total);
 }
 
+/* the pending minute, as if closed at now: 1 if it had events, over and from start_min on */
+static __u64 pending_active(const struct slo *s, __u64 now, __u64 start_min)
+{
+	__u64 p = s->pending.minute;
+
+	return p < now / MINUTE_S && p >= start_min && s->pending.total;
+}
+
 /*
  * Bad and total over the w seconds before now, no earlier than clip_s (a
  * bucket edge, or 0). With timeslices the window ends with the last closed
@@ -674,15 +690,18 @@ static int slo__span(const struct slo *s, __u64 now, __u64 w, __u64 clip_s, stru
 	ring__sum(&s->ring[l], first, last, &sum);
 	out->bad = sum.total - sum.good;
 	out->total = sum.total;
+	out->events = sum.total;
 	if (!s->timeslices)
 		return 0;
 	start_min = first * width / MINUTE_S;
 	if (m <= start_min) {
 		out->bad = 0;
 		out->total = 0;
+		out->events = 0;
 		return 0;
 	}
 	out->bad += pending_bad(s, now, start_min);
+	out->events += pending_active(s, now, start_min);
 	out->total = m - start_min;
 	return 0;
 }
@@ -701,6 +720,7 @@ static void slo__window(const struct slo *s, __u64 now, struct slo_window *w)
 		slo__span(s, now, s->window_s, 0, &span);
 		w->total = span.total;
 		w->good = span.total - span.bad;
+		w->events = span.events;
 		w->budget_total = s->timeslices ? s->window_s / MINUTE_S : w->total;
 		return;
 	}
@@ -713,6 +733,7 @@ static void slo__window(const struct slo *s, __u64 now, struct slo_window *w)
 			w->good = s->period.good;
 			w->total = s->period.total;
 		}
+		w->events = w->total;
 		w->budget_total = w->total;
 		return;
 	}
@@ -720,8 +741,11 @@ static void slo__window(const struct slo *s, __u64 now, struct slo_window *w)
 	start_min = w->start_s / MINUTE_S;
 	w->total = m - start_min;
 	w->good = w->total - pending_bad(s, now, start_min);
-	if (s->period.start_s == w->start_s)
+	w->events = pending_active(s, now, start_min);
+	if (s->period.start_s == w->start_s) {
 		w->good -= s->period.total - s->period.good;
+		w->events += s->period.total;	/* close_minute() counts the minutes with events */
+	}
 	w->budget_total = w->length_s / MINUTE_S;
 }
 
@@ -779,6 +803,8 @@ void slo__status(const struct slo *s, __u64 now_s, struct slo_status *out)
 	out->sli = win.total ? (double)win.good / (double)win.total : NAN;
 	out->error_budget = (double)s->budget_ppb / (double)SLO_PPB;
 	bad = win.total - win.good;
+	out->window_events = win.events;
+	out->insufficient_data = win.events < s->min_events;
 	out->budget_remaining = 1 - budget_fraction(s, bad, win.budget_total);
 	for (i = 0; i < SLO_BURN_WINDOWS; i++) {
 		/* every level serves these windows */
@@ -800,6 +826,13 @@ void slo__status(const struct slo *s, __u64 now_s, struct slo_status *out)
 	else
 		out->exhaustion_s = out->budget_remaining * (double)win.length_s /
 				    out->burn_rate[SLO_BURN_1H];
+	if (out->insufficient_data) {
+		/* too few events to know what is left: say so rather than guess */
+		out->budget_remaining = NAN;
+		out->budget_consumed_24h = NAN;
+		out->budget_consumed_7d = NAN;
+		out->exhaustion_s = NAN;
+	}
 }
 
 /* bad / total >= factor * budget, exactly */
@@ -824,7 +857,8 @@ bool slo__burn_alert(const struct slo *s, __u64 now_s, const struct slo_alert_ru
 	if (!rule || !(rule->factor > 0 && rule->factor <= FACTOR_MAX))
 		return false;
 	factor_micro = (__u64)(rule->factor * (double)FACTOR_SCALE + 0.5);
-	if (slo__span(s, now, rule->long_s, 0, &span) || !burn_ge(s, &span, factor_micro))
+	if (slo__span(s, now, rule->long_s, 0, &span) || span.events < s->min_events ||
+	    !burn_ge(s, &span, factor_micro))
 		return false;
 	if (!rule->short_s)
 		return true;
@@ -839,6 +873,8 @@ unsigned int slo__policy(const struct slo *s, __u64 now_s)
 	unsigned int mask = 0;
 
 	slo__window(s, now, &win);
+	if (win.events < s->min_events)
+		return 0;
 	bad = win.total - win.good;
 	if (budget_fraction_ge(s, bad, win.budget_total, 100)) {
 		mask |= SLO_POLICY_EXHAUSTION;

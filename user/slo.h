@@ -93,6 +93,14 @@ struct slo_spec {
 	__u64 window_s;
 	bool timeslices;		/* budget in good minutes instead of requests */
 	double timeslice_target;	/* a minute is good when its SLI >= this; 0: objective */
+	/*
+	 * Low-traffic protection: a burn-rate rule needs this many events in
+	 * its long window, a policy condition and the budget this many in the
+	 * SLO window (with timeslices: minutes that had events). Fewer, and
+	 * the SLO has insufficient data: nothing fires, the budget is unknown.
+	 * 0: no minimum. Not part of the saved state: changing it keeps it.
+	 */
+	__u64 min_events;
 };
 
 struct slo;
@@ -143,6 +151,13 @@ struct slo_status {
 	 * (window_total is then every closed minute of the window so far).
 	 */
 	__u64 window_good, window_total;
+	/*
+	 * Events in the SLO window (with timeslices: minutes that had events),
+	 * and whether that is below spec.min_events: budget_remaining,
+	 * budget_consumed_* and exhaustion_s are then NaN, not a guess.
+	 */
+	__u64 window_events;
+	bool insufficient_data;
 	double sli;				/* over the SLO window (NaN when no events) */
 	double error_budget;			/* 1 - objective */
 	/*
@@ -243,11 +258,16 @@ extern const struct slo_alert_rule slo_book_alert_rule;
 
 /*
  * Whether both windows' burn rate is >= rule->factor. False for an empty
- * window, and for a rule whose windows this SLO cannot serve (zero or
- * longer than the coarsest level's reach, below a minute with timeslices).
+ * window, for a long window with fewer than spec.min_events events (minutes
+ * with events, with timeslices), and for a rule whose windows this SLO
+ * cannot serve (zero or longer than the coarsest level's reach, below a
+ * minute with timeslices).
  */
 bool slo__burn_alert(const struct slo *s, __u64 now_s, const struct slo_alert_rule *rule);
-/* The policy conditions met now: a mask of enum slo_policy_condition. */
+/*
+ * The policy conditions met now: a mask of enum slo_policy_condition;
+ * none while the SLO window holds fewer than spec.min_events events.
+ */
 unsigned int slo__policy(const struct slo *s, __u64 now_s);
 
 /*

@@ -79,6 +79,7 @@ static void spec_of(const struct slo_config *sc, struct slo_spec *spec)
 		.window = sc->window,
 		.window_s = sc->window_s,
 		.timeslices = sc->timeslices,
+		.min_events = sc->min_events,
 	};
 }
 
@@ -1058,6 +1059,10 @@ static void write_one(const struct slo_entry *e, FILE *out, __u64 now_s, int met
 		fputc('}', out);
 		write_value(out, st->depletion_per_hour);
 		break;
+	case 8:
+		write_labels(out, e);
+		fprintf(out, "} %d\n", st->insufficient_data);
+		break;
 	}
 }
 
@@ -1097,6 +1102,8 @@ int slo_registry__write_prometheus(const struct slo_registry *reg, FILE *out, __
 		  "1 while a multiwindow burn-rate rule or an error budget policy condition holds." },
 		{ METRIC_SLO_DEPLETION, "gauge",
 		  "Fraction of the window's error budget spent per hour at the 1h burn rate." },
+		{ METRIC_SLO_INSUFFICIENT_DATA, "gauge",
+		  "1 while the SLO window holds fewer than min_events events: budget unknown (NaN), no alert." },
 	};
 
 	struct slo_status *st;

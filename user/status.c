@@ -228,6 +228,7 @@ struct blame {
 struct slo_row {
 	char *slo, *service, *endpoint, *window;	/* endpoint "": the whole service */
 	double sli, objective, budget, exhaustion, good, bad;
+	bool insufficient_data;		/* fewer events than min_events: no budget, no alert */
 	double burn[SLO_BURN_WINDOWS];
 	struct alert alerts[MAX_ALERTS];
 	size_t n_alerts;
@@ -443,6 +444,8 @@ static void take_slo_sample(struct status_data *d, const struct sample *s)
 		}
 	} else if (!strcmp(m, METRIC_SLO_EXHAUSTION)) {
 		r->exhaustion = s->value;
+	} else if (!strcmp(m, METRIC_SLO_INSUFFICIENT_DATA)) {
+		r->insufficient_data = s->value == 1;
 	} else {
 		v = label(s, "condition");
 		if (v && s->value == 1)
@@ -892,7 +895,10 @@ static int render_slos(const struct status_data *d, FILE *out)
 			cell(&t, "%.6g%%", r->objective * 100);
 		else
 			cell(&t, "-");
-		pct_cell(&t, r->budget);
+		if (r->insufficient_data)
+			cell(&t, "no data");	/* below min_events: a budget it cannot know */
+		else
+			pct_cell(&t, r->budget);
 		for (size_t b = 0; b < sizeof(table_burns) / sizeof(table_burns[0]); b++)
 			burn_cell(&t, r->burn[table_burns[b]]);
 		forecast_cell(&t, r->exhaustion);
@@ -1077,6 +1083,7 @@ static int render_json(const struct status_data *d, FILE *out)
 		jnum(o, "sli", r->sli);
 		jnum(o, "objective", r->objective);
 		jnum(o, "budget_remaining", r->budget);
+		jadd(o, "insufficient_data", cJSON_CreateBool(r->insufficient_data));
 		b = jadd(o, "burn_rate", cJSON_CreateObject());
 		for (int w = 0; b && w < SLO_BURN_WINDOWS; w++)
 			jnum(b, slo_burn_window_names[w], r->burn[w]);

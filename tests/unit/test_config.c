@@ -1595,6 +1595,56 @@ static void test_load_file(void **state)
 	free(big);
 }
 
+/* min_events: top level for every SLO, per SLO its own; runbook_url as given. */
+static void test_min_events_and_runbook(void **state)
+{
+	struct slotap_config cfg;
+
+	(void)state;
+	load_ok(&cfg, "slos:\n"
+		"  - {name: a, service: s, sli: availability, objective: 99, window: 28d,\n"
+		"     runbook_url: 'https://runbooks.example/a?x=1#y'}\n"
+		"  - {name: b, service: s, sli: availability, objective: 99, window: 28d,\n"
+		"     min_events: 0}\n");
+	assert_int_equal(cfg.min_events, CONFIG_DEFAULT_MIN_EVENTS);
+	assert_int_equal(cfg.slos[0].min_events, 20);
+	assert_string_equal(cfg.slos[0].runbook_url, "https://runbooks.example/a?x=1#y");
+	assert_int_equal(cfg.slos[1].min_events, 0);
+	assert_null(cfg.slos[1].runbook_url);
+	assert_int_equal(cfg.default_slos[0].min_events, 20);
+	config__free(&cfg);
+
+	load_ok(&cfg, "min_events: 5\n"
+		"default_slos:\n"
+		"  - {name: d, sli: availability, objective: 90, window: 28d, runbook_url: /rb}\n"
+		"  - {name: e, sli: availability, objective: 90, window: 28d, min_events: 7}\n"
+		"slos:\n"
+		"  - {name: a, service: s, sli: availability, objective: 99, window: 28d}\n"
+		"---\n"
+		"apiVersion: openslo/v1\nkind: SLO\nmetadata: {name: o}\n"
+		"spec:\n  service: s\n  indicator:\n    spec:\n      thresholdMetric:\n"
+		"        metricSource: {type: slotap}\n"
+		"  timeWindow: [{duration: 28d, isRolling: true}]\n"
+		"  budgetingMethod: Occurrences\n"
+		"  objectives: [{op: lte, value: 0.3, target: 0.95}]\n");
+	assert_int_equal(cfg.slos[0].min_events, 5);
+	assert_int_equal(cfg.slos[1].min_events, 5);	/* the OpenSLO one */
+	assert_int_equal(cfg.default_slos[0].min_events, 5);
+	assert_string_equal(cfg.default_slos[0].runbook_url, "/rb");
+	assert_int_equal(cfg.default_slos[1].min_events, 7);
+	config__free(&cfg);
+
+	expect_error("min_events: -1\n",
+		     "t.yaml:1:13: min_events: -1 is not an event count (0..1000000000)");
+	expect_error("slos:\n  - {name: a, service: s, sli: availability, objective: 99,"
+		     " window: 28d, runbook_url: 'a b'}\n",
+		     "t.yaml:2:87: runbook_url: \"a b\": printable ASCII without spaces, "
+		     "quotes or backslashes");
+	expect_error("slos:\n  - {name: a, service: s, sli: availability, objective: 99,"
+		     " window: 28d, runbook_url: ''}\n",
+		     "t.yaml:2:87: runbook_url: a URL of 1 to 1024 bytes");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1602,6 +1652,7 @@ int main(void)
 		cmocka_unit_test(test_default_config_example),
 		cmocka_unit_test(test_empty_documents_are_defaults),
 		cmocka_unit_test(test_full_config),
+		cmocka_unit_test(test_min_events_and_runbook),
 		cmocka_unit_test(test_aliases),
 		cmocka_unit_test(test_costly_yaml),
 		cmocka_unit_test(test_port_errors),

@@ -1449,6 +1449,135 @@ static void test_clock_step_forward(void **state)
 	slo__free(s);
 }
 
+static struct slo *with_min(double objective, enum slo_window_kind kind, __u64 window_s,
+			    bool timeslices, __u64 min_events, __u64 now)
+{
+	struct slo_spec spec = {
+		.objective = objective,
+		.window = kind,
+		.window_s = window_s,
+		.timeslices = timeslices,
+		.min_events = min_events,
+	};
+	struct slo *s = slo__new(&spec, now);
+
+	assert_non_null(s);
+	return s;
+}
+
+/*
+ * Low traffic: three requests an hour, all failing, burn at 100x a 99%
+ * budget, yet page no one while the hour holds fewer than min_events; the
+ * budget is unknown (NaN) until the SLO window holds that many, then the
+ * same traffic alerts as without a minimum.
+ */
+static void test_min_events_low_traffic(void **state)
+{
+	const struct slo_alert_rule *page = &slo_default_alert_rules[0];
+	struct slo *low = with_min(0.99, SLO_WINDOW_ROLLING, 28 * DAY_S, false, 20, T_2024);
+	struct slo *none = with_min(0.99, SLO_WINDOW_ROLLING, 28 * DAY_S, false, 0, T_2024);
+	__u64 t = T_2024;
+	struct slo_status o;
+
+	(void)state;
+	for (int i = 0; i < 3; i++, t += 20 * MIN_S) {
+		slo__record(low, t, 0, 1);
+		slo__record(none, t, 0, 1);
+	}
+	t -= 20 * MIN_S;
+	assert_true(slo__burn_alert(none, t, page));
+	assert_int_not_equal(slo__policy(none, t), 0);
+	assert_false(slo__burn_alert(low, t, page));
+	assert_int_equal(slo__policy(low, t), 0);
+	o = st(low, t);
+	assert_true(o.insufficient_data);
+	assert_int_equal(o.window_events, 3);
+	assert_true(isnan(o.budget_remaining));
+	assert_true(isnan(o.exhaustion_s));
+	assert_true(isnan(o.budget_consumed_24h));
+	/* the burn rates and the SLI are still what was measured */
+	assert_true(o.burn_rate[SLO_BURN_1H] == 100);
+	assert_true(o.sli == 0);
+	assert_false(st(none, t).insufficient_data);
+
+	/* 17 more within the hour: 20 events, the page fires */
+	slo__record(low, t, 0, 17);
+	assert_true(slo__burn_alert(low, t, page));
+	o = st(low, t);
+	assert_false(o.insufficient_data);
+	assert_int_equal(o.window_events, 20);
+	assert_true(o.budget_remaining == 1 - 100);
+	assert_true(slo__policy(low, t) & SLO_POLICY_EXHAUSTION);
+
+	/* two hours on: the 1h window is empty of them, the 28d window not */
+	t += 2 * HOUR_S;
+	assert_false(slo__burn_alert(low, t, page));
+	assert_false(st(low, t).insufficient_data);
+	assert_true(slo__policy(low, t) & SLO_POLICY_EXHAUSTION);
+	slo__free(low);
+	slo__free(none);
+}
+
+/* The minimum on the long window alone: the short one needs one event. */
+static void test_min_events_long_window_only(void **state)
+{
+	const struct slo_alert_rule *page = &slo_default_alert_rules[0];
+	struct slo *s = with_min(0.99, SLO_WINDOW_ROLLING, 28 * DAY_S, false, 50, T_2024);
+	__u64 t = T_2024 + 10 * MIN_S;
+
+	(void)state;
+	slo__record(s, T_2024, 0, 49);
+	assert_false(slo__burn_alert(s, t, page));
+	slo__record(s, t, 0, 1);	/* 50 in the hour, 1 in the last 5 minutes */
+	assert_true(slo__burn_alert(s, t, page));
+	slo__free(s);
+}
+
+/* Timeslices: min_events counts the minutes that had requests. */
+static void test_min_events_timeslices(void **state)
+{
+	struct slo *s = with_min(0.99, SLO_WINDOW_CALENDAR_MONTH, 0, true, 3, T_2024);
+	__u64 t = T_2024;
+	struct slo_status o;
+
+	(void)state;
+	slo__record(s, t, 0, 100);		/* one bad minute of 100 requests */
+	slo__record(s, t + MIN_S, 0, 100);	/* another */
+	o = st(s, t + 2 * MIN_S);
+	assert_int_equal(o.window_events, 2);
+	assert_true(o.insufficient_data);
+	assert_int_equal(slo__policy(s, t + 2 * MIN_S), 0);
+	slo__record(s, t + 2 * MIN_S, 1, 1);	/* a good minute with a request */
+	o = st(s, t + 3 * MIN_S);
+	assert_int_equal(o.window_events, 3);
+	assert_false(o.insufficient_data);
+	assert_true(isfinite(o.budget_remaining));
+	slo__free(s);
+}
+
+/* min_events is no part of the state: a state saved under one loads under another. */
+static void test_min_events_not_in_state(void **state)
+{
+	struct slo *a = with_min(0.99, SLO_WINDOW_ROLLING, 28 * DAY_S, false, 0, T_2024), *b;
+	struct slo_spec spec = {
+		.objective = 0.99, .window = SLO_WINDOW_ROLLING, .window_s = 28 * DAY_S,
+		.min_events = 1000,
+	};
+	unsigned char buf[32768];
+	int len;
+
+	(void)state;
+	slo__record(a, T_2024, 5, 10);
+	len = slo__serialize(a, buf, sizeof(buf));
+	assert_true(len > 0 && (size_t)len <= sizeof(buf));
+	b = slo__deserialize(&spec, buf, len, T_2024 + 10);
+	assert_non_null(b);
+	assert_true(st(b, T_2024 + 10).insufficient_data);
+	assert_false(st(a, T_2024 + 10).insufficient_data);
+	slo__free(a);
+	slo__free(b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1475,6 +1604,10 @@ int main(void)
 		cmocka_unit_test(test_clock_step_back_waits),
 		cmocka_unit_test(test_clock_step_back_far_moves_history),
 		cmocka_unit_test(test_clock_step_forward),
+		cmocka_unit_test(test_min_events_low_traffic),
+		cmocka_unit_test(test_min_events_long_window_only),
+		cmocka_unit_test(test_min_events_timeslices),
+		cmocka_unit_test(test_min_events_not_in_state),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

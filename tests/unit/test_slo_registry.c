@@ -120,6 +120,42 @@ static void counts_by_endpoint_status_and_latency(void **state)
 	slo_registry__free(reg);
 }
 
+/* Below min_events: insufficient data exported, no budget, no alert; then both. */
+static void low_traffic_insufficient_data(void **state)
+{
+	struct slo_config low = {
+		.name = "low", .service = "shop", .sli = SLO_SLI_AVAILABILITY,
+		.objective = 0.99, .window = SLO_WINDOW_ROLLING, .window_s = 28 * 86400ULL,
+		.min_events = 20,
+	};
+	struct slotap_config cfg = { .slos = &low, .n_slos = 1 };
+	struct slo_registry *reg;
+	char *text;
+
+	(void)state;
+	set_bad(&low, 500, 599);
+	reg = slo_registry__new(&cfg, T0);
+	assert_non_null(reg);
+	for (int i = 0; i < 3; i++)
+		slo_registry__record(reg, "shop", "GET", "/a", 500, 10 * MS, T0 + 10);
+	text = expose(reg, T0 + 20);
+	assert_line(text, "slotap_slo_insufficient_data{slo=\"low\",service=\"shop\",endpoint=\"\"} 1");
+	assert_line(text, "slotap_slo_error_budget_remaining_ratio{slo=\"low\",service=\"shop\",endpoint=\"\"} NaN");
+	assert_line(text, "slotap_slo_burn_rate{slo=\"low\",service=\"shop\",endpoint=\"\",window=\"1h\"} 100");
+	assert_line(text, "slotap_slo_alert_active{slo=\"low\",service=\"shop\",endpoint=\"\",severity=\"page\",condition=\"burn_rate_1h_5m_14.4\"} 0");
+	assert_line(text, "slotap_slo_alert_active{slo=\"low\",service=\"shop\",endpoint=\"\",severity=\"page\",condition=\"budget_exhausted\"} 0");
+	assert_int_equal(slo_registry__evaluate_alerts(reg, T0 + 20), 0);
+	free(text);
+	for (int i = 0; i < 17; i++)
+		slo_registry__record(reg, "shop", "GET", "/a", 500, 10 * MS, T0 + 30);
+	text = expose(reg, T0 + 40);
+	assert_line(text, "slotap_slo_insufficient_data{slo=\"low\",service=\"shop\",endpoint=\"\"} 0");
+	assert_line(text, "slotap_slo_error_budget_remaining_ratio{slo=\"low\",service=\"shop\",endpoint=\"\"} -99");
+	assert_line(text, "slotap_slo_alert_active{slo=\"low\",service=\"shop\",endpoint=\"\",severity=\"page\",condition=\"burn_rate_1h_5m_14.4\"} 1");
+	free(text);
+	slo_registry__free(reg);
+}
+
 static void no_slos_no_series(void **state)
 {
 	struct slotap_config cfg = { 0 };
@@ -693,6 +729,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(counts_by_endpoint_status_and_latency),
 		cmocka_unit_test(no_slos_no_series),
+		cmocka_unit_test(low_traffic_insufficient_data),
 		cmocka_unit_test(defaults_made_at_first_request),
 		cmocka_unit_test(explicit_slos_override_defaults),
 		cmocka_unit_test(explicit_endpoints_label),
