@@ -26,6 +26,7 @@
 #include "metrics_server.h"
 #include "otlp_push.h"
 #include "privileges.h"
+#include "rules.h"
 #include "services.h"
 #include "slo_registry.h"
 #include "state.h"
@@ -56,6 +57,8 @@ static const char doc[] =
 "USAGE: slotap [--config FILE] [--web.listen-address HOST:PORT]\n"
 "              [--web.config.file FILE] [--alertmanager.url URL]...\n"
 "              [--otlp.endpoint URL] [-v]\n"
+"       slotap status [--help]    the SLOs of a running agent at a glance\n"
+"       slotap rules [--help]     the Prometheus rules of a config's SLOs\n"
 "\n"
 "EXAMPLES:\n"
 "  slotap                         # every listening TCP service\n"
@@ -320,6 +323,8 @@ int main(int argc, char **argv)
 {
 	if (argc > 1 && !strcmp(argv[1], "status"))
 		return status__main(argc - 1, argv + 1);
+	if (argc > 1 && !strcmp(argv[1], "rules"))
+		return rules__main(argc - 1, argv + 1);
 
 	static const struct argp argp = { options, parse_arg, NULL, doc, NULL, NULL, NULL };
 	struct metrics_server *server = NULL;

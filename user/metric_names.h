@@ -48,9 +48,8 @@
  * in Prometheus" and docs/rules.md describe each name.
  */
 #define METRIC_SLO_INSUFFICIENT_DATA	METRIC_SLO_PREFIX "insufficient_data"	/* 0 or 1 */
-#define ALERT_NAME_SLO			"SLOTapSLOBurn"		/* burn-rate rules */
-#define ALERT_NAME_SLO_POLICY		"SLOTapSLOBudgetPolicy"	/* budget policy conditions */
-#define ALERT_NAME_SLO_NO_DATA		"SLOTapSLOInsufficientData"
+#define ALERT_NAME_SLO_BURN		"SlotapErrorBudgetBurn"		/* burn-rate rules */
+#define ALERT_NAME_SLO_POLICY		"SlotapErrorBudgetPolicy"	/* budget policy conditions */
 /* alert labels, beside LABELS_SLO */
 #define ALERT_LABEL_SEVERITY		"severity"	/* page, ticket, info */
 #define ALERT_LABEL_CONDITION		"condition"	/* burn_rate_1h_5m_14.4, budget_exhausted, ... */

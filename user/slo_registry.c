@@ -693,7 +693,7 @@ static void write_value(FILE *out, double v)
 }
 
 /* "5m", "28d", "week": a window as people write it */
-static void duration_label(char *buf, size_t len, __u64 s)
+void slo_registry__duration_label(char *buf, size_t len, __u64 s)
 {
 	if (s % 86400 == 0)
 		snprintf(buf, len, "%llud", (unsigned long long)(s / 86400));
@@ -705,7 +705,7 @@ static void duration_label(char *buf, size_t len, __u64 s)
 		snprintf(buf, len, "%llus", (unsigned long long)s);
 }
 
-static void window_label(char *buf, size_t len, const struct slo_config *sc)
+void slo_registry__window_label(char *buf, size_t len, const struct slo_config *sc)
 {
 	switch (sc->window) {
 	case SLO_WINDOW_CALENDAR_WEEK:
@@ -718,17 +718,17 @@ static void window_label(char *buf, size_t len, const struct slo_config *sc)
 		snprintf(buf, len, "month");
 		break;
 	default:
-		duration_label(buf, len, sc->window_s);
+		slo_registry__duration_label(buf, len, sc->window_s);
 	}
 }
 
 /* The condition label of a burn-rate rule: burn_rate_1h_5m_14.4 */
-static void rule_condition(char *buf, size_t len, const struct slo_alert_rule *rule)
+void slo_registry__rule_condition(char *buf, size_t len, const struct slo_alert_rule *rule)
 {
 	char l[16], s[16];
 
-	duration_label(l, sizeof(l), rule->long_s);
-	duration_label(s, sizeof(s), rule->short_s);
+	slo_registry__duration_label(l, sizeof(l), rule->long_s);
+	slo_registry__duration_label(s, sizeof(s), rule->short_s);
 	snprintf(buf, len, "burn_rate_%s_%s_%g", l, s, rule->factor);
 }
 
@@ -742,6 +742,17 @@ static const struct {
 	{ SLO_POLICY_SLOW_BURN, "ticket", "budget_50pct_in_7d" },
 };
 #define N_POLICIES	(sizeof(policies) / sizeof(policies[0]))
+
+int slo_registry__policy(size_t p, unsigned int *bit, const char **severity,
+			 const char **condition)
+{
+	if (p >= N_POLICIES)
+		return -ENOENT;
+	*bit = policies[p].bit;
+	*severity = policies[p].severity;
+	*condition = policies[p].condition;
+	return 0;
+}
 
 /* ---- alerts ------------------------------------------------------------- */
 
@@ -806,7 +817,7 @@ static void line_burn(struct line *l, const struct slo_status *st, __u64 window_
 	char label[16];
 	int w = burn_index(window_s);
 
-	duration_label(label, sizeof(label), window_s);
+	slo_registry__duration_label(label, sizeof(label), window_s);
 	if (w >= 0)
 		line_add(l, " burn_rate_%s=%.4g", label, st->burn_rate[w]);
 }
@@ -819,7 +830,7 @@ static void log_transition(const struct slo_entry *e, unsigned int bit, bool sta
 	struct line l = { .len = 0 };
 	char cond[64], window[16];
 
-	window_label(window, sizeof(window), sc);
+	slo_registry__window_label(window, sizeof(window), sc);
 	line_add(&l, "SLO alert %s:", started ? "started" : "ended");
 	line_str(&l, "slo", sc->name);
 	line_str(&l, "service", e->service);
@@ -827,7 +838,7 @@ static void log_transition(const struct slo_entry *e, unsigned int bit, bool sta
 	if (bit < SLO_DEFAULT_ALERT_RULES) {
 		const struct slo_alert_rule *rule = &slo_default_alert_rules[bit];
 
-		rule_condition(cond, sizeof(cond), rule);
+		slo_registry__rule_condition(cond, sizeof(cond), rule);
 		line_add(&l, " severity=%s condition=%s", rule->severity, cond);
 		line_burn(&l, st, rule->long_s);
 		line_burn(&l, st, rule->short_s);
@@ -1009,7 +1020,7 @@ static void write_one(const struct slo_entry *e, FILE *out, __u64 now_s, int met
 		write_value(out, sc->objective);
 		break;
 	case 2:
-		window_label(label, sizeof(label), sc);
+		slo_registry__window_label(label, sizeof(label), sc);
 		write_labels(out, e);
 		fprintf(out, ",window=\"%s\"}", label);
 		write_value(out, st->sli);
@@ -1041,7 +1052,7 @@ static void write_one(const struct slo_entry *e, FILE *out, __u64 now_s, int met
 
 			if (r)
 				fputs(METRIC_SLO_ALERT, out);
-			rule_condition(label, sizeof(label), rule);
+			slo_registry__rule_condition(label, sizeof(label), rule);
 			write_labels(out, e);
 			fprintf(out, ",severity=\"%s\",condition=\"%s\"} %d\n", rule->severity,
 				label, slo__burn_alert(e->engine, now_s, rule));

@@ -142,6 +142,20 @@ unsigned int slo_registry__alerts(const struct slo_registry *reg, size_t i);
 bool slo_registry__alert_condition(unsigned int bit, const char **severity, char *cond,
 				   size_t len);
 
+/*
+ * The names the agent's alerts and series use, shared with slotap rules:
+ * a duration as people write it ("5m", "28d"), an SLO's window label
+ * ("28d", "week", "4w", "month"), a burn-rate rule's condition
+ * ("burn_rate_1h_5m_14.4"), and policy condition p (0: exhausted, 70% of
+ * the period, 30% in 24h, 50% in 7d; -ENOENT past the last).
+ */
+struct slo_alert_rule;
+void slo_registry__duration_label(char *buf, size_t len, __u64 s);
+void slo_registry__window_label(char *buf, size_t len, const struct slo_config *sc);
+void slo_registry__rule_condition(char *buf, size_t len, const struct slo_alert_rule *rule);
+int slo_registry__policy(size_t p, unsigned int *bit, const char **severity,
+			 const char **condition);
+
 /* slotap_slo_* series; returns 0, -ENOMEM or -EIO. */
 int slo_registry__write_prometheus(const struct slo_registry *reg, FILE *out, __u64 now_s);
 
