@@ -377,7 +377,7 @@ static void win_of(const struct rslo *r, struct win *w)
 		w->length = len;
 		if (r->sc->timeslices) {
 			w->denom = fmt("(%s / 60)", len ? len : "");
-			w->sli_total = fmt("clamp_min(vector(floor(%s / 60)), 1)", el ? el : "");
+			w->sli_total = fmt("clamp_min(floor(vector(%s / 60)), 1)", el ? el : "");
 			w->denom_scalar = true;
 		} else {
 			w->denom = fmt(REC_PERIOD_EV "{%s}", r->sel);
@@ -462,6 +462,7 @@ static void alert_labels(struct emit *o, const struct rslo *r, const char *sever
 	emit_kv(o, ALERT_LABEL_CONDITION, condition);
 	emit_kv(o, ALERT_LABEL_SLI, r->sc->sli == SLO_SLI_LATENCY ? "latency" : "availability");
 	emit_kv(o, ALERT_LABEL_WINDOW, r->window);
+	emit_kv(o, RULES_LABEL_ID, rule_id);
 	emit_map(o, false);
 }
 
