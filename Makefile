@@ -215,9 +215,14 @@ $(OUTPUT)/tests/bench-slo: tests/bench/slo_bench.c $(LIB) | $(OUTPUT)/tests
 $(OUTPUT)/bpf $(OUTPUT)/user $(OUTPUT)/tests $(OUTPUT)/tests/fuzz $(OUTPUT)/tools:
 	$(Q)mkdir -p $@
 
-# the unit tests, and every fuzz target on its committed inputs
-unit: $(UNIT_BINS) $(FUZZ_REPLAYS)
+# the unit tests, every fuzz target on its committed inputs, and the rules
+# `slotap rules` writes, regenerated, through promtool check and test rules
+unit: $(UNIT_BINS) $(FUZZ_REPLAYS) $(OUTPUT)/slotap
 	$(Q)scripts/run-unit-tests.sh $(UNIT_BINS) $(FUZZ_REPLAYS)
+	$(call msg,RULES,tests/rules)
+	$(Q)tests/rules/run.sh $(OUTPUT)/slotap $(OUTPUT)/rules >$(OUTPUT)/rules.log 2>&1 || \
+		{ cat $(OUTPUT)/rules.log; exit 1; }
+	$(Q)tail -1 $(OUTPUT)/rules.log
 
 # Every unit test under the sanitizers, test_http_parser's BPF_PROG_TEST_RUN
 # included (only userspace is instrumented: the kernel runs the parser).

@@ -148,7 +148,7 @@ static bool calendar(const struct rslo *r)
 /*
  * PromQL has no calendar: the period's start and length come from the date
  * functions at time t (a scalar expression). A week starts on Monday 00:00
- * UTC (1970-01-05 was one); a month on the 1st; a 4w period on the Monday
+ * UTC (1969-12-29 was one: + 3 days keeps the remainders positive); a month on the 1st; a 4w period on the Monday
  * of ISO week 1, 5, ..., 49, the 13th running to the end of the ISO year.
  */
 static char *iso_weekday(const char *t)
@@ -182,7 +182,7 @@ static char *period_id(enum slo_window_kind kind, const char *t)
 
 	switch (kind) {
 	case SLO_WINDOW_CALENDAR_WEEK:
-		return fmt("scalar(floor(vector((%s - 345600) / 604800)))", t);
+		return fmt("scalar(floor(vector((%s + 259200) / 604800)))", t);
 	case SLO_WINDOW_CALENDAR_MONTH:
 		return fmt("(scalar(year(vector(%s))) * 12 + scalar(month(vector(%s))))", t, t);
 	default:
@@ -200,7 +200,7 @@ static char *period_elapsed(enum slo_window_kind kind)
 
 	switch (kind) {
 	case SLO_WINDOW_CALENDAR_WEEK:
-		return fmt("((time() - 345600) %% 604800)");
+		return fmt("((time() + 259200) %% 604800)");
 	case SLO_WINDOW_CALENDAR_MONTH:
 		return fmt("((scalar(day_of_month()) - 1) * 86400 + time() %% 86400)");
 	default:
