@@ -159,19 +159,25 @@ static char *iso_weekday(const char *t)
 /* The ISO week of t, 1..53, as the 4w periods count it. */
 static char *iso_week(const char *t)
 {
-	char *wd = iso_weekday(t), *raw, *ny, *s;
+	char *wd = iso_weekday(t), *doy, *raw, *ny, *w0, *s;
 
-	raw = fmt("scalar(floor(vector((scalar(day_of_year(vector(%s))) - %s + 10) / 7)))", t,
-		  wd ? wd : "");
+	doy = fmt("scalar(day_of_year(vector(%s)))", t);
+	raw = fmt("scalar(floor(vector((%s - %s + 10) / 7)))", doy ? doy : "", wd ? wd : "");
 	/* the last days of December in week 1 of the next ISO year */
 	ny = fmt("((scalar(month(vector(%s))) == bool 12) * "
 		 "(scalar(day_of_month(vector(%s))) - %s >= bool 28))", t, t, wd ? wd : "");
-	/* week 0: the previous ISO year's last week, of its last period either way */
-	s = fmt("(%s + (%s < bool 1) * (52 - %s) + %s * (1 - %s))", raw ? raw : "", raw ? raw : "",
-		raw ? raw : "", ny ? ny : "", raw ? raw : "");
+	/* week 0: the previous ISO year's last week (52 or 53), counted in that year */
+	w0 = fmt("scalar(floor(vector((%s + 365 + ((scalar(year(vector(%s))) - 1) %% 4 == bool 0)"
+		 " - ((scalar(year(vector(%s))) - 1) %% 100 == bool 0)"
+		 " + ((scalar(year(vector(%s))) - 1) %% 400 == bool 0) - %s + 10) / 7)))",
+		 doy ? doy : "", t, t, t, wd ? wd : "");
+	s = fmt("(%s + (%s < bool 1) * (%s - %s) + %s * (1 - %s))", raw ? raw : "", raw ? raw : "",
+		w0 ? w0 : "", raw ? raw : "", ny ? ny : "", raw ? raw : "");
 	free(wd);
+	free(doy);
 	free(raw);
 	free(ny);
+	free(w0);
 	return s;
 }
 
