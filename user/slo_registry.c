@@ -868,6 +868,8 @@ static void log_transition(const struct slo_entry *e, unsigned int bit, bool sta
 	}
 	line_add(&l, " sli=%.6g objective=%.9g window=%s budget_remaining=%.4g", st->sli,
 		 sc->objective, window, st->budget_remaining);
+	if (sc->runbook_url)
+		line_str(&l, "runbook_url", sc->runbook_url);
 	if (started)
 		log__warn("%s", l.buf);
 	else

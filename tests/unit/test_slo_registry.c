@@ -120,17 +120,19 @@ static void counts_by_endpoint_status_and_latency(void **state)
 	slo_registry__free(reg);
 }
 
+static size_t evaluate_logged(struct slo_registry *reg, __u64 now_s, char **log);
+
 /* Below min_events: insufficient data exported, no budget, no alert; then both. */
 static void low_traffic_insufficient_data(void **state)
 {
 	struct slo_config low = {
 		.name = "low", .service = "shop", .sli = SLO_SLI_AVAILABILITY,
 		.objective = 0.99, .window = SLO_WINDOW_ROLLING, .window_s = 28 * 86400ULL,
-		.min_events = 20,
+		.min_events = 20, .runbook_url = "https://runbooks.example/low",
 	};
 	struct slotap_config cfg = { .slos = &low, .n_slos = 1 };
 	struct slo_registry *reg;
-	char *text;
+	char *text, *log;
 
 	(void)state;
 	set_bad(&low, 500, 599);
@@ -153,6 +155,11 @@ static void low_traffic_insufficient_data(void **state)
 	assert_line(text, "slotap_slo_error_budget_remaining_ratio{slo=\"low\",service=\"shop\",endpoint=\"\"} -99");
 	assert_line(text, "slotap_slo_alert_active{slo=\"low\",service=\"shop\",endpoint=\"\",severity=\"page\",condition=\"burn_rate_1h_5m_14.4\"} 1");
 	free(text);
+	/* the alert log line carries the runbook */
+	assert_true(evaluate_logged(reg, T0 + 40, &log) > 0);
+	assert_non_null(strstr(log, "condition=burn_rate_1h_5m_14.4 "));
+	assert_non_null(strstr(log, " runbook_url=\"https://runbooks.example/low\"\n"));
+	free(log);
 	slo_registry__free(reg);
 }
 
