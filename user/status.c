@@ -406,7 +406,8 @@ static void take_slo_sample(struct status_data *d, const struct sample *s)
 	if (strcmp(m, METRIC_SLO_EVENTS) && strcmp(m, METRIC_SLO_OBJECTIVE) &&
 	    strcmp(m, METRIC_SLO_SLI) && strcmp(m, METRIC_SLO_BUDGET_REMAINING) &&
 	    strcmp(m, METRIC_SLO_BURN_RATE) && strcmp(m, METRIC_SLO_EXHAUSTION) &&
-	    strcmp(m, METRIC_SLO_ALERT) && strcmp(m, METRIC_SLO_BLAMED))
+	    strcmp(m, METRIC_SLO_ALERT) && strcmp(m, METRIC_SLO_BLAMED) &&
+	    strcmp(m, METRIC_SLO_INSUFFICIENT_DATA))
 		return;		/* a series this does not know: no row for it */
 	if (!strcmp(m, METRIC_SLO_BLAMED)) {
 		/* only for SLOs the agent has now: a removed one's counter lingers */

@@ -417,6 +417,37 @@ static void no_slos_one_line(void **state)
 	free(out);
 }
 
+/* Below min_events the budget is not known: "no data", insufficient_data in JSON. */
+static void insufficient_data_shown(void **state)
+{
+	static const char text[] =
+		"slotap_slo_events_total{slo=\"quiet\",service=\"shop\",endpoint=\"\",result=\"good\"} 0\n"
+		"slotap_slo_events_total{slo=\"quiet\",service=\"shop\",endpoint=\"\",result=\"bad\"} 3\n"
+		"slotap_slo_objective_ratio{slo=\"quiet\",service=\"shop\",endpoint=\"\"} 0.99\n"
+		"slotap_slo_sli_ratio{slo=\"quiet\",service=\"shop\",endpoint=\"\",window=\"28d\"} 0\n"
+		"slotap_slo_error_budget_remaining_ratio{slo=\"quiet\",service=\"shop\",endpoint=\"\"} NaN\n"
+		"slotap_slo_insufficient_data{slo=\"quiet\",service=\"shop\",endpoint=\"\"} 1\n"
+		"slotap_slo_events_total{slo=\"busy\",service=\"shop\",endpoint=\"\",result=\"good\"} 99\n"
+		"slotap_slo_events_total{slo=\"busy\",service=\"shop\",endpoint=\"\",result=\"bad\"} 1\n"
+		"slotap_slo_error_budget_remaining_ratio{slo=\"busy\",service=\"shop\",endpoint=\"\"} 0\n"
+		"slotap_slo_insufficient_data{slo=\"busy\",service=\"shop\",endpoint=\"\"} 0\n";
+	char *out = render(text, sizeof(text) - 1, false), *line;
+
+	(void)state;
+	line = line_with(out, "quiet");
+	assert_has(line, "no data");
+	free(line);
+	line = line_with(out, "busy");
+	assert_has(line, "0.00%");
+	assert_null(strstr(line, "no data"));
+	free(line);
+	free(out);
+	out = render(text, sizeof(text) - 1, true);
+	assert_has(out, "\"insufficient_data\":true");
+	assert_has(out, "\"insufficient_data\":false");
+	free(out);
+}
+
 #define EP(route, code) "http_server_request_duration_seconds_count{service_name=\"g\"," \
 	"http_request_method=\"GET\",http_route=\"" route "\",http_response_status_code=\"" code "\"}"
 
@@ -594,6 +625,7 @@ int main(void)
 		cmocka_unit_test(nan_and_inf),
 		cmocka_unit_test(forecast_is_human),
 		cmocka_unit_test(no_slos_one_line),
+		cmocka_unit_test(insufficient_data_shown),
 		cmocka_unit_test(blamed_dependencies),
 		cmocka_unit_test(garbage_is_skipped),
 		cmocka_unit_test(default_copies_and_alerts),
