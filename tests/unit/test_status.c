@@ -443,8 +443,8 @@ static void insufficient_data_shown(void **state)
 	free(line);
 	free(out);
 	out = render(text, sizeof(text) - 1, true);
-	assert_has(out, "\"insufficient_data\":true");
-	assert_has(out, "\"insufficient_data\":false");
+	assert_has(out, "\"insufficient_data\":\ttrue");
+	assert_has(out, "\"insufficient_data\":\tfalse");
 	free(out);
 }
 
