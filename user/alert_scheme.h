@@ -4,8 +4,7 @@
  * the agent pushes to Alertmanager and the alerting rules `slotap rules`
  * generates for Prometheus, so that either source of the same alert
  * routes, groups and reads the same (README, "Alerts from the agent
- * itself"). The names are those of the rules' (metric_names.h on the rules
- * branch): one of the two copies goes when both are on main.
+ * itself", docs/rules.md).
  */
 #ifndef SLOTAP_ALERT_SCHEME_H
 #define SLOTAP_ALERT_SCHEME_H

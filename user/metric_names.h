@@ -42,25 +42,8 @@
 #define METRIC_SLO_DEFAULTS_DROPPED	METRIC_SLO_PREFIX "default_instances_dropped_total"
 #define METRIC_SLO_DEFAULT_REQS_DROPPED	METRIC_SLO_PREFIX "default_requests_dropped_total"
 
-/*
- * Low-traffic protection and SLO alerts (slotap rules, the agent's own): one
- * scheme for Prometheus rules, the log and pushed alerts. README "SLO alerts
- * in Prometheus" and docs/rules.md describe each name.
- */
+/* Low-traffic protection (min_events); the alerts' names are alert_scheme.h's */
 #define METRIC_SLO_INSUFFICIENT_DATA	METRIC_SLO_PREFIX "insufficient_data"	/* 0 or 1 */
-#define ALERT_NAME_SLO_BURN		"SlotapErrorBudgetBurn"		/* burn-rate rules */
-#define ALERT_NAME_SLO_POLICY		"SlotapErrorBudgetPolicy"	/* budget policy conditions */
-/* alert labels, beside LABELS_SLO */
-#define ALERT_LABEL_SEVERITY		"severity"	/* page, ticket, info */
-#define ALERT_LABEL_CONDITION		"condition"	/* burn_rate_1h_5m_14.4, budget_exhausted, ... */
-#define ALERT_LABEL_SLI			"sli"		/* availability, latency */
-#define ALERT_LABEL_WINDOW		"slo_window"	/* 28d, week, 4w, month */
-/* alert annotations */
-#define ALERT_ANN_SUMMARY		"summary"
-#define ALERT_ANN_DESCRIPTION		"description"
-#define ALERT_ANN_BROKEN_BY		"broken_by"	/* how far: burn 1h 20x, 5m 20x (>= 14.4x) */
-#define ALERT_ANN_BUDGET		"budget_remaining"
-#define ALERT_ANN_RUNBOOK		"runbook_url"
 
 /* The agent itself */
 #define METRIC_BUILD_INFO		"slotap_build_info"

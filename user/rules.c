@@ -20,6 +20,7 @@
 #include <string.h>
 #include <yaml.h>
 
+#include "alert_scheme.h"
 #include "config.h"
 #include "errbuf.h"
 #include "log.h"

@@ -17,7 +17,7 @@
 
 struct texts {
 	char condition[64], window[24], summary[512], description[640], broken_by[160];
-	char budget[32];
+	char budget[48];
 };
 
 static int burn_index(__u64 window_s)
@@ -28,36 +28,21 @@ static int burn_index(__u64 window_s)
 	return SLO_BURN_1H;
 }
 
-/* As the slotap_slo_sli_ratio window label: 28d, 1h30m as 90m, week, 4w, month. */
-static void window_label(char *buf, size_t len, const struct slo_config *sc)
-{
-	static const char *const calendar[] = {
-		[SLO_WINDOW_CALENDAR_WEEK] = "week", [SLO_WINDOW_CALENDAR_4W] = "4w",
-		[SLO_WINDOW_CALENDAR_MONTH] = "month",
-	};
-	__u64 s = sc->window_s;
-
-	if (sc->window != SLO_WINDOW_ROLLING)
-		snprintf(buf, len, "%s", calendar[sc->window]);
-	else if (s % 86400 == 0)
-		snprintf(buf, len, "%llud", (unsigned long long)(s / 86400));
-	else if (s % 3600 == 0)
-		snprintf(buf, len, "%lluh", (unsigned long long)(s / 3600));
-	else
-		snprintf(buf, len, "%llum", (unsigned long long)(s / 60));
-}
-
 /* Prometheus' humanizePercentage for the figures a person reads. */
 static void percent(char *buf, size_t len, double ratio)
 {
-	snprintf(buf, len, "%.4g%%", ratio * 100);
+	/* a budget below min_events: as the rules' annotation says it */
+	if (isnan(ratio))
+		snprintf(buf, len, "unknown (fewer than min_events events)");
+	else
+		snprintf(buf, len, "%.4g%%", ratio * 100);
 }
 
 /* What the condition of bit means, and how far it is broken now. */
 static const char *describe(char *broken_by, size_t len, unsigned int bit,
 			    const struct slo_status *st, const struct slo_config *sc)
 {
-	char pct[32];
+	char pct[48];
 
 	if (bit < SLO_DEFAULT_ALERT_RULES) {
 		const struct slo_alert_rule *r = &slo_default_alert_rules[bit];
@@ -130,7 +115,7 @@ int slo_alerts__push(const struct slo_registry *reg, __u64 now_s, struct alert_p
 			if (!slo_registry__alert_condition(bit, &severity, t->condition,
 							   sizeof(t->condition)))
 				break;
-			window_label(t->window, sizeof(t->window), sc);
+			slo_registry__window_label(t->window, sizeof(t->window), sc);
 			what = describe(t->broken_by, sizeof(t->broken_by), bit, &st, sc);
 			percent(t->budget, sizeof(t->budget), st.budget_remaining);
 			snprintf(t->summary, sizeof(t->summary), "SLO %s of %s%s%s%s: %s", sc->name,
@@ -154,6 +139,7 @@ int slo_alerts__push(const struct slo_registry *reg, __u64 now_s, struct alert_p
 				.description = t->description,
 				.broken_by = t->broken_by,
 				.budget_remaining = t->budget,
+				.runbook_url = sc->runbook_url,
 			};
 			n++;
 		}

@@ -1149,7 +1149,7 @@ bool slo_registry__alert_condition(unsigned int bit, const char **severity, char
 {
 	if (bit < SLO_DEFAULT_ALERT_RULES) {
 		*severity = slo_default_alert_rules[bit].severity;
-		rule_condition(cond, len, &slo_default_alert_rules[bit]);
+		slo_registry__rule_condition(cond, len, &slo_default_alert_rules[bit]);
 		return true;
 	}
 	bit -= SLO_DEFAULT_ALERT_RULES;
