@@ -2111,6 +2111,52 @@ def t_slo_events(ctx):
     expect_untracked(a)
 
 
+@test("slo_low_traffic")
+def t_slo_low_traffic(ctx):
+    """min_events: three failing requests burn at 100x a 99% budget, yet the
+    SLO has insufficient data (no budget, no alert, "no data" in slotap
+    status) until its window holds 20 events; then it alerts."""
+    t = ctx.testd()
+    cfg = service_config("testd", t.port, ["/status/{code}"])
+    cfg += ("min_events: 20\nslos:\n"
+            "  - name: quiet\n    service: testd\n    sli: availability\n"
+            "    objective: 99\n    window: 28d\n"
+            "    runbook_url: https://runbooks.example/quiet\n")
+    a = ctx.agent(cfg)
+    h.keepalive_requests(t.port, ["/status/500"] * 3)
+    sel = {"slo": "quiet", "service": "testd", "endpoint": ""}
+    m = a.wait_metrics(lambda m: m.value("slotap_slo_events_total", result="bad", **sel) == 3,
+                       what="3 bad events")
+    if m.value("slotap_slo_insufficient_data", **sel) != 1:
+        raise HarnessError("3 events of 20: slotap_slo_insufficient_data is not 1")
+    if not math.isnan(m.value("slotap_slo_error_budget_remaining_ratio", **sel)):
+        raise HarnessError("3 events of 20: the budget is not NaN")
+    if m.value("slotap_slo_burn_rate", window="1h", **sel) != 100:
+        raise HarnessError("3 bad of 3 at 99%: the 1h burn rate is not 100")
+    if any(m.value("slotap_slo_alert_active", severity="page", condition=c, **sel) != 0
+           for c in ("burn_rate_1h_5m_14.4", "budget_exhausted")):
+        raise HarnessError("an SLO with insufficient data alerts")
+    out = subprocess.run([h.AGENT_BIN, "status", "--web.listen-address", f"127.0.0.1:{a.port}"],
+                         capture_output=True, text=True, timeout=10)
+    row = next((l for l in out.stdout.splitlines() if l.strip().startswith("quiet")), "")
+    if out.returncode != 0 or "no data" not in row:
+        raise HarnessError(f"slotap status: quiet's row {row!r}, want 'no data'")
+    time.sleep(11)      # alerts are evaluated every 10 s: none must start meanwhile
+    if "SLO alert started" in a.proc.stderr():
+        raise HarnessError("an alert started below min_events")
+    h.keepalive_requests(t.port, ["/status/500"] * 17)
+    m = a.wait_metrics(lambda m: m.value("slotap_slo_insufficient_data", **sel) == 0,
+                       what="20 events")
+    if m.value("slotap_slo_alert_active", severity="page", condition="burn_rate_1h_5m_14.4",
+               **sel) != 1:
+        raise HarnessError("20 bad events: the page does not fire")
+    line = 'SLO alert started: slo="quiet" service="testd" endpoint="" severity=page'
+    h.wait_for(lambda: line in a.proc.stderr(), 15.0, what="the alert log line")
+    if 'runbook_url="https://runbooks.example/quiet"' not in a.proc.stderr():
+        raise HarnessError("the alert log line has no runbook_url")
+    check_common(m)
+
+
 @test("slo_reload")
 def t_slo_reload(ctx):
     """SIGHUP applies a changed config without losing counts; a bad one is
