@@ -149,8 +149,9 @@ static bool calendar(const struct rslo *r)
 /*
  * PromQL has no calendar: the period's start and length come from the date
  * functions at time t (a scalar expression). A week starts on Monday 00:00
- * UTC (1969-12-29 was one: + 3 days keeps the remainders positive); a month on the 1st; a 4w period on the Monday
- * of ISO week 1, 5, ..., 49, the 13th running to the end of the ISO year.
+ * UTC (1969-12-29 was one: + 3 days keeps the remainders positive); a
+ * month on the 1st; a 4w period on the Monday of ISO week 1, 5, ..., 49,
+ * the 13th running to the end of the ISO year.
  */
 static char *iso_weekday(const char *t)
 {
