@@ -72,6 +72,8 @@
 enum slotap_protocol {
 	PROTO_NONE = 0,		/* not classified (a failure before any request) */
 	PROTO_HTTP1,
+	PROTO_HTTP2,		/* HTTP/2: the kernel sends h2_records (h2_record.h) */
+	PROTO_GRPC,		/* gRPC over HTTP/2: set by the agent only */
 	PROTO_MAX,
 };
 
@@ -136,6 +138,14 @@ enum http_failure {
 	/* server: a SYN or handshake ACK the listener dropped (queue full); never
 	 * an event: counted by the agent's listener sweep, see listen_drops */
 	HTTP_FAILURE_LISTEN_OVERFLOW,
+	/* HTTP/2, set by the agent: the server reset the stream before its response ended */
+	HTTP_FAILURE_STREAM_RESET,
+	/* HTTP/2: the client reset the stream before any response */
+	HTTP_FAILURE_STREAM_CANCELLED,
+	/* HTTP/2: a stream above the last-stream-id of the server's GOAWAY */
+	HTTP_FAILURE_GOAWAY,
+	/* HTTP/2: the kernel lost the connection's framing with the stream open */
+	HTTP_FAILURE_UNFRAMED,
 	HTTP_FAILURE_MAX,
 };
 

@@ -74,6 +74,10 @@ static const char *const failure_names[HTTP_FAILURE_MAX] = {
 	[HTTP_FAILURE_CONNECT_OTHER] = "other",
 	[HTTP_FAILURE_REFUSED] = "refused",
 	[HTTP_FAILURE_LISTEN_OVERFLOW] = "listen_overflow",
+	[HTTP_FAILURE_STREAM_RESET] = "stream_reset",
+	[HTTP_FAILURE_STREAM_CANCELLED] = "stream_cancelled",
+	[HTTP_FAILURE_GOAWAY] = "goaway",
+	[HTTP_FAILURE_UNFRAMED] = "unframed",
 };
 
 const char *http_failure__name(enum http_failure failure)
