@@ -216,6 +216,9 @@ int agent__init(struct agent *a)
 	err = latency_buckets__init(&a->buckets, a->cfg.latency_thresholds_ns, a->cfg.n_thresholds);
 	if (!err) {
 		a->agg = aggregator__new(&aggregator_http_server, &a->buckets);
+		a->rpc = aggregator__new(&agent_rpc_server, &a->buckets);
+		a->h2_undecoded = aggregator__new(&agent_h2_undecoded, NULL);
+		a->grpc_streaming = aggregator__new(&agent_grpc_streaming, NULL);
 		a->transport_failures = aggregator__new(&agent_transport_failures, NULL);
 		a->retransmits = aggregator__new(&agent_retransmits, NULL);
 		a->outbound = outbound__new(&a->buckets);
@@ -224,7 +227,8 @@ int agent__init(struct agent *a)
 		a->blamed = aggregator__new(&agent_blamed_events, NULL);
 		a->endpoints = endpoint_cache__new();
 	}
-	if (err || !a->agg || !a->transport_failures || !a->retransmits || !a->outbound ||
+	if (err || !a->agg || !a->rpc || !a->h2_undecoded || !a->grpc_streaming ||
+	    !a->transport_failures || !a->retransmits || !a->outbound ||
 	    !a->services || !a->blame || !a->blamed || !a->endpoints) {
 		log__error("out of memory");
 		return -ENOMEM;
@@ -245,6 +249,9 @@ size_t agent__families(struct agent *a, struct aggregator *out[AGENT_FAMILIES_MA
 	size_t n = 0;
 
 	out[n++] = a->agg;
+	out[n++] = a->rpc;
+	out[n++] = a->h2_undecoded;
+	out[n++] = a->grpc_streaming;
 	out[n++] = a->transport_failures;
 	out[n++] = a->retransmits;
 	out[n++] = a->blamed;
@@ -253,7 +260,7 @@ size_t agent__families(struct agent *a, struct aggregator *out[AGENT_FAMILIES_MA
 	return n;
 }
 
-_Static_assert(4 + OUTBOUND_FAMILIES <= AGENT_FAMILIES_MAX, "room for every family");
+_Static_assert(7 + OUTBOUND_FAMILIES <= AGENT_FAMILIES_MAX, "room for every family");
 
 void agent__limit_series(struct agent *a)
 {
@@ -271,6 +278,9 @@ void agent__free(struct agent *a)
 	state_journal__free(&a->save.journal);
 	service_registry__free(a->services);
 	aggregator__free(a->agg);
+	aggregator__free(a->rpc);
+	aggregator__free(a->h2_undecoded);
+	aggregator__free(a->grpc_streaming);
 	aggregator__free(a->transport_failures);
 	aggregator__free(a->retransmits);
 	outbound__free(a->outbound);

@@ -38,6 +38,10 @@ struct agent {
 	struct slotap_config cfg;
 	struct latency_buckets buckets;
 	struct aggregator *agg;
+	struct aggregator *rpc;			/* gRPC server calls */
+	struct aggregator *h2_undecoded;	/* by service, field, cause */
+	struct aggregator *grpc_streaming;	/* by service, method */
+	struct h2_conns *h2;			/* HTTP/2 connections, from the kernel's records */
 	struct aggregator *transport_failures;	/* server side, by service and reason */
 	struct aggregator *retransmits;		/* server connections, by service */
 	struct outbound *outbound;
@@ -91,7 +95,7 @@ int agent__init(struct agent *a);
 void agent__free(struct agent *a);	/* a->cfg too */
 
 /* Every metric family the agent keeps: AGENT_FAMILIES_MAX at most. */
-#define AGENT_FAMILIES_MAX	8
+#define AGENT_FAMILIES_MAX	12
 size_t agent__families(struct agent *a, struct aggregator *out[AGENT_FAMILIES_MAX]);
 /* a->cfg's max_series_per_metric on every family (at start and on reload). */
 void agent__limit_series(struct agent *a);
@@ -120,9 +124,15 @@ struct aggregator_family;
 extern const struct aggregator_family agent_transport_failures;	/* by service, reason */
 extern const struct aggregator_family agent_retransmits;	/* by service */
 extern const struct aggregator_family agent_blamed_events;	/* by slo, ..., dependency */
+extern const struct aggregator_family agent_rpc_server;		/* gRPC server calls */
+extern const struct aggregator_family agent_h2_undecoded;	/* by service, field, cause */
+extern const struct aggregator_family agent_grpc_streaming;	/* by service, method */
 
 /* One event of a drain (http_source's on_event), a->lock held. */
 int agent__route_event(void *ctx, const struct http_event *e);
+/* One HTTP/2 request or gRPC call (h2_conn's on_event), a->lock held. */
+struct h2_event;
+void agent__route_h2_event(void *ctx, const struct h2_event *h);
 /* slo_registry's bad-event hook: blame the dependency that failed meanwhile. */
 void agent__blame_bad_event(void *ctx, const char *slo, const char *service,
 			    const char *endpoint, __u64 count);

@@ -15,14 +15,14 @@ const struct aggregator_family aggregator_http_server = {
 	.help = "Duration of HTTP server requests: from the return of the syscall that read "
 		"the request's first byte to the return of the syscall that wrote the "
 		"response's first byte.",
-	.labels = { "service_name", "http_request_method", "http_route" },
+	.labels = { "service_name", "http_request_method", "http_route", "network_protocol_version" },
 	.status_label = "http_response_status_code",
 };
 
 struct series {
 	__u64 hash;
 	const char *values[AGGREGATOR_LABELS_MAX];	/* point into text[] */
-	unsigned int status;	/* 0: AGGREGATOR_STATUS_INVALID */
+	unsigned int status;	/* 0: AGGREGATOR_STATUS_INVALID; or AGGREGATOR_STATUS_UNDECODED */
 	struct histogram h;	/* counters use h.count only */
 	char text[];
 };
@@ -256,7 +256,7 @@ int aggregator__count(struct aggregator *agg, const char *const *values, __u64 n
 /* The series of all the combinations of label values beyond the cap. */
 static struct series *overflow_series(struct aggregator *agg)
 {
-	static const char *const none[AGGREGATOR_LABELS_MAX] = { "", "", "", "" };
+	static const char *const none[AGGREGATOR_LABELS_MAX] = { "", "", "", "", "", "" };
 
 	if (!agg->overflow)
 		agg->overflow = series_new(agg, 0, none, 0);
@@ -274,7 +274,8 @@ static struct series *series_get(struct aggregator *agg, const char *const *valu
 	size_t i;
 	struct series *s;
 
-	if (agg->fam->status_label && (status < 100 || status > 599))
+	if (agg->fam->status_label && (status < 100 || status > 599) &&
+	    status != AGGREGATOR_STATUS_UNDECODED)
 		status = 0;
 	hash = series_hash(agg, values, status);
 	i = slot_of(agg, hash, values, status);
@@ -328,7 +329,10 @@ static void write_labels(FILE *out, const struct aggregator *agg, const struct s
 		fprintf(out, "%s%s=", i ? "," : "{", agg->fam->labels[i]);
 		prom__label_value(out, s->values[i]);
 	}
-	if (agg->fam->status_label && s->status)
+	if (agg->fam->status_label && s->status == AGGREGATOR_STATUS_UNDECODED)
+		fprintf(out, "%s%s=\"" AGGREGATOR_STATUS_UNDECODED_VALUE "\"",
+			agg->n_labels ? "," : "{", agg->fam->status_label);
+	else if (agg->fam->status_label && s->status)
 		fprintf(out, "%s%s=\"%u\"", agg->n_labels ? "," : "{", agg->fam->status_label,
 			s->status);
 	else if (agg->fam->status_label)

@@ -15,7 +15,7 @@
 
 #include "histogram.h"
 
-#define AGGREGATOR_LABELS_MAX	4
+#define AGGREGATOR_LABELS_MAX	6
 /*
  * Series a family keeps unless told otherwise (aggregator__set_max_series):
  * about 4 KB each for a latency histogram, so about 20 MB at most.
@@ -26,6 +26,12 @@
  * 100..599, which whoever answers chooses): one series, not one each.
  */
 #define AGGREGATOR_STATUS_INVALID	"invalid"
+/*
+ * A status the agent could not decode (HTTP/2's, docs/design-http2.md):
+ * pass this as the status to get the value "undecoded".
+ */
+#define AGGREGATOR_STATUS_UNDECODED	0x10000u	/* above any __u16 status */
+#define AGGREGATOR_STATUS_UNDECODED_VALUE	"undecoded"
 
 /* What a family exports; static data, it must outlive its aggregators. */
 struct aggregator_family {
@@ -36,7 +42,10 @@ struct aggregator_family {
 	bool counter;		/* a counter of events, not a latency histogram */
 };
 
-/* The server request histogram, named after OpenTelemetry's HTTP conventions. */
+/*
+ * The server request histogram, named after OpenTelemetry's HTTP conventions:
+ * service, method, route, protocol version ("1.1", "2"), then the status.
+ */
 extern const struct aggregator_family aggregator_http_server;
 
 struct aggregator;

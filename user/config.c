@@ -18,6 +18,7 @@
 #include <unistd.h>
 #include <yaml.h>
 
+#include "grpc.h"
 #include "http_server.h"
 #include "config.h"
 #include "config_fields.h"
@@ -111,8 +112,9 @@ const char config__default_yaml[] =
 "#                 services, or with none, a process name.\n"
 "#   endpoint      \"METHOD /route\" (GET, HEAD, POST, PUT, DELETE, PATCH,\n"
 "#                 OPTIONS, CONNECT or TRACE, one space, a route template as\n"
-"#                 in routes), or a list of them: the SLO is then about their\n"
-"#                 requests together. Default: every request of the service.\n"
+"#                 in routes), or a gRPC method, \"grpc pkg.Service/Method\",\n"
+"#                 or a list of them: the SLO is then about their requests\n"
+"#                 together. Default: every request of the service.\n"
 "#   sli           required: availability (good: a status not in\n"
 "#                 bad_statuses) or latency (good: answered within threshold).\n"
 "#   objective     required; the percentage of good requests, above 0 and\n"
@@ -128,6 +130,12 @@ const char config__default_yaml[] =
 "#                 timeslices).\n"
 "#   bad_statuses  availability SLOs only: the status codes (100-599) and\n"
 "#                 classes (1xx-5xx) counted bad, or a list. Default: 5xx.\n"
+"#   bad_grpc_codes  availability SLOs only: the gRPC status codes counted\n"
+"#                 bad in gRPC calls (which bad_statuses does not judge), by\n"
+"#                 name or number (0-16), or a list. Default: UNKNOWN,\n"
+"#                 DEADLINE_EXCEEDED, UNIMPLEMENTED, INTERNAL, UNAVAILABLE,\n"
+"#                 DATA_LOSS. A call whose status could not be decoded is\n"
+"#                 neither good nor bad.\n"
 "#   budgeting     occurrences (the error budget counts requests) or\n"
 "#                 timeslices (it counts minutes, a minute being good when its\n"
 "#                 requests meet the objective). Default: occurrences.\n"
@@ -959,19 +967,19 @@ static int load_slo(struct loader *ld, struct slotap_config *cfg, size_t slo,
 	static const char *const keys[] = {
 		"name", "service", "endpoint", "sli", "objective", "threshold",
 		"window", "bad_statuses", "budgeting", "transport_failures", "dependency",
-		"min_events", "runbook_url", NULL
+		"min_events", "runbook_url", "bad_grpc_codes", NULL
 	};
 	enum {
 		K_NAME, K_SERVICE, K_ENDPOINT, K_SLI, K_OBJECTIVE, K_THRESHOLD,
 		K_WINDOW, K_BAD_STATUSES, K_BUDGETING, K_TRANSPORT_FAILURES, K_DEPENDENCY,
-		K_MIN_EVENTS, K_RUNBOOK_URL
+		K_MIN_EVENTS, K_RUNBOOK_URL, K_BAD_GRPC_CODES
 	};
 	static const int required[] = {
 		K_NAME, K_SERVICE, K_SLI, K_OBJECTIVE, K_WINDOW
 	};
 	struct slo_config *sc = tmpl ? &cfg->default_slos[slo] : &cfg->slos[slo];
 	const yaml_node_t *threshold_key = NULL, *threshold = NULL;
-	const yaml_node_t *bad_key = NULL, *window = NULL;
+	const yaml_node_t *bad_key = NULL, *grpc_key = NULL, *window = NULL;
 	char path[48], q[QUOTE_SIZE];
 	struct yaml_fields f;
 	unsigned seen;
@@ -1034,6 +1042,10 @@ static int load_slo(struct loader *ld, struct slotap_config *cfg, size_t slo,
 			bad_key = f.key[k];
 			err = config_fields__slo_bad_statuses(ld, sc, v, NULL);
 			break;
+		case K_BAD_GRPC_CODES:
+			grpc_key = f.key[k];
+			err = config_fields__slo_bad_grpc_codes(ld, sc, v, NULL);
+			break;
 		case K_BUDGETING:
 			err = yaml_reader__get_keyword(&ld->rd, v, "budgeting", "a budgeting method",
 						       "a budgeting method (occurrences or timeslices)",
@@ -1095,15 +1107,19 @@ static int load_slo(struct loader *ld, struct slotap_config *cfg, size_t slo,
 		if (!threshold)
 			return node_error(ld, n, path,
 					  "missing required key \"threshold\" (latency SLOs need one)");
-		if (bad_key)
-			return node_error(ld, bad_key, path,
-					  "bad_statuses is for availability SLOs, not latency ones");
+		if (bad_key || grpc_key)
+			return node_error(ld, bad_key ? bad_key : grpc_key, path,
+					  "%s is for availability SLOs, not latency ones",
+					  bad_key ? "bad_statuses" : "bad_grpc_codes");
 	} else {
+		__u32 grpc_codes = sc->bad_grpc_codes;
+
 		if (threshold_key)
 			return node_error(ld, threshold_key, path,
 					  "threshold is for latency SLOs, not availability ones");
 		if (!bad_key)
 			config_fields__slo_default_bad_statuses(sc);
+		sc->bad_grpc_codes = grpc_key ? grpc_codes : GRPC_BAD_CODES_DEFAULT;
 	}
 	err = config_fields__slo_check_window(ld, sc, window, "window");
 	if (err)

@@ -111,7 +111,8 @@ struct slo_config {
 	/*
 	 * "METHOD /route", e.g. "GET /api/items/{id}": METHOD one of GET HEAD
 	 * POST PUT DELETE PATCH OPTIONS CONNECT TRACE, one space, a template
-	 * that route_template__validate() accepts. In file order, unique.
+	 * that route_template__validate() accepts; or a gRPC method,
+	 * "grpc pkg.Service/Method". In file order, unique.
 	 * n_endpoints 0 = the whole service.
 	 */
 	char **endpoints;
@@ -129,6 +130,12 @@ struct slo_config {
 	 * (code % 8) of byte code / 8; default 500..599. Latency SLOs: all 0.
 	 */
 	__u8 bad_status[75];
+	/*
+	 * Availability SLOs: the gRPC codes (0..16) counted bad, bit c for
+	 * code c; default GRPC_BAD_CODES_DEFAULT. gRPC calls are judged by
+	 * these, HTTP requests by bad_status. Latency SLOs: 0.
+	 */
+	__u32 bad_grpc_codes;
 	enum slo_window_kind window;	/* from user/slo.h */
 	/*
 	 * Rolling: the length in seconds, one slo__new() accepts (60 s .. 31 d,

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "config_fields.h"
+#include "grpc.h"
 #include "route.h"
 #include "slo.h"
 
@@ -122,6 +123,19 @@ static bool status_test(const __u8 *bits, unsigned code)
 	return bits[code / 8] & (1u << (code % 8));
 }
 
+/* "pkg.Service/Method": printable ASCII, no braces, one '/' with a name each side. */
+static bool valid_grpc_method(const char *m)
+{
+	const char *slash = strchr(m, '/');
+
+	if (!slash || slash == m || !slash[1] || strchr(slash + 1, '/'))
+		return false;
+	for (; *m; m++)
+		if (*m < 0x21 || *m > 0x7e || *m == '{' || *m == '}' || *m == '?' || *m == '#')
+			return false;
+	return true;
+}
+
 static int add_endpoint(struct loader *ld, struct slo_config *sc, struct yaml_unique *seen,
 			const yaml_node_t *n, long idx)
 {
@@ -141,16 +155,25 @@ static int add_endpoint(struct loader *ld, struct slo_config *sc, struct yaml_un
 				  "%s is not \"METHOD /route\" (one space between, e.g. \"GET /api/items/{id}\")",
 				  q);
 	mlen = sp - s;
+	if (mlen == 4 && !memcmp(s, "grpc", 4)) {
+		/* the gRPC method is the route, as rpc_method writes it */
+		if (!valid_grpc_method(sp + 1))
+			return node_error(ld, n, path,
+					  "%s is not \"grpc pkg.Service/Method\" (printable, one '/' between service and method, no braces)",
+					  q);
+		goto add;
+	}
 	for (i = 0; http_methods[i]; i++)
 		if (strlen(http_methods[i]) == mlen && !memcmp(http_methods[i], s, mlen))
 			break;
 	if (!http_methods[i])
 		return node_error(ld, n, path,
-				  "%s: %s is not a method (GET HEAD POST PUT DELETE PATCH OPTIONS CONNECT TRACE)",
+				  "%s: %s is not a method (GET HEAD POST PUT DELETE PATCH OPTIONS CONNECT TRACE, or grpc)",
 				  q, yaml_reader__quote(q2, s, mlen));
 	msg[0] = '\0';
 	if (route_template__validate(sp + 1, msg, sizeof(msg)))
 		return node_error(ld, n, path, "%s: route %s", q, msg[0] ? msg : "invalid route template");
+add:
 	sc->endpoints[sc->n_endpoints] = strdup(s);
 	if (!sc->endpoints[sc->n_endpoints])
 		return yaml_reader__oom(&ld->rd);
@@ -271,6 +294,51 @@ void config_fields__slo_default_bad_statuses(struct slo_config *sc)
 {
 	for (unsigned code = 500; code <= 599; code++)
 		status_set(sc->bad_status, code);
+	sc->bad_grpc_codes = GRPC_BAD_CODES_DEFAULT;
+}
+
+static int add_bad_grpc_code(struct loader *ld, __u32 *codes, const yaml_node_t *n, long idx)
+{
+	char path[48], q[QUOTE_SIZE];
+	int code;
+
+	yaml_reader__item_path(path, sizeof(path), "bad_grpc_codes", idx);
+	if (n->type != YAML_SCALAR_NODE || yaml_reader__is_null(n))
+		return yaml_reader__type_error(&ld->rd, n, path, "a gRPC status code");
+	code = strlen(yaml_reader__scalar(n)) == n->data.scalar.length ?
+	       grpc_code__parse(yaml_reader__scalar(n)) : -EINVAL;
+	if (code < 0)
+		return node_error(ld, n, path,
+				  "%s is not a gRPC status code (a name such as UNAVAILABLE, or 0..16)",
+				  yaml_reader__describe(q, n));
+	if (*codes & GRPC_CODE_BIT(code))
+		return node_error(ld, n, path, "duplicate gRPC status code %s",
+				  grpc_code__name(code));
+	*codes |= GRPC_CODE_BIT(code);
+	return 0;
+}
+
+int config_fields__slo_bad_grpc_codes(struct loader *ld, struct slo_config *sc,
+				      const yaml_node_t *v, const char *prefix)
+{
+	bool list = v->type == YAML_SEQUENCE_NODE;
+	size_t i, count = list ? yaml_reader__len(v) : 1;
+	__u32 codes = 0;
+	int err = 0;
+
+	ld->rd.prefix = prefix;
+	if (v->type == YAML_MAPPING_NODE)
+		err = yaml_reader__type_error(&ld->rd, v, "bad_grpc_codes",
+					      "a gRPC status code, or a list of them");
+	else if (!count)
+		err = node_error(ld, v, "bad_grpc_codes", "empty list");
+	for (i = 0; !err && i < count; i++)
+		err = add_bad_grpc_code(ld, &codes, list ? yaml_reader__item(&ld->rd, v, i) : v,
+					list ? (long)i : -1);
+	ld->rd.prefix = NULL;
+	if (!err)
+		sc->bad_grpc_codes = codes;
+	return err;
 }
 
 /* The ratio nearest the decimal value, as the SLO engine can hold it. */

@@ -73,6 +73,14 @@ int config_fields__slo_endpoints(struct loader *ld, struct slo_config *sc,
 int config_fields__slo_bad_statuses(struct loader *ld, struct slo_config *sc,
 				    const yaml_node_t *n, const char *prefix);
 void config_fields__slo_default_bad_statuses(struct slo_config *sc);
+/*
+ * bad_grpc_codes as in a slos item: a gRPC code by name or number, or a
+ * list of them. Without the key an availability SLO has
+ * GRPC_BAD_CODES_DEFAULT (config_fields__slo_default_bad_statuses sets
+ * both defaults; this one replaces the codes').
+ */
+int config_fields__slo_bad_grpc_codes(struct loader *ld, struct slo_config *sc,
+				      const yaml_node_t *n, const char *prefix);
 /* objective from a percentage, or with ratio from a fraction in (0, 1) */
 int config_fields__slo_objective(struct loader *ld, struct slo_config *sc,
 				 const yaml_node_t *n, const char *path, bool ratio);

@@ -2,15 +2,18 @@
 /*
  * Each event the kernel sends, to the metric families and SLOs it counts
  * in, by its protocol and kind: a request a service answered or failed, a
- * failure before any request, an outbound call or connect. And the kernel
- * counters the agent sweeps (listen drops, retransmits). Everything runs
- * with agent.lock held.
+ * failure before any request, an outbound call or connect; HTTP/2
+ * requests and gRPC calls, which h2_conn.c builds from the kernel's
+ * records. And the kernel counters the agent sweeps (listen drops,
+ * retransmits). Everything runs with agent.lock held.
  */
 #include <string.h>
 #include "agent.h"
 #include "aggregator.h"
 #include "dependency_blame.h"
 #include "endpoint_cache.h"
+#include "grpc.h"
+#include "h2_conn.h"
 #include "log.h"
 #include "outbound.h"
 #include "route.h"
@@ -43,6 +46,32 @@ const struct aggregator_family agent_transport_failures = {
 	.counter = true,
 };
 
+const struct aggregator_family agent_rpc_server = {
+	.metric = METRIC_RPC_SERVER,
+	.help = "Duration of gRPC server calls: from the return of the syscall that read the "
+		"request's first byte to the return of the syscall that wrote the first "
+		"response message (or the status of a call without one).",
+	.labels = { "service_name", "rpc_system_name", "rpc_method", "rpc_response_status_code" },
+};
+
+const struct aggregator_family agent_h2_undecoded = {
+	.metric = METRIC_H2_UNDECODED,
+	.help = "HTTP/2 request fields the agent could not decode, by field and why: the "
+		"method is then _OTHER, the route __undecoded__, the status \"undecoded\" "
+		"(neither good nor bad for availability SLOs).",
+	.labels = { "service_name", "field", "cause" },
+	.counter = true,
+};
+
+const struct aggregator_family agent_grpc_streaming = {
+	.metric = METRIC_GRPC_STREAMING,
+	.help = "gRPC calls whose client was still sending when the first response message "
+		"went out (client or bidirectional streaming): measured to that message, and "
+		"not counted by latency SLOs.",
+	.labels = { "service_name", "rpc_method" },
+	.counter = true,
+};
+
 const struct aggregator_family agent_blamed_events = {
 	.metric = METRIC_SLO_BLAMED,
 	.help = "Bad events of each SLO that coincided with a failing call (connect or "
@@ -71,19 +100,26 @@ void agent__blame_bad_event(void *ctx, const char *slo, const char *service,
 			a->events_unattributed++;
 }
 
-/* An outbound call of a tracked process: its dependency's SLOs, and blame. */
-static void record_call(struct agent *a, const struct http_event *e)
+/*
+ * An outbound call of a tracked process: its dependency's SLOs, and blame
+ * (of a failure, or a status its protocol calls the server's fault).
+ */
+static void record_call(struct agent *a, const struct http_event *e, const struct slo_request *r)
 {
-	__u64 latency = e->resp_start_ns > e->req_start_ns ? e->resp_start_ns - e->req_start_ns : 0;
 	int dep = config__dependency_of(&a->cfg, e->remote_addr, e->remote_port);
 	bool failed = e->failure != HTTP_FAILURE_NONE;
 
 	if (dep < 0 || (e->kind == HTTP_EVENT_CONNECT && !failed))
 		return;	/* a connect that worked is no call yet */
-	slo_registry__record_call(a->slos, a->cfg.dependencies[dep].name, e->status, latency,
-				  failed, a->drain_unix_s);
-	if (failed || e->status >= 500)
+	slo_registry__record_call_request(a->slos, a->cfg.dependencies[dep].name, r, failed,
+					  a->drain_unix_s);
+	if (failed || e->status_class == STATUS_CLASS_SERVER_ERROR)
 		dependency_blame__note_failure(a->blame, e->tgid, dep, e->resp_start_ns);
+}
+
+static __u64 latency_of(const struct http_event *e)
+{
+	return e->resp_start_ns > e->req_start_ns ? e->resp_start_ns - e->req_start_ns : 0;
 }
 
 /*
@@ -133,7 +169,8 @@ static void resolve_answered(struct agent *a, const struct http_event *e, const 
 {
 	struct endpoint_cache_value v = {};
 
-	v.series = aggregator__find(a->agg, (const char *const[]){ service, method, route },
+	v.series = aggregator__find(a->agg, (const char *const[]){ service, method, route,
+								 PROTOCOL_VERSION_HTTP1 },
 				    e->status);
 	if (!v.series) {
 		a->events_unattributed++;
@@ -178,10 +215,11 @@ static int route_http(struct agent *a, const struct http_event *e)
 	}
 	svc = service_registry__lookup(a->services, e->service_id, e->exe_name);
 	if (e->flags & HTTP_EVENT_CLIENT) {
-		if (!svc || outbound__record(a->outbound, svc->name, method, e))
+		if (!svc || outbound__record(a->outbound, svc->name, method, PROTOCOL_VERSION_HTTP1, e))
 			a->events_unattributed++;
 		else
-			record_call(a, e);
+			record_call(a, e, &(struct slo_request){ .status = e->status,
+								 .latency_ns = latency });
 		return 0;
 	}
 	if (!svc) {
@@ -206,6 +244,170 @@ static int route_http(struct agent *a, const struct http_event *e)
 		resolve_answered(a, e, svc->name, method, route, latency);
 	a->blaming.on = false;
 	return 0;
+}
+
+/* ---- HTTP/2 and gRPC ---------------------------------------------------- */
+
+static const char *h2_method(const struct h2_event *h)
+{
+	const struct http_event *e = &h->e;
+
+	if (h->undecoded & (1u << H2_FIELD_METHOD))
+		return method_names[HTTP_METHOD_OTHER];
+	return method_names[e->operation < HTTP_METHOD_MAX ? e->operation : 0];
+}
+
+/* Each undecoded field of a request: counted by cause, never guessed. */
+static void count_undecoded(struct agent *a, const char *service, const struct h2_event *h)
+{
+	for (int f = 0; f < H2_FIELD_MAX; f++) {
+		if (!(h->undecoded & (1u << f)))
+			continue;
+		if (aggregator__count(a->h2_undecoded, (const char *const[]){
+			service, h2_field__name(f), h2_cause__name(h->cause[f]) }, 1))
+			a->events_unattributed++;
+	}
+}
+
+/* The rpc_method of a call: "pkg.Service/Method", or what stands for it. */
+static const char *rpc_method_of(struct route_table *routes, const struct h2_event *h)
+{
+	const char *route;
+
+	if (h->undecoded & (1u << H2_FIELD_PATH))
+		return ROUTE_UNDECODED;
+	/* the server does not know the method: the client's name stays out */
+	if (h->e.status == GRPC_UNIMPLEMENTED && !(h->undecoded & (1u << H2_FIELD_STATUS)))
+		return method_names[HTTP_METHOD_OTHER];
+	if (!routes)
+		return NULL;
+	route = route_table__resolve_verbatim(routes, h->path, h->path_len);
+	return route && route[0] == '/' ? route + 1 : route;
+}
+
+/* A client's rpc_method: its path as sent, bounded by the family's series cap. */
+static const char *client_rpc_method(const struct h2_event *h, char *buf, size_t len)
+{
+	const char *m = rpc_method_of(NULL, h);
+
+	if (m)
+		return m;
+	for (size_t i = 0; i < h->path_len; i++)
+		if (h->path[i] < 0x21 || h->path[i] > 0x7e)
+			return ROUTE_INVALID + 1;
+	snprintf(buf, len, "%.*s", (int)h->path_len - (h->path_len && h->path[0] == '/'),
+		 h->path + (h->path_len && h->path[0] == '/'));
+	return buf;
+}
+
+static const char *grpc_status_label(const struct h2_event *h)
+{
+	if (h->undecoded & (1u << H2_FIELD_STATUS))
+		return "undecoded";
+	return h->e.status < GRPC_CODE_MAX ? grpc_code__name(h->e.status)
+					   : AGGREGATOR_STATUS_INVALID;
+}
+
+static struct slo_request slo_request_of(const struct h2_event *h)
+{
+	return (struct slo_request){
+		.status = h->e.status,
+		.latency_ns = latency_of(&h->e),
+		.grpc = h->e.protocol == PROTO_GRPC,
+		.status_undecoded = !!(h->undecoded & (1u << H2_FIELD_STATUS)),
+		.streaming = h->streaming,
+	};
+}
+
+static void route_h2_client(struct agent *a, const struct service *svc, const struct h2_event *h)
+{
+	const struct http_event *e = &h->e;
+	struct slo_request r = slo_request_of(h);
+	char buf[H2_PATH_MAX + 1];
+	int err;
+
+	if (e->protocol == PROTO_GRPC)
+		err = outbound__record_call(a->outbound, svc->name,
+					    client_rpc_method(h, buf, sizeof(buf)),
+					    grpc_status_label(h), e);
+	else
+		err = outbound__record(a->outbound, svc->name, h2_method(h), PROTOCOL_VERSION_HTTP2,
+				       e);
+	if (err)
+		a->events_unattributed++;
+	else
+		record_call(a, e, &r);
+}
+
+/* An HTTP/2 request or gRPC call a tracked service answered or failed. */
+static void route_h2_server(struct agent *a, const struct service *svc, const struct h2_event *h)
+{
+	const struct http_event *e = &h->e;
+	struct slo_request r = slo_request_of(h);
+	bool grpc = e->protocol == PROTO_GRPC;
+	const char *method = grpc ? RPC_SYSTEM_GRPC : h2_method(h);
+	const char *route, *rpc_method = NULL;
+	struct aggregator_series *s;
+
+	if (grpc) {
+		/* SLO endpoints name a call "grpc pkg.Service/Method": the route has no '/' */
+		route = rpc_method = rpc_method_of(svc->routes, h);
+	} else if (h->undecoded & (1u << H2_FIELD_PATH)) {
+		route = ROUTE_UNDECODED;
+	} else {
+		route = route_table__resolve(svc->routes, h->path, h->path_len, h->path_truncated);
+	}
+	if (!route) {
+		a->events_unattributed++;
+		return;
+	}
+	if (h->path_truncated && !grpc)
+		a->paths_truncated++;
+	blaming_start(a, e);
+	if (e->failure) {
+		record_failure(a, svc, e->failure, method, route, 1);
+		a->blaming.on = false;
+		return;
+	}
+	if (grpc)
+		s = aggregator__find(a->rpc, (const char *const[]){
+			svc->name, RPC_SYSTEM_GRPC, rpc_method, grpc_status_label(h) }, 0);
+	else
+		s = aggregator__find(a->agg, (const char *const[]){
+			svc->name, method, route, PROTOCOL_VERSION_HTTP2 },
+			r.status_undecoded ? AGGREGATOR_STATUS_UNDECODED : e->status);
+	if (s)
+		aggregator__observe(grpc ? a->rpc : a->agg, s, r.latency_ns);
+	else
+		a->events_unattributed++;
+	if (h->streaming &&
+	    aggregator__count(a->grpc_streaming, (const char *const[]){ svc->name, rpc_method }, 1))
+		a->events_unattributed++;
+	slo_registry__record_request(a->slos, svc->name, method, route, &r, a->drain_unix_s);
+	a->blaming.on = false;
+}
+
+void agent__route_h2_event(void *ctx, const struct h2_event *h)
+{
+	struct agent *a = ctx;
+	const struct http_event *e = &h->e;
+	struct service *svc;
+
+	a->events_received++;
+	if (e->flags & HTTP_EVENT_LATE) {
+		a->late_responses++;	/* counted once already, as timed out */
+		return;
+	}
+	svc = service_registry__lookup(a->services, e->service_id, e->exe_name);
+	if (!svc) {
+		a->events_unattributed++;
+		return;
+	}
+	count_undecoded(a, svc->name, h);
+	if (e->flags & HTTP_EVENT_CLIENT)
+		route_h2_client(a, svc, h);
+	else
+		route_h2_server(a, svc, h);
 }
 
 static void on_listen_drops(void *ctx, __u16 service_id, const char *exe_name, __u64 n)

@@ -10,9 +10,21 @@
 
 /* Request histograms (OpenTelemetry's HTTP conventions); _count is the request counter. */
 #define METRIC_HTTP_SERVER	"http_server_request_duration_seconds"
-	/* service_name, http_request_method, http_route, http_response_status_code */
+	/* service_name, http_request_method, http_route, network_protocol_version,
+	 * http_response_status_code */
 #define METRIC_HTTP_CLIENT	"http_client_request_duration_seconds"
-	/* service_name, server_address, server_port, http_request_method, http_response_status_code */
+	/* service_name, server_address, server_port, http_request_method,
+	 * network_protocol_version, http_response_status_code */
+/* gRPC calls (OpenTelemetry's stable RPC conventions); not in the HTTP families */
+#define METRIC_RPC_SERVER	"rpc_server_call_duration_seconds"
+	/* service_name, rpc_system_name, rpc_method, rpc_response_status_code */
+#define METRIC_RPC_CLIENT	"rpc_client_call_duration_seconds"
+	/* service_name, server_address, server_port, rpc_system_name, rpc_method,
+	 * rpc_response_status_code */
+/* The values of network_protocol_version and rpc_system_name */
+#define PROTOCOL_VERSION_HTTP1	"1.1"	/* the kernel does not tell 1.0 apart */
+#define PROTOCOL_VERSION_HTTP2	"2"
+#define RPC_SYSTEM_GRPC		"grpc"
 
 /* Failures below HTTP and transport signals */
 #define METRIC_TRANSPORT_FAILURES	"slotap_transport_failures_total"	/* service, reason */
@@ -44,6 +56,15 @@
 
 /* Low-traffic protection (min_events); the alerts' names are alert_scheme.h's */
 #define METRIC_SLO_INSUFFICIENT_DATA	METRIC_SLO_PREFIX "insufficient_data"	/* 0 or 1 */
+/* HTTP/2 and gRPC (h2_conn.c) */
+#define METRIC_H2_UNDECODED		"slotap_h2_fields_undecoded_total"	/* service_name, field, cause */
+#define METRIC_GRPC_STREAMING		"slotap_grpc_streaming_calls_total"	/* service_name, rpc_method */
+#define METRIC_H2_GAPS			"slotap_h2_gaps_total"			/* cause */
+#define METRIC_H2_CONNECTIONS		"slotap_h2_connections"			/* state */
+#define METRIC_H2_EVICTED		"slotap_h2_connections_evicted_total"
+#define METRIC_H2_STREAMS_OVERFLOW	"slotap_h2_streams_overflow_total"
+#define METRIC_H2_RECORDS_DROPPED	"slotap_h2_records_dropped_total"	/* reason */
+#define METRIC_H2_STREAMS_UNCOUNTED	"slotap_h2_streams_uncounted_total"	/* reason */
 
 /* The agent itself */
 #define METRIC_BUILD_INFO		"slotap_build_info"

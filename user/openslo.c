@@ -20,6 +20,7 @@
 #include <yaml.h>
 
 #include "config_fields.h"
+#include "grpc.h"
 #include "openslo.h"
 #include "slo.h"
 #include "yaml_reader.h"
@@ -262,6 +263,7 @@ struct source_ctx {
 	struct slo_config *sel;
 	bool statuses_ok;		/* good or bad of a ratioMetric */
 	bool statuses_given;
+	bool grpc_codes_given;
 	char endpoint_path[PATH_SIZE];	/* the first source's, once given */
 };
 
@@ -301,8 +303,8 @@ static int same_endpoints(struct state *st, const struct slo_config *a,
 static int load_source_spec(struct state *st, const yaml_node_t *n,
 			    const char *path, struct source_ctx *sx)
 {
-	static const char *const keys[] = { "endpoint", "bad_statuses", NULL };
-	enum { K_ENDPOINT, K_BAD };
+	static const char *const keys[] = { "endpoint", "bad_statuses", "bad_grpc_codes", NULL };
+	enum { K_ENDPOINT, K_BAD, K_BAD_GRPC };
 	struct slo_config tmp = {};
 	char p[PATH_SIZE];
 	struct yaml_fields f;
@@ -325,6 +327,17 @@ static int load_source_spec(struct state *st, const yaml_node_t *n,
 		if (err)
 			return err;
 		sx->statuses_given = true;
+	}
+	if (f.val[K_BAD_GRPC]) {
+		if (!sx->statuses_ok)
+			return node_error(st, f.key[K_BAD_GRPC], join(p, path, "bad_grpc_codes"),
+					  sx->sel->sli == SLO_SLI_LATENCY ?
+					  "cannot be mapped: bad gRPC codes are for ratioMetric (availability) SLIs" :
+					  "belongs on good or bad: total counts every request");
+		err = config_fields__slo_bad_grpc_codes(st->ld, sx->sel, f.val[K_BAD_GRPC], path);
+		if (err)
+			return err;
+		sx->grpc_codes_given = true;
 	}
 	if (!f.val[K_ENDPOINT])
 		return 0;
@@ -440,8 +453,15 @@ static int load_ratio_metric(struct state *st, const yaml_node_t *n,
 		if (err)
 			return err;
 	}
-	if (!sx.statuses_given)
+	if (!sx.statuses_given) {
+		__u32 codes = sel->bad_grpc_codes;
+
 		config_fields__slo_default_bad_statuses(sel);
+		if (sx.grpc_codes_given)
+			sel->bad_grpc_codes = codes;
+	}
+	if (!sx.grpc_codes_given)
+		sel->bad_grpc_codes = GRPC_BAD_CODES_DEFAULT;
 	return 0;
 }
 
@@ -886,6 +906,7 @@ static int copy_selectors(struct state *st, struct slo_config *sc,
 
 	sc->sli = sel->sli;
 	memcpy(sc->bad_status, sel->bad_status, sizeof(sc->bad_status));
+	sc->bad_grpc_codes = sel->bad_grpc_codes;
 	if (!sel->n_endpoints)
 		return 0;
 	sc->endpoints = calloc(sel->n_endpoints, sizeof(*sc->endpoints));

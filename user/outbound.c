@@ -14,8 +14,18 @@ static const struct aggregator_family client_requests = {
 	.help = "Duration of HTTP client requests of tracked services: from the return of the "
 		"syscall that sent the request's first byte to the return of the one that "
 		"read the response's first byte.",
-	.labels = { "service_name", "server_address", "server_port", "http_request_method" },
+	.labels = { "service_name", "server_address", "server_port", "http_request_method",
+		    "network_protocol_version" },
 	.status_label = "http_response_status_code",
+};
+
+static const struct aggregator_family client_calls = {
+	.metric = METRIC_RPC_CLIENT,
+	.help = "Duration of gRPC client calls of tracked services: from the return of the "
+		"syscall that sent the request's first byte to the return of the one that "
+		"read the first response message (or the status of a call without one).",
+	.labels = { "service_name", "server_address", "server_port", "rpc_system_name",
+		    "rpc_method", "rpc_response_status_code" },
 };
 
 static const struct aggregator_family client_failures = {
@@ -39,13 +49,16 @@ static const struct aggregator_family connect_failures = {
 	.counter = true,
 };
 
-enum { FAM_REQUESTS, FAM_REQUEST_FAILURES, FAM_CONNECTS, FAM_CONNECT_FAILURES, FAM_MAX };
+enum {
+	FAM_REQUESTS, FAM_REQUEST_FAILURES, FAM_CONNECTS, FAM_CONNECT_FAILURES, FAM_CALLS, FAM_MAX
+};
 
 static const struct aggregator_family *const families[FAM_MAX] = {
 	[FAM_REQUESTS] = &client_requests,
 	[FAM_REQUEST_FAILURES] = &client_failures,
 	[FAM_CONNECTS] = &connects,
 	[FAM_CONNECT_FAILURES] = &connect_failures,
+	[FAM_CALLS] = &client_calls,
 };
 
 _Static_assert(FAM_MAX == OUTBOUND_FAMILIES, "outbound.h counts the families");
@@ -153,20 +166,27 @@ static bool destination_admitted(struct outbound *ob, const char *service, const
 	return true;
 }
 
-int outbound__record(struct outbound *ob, const char *service, const char *method,
-		     const struct http_event *e)
+/* The destination's labels, or the overflow's when it has no room. */
+static void destination_of(struct outbound *ob, const char *service, const struct http_event *e,
+			   char addr[INET6_ADDRSTRLEN], char port[8])
 {
-	char addr[INET6_ADDRSTRLEN], port[8];
-	__u64 latency = e->resp_start_ns > e->req_start_ns ? e->resp_start_ns - e->req_start_ns : 0;
-	const char *reason = http_failure__name(e->failure);
-
-	outbound__address(e->remote_addr, addr, sizeof(addr));
-	snprintf(port, sizeof(port), "%u", e->remote_port);
+	outbound__address(e->remote_addr, addr, INET6_ADDRSTRLEN);
+	snprintf(port, 8, "%u", e->remote_port);
 	if (!destination_admitted(ob, service, addr, port)) {
 		ob->overflowed++;
 		strcpy(addr, "__overflow__");
 		strcpy(port, "0");
 	}
+}
+
+int outbound__record(struct outbound *ob, const char *service, const char *method,
+		     const char *version, const struct http_event *e)
+{
+	char addr[INET6_ADDRSTRLEN], port[8];
+	__u64 latency = e->resp_start_ns > e->req_start_ns ? e->resp_start_ns - e->req_start_ns : 0;
+	const char *reason = http_failure__name(e->failure);
+
+	destination_of(ob, service, e, addr, port);
 	if (e->kind == HTTP_EVENT_CONNECT) {
 		if (e->failure)
 			return aggregator__record(ob->fam[FAM_CONNECT_FAILURES],
@@ -179,8 +199,25 @@ int outbound__record(struct outbound *ob, const char *service, const char *metho
 		return aggregator__record(ob->fam[FAM_REQUEST_FAILURES],
 					  (const char *const[]){ service, addr, port, reason }, 0, 0);
 	return aggregator__record(ob->fam[FAM_REQUESTS],
-				  (const char *const[]){ service, addr, port, method }, e->status,
-				  latency);
+				  (const char *const[]){ service, addr, port, method, version },
+				  e->status, latency);
+}
+
+int outbound__record_call(struct outbound *ob, const char *service, const char *rpc_method,
+			  const char *code, const struct http_event *e)
+{
+	char addr[INET6_ADDRSTRLEN], port[8];
+	__u64 latency = e->resp_start_ns > e->req_start_ns ? e->resp_start_ns - e->req_start_ns : 0;
+
+	destination_of(ob, service, e, addr, port);
+	if (e->failure)
+		return aggregator__record(ob->fam[FAM_REQUEST_FAILURES],
+					  (const char *const[]){ service, addr, port,
+								 http_failure__name(e->failure) },
+					  0, 0);
+	return aggregator__record(ob->fam[FAM_CALLS],
+				  (const char *const[]){ service, addr, port, RPC_SYSTEM_GRPC,
+							 rpc_method, code }, 0, latency);
 }
 
 int outbound__write_prometheus(const struct outbound *ob, FILE *out)

@@ -319,6 +319,29 @@ const char *route_table__resolve(struct route_table *rt, const char *path, size_
 	return intern(rt, rt->buf, true);
 }
 
+const char *route_table__resolve_verbatim(struct route_table *rt, const char *path, size_t len)
+{
+	size_t i;
+
+	if (!len || path[0] != '/')
+		return intern(rt, ROUTE_INVALID, false);
+	for (i = 0; i < len; i++) {
+		if (!is_visible(path[i]))
+			return intern(rt, ROUTE_INVALID, false);
+	}
+	for (i = 0; i < rt->n_templates; i++) {
+		if (template_match(rt->templates[i], path, len, false, NULL))
+			return intern(rt, rt->templates[i], false);
+	}
+	if (rt->mode == ROUTE_MODE_STRICT)
+		return intern(rt, ROUTE_OTHER, false);
+	if (buf_reserve(rt, len + 1))
+		return NULL;
+	memcpy(rt->buf, path, len);
+	rt->buf[len] = '\0';
+	return intern(rt, rt->buf, true);
+}
+
 struct route_table *route_table__new(const char *const *templates, size_t n_templates,
 				     unsigned int max_routes, enum route_mode mode)
 {

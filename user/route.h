@@ -21,6 +21,8 @@
 #define ROUTE_OVERFLOW		"__overflow__"	/* the heuristic hit max_routes */
 #define ROUTE_ID		"{id}"		/* a folded segment */
 #define ROUTE_OTHER		"__other__"	/* strict mode: no template matched */
+/* HTTP/2: a :path the agent could not decode (docs/design-http2.md, section 7) */
+#define ROUTE_UNDECODED		"__undecoded__"
 
 enum route_mode {
 	ROUTE_MODE_FOLD,	/* unmatched paths keep their word-like segments */
@@ -46,6 +48,13 @@ void route_table__free(struct route_table *rt);
  */
 const char *route_table__resolve(struct route_table *rt, const char *path, size_t len,
 				 bool truncated);
+/*
+ * The same for a name that is a route as it is, never folded (a gRPC
+ * method, "/pkg.Service/Method"): a template it matches whole, else in
+ * strict mode ROUTE_OTHER, else itself, counted against max_routes.
+ * ROUTE_INVALID for bytes outside 0x21..0x7e or no leading '/'.
+ */
+const char *route_table__resolve_verbatim(struct route_table *rt, const char *path, size_t len);
 /* Requests sent to ROUTE_OVERFLOW. */
 __u64 route_table__overflowed(const struct route_table *rt);
 /* Distinct routes admitted (ROUTE_OVERFLOW not included). */

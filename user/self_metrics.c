@@ -73,6 +73,12 @@ int agent__write_metrics(void *ctx, FILE *out)
 		c.loss[r] += a->retired.loss[r];
 	err = aggregator__write_prometheus(a->agg, out);
 	if (!err)
+		err = aggregator__write_prometheus(a->rpc, out);
+	if (!err)
+		err = aggregator__write_prometheus(a->grpc_streaming, out);
+	if (!err)
+		err = aggregator__write_prometheus(a->h2_undecoded, out);
+	if (!err)
 		err = aggregator__write_prometheus(a->transport_failures, out);
 	if (!err)
 		err = aggregator__write_prometheus(a->retransmits, out);

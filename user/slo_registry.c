@@ -14,10 +14,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include "config.h"
+#include "grpc.h"
 #include "log.h"
 #include "prom.h"
 #include "slo.h"
 #include "slo_registry.h"
+#include "route.h"
 #include "metric_names.h"
 
 #define ENDPOINTS_MIN_SLOTS	64
@@ -250,10 +252,15 @@ static bool status_is_bad(const struct slo_config *sc, unsigned int status)
 	return sc->bad_status[status / 8] & (1u << (status % 8));
 }
 
-/* What a request was: answered (status and latency), or failed below HTTP. */
+static bool grpc_code_is_bad(const struct slo_config *sc, unsigned int code)
+{
+	/* not a code gRPC defines: the response is broken */
+	return code >= GRPC_CODE_MAX || (sc->bad_grpc_codes & GRPC_CODE_BIT(code));
+}
+
+/* What a request was: answered (as r says), or failed below HTTP. */
 struct outcome {
-	unsigned int status;
-	__u64 latency_ns;
+	struct slo_request r;
 	bool failed;
 };
 
@@ -267,9 +274,14 @@ static void feed(const struct slo_registry *reg, struct slo_entry *e, const stru
 		if (!slo_config__counts_failures(sc))
 			return;
 		good = false;
+	} else if (sc->sli == SLO_SLI_LATENCY) {
+		if (o->r.streaming)
+			return;	/* its latency is not the call's: section 7 of design-http2.md */
+		good = o->r.latency_ns <= sc->threshold_ns;
 	} else {
-		good = sc->sli == SLO_SLI_LATENCY ? o->latency_ns <= sc->threshold_ns
-						  : !status_is_bad(sc, o->status);
+		if (o->r.status_undecoded)
+			return;	/* neither good nor bad: counted as undecoded, not guessed */
+		good = o->r.grpc ? !grpc_code_is_bad(sc, o->r.status) : !status_is_bad(sc, o->r.status);
 	}
 	slo__record(e->engine, now_s, good, count);
 	if (!good && reg->on_bad)
@@ -476,7 +488,7 @@ static struct endpoint *endpoint_add(struct slo_registry *reg, __u64 h, const ch
 			covered |= 1u << sc->sli;
 		}
 	}
-	for (size_t t = 0; t < reg->n_templates; t++) {
+	for (size_t t = 0; t < reg->n_templates && strcmp(route, ROUTE_UNDECODED); t++) {
 		const struct slo_config *tmpl = &reg->templates[t];
 
 		if (covered & (1u << tmpl->sli))
@@ -565,9 +577,15 @@ static void record_at(struct slo_registry *reg, struct endpoint *ep, const struc
 void slo_registry__record_endpoint(struct slo_registry *reg, struct slo_endpoint *ep,
 				   unsigned int status, __u64 latency_ns, __u64 now_s)
 {
+	slo_registry__record_endpoint_request(reg, ep, &(struct slo_request){
+		.status = status, .latency_ns = latency_ns }, now_s);
+}
+
+void slo_registry__record_endpoint_request(struct slo_registry *reg, struct slo_endpoint *ep,
+					   const struct slo_request *r, __u64 now_s)
+{
 	if (ep)
-		record_at(reg, &ep->ep, &(struct outcome){ .status = status,
-							   .latency_ns = latency_ns }, 1, now_s);
+		record_at(reg, &ep->ep, &(struct outcome){ .r = *r }, 1, now_s);
 }
 
 static void record(struct slo_registry *reg, const char *service, const char *method,
@@ -584,8 +602,15 @@ static void record(struct slo_registry *reg, const char *service, const char *me
 void slo_registry__record(struct slo_registry *reg, const char *service, const char *method,
 			  const char *route, unsigned int status, __u64 latency_ns, __u64 now_s)
 {
-	record(reg, service, method, route,
-	       &(struct outcome){ .status = status, .latency_ns = latency_ns }, 1, now_s);
+	slo_registry__record_request(reg, service, method, route, &(struct slo_request){
+		.status = status, .latency_ns = latency_ns }, now_s);
+}
+
+void slo_registry__record_request(struct slo_registry *reg, const char *service,
+				  const char *method, const char *route,
+				  const struct slo_request *r, __u64 now_s)
+{
+	record(reg, service, method, route, &(struct outcome){ .r = *r }, 1, now_s);
 }
 
 void slo_registry__record_failure(struct slo_registry *reg, const char *service,
@@ -607,7 +632,14 @@ void slo_registry__record_failure(struct slo_registry *reg, const char *service,
 void slo_registry__record_call(struct slo_registry *reg, const char *dependency,
 			       unsigned int status, __u64 latency_ns, bool failed, __u64 now_s)
 {
-	const struct outcome o = { .status = status, .latency_ns = latency_ns, .failed = failed };
+	slo_registry__record_call_request(reg, dependency, &(struct slo_request){
+		.status = status, .latency_ns = latency_ns }, failed, now_s);
+}
+
+void slo_registry__record_call_request(struct slo_registry *reg, const char *dependency,
+				       const struct slo_request *r, bool failed, __u64 now_s)
+{
+	const struct outcome o = { .r = *r, .failed = failed };
 	size_t i, end = range_of(reg, reg->n_service, reg->n_explicit, dependency, &i);
 
 	for (; i < end; i++)

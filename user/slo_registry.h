@@ -73,7 +73,29 @@ const struct slo_config *slo_registry__default_spec(const struct slo_registry *r
 int slo_registry__adopt_default(struct slo_registry *reg, const char *name, const char *service,
 				const char *endpoint, struct slo *engine, __u64 now_s);
 
-/* One measured request, at unix time now_s. */
+/*
+ * What one answered request was, for the SLOs that count it: its status
+ * (HTTP's, or with grpc the gRPC code, which bad_grpc_codes judges
+ * instead of bad_statuses) and latency. An undecoded status is neither
+ * good nor bad for availability SLOs; a streaming call's latency is not
+ * the call's, and latency SLOs skip it (docs/design-http2.md, section 7).
+ */
+struct slo_request {
+	unsigned int status;
+	__u64 latency_ns;
+	bool grpc;
+	bool status_undecoded;
+	bool streaming;
+};
+
+/*
+ * One measured request, at unix time now_s (an HTTP/1 one: status and
+ * latency; _request: any). An endpoint whose route is ROUTE_UNDECODED gets
+ * no default SLO copies: only the SLOs about its whole service count it.
+ */
+void slo_registry__record_request(struct slo_registry *reg, const char *service,
+				  const char *method, const char *route,
+				  const struct slo_request *r, __u64 now_s);
 void slo_registry__record(struct slo_registry *reg, const char *service, const char *method,
 			  const char *route, unsigned int status, __u64 latency_ns, __u64 now_s);
 /*
@@ -88,6 +110,8 @@ int slo_registry__resolve(struct slo_registry *reg, const char *service, const c
 			  const char *route, __u64 now_s, struct slo_endpoint **out);
 void slo_registry__record_endpoint(struct slo_registry *reg, struct slo_endpoint *ep,
 				   unsigned int status, __u64 latency_ns, __u64 now_s);
+void slo_registry__record_endpoint_request(struct slo_registry *reg, struct slo_endpoint *ep,
+					   const struct slo_request *r, __u64 now_s);
 /*
  * count requests of service that failed below HTTP, at unix time now_s: bad
  * events of the SLOs whose transport_failures say so. With method and
@@ -105,6 +129,8 @@ void slo_registry__record_failure(struct slo_registry *reg, const char *service,
  */
 void slo_registry__record_call(struct slo_registry *reg, const char *dependency,
 			       unsigned int status, __u64 latency_ns, bool failed, __u64 now_s);
+void slo_registry__record_call_request(struct slo_registry *reg, const char *dependency,
+				       const struct slo_request *r, bool failed, __u64 now_s);
 
 /*
  * Called, from within the record functions, for every SLO that counts the

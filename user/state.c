@@ -12,6 +12,7 @@
 #include <unistd.h>
 #include <sys/stat.h>
 #include "config.h"
+#include "grpc.h"
 #include "log.h"
 #include "slo.h"
 #include "slo_registry.h"
@@ -70,7 +71,7 @@ static unsigned char *image__extend(struct state_image *img, size_t len, int *er
 
 /*
  * What an SLO counts good and bad beyond its spec (which the engine checks
- * itself): its SLI and threshold, bad statuses, failures, and for a
+ * itself): its SLI and threshold, bad statuses and gRPC codes, failures, and for a
  * configured SLO what it is about (a default copy's key says that). State
  * saved under another definition starts fresh rather than mix two SLIs.
  */
@@ -83,6 +84,9 @@ static __u64 definition_hash(const struct slo_config *sc, const char *service,
 	h = fnv1a64(h, flags, sizeof(flags));
 	h = fnv1a64(h, (const unsigned char *)&sc->threshold_ns, sizeof(sc->threshold_ns));
 	h = fnv1a64(h, sc->bad_status, sizeof(sc->bad_status));
+	/* only when not the default: the state saved before gRPC stays valid */
+	if (sc->sli == SLO_SLI_AVAILABILITY && sc->bad_grpc_codes != GRPC_BAD_CODES_DEFAULT)
+		h = fnv1a64(h, &sc->bad_grpc_codes, sizeof(sc->bad_grpc_codes));
 	if (service)
 		h = fnv1a64(h, (const unsigned char *)service, strlen(service) + 1);
 	if (endpoint)

@@ -11,8 +11,8 @@
 #include "aggregator.h"
 #include "histogram.h"
 
-/* label values of aggregator_http_server: service, method, route */
-#define L(...)	((const char *const[]){ __VA_ARGS__ })
+/* label values of aggregator_http_server: service, method, route (version 1.1) */
+#define L(...)	((const char *const[]){ __VA_ARGS__, "1.1" })
 #define MS(x)	((__u64)(x) * 1000000ULL)
 
 struct fixture {
@@ -66,9 +66,9 @@ static char *expose(const struct aggregator *agg)
 
 #define M	"http_server_request_duration_seconds"
 #define L1	"{service_name=\"a\\\"b\\\\c\",http_request_method=\"GET\"," \
-		"http_route=\"/x\",http_response_status_code=\"200\""
+		"http_route=\"/x\",network_protocol_version=\"1.1\",http_response_status_code=\"200\""
 #define L2	"{service_name=\"svc\",http_request_method=\"POST\"," \
-		"http_route=\"/y\",http_response_status_code=\"500\""
+		"http_route=\"/y\",network_protocol_version=\"1.1\",http_response_status_code=\"500\""
 
 static void test_exact_exposition(void **state)
 {
@@ -164,7 +164,7 @@ static void test_cumulative_and_inf_equals_count(void **state)
 	assert_int_equal(line_value(text, M "_count", &lines), 8);
 	assert_int_equal(lines, 1);
 	assert_non_null(strstr(text, M "_sum{service_name=\"s\",http_request_method=\"GET\","
-			       "http_route=\"/\",http_response_status_code=\"200\"} 200.855\n"));
+			       "http_route=\"/\",network_protocol_version=\"1.1\",http_response_status_code=\"200\"} 200.855\n"));
 	free(text);
 }
 
@@ -173,17 +173,17 @@ static void test_sort_order_and_keys(void **state)
 	struct fixture *f = *state;
 	static const char *const order[] = {
 		"service_name=\"a\",http_request_method=\"GET\",http_route=\"/a\","
-		"http_response_status_code=\"200\"",
+		"network_protocol_version=\"1.1\",http_response_status_code=\"200\"",
 		"service_name=\"a\",http_request_method=\"GET\",http_route=\"/a\","
-		"http_response_status_code=\"404\"",
+		"network_protocol_version=\"1.1\",http_response_status_code=\"404\"",
 		"service_name=\"a\",http_request_method=\"GET\",http_route=\"/a\","
-		"http_response_status_code=\"599\"",
+		"network_protocol_version=\"1.1\",http_response_status_code=\"599\"",
 		"service_name=\"a\",http_request_method=\"GET\",http_route=\"/b\","
-		"http_response_status_code=\"200\"",
+		"network_protocol_version=\"1.1\",http_response_status_code=\"200\"",
 		"service_name=\"a\",http_request_method=\"POST\",http_route=\"/a\","
-		"http_response_status_code=\"200\"",
+		"network_protocol_version=\"1.1\",http_response_status_code=\"200\"",
 		"service_name=\"b\",http_request_method=\"GET\",http_route=\"/a\","
-		"http_response_status_code=\"200\"",
+		"network_protocol_version=\"1.1\",http_response_status_code=\"200\"",
 	};
 	const char *prev = NULL, *cur;
 	char *text;
@@ -211,7 +211,7 @@ static void test_sort_order_and_keys(void **state)
 		prev = cur;
 	}
 	assert_non_null(strstr(text, M "_count{" "service_name=\"a\",http_request_method=\"GET\","
-				     "http_route=\"/a\",http_response_status_code=\"200\"} 2\n"));
+				     "http_route=\"/a\",network_protocol_version=\"1.1\",http_response_status_code=\"200\"} 2\n"));
 	free(text);
 }
 
@@ -238,9 +238,9 @@ static void test_many_series(void **state)
 	assert_int_equal(lines, 5000);
 	assert_int_equal(total, 7500);
 	assert_non_null(strstr(text, "_count{service_name=\"s\",http_request_method=\"GET\","
-			       "http_route=\"/r4998\",http_response_status_code=\"200\"} 2\n"));
+			       "http_route=\"/r4998\",network_protocol_version=\"1.1\",http_response_status_code=\"200\"} 2\n"));
 	assert_non_null(strstr(text, "_count{service_name=\"s\",http_request_method=\"GET\","
-			       "http_route=\"/r4999\",http_response_status_code=\"200\"} 1\n"));
+			       "http_route=\"/r4999\",network_protocol_version=\"1.1\",http_response_status_code=\"200\"} 1\n"));
 	free(text);
 }
 
@@ -289,7 +289,7 @@ static void test_invalid_statuses_share_a_series(void **state)
 	assert_int_equal(aggregator__series(f->agg), 3);
 	text = expose(f->agg);
 	assert_non_null(strstr(text, M "_count{service_name=\"s\",http_request_method=\"GET\","
-			       "http_route=\"/\",http_response_status_code=\"invalid\"} 10\n"));
+			       "http_route=\"/\",network_protocol_version=\"1.1\",http_response_status_code=\"invalid\"} 10\n"));
 	assert_non_null(strstr(text, "http_response_status_code=\"100\"} 1\n"));
 	assert_non_null(strstr(text, "http_response_status_code=\"599\"} 1\n"));
 	assert_int_equal(line_value(text, M "_count", &lines), 12);
@@ -319,7 +319,7 @@ static void test_series_cap_overflows(void **state)
 	text = expose(f->agg);
 	assert_int_equal(line_value(text, M "_count", &lines), 1001);
 	assert_int_equal(lines, 101);
-	assert_non_null(strstr(text, "http_route=\"/r0\",http_response_status_code=\"200\"} 2\n"));
+	assert_non_null(strstr(text, "http_route=\"/r0\",network_protocol_version=\"1.1\",http_response_status_code=\"200\"} 2\n"));
 	assert_null(strstr(text, "\"/r100\""));
 	/* the overflow series last, with its own label only */
 	assert_non_null(strstr(text, M "_count{otel_metric_overflow=\"true\"} 900\n"));
@@ -348,6 +348,27 @@ static void test_series_cap_overflows(void **state)
 	aggregator__free(c);
 }
 
+/* An undecoded status (HTTP/2) is a series of its own, apart from invalid ones. */
+static void test_undecoded_status(void **state)
+{
+	struct fixture *f = *state;
+	char *text;
+	int lines;
+
+	assert_int_equal(aggregator__record(f->agg, L("s", "GET", "/"), 0, MS(1)), 0);
+	assert_int_equal(aggregator__record(f->agg, L("s", "GET", "/"), AGGREGATOR_STATUS_UNDECODED,
+					    MS(1)), 0);
+	assert_int_equal(aggregator__record(f->agg, L("s", "GET", "/"), AGGREGATOR_STATUS_UNDECODED,
+					    MS(1)), 0);
+	assert_int_equal(aggregator__series(f->agg), 2);
+	text = expose(f->agg);
+	assert_non_null(strstr(text, "http_response_status_code=\"undecoded\"} 2\n"));
+	assert_non_null(strstr(text, "http_response_status_code=\"invalid\"} 1\n"));
+	assert_int_equal(line_value(text, M "_count", &lines), 3);
+	assert_int_equal(lines, 2);
+	free(text);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -361,6 +382,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_invalid_statuses_share_a_series, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_series_cap_overflows, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_undecoded_status, setup, teardown),
 	};
 
 	return cmocka_run_group_tests_name("aggregator", tests, NULL, NULL);

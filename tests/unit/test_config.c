@@ -13,6 +13,7 @@
 #include <cmocka.h>
 
 #include "config.h"
+#include "grpc.h"
 
 #define MS(x)	((__u64)(x) * 1000000ull)
 
@@ -1227,6 +1228,75 @@ static void test_dependencies(void **state)
 
 #define SLO_HEAD	"slos:\n  - name: a\n    service: shop\n"
 
+/* gRPC: bad_grpc_codes by name or number, its default, and "grpc pkg.Service/Method" */
+static void test_slo_grpc(void **state)
+{
+	static const char yaml[] =
+		"slos:\n"
+		"  - name: a\n"
+		"    service: shop\n"
+		"    endpoint: [\"grpc shop.v1.Cart/Add\", \"GET /a\"]\n"
+		"    sli: availability\n"
+		"    objective: 99\n"
+		"    window: 28d\n"
+		"    bad_grpc_codes: [UNAVAILABLE, 4, resource_exhausted]\n"
+		"  - name: b\n"
+		"    service: shop\n"
+		"    sli: availability\n"
+		"    objective: 99\n"
+		"    window: 28d\n"
+		"    bad_statuses: 503\n"
+		"  - name: c\n"
+		"    service: shop\n"
+		"    sli: latency\n"
+		"    threshold: 100ms\n"
+		"    objective: 99\n"
+		"    window: 28d\n"
+		"default_slos:\n"
+		"  - name: d\n"
+		"    sli: availability\n"
+		"    objective: 99\n"
+		"    window: 28d\n"
+		"    bad_grpc_codes: INTERNAL\n";
+	struct slotap_config cfg;
+
+	(void)state;
+	load_ok(&cfg, yaml);
+	assert_int_equal(cfg.slos[0].bad_grpc_codes, (1u << 14) | (1u << 4) | (1u << 8));
+	assert_string_equal(cfg.slos[0].endpoints[0], "grpc shop.v1.Cart/Add");
+	assert_true(status_bad(&cfg.slos[0], 503));	/* bad_statuses keeps its default */
+	assert_int_equal(cfg.slos[1].bad_grpc_codes, GRPC_BAD_CODES_DEFAULT);
+	assert_int_equal(cfg.slos[1].bad_grpc_codes,
+			 (1u << 2) | (1u << 4) | (1u << 12) | (1u << 13) | (1u << 14) | (1u << 15));
+	assert_int_equal(cfg.slos[2].bad_grpc_codes, 0);
+	assert_int_equal(cfg.default_slos[0].bad_grpc_codes, 1u << 13);
+	config__free(&cfg);
+	/* the built-in default availability SLO has the default codes */
+	load_ok(&cfg, "{}\n");
+	assert_int_equal(cfg.default_slos[0].sli, SLO_SLI_AVAILABILITY);
+	assert_int_equal(cfg.default_slos[0].bad_grpc_codes, GRPC_BAD_CODES_DEFAULT);
+	config__free(&cfg);
+
+	expect_error(SLO_HEAD "    bad_grpc_codes: [OK, 17]\n",
+		     "t.yaml:4:26: bad_grpc_codes[1]: 17 is not a gRPC status code (a name such as UNAVAILABLE, or 0..16)");
+	expect_error(SLO_HEAD "    bad_grpc_codes: NOPE\n",
+		     "t.yaml:4:21: bad_grpc_codes: \"NOPE\" is not a gRPC status code (a name such as UNAVAILABLE, or 0..16)");
+	expect_error(SLO_HEAD "    bad_grpc_codes: [14, UNAVAILABLE]\n",
+		     "t.yaml:4:26: bad_grpc_codes[1]: duplicate gRPC status code UNAVAILABLE");
+	expect_error(SLO_HEAD "    bad_grpc_codes: []\n", "t.yaml:4:21: bad_grpc_codes: empty list");
+	expect_error(SLO_HEAD "    bad_grpc_codes: {a: 1}\n",
+		     "t.yaml:4:21: bad_grpc_codes: expected a gRPC status code, or a list of them, got a mapping");
+	expect_error(SLO_HEAD "    sli: latency\n    threshold: 1s\n    objective: 99\n"
+		     "    window: 28d\n    bad_grpc_codes: [14]\n",
+		     "t.yaml:8:5: slos[0]: bad_grpc_codes is for availability SLOs, not latency ones");
+	expect_error(SLO_HEAD "    endpoint: \"grpc /shop.Cart/Add\"\n",
+		     "t.yaml:4:15: endpoint: \"grpc /shop.Cart/Add\" is not \"grpc pkg.Service/Method\" (printable, one '/' between service and method, no braces)");
+	expect_error(SLO_HEAD "    endpoint: \"grpc shop.Cart\"\n",
+		     "t.yaml:4:15: endpoint: \"grpc shop.Cart\" is not \"grpc pkg.Service/Method\" (printable, one '/' between service and method, no braces)");
+	expect_error(SLO_HEAD "    endpoint: \"grpc shop.Cart/{m}\"\n",
+		     "t.yaml:4:15: endpoint: \"grpc shop.Cart/{m}\" is not \"grpc pkg.Service/Method\" (printable, one '/' between service and method, no braces)");
+}
+
 static void test_slo_errors(void **state)
 {
 	(void)state;
@@ -1307,14 +1377,14 @@ static void test_slo_errors(void **state)
 	/* endpoints */
 	expect_error(SLO_HEAD "    endpoint: \"FETCH /a\"\n",
 		     "t.yaml:4:15: endpoint: \"FETCH /a\": \"FETCH\" is not a method "
-		     "(GET HEAD POST PUT DELETE PATCH OPTIONS CONNECT TRACE)");
+		     "(GET HEAD POST PUT DELETE PATCH OPTIONS CONNECT TRACE, or grpc)");
 	expect_error(SLO_HEAD "    endpoint: [\"GET /a\", get /b]\n",
 		     "t.yaml:4:26: endpoint[1]: \"get /b\": \"get\" is not a method "
-		     "(GET HEAD POST PUT DELETE PATCH OPTIONS CONNECT TRACE)");
+		     "(GET HEAD POST PUT DELETE PATCH OPTIONS CONNECT TRACE, or grpc)");
 	/* user text stays on one line */
 	expect_error(SLO_HEAD "    endpoint: \"G\\tT /a\"\n",
 		     "t.yaml:4:15: endpoint: \"G\\x09T /a\": \"G\\x09T\" is not a method "
-		     "(GET HEAD POST PUT DELETE PATCH OPTIONS CONNECT TRACE)");
+		     "(GET HEAD POST PUT DELETE PATCH OPTIONS CONNECT TRACE, or grpc)");
 	expect_error(SLO_HEAD "    endpoint: /a\n",
 		     "t.yaml:4:15: endpoint: \"/a\" is not \"METHOD /route\" (one space between, "
 		     "e.g. \"GET /api/items/{id}\")");
@@ -1673,6 +1743,7 @@ int main(void)
 		cmocka_unit_test(test_dependencies),
 		cmocka_unit_test(test_slo_windows),
 		cmocka_unit_test(test_slo_errors),
+		cmocka_unit_test(test_slo_grpc),
 		cmocka_unit_test(test_slo_thresholds),
 		cmocka_unit_test(test_default_slos),
 		cmocka_unit_test(test_load_file),

@@ -14,6 +14,8 @@
 #include <cmocka.h>
 
 #include "agent.h"
+#include "grpc.h"
+#include "h2_conn.h"
 
 #define MS(x)	((__u64)(x) * 1000000ULL)
 
@@ -111,10 +113,10 @@ static void answered_requests_by_route_and_status(void **state)
 	text = metrics(a);
 	assert_sample(text, "http_server_request_duration_seconds_count{service_name=\"shop\","
 		      "http_request_method=\"GET\",http_route=\"/items/{id}\","
-		      "http_response_status_code=\"200\"} 2");
+		      "network_protocol_version=\"1.1\",http_response_status_code=\"200\"} 2");
 	assert_sample(text, "http_server_request_duration_seconds_bucket{service_name=\"shop\","
 		      "http_request_method=\"GET\",http_route=\"/items/{id}\","
-		      "http_response_status_code=\"503\",le=\"0.01\"} 0");
+		      "network_protocol_version=\"1.1\",http_response_status_code=\"503\",le=\"0.01\"} 0");
 	assert_sample(text, "slotap_slo_events_total{slo=\"shop-availability\",service=\"shop\","
 		      "endpoint=\"\",result=\"good\"} 2");
 	assert_sample(text, "slotap_slo_events_total{slo=\"shop-availability\",service=\"shop\","
@@ -191,8 +193,119 @@ static void outbound_calls(void **state)
 	text = metrics(a);
 	assert_sample(text, "http_client_request_duration_seconds_count{service_name=\"shop\","
 		      "server_address=\"10.0.0.9\",server_port=\"9000\",http_request_method=\"POST\","
-		      "http_response_status_code=\"201\"} 1");
+		      "network_protocol_version=\"1.1\",http_response_status_code=\"201\"} 1");
 	assert_null(strstr(text, "http_server_request_duration_seconds_count{"));
+	free(text);
+}
+
+static struct h2_event h2(const char *path, bool grpc, __u16 status, __u64 latency_ns)
+{
+	struct h2_event h = { .e = answered("", HTTP_METHOD_POST, status, latency_ns) };
+
+	h.e.protocol = grpc ? PROTO_GRPC : PROTO_HTTP2;
+	h.e.status_class = grpc ? grpc_code__status_class(status) : h.e.status_class;
+	h.path_len = strlen(path);
+	memcpy(h.path, path, h.path_len);
+	return h;
+}
+
+/*
+ * HTTP/2 requests: the HTTP family with network_protocol_version "2";
+ * undecoded fields: their route, status and count. gRPC calls: the RPC
+ * family only, by method and code name; UNIMPLEMENTED is _OTHER; a
+ * streaming call is counted apart. The availability SLO: bad by
+ * bad_grpc_codes, undecoded neither good nor bad.
+ */
+static void http2_and_grpc(void **state)
+{
+	struct agent *a = *state;
+	struct h2_event h = h2("/items/5?x=1", false, 200, MS(5));
+	char *text;
+
+	agent__route_h2_event(a, &h);
+	h = h2("/items/6", false, 0, MS(5));
+	h.undecoded = 1u << H2_FIELD_STATUS | 1u << H2_FIELD_PATH | 1u << H2_FIELD_METHOD;
+	h.cause[H2_FIELD_STATUS] = HPACK_CAUSE_BEFORE_AGENT;
+	h.cause[H2_FIELD_PATH] = HPACK_CAUSE_RECORD_LOST;
+	h.cause[H2_FIELD_METHOD] = HPACK_CAUSE_RECORD_LOST;
+	agent__route_h2_event(a, &h);
+	h = h2("/shop.Cart/Add", true, GRPC_OK, MS(2));
+	agent__route_h2_event(a, &h);
+	h = h2("/shop.Cart/Add", true, GRPC_UNAVAILABLE, MS(2));
+	agent__route_h2_event(a, &h);
+	h = h2("/shop.Cart/Add", true, GRPC_NOT_FOUND, MS(2));	/* not a bad code */
+	h.streaming = true;
+	agent__route_h2_event(a, &h);
+	h = h2("/shop.Cart/Nope", true, GRPC_UNIMPLEMENTED, MS(1));
+	agent__route_h2_event(a, &h);
+	h = h2("/shop.Cart/Add", true, 0, MS(1));
+	h.undecoded = 1u << H2_FIELD_STATUS;
+	h.cause[H2_FIELD_STATUS] = HPACK_CAUSE_BEFORE_AGENT;
+	agent__route_h2_event(a, &h);
+	h = h2("/shop.Cart/Add", true, 0, MS(1));
+	h.e.failure = HTTP_FAILURE_UNFRAMED;
+	agent__route_h2_event(a, &h);
+	text = metrics(a);
+	assert_sample(text, "http_server_request_duration_seconds_count{service_name=\"shop\","
+		      "http_request_method=\"POST\",http_route=\"/items/{id}\","
+		      "network_protocol_version=\"2\",http_response_status_code=\"200\"} 1");
+	assert_sample(text, "http_server_request_duration_seconds_count{service_name=\"shop\","
+		      "http_request_method=\"_OTHER\",http_route=\"__undecoded__\","
+		      "network_protocol_version=\"2\",http_response_status_code=\"undecoded\"} 1");
+	assert_sample(text, "rpc_server_call_duration_seconds_count{service_name=\"shop\","
+		      "rpc_system_name=\"grpc\",rpc_method=\"shop.Cart/Add\","
+		      "rpc_response_status_code=\"OK\"} 1");
+	assert_sample(text, "rpc_server_call_duration_seconds_count{service_name=\"shop\","
+		      "rpc_system_name=\"grpc\",rpc_method=\"shop.Cart/Add\","
+		      "rpc_response_status_code=\"UNAVAILABLE\"} 1");
+	assert_sample(text, "rpc_server_call_duration_seconds_count{service_name=\"shop\","
+		      "rpc_system_name=\"grpc\",rpc_method=\"shop.Cart/Add\","
+		      "rpc_response_status_code=\"undecoded\"} 1");
+	assert_sample(text, "rpc_server_call_duration_seconds_count{service_name=\"shop\","
+		      "rpc_system_name=\"grpc\",rpc_method=\"_OTHER\","
+		      "rpc_response_status_code=\"UNIMPLEMENTED\"} 1");
+	assert_null(strstr(text, "Nope"));
+	assert_sample(text, "slotap_grpc_streaming_calls_total{service_name=\"shop\","
+		      "rpc_method=\"shop.Cart/Add\"} 1");
+	assert_sample(text, "slotap_h2_fields_undecoded_total{service_name=\"shop\","
+		      "field=\"status\",cause=\"before_agent\"} 2");
+	assert_sample(text, "slotap_h2_fields_undecoded_total{service_name=\"shop\","
+		      "field=\"path\",cause=\"record_lost\"} 1");
+	assert_sample(text, "slotap_transport_failures_total{service=\"shop\","
+		      "reason=\"unframed\"} 1");
+	/* good: 200, OK, NOT_FOUND; bad: UNAVAILABLE, UNIMPLEMENTED, the failure */
+	assert_sample(text, "slotap_slo_events_total{slo=\"shop-availability\",service=\"shop\","
+		      "endpoint=\"\",result=\"good\"} 3");
+	assert_sample(text, "slotap_slo_events_total{slo=\"shop-availability\",service=\"shop\","
+		      "endpoint=\"\",result=\"bad\"} 3");
+	assert_null(strstr(text, "http_route=\"/shop.Cart"));
+	free(text);
+}
+
+/* gRPC client calls: by destination, method and code; blame by status class. */
+static void grpc_client_calls(void **state)
+{
+	struct agent *a = *state;
+	struct h2_event h = h2("/pay.Api/Charge", true, GRPC_INTERNAL, MS(20));
+	char *text;
+
+	h.e.flags = HTTP_EVENT_CLIENT;
+	h.e.remote_port = 9000;
+	h.e.remote_addr[10] = h.e.remote_addr[11] = 0xff;
+	h.e.remote_addr[12] = 10;
+	h.e.remote_addr[15] = 9;
+	agent__route_h2_event(a, &h);
+	h.e.protocol = PROTO_HTTP2;
+	h.e.status = 204;
+	h.e.status_class = STATUS_CLASS_OK;
+	agent__route_h2_event(a, &h);
+	text = metrics(a);
+	assert_sample(text, "rpc_client_call_duration_seconds_count{service_name=\"shop\","
+		      "server_address=\"10.0.0.9\",server_port=\"9000\",rpc_system_name=\"grpc\","
+		      "rpc_method=\"pay.Api/Charge\",rpc_response_status_code=\"INTERNAL\"} 1");
+	assert_sample(text, "http_client_request_duration_seconds_count{service_name=\"shop\","
+		      "server_address=\"10.0.0.9\",server_port=\"9000\",http_request_method=\"POST\","
+		      "network_protocol_version=\"2\",http_response_status_code=\"204\"} 1");
 	free(text);
 }
 
@@ -203,6 +316,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(failures_and_late_responses, setup, teardown),
 		cmocka_unit_test_setup_teardown(unattributable_events_are_counted, setup, teardown),
 		cmocka_unit_test_setup_teardown(outbound_calls, setup, teardown),
+		cmocka_unit_test_setup_teardown(http2_and_grpc, setup, teardown),
+		cmocka_unit_test_setup_teardown(grpc_client_calls, setup, teardown),
 	};
 
 	return cmocka_run_group_tests_name("event_router", tests, NULL, NULL);

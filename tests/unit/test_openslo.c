@@ -16,6 +16,7 @@
 #include <cmocka.h>
 
 #include "config.h"
+#include "grpc.h"
 
 #define MS(x)	((__u64)(x) * 1000000ull)
 
@@ -81,6 +82,7 @@ static void assert_slo_equal(const struct slo_config *a,
 	assert_memory_equal(&a->objective, &b->objective, sizeof(double));
 	assert_int_equal(a->threshold_ns, b->threshold_ns);
 	assert_memory_equal(a->bad_status, b->bad_status, sizeof(a->bad_status));
+	assert_int_equal(a->bad_grpc_codes, b->bad_grpc_codes);
 	assert_int_equal(a->window, b->window);
 	assert_int_equal(a->window_s, b->window_s);
 	assert_int_equal(a->timeslices, b->timeslices);
@@ -605,6 +607,50 @@ static void test_openslo_only(void **state)
 
 #define WINDOW_1D	"  timeWindow: [{duration: 1d, isRolling: true}]\n"
 
+/* bad_grpc_codes beside bad_statuses, as in a slos item */
+static void test_bad_grpc_codes(void **state)
+{
+	static const char native[] =
+		"slos:\n"
+		"  - {name: a, service: s, sli: availability, objective: 99.9, window: 1d,\n"
+		"     endpoint: \"grpc p.S/M\", bad_grpc_codes: [UNAVAILABLE, 13]}\n"
+		"  - {name: b, service: s, sli: availability, objective: 99.9, window: 1d,\n"
+		"     bad_statuses: 503}\n";
+	static const char openslo[] =
+		"apiVersion: openslo/v1\nkind: SLO\nmetadata: {name: a}\nspec:\n  service: s\n"
+		"  indicator:\n    spec:\n      ratioMetric:\n"
+		"        bad: {metricSource: {type: slotap, spec: {endpoint: \"grpc p.S/M\",\n"
+		"              bad_grpc_codes: [UNAVAILABLE, 13]}}}\n"
+		"        total: {metricSource: {type: slotap, spec: {endpoint: \"grpc p.S/M\"}}}\n"
+		WINDOW_1D OCCURRENCES "  objectives: [{target: 0.999}]\n"
+		"---\n"
+		"apiVersion: openslo/v1\nkind: SLO\nmetadata: {name: b}\nspec:\n  service: s\n"
+		"  indicator:\n    spec:\n      ratioMetric:\n"
+		"        bad: {metricSource: {type: slotap, spec: {bad_statuses: 503}}}\n"
+		"        total: {metricSource: {type: slotap}}\n"
+		WINDOW_1D OCCURRENCES "  objectives: [{target: 0.999}]\n";
+	struct slotap_config a, b;
+
+	(void)state;
+	load_ok(&a, native);
+	load_ok(&b, openslo);
+	assert_int_equal(b.n_slos, 2);
+	assert_int_equal(b.slos[0].bad_grpc_codes, (1u << 14) | (1u << 13));
+	assert_int_equal(b.slos[1].bad_grpc_codes, GRPC_BAD_CODES_DEFAULT);
+	assert_slo_equal(&a.slos[0], &b.slos[0]);
+	assert_slo_equal(&a.slos[1], &b.slos[1]);
+	config__free(&a);
+	config__free(&b);
+	expect_error(SLO_HEAD
+		     "  indicator:\n"
+		     "    spec:\n"
+		     "      ratioMetric:\n"
+		     "        good: {metricSource: {type: slotap}}\n"
+		     "        total: {metricSource: {type: slotap, spec: {bad_grpc_codes: 14}}}\n"
+		     WINDOW_1D OCCURRENCES TARGET,
+		     "t.yaml:11:53: spec.indicator.spec.ratioMetric.total.metricSource.spec.bad_grpc_codes: belongs on good or bad: total counts every request");
+}
+
 static void test_errors(void **state)
 {
 	(void)state;
@@ -701,7 +747,7 @@ static void test_errors(void **state)
 		     "          spec:\n"
 		     "            endpoint: [\"GET /a\", \"FETCH /b\"]\n"
 		     WINDOW_1D OCCURRENCES TARGET,
-		     "t.yaml:13:34: spec.indicator.spec.thresholdMetric.metricSource.spec.endpoint[1]: \"FETCH /b\": \"FETCH\" is not a method (GET HEAD POST PUT DELETE PATCH OPTIONS CONNECT TRACE)");
+		     "t.yaml:13:34: spec.indicator.spec.thresholdMetric.metricSource.spec.endpoint[1]: \"FETCH /b\": \"FETCH\" is not a method (GET HEAD POST PUT DELETE PATCH OPTIONS CONNECT TRACE, or grpc)");
 	expect_error(SLO_HEAD
 		     "  indicator:\n"
 		     "    spec:\n"
@@ -857,6 +903,7 @@ int main(void)
 		cmocka_unit_test(test_mixed_stream),
 		cmocka_unit_test(test_openslo_only),
 		cmocka_unit_test(test_errors),
+		cmocka_unit_test(test_bad_grpc_codes),
 		cmocka_unit_test(test_example_file),
 	};
 

@@ -158,7 +158,7 @@ static void counts_carry_over_and_bad_configs_are_refused(void **state)
 
 #define COUNT(route)	"http_server_request_duration_seconds_count{service_name=\"shop\"," \
 			"http_request_method=\"GET\",http_route=\"" route "\"," \
-			"http_response_status_code=\"200\"} "
+			"network_protocol_version=\"1.1\",http_response_status_code=\"200\"} "
 
 /* A service's route table is kept across a reload only if its route_mode is too. */
 static void route_mode_change_applies(void **state)

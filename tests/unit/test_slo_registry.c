@@ -9,6 +9,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 #include "config.h"
+#include "route.h"
 #include "slo.h"
 #include "slo_registry.h"
 #include "state.h"
@@ -160,6 +161,76 @@ static void low_traffic_insufficient_data(void **state)
 	assert_non_null(strstr(log, "condition=burn_rate_1h_5m_14.4 "));
 	assert_non_null(strstr(log, " runbook_url=\"https://runbooks.example/low\"\n"));
 	free(log);
+	slo_registry__free(reg);
+}
+
+/*
+ * gRPC calls: bad_grpc_codes judges them (bad_statuses does not), an
+ * undecoded status is neither good nor bad for availability, a streaming
+ * call is skipped by latency SLOs; the "grpc pkg.Service/Method" endpoint;
+ * an __undecoded__ route gets no default copies.
+ */
+static void grpc_and_undecoded_outcomes(void **state)
+{
+	static char *ep[] = { "grpc shop.Cart/Add" };
+	struct slo_config c[] = {
+		{
+			.name = "cart", .service = "shop", .endpoints = ep, .n_endpoints = 1,
+			.sli = SLO_SLI_AVAILABILITY, .objective = 0.99,
+			.window = SLO_WINDOW_ROLLING, .window_s = 28 * 86400ULL,
+			.bad_grpc_codes = 1u << 14,
+		},
+		{
+			.name = "fast", .service = "shop", .sli = SLO_SLI_LATENCY, .objective = 0.9,
+			.threshold_ns = 100 * MS, .window = SLO_WINDOW_ROLLING,
+			.window_s = 28 * 86400ULL,
+		},
+	};
+	struct slo_config tmpl = {
+		.name = "dflt", .sli = SLO_SLI_AVAILABILITY, .objective = 0.9,
+		.window = SLO_WINDOW_ROLLING, .window_s = 28 * 86400ULL,
+	};
+	struct slotap_config cfg = { .slos = c, .n_slos = 2, .default_slos = &tmpl,
+				     .n_default_slos = 1, .max_default_slos = 100 };
+	struct slo_registry *reg;
+	char *text;
+
+	(void)state;
+	set_bad(&c[0], 500, 599);
+	reg = slo_registry__new(&cfg, T0);
+	assert_non_null(reg);
+	/* OK and 13 (not in this SLO's codes) good; 14 bad; 503 as a code: no such code, bad */
+	slo_registry__record_request(reg, "shop", "grpc", "shop.Cart/Add",
+				     &(struct slo_request){ .status = 0, .grpc = true }, T0 + 10);
+	slo_registry__record_request(reg, "shop", "grpc", "shop.Cart/Add",
+				     &(struct slo_request){ .status = 13, .grpc = true }, T0 + 10);
+	slo_registry__record_request(reg, "shop", "grpc", "shop.Cart/Add",
+				     &(struct slo_request){ .status = 14, .grpc = true }, T0 + 10);
+	slo_registry__record_request(reg, "shop", "grpc", "shop.Cart/Add",
+				     &(struct slo_request){ .status = 503, .grpc = true }, T0 + 10);
+	/* undecoded: skipped by availability, counted by latency (200 ms: bad) */
+	slo_registry__record_request(reg, "shop", "grpc", "shop.Cart/Add",
+				     &(struct slo_request){ .grpc = true, .status_undecoded = true,
+							    .latency_ns = 200 * MS }, T0 + 10);
+	/* streaming: skipped by latency, counted by availability */
+	slo_registry__record_request(reg, "shop", "grpc", "shop.Cart/Add",
+				     &(struct slo_request){ .grpc = true, .streaming = true,
+							    .latency_ns = 5000 * MS }, T0 + 10);
+	/* no default copy for an undecoded route; one for a decoded one */
+	slo_registry__record_request(reg, "shop", "_OTHER", ROUTE_UNDECODED,
+				     &(struct slo_request){ .status = 200 }, T0 + 10);
+	slo_registry__record_request(reg, "shop", "GET", "/x",
+				     &(struct slo_request){ .status = 200 }, T0 + 10);
+	text = expose(reg, T0 + 20);
+	assert_line(text, "slotap_slo_events_total{slo=\"cart\",service=\"shop\",endpoint=\"grpc shop.Cart/Add\",result=\"good\"} 3");
+	assert_line(text, "slotap_slo_events_total{slo=\"cart\",service=\"shop\",endpoint=\"grpc shop.Cart/Add\",result=\"bad\"} 2");
+	assert_line(text, "slotap_slo_events_total{slo=\"fast\",service=\"shop\",endpoint=\"\",result=\"good\"} 6");
+	assert_line(text, "slotap_slo_events_total{slo=\"fast\",service=\"shop\",endpoint=\"\",result=\"bad\"} 1");
+	assert_line(text, "slotap_slo_events_total{slo=\"dflt\",service=\"shop\",endpoint=\"GET /x\",result=\"good\"} 1");
+	assert_null(strstr(text, "__undecoded__"));
+	/* the gRPC endpoint got its default copy too (availability is covered: none) */
+	assert_null(strstr(text, "slo=\"dflt\",service=\"shop\",endpoint=\"grpc shop.Cart/Add\""));
+	free(text);
 	slo_registry__free(reg);
 }
 
@@ -735,6 +806,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(counts_by_endpoint_status_and_latency),
+		cmocka_unit_test(grpc_and_undecoded_outcomes),
 		cmocka_unit_test(no_slos_no_series),
 		cmocka_unit_test(low_traffic_insufficient_data),
 		cmocka_unit_test(defaults_made_at_first_request),
