@@ -9,6 +9,7 @@
 #include <linux/types.h>
 #include <stdbool.h>
 #include "http_server.h"
+#include "h2_record.h"
 
 struct http_source;
 struct bpf_object;
@@ -21,6 +22,12 @@ struct http_source_opts {
 	__u32 ringbuf_bytes;		/* power of two */
 	__u64 request_timeout_ns;	/* unanswered longer: failed (HTTP_FAILURE_TIMEOUT) */
 	http_event_fn on_event;
+	/*
+	 * One record of the h2_records ring (r: its head, then its items; len:
+	 * the bytes of the sample), on the thread that consumes; NULL: records
+	 * are counted and dropped.
+	 */
+	int (*on_h2_record)(void *ctx, const struct h2_record *r, size_t len);
 	void *ctx;
 };
 
