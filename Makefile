@@ -173,6 +173,9 @@ NGHTTP2_LIBS := $(shell $(PKG_CONFIG) --libs libnghttp2)
 TEST_EXTRA_hpack := $(NGHTTP2_LIBS)
 $(OUTPUT)/tests/fuzz-replay-hpack $(OUTPUT)/tests/fuzz-hpack: LDLIBS += $(NGHTTP2_LIBS)
 
+# header blocks encoded by libnghttp2's deflater (an encoder slotap shares nothing with)
+TEST_EXTRA_h2_conn := $(shell $(PKG_CONFIG) --libs libnghttp2)
+
 # the parser's pairs against a reference client parser: llhttp, compiled
 # from the C sources Debian's node-llhttp ships
 LLHTTP_DIR  := /usr/share/llhttp

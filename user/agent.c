@@ -12,6 +12,7 @@
 #include "alert_push.h"
 #include "dependency_blame.h"
 #include "endpoint_cache.h"
+#include "h2_conn.h"
 #include "log.h"
 #include "outbound.h"
 #include "services.h"
@@ -49,6 +50,7 @@ int agent__open_source(struct agent *a, const struct slotap_config *cfg,
 		.ringbuf_bytes = a->ringbuf_bytes ? a->ringbuf_bytes : ringbuf_default_bytes(),
 		.request_timeout_ns = cfg->request_timeout_ns,
 		.on_event = agent__route_event,
+		.on_h2_record = agent__h2_record,
 		.ctx = a,
 	};
 
@@ -226,10 +228,17 @@ int agent__init(struct agent *a)
 		a->blame = dependency_blame__new();
 		a->blamed = aggregator__new(&agent_blamed_events, NULL);
 		a->endpoints = endpoint_cache__new();
+		a->h2 = h2_conns__new(&(struct h2_conns_opts){
+			.max_connections = a->cfg.max_h2_connections,
+			.max_streams = a->cfg.max_h2_streams,
+			.request_timeout_ns = a->cfg.request_timeout_ns,
+			.on_event = agent__route_h2_event,
+			.ctx = a,
+		});
 	}
 	if (err || !a->agg || !a->rpc || !a->h2_undecoded || !a->grpc_streaming ||
 	    !a->transport_failures || !a->retransmits || !a->outbound ||
-	    !a->services || !a->blame || !a->blamed || !a->endpoints) {
+	    !a->services || !a->blame || !a->blamed || !a->endpoints || !a->h2) {
 		log__error("out of memory");
 		return -ENOMEM;
 	}
@@ -286,6 +295,7 @@ void agent__free(struct agent *a)
 	outbound__free(a->outbound);
 	aggregator__free(a->blamed);
 	endpoint_cache__free(a->endpoints);
+	h2_conns__free(a->h2);
 	dependency_blame__free(a->blame);
 	latency_buckets__free(&a->buckets);
 	config__free(&a->cfg);

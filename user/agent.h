@@ -130,6 +130,8 @@ extern const struct aggregator_family agent_grpc_streaming;	/* by service, metho
 
 /* One event of a drain (http_source's on_event), a->lock held. */
 int agent__route_event(void *ctx, const struct http_event *e);
+/* One record of the kernel's h2_records ring (http_source's on_h2_record), a->lock held. */
+int agent__h2_record(void *ctx, const struct h2_record *r, size_t len);
 /* One HTTP/2 request or gRPC call (h2_conn's on_event), a->lock held. */
 struct h2_event;
 void agent__route_h2_event(void *ctx, const struct h2_event *h);

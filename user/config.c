@@ -229,6 +229,15 @@ const char config__default_yaml[] =
 "# about 4 KiB: 5000 is about 20 MiB per family at most.\n"
 "max_series_per_metric: 5000\n"
 "\n"
+"# HTTP/2: the connections whose header compression state the agent follows\n"
+"# (1-1048576; a few KiB each, at most about 10 KiB: beyond, the least\n"
+"# recently used is forgotten and counted in\n"
+"# slotap_h2_connections_evicted_total), and the requests open at once on all\n"
+"# of them (1-4194304; about 200 bytes each: beyond, a new one is not\n"
+"# measured, counted in slotap_h2_streams_uncounted_total).\n"
+"max_h2_connections: 16384\n"
+"max_h2_streams: 65536\n"
+"\n"
 "# A request still unanswered after this long has failed (reason timeout):\n"
 "# counted once, when the time passes, even while its connection stays open.\n"
 "request_timeout: 30s\n";
@@ -1230,12 +1239,13 @@ static int load_root(struct loader *ld, const yaml_node_t *root,
 	static const char *const keys[] = {
 		"services", "latency_thresholds", "max_routes_per_service",
 		"slos", "request_timeout", "default_slos", "max_default_slos", "dependencies",
-		"max_series_per_metric", "route_mode", "min_events", NULL
+		"max_series_per_metric", "route_mode", "min_events", "max_h2_connections",
+		"max_h2_streams", NULL
 	};
 	enum {
 		K_SERVICES, K_THRESHOLDS, K_MAX_ROUTES, K_SLOS, K_REQUEST_TIMEOUT,
 		K_DEFAULT_SLOS, K_MAX_DEFAULT_SLOS, K_DEPENDENCIES, K_MAX_SERIES, K_ROUTE_MODE,
-		K_MIN_EVENTS
+		K_MIN_EVENTS, K_MAX_H2_CONNS, K_MAX_H2_STREAMS
 	};
 	const yaml_node_t *services = NULL, *slos = NULL, *default_slos = NULL;
 	const yaml_node_t *dependencies = NULL;
@@ -1250,6 +1260,8 @@ static int load_root(struct loader *ld, const yaml_node_t *root,
 	cfg->max_default_slos = CONFIG_DEFAULT_MAX_DEFAULT_SLOS;
 	cfg->max_series_per_metric = CONFIG_DEFAULT_MAX_SERIES;
 	cfg->min_events = CONFIG_DEFAULT_MIN_EVENTS;
+	cfg->max_h2_connections = CONFIG_DEFAULT_MAX_H2_CONNECTIONS;
+	cfg->max_h2_streams = CONFIG_DEFAULT_MAX_H2_STREAMS;
 	/* An empty document means "all defaults", like an empty mapping. */
 	if (root && !yaml_reader__is_null(root)) {
 		if (root->type != YAML_MAPPING_NODE)
@@ -1295,6 +1307,18 @@ static int load_root(struct loader *ld, const yaml_node_t *root,
 							    "a series count", 1,
 							    CONFIG_MAX_SERIES_LIMIT, &max);
 				cfg->max_series_per_metric = max;
+				break;
+			case K_MAX_H2_CONNS:
+				err = yaml_reader__get_uint(&ld->rd, v, "max_h2_connections",
+							    "a connection count", 1,
+							    CONFIG_MAX_H2_CONNECTIONS_LIMIT, &max);
+				cfg->max_h2_connections = max;
+				break;
+			case K_MAX_H2_STREAMS:
+				err = yaml_reader__get_uint(&ld->rd, v, "max_h2_streams",
+							    "a stream count", 1,
+							    CONFIG_MAX_H2_STREAMS_LIMIT, &max);
+				cfg->max_h2_streams = max;
 				break;
 			case K_MAX_ROUTES:
 				err = yaml_reader__get_uint(&ld->rd, v, "max_routes_per_service",

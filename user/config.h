@@ -53,6 +53,11 @@
 #define CONFIG_MAX_MIN_EVENTS		1000000000
 /* runbook_url: printable ASCII, no spaces, at most this long. */
 #define CONFIG_RUNBOOK_URL_MAX		1024
+/* HTTP/2 bounds (h2_conn.h): their defaults and limits. */
+#define CONFIG_DEFAULT_MAX_H2_CONNECTIONS	16384
+#define CONFIG_MAX_H2_CONNECTIONS_LIMIT		(1u << 20)
+#define CONFIG_DEFAULT_MAX_H2_STREAMS		65536
+#define CONFIG_MAX_H2_STREAMS_LIMIT		(1u << 22)
 /* Larger files are refused rather than read: likely not a config at all. */
 #define CONFIG_FILE_MAX			(4u << 20)
 
@@ -199,6 +204,9 @@ struct slotap_config {
 	unsigned max_series_per_metric;
 	/* min_events of the SLOs without their own, 0..CONFIG_MAX_MIN_EVENTS */
 	__u64 min_events;
+	/* HTTP/2 connections followed, and requests open on them, at most. */
+	unsigned max_h2_connections;
+	unsigned max_h2_streams;
 	char *source;		/* file name, or CONFIG_DEFAULT_SOURCE, for messages */
 	/* no document with content (an empty file, comments alone): a reload refuses it */
 	bool empty;

@@ -387,6 +387,15 @@ static void route_h2_server(struct agent *a, const struct service *svc, const st
 	a->blaming.on = false;
 }
 
+int agent__h2_record(void *ctx, const struct h2_record *r, size_t len)
+{
+	struct agent *a = ctx;
+
+	/* a malformed record is counted by h2_conn; the drain goes on */
+	h2_conns__record(a->h2, r, len, monotonic_ns());
+	return 0;
+}
+
 void agent__route_h2_event(void *ctx, const struct h2_event *h)
 {
 	struct agent *a = ctx;
@@ -442,6 +451,8 @@ void agent__sweep_transport_locked(struct agent *a)
 	trouble__note(&a->drop_sweep, err, NULL, monotonic_ns());
 	err = http_source__sweep_retransmits(a->src, on_retransmits, a);
 	trouble__note(&a->retransmit_sweep, err, NULL, monotonic_ns());
+	/* HTTP/2 streams live in the agent: their timeouts are swept here */
+	h2_conns__sweep(a->h2, monotonic_ns());
 }
 
 void agent__sweep_transport(struct agent *a)

@@ -80,10 +80,12 @@ struct h2_conns_stats {
 	__u64 conns_known, conns_partial;	/* now: decoders known, or prefix unknown */
 	__u64 conns_evicted;		/* by max_connections */
 	__u64 streams_overflow;		/* by max_streams or H2_CONN_STREAMS_MAX */
+	__u64 streams_evicted;		/* open when their connection was evicted */
 	__u64 pushed;			/* PUSH_PROMISE streams: no request */
 	__u64 unmatched;		/* responses of streams never seen opened */
-	__u64 first_data_untracked;	/* gRPC ends taken at the trailers */
-	__u64 late;			/* answers to streams already timed out */
+	/* gRPC calls ended at their trailers: no first message seen (none sent, or
+	 * more than the kernel's 6 await_data slots waiting at once) */
+	__u64 first_data_untracked;
 };
 
 struct h2_conns;
@@ -92,6 +94,8 @@ struct h2_conns;
 struct h2_conns *h2_conns__new(const struct h2_conns_opts *opts);
 void h2_conns__free(struct h2_conns *hc);
 void h2_conns__set_request_timeout(struct h2_conns *hc, __u64 ns);
+/* New bounds (a reload): connections and streams beyond them go as new ones would. */
+void h2_conns__set_limits(struct h2_conns *hc, __u32 max_connections, __u32 max_streams);
 /*
  * One record of the h2_records ring (len bytes: head then items), at
  * monotonic now_ns. Events go to on_event. 0, or -EINVAL for a record

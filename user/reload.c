@@ -11,6 +11,7 @@
 #include "agent.h"
 #include "dependency_blame.h"
 #include "endpoint_cache.h"
+#include "h2_conn.h"
 #include "log.h"
 #include "services.h"
 #include "slo_registry.h"
@@ -202,6 +203,8 @@ void agent__reload(struct agent *a, int ep)
 		agent__retransmits_zero(a);
 	if (a->src)
 		http_source__set_request_timeout(a->src, a->cfg.request_timeout_ns);
+	h2_conns__set_request_timeout(a->h2, a->cfg.request_timeout_ns);
+	h2_conns__set_limits(a->h2, a->cfg.max_h2_connections, a->cfg.max_h2_streams);
 	slo_registry__end_removed_alerts(a->slos, old_slos, now_s);
 	slo_registry__free(old_slos);
 	a->reloads_ok++;

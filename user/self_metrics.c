@@ -9,6 +9,7 @@
 #include "aggregator.h"
 #include "alert_push.h"
 #include "bpf_stats.h"
+#include "h2_conn.h"
 #include "log.h"
 #include "otlp_push.h"
 #include "outbound.h"
@@ -59,6 +60,45 @@ static void write_series_usage(FILE *out, struct agent *a)
 			     aggregator__overflow_events(fams[i]));
 }
 
+/* What HTTP/2 lost or could not decode, and the connections it follows. */
+static void write_h2(FILE *out, const struct agent *a)
+{
+	struct h2_conns_stats st;
+
+	h2_conns__stats(a->h2, &st);
+	prom__header(out, METRIC_H2_GAPS, "counter",
+		     "HTTP/2 header compression state lost in one direction of a connection, by "
+		     "cause: what is decoded after it is right or undecoded, never wrong.");
+	for (int c = HPACK_CAUSE_NONE + 1; c < HPACK_CAUSE_MAX; c++)
+		write_sample(out, METRIC_H2_GAPS, "cause", h2_cause__name(c), st.gaps[c]);
+	prom__header(out, METRIC_H2_CONNECTIONS, "gauge",
+		     "HTTP/2 connections followed now: known (seen from their start) or "
+		     "partially_known (a table older than what was seen).");
+	write_sample(out, METRIC_H2_CONNECTIONS, "state", "known", st.conns_known);
+	write_sample(out, METRIC_H2_CONNECTIONS, "state", "partially_known", st.conns_partial);
+	write_counter(out, METRIC_H2_EVICTED,
+		      "HTTP/2 connections forgotten for max_h2_connections (least recently used).",
+		      st.conns_evicted);
+	write_counter(out, METRIC_H2_STREAMS_OVERFLOW,
+		      "HTTP/2 requests not measured for max_h2_streams, or 256 open on one "
+		      "connection.", st.streams_overflow);
+	prom__header(out, METRIC_H2_STREAMS_UNCOUNTED, "counter",
+		     "HTTP/2 streams that are no measured request, by reason: pushed (a server "
+		     "push), unmatched (a response whose request was not seen), evicted (open when "
+		     "their connection was forgotten), overflow (as slotap_h2_streams_overflow_total).");
+	write_sample(out, METRIC_H2_STREAMS_UNCOUNTED, "reason", "pushed", st.pushed);
+	write_sample(out, METRIC_H2_STREAMS_UNCOUNTED, "reason", "unmatched", st.unmatched);
+	write_sample(out, METRIC_H2_STREAMS_UNCOUNTED, "reason", "evicted", st.streams_evicted);
+	write_sample(out, METRIC_H2_STREAMS_UNCOUNTED, "reason", "overflow", st.streams_overflow);
+	prom__header(out, METRIC_H2_RECORDS_DROPPED, "counter",
+		     "HTTP/2 records from the kernel the agent did not use, by reason: malformed, "
+		     "no_open (its connection's first record was not seen), stale (it came after "
+		     "its place was given up as a gap).");
+	for (int r = 0; r < H2_DROP_MAX; r++)
+		write_sample(out, METRIC_H2_RECORDS_DROPPED, "reason", h2_drop__name(r),
+			     st.dropped[r]);
+}
+
 int agent__write_metrics(void *ctx, FILE *out)
 {
 	struct agent *a = ctx;
@@ -100,6 +140,7 @@ int agent__write_metrics(void *ctx, FILE *out)
 		write_sample(out, METRIC_EVENTS_LOST, "reason", http_loss_reason__name(r), c.loss[r]);
 	write_sample(out, METRIC_EVENTS_LOST, "reason", "out_of_memory", a->events_unattributed);
 	write_sample(out, METRIC_EVENTS_LOST, "reason", "unknown_protocol", a->events_unknown_protocol);
+	write_h2(out, a);
 	write_counter(out, METRIC_PATHS_TRUNCATED,
 		      "Requests whose path was longer than the 64 bytes the kernel keeps "
 		      "(their route ends in /{truncated}).", a->paths_truncated);
