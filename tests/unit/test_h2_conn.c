@@ -35,7 +35,7 @@ struct fx {
 	__u64 off[2];
 	__u32 gen;
 	/* the record being built */
-	__u8 buf[H2_RECORD_MAX * 4];
+	__u8 buf[H2_RECORD_MAX * 4] __attribute__((aligned(8)));
 	size_t len;
 };
 
