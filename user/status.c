@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /*
  * `slotap status`: one look at a running agent. Fetches /metrics, keeps the
- * slotap_slo_* series and the request histogram's _count and _sum, and
- * prints the SLOs and the least available and slowest endpoints.
+ * slotap_slo_* series, the request and gRPC call histograms' _count and
+ * _sum and what HTTP/2 lost, and prints the SLOs, the least available and
+ * slowest endpoints, and the HTTP/2 losses when there are some.
  *
  * The parser reads only what this needs of the text format 0.0.4:
  * `name{label="value",...} value [timestamp]` lines. Anything else, and any
@@ -241,6 +242,18 @@ struct endpoint {
 	double total, errors, sum;
 };
 
+/* One count of a kind of HTTP/2 loss: its label value(s), summed over the rest. */
+#define MAX_LOSS_KINDS	32
+struct loss {
+	char what[MAX_LKEY];
+	double n;
+};
+
+struct losses {
+	struct loss v[MAX_LOSS_KINDS];
+	size_t n;
+};
+
 struct status_data {
 	struct slo_row *slos;
 	size_t n_slos, cap_slos;
@@ -248,6 +261,8 @@ struct status_data {
 	size_t n_eps, cap_eps;
 	size_t last_ep;		/* the agent writes an endpoint's series together */
 	size_t last_slo;	/* and each metric's series in the same SLO order */
+	/* HTTP/2: gaps by cause, undecoded fields by "field/cause", streams and records */
+	struct losses h2_gaps, h2_undecoded, h2_uncounted, h2_dropped;
 	bool oom;
 };
 
@@ -454,10 +469,27 @@ static void take_slo_sample(struct status_data *d, const struct sample *s)
 	}
 }
 
-static void take_hist_sample(struct status_data *d, const struct sample *s, bool is_count)
+/* gRPC's codes that availability SLOs count bad unless told otherwise */
+static bool grpc_code_bad(const char *code)
 {
-	const char *service = label(s, "service_name"), *method = label(s, "http_request_method");
-	const char *route = label(s, "http_route"), *code = label(s, "http_response_status_code");
+	static const char *const bad[] = {
+		"UNKNOWN", "DEADLINE_EXCEEDED", "UNIMPLEMENTED", "INTERNAL", "UNAVAILABLE",
+		"DATA_LOSS", "invalid",
+	};
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		if (!strcmp(code, bad[i]))
+			return true;
+	return false;
+}
+
+static void take_hist_sample(struct status_data *d, const struct sample *s, bool is_count,
+			     bool rpc)
+{
+	const char *service = label(s, "service_name");
+	const char *method = rpc ? label(s, "rpc_system_name") : label(s, "http_request_method");
+	const char *route = label(s, rpc ? "rpc_method" : "http_route");
+	const char *code = label(s, rpc ? "rpc_response_status_code" : "http_response_status_code");
 	struct endpoint *e;
 
 	if (!service || !method || !route || !code || !isfinite(s->value) || s->value < 0)
@@ -470,9 +502,40 @@ static void take_hist_sample(struct status_data *d, const struct sample *s, bool
 		return;
 	}
 	e->total += s->value;
-	if (strlen(code) == 3 && code[0] == '5' && code[1] >= '0' && code[1] <= '9' &&
+	if (rpc ? grpc_code_bad(code) :
+	    strlen(code) == 3 && code[0] == '5' && code[1] >= '0' && code[1] <= '9' &&
 	    code[2] >= '0' && code[2] <= '9')
 		e->errors += s->value;
+}
+
+static void loss_add(struct losses *l, const char *what, const char *what2, double n)
+{
+	char key[MAX_LKEY];
+	size_t i;
+
+	if (!what || !isfinite(n) || n <= 0)
+		return;
+	snprintf(key, sizeof(key), "%s%s%s", what, what2 ? "/" : "", what2 ? what2 : "");
+	for (i = 0; i < l->n && strcmp(l->v[i].what, key); i++)
+		;
+	if (i == l->n) {
+		if (l->n == MAX_LOSS_KINDS)
+			return;	/* more kinds than slotap has: not an agent's */
+		snprintf(l->v[l->n++].what, MAX_LKEY, "%s", key);
+	}
+	l->v[i].n += n;
+}
+
+static void take_h2_sample(struct status_data *d, const struct sample *s)
+{
+	if (!strcmp(s->name, METRIC_H2_GAPS))
+		loss_add(&d->h2_gaps, label(s, "cause"), NULL, s->value);
+	else if (!strcmp(s->name, METRIC_H2_UNDECODED))
+		loss_add(&d->h2_undecoded, label(s, "field"), label(s, "cause"), s->value);
+	else if (!strcmp(s->name, METRIC_H2_STREAMS_UNCOUNTED))
+		loss_add(&d->h2_uncounted, label(s, "reason"), NULL, s->value);
+	else if (!strcmp(s->name, METRIC_H2_RECORDS_DROPPED))
+		loss_add(&d->h2_dropped, label(s, "reason"), NULL, s->value);
 }
 
 static void parse_exposition(struct status_data *d, const char *text, size_t len)
@@ -492,9 +555,15 @@ static void parse_exposition(struct status_data *d, const char *text, size_t len
 			if (!strncmp(s->name, METRIC_SLO_PREFIX, strlen(METRIC_SLO_PREFIX)))
 				take_slo_sample(d, s);
 			else if (!strcmp(s->name, METRIC_HTTP_SERVER "_count"))
-				take_hist_sample(d, s, true);
+				take_hist_sample(d, s, true, false);
 			else if (!strcmp(s->name, METRIC_HTTP_SERVER "_sum"))
-				take_hist_sample(d, s, false);
+				take_hist_sample(d, s, false, false);
+			else if (!strcmp(s->name, METRIC_RPC_SERVER "_count"))
+				take_hist_sample(d, s, true, true);
+			else if (!strcmp(s->name, METRIC_RPC_SERVER "_sum"))
+				take_hist_sample(d, s, false, true);
+			else if (!strncmp(s->name, "slotap_h2_", 10))
+				take_h2_sample(d, s);
 		}
 		p = nl ? nl + 1 : end;
 	}
@@ -926,8 +995,9 @@ static int render_slos(const struct status_data *d, FILE *out)
 
 static int render_endpoints(const struct status_data *d, FILE *out)
 {
+	/* errors: 5xx, and for gRPC calls (METHOD grpc) the default bad codes */
 	static const char *const avail_heads[] = { "SERVICE", "METHOD", "ROUTE", "AVAILABILITY",
-						   "5XX", "REQUESTS" };
+						   "ERRORS", "REQUESTS" };
 	static const bool avail_right[] = { 0, 0, 0, 1, 1, 1 };
 	static const char *const slow_heads[] = { "SERVICE", "METHOD", "ROUTE", "MEAN", "REQUESTS" };
 	static const bool slow_right[] = { 0, 0, 0, 1, 1 };
@@ -976,6 +1046,37 @@ out:
 	free(least);
 	free(slow);
 	return err;
+}
+
+static bool losses_any(const struct status_data *d)
+{
+	return d->h2_gaps.n || d->h2_undecoded.n || d->h2_uncounted.n || d->h2_dropped.n;
+}
+
+static void render_losses(FILE *out, const char *title, const struct losses *l)
+{
+	if (!l->n)
+		return;
+	fprintf(out, "  %s:", title);
+	for (size_t i = 0; i < l->n; i++) {
+		char what[MAX_LKEY];
+
+		snprintf(what, sizeof(what), "%s", l->v[i].what);
+		fprintf(out, "%s %s %.0f", i ? "," : "", clean(what), l->v[i].n);
+	}
+	fputc('\n', out);
+}
+
+/* What HTTP/2 lost or could not decode: only when something was. */
+static void render_h2(const struct status_data *d, FILE *out)
+{
+	if (!losses_any(d))
+		return;
+	fputs("\nHTTP/2 losses\n", out);
+	render_losses(out, "gaps (table state lost, by cause)", &d->h2_gaps);
+	render_losses(out, "fields undecoded (field/cause)", &d->h2_undecoded);
+	render_losses(out, "streams not measured", &d->h2_uncounted);
+	render_losses(out, "records dropped", &d->h2_dropped);
 }
 
 /* ---- JSON ---- */
@@ -1102,6 +1203,20 @@ static int render_json(const struct status_data *d, FILE *out)
 		for (size_t k = 0; b && k < r->n_blames; k++)
 			jnum(b, r->blames[k].dependency, r->blames[k].bad);
 	}
+	if (root && losses_any(d)) {
+		const struct losses *all[] = { &d->h2_gaps, &d->h2_undecoded, &d->h2_uncounted,
+					       &d->h2_dropped };
+		static const char *const keys[] = { "gaps", "fields_undecoded",
+						    "streams_not_measured", "records_dropped" };
+		cJSON *h2 = jadd(root, "http2_losses", cJSON_CreateObject());
+
+		for (size_t k = 0; h2 && k < 4; k++) {
+			cJSON *o = jadd(h2, keys[k], cJSON_CreateObject());
+
+			for (size_t i = 0; o && i < all[k]->n; i++)
+				jnum(o, all[k]->v[i].what, all[k]->v[i].n);
+		}
+	}
 	least = rank(d, least_available_first, &n_least);
 	slow = rank(d, slowest_first, &n_slow);
 	if (root && least && slow) {
@@ -1139,6 +1254,8 @@ int status__render(const char *exposition, size_t len, bool json, FILE *out)
 			fputc('\n', out);
 			err = render_endpoints(&d, out);
 		}
+		if (!err)
+			render_h2(&d, out);
 	}
 	free_data(&d);
 	if (!err && (fflush(out) || ferror(out)))

@@ -617,10 +617,62 @@ static void default_copies_and_alerts(void **state)
 	free(out);
 }
 
+/*
+ * HTTP/2 and gRPC: the versions of an endpoint are one row; gRPC calls are
+ * rows of their own (METHOD grpc), their errors the default bad codes;
+ * what HTTP/2 lost is listed, and only then.
+ */
+static void http2_and_grpc(void **state)
+{
+	static const char text[] =
+		"http_server_request_duration_seconds_count{service_name=\"s\",http_request_method=\"GET\",http_route=\"/a\",network_protocol_version=\"1.1\",http_response_status_code=\"200\"} 6\n"
+		"http_server_request_duration_seconds_count{service_name=\"s\",http_request_method=\"GET\",http_route=\"/a\",network_protocol_version=\"2\",http_response_status_code=\"500\"} 2\n"
+		"http_server_request_duration_seconds_sum{service_name=\"s\",http_request_method=\"GET\",http_route=\"/a\",network_protocol_version=\"2\",http_response_status_code=\"500\"} 0.8\n"
+		"rpc_server_call_duration_seconds_count{service_name=\"s\",rpc_system_name=\"grpc\",rpc_method=\"p.Cart/Add\",rpc_response_status_code=\"OK\"} 7\n"
+		"rpc_server_call_duration_seconds_count{service_name=\"s\",rpc_system_name=\"grpc\",rpc_method=\"p.Cart/Add\",rpc_response_status_code=\"NOT_FOUND\"} 2\n"
+		"rpc_server_call_duration_seconds_count{service_name=\"s\",rpc_system_name=\"grpc\",rpc_method=\"p.Cart/Add\",rpc_response_status_code=\"UNAVAILABLE\"} 1\n"
+		"rpc_server_call_duration_seconds_sum{service_name=\"s\",rpc_system_name=\"grpc\",rpc_method=\"p.Cart/Add\",rpc_response_status_code=\"OK\"} 0.07\n"
+		"slotap_h2_gaps_total{cause=\"record_lost\"} 3\n"
+		"slotap_h2_gaps_total{cause=\"truncated\"} 0\n"
+		"slotap_h2_fields_undecoded_total{service_name=\"s\",field=\"path\",cause=\"before_agent\"} 4\n"
+		"slotap_h2_fields_undecoded_total{service_name=\"t\",field=\"path\",cause=\"before_agent\"} 1\n"
+		"slotap_h2_streams_uncounted_total{reason=\"unmatched\"} 2\n"
+		"slotap_h2_records_dropped_total{reason=\"malformed\"} 0\n";
+	char *out = render(text, sizeof(text) - 1, false), *row;
+	cJSON *root;
+
+	(void)state;
+	row = line_with(out, "/a ");
+	assert_has(row, "75.00%");	/* 2 of 8, HTTP/1.1 and HTTP/2 together */
+	free(row);
+	row = line_with(out, "p.Cart/Add");
+	assert_has(row, " grpc ");
+	assert_has(row, "90.00%");	/* UNAVAILABLE bad, NOT_FOUND not */
+	free(row);
+	assert_has(out, "HTTP/2 losses");
+	assert_has(out, "gaps (table state lost, by cause): record_lost 3\n");
+	assert_has(out, "fields undecoded (field/cause): path/before_agent 5\n");
+	assert_has(out, "streams not measured: unmatched 2\n");
+	assert_null(strstr(out, "records dropped"));	/* all 0 */
+	free(out);
+	out = render(text, sizeof(text) - 1, true);
+	root = cJSON_Parse(out);
+	assert_non_null(root);
+	assert_int_equal(cJSON_GetObjectItem(cJSON_GetObjectItem(cJSON_GetObjectItem(
+		root, "http2_losses"), "gaps"), "record_lost")->valuedouble, 3);
+	cJSON_Delete(root);
+	free(out);
+	/* nothing lost: no section */
+	out = render(expo, sizeof(expo) - 1, false);
+	assert_null(strstr(out, "HTTP/2"));
+	free(out);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(table_cells),
+		cmocka_unit_test(http2_and_grpc),
 		cmocka_unit_test(json_parses_back),
 		cmocka_unit_test(nan_and_inf),
 		cmocka_unit_test(forecast_is_human),
