@@ -90,6 +90,10 @@ static void write_h2(FILE *out, const struct agent *a)
 	write_sample(out, METRIC_H2_STREAMS_UNCOUNTED, "reason", "unmatched", st.unmatched);
 	write_sample(out, METRIC_H2_STREAMS_UNCOUNTED, "reason", "evicted", st.streams_evicted);
 	write_sample(out, METRIC_H2_STREAMS_UNCOUNTED, "reason", "overflow", st.streams_overflow);
+	write_counter(out, METRIC_GRPC_FIRST_DATA_UNTRACKED,
+		      "gRPC calls measured to their trailers: no first response message was seen "
+		      "(none sent, or more than 6 streams of a connection awaiting theirs at once).",
+		      st.first_data_untracked);
 	prom__header(out, METRIC_H2_RECORDS_DROPPED, "counter",
 		     "HTTP/2 records from the kernel the agent did not use, by reason: malformed, "
 		     "no_open (its connection's first record was not seen), stale (it came after "
