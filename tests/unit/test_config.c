@@ -35,6 +35,8 @@ static void assert_default_slos(const struct slotap_config *cfg)
 	assert_int_equal(cfg->n_default_slos, 2);
 	assert_int_equal(cfg->max_default_slos, 1000);
 	assert_int_equal(cfg->max_series_per_metric, CONFIG_DEFAULT_MAX_SERIES);
+	assert_int_equal(cfg->max_h2_connections, 16384);
+	assert_int_equal(cfg->max_h2_streams, 65536);
 	assert_string_equal(a->name, "default-availability");
 	assert_null(a->service);
 	assert_int_equal(a->n_endpoints, 0);
@@ -1541,8 +1543,10 @@ static void test_default_slos(void **state)
 	load_ok(&cfg, "max_default_slos: 10000\n");
 	assert_int_equal(cfg.max_default_slos, 10000);
 	config__free(&cfg);
-	load_ok(&cfg, "max_series_per_metric: 7\n");
+	load_ok(&cfg, "max_series_per_metric: 7\nmax_h2_connections: 1048576\nmax_h2_streams: 1\n");
 	assert_int_equal(cfg.max_series_per_metric, 7);
+	assert_int_equal(cfg.max_h2_connections, 1048576);
+	assert_int_equal(cfg.max_h2_streams, 1);
 	assert_int_equal(cfg.n_default_slos, 2);
 	config__free(&cfg);
 
@@ -1590,6 +1594,14 @@ static void test_default_slos(void **state)
 		     "t.yaml:1:19: max_default_slos: 10001 is not an SLO count (0..10000)");
 	expect_error("max_default_slos: [1]\n",
 		     "t.yaml:1:19: max_default_slos: expected an SLO count, got a list");
+	expect_error("max_h2_connections: 0\n",
+		     "t.yaml:1:21: max_h2_connections: 0 is not a connection count (1..1048576)");
+	expect_error("max_h2_connections: 1048577\n",
+		     "t.yaml:1:21: max_h2_connections: 1048577 is not a connection count (1..1048576)");
+	expect_error("max_h2_streams: 4194305\n",
+		     "t.yaml:1:17: max_h2_streams: 4194305 is not a stream count (1..4194304)");
+	expect_error("max_h2_streams: 0\n",
+		     "t.yaml:1:17: max_h2_streams: 0 is not a stream count (1..4194304)");
 	expect_error("max_series_per_metric: 0\n",
 		     "t.yaml:1:24: max_series_per_metric: 0 is not a series count (1..1000000)");
 	expect_error("max_series_per_metric: 1000001\n",

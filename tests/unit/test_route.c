@@ -316,6 +316,32 @@ static void test_strict(void **state)
 	route_table__free(rt);
 }
 
+/* A gRPC method is a route as it is: templates, strict mode and the cap apply, no folding. */
+static void test_verbatim(void **state)
+{
+	static const char *const tmpl[] = { "/p.Admin/Reset" };
+	struct route_table *rt = route_table__new(tmpl, 1, 3, ROUTE_MODE_FOLD);
+	struct route_table *strict = route_table__new(tmpl, 1, 0, ROUTE_MODE_STRICT);
+
+	(void)state;
+	assert_non_null(rt);
+	assert_string_equal(route_table__resolve_verbatim(rt, "/p.Cart/Get12345", 16),
+			    "/p.Cart/Get12345");	/* digits not folded */
+	assert_string_equal(route_table__resolve_verbatim(rt, "/p.Admin/Reset", 14),
+			    "/p.Admin/Reset");
+	assert_string_equal(route_table__resolve_verbatim(rt, "/p.Cart/Add", 11), "/p.Cart/Add");
+	assert_string_equal(route_table__resolve_verbatim(rt, "/p.Cart/Del", 11), ROUTE_OVERFLOW);
+	assert_int_equal(route_table__overflowed(rt), 1);
+	assert_string_equal(route_table__resolve_verbatim(rt, "p.Cart/Add", 10), ROUTE_INVALID);
+	assert_string_equal(route_table__resolve_verbatim(rt, "/p.C\x01/A", 8), ROUTE_INVALID);
+	assert_string_equal(route_table__resolve_verbatim(rt, "", 0), ROUTE_INVALID);
+	assert_string_equal(route_table__resolve_verbatim(strict, "/p.Cart/Add", 11), ROUTE_OTHER);
+	assert_string_equal(route_table__resolve_verbatim(strict, "/p.Admin/Reset", 14),
+			    "/p.Admin/Reset");
+	route_table__free(rt);
+	route_table__free(strict);
+}
+
 static void test_validate(void **state)
 {
 	const char *const bad[] = { "/ok", "users/{id}" };
@@ -366,6 +392,7 @@ int main(void)
 		cmocka_unit_test(test_unlimited_and_interning),
 		cmocka_unit_test(test_strict),
 		cmocka_unit_test(test_validate),
+		cmocka_unit_test(test_verbatim),
 	};
 
 	return cmocka_run_group_tests_name("route", tests, NULL, NULL);
