@@ -655,6 +655,25 @@ static void changed_definition_starts_fresh(void **state)
 	slo_registry__free(old);
 }
 
+/* Which gRPC codes are bad is part of an availability SLO's identity too. */
+static void changed_grpc_codes_start_fresh(void **state)
+{
+	const char *dir = *state;
+	struct slo_config saved_slos[N_SLOS], slos[N_SLOS];
+	struct slo_registry *old = save_fed(dir, saved_slos), *reg;
+	size_t restored = 0;
+
+	fill_slos(slos);
+	slos[0].bad_grpc_codes = 1u << 14;
+	reg = new_registry(slos, N_SLOS, T_LOAD);
+	assert_int_equal(state__load(reg, dir, T_LOAD, &restored), 0);
+	assert_int_equal(restored, N_SLOS - 1);
+	assert_fresh(reg, "shop-availability");
+	assert_same_status(old, reg, "billing-availability");
+	slo_registry__free(reg);
+	slo_registry__free(old);
+}
+
 /* A file from before definitions were in the keys: taken as it is. */
 static void keys_without_definition_restore(void **state)
 {
@@ -1498,6 +1517,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(damaged_record_starts_that_slo_fresh, setup, teardown),
 		cmocka_unit_test_setup_teardown(changed_objective_starts_fresh, setup, teardown),
 		cmocka_unit_test_setup_teardown(removed_slo_ignored_added_slo_fresh, setup, teardown),
+		cmocka_unit_test_setup_teardown(changed_grpc_codes_start_fresh, setup, teardown),
 		cmocka_unit_test_setup_teardown(changed_definition_starts_fresh, setup, teardown),
 		cmocka_unit_test_setup_teardown(keys_without_definition_restore, setup, teardown),
 		cmocka_unit_test_setup_teardown(save_leaves_no_temporary_file, setup, teardown),
