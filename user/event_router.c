@@ -294,7 +294,7 @@ static const char *client_rpc_method(const struct h2_event *h, char *buf, size_t
 		return m;
 	for (size_t i = 0; i < h->path_len; i++)
 		if (h->path[i] < 0x21 || h->path[i] > 0x7e)
-			return ROUTE_INVALID + 1;
+			return &ROUTE_INVALID[1];	/* "{invalid}", as a server's method */
 	snprintf(buf, len, "%.*s", (int)h->path_len - (h->path_len && h->path[0] == '/'),
 		 h->path + (h->path_len && h->path[0] == '/'));
 	return buf;

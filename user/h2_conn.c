@@ -610,66 +610,37 @@ static void dir_gap(struct h2_conns *hc, struct h2_conn *c, int d, __u64 ts_ns, 
 		block_done(hc, c, d, ts_ns, NULL, cause);
 }
 
-static void block_piece(struct h2_conns *hc, struct h2_conn *c, int d, const struct h2_record *r,
-			const struct h2_item *it, const __u8 *payload)
+/* A piece's bytes onto the block being put together; false when they cannot be kept. */
+static bool block_append(struct h2_dir *dir, const __u8 *payload, size_t len)
 {
-	struct h2_dir *dir = &c->dir[d];
+	size_t cap;
+	__u8 *b;
+
+	if (dir->block_len + len > H2_BLOCK_MAX)
+		return false;
+	if (dir->block_len + len > dir->block_cap) {
+		for (cap = dir->block_cap ? dir->block_cap : 256; cap < dir->block_len + len;)
+			cap *= 2;
+		b = realloc(dir->block, cap);
+		if (!b)
+			return false;
+		dir->block = b;
+		dir->block_cap = cap;
+	}
+	if (len)
+		memcpy(dir->block + dir->block_len, payload, len);
+	dir->block_len += len;
+	return true;
+}
+
+/* Decodes a whole block of direction d (len bytes at b) for its stream. */
+static void block_decode(struct h2_conns *hc, struct h2_conn *c, int d, __u64 ts_ns,
+			 const __u8 *b, size_t len)
+{
 	struct hpack_fields f;
 
-	if (it->flags & H2_IF_FIRST) {
-		if (dir->in_block)	/* the last block never ended: the framing is corrupt */
-			dir_gap(hc, c, d, r->ts_ns, HPACK_CAUSE_CORRUPT);
-		dir->in_block = true;
-		dir->block_lost = false;
-		dir->block_flags = it->flags;
-		dir->block_stream = it->stream;
-		dir->block_start_ns = r->ts_ns - it->start_delta_ns;
-		dir->block_len = 0;
-	} else if (!dir->in_block || dir->block_stream != it->stream) {
-		/* a CONTINUATION of nothing, or of another stream */
-		dir_gap(hc, c, d, r->ts_ns, HPACK_CAUSE_CORRUPT);
-		return;
-	}
-	if (!payload) {
-		dir->block_lost = true;
-		dir->block_cause = HPACK_CAUSE_TRUNCATED;
-	} else if (!dir->block_lost) {
-		if (dir->block_len + it->len > H2_BLOCK_MAX) {
-			dir->block_lost = true;
-			dir->block_cause = HPACK_CAUSE_TRUNCATED;
-		} else {
-			if (dir->block_len + it->len > dir->block_cap) {
-				size_t cap = dir->block_cap ? dir->block_cap : 256;
-				__u8 *b;
-
-				while (cap < dir->block_len + it->len)
-					cap *= 2;
-				b = realloc(dir->block, cap);
-				if (!b) {
-					dir->block_lost = true;
-					dir->block_cause = HPACK_CAUSE_TRUNCATED;
-					goto end;
-				}
-				dir->block = b;
-				dir->block_cap = cap;
-			}
-			memcpy(dir->block + dir->block_len, payload, it->len);
-			dir->block_len += it->len;
-		}
-	}
-end:
-	if (!(it->flags & H2_IF_END_HEADERS))
-		return;
-	if (dir->block_lost) {
-		__u8 cause = dir->block_cause;
-
-		hc->st.gaps[cause]++;
-		hpack_decoder__gap(&dir->dec, cause);
-		block_done(hc, c, d, r->ts_ns, NULL, cause);
-		return;
-	}
 	memset(&f, 0, sizeof(f));
-	if (hpack_decoder__decode(&dir->dec, dir->block, dir->block_len, &f)) {
+	if (hpack_decoder__decode(&c->dir[d].dec, b, len, &f)) {
 		/*
 		 * The decoder made itself a gap; the fields before the fault
 		 * stand, and those the block would have held after it are not
@@ -685,7 +656,56 @@ end:
 			f.field[key[i]].cause = HPACK_CAUSE_CORRUPT;
 		}
 	}
-	block_done(hc, c, d, r->ts_ns, &f, HPACK_CAUSE_CORRUPT);
+	block_done(hc, c, d, ts_ns, &f, HPACK_CAUSE_CORRUPT);
+}
+
+/*
+ * One piece of a header block (payload NULL: not copied). A block in one
+ * piece, the common case, is decoded where it lies; pieces are put
+ * together in the direction's buffer, freed once the block is done, so
+ * that an idle connection holds none.
+ */
+static void block_piece(struct h2_conns *hc, struct h2_conn *c, int d, const struct h2_record *r,
+			const struct h2_item *it, const __u8 *payload)
+{
+	struct h2_dir *dir = &c->dir[d];
+
+	if (it->flags & H2_IF_FIRST) {
+		if (dir->in_block)	/* the last block never ended: the framing is corrupt */
+			dir_gap(hc, c, d, r->ts_ns, HPACK_CAUSE_CORRUPT);
+		dir->in_block = true;
+		dir->block_lost = false;
+		dir->block_flags = it->flags;
+		dir->block_stream = it->stream;
+		dir->block_start_ns = r->ts_ns - it->start_delta_ns;
+		dir->block_len = 0;
+		if (payload && (it->flags & H2_IF_END_HEADERS)) {
+			block_decode(hc, c, d, r->ts_ns, payload, it->len);
+			return;
+		}
+	} else if (!dir->in_block || dir->block_stream != it->stream) {
+		/* a CONTINUATION of nothing, or of another stream */
+		dir_gap(hc, c, d, r->ts_ns, HPACK_CAUSE_CORRUPT);
+		return;
+	}
+	if (!dir->block_lost && (!payload || !block_append(dir, payload, it->len))) {
+		dir->block_lost = true;
+		dir->block_cause = HPACK_CAUSE_TRUNCATED;
+	}
+	if (!(it->flags & H2_IF_END_HEADERS))
+		return;
+	if (dir->block_lost) {
+		__u8 cause = dir->block_cause;
+
+		hc->st.gaps[cause]++;
+		hpack_decoder__gap(&dir->dec, cause);
+		block_done(hc, c, d, r->ts_ns, NULL, cause);
+	} else {
+		block_decode(hc, c, d, r->ts_ns, dir->block, dir->block_len);
+	}
+	free(dir->block);
+	dir->block = NULL;
+	dir->block_cap = dir->block_len = 0;
 }
 
 /* ---- the other items ---------------------------------------------------- */
@@ -1062,7 +1082,8 @@ void h2_conns__sweep(struct h2_conns *hc, __u64 now_ns)
 		for (__u32 i = 0; timeout && i < c->n_streams; i++) {
 			struct h2_stream *s = c->streams[i];
 
-			if ((s->flags & (SF_EMITTED | SF_LATE | SF_END_TAKEN)) ||
+			/* a response that started (gRPC's initial metadata too) is no timeout */
+			if ((s->flags & (SF_EMITTED | SF_LATE | SF_END_TAKEN | SF_RESP)) ||
 			    now_ns < s->t_req || now_ns - s->t_req <= timeout)
 				continue;
 			emit(hc, c, s, now_ns, HTTP_FAILURE_TIMEOUT, 0, 0);

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 """Writes the seed inputs of the fuzz targets whose input is a binary
-format of their own (route, http_parser, hpack) into tests/fuzz/corpus/.
+format of their own (route, http_parser, hpack, h2_conn) into tests/fuzz/corpus/.
 The other targets' seeds are plain files (YAML, state files, /metrics)."""
 import os
 import struct
@@ -164,7 +164,68 @@ def seeds_hpack():
            (0, [(0, b"/" + b"p" * 200), (15, bytes(range(256))[:200])]), (None, request)]))
 
 
+# h2_conn: records as include/h2_record.h lays them out, each preceded by
+# its length (2 bytes, little-endian). Header blocks by hand: static-table
+# indexes and literals.
+H2_HEAD = struct.Struct("<QQQIIHBBBB2x")
+H2_ITEM = struct.Struct("<IIIHBB")
+
+
+def h2_record(kind, dir_, offset, span, items=b"", gen=0, ts=1000, flags=0, end=0):
+    return H2_HEAD.pack(0x1000, ts, offset, gen, span, len(items), kind, dir_, flags, end) + items
+
+
+def h2_open(midstream=False):
+    ident = struct.pack("<QIHHHB5x16s16s", 7, 4242, 0, 8080, 50000, 0, b"", b"seed")
+    return h2_record(1, 0, 0, 0, ident, flags=2 if midstream else 0)
+
+
+def h2_item(kind, stream, value=0, flags=0, delta=0, payload=b"", length=None):
+    n = len(payload) if length is None else length
+    return H2_ITEM.pack(stream, value, delta, n, kind, flags) + payload + b"\0" * (-len(payload) % 4)
+
+
+def h2_lit(name, value):
+    return bytes([0x40, len(name)]) + name + bytes([len(value)]) + value
+
+
+def h2_input(records):
+    return b"".join(struct.pack("<H", len(r)) + r for r in records)
+
+
+def seeds_h2_conn():
+    FIRST, END_HEADERS, END_STREAM = 1, 2, 4
+    req = bytes([0x82, 0x86, 0x44, 4]) + b"/a/b"
+    grpc_req = bytes([0x83, 0x86, 0x44, 6]) + b"/p.S/M" + bytes([0x5f, 16]) + b"application/grpc"
+    write("h2_conn", "http2-get", h2_input([
+        h2_open(),
+        h2_record(2, 0, 0, 60, h2_item(1, 1, 0, FIRST | END_HEADERS | END_STREAM, 5, req)),
+        h2_record(2, 1, 0, 40, h2_item(1, 1, 0, FIRST | END_HEADERS | END_STREAM, 0, bytes([0x88])),
+                  ts=3000),
+        h2_record(3, 0, 0, 0, end=2),
+    ]))
+    write("h2_conn", "grpc-unary", h2_input([
+        h2_open(),
+        h2_record(2, 0, 0, 90, h2_item(1, 1, 0, FIRST | END_HEADERS, 5, grpc_req) +
+                  h2_item(3, 1)),
+        h2_record(2, 1, 0, 50, h2_item(1, 1, 0, FIRST | END_HEADERS, 0, bytes([0x88])) +
+                  h2_item(4, 1, delta=2), ts=4000),
+        h2_record(2, 1, 50, 20, h2_item(1, 1, 0, FIRST | END_HEADERS | END_STREAM, 0,
+                                        h2_lit(b"grpc-status", b"0")), ts=5000),
+    ]))
+    write("h2_conn", "reorder-rst-goaway", h2_input([
+        h2_open(midstream=True),
+        h2_record(2, 0, 100, 60, h2_item(1, 3, 0, FIRST | END_HEADERS, 0, req[:3]) +
+                  h2_item(2, 5, 0, FIRST, 0, length=9000)),
+        h2_record(2, 0, 0, 100, h2_item(1, 1, 0, FIRST, 0, req[:2]) +
+                  h2_item(1, 1, 0, END_HEADERS, 0, req[2:]) + h2_item(5, 1, 8)),
+        h2_record(2, 1, 0, 30, h2_item(6, 1, 0) + h2_item(7, 0, 0) + h2_item(5, 3, 7)),
+        h2_record(3, 0, 0, 0, end=0xff),
+    ]))
+
+
 if __name__ == "__main__":
     seeds_route()
     seeds_http_parser()
     seeds_hpack()
+    seeds_h2_conn()
