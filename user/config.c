@@ -136,6 +136,10 @@ const char config__default_yaml[] =
 "#                 DEADLINE_EXCEEDED, UNIMPLEMENTED, INTERNAL, UNAVAILABLE,\n"
 "#                 DATA_LOSS. A call whose status could not be decoded is\n"
 "#                 neither good nor bad.\n"
+"#   streaming     latency SLOs only: include or exclude the gRPC calls whose\n"
+"#                 client still sent after the first response message\n"
+"#                 (client or bidirectional streaming), measured to that\n"
+"#                 message. Default: exclude.\n"
 "#   budgeting     occurrences (the error budget counts requests) or\n"
 "#                 timeslices (it counts minutes, a minute being good when its\n"
 "#                 requests meet the objective). Default: occurrences.\n"
@@ -976,19 +980,19 @@ static int load_slo(struct loader *ld, struct slotap_config *cfg, size_t slo,
 	static const char *const keys[] = {
 		"name", "service", "endpoint", "sli", "objective", "threshold",
 		"window", "bad_statuses", "budgeting", "transport_failures", "dependency",
-		"min_events", "runbook_url", "bad_grpc_codes", NULL
+		"min_events", "runbook_url", "bad_grpc_codes", "streaming", NULL
 	};
 	enum {
 		K_NAME, K_SERVICE, K_ENDPOINT, K_SLI, K_OBJECTIVE, K_THRESHOLD,
 		K_WINDOW, K_BAD_STATUSES, K_BUDGETING, K_TRANSPORT_FAILURES, K_DEPENDENCY,
-		K_MIN_EVENTS, K_RUNBOOK_URL, K_BAD_GRPC_CODES
+		K_MIN_EVENTS, K_RUNBOOK_URL, K_BAD_GRPC_CODES, K_STREAMING
 	};
 	static const int required[] = {
 		K_NAME, K_SERVICE, K_SLI, K_OBJECTIVE, K_WINDOW
 	};
 	struct slo_config *sc = tmpl ? &cfg->default_slos[slo] : &cfg->slos[slo];
 	const yaml_node_t *threshold_key = NULL, *threshold = NULL;
-	const yaml_node_t *bad_key = NULL, *grpc_key = NULL, *window = NULL;
+	const yaml_node_t *bad_key = NULL, *grpc_key = NULL, *streaming_key = NULL, *window = NULL;
 	char path[48], q[QUOTE_SIZE];
 	struct yaml_fields f;
 	unsigned seen;
@@ -1054,6 +1058,14 @@ static int load_slo(struct loader *ld, struct slotap_config *cfg, size_t slo,
 		case K_BAD_GRPC_CODES:
 			grpc_key = f.key[k];
 			err = config_fields__slo_bad_grpc_codes(ld, sc, v, NULL);
+			break;
+		case K_STREAMING:
+			streaming_key = f.key[k];
+			err = yaml_reader__get_keyword(&ld->rd, v, "streaming", "include or exclude",
+						       "include or exclude",
+						       (const char *const[]){ "exclude", "include", NULL },
+						       &word);
+			sc->streaming_include = word == 1;
 			break;
 		case K_BUDGETING:
 			err = yaml_reader__get_keyword(&ld->rd, v, "budgeting", "a budgeting method",
@@ -1123,9 +1135,10 @@ static int load_slo(struct loader *ld, struct slotap_config *cfg, size_t slo,
 	} else {
 		__u32 grpc_codes = sc->bad_grpc_codes;
 
-		if (threshold_key)
-			return node_error(ld, threshold_key, path,
-					  "threshold is for latency SLOs, not availability ones");
+		if (threshold_key || streaming_key)
+			return node_error(ld, threshold_key ? threshold_key : streaming_key, path,
+					  "%s is for latency SLOs, not availability ones",
+					  threshold_key ? "threshold" : "streaming");
 		if (!bad_key)
 			config_fields__slo_default_bad_statuses(sc);
 		sc->bad_grpc_codes = grpc_key ? grpc_codes : GRPC_BAD_CODES_DEFAULT;

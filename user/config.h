@@ -141,6 +141,11 @@ struct slo_config {
 	 * these, HTTP requests by bad_status. Latency SLOs: 0.
 	 */
 	__u32 bad_grpc_codes;
+	/*
+	 * Latency SLOs: count streaming gRPC calls too (streaming: include),
+	 * whose latency is time to first message; default: they are skipped.
+	 */
+	bool streaming_include;
 	enum slo_window_kind window;	/* from user/slo.h */
 	/*
 	 * Rolling: the length in seconds, one slo__new() accepts (60 s .. 31 d,

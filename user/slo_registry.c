@@ -275,7 +275,7 @@ static void feed(const struct slo_registry *reg, struct slo_entry *e, const stru
 			return;
 		good = false;
 	} else if (sc->sli == SLO_SLI_LATENCY) {
-		if (o->r.streaming)
+		if (o->r.streaming && !sc->streaming_include)
 			return;	/* its latency is not the call's: section 7 of design-http2.md */
 		good = o->r.latency_ns <= sc->threshold_ns;
 	} else {

@@ -78,7 +78,8 @@ int slo_registry__adopt_default(struct slo_registry *reg, const char *name, cons
  * (HTTP's, or with grpc the gRPC code, which bad_grpc_codes judges
  * instead of bad_statuses) and latency. An undecoded status is neither
  * good nor bad for availability SLOs; a streaming call's latency is not
- * the call's, and latency SLOs skip it (docs/design-http2.md, section 7).
+ * the call's, and latency SLOs skip it unless streaming: include
+ * (docs/design-http2.md, section 7).
  */
 struct slo_request {
 	unsigned int status;

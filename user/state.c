@@ -87,6 +87,8 @@ static __u64 definition_hash(const struct slo_config *sc, const char *service,
 	/* only when not the default: the state saved before gRPC stays valid */
 	if (sc->sli == SLO_SLI_AVAILABILITY && sc->bad_grpc_codes != GRPC_BAD_CODES_DEFAULT)
 		h = fnv1a64(h, &sc->bad_grpc_codes, sizeof(sc->bad_grpc_codes));
+	if (sc->streaming_include)
+		h = fnv1a64(h, "streaming", 9);
 	if (service)
 		h = fnv1a64(h, (const unsigned char *)service, strlen(service) + 1);
 	if (endpoint)

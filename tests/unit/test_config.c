@@ -1254,6 +1254,7 @@ static void test_slo_grpc(void **state)
 		"    threshold: 100ms\n"
 		"    objective: 99\n"
 		"    window: 28d\n"
+		"    streaming: include\n"
 		"default_slos:\n"
 		"  - name: d\n"
 		"    sli: availability\n"
@@ -1271,6 +1272,8 @@ static void test_slo_grpc(void **state)
 	assert_int_equal(cfg.slos[1].bad_grpc_codes,
 			 (1u << 2) | (1u << 4) | (1u << 12) | (1u << 13) | (1u << 14) | (1u << 15));
 	assert_int_equal(cfg.slos[2].bad_grpc_codes, 0);
+	assert_true(cfg.slos[2].streaming_include);
+	assert_false(cfg.slos[0].streaming_include);
 	assert_int_equal(cfg.default_slos[0].bad_grpc_codes, 1u << 13);
 	config__free(&cfg);
 	/* the built-in default availability SLO has the default codes */
@@ -1291,6 +1294,12 @@ static void test_slo_grpc(void **state)
 	expect_error(SLO_HEAD "    sli: latency\n    threshold: 1s\n    objective: 99\n"
 		     "    window: 28d\n    bad_grpc_codes: [14]\n",
 		     "t.yaml:8:5: slos[0]: bad_grpc_codes is for availability SLOs, not latency ones");
+	expect_error(SLO_HEAD "    sli: availability\n    objective: 99\n    window: 28d\n"
+		     "    streaming: include\n",
+		     "t.yaml:7:5: slos[0]: streaming is for latency SLOs, not availability ones");
+	expect_error(SLO_HEAD "    sli: latency\n    threshold: 1s\n    objective: 99\n"
+		     "    window: 28d\n    streaming: yes\n",
+		     "t.yaml:8:16: streaming: \"yes\" is not include or exclude");
 	expect_error(SLO_HEAD "    endpoint: \"grpc /shop.Cart/Add\"\n",
 		     "t.yaml:4:15: endpoint: \"grpc /shop.Cart/Add\" is not \"grpc pkg.Service/Method\" (printable, one '/' between service and method, no braces)");
 	expect_error(SLO_HEAD "    endpoint: \"grpc shop.Cart\"\n",

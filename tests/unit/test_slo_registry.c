@@ -185,12 +185,17 @@ static void grpc_and_undecoded_outcomes(void **state)
 			.threshold_ns = 100 * MS, .window = SLO_WINDOW_ROLLING,
 			.window_s = 28 * 86400ULL,
 		},
+		{
+			.name = "all", .service = "shop", .sli = SLO_SLI_LATENCY, .objective = 0.9,
+			.threshold_ns = 100 * MS, .window = SLO_WINDOW_ROLLING,
+			.window_s = 28 * 86400ULL, .streaming_include = true,
+		},
 	};
 	struct slo_config tmpl = {
 		.name = "dflt", .sli = SLO_SLI_AVAILABILITY, .objective = 0.9,
 		.window = SLO_WINDOW_ROLLING, .window_s = 28 * 86400ULL,
 	};
-	struct slotap_config cfg = { .slos = c, .n_slos = 2, .default_slos = &tmpl,
+	struct slotap_config cfg = { .slos = c, .n_slos = 3, .default_slos = &tmpl,
 				     .n_default_slos = 1, .max_default_slos = 100 };
 	struct slo_registry *reg;
 	char *text;
@@ -226,6 +231,8 @@ static void grpc_and_undecoded_outcomes(void **state)
 	assert_line(text, "slotap_slo_events_total{slo=\"cart\",service=\"shop\",endpoint=\"grpc shop.Cart/Add\",result=\"bad\"} 2");
 	assert_line(text, "slotap_slo_events_total{slo=\"fast\",service=\"shop\",endpoint=\"\",result=\"good\"} 6");
 	assert_line(text, "slotap_slo_events_total{slo=\"fast\",service=\"shop\",endpoint=\"\",result=\"bad\"} 1");
+	/* streaming: include counts the streaming call (5 s: bad) */
+	assert_line(text, "slotap_slo_events_total{slo=\"all\",service=\"shop\",endpoint=\"\",result=\"bad\"} 2");
 	assert_line(text, "slotap_slo_events_total{slo=\"dflt\",service=\"shop\",endpoint=\"GET /x\",result=\"good\"} 1");
 	assert_null(strstr(text, "__undecoded__"));
 	/* the gRPC endpoint got its default copy too (availability is covered: none) */
