@@ -50,7 +50,8 @@ static void on_event(void *ctx, const struct h2_event *ev)
 	if (e->failure) {
 		FUZZ_CHECK(e->status == 0 && e->status_class == STATUS_CLASS_NONE,
 			   "a failure with status %u class %u", e->status, e->status_class);
-		FUZZ_CHECK(!(ev->undecoded & (1u << H2_FIELD_STATUS)), "a failure's status undecoded");
+		FUZZ_CHECK(!(ev->undecoded & (1u << H2_FIELD_STATUS)),
+			   "a failure's status undecoded");
 	} else if (e->protocol == PROTO_GRPC) {
 		FUZZ_CHECK(e->status <= GRPC_CODE_MAX, "gRPC code %u", e->status);
 	}
