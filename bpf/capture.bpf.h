@@ -58,7 +58,8 @@ static __always_inline bool io_from_syscall(struct io_args *io, bool send)
 	if (io->op == IO_READV || io->op == IO_WRITEV) {
 		__u64 cnt = PT_REGS_PARM3_SYSCALL(regs);
 
-		io->iovcnt = cnt > HTTP_IOV_MAX ? HTTP_IOV_MAX + 1 : cnt;
+		/* HTTP/1 follows HTTP_IOV_MAX of them, HTTP/2 H2_IOV_MAX */
+		io->iovcnt = cnt > H2_IOV_MAX ? H2_IOV_MAX + 1 : cnt;
 	}
 	return true;
 }

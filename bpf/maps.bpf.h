@@ -110,6 +110,24 @@ struct {
 	__type(value, __u64);
 } stat_counters SEC(".maps");
 
+/*
+ * HTTP/2 records (include/h2_record.h): a ring of their own, sized as
+ * events by the loader, so that each ring's loss is counted apart and the
+ * batches of events keep their layout.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 4 * 1024 * 1024);	/* resized by the loader */
+} h2_records SEC(".maps");
+
+/* An HTTP/2 socket operation's walk and the record it builds (http2_state.bpf.h). */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct h2_scratch);
+} h2_scratch SEC(".maps");
+
 /* Per-CPU copy of the bytes being parsed: too big for the stack. */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);

@@ -26,6 +26,9 @@
 /* The protocol a new connection speaks, from the first bytes its client sent. */
 static __always_inline __u8 proto_classify(__u64 w, __u32 n)
 {
+	/* before HTTP/1, which would take the preface's PRI for a method */
+	if (http2_classify(w, n))
+		return PROTO_HTTP2;
 	if (http1_classify(w, n))
 		return PROTO_HTTP1;
 	return PROTO_NONE;
@@ -73,6 +76,8 @@ static __always_inline bool proto_between_requests(const struct conn *c)
 	switch (c->proto) {
 	case PROTO_HTTP1:
 		return http1_between_requests(c);
+	case PROTO_HTTP2:
+		return http2_between_requests(c);
 	}
 	return !conn_pending(c);
 }
@@ -116,10 +121,19 @@ static __always_inline int feed_iov(struct conn *c, __u32 dir, const struct iove
 	return bytes ? proto_skip(c, dir, bytes) : SCAN_KEEP;
 }
 
+/* A server reads requests and writes responses; a client the reverse. */
+static __always_inline __u32 io_direction(const struct conn *c, const struct io_args *io)
+{
+	return (io->op >= IO_WRITE) != !!c->client ? DIR_RESPONSE : DIR_REQUEST;
+}
+
 /*
  * A connection not classified yet: its first bytes from the client say
  * which protocol it speaks. Bytes the other way before them are not
- * looked at. Returns false when it was dropped (no protocol of ours).
+ * looked at. A client's read that no module takes may be HTTP/2 seen
+ * mid-stream (a connection older than the agent): up to
+ * H2_MIDSTREAM_READS of them are judged before the connection counts as
+ * not_http and is dropped. Returns false when it is not followed (yet).
  */
 static __always_inline bool conn_classify_protocol(struct conn *c, __u32 dir,
 						   const struct io_args *io, long ret)
@@ -133,11 +147,42 @@ static __always_inline bool conn_classify_protocol(struct conn *c, __u32 dir,
 	if (!n)
 		return false;	/* from a file, or unreadable: the next one */
 	c->proto = proto_classify(w, n);
+	if (c->proto == PROTO_HTTP2)
+		h2_open(c, 0);
 	if (c->proto)
 		return true;
+	if (h2_midstream(io->buf, io->op, ret)) {
+		c->proto = PROTO_HTTP2;
+		h2_open(c, 1);
+		return true;
+	}
+	if (++c->undecided < H2_MIDSTREAM_READS)
+		return false;
 	count_loss(LOSS_NOT_HTTP);
 	conn_drop(c);
 	return false;
+}
+
+/*
+ * A socket operation of a connection that is not HTTP/1 (yet): its
+ * classification, and the whole operation for a module that walks it
+ * itself (HTTP/2). Global: off the socket programs' own stack, which
+ * HTTP/1's path fills. 1 when done with the operation, 0 for HTTP/1.
+ */
+__noinline int proto_io_other(struct conn *c, const struct io_args *io, long ret, __u64 now)
+{
+	__u32 dir;
+
+	if (!c || !io)
+		return 1;
+	dir = io_direction(c, io);
+	if (!c->proto && !conn_classify_protocol(c, dir, io, ret))
+		return 1;
+	switch (c->proto) {
+	case PROTO_HTTP2:
+		return http2_io_fast(c, dir, io, ret, now);
+	}
+	return 0;
 }
 
 /*
@@ -147,12 +192,12 @@ static __always_inline bool conn_classify_protocol(struct conn *c, __u32 dir,
  */
 static __always_inline void handle_io(struct conn *c, struct io_args *io, long ret, __u64 now)
 {
-	/* a server reads requests and writes responses; a client the reverse */
-	__u32 dir = (io->op >= IO_WRITE) != !!c->client ? DIR_RESPONSE : DIR_REQUEST;
+	__u32 dir;
 	int drop = SCAN_KEEP;
 
-	if (!c->proto && !conn_classify_protocol(c, dir, io, ret))
+	if (c->proto != PROTO_HTTP1 && proto_io_other(c, io, ret, now))
 		return;
+	dir = io_direction(c, io);
 	if (proto_io_fast(c, dir, io, ret, now))
 		return;
 

@@ -25,9 +25,11 @@
 #include <bpf/bpf_core_read.h>
 #include <bpf/bpf_endian.h>
 #include "http_server.h"
+#include "h2_record.h"
 #include "syscalls.bpf.h"
 #include "settings.bpf.h"
 #include "http1_state.bpf.h"
+#include "http2_state.bpf.h"
 #include "state.bpf.h"
 #include "maps.bpf.h"
 #include "counters.bpf.h"
@@ -35,6 +37,7 @@
 #include "conn.bpf.h"
 #include "capture.bpf.h"
 #include "http1.bpf.h"
+#include "http2.bpf.h"
 #include "protocol.bpf.h"
 #include "transport.bpf.h"
 

@@ -87,7 +87,9 @@ struct conn {
 	__u64 resp_bytes;
 	__u8 resp_class;	/* enum status_class */
 	__u8 resp_flags;	/* HTTP_EVENT_RESP_SIZE_KNOWN */
-	__u8 __pad[6];
+	/* client reads seen while no module took it: HTTP/2 mid-stream (http2.bpf.h) */
+	__u8 undecided;
+	__u8 __pad[5];
 	__u64 connect_start_ns;	/* client: connect() began, 0 once reported */
 	__u8 remote_addr[16];	/* IPv6 or IPv4-mapped */
 	char exe_name[EXE_NAME_LEN];	/* see EXE_NAME_LEN */
@@ -103,7 +105,16 @@ struct conn {
 	};
 	struct pending_req q[HTTP_PIPELINE_INLINE];
 	struct pending_req cur;	/* a deeper request while its head is parsed */
+	/*
+	 * PROTO_HTTP2's framing. Not in the union: laid out there it moves
+	 * the fields after it and clang 14 then spills one more slot in
+	 * http1_fast_start, past the socket programs' 512-byte stack.
+	 */
+	struct h2_state h2;
 };
+
+/* kmalloc-1k with the socket storage element's own head (~80 bytes) */
+_Static_assert(sizeof(struct conn) <= 896, "struct conn stays in kmalloc-1k");
 
 /*
  * What a protocol module's feed returns: go on, or drop the connection

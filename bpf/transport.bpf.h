@@ -30,11 +30,14 @@ static __always_inline void conn_close(struct conn *c, struct sock *sk, int olds
 			__sync_fetch_and_add(&pi->clients, -1);
 		c->port_counted = 0;
 	}
-	if (conn_pending(c)) {
-		if (newstate == TCP_CLOSE && (oldstate == TCP_ESTABLISHED || oldstate == TCP_CLOSE_WAIT))
-			failure = HTTP_FAILURE_CONN_RESET;
+	if (newstate == TCP_CLOSE && (oldstate == TCP_ESTABLISHED || oldstate == TCP_CLOSE_WAIT))
+		failure = HTTP_FAILURE_CONN_RESET;
+	if (conn_pending(c))
 		conn_end(c, failure, 0);
-	}
+	if (c->proto == PROTO_HTTP2)
+		h2_end(c, failure);	/* the agent fails the streams it has open */
+	else if (c->proto == PROTO_NONE && c->undecided)
+		count_loss(LOSS_NOT_HTTP);	/* client bytes no module took */
 	c->state = CONN_CLOSED;
 	count_stat(STAT_CONNS_CLOSED);
 }

@@ -20,6 +20,8 @@
 #define H2_RECORD_MAX		4096	/* bytes of one record, head and items */
 #define H2_RECORDS_PER_OP	4	/* records one socket operation may send */
 #define H2_PATH_MAX		128	/* bytes of :path the agent keeps */
+/* iovec entries of one socket operation an HTTP/2 connection follows (HTTP/1: HTTP_IOV_MAX) */
+#define H2_IOV_MAX		64
 
 enum h2_record_kind {
 	H2_REC_OPEN = 1,	/* a connection classified HTTP/2: h2_open follows */
@@ -32,6 +34,8 @@ enum h2_record_flag {
 	H2_REC_CONTINUED = 1 << 0,	/* the operation's items go on in the next record */
 	H2_REC_MIDSTREAM = 1 << 1,	/* OPEN: classified after its first bytes (older
 					 * than the agent): decoders start prefix-unknown */
+	H2_REC_ITEMS_LOST = 1 << 2,	/* IO: items of the operation did not fit in its
+					 * H2_RECORDS_PER_OP records and were dropped: a gap */
 };
 
 /* h2_record.end_reason beside enum http_failure's values */
@@ -40,9 +44,18 @@ enum h2_record_flag {
 struct h2_record {
 	__u64 sock_id;
 	__u64 ts_ns;		/* end of the socket operation */
-	__u64 offset;		/* this direction's byte offset of the operation's first byte */
+	/*
+	 * IO: this direction's byte offset where the record's span starts, and
+	 * the span's bytes (len). Operations with no items send no record, so
+	 * a span is the bytes since the previous IO record of the direction
+	 * (sent or lost) up to the end of this operation: one record's
+	 * offset + len is the next one's offset, and anything else is a lost
+	 * record or a reordering. The records of one operation (CONTINUED)
+	 * share offset and len. OPEN and END: the request direction's offset.
+	 */
+	__u64 offset;
 	__u32 gen;		/* with sock_id, the connection */
-	__u32 len;		/* bytes the operation moved */
+	__u32 len;
 	__u16 items_len;	/* bytes of items after this head */
 	__u8 kind;		/* enum h2_record_kind */
 	__u8 dir;		/* 0: request direction (client to server), 1: response */

@@ -72,7 +72,7 @@
 enum slotap_protocol {
 	PROTO_NONE = 0,		/* not classified (a failure before any request) */
 	PROTO_HTTP1,
-	PROTO_HTTP2,		/* HTTP/2: the kernel sends h2_records (h2_record.h) */
+	PROTO_HTTP2,		/* framed in the kernel, records on h2_records (h2_record.h) */
 	PROTO_GRPC,		/* gRPC over HTTP/2: set by the agent only */
 	PROTO_MAX,
 };
@@ -214,6 +214,14 @@ enum http_loss_reason {
 	 * chunked body, a response that is not one): the connection is given up
 	 */
 	LOSS_UNFRAMED,
+	/* an HTTP/2 record the h2_records ring buffer had no room for */
+	LOSS_H2_RINGBUF_FULL,
+	/*
+	 * an HTTP/2 connection whose framing the kernel lost (a frame header
+	 * it could not see or read, a malformed frame): given up, its streams
+	 * failed by the agent
+	 */
+	LOSS_H2_UNFRAMED,
 	LOSS_REASON_MAX,
 };
 
@@ -223,6 +231,9 @@ enum http_stat {
 	STAT_CONNS_CLOSED,		/* tracked connections closed */
 	STAT_EVENTS_SUBMITTED,
 	STAT_WAKEUPS,			/* forced consumer wakeups */
+	STAT_H2_RECORDS,		/* HTTP/2 records sent on h2_records */
+	/* HTTP/2 records that dropped items for lack of room (H2_REC_ITEMS_LOST) */
+	STAT_H2_ITEMS_LOST,
 	STAT_MAX,
 };
 

@@ -11,9 +11,11 @@
 #include <bpf/bpf_core_read.h>
 #include <bpf/bpf_endian.h>
 #include "http_server.h"
+#include "h2_record.h"
 #include "syscalls.bpf.h"
 #include "settings.bpf.h"
 #include "http1_state.bpf.h"
+#include "http2_state.bpf.h"
 #include "state.bpf.h"
 #include "maps.bpf.h"
 #include "counters.bpf.h"
@@ -21,6 +23,7 @@
 #include "conn.bpf.h"
 #include "capture.bpf.h"
 #include "http1.bpf.h"
+#include "http2.bpf.h"
 #include "protocol.bpf.h"
 #include "transport.bpf.h"
 #include "parser_test.h"
@@ -55,6 +58,7 @@ static __always_inline void test_view_update(const struct conn *c)
 	test_view.resp_state = c->resp.state;
 	test_view.pipelined = c->pipelined;
 	test_view.responses_given_up = c->responses_given_up;
+	test_view.undecided = c->undecided;
 }
 
 /*

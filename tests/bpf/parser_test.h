@@ -30,7 +30,8 @@ struct test_conn_view {
 	__u8 resp_state;
 	__u8 pipelined;
 	__u8 responses_given_up;
-	__u8 __pad[2];
+	__u8 undecided;		/* client reads no module took yet (HTTP/2 mid-stream) */
+	__u8 __pad;
 };
 
 #endif /* SLOTAP_PARSER_TEST_H */
