@@ -39,7 +39,9 @@ struct http_source {
 	struct retransmit_seen *rtx_seen;
 	size_t n_rtx_seen, cap_rtx_seen;
 	http_event_fn on_event;
+	h2_record_fn on_h2_record;
 	void *ctx;
+	__u64 h2_received[H2_RECEIVED_MAX];	/* kept here: read under the agent's lock */
 	int ncpus;
 	struct event_batch *batches;	/* every CPU's, as last read */
 	bool flush_warned;
@@ -56,12 +58,87 @@ static const char *const loss_names[LOSS_REASON_MAX] = {
 	[LOSS_SERVICE_MAP_FULL] = "service_map_full",
 	[LOSS_UNPARSABLE_REQUEST] = "unparsable_request",
 	[LOSS_UNFRAMED] = "unframed",
+	[LOSS_H2_RINGBUF_FULL] = "h2_ringbuf_full",
+	[LOSS_H2_UNFRAMED] = "h2_unframed",
+};
+_Static_assert(sizeof(loss_names) / sizeof(loss_names[0]) == LOSS_REASON_MAX,
+	       "every loss reason has a name");
+
+static const char *const h2_received_names[H2_RECEIVED_MAX] = {
+	[H2_RECEIVED_OPEN] = "open",
+	[H2_RECEIVED_IO] = "io",
+	[H2_RECEIVED_END] = "end",
+	[H2_RECEIVED_MALFORMED] = "malformed",
+	[H2_RECEIVED_REQUEST_BLOCKS] = "request_header_block",
+	[H2_RECEIVED_RESPONSE_BLOCKS] = "response_header_block",
 };
 
 
 const char *http_loss_reason__name(enum http_loss_reason reason)
 {
 	return reason < LOSS_REASON_MAX ? loss_names[reason] : "unknown";
+}
+
+const char *h2_received__name(enum h2_received what)
+{
+	return what < H2_RECEIVED_MAX ? h2_received_names[what] : "unknown";
+}
+
+int h2_record__count(const struct h2_record *r, size_t len, __u64 *counts)
+{
+	size_t off = sizeof(*r), end;
+
+	if (len < sizeof(*r) || sizeof(*r) + (size_t)r->items_len > len) {
+		counts[H2_RECEIVED_MALFORMED]++;
+		return -EBADMSG;
+	}
+	switch (r->kind) {
+	case H2_REC_OPEN:
+		counts[H2_RECEIVED_OPEN]++;
+		return 0;
+	case H2_REC_END:
+		counts[H2_RECEIVED_END]++;
+		return 0;
+	case H2_REC_IO:
+		counts[H2_RECEIVED_IO]++;
+		break;
+	default:
+		counts[H2_RECEIVED_MALFORMED]++;
+		return -EBADMSG;
+	}
+	end = sizeof(*r) + r->items_len;
+	while (off < end) {
+		const struct h2_item *it = (const void *)((const char *)r + off);
+
+		if (end - off < sizeof(*it)) {
+			counts[H2_RECEIVED_MALFORMED]++;
+			return -EBADMSG;
+		}
+		off += sizeof(*it);
+		if (it->kind == H2_ITEM_BLOCK || it->kind == H2_ITEM_UPGRADE)
+			off += ((size_t)it->len + 3) & ~(size_t)3;
+		if ((it->kind == H2_ITEM_BLOCK || it->kind == H2_ITEM_TRUNCATED) &&
+		    (it->flags & H2_IF_FIRST))
+			counts[r->dir ? H2_RECEIVED_RESPONSE_BLOCKS : H2_RECEIVED_REQUEST_BLOCKS]++;
+	}
+	if (off != end) {
+		counts[H2_RECEIVED_MALFORMED]++;
+		return -EBADMSG;
+	}
+	return 0;
+}
+
+/*
+ * An HTTP/2 record: counted, checked, and to the callback. A malformed
+ * one is counted and skipped: the callback never sees it.
+ */
+static int handle_h2_record(void *ctx, void *data, size_t size)
+{
+	struct http_source *src = ctx;
+
+	if (h2_record__count(data, size, src->h2_received))
+		return 0;
+	return src->on_h2_record ? src->on_h2_record(src->ctx, data, size) : 0;
 }
 
 /* A record is one event, or a CPU's staged ones back to back (event_batch). */
@@ -336,6 +413,7 @@ int http_source__open(struct http_source **out, const struct http_source_opts *o
 	if (!src)
 		return -ENOMEM;
 	src->on_event = opts->on_event;
+	src->on_h2_record = opts->on_h2_record;
 	src->ctx = opts->ctx;
 	src->ncpus = libbpf_num_possible_cpus();
 	if (src->ncpus <= 0) {
@@ -368,6 +446,7 @@ int http_source__open(struct http_source **out, const struct http_source_opts *o
 	/* the agent polls often enough not to need it: see main.c */
 	src->skel->rodata->wakeup_bytes = opts->ringbuf_bytes / 2;
 	bpf_map__set_max_entries(src->skel->maps.events, opts->ringbuf_bytes);
+	bpf_map__set_max_entries(src->skel->maps.h2_records, opts->ringbuf_bytes);
 	/* the timeout sweep's iterator, either form: attached below (with the map) */
 	bpf_program__set_autoattach(src->skel->progs.slotap_request_timeouts, false);
 	bpf_program__set_autoattach(src->skel->progs.slotap_request_timeouts_tcp, false);
@@ -457,6 +536,13 @@ int http_source__start(struct http_source *src)
 	if (!src->rb) {
 		err = -errno;
 		log__error("cannot map the ring buffer: %s", strerror(errno));
+		goto fail;
+	}
+	/* the same manager: one epoll fd, one consume, records and events on one thread */
+	err = ring_buffer__add(src->rb, bpf_map__fd(src->skel->maps.h2_records), handle_h2_record,
+			       src);
+	if (err) {
+		log__error("cannot map the HTTP/2 ring buffer: %s", strerror(-err));
 		goto fail;
 	}
 	return 0;
@@ -785,6 +871,7 @@ int http_source__read_counters(struct http_source *src, struct http_source_count
 	if (err)
 		return err;
 
+	memcpy(out->h2_received, src->h2_received, sizeof(out->h2_received));
 	out->ringbuf_size_bytes = bpf_map__max_entries(src->skel->maps.events);
 	run.ctx_in = args;
 	run.ctx_size_in = sizeof(args);

@@ -16,17 +16,19 @@ struct bpf_object;
 struct slotap_config;
 
 typedef int (*http_event_fn)(void *ctx, const struct http_event *e);
+/*
+ * One HTTP/2 record of the h2_records ring buffer: r is the whole record
+ * (head, then items), len the bytes of the ring sample. Checked before
+ * the call: len >= sizeof(*r) and r->items_len fits in len.
+ */
+typedef int (*h2_record_fn)(void *ctx, const struct h2_record *r, size_t len);
 
 struct http_source_opts {
 	const struct slotap_config *cfg;
 	__u32 ringbuf_bytes;		/* power of two */
 	__u64 request_timeout_ns;	/* unanswered longer: failed (HTTP_FAILURE_TIMEOUT) */
 	http_event_fn on_event;
-	/*
-	 * One record of the h2_records ring (r: its head, then its items; len:
-	 * the bytes of the sample), on the thread that consumes; NULL: records
-	 * are counted and dropped.
-	 */
+	/* HTTP/2 records, on the same thread as on_event; NULL: counted and dropped */
 	int (*on_h2_record)(void *ctx, const struct h2_record *r, size_t len);
 	void *ctx;
 };
@@ -91,9 +93,22 @@ int http_source__match(struct http_source *src, enum http_match kind, __u64 key,
 		       __u16 service_id);
 int http_source__unmatch(struct http_source *src, enum http_match kind, __u64 key);
 
+/* What the agent received on h2_records (slotap_h2_records_total). */
+enum h2_received {
+	H2_RECEIVED_OPEN = 0,		/* H2_REC_OPEN records */
+	H2_RECEIVED_IO,			/* H2_REC_IO records */
+	H2_RECEIVED_END,		/* H2_REC_END records */
+	H2_RECEIVED_MALFORMED,		/* records too short for what they say (none expected) */
+	/* header blocks begun (H2_ITEM_BLOCK or TRUNCATED items flagged H2_IF_FIRST) */
+	H2_RECEIVED_REQUEST_BLOCKS,	/* in the request direction */
+	H2_RECEIVED_RESPONSE_BLOCKS,	/* in the response direction */
+	H2_RECEIVED_MAX,
+};
+
 struct http_source_counters {
 	__u64 loss[LOSS_REASON_MAX];
 	__u64 stat[STAT_MAX];
+	__u64 h2_received[H2_RECEIVED_MAX];
 	__u64 ringbuf_backlog_bytes;
 	__u64 ringbuf_size_bytes;
 };
@@ -101,5 +116,13 @@ int http_source__read_counters(struct http_source *src, struct http_source_count
 /* The loaded object, for its programs' and maps' statistics (bpf_stats.h). */
 const struct bpf_object *http_source__object(const struct http_source *src);
 const char *http_loss_reason__name(enum http_loss_reason reason);
+/* The kind label of slotap_h2_records_total for a counter of enum h2_received. */
+const char *h2_received__name(enum h2_received what);
+/*
+ * Count what record r (len bytes of a ring sample) holds into
+ * counts[H2_RECEIVED_MAX]: 0, or -EBADMSG when it is shorter than it
+ * says (counted as malformed; nothing after the fault is counted).
+ */
+int h2_record__count(const struct h2_record *r, size_t len, __u64 *counts);
 
 #endif

@@ -78,6 +78,7 @@
 #define METRIC_RINGBUF_BACKLOG		"slotap_ringbuf_backlog_bytes"
 #define METRIC_RINGBUF_SIZE		"slotap_ringbuf_size_bytes"
 #define METRIC_RINGBUF_WAKEUPS		"slotap_ringbuf_wakeups_total"
+#define METRIC_H2_RECORDS		"slotap_h2_records_total"	/* kind */
 #define METRIC_CONFIG_RELOADS		"slotap_config_reloads_total"	/* result */
 #define METRIC_CONFIG_LAST_RELOAD_OK	"slotap_config_last_reload_successful"
 #define METRIC_CONFIG_LAST_RELOAD_TIME	"slotap_config_last_reload_success_timestamp_seconds"

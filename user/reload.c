@@ -88,6 +88,8 @@ static void hand_over(struct agent *a, struct http_source *next_src, int ep)
 	if (!http_source__read_counters(a->src, &c)) {
 		for (int r = 0; r < LOSS_REASON_MAX; r++)
 			a->retired.loss[r] += c.loss[r];
+		for (int k = 0; k < H2_RECEIVED_MAX; k++)
+			a->retired.h2_received[k] += c.h2_received[k];
 		a->retired.stat[STAT_CONNS_OPENED] += c.stat[STAT_CONNS_OPENED];
 		a->retired.stat[STAT_WAKEUPS] += c.stat[STAT_WAKEUPS];
 	}

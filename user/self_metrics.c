@@ -115,6 +115,8 @@ int agent__write_metrics(void *ctx, FILE *out)
 		log__warn("cannot read the kernel's counters: %s", strerror(-err));
 	for (int r = 0; r < LOSS_REASON_MAX; r++)
 		c.loss[r] += a->retired.loss[r];
+	for (int k = 0; k < H2_RECEIVED_MAX; k++)
+		c.h2_received[k] += a->retired.h2_received[k];
 	err = aggregator__write_prometheus(a->agg, out);
 	if (!err)
 		err = aggregator__write_prometheus(a->rpc, out);
@@ -163,6 +165,11 @@ int agent__write_metrics(void *ctx, FILE *out)
 	write_counter(out, METRIC_RINGBUF_WAKEUPS,
 		      "Times the kernel woke the consumer because the backlog grew.",
 		      c.stat[STAT_WAKEUPS] + a->retired.stat[STAT_WAKEUPS]);
+	prom__header(out, METRIC_H2_RECORDS, "counter",
+		     "HTTP/2 framing records from the kernel, and the header blocks they began, "
+		     "by kind.");
+	for (int k = 0; k < H2_RECEIVED_MAX; k++)
+		write_sample(out, METRIC_H2_RECORDS, "kind", h2_received__name(k), c.h2_received[k]);
 	service_registry__write_prometheus(a->services, out);
 	write_series_usage(out, a);
 	prom__header(out, METRIC_SWEEP_FAILURES, "counter",

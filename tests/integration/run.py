@@ -589,6 +589,62 @@ def t_pipelining_h2load(ctx):
     expect_untracked(a)
 
 
+H2_RECORDS = "slotap_h2_records_total"
+
+
+def h2_records(m):
+    """{kind: value} of slotap_h2_records_total."""
+    return {labels["kind"]: v for labels, v in m.series(H2_RECORDS)}
+
+
+@test("h2c_nginx_records")
+def t_h2c_nginx_records(ctx):
+    """nginx serving HTTP/2 in clear text (h2c by prior knowledge): the
+    kernel follows the frames of every connection and sends each request's
+    header block to the agent, none lost. h2load -m 10 multiplexes ten
+    streams per connection, curl --http2-prior-knowledge adds one of its
+    own; the request header blocks received equal the requests nginx
+    logged, one connection opened and ended per client connection."""
+    if not shutil.which("h2load"):
+        raise HarnessError("h2load not found: apt-get install nghttp2-client")
+    n = ctx.nginx(access_log=True, http2=True)
+    a = ctx.agent(service_config("nginx", n.port))
+    requests = 500
+    out = subprocess.run(["h2load", "-n", str(requests), "-c", "2", "-m", "10",
+                          f"http://127.0.0.1:{n.port}/index.html"],
+                         capture_output=True, text=True, timeout=60)
+    mm = re.search(r"requests: (\d+) total, \d+ started, (\d+) done, (\d+) succeeded",
+                   out.stdout)
+    if out.returncode or not mm or int(mm.group(3)) != requests:
+        raise HarnessError(f"h2load: {out.stdout[-300:]} {out.stderr[-300:]}")
+    if "h2c" not in out.stdout:
+        raise HarnessError(f"h2load did not speak h2c: {out.stdout[-300:]}")
+    curl = subprocess.run(["curl", "-s", "-o", "/dev/null", "-w", "%{http_version} %{http_code}",
+                           "--http2-prior-knowledge", f"http://127.0.0.1:{n.port}/notfound"],
+                          capture_output=True, text=True, timeout=10)
+    if curl.stdout != "2 404":
+        raise HarnessError(f"curl --http2-prior-knowledge: {curl.stdout!r} {curl.stderr[-200:]}")
+    h.wait_for(lambda: sum(n.access_log_counts().values()) >= requests + 1, 5.0,
+               what="nginx's access log")
+    logged = sum(n.access_log_counts().values())
+    if logged != requests + 1:
+        raise HarnessError(f"nginx logged {logged} requests, {requests + 1} were sent")
+    # h2load's two connections and curl's, each opened and, closed, ended
+    m = a.wait_metrics(lambda m: h2_records(m).get("request_header_block", 0) >= logged and
+                       h2_records(m).get("end", 0) >= 3, timeout=10.0,
+                       what=f"{logged} request header blocks in {H2_RECORDS}")
+    got = h2_records(m)
+    want = {"open": 3, "end": 3, "request_header_block": logged,
+            "response_header_block": logged, "malformed": 0}
+    if any(got.get(k) != v for k, v in want.items()):
+        raise HarnessError(f"{H2_RECORDS}: {got}, expected {want}")
+    lost = {r: v for r, v in m.losses().items() if v}
+    if lost:
+        raise HarnessError(f"events lost: {h.fmt_losses(lost)}")
+    note(f"h2load -m 10: {requests} requests and curl's one: {got}")
+    expect_untracked(a)
+
+
 # Responses read as a strict client reads them (18): every shape of a valid
 # response, written by a real server in two send()s cut at every byte.
 RESPONSE_SHAPES = [

@@ -763,11 +763,12 @@ class Nginx:
     /unavailable -> 503). Stopped with SIGQUIT to the master."""
 
     def __init__(self, tmpdir, name="nginx", port=None, extra_server="", proxy=None,
-                 access_log=False):
+                 access_log=False, http2=False):
         """proxy: {prefix: port}: location PREFIX/ is proxied to
         127.0.0.1:port/ (the prefix stripped) over keep-alive upstream
         connections, HTTP/1.1. access_log: keep one, "METHOD STATUS" a
-        line (access_log_counts())."""
+        line (access_log_counts()). http2: HTTP/2 in clear text by prior
+        knowledge (h2c) on the port, instead of HTTP/1.x."""
         if not os.access(NGINX_BIN, os.X_OK):
             raise HarnessError(f"{NGINX_BIN} not found: apt-get install nginx")
         self.dir = Path(tmpdir) / name
@@ -812,7 +813,7 @@ http {{
     }}
     default_type application/octet-stream;
 {upstreams}    server {{
-        listen 127.0.0.1:{self.port};
+        listen 127.0.0.1:{self.port}{" http2" if http2 else ""};
         server_name localhost;
         root {self.www};
         location /notfound {{ return 404; }}
