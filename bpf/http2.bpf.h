@@ -763,6 +763,36 @@ static __always_inline void h2_end_scratch(struct conn *c, struct h2_scratch *s,
 /* Mid-stream classification                                              */
 
 /*
+ * Whether the len bytes at buf start with a chain of plausible frame
+ * headers (at most H2_MIDSTREAM_FRAMES) that ends exactly at their end, or
+ * whose last frame ends beyond it within limit bytes (its payload in the
+ * operation's next iovecs). The frame headers are read into the scratch's
+ * record. Global: its loop verified once, its stack apart.
+ */
+__noinline int h2_chain(__u64 buf, __u64 len, __u64 limit)
+{
+	struct h2_scratch *s;
+	__u32 flen = 0, zero = 0;
+	__u64 pos = 0;
+
+	s = bpf_map_lookup_elem(&h2_scratch, &zero);
+	if (!s)
+		return 0;
+	for (int i = 0; i < H2_MIDSTREAM_FRAMES; i++) {
+		if (pos + H2_FRAME_HEAD > len)
+			return false;
+		if (bpf_probe_read_user(s->rec, H2_FRAME_HEAD, (const void *)(buf + pos)))
+			return false;
+		if (!h2_plausible(s->rec, &flen))
+			return false;
+		pos += H2_FRAME_HEAD + flen;
+		if (pos >= len)
+			return pos == len || pos <= limit;
+	}
+	return false;
+}
+
+/*
  * Whether a client's read (ret bytes; op, buf as in struct io_args) on a
  * connection no module took is a chain of plausible frame headers that
  * ends exactly at the read's end: a connection older than the agent, at
@@ -773,48 +803,31 @@ static __always_inline void h2_end_scratch(struct conn *c, struct h2_scratch *s,
 __noinline int h2_midstream(__u64 buf, __u32 op, long ret)
 {
 	struct h2_scratch *s;
-	__u32 zero = 0, flen = 0;
-	__u64 pos = 0, len = ret;
+	__u32 zero = 0;
 
 	s = bpf_map_lookup_elem(&h2_scratch, &zero);
 	if (!s || ret < H2_FRAME_HEAD)
 		return 0;
 	if (op == IO_READV || op == IO_RECVMSG) {
 		/* the first iovec, which must hold the whole read */
-		if (!h2_iov_read(s, buf, op, 1))
+		if (!h2_iov_read(s, buf, op, 1) || s->iov[0].iov_len < (__u64)ret)
 			return 0;
 		buf = (__u64)s->iov[0].iov_base;
-		if (s->iov[0].iov_len < len)
-			return 0;
 	} else if (op != IO_READ) {
 		return 0;
 	}
-	for (int i = 0; i < H2_MIDSTREAM_FRAMES; i++) {
-		if (pos + H2_FRAME_HEAD > len)
-			return 0;
-		if (bpf_probe_read_user(s->rec, H2_FRAME_HEAD, (const void *)(buf + pos)))
-			return 0;
-		if (!h2_plausible(s->rec, &flen))
-			return 0;
-		pos += H2_FRAME_HEAD + flen;
-		if (pos == len)
-			return 1;
-	}
-	return 0;
+	return h2_chain(buf, ret, ret);
 }
 
 /*
- * Mid-stream, the server's side: an operation that starts with a
- * plausible frame header whose frame it holds whole is at a frame
- * boundary; others are passed over until one is.
+ * Mid-stream, the server's side: an operation whose first buffer (len
+ * bytes of its ret) is a chain of frames as above, its last frame ending
+ * at the operation's end at the latest, is at a frame boundary; the
+ * others are passed over until one is.
  */
-static __always_inline bool h2_sync(struct h2_scratch *s, __u64 buf, __u64 len, long ret)
+static __always_inline bool h2_sync(__u64 buf, __u64 len, long ret)
 {
-	__u32 flen = 0;
-
-	if (len < H2_FRAME_HEAD || bpf_probe_read_user(s->rec, H2_FRAME_HEAD, (const void *)buf))
-		return false;
-	return h2_plausible(s->rec, &flen) && H2_FRAME_HEAD + (__u64)flen <= (__u64)ret;
+	return h2_chain(buf, len, ret);
 }
 
 /* ---------------------------------------------------------------------- */
@@ -913,7 +926,7 @@ __noinline int h2_io(struct conn *c, const struct io_args *io, __u32 dir, long r
 	}
 
 	if (d->phase == H2_SYNC) {
-		if (!h2_sync(s, first, first_len, ret)) {
+		if (!h2_sync(first, first_len, ret)) {
 			d->offset += ret;	/* not at a frame yet: passed over */
 			return 0;
 		}

@@ -85,12 +85,15 @@ int BPF_PROG(slotap_test_feed, __u64 dir, __u64 ubuf, __u64 len, __u64 now)
 	if (!c)
 		return -1;
 	if (dir == TEST_RESET || dir == TEST_RESET_NEW) {
+		/* a fresh connection: its identity as the agent's records show it */
 		__builtin_memset(c, 0, sizeof(*c));
 		c->state = CONN_TRACKED;
 		c->proto = dir == TEST_RESET ? PROTO_HTTP1 : PROTO_NONE;
 		c->service_id = 7;
 		c->local_port = 8080;
 		c->remote_port = 40000;
+		c->sock_id = 0x5eed;
+		c->gen = 42;
 		test_view_update(c);
 		return 0;
 	}
@@ -102,6 +105,16 @@ int BPF_PROG(slotap_test_feed, __u64 dir, __u64 ubuf, __u64 len, __u64 now)
 	}
 	if (c->state != CONN_TRACKED)
 		return -1;
+	if (dir & TEST_VEC) {
+		/* a server's readv or writev, as io_from_syscall() makes it */
+		io.iovcnt = TEST_VEC_COUNT(dir) > H2_IOV_MAX ? H2_IOV_MAX + 1 : TEST_VEC_COUNT(dir);
+		dir &= DIR_RESPONSE;
+		io.op = dir == DIR_REQUEST ? IO_READV : IO_WRITEV;
+		io.buf = ubuf;
+		handle_io(c, &io, len, now);
+		test_view_update(c);
+		return c->state == CONN_TRACKED ? 0 : 1;
+	}
 	/* a server's read or write of one buffer; no buffer: a sendfile */
 	io.op = dir == DIR_REQUEST ? IO_READ : ubuf ? IO_WRITE : IO_SENDFILE;
 	io.buf = ubuf;

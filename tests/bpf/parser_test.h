@@ -15,6 +15,13 @@
 #define TEST_RESET_NEW	3	/* start a fresh connection, its protocol not told yet */
 #define TEST_CLOSE	4	/* the connection ends: an orderly close */
 #define TEST_ABORT	5	/* the connection ends: a reset */
+/*
+ * Or'ed with DIR_REQUEST or DIR_RESPONSE: a readv or writev, ubuf its
+ * iovec array of TEST_VEC_COUNT(dir) entries, len the bytes it moved.
+ */
+#define TEST_VEC	0x100
+#define TEST_VEC_DIR(n)	(TEST_VEC | (__u64)(n) << 16)
+#define TEST_VEC_COUNT(dir)	((dir) >> 16)
 
 /*
  * The connection after each call (tests/fuzz/fuzz_http_parser.c): its
