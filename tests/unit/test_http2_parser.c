@@ -908,6 +908,60 @@ static void never_midstream(void **state)
 	assert_true(loss(LOSS_NOT_HTTP) > before);
 }
 
+/*
+ * The bounds, each at and past its limit: the walk's steps in one
+ * operation (H2_OP_STEPS_MAX: two a PING frame), the frames of a
+ * mid-stream chain (16), and the streams awaiting their first DATA (6:
+ * a seventh takes the oldest's slot, whose DATA is then not reported).
+ */
+static void bounds(void **state)
+{
+	static const unsigned char ping[8];
+	struct bytes req = {}, resp = {};
+	unsigned char frag[8] = { 1, 2, 3 };
+	__u64 before;
+
+	(void)state;
+	REQUIRE_BPF();
+	request_stream(&req, true, true);
+	for (int frames = 4000; frames <= 4200; frames += 200) {
+		resp.len = 0;
+		for (int i = 0; i < frames; i++)
+			frame(&resp, PING, ACK, 0, ping, 8);
+		before = loss(LOSS_H2_UNFRAMED);
+		new_conn();
+		assert_int_equal(feed(DIR_REQ, &req, 0, req.len), 0);
+		assert_int_equal(feed(DIR_RESP, &resp, 0, resp.len), frames > 4096);
+		assert_int_equal(loss(LOSS_H2_UNFRAMED), before + (frames > 4096));
+	}
+	for (int frames = 16; frames <= 17; frames++) {
+		req.len = 0;
+		for (int i = 0; i < frames; i++)
+			frame(&req, PING, 0, 0, ping, 8);
+		new_conn();
+		assert_int_equal(feed(DIR_REQ, &req, 0, req.len), 0);
+		assert_int_equal(skel->bss->test_view.proto, frames <= 16 ? PROTO_HTTP2 : PROTO_NONE);
+	}
+	/* eight streams answered with HEADERS alone, then their DATA */
+	req.len = 0;
+	request_stream(&req, true, true);
+	resp.len = 0;
+	for (int i = 0; i < 8; i++)
+		headers(&resp, END_HEADERS, 1 + 2 * i, frag, 3, 0);
+	for (int i = 0; i < 8; i++)
+		data(&resp, END_STREAM, 1 + 2 * i, 4);
+	new_conn();
+	assert_int_equal(feed(DIR_REQ, &req, 0, req.len), 0);
+	feed_pieces(DIR_RESP, &resp, 0, 20);
+	check_both(&req, PREFACE_LEN, &resp, 0, "eight awaited streams");
+	before = 0;
+	for (int i = 0; i < kern->ev[DIR_RESP].n; i++)
+		before += kern->ev[DIR_RESP].ev[i].kind == H2_ITEM_FIRST_DATA;
+	assert_int_equal(before, 6);
+	free(req.p);
+	free(resp.p);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -918,6 +972,7 @@ int main(void)
 		cmocka_unit_test_setup(record_bounds, test_setup),
 		cmocka_unit_test_setup(midstream, test_setup),
 		cmocka_unit_test_setup(never_midstream, test_setup),
+		cmocka_unit_test_setup(bounds, test_setup),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
