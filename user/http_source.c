@@ -66,6 +66,7 @@ _Static_assert(sizeof(loss_names) / sizeof(loss_names[0]) == LOSS_REASON_MAX,
 
 static const char *const h2_received_names[H2_RECEIVED_MAX] = {
 	[H2_RECEIVED_OPEN] = "open",
+	[H2_RECEIVED_OPEN_MIDSTREAM] = "open_midstream",
 	[H2_RECEIVED_IO] = "io",
 	[H2_RECEIVED_END] = "end",
 	[H2_RECEIVED_MALFORMED] = "malformed",
@@ -95,6 +96,8 @@ int h2_record__count(const struct h2_record *r, size_t len, __u64 *counts)
 	switch (r->kind) {
 	case H2_REC_OPEN:
 		counts[H2_RECEIVED_OPEN]++;
+		if (r->flags & H2_REC_MIDSTREAM)
+			counts[H2_RECEIVED_OPEN_MIDSTREAM]++;
 		return 0;
 	case H2_REC_END:
 		counts[H2_RECEIVED_END]++;

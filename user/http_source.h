@@ -96,6 +96,7 @@ int http_source__unmatch(struct http_source *src, enum http_match kind, __u64 ke
 /* What the agent received on h2_records (slotap_h2_records_total). */
 enum h2_received {
 	H2_RECEIVED_OPEN = 0,		/* H2_REC_OPEN records */
+	H2_RECEIVED_OPEN_MIDSTREAM,	/* of which H2_REC_MIDSTREAM: older than the agent */
 	H2_RECEIVED_IO,			/* H2_REC_IO records */
 	H2_RECEIVED_END,		/* H2_REC_END records */
 	H2_RECEIVED_MALFORMED,		/* records too short for what they say (none expected) */
