@@ -14,6 +14,8 @@ PACKAGES=(
 	libcap2-bin libfaketime prometheus-alertmanager systemd python3-yaml
 	# otlp_push decodes OTLP with the OpenTelemetry definitions from npm
 	nodejs npm
+	# HTTP/2 tests: gRPC C-core under /usr/bin/python3 (Debian's modules load there only)
+	python3-grpcio
 	# make fuzz: clang's libFuzzer and sanitizer runtimes (only recommended by clang)
 	libclang-rt-dev
 )
