@@ -224,8 +224,41 @@ def seeds_h2_conn():
     ]))
 
 
+# http2: byte 0: bit 0 no preface prepended (judged mid-stream), bit 1 a
+# reset; then pieces as http_parser's.
+def h2frame(ftype, flags, stream, payload=b""):
+    return struct.pack(">I", len(payload))[1:] + bytes([ftype, flags]) + \
+        struct.pack(">I", stream) + payload
+
+
+def seeds_http2():
+    settings = h2frame(4, 0, 0, b"\x00\x01\x00\x00\x10\x00\x00\x03\x00\x00\x00\x64")
+    req = (settings + h2frame(8, 0, 0, b"\x00\x00\x10\x00") +
+           h2frame(1, 0x25, 1, b"\x80\x00\x00\x00\x10" + b"\x82\x86\x84\x41\x8a") +
+           h2frame(1, 0x08, 3, b"\x02\x82\x86\x00\x00") +
+           h2frame(9, 0x04, 3, b"\x84") + h2frame(0, 0x01, 3, b"body"))
+    resp = (settings + h2frame(4, 1, 0) + h2frame(1, 0x04, 1, b"\x88") +
+            h2frame(0, 0, 1, b"x" * 40) + h2frame(0, 0x01, 1) +
+            h2frame(5, 0x04, 1, b"\x00\x00\x00\x02\x82") +
+            h2frame(3, 0, 3, b"\x00\x00\x00\x08") +
+            h2frame(7, 0, 0, b"\x00\x00\x00\x03\x00\x00\x00\x00debug"))
+    write("http2", "exchange", conn(0, [(REQ, req), (RESP, resp)]))
+    write("http2", "split-frames",
+          conn(2, [(REQ, req[i:i + 5]) for i in range(0, len(req), 5)] +
+               [(RESP, resp[i:i + 7]) for i in range(0, len(resp), 7)]))
+    write("http2", "midstream",
+          conn(1, [(REQ, req[5:20]), (REQ, req[len(settings):]), (RESP, resp[3:10]),
+                   (RESP, resp)]))
+    write("http2", "data-by-sendfile",
+          conn(0, [(REQ, req), (RESP, h2frame(1, 0x04, 1, b"\x88") +
+                                bytes([0, 2, 0, 0, 0, 0, 0, 0, 1])),
+                   (SENDFILE, 512), (RESP, h2frame(0, 1, 1))]))
+    write("http2", "wrong-preface", bytes([1]) + piece(REQ, "PRI * HTTP/1.1\r\n\r\nSM\r\n\r\n"))
+
+
 if __name__ == "__main__":
     seeds_route()
     seeds_http_parser()
     seeds_hpack()
     seeds_h2_conn()
+    seeds_http2()
