@@ -371,7 +371,7 @@ static __always_inline void h2_frame_begin(struct conn *c, struct h2_scratch *s,
 		else if (flags & H2F_PRIORITY)
 			prefix += 5;
 		if (len < prefix) {
-			h2_lost(d);	/* a malformed frame: a connection error for its peer too */
+			h2_lost(d);	/* malformed: a connection error for its peer too */
 			return;
 		}
 		if (type == H2_HEADERS && s->dir == DIR_RESPONSE && !(flags & H2F_END_STREAM) &&
@@ -497,7 +497,7 @@ static __always_inline void h2_piece(struct conn *c, struct h2_scratch *s, struc
 		    bpf_probe_read_user(&s->rec[pos], k, (const void *)(s->ubuf + s->off))) {
 			it->kind = H2_ITEM_TRUNCATED;	/* unreadable: its size only */
 		} else {
-			/* payloads are padded to 4 with zeros, not with an earlier record's bytes */
+			/* padded to 4 with zeros, not with an earlier record's bytes */
 #pragma unroll
 			for (int i = 0; i < 3; i++)
 				if ((pos + k + i) & 3)
@@ -692,7 +692,10 @@ __noinline int h2_open(struct conn *c, int midstream)
 		return 0;
 	__builtin_memset(&c->h2, 0, sizeof(c->h2));
 	c->h2.midstream = midstream;
-	/* mid-stream, the read that classified it starts at a frame; the server's next write may not */
+	/*
+	 * mid-stream, the read that classified it starts at a frame; the
+	 * server's next write may not
+	 */
 	c->h2.dir[DIR_REQUEST].phase = midstream ? H2_FRAMES : H2_PREFACE;
 	c->h2.dir[DIR_RESPONSE].phase = midstream ? H2_SYNC : H2_FRAMES;
 	s = bpf_map_lookup_elem(&h2_scratch, &zero);

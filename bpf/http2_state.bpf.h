@@ -31,7 +31,7 @@ enum h2_step {
 struct h2_dir {
 	__u64 offset;		/* bytes of this direction seen since classification */
 	__u64 span_start;	/* where the next IO record's span starts (h2_record.offset) */
-	__u64 frame_start_ns;	/* end of the operation that moved the current frame's first byte */
+	__u64 frame_start_ns;	/* end of the op that moved the current frame's first byte */
 	__u32 left;		/* payload bytes of the current frame still to come */
 	__u32 stream;		/* the current frame's stream */
 	__u32 value;		/* PUSH_PROMISE: the promised stream */
