@@ -988,6 +988,206 @@ def drive_hostile(ctx, plan, rnd):
         server.finish()
 
 
+@test("h2c_nginx_requests")
+def t_h2c_nginx_requests(ctx):
+    """nginx serving h2c, driven by h2load at 1, 10 and 100 streams in
+    flight per connection, and curl: the agent's HTTP/2 requests
+    (network_protocol_version="2") per route and status equal nginx's
+    access log; nothing undecoded (each connection seen from its
+    preface: the dynamic table followed), no gap, nothing lost."""
+    if not shutil.which("h2load"):
+        raise HarnessError("h2load not found: apt-get install nghttp2-client")
+    n = ctx.nginx(access_log=True, http2=True)
+    a = ctx.agent(service_config("nginx", n.port))
+    sent = 0
+    for depth in (1, 10, 100):
+        out = subprocess.run(["h2load", "-n", "600", "-c", "4", "-m", str(depth),
+                              f"http://127.0.0.1:{n.port}/index.html"],
+                             capture_output=True, text=True, timeout=60)
+        mm = re.search(r"requests: \d+ total, \d+ started, \d+ done, (\d+) succeeded",
+                       out.stdout)
+        if out.returncode or not mm or int(mm.group(1)) != 600 or "h2c" not in out.stdout:
+            raise HarnessError(f"h2load -m {depth}: {out.stdout[-300:]} {out.stderr[-300:]}")
+        sent += 600
+    for i in range(5):
+        curl = subprocess.run(["curl", "-s", "-o", "/dev/null", "-w", "%{http_version} %{http_code}",
+                               "--http2-prior-knowledge",
+                               f"http://127.0.0.1:{n.port}/missing/{1000 + i}?q={i}"],
+                              capture_output=True, text=True, timeout=10)
+        if curl.stdout != "2 404":
+            raise HarnessError(f"curl --http2-prior-knowledge: {curl.stdout!r}")
+    sent += 5
+    h.wait_for(lambda: sum(n.access_log_counts().values()) >= sent, 5.0,
+               what="nginx's access log")
+    logged = n.access_log_counts()
+    if sum(logged.values()) != sent:
+        raise HarnessError(f"nginx logged {sum(logged.values())} requests, {sent} were sent")
+    m = wait_counts(a, "nginx", sent)
+    got = {k: v for k, v in m.request_counts(service_name="nginx").items() if v}
+    want = {("GET", "/index.html", "200"): float(logged[("GET", "200")]),
+            ("GET", "/missing/{id}", "404"): float(logged[("GET", "404")])}
+    if got != want:
+        raise HarnessError(f"request counts {h.fmt_counts(got)}, nginx logged {h.fmt_counts(want)}")
+    if m.total(h.HIST + "_count", network_protocol_version="2") != sent:
+        raise HarnessError("not every request is network_protocol_version=\"2\"")
+    undecoded = m.total("slotap_h2_fields_undecoded_total")
+    gaps = m.total("slotap_h2_gaps_total")
+    uncounted = m.total("slotap_h2_streams_uncounted_total")
+    if undecoded or gaps or uncounted:
+        raise HarnessError(f"undecoded fields {undecoded}, gaps {gaps}, streams not "
+                           f"measured {uncounted}: expected none")
+    lost = {r: v for r, v in m.losses().items() if v}
+    if lost:
+        raise HarnessError(f"events lost: {h.fmt_losses(lost)}")
+    note(f"h2load -m 1, 10, 100 and curl: {h.fmt_counts(got)}, as nginx logged")
+
+
+# A gRPC server of generic handlers on Debian's python3-grpcio, and a client
+# that tallies what it got per method and code: unary OK, aborts with each
+# code, a deadline exceeded, server streaming, client streaming, bidi, an
+# unknown method.
+GRPC_CALLS = r"""
+import sys, time, collections
+from concurrent import futures
+import grpc
+
+mode, port = sys.argv[1], int(sys.argv[2])
+codes = [c for c in grpc.StatusCode if c != grpc.StatusCode.OK]
+if mode == "server":
+    def fail(req, ctx):
+        ctx.abort(codes[req[0]], "fails as asked")
+    def slow(req, ctx):
+        time.sleep(1.0)
+        return req
+    def stream(req, ctx):
+        time.sleep(0.05)
+        for i in range(3):
+            yield b"m%d" % i
+            time.sleep(0.05)
+    def upload(reqs, ctx):
+        return b"".join(reqs)
+    def bidi(reqs, ctx):
+        for r in reqs:
+            yield r
+    h = grpc.method_handlers_generic_handler("t.S", {
+        "Ok": grpc.unary_unary_rpc_method_handler(lambda req, ctx: req),
+        "Fail": grpc.unary_unary_rpc_method_handler(fail),
+        "Slow": grpc.unary_unary_rpc_method_handler(slow),
+        "Stream": grpc.unary_stream_rpc_method_handler(stream),
+        "Upload": grpc.stream_unary_rpc_method_handler(upload),
+        "Bidi": grpc.stream_stream_rpc_method_handler(bidi),
+    })
+    server = grpc.server(futures.ThreadPoolExecutor(max_workers=8))
+    server.add_generic_rpc_handlers((h,))
+    server.add_insecure_port(f"127.0.0.1:{port}")
+    server.start()
+    print("ready", flush=True)
+    server.wait_for_termination()
+else:
+    tally = collections.Counter()
+    def run(method, fn):
+        try:
+            fn()
+            tally[(method, "OK")] += 1
+        except grpc.RpcError as e:
+            tally[(method, e.code().name)] += 1
+    def slowly(msgs):
+        for m in msgs:
+            time.sleep(0.02)
+            yield m
+    with grpc.insecure_channel(f"127.0.0.1:{port}") as ch:
+        for i in range(20):
+            run("t.S/Ok", lambda: ch.unary_unary("/t.S/Ok")(b"x" * i))
+        for i, c in enumerate(codes):
+            run("t.S/Fail", lambda: ch.unary_unary("/t.S/Fail")(bytes([i])))
+        for i in range(3):
+            run("t.S/Slow", lambda: ch.unary_unary("/t.S/Slow")(b"s", timeout=0.5))
+        for i in range(3):
+            run("t.S/Stream", lambda: list(ch.unary_stream("/t.S/Stream")(b"s")))
+        for i in range(3):
+            run("t.S/Upload", lambda: ch.stream_unary("/t.S/Upload")(iter([b"a", b"b"])))
+        for i in range(3):
+            run("t.S/Bidi", lambda: list(ch.stream_stream("/t.S/Bidi")(slowly([b"a", b"b", b"c"]))))
+        for i in range(2):
+            run("_OTHER", lambda: ch.unary_unary("/t.S/Nope")(b"x"))
+    for (m, c), n in sorted(tally.items()):
+        print("tally", m, c, n, flush=True)
+    print("done", flush=True)
+"""
+
+
+@test("h2c_grpc_calls")
+def t_h2c_grpc_calls(ctx):
+    """gRPC C-core over h2c, its server tracked: the calls by rpc_method
+    and rpc_response_status_code equal the client's own tallies (OK, each
+    code a handler aborts with, DEADLINE_EXCEEDED of a client's deadline,
+    UNIMPLEMENTED as _OTHER, server and client streaming, bidi); server
+    streaming measured to its first message; bidi calls counted as
+    streaming; availability bad events are the calls with the default
+    bad codes."""
+    debian_python_with("grpc")
+    script = Path(ctx.tmp) / "grpc_calls.py"
+    script.write_text(GRPC_CALLS)
+    port = h.free_port()
+    server = h.Proc(["/usr/bin/python3", script, "server", port], "grpc-server", ctx.tmp)
+    ctx.stops.append(("grpc server", lambda: server.stop(timeout=5.0)))
+    h.wait_for_port(port, proc=server)
+    a = ctx.agent(service_config("grpc", port) +
+                  "slos:\n  - {name: avail, service: grpc, sli: availability, objective: 99, "
+                  "window: 1d}\n")
+    out = subprocess.run(["/usr/bin/python3", str(script), "client", str(port)],
+                         capture_output=True, text=True, timeout=120)
+    if out.returncode or "done" not in out.stdout:
+        raise HarnessError(f"grpc client: {out.stdout[-300:]} {out.stderr[-300:]}")
+    want = {}
+    for line in out.stdout.splitlines():
+        if line.startswith("tally "):
+            _, method, code, n = line.split()
+            # a call answered UNIMPLEMENTED is rpc_method _OTHER (semconv), whoever aborted
+            method = "_OTHER" if code == "UNIMPLEMENTED" else method
+            want[(method, code)] = want.get((method, code), 0.0) + float(n)
+    if want.get(("t.S/Slow", "DEADLINE_EXCEEDED")) != 3 or want.get(("_OTHER", "UNIMPLEMENTED")) != 3:
+        raise HarnessError(f"the client's tallies are not what it was made for: {want}")
+    total = sum(want.values())
+    rpc = "rpc_server_call_duration_seconds"
+
+    def counts(m):
+        got = collections.Counter()
+        for labels, v in m.series(rpc + "_count", service_name="grpc", rpc_system_name="grpc"):
+            got[(labels["rpc_method"], labels["rpc_response_status_code"])] += v
+        return {k: v for k, v in got.items() if v}
+    m = a.wait_metrics(lambda m: sum(counts(m).values()) >= total, timeout=15.0,
+                       what=f"{total} gRPC calls in {rpc}")
+    got = counts(m)
+    if got != want:
+        raise HarnessError(f"calls {sorted(got.items())}, the client got {sorted(want.items())}")
+    if m.total(h.HIST + "_count", service_name="grpc"):
+        raise HarnessError("gRPC calls counted in the HTTP family too")
+    bad = sum(v for (meth, code), v in want.items()
+              if code in ("UNKNOWN", "DEADLINE_EXCEEDED", "UNIMPLEMENTED", "INTERNAL",
+                          "UNAVAILABLE", "DATA_LOSS"))
+    got_bad = m.value("slotap_slo_events_total", slo="avail", service="grpc", endpoint="",
+                      result="bad")
+    if got_bad != bad:
+        raise HarnessError(f"availability bad events {got_bad}, expected {bad}")
+    streaming = m.total("slotap_grpc_streaming_calls_total", service_name="grpc")
+    bidi = m.value("slotap_grpc_streaming_calls_total", service_name="grpc",
+                   rpc_method="t.S/Bidi")
+    if bidi != 3 or streaming != 3:
+        raise HarnessError(f"streaming calls: bidi {bidi}, all {streaming}; expected 3 and 3")
+    # server streaming: measured to its first message (50 ms), not its end (200 ms)
+    s_sum = m.total(rpc + "_sum", rpc_method="t.S/Stream")
+    if not 0.04 * 3 <= s_sum <= 0.15 * 3:
+        raise HarnessError(f"server streaming: {s_sum:.3f} s for 3 calls, expected ~0.05 s each")
+    undecoded = m.total("slotap_h2_fields_undecoded_total")
+    if undecoded or m.total("slotap_h2_gaps_total"):
+        raise HarnessError(f"undecoded fields {undecoded}, or gaps: expected none")
+    lost = {r: v for r, v in m.losses().items() if v}
+    if lost:
+        raise HarnessError(f"events lost: {h.fmt_losses(lost)}")
+    note(f"grpc: {int(total)} calls as the client tallied them; {int(bad)} bad")
+
+
 @test("hostile_labels")
 def t_hostile_labels(ctx):
     """No services configured (every listener tracked, named by executable
