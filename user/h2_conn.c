@@ -19,11 +19,6 @@
 
 /* RFC 9113 section 7 */
 #define H2_NO_ERROR		0x0
-/*
- * h2_record.flags: items of the operation were dropped for lack of room
- * (the kernel side's H2_REC_ITEMS_LOST): a gap.
- */
-#define H2_REC_ITEMS_LOST_FLAG	(1 << 2)
 
 enum stream_flag {
 	SF_GRPC = 1 << 0,	/* a gRPC call: content-type or grpc-status says so */
@@ -876,7 +871,7 @@ static void apply_io(struct h2_conns *hc, struct h2_conn *c, const struct h2_rec
 		}
 		}
 	}
-	if (r->flags & H2_REC_ITEMS_LOST_FLAG)
+	if (r->flags & H2_REC_ITEMS_LOST)
 		dir_gap(hc, c, d, r->ts_ns, HPACK_CAUSE_TRUNCATED);
 }
 
