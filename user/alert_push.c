@@ -146,8 +146,8 @@ struct alert_push *alert_push__new(const char *const *urls, size_t n, char *err,
 				 urls[i][strlen(urls[i]) - 1] == '/' ? "" : "/");
 			e = http_push__init(&p->targets[i].http, url, err, err_len);
 		} else {
-			snprintf(err, err_len, "%.500s: want an http:// or https:// URL with a host "
-				 "(at most 500 bytes)", urls[i]);
+			snprintf(err, err_len, "%s: want an http:// or https:// URL with a host "
+				 "(at most 500 bytes)", http_push__shown(urls[i], url, sizeof(url)));
 		}
 		if (e) {
 			alert_push__free(p);

@@ -956,9 +956,10 @@ static int load_runbook_url(struct loader *ld, struct slo_config *sc, const yaml
 		return node_error(ld, v, "runbook_url", "a URL of 1 to %d bytes",
 				  CONFIG_RUNBOOK_URL_MAX);
 	for (size_t i = 0; i < len; i++)
-		if (s[i] <= ' ' || s[i] >= 0x7f || s[i] == '"' || s[i] == '\\')
+		if (s[i] <= ' ' || s[i] >= 0x7f || strchr("\"\\{}", s[i]))
 			return node_error(ld, v, "runbook_url",
-					  "%s: printable ASCII without spaces, quotes or backslashes",
+					  "%s: printable ASCII without spaces, quotes, backslashes "
+					  "or braces (Prometheus would read {{ }} as a template)",
 					  yaml_reader__quote(q, s, len));
 	free(sc->runbook_url);
 	sc->runbook_url = strdup(s);

@@ -40,14 +40,29 @@ int http_push__redact(const char *url, char *out, size_t len)
 	return 0;
 }
 
+const char *http_push__shown(const char *url, char *buf, size_t len)
+{
+	const char *sep = strstr(url, "://"), *at = strrchr(url, '@');
+	int head = sep ? (int)(sep + 3 - url) : 0;
+
+	if (at && at >= url + head)
+		snprintf(buf, len, "%.*s***%.200s", head, url, at);
+	else
+		snprintf(buf, len, "%.200s", url);
+	return buf;
+}
+
 int http_push__init(struct http_push *t, const char *url, char *err, size_t err_len)
 {
+	char shown[256];
+
 	char label[512];
 
 	memset(t, 0, sizeof(*t));
 	if (strlen(url) >= sizeof(label) || http_push__redact(url, label, sizeof(label))) {
 		snprintf(err, err_len, "%s: want an http:// or https:// URL with a host "
-			 "(at most %zu bytes)", url, sizeof(label) - 1);
+			 "(at most %zu bytes)", http_push__shown(url, shown, sizeof(shown)),
+			 sizeof(label) - 1);
 		return -EINVAL;
 	}
 	t->url = strdup(url);

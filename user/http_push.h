@@ -48,6 +48,12 @@ int http_push__init(struct http_push *t, const char *url, char *err, size_t err_
 void http_push__free(struct http_push *t);
 /* url with its userinfo cut out (into out); -EINVAL when it is no URL. */
 int http_push__redact(const char *url, char *out, size_t len);
+/*
+ * What an error message may show of a URL that may be malformed: anything
+ * before its last '@' after the scheme masked (a password never reaches a
+ * log), at most 200 bytes. Returns buf.
+ */
+const char *http_push__shown(const char *url, char *buf, size_t len);
 
 /*
  * POSTs body; 0 on a 2xx reply, or the failure's reason + 1 for the caller

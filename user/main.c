@@ -186,7 +186,7 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 		if (strlen(arg) >= sizeof(redacted) - 16 ||
 		    http_push__redact(arg, redacted, sizeof(redacted)))
 			argp_error(state, "--alertmanager.url %s: want http://HOST[:PORT][/PATH] or "
-				   "https://...", arg);
+				   "https://...", http_push__shown(arg, redacted, sizeof(redacted)));
 		env.alertmanagers[env.n_alertmanagers++] = arg;
 		break;
 	}
@@ -195,7 +195,7 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 
 		if (strlen(arg) >= 500 || http_push__redact(arg, redacted, sizeof(redacted)))
 			argp_error(state, "--otlp.endpoint %s: want http://HOST[:PORT][/PATH] or "
-				   "https://...", arg);
+				   "https://...", http_push__shown(arg, redacted, sizeof(redacted)));
 		env.otlp_endpoint = arg;
 		break;
 	}

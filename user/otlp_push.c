@@ -42,8 +42,8 @@ struct otlp_push *otlp_push__new(const char *endpoint, unsigned int interval_s,
 	int e;
 
 	if (strlen(endpoint) >= 500 || http_push__redact(endpoint, redacted, sizeof(redacted))) {
-		snprintf(err, err_len, "%.500s: want http://HOST[:PORT][/PATH] or https://... "
-			 "(at most 500 bytes)", endpoint);
+		snprintf(err, err_len, "%s: want http://HOST[:PORT][/PATH] or https://... "
+			 "(at most 500 bytes)", http_push__shown(endpoint, url, sizeof(url)));
 		errno = EINVAL;
 		return NULL;
 	}

@@ -477,7 +477,7 @@ static void alert_labels(struct emit *o, const struct rslo *r, const char *sever
 /* {{ query of one record of this alert's SLO }}, or else_text with no sample */
 static char *query_of(const char *record, const char *filter, const char *else_text)
 {
-	return fmt("{{ with printf \"%s{slo='%%s',service='%%s',endpoint='%%s'}\" $labels.slo "
+	return fmt("{{ with printf \"%s{slo=%%q,service=%%q,endpoint=%%q}\" $labels.slo "
 		   "$labels.service $labels.endpoint | query }}{{ . | first | value | %s }}"
 		   "{{ else }}%s{{ end }}", record, filter, else_text);
 }

@@ -217,10 +217,12 @@ int agent__write_metrics(void *ctx, FILE *out)
 int agent__health(void *ctx, char *why, size_t len)
 {
 	struct agent *a = ctx;
-	__u64 now = monotonic_ns(), last, events;
+	__u64 now, last, events;
 	bool attached;
 
 	pthread_mutex_lock(&a->lock);
+	/* after the lock: a drain that began meanwhile must not be in our future */
+	now = monotonic_ns();
 	attached = a->src;
 	last = a->last_drain_ns;
 	events = a->events_received;

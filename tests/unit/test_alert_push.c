@@ -15,6 +15,7 @@
 #include <curl/curl.h>
 
 #include "alert_push.h"
+#include "http_push.h"
 
 #define T0	1780000000.0	/* 2026-05-28T20:26:40Z */
 
@@ -211,6 +212,22 @@ static void test_bad_urls(void **state)
 	}
 }
 
+/* A refused URL's password never reaches the error message (nor the log). */
+static void test_bad_url_password_hidden(void **state)
+{
+	const char *bad[] = { "http://am:s3cret@", "https://u:s3cret@/x", "am:s3cret@host:9093" };
+	char err[256], buf[256];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		assert_null(alert_push__new(&bad[i], 1, err, sizeof(err)));
+		assert_null(strstr(err, "s3cret"));
+		assert_non_null(strstr(err, "***@"));
+	}
+	assert_string_equal(http_push__shown("http://a:b@h/x", buf, sizeof(buf)), "http://***@h/x");
+	assert_string_equal(http_push__shown("http://h/x", buf, sizeof(buf)), "http://h/x");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -218,6 +235,7 @@ int main(void)
 		cmocka_unit_test(test_resolved_kept_then_dropped),
 		cmocka_unit_test(test_bound),
 		cmocka_unit_test(test_bad_urls),
+		cmocka_unit_test(test_bad_url_password_hidden),
 	};
 	int ret;
 

@@ -1730,7 +1730,13 @@ static void test_min_events_and_runbook(void **state)
 	expect_error("slos:\n  - {name: a, service: s, sli: availability, objective: 99,"
 		     " window: 28d, runbook_url: 'a b'}\n",
 		     "t.yaml:2:87: runbook_url: \"a b\": printable ASCII without spaces, "
-		     "quotes or backslashes");
+		     "quotes, backslashes or braces (Prometheus would read {{ }} as a template)");
+	/* a template in the URL would make Prometheus refuse the generated rules */
+	expect_error("slos:\n  - {name: a, service: s, sli: availability, objective: 99,"
+		     " window: 28d, runbook_url: 'https://wiki/{{slo}}'}\n",
+		     "t.yaml:2:87: runbook_url: \"https://wiki/{{slo}}\": printable ASCII without "
+		     "spaces, quotes, backslashes or braces (Prometheus would read {{ }} as a "
+		     "template)");
 	expect_error("slos:\n  - {name: a, service: s, sli: availability, objective: 99,"
 		     " window: 28d, runbook_url: ''}\n",
 		     "t.yaml:2:87: runbook_url: a URL of 1 to 1024 bytes");
