@@ -81,6 +81,7 @@ struct slo {
 	__u64 tick_end_s;	/* end of the finest bucket holding last_s */
 	__u64 created_s, last_s;
 	__u64 good_total, events_total, late_events, rejected;
+	__u64 process_good, process_events;	/* not saved: see struct slo_status */
 	struct {
 		__u64 start_s, end_s, good, total;
 	} period;		/* calendar kinds: the period holding last_s */
@@ -614,7 +615,8 @@ void slo__record(struct slo *s, __u64 now_s, __u64 good, __u64 total)
 	__u64 t = now_s;
 	unsigned int l;
 
-	if (good > total || now_s > SLO_TIME_MAX_S || total > UINT64_MAX - s->events_total) {
+	if (good > total || now_s > SLO_TIME_MAX_S || total > UINT64_MAX - s->events_total ||
+	    total > UINT64_MAX - s->process_events) {
 		s->rejected++;
 		return;
 	}
@@ -630,6 +632,8 @@ void slo__record(struct slo *s, __u64 now_s, __u64 good, __u64 total)
 		s->last_s = t;
 	s->good_total += good;
 	s->events_total += total;
+	s->process_good += good;
+	s->process_events += total;
 	if (s->timeslices) {
 		s->pending.good += good;
 		s->pending.total += total;
@@ -783,6 +787,12 @@ static __u64 clamp_now(const struct slo *s, __u64 now_s)
 	return now_s > SLO_TIME_MAX_S ? SLO_TIME_MAX_S : now_s;
 }
 
+void slo__take_counters(struct slo *to, const struct slo *from)
+{
+	to->process_good = from->process_good;
+	to->process_events = from->process_events;
+}
+
 void slo__status(const struct slo *s, __u64 now_s, struct slo_status *out)
 {
 	__u64 now = clamp_now(s, now_s), bad;
@@ -793,6 +803,8 @@ void slo__status(const struct slo *s, __u64 now_s, struct slo_status *out)
 	memset(out, 0, sizeof(*out));
 	out->good_total = s->good_total;
 	out->events_total = s->events_total;
+	out->process_good_total = s->process_good;
+	out->process_events_total = s->process_events;
 	out->late_events_total = s->late_events;
 	out->rejected_records_total = s->rejected;
 	slo__window(s, now, &win);

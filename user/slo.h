@@ -143,7 +143,14 @@ enum slo_policy_condition {
 };
 
 struct slo_status {
-	__u64 good_total, events_total;		/* monotonic, since start: exported as counters */
+	__u64 good_total, events_total;		/* since the SLO was made: saved and restored */
+	/*
+	 * Since this process made the SLO (restored or not; kept across a
+	 * reload by slo__take_counters()): the exported counters, which must
+	 * start at 0 with the process so that a crash that lost the events
+	 * since the last save reads as an ordinary counter reset.
+	 */
+	__u64 process_good_total, process_events_total;
 	__u64 late_events_total;		/* events folded into a later bucket (clock went back) */
 	__u64 rejected_records_total;		/* slo__record() calls dropped: good > total, overflow, clock */
 	/*
@@ -222,6 +229,11 @@ bool slo__clock(struct slo *s, __u64 now_s);
 void slo__record(struct slo *s, __u64 now_s, __u64 good, __u64 total);
 /* now_s before the latest record is taken as that record's time. */
 void slo__status(const struct slo *s, __u64 now_s, struct slo_status *out);
+/*
+ * to carries on from's process counters (a reload: the same process, so the
+ * exported counters must not step back), whatever their states.
+ */
+void slo__take_counters(struct slo *to, const struct slo *from);
 
 /*
  * Bytes one SLO with this spec allocates (0 for an invalid spec), always

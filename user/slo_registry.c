@@ -950,13 +950,10 @@ static int entry_index_cmp(const void *a, const void *b, void *entries)
 	return entry_key_cmp(&v[*(const size_t *)a], &v[*(const size_t *)b]);
 }
 
-/*
- * For each SLO of from with alerts active: its match in to (same key), or
- * NULL, given to fn. 0 or -ENOMEM.
- */
-static int match_alerting(struct slo_registry *to, const struct slo_registry *from,
-			  void (*fn)(const struct slo_entry *e, struct slo_entry *match, __u64 now_s),
-			  __u64 now_s)
+/* For each SLO of from: its match in to (same key), or NULL, given to fn. 0 or -ENOMEM. */
+static int match_entries(struct slo_registry *to, const struct slo_registry *from,
+			 void (*fn)(const struct slo_entry *e, struct slo_entry *match, __u64 now_s),
+			 __u64 now_s)
 {
 	size_t *index = malloc((to->n ? to->n : 1) * sizeof(*index));
 
@@ -970,8 +967,6 @@ static int match_alerting(struct slo_registry *to, const struct slo_registry *fr
 		struct slo_entry *match = NULL;
 		size_t lo = 0, hi = to->n;
 
-		if (!e->alerts)
-			continue;
 		while (lo < hi && !match) {
 			size_t mid = lo + (hi - lo) / 2;
 			int c = entry_key_cmp(e, &to->entries[index[mid]]);
@@ -992,15 +987,18 @@ static int match_alerting(struct slo_registry *to, const struct slo_registry *fr
 static void copy_alerts(const struct slo_entry *e, struct slo_entry *match, __u64 now_s)
 {
 	(void)now_s;
-	if (match)
-		match->alerts = e->alerts;	/* the next evaluation logs only changes */
+	if (!match)
+		return;
+	match->alerts = e->alerts;	/* the next evaluation logs only changes */
+	/* the same process: its exported counters go on, never back */
+	slo__take_counters(match->engine, e->engine);
 }
 
 static void end_alerts(const struct slo_entry *e, struct slo_entry *match, __u64 now_s)
 {
 	struct slo_status st;
 
-	if (match)
+	if (match || !e->alerts)
 		return;
 	slo__status(e->engine, now_s, &st);
 	for (unsigned int bit = 0; bit < SLO_DEFAULT_ALERT_RULES + N_POLICIES; bit++)
@@ -1010,13 +1008,13 @@ static void end_alerts(const struct slo_entry *e, struct slo_entry *match, __u64
 
 int slo_registry__carry_alerts(struct slo_registry *to, const struct slo_registry *from)
 {
-	return match_alerting(to, from, copy_alerts, 0);
+	return match_entries(to, from, copy_alerts, 0);
 }
 
 int slo_registry__end_removed_alerts(struct slo_registry *to, const struct slo_registry *from,
 				     __u64 now_s)
 {
-	return match_alerting(to, from, end_alerts, now_s);
+	return match_entries(to, from, end_alerts, now_s);
 }
 
 void slo_registry__tick(struct slo_registry *reg, __u64 now_s)
@@ -1042,11 +1040,11 @@ static void write_one(const struct slo_entry *e, FILE *out, __u64 now_s, int met
 	switch (metric) {
 	case 0:
 		write_labels(out, e);
-		fprintf(out, ",result=\"good\"} %llu\n", (unsigned long long)st->good_total);
+		fprintf(out, ",result=\"good\"} %llu\n", (unsigned long long)st->process_good_total);
 		fputs(METRIC_SLO_EVENTS, out);
 		write_labels(out, e);
 		fprintf(out, ",result=\"bad\"} %llu\n",
-			(unsigned long long)(st->events_total - st->good_total));
+			(unsigned long long)(st->process_events_total - st->process_good_total));
 		break;
 	case 1:
 		write_labels(out, e);
@@ -1108,6 +1106,14 @@ static void write_one(const struct slo_entry *e, FILE *out, __u64 now_s, int met
 		write_labels(out, e);
 		fprintf(out, "} %d\n", st->insufficient_data);
 		break;
+	case 9:
+		write_labels(out, e);
+		fprintf(out, ",result=\"good\"} %llu\n", (unsigned long long)st->window_good);
+		fputs(METRIC_SLO_WINDOW_EVENTS, out);
+		write_labels(out, e);
+		fprintf(out, ",result=\"bad\"} %llu\n",
+			(unsigned long long)(st->window_total - st->window_good));
+		break;
 	}
 }
 
@@ -1134,7 +1140,8 @@ int slo_registry__write_prometheus(const struct slo_registry *reg, FILE *out, __
 		const char *name, *type, *help;
 	} metrics[] = {
 		{ METRIC_SLO_EVENTS, "counter",
-		  "Requests an SLO counted, good or bad, since the agent started." },
+		  "Requests an SLO counted, good or bad, since the agent started (0 at start, "
+		  "whatever the saved state)." },
 		{ METRIC_SLO_OBJECTIVE, "gauge", "The SLO's objective." },
 		{ METRIC_SLO_SLI, "gauge", "Good over total events in the SLO's window." },
 		{ METRIC_SLO_BUDGET_REMAINING, "gauge",
@@ -1149,6 +1156,9 @@ int slo_registry__write_prometheus(const struct slo_registry *reg, FILE *out, __
 		  "Fraction of the window's error budget spent per hour at the 1h burn rate." },
 		{ METRIC_SLO_INSUFFICIENT_DATA, "gauge",
 		  "1 while the SLO window holds fewer than min_events events: budget unknown (NaN), no alert." },
+		{ METRIC_SLO_WINDOW_EVENTS, "gauge",
+		  "Good and bad events in the SLO window (minutes with budgeting: timeslices), "
+		  "restored from the saved state: what the SLI and the budget are computed from." },
 	};
 
 	struct slo_status *st;

@@ -153,9 +153,10 @@ void slo_registry__set_bad_hook(struct slo_registry *reg, slo_registry_bad_fn fn
 size_t slo_registry__evaluate_alerts(struct slo_registry *reg, __u64 now_s);
 void slo_registry__tick(struct slo_registry *reg, __u64 now_s);
 /*
- * A reload: carry_alerts copies the alert state of every SLO of from that
- * to has too (same name, service, endpoint), so that only real transitions
- * are logged afterwards; once the reload is done, end_removed_alerts logs
+ * A reload: carry_alerts copies the alert state and the exported counters
+ * (slo__take_counters()) of every SLO of from that to has too (same name,
+ * service, endpoint), so that only real transitions are logged afterwards
+ * and no counter of the process steps back; once the reload is done, end_removed_alerts logs
  * the alerts of the SLOs to no longer has as ended. 0 or -ENOMEM.
  */
 int slo_registry__carry_alerts(struct slo_registry *to, const struct slo_registry *from);

@@ -3128,13 +3128,14 @@ def t_slo_default_endpoints(ctx):
         ("fast-status", "GET " + R_STATUS): (25, 0),
     }
 
-    def slo_counts(m):
-        return {k: tuple(m.value("slotap_slo_events_total", slo=k[0], service="testd",
+    def slo_counts(m, metric="slotap_slo_events_total"):
+        return {k: tuple(m.value(metric, slo=k[0], service="testd",
                                  endpoint=k[1], result=r) for r in ("good", "bad"))
                 for k in want}
     got = slo_counts(m)
-    if got != want:
-        raise HarnessError(f"SLO counts {got}, want {want}")
+    if got != want or slo_counts(m, SLO_WINDOW) != want:
+        raise HarnessError(f"SLO counts {got}, in the window {slo_counts(m, SLO_WINDOW)}, "
+                           f"want {want}")
     # the explicit latency SLO of GET /status/{code} overrides the default one
     if m.series("slotap_slo_events_total", slo=lat, endpoint="GET " + R_STATUS):
         raise HarnessError(f"{lat} made for GET {R_STATUS}, which fast-status covers")
@@ -3167,13 +3168,17 @@ def t_slo_default_endpoints(ctx):
     a.kill()
     b = ctx.agent(cfg, args)
     m = b.metrics()          # before any new request: the copies are back
-    if slo_counts(m) != want:
-        raise HarnessError(f"after SIGKILL and restart the SLO counts are {slo_counts(m)}, "
-                           f"want {want}")
+    zero = {k: (0, 0) for k in want}
+    if slo_counts(m, SLO_WINDOW) != want or slo_counts(m) != zero:
+        raise HarnessError(f"after SIGKILL and restart the SLO windows hold "
+                           f"{slo_counts(m, SLO_WINDOW)}, want {want}; the counters "
+                           f"{slo_counts(m)}, want 0 (a new process)")
     h.keepalive_requests(t.port, ["/size/10"] * 2)
-    b.wait_metrics(lambda m: m.value("slotap_slo_events_total", slo=avail, service="testd",
-                                     endpoint="GET " + r_size, result="good") == 6,
-                   what=f"{avail} of GET {r_size}: 6 good")
+    b.wait_metrics(lambda m: m.value(SLO_WINDOW, slo=avail, service="testd",
+                                     endpoint="GET " + r_size, result="good") == 6 and
+                   m.value("slotap_slo_events_total", slo=avail, service="testd",
+                           endpoint="GET " + r_size, result="good") == 2,
+                   what=f"{avail} of GET {r_size}: 6 good in the window, 2 counted")
     if b.metrics().value("slotap_slo_default_instances") != 5:
         raise HarnessError("the restarted agent made new copies for restored endpoints")
     expect_untracked(b)
@@ -3181,7 +3186,8 @@ def t_slo_default_endpoints(ctx):
 
 @test("slo_state_survives_kill")
 def t_slo_state_survives_kill(ctx):
-    """SIGKILL after a save: the restarted agent carries the SLO counts on."""
+    """SIGKILL after a save: the restarted agent carries the SLO window's
+    counts on, and its exported counters start at 0 (a new process)."""
     t = ctx.testd()
     cfg = service_config("testd", t.port, ["/status/{code}"])
     cfg += ("slos:\n  - name: avail\n    service: testd\n    sli: availability\n"
@@ -3189,21 +3195,20 @@ def t_slo_state_survives_kill(ctx):
     args = ["--state-dir", os.path.join(ctx.tmp, "state"), "--state-interval", "1"]
 
     def slo_counts(m):
-        return tuple(m.value("slotap_slo_events_total", slo="avail", service="testd",
-                             endpoint="", result=r) for r in ("good", "bad"))
+        return avail_counts(m), avail_counts(m, metric="slotap_slo_events_total")
 
     a = ctx.agent(cfg, args)
     h.keepalive_requests(t.port, ["/status/200"] * 20 + ["/status/500"] * 5)
-    a.wait_metrics(lambda m: slo_counts(m) == (20, 5), what="SLO counts 20/5")
+    a.wait_metrics(lambda m: slo_counts(m) == ((20, 5), (20, 5)), what="SLO counts 20/5")
     time.sleep(2.5)          # at least one save (every second) after the traffic
     a.kill()
     b = ctx.agent(cfg, args)
     m = b.metrics()
-    if slo_counts(m) != (20, 5):
-        raise HarnessError(f"after SIGKILL and restart the SLO counts are {slo_counts(m)}, "
-                           f"want (20, 5)")
+    if slo_counts(m) != ((20, 5), (0, 0)):
+        raise HarnessError(f"after SIGKILL and restart (window, counters) are {slo_counts(m)}, "
+                           f"want ((20, 5), (0, 0))")
     h.keepalive_requests(t.port, ["/status/200"] * 10 + ["/status/503"] * 2)
-    b.wait_metrics(lambda m: slo_counts(m) == (30, 7), what="SLO counts 30/7")
+    b.wait_metrics(lambda m: slo_counts(m) == ((30, 7), (10, 2)), what="SLO counts 30/7, 10/2")
     check_common(b.metrics())
 
 
@@ -3220,8 +3225,7 @@ def t_slo_state_random_kills(ctx):
     rng = random.Random(1234)
 
     def total(m):
-        return sum(m.value("slotap_slo_events_total", slo="avail", service="testd",
-                           endpoint="", result=r) or 0 for r in ("good", "bad"))
+        return sum(n or 0 for n in avail_counts(m))
 
     a = ctx.agent(cfg, args)
     for _ in range(3):
@@ -3263,8 +3267,13 @@ def faketime_env(offset=None, path=None):
     return env
 
 
-def avail_counts(m, slo="avail", service="testd"):
-    return tuple(m.value("slotap_slo_events_total", slo=slo, service=service, endpoint="",
+SLO_WINDOW = "slotap_slo_window_events"      # the engine's counts: restored from the state
+
+
+def avail_counts(m, slo="avail", service="testd", metric=SLO_WINDOW):
+    """(good, bad) of an SLO's window (restored at a restart), or of its
+    counters (metric="slotap_slo_events_total": from 0 at each start)."""
+    return tuple(m.value(metric, slo=slo, service=service, endpoint="",
                          result=r) for r in ("good", "bad"))
 
 

@@ -396,6 +396,66 @@ static void save_then_load_restores_counts(void **state)
 	slo_registry__free(old);
 }
 
+/* The value of the sample line that starts with series in reg's exposition. */
+static double sample(const struct slo_registry *reg, const char *series)
+{
+	char *text = NULL, *p;
+	size_t len = 0;
+	FILE *out = open_memstream(&text, &len);
+	double v;
+
+	assert_non_null(out);
+	assert_int_equal(slo_registry__write_prometheus(reg, out, T_LOAD), 0);
+	fclose(out);
+	for (p = strstr(text, series); p && p != text && p[-1] != '\n'; p = strstr(p + 1, series))
+		;
+	if (!p)
+		fail_msg("no series %s", series);
+	v = strtod(p + strlen(series), NULL);
+	free(text);
+	return v;
+}
+
+#define SHOP_AVAIL(metric, result)						\
+	metric "{slo=\"shop-availability\",service=\"shop\",endpoint=\"GET /a\","	\
+	"result=\"" result "\"} "
+
+/*
+ * The state restores the engine, not the exported counters: a crash loses
+ * the events since the last save, so a counter restored from it would step
+ * back below what Prometheus last scraped, and be counted again whole as a
+ * reset. It starts at 0 like any counter of a new process; the window the
+ * SLI and budget come from is restored (slotap_slo_window_events).
+ */
+static void restored_counters_start_at_zero(void **state)
+{
+	const char *dir = *state;
+	struct slo_config saved_slos[N_SLOS], slos[N_SLOS];
+	struct slo_registry *old = save_fed(dir, saved_slos), *reg;
+	struct slo_status st;
+	size_t restored = 0;
+
+	status_of(old, "shop-availability", &st);
+	assert_true(st.window_total > st.window_good && st.window_good > 0);
+	assert_true(sample(old, SHOP_AVAIL("slotap_slo_events_total", "good")) == st.window_good);
+	fill_slos(slos);
+	reg = new_registry(slos, N_SLOS, T_LOAD);
+	assert_int_equal(state__load(reg, dir, T_LOAD, &restored), 0);
+	assert_int_equal(restored, N_SLOS);
+	assert_same_status(old, reg, "shop-availability");
+	assert_true(sample(reg, SHOP_AVAIL("slotap_slo_events_total", "good")) == 0);
+	assert_true(sample(reg, SHOP_AVAIL("slotap_slo_events_total", "bad")) == 0);
+	assert_true(sample(reg, SHOP_AVAIL("slotap_slo_window_events", "good")) == st.window_good);
+	assert_true(sample(reg, SHOP_AVAIL("slotap_slo_window_events", "bad")) ==
+		    st.window_total - st.window_good);
+	slo_registry__record(reg, "shop", "GET", "/a", 503, MS, T_LOAD);
+	assert_true(sample(reg, SHOP_AVAIL("slotap_slo_events_total", "bad")) == 1);
+	assert_true(sample(reg, SHOP_AVAIL("slotap_slo_window_events", "bad")) ==
+		    st.window_total - st.window_good + 1);
+	slo_registry__free(reg);
+	slo_registry__free(old);
+}
+
 static void missing_file_starts_fresh(void **state)
 {
 	const char *dir = *state;
@@ -1508,6 +1568,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(save_then_load_restores_counts, setup, teardown),
+		cmocka_unit_test_setup_teardown(restored_counters_start_at_zero, setup, teardown),
 		cmocka_unit_test_setup_teardown(missing_file_starts_fresh, setup, teardown),
 		cmocka_unit_test_setup_teardown(truncated_file_set_aside, setup, teardown),
 		cmocka_unit_test_setup_teardown(flipped_byte_set_aside, setup, teardown),
