@@ -937,35 +937,6 @@ int config__dependency_of(const struct slotap_config *cfg, const __u8 addr[16], 
 	return any;
 }
 
-/*
- * It goes into alert labels and annotations as it is: printable ASCII, no
- * spaces or quotes, so that no label, log line or rules file needs it escaped.
- */
-static int load_runbook_url(struct loader *ld, struct slo_config *sc, const yaml_node_t *v)
-{
-	char q[QUOTE_SIZE];
-	const char *s;
-	size_t len;
-	int err;
-
-	err = yaml_reader__get_string(&ld->rd, v, "runbook_url", "a URL", &s);
-	if (err)
-		return err;
-	len = strlen(s);
-	if (!len || len > CONFIG_RUNBOOK_URL_MAX)
-		return node_error(ld, v, "runbook_url", "a URL of 1 to %d bytes",
-				  CONFIG_RUNBOOK_URL_MAX);
-	for (size_t i = 0; i < len; i++)
-		if (s[i] <= ' ' || s[i] >= 0x7f || strchr("\"\\{}", s[i]))
-			return node_error(ld, v, "runbook_url",
-					  "%s: printable ASCII without spaces, quotes, backslashes "
-					  "or braces (Prometheus would read {{ }} as a template)",
-					  yaml_reader__quote(q, s, len));
-	free(sc->runbook_url);
-	sc->runbook_url = strdup(s);
-	return sc->runbook_url ? 0 : yaml_reader__oom(&ld->rd);
-}
-
 static int both_service_and_dependency(struct loader *ld, const yaml_node_t *n, const char *path)
 {
 	return node_error(ld, n, path, "an SLO is about a service or a dependency, not both");
@@ -1108,7 +1079,7 @@ static int load_slo(struct loader *ld, struct slotap_config *cfg, size_t slo,
 			break;
 		}
 		case K_RUNBOOK_URL:
-			err = load_runbook_url(ld, sc, v);
+			err = config_fields__slo_runbook_url(ld, sc, v, "runbook_url");
 			break;
 		}
 		if (err)

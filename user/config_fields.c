@@ -341,6 +341,35 @@ int config_fields__slo_bad_grpc_codes(struct loader *ld, struct slo_config *sc,
 	return err;
 }
 
+/*
+ * It goes into alert labels and annotations as it is: printable ASCII, no
+ * spaces, quotes or braces, so that no label, log line or rules file needs
+ * it escaped.
+ */
+int config_fields__slo_runbook_url(struct loader *ld, struct slo_config *sc,
+				   const yaml_node_t *v, const char *path)
+{
+	char q[QUOTE_SIZE];
+	const char *s;
+	size_t len;
+	int err;
+
+	err = yaml_reader__get_string(&ld->rd, v, path, "a URL", &s);
+	if (err)
+		return err;
+	len = strlen(s);
+	if (!len || len > CONFIG_RUNBOOK_URL_MAX)
+		return node_error(ld, v, path, "a URL of 1 to %d bytes", CONFIG_RUNBOOK_URL_MAX);
+	for (size_t i = 0; i < len; i++)
+		if (s[i] <= ' ' || s[i] >= 0x7f || strchr("\"\\{}", s[i]))
+			return node_error(ld, v, path, "%s: printable ASCII without spaces, quotes, "
+					  "backslashes or braces (Prometheus would read {{ }} as a "
+					  "template)", yaml_reader__quote(q, s, len));
+	free(sc->runbook_url);
+	sc->runbook_url = strdup(s);
+	return sc->runbook_url ? 0 : yaml_reader__oom(&ld->rd);
+}
+
 /* The ratio nearest the decimal value, as the SLO engine can hold it. */
 int config_fields__slo_objective(struct loader *ld, struct slo_config *sc,
 				 const yaml_node_t *v, const char *path, bool ratio)

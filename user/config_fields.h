@@ -81,6 +81,9 @@ void config_fields__slo_default_bad_statuses(struct slo_config *sc);
  */
 int config_fields__slo_bad_grpc_codes(struct loader *ld, struct slo_config *sc,
 				      const yaml_node_t *n, const char *prefix);
+/* runbook_url: 1..CONFIG_RUNBOOK_URL_MAX bytes of printable ASCII, no spaces, quotes, braces */
+int config_fields__slo_runbook_url(struct loader *ld, struct slo_config *sc,
+				   const yaml_node_t *n, const char *path);
 /* objective from a percentage, or with ratio from a fraction in (0, 1) */
 int config_fields__slo_objective(struct loader *ld, struct slo_config *sc,
 				 const yaml_node_t *n, const char *path, bool ratio);

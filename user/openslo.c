@@ -19,6 +19,7 @@
 #include <string.h>
 #include <yaml.h>
 
+#include "alert_scheme.h"
 #include "config_fields.h"
 #include "grpc.h"
 #include "openslo.h"
@@ -57,6 +58,7 @@ struct state {
 /* A document's apiVersion, kind and metadata, checked. */
 struct header {
 	const yaml_node_t *root, *kind_node, *name_node, *spec;
+	const yaml_node_t *annotations;	/* metadata.annotations, or NULL */
 	const char *kind, *name;
 };
 
@@ -200,10 +202,11 @@ static int load_metadata(struct state *st, const yaml_node_t *n,
 	struct yaml_fields f;
 	int err;
 
-	/* displayName, labels and annotations are for people and tools */
+	/* displayName and labels are for people and tools; annotations too but runbook_url */
 	err = yaml_reader__walk(&st->ld->rd, n, path, keys, &f);
 	if (err)
 		return err;
+	h->annotations = f.val[3];
 	if (!f.val[0]) {
 		if (need_name)
 			return missing(st, n, path, "name", NULL);
@@ -1154,6 +1157,35 @@ static int load_budgeting(struct state *st, const yaml_node_t *n,
 			  q);
 }
 
+/*
+ * metadata.annotations.runbook_url (OpenSLO v1 has no field for it, and
+ * leaves annotations to implementations; the key is Prometheus' annotation
+ * name) for every SLO of the document's objectives.
+ */
+static int load_runbook_url(struct state *st, const struct header *h, size_t first,
+			    size_t count)
+{
+	static const char path[] = "metadata.annotations." ALERT_ANN_RUNBOOK;
+	const yaml_node_t *a = h->annotations, *v = NULL;
+	yaml_node_pair_t *pair;
+	int err = 0;
+
+	if (!a || yaml_reader__is_null(a))
+		return 0;
+	if (a->type != YAML_MAPPING_NODE)
+		return yaml_reader__type_error(&st->ld->rd, a, "metadata.annotations",
+					       "a mapping of names to strings");
+	for (pair = a->data.mapping.pairs.start; pair < a->data.mapping.pairs.top; pair++) {
+		const yaml_node_t *k = node_at(st, pair->key);
+
+		if (k->type == YAML_SCALAR_NODE && !strcmp(value_of(k), ALERT_ANN_RUNBOOK))
+			v = node_at(st, pair->value);
+	}
+	for (size_t i = 0; v && !err && i < count; i++)
+		err = config_fields__slo_runbook_url(st->ld, &st->cfg->slos[first + i], v, path);
+	return err;
+}
+
 static int load_slo_doc(struct state *st, const struct header *h)
 {
 	static const char *const keys[] = {
@@ -1240,6 +1272,8 @@ static int load_slo_doc(struct state *st, const struct header *h)
 		err = load_objective(st, &sd,
 				     node_at(st, objs->data.sequence.items.start[i]),
 				     i, count, first + i);
+	if (!err)
+		err = load_runbook_url(st, h, first, count);
 out:
 	selectors_free(&inline_ind.sel);
 	return err;

@@ -354,6 +354,15 @@ static void test_indicator_ref(void **state)
 	"        startTime: 2024-01-01 00:00:00\n" \
 	"        timeZone: UTC\n"
 #define OCCURRENCES	"  budgetingMethod: Occurrences\n"
+/* SLO_HEAD with metadata.annotations on line 4 (from column 16) */
+#define SLO_HEAD_ANNOTATED(annotations) \
+	"apiVersion: openslo/v1\n"		/* 1 */ \
+	"kind: SLO\n"				/* 2 */ \
+	"metadata:\n"				/* 3 */ \
+	"  annotations: " annotations "\n"	/* 4 */ \
+	"  name: avail\n"			/* 5 */ \
+	"spec:\n"				/* 6 */ \
+	"  service: shop\n"			/* 7 */
 #define TARGET		"  objectives: [{target: 0.999}]\n"
 
 static void test_calendar_windows(void **state)
@@ -501,6 +510,71 @@ static void test_multiple_objectives(void **state)
 		     "    - {displayName: strict, target: 0.999}\n"
 		     "    - {displayName: strict, target: 0.99}\n",
 		     "t.yaml:20:21: duplicate SLO name \"avail-strict\" (the first is at 19:21)");
+}
+
+/*
+ * metadata.annotations.runbook_url (OpenSLO has no field for a runbook) is
+ * every objective's runbook_url, checked as the slotap document's; other
+ * annotations are the implementations' own and ignored.
+ */
+static void test_runbook_url(void **state)
+{
+	static const char yaml[] = SERVICES
+		"---\n"
+		"apiVersion: openslo/v1\n"
+		"kind: SLO\n"
+		"metadata:\n"
+		"  name: avail\n"
+		"  annotations:\n"
+		"    openslo.com/key1: value1\n"
+		"    runbook_url: https://runbooks.example/shop?slo=avail#now\n"
+		"spec:\n"
+		"  service: shop\n"
+		RATIO
+		"  timeWindow: [{duration: 28d, isRolling: true}]\n"
+		OCCURRENCES
+		"  objectives: [{displayName: a, target: 0.999}, {displayName: b, target: 0.99}]\n"
+		"---\n"
+		"apiVersion: openslo/v1\n"
+		"kind: SLO\n"
+		"metadata: {name: other, annotations: {dashboard: x}}\n"
+		"spec:\n"
+		"  service: shop\n"
+		RATIO
+		"  timeWindow: [{duration: 28d, isRolling: true}]\n"
+		OCCURRENCES
+		TARGET;
+	struct slotap_config cfg;
+
+	(void)state;
+	load_ok(&cfg, yaml);
+	assert_int_equal(cfg.n_slos, 3);
+	assert_string_equal(cfg.slos[0].name, "avail-a");
+	assert_string_equal(cfg.slos[0].runbook_url, "https://runbooks.example/shop?slo=avail#now");
+	assert_string_equal(cfg.slos[1].runbook_url, "https://runbooks.example/shop?slo=avail#now");
+	assert_string_equal(cfg.slos[2].name, "other");
+	assert_null(cfg.slos[2].runbook_url);
+	config__free(&cfg);
+
+	expect_error(SLO_HEAD_ANNOTATED("{runbook_url: 'see the wiki'}") RATIO
+		     "  timeWindow: [{duration: 28d, isRolling: true}]\n"
+		     OCCURRENCES TARGET,
+		     "t.yaml:4:30: metadata.annotations.runbook_url: \"see the wiki\": printable "
+		     "ASCII without spaces, quotes, backslashes or braces (Prometheus would read "
+		     "{{ }} as a template)");
+	expect_error(SLO_HEAD_ANNOTATED("{runbook_url: ''}") RATIO
+		     "  timeWindow: [{duration: 28d, isRolling: true}]\n"
+		     OCCURRENCES TARGET,
+		     "t.yaml:4:30: metadata.annotations.runbook_url: a URL of 1 to 1024 bytes");
+	expect_error(SLO_HEAD_ANNOTATED("{runbook_url: [a]}") RATIO
+		     "  timeWindow: [{duration: 28d, isRolling: true}]\n"
+		     OCCURRENCES TARGET,
+		     "t.yaml:4:30: metadata.annotations.runbook_url: expected a URL, got a list");
+	expect_error(SLO_HEAD_ANNOTATED("[runbook_url]") RATIO
+		     "  timeWindow: [{duration: 28d, isRolling: true}]\n"
+		     OCCURRENCES TARGET,
+		     "t.yaml:4:16: metadata.annotations: expected a mapping of names to strings, "
+		     "got a list");
 }
 
 /* A slotap document and OpenSLO ones, in any order, in one stream. */
@@ -900,6 +974,7 @@ int main(void)
 		cmocka_unit_test(test_indicator_ref),
 		cmocka_unit_test(test_calendar_windows),
 		cmocka_unit_test(test_multiple_objectives),
+		cmocka_unit_test(test_runbook_url),
 		cmocka_unit_test(test_mixed_stream),
 		cmocka_unit_test(test_openslo_only),
 		cmocka_unit_test(test_errors),
