@@ -86,8 +86,9 @@ class Ctx:
         self.stops.append(("nginx", n.stop))
         return n
 
-    def agent(self, config_text, args=(), env=None, name="slotap", wrap=()):
-        a = h.Agent(config_text, self.tmp, args=args, env=env, name=name, wrap=wrap)
+    def agent(self, config_text, args=(), env=None, name="slotap", wrap=(), port=None):
+        a = h.Agent(config_text, self.tmp, args=args, env=env, name=name, wrap=wrap,
+                    port=port)
         AGENTS.append(a)
         self.stops.append(("agent", lambda: stop_agent_checked(a)))
         return a
@@ -3752,6 +3753,406 @@ def t_alertmanager_down(ctx):
     h.wait_for(lambda: am_alert(am_port, "avail", AM_BURN), 70.0, interval=0.5, proc=a.proc,
                what="the alert delivered once Alertmanager is up")
     note(f"{later} failed pushes counted, then delivered")
+
+
+# ------------------------------------------------------------------ fleet --
+
+FLEET_ROUTES = ["/status/{code}", "/delay/{delay}/status/{code}"]
+FLEET_SLOS = ("slos:\n"
+              "  - {name: shop-avail, service: shop, sli: availability, objective: 99,\n"
+              "     window: 28d, runbook_url: 'https://runbooks.example/shop-avail'}\n"
+              "  - {name: shop-latency, service: shop, sli: latency, threshold: 100ms,\n"
+              "     objective: 90, window: 28d}\n")
+FLEET_SLOW = "/delay/150ms/status/200"      # over shop-latency's 100 ms
+DASHBOARD = os.path.join(h.REPO, "deploy", "grafana", "slotap.json")
+# what the dashboard's Grafana variables stand for in the fleet test
+DASHBOARD_VARS = {"$__rate_interval": "1m", "$__interval": "15s", "$__range": "15m",
+                  "$job": "slotap", "$service": "shop", "$slo": "shop-avail|shop-latency"}
+
+
+def fleet_config(port):
+    """Replica config: the service shop on its own port; the SLOs every
+    replica shares."""
+    return services_config(service_item("shop", f"port: {port}", FLEET_ROUTES)) + FLEET_SLOS
+
+
+def prom_query(port, query, at=None):
+    """The result of an instant query through Prometheus' HTTP API; a query
+    Prometheus refuses fails the test with its error."""
+    args = {"query": query}
+    if at is not None:
+        args["time"] = f"{at:.3f}"
+    url = f"http://127.0.0.1:{port}/api/v1/query?" + urllib.parse.urlencode(args)
+    try:
+        with urllib.request.urlopen(url, timeout=10) as r:
+            data = json.load(r)
+    except urllib.error.HTTPError as e:
+        raise HarnessError(f"Prometheus refused {query!r}: {e.read().decode()[:300]}") from None
+    if data.get("status") != "success":
+        raise HarnessError(f"Prometheus refused {query!r}: {data}")
+    return data["data"]["result"]
+
+
+def prom_by(port, query, *labels):
+    """{(label values...): value} of an instant vector query."""
+    return {tuple(x["metric"].get(k, "") for k in labels): float(x["value"][1])
+            for x in prom_query(port, query)}
+
+
+def start_fleet_prometheus(ctx, targets, rules, am_port):
+    """Debian's Prometheus scraping targets every second, evaluating rules
+    (their groups' intervals as given) and sending alerts to Alertmanager."""
+    if not os.path.exists(PROMETHEUS_BIN):
+        raise HarnessError("prometheus is not installed: run scripts/install-deps.sh")
+    d = os.path.join(ctx.tmp, "prometheus")
+    os.makedirs(d)
+    cfg = os.path.join(d, "prometheus.yml")
+    with open(cfg, "w") as f:
+        f.write("global: {scrape_interval: 1s, evaluation_interval: 1s}\n"
+                f"rule_files: ['{rules}']\n"
+                "alerting:\n"
+                f"  alertmanagers: [{{static_configs: [{{targets: ['127.0.0.1:{am_port}']}}]}}]\n"
+                "scrape_configs:\n"
+                "  - job_name: slotap\n"
+                "    static_configs: [{targets: [" +
+                ", ".join(f"'127.0.0.1:{p}'" for p in targets) + "]}]\n")
+    port = h.free_port()
+    p = h.Proc([PROMETHEUS_BIN, f"--config.file={cfg}", f"--storage.tsdb.path={d}/data",
+                f"--web.listen-address=127.0.0.1:{port}"], "prometheus", ctx.tmp)
+    ctx.stops.append(("prometheus", lambda: p.stop(signal.SIGTERM, 10.0)))
+
+    def up():
+        try:
+            return prom_by(port, "count(up == 1)").get((), 0)
+        except (HarnessError, OSError):
+            return 0        # not ready yet
+    h.wait_for(lambda: up() == len(targets), 30.0, interval=0.5, proc=p,
+               what=f"Prometheus scraping {len(targets)} agents")
+    return port
+
+
+class FleetTraffic:
+    """Requests to the replicas, what each answered, and when: the figures
+    the fleet must read back. Each batch is a new connection."""
+
+    def __init__(self):
+        self.sent = []          # (monotonic end, port, path, status or None: closed)
+        self.lock = threading.Lock()
+
+    def batch(self, port, good=0, bad=0, slow=0, closed=0):
+        paths = ["/status/200"] * good + ["/status/500"] * bad + [FLEET_SLOW] * slow
+        done = []
+        for p, r in zip(paths, h.keepalive_requests(port, paths)):
+            done.append((time.monotonic(), port, p, r.status))
+        for _ in range(closed):
+            with h.RawHTTP(port) as c:
+                c.sendall(h.build_request("GET", "/close", c.host))
+                if not c.expect_close():
+                    raise HarnessError("client: /close was answered")
+            done.append((time.monotonic(), port, "/close", None))
+        with self.lock:
+            self.sent += done
+
+    def expected(self, port=None, since=None, until=None):
+        """{(slo, result): n} of the requests sent (to port, ended in
+        [since, until]), as the SLOs judge them: shop-avail counts every
+        request (5xx and closed are bad), shop-latency the answered ones
+        (slow ones bad)."""
+        n = collections.Counter()
+        with self.lock:
+            sent = list(self.sent)
+        for t, p, path, status in sent:
+            if (port and p != port) or (since and t < since) or (until and t > until):
+                continue
+            n[("shop-avail", "bad" if status is None or status >= 500 else "good")] += 1
+            if status is not None:
+                n[("shop-latency", "bad" if path == FLEET_SLOW else "good")] += 1
+        return {k: n[k] for k in (("shop-avail", "good"), ("shop-avail", "bad"),
+                                  ("shop-latency", "good"), ("shop-latency", "bad"))}
+
+
+def counted_through_samples(prom, window="15m"):
+    """{(slo, result): n}: every raw sample of every agent's counter in the
+    window, summed as increase() does (a value below the one before is a
+    counter reset: a restarted agent counting from 0), without its
+    extrapolation to the window's edges; the times of the last samples
+    before resets, per instance; and the shortest time a series was
+    sampled over (increase() extrapolates by at most 1.1 scrape intervals
+    over it: the agents' counters start at 0, so not at its start)."""
+    total, resets = collections.Counter(), collections.defaultdict(set)
+    sampled = math.inf
+    for x in prom_query(prom, f'slotap_slo_events_total{{service="shop"}}[{window}]'):
+        vals = [(float(t), float(v)) for t, v in x["values"]]
+        sampled = min(sampled, vals[-1][0] - vals[0][0])
+        inc = 0.0
+        for (t0, v0), (_, v1) in zip(vals, vals[1:]):
+            if v1 < v0:
+                inc += v1
+                resets[x["metric"]["instance"]].add(t0)
+            else:
+                inc += v1 - v0
+        total[(x["metric"]["slo"], x["metric"]["result"])] += inc
+    return total, resets, sampled
+
+
+def dashboard_queries():
+    """Every PromQL expression of the dashboard (panel targets, and the
+    template variables' label_values() as the series they read), with
+    Grafana's variables replaced by the test's values."""
+    with open(DASHBOARD) as f:
+        dash = json.load(f)
+    out = []
+    for p in dash["panels"]:
+        for t in p.get("targets", []):
+            out.append((p["title"], t["expr"]))
+    for v in dash["templating"]["list"]:
+        if v["type"] != "query":
+            continue
+        m = re.fullmatch(r"label_values\((.*), *(\w+)\)", v["query"]["query"])
+        if not m:
+            raise HarnessError(f"dashboard variable {v['name']}: not label_values(): {v['query']}")
+        out.append((f"variable {v['name']}", f"count by ({m.group(2)}) ({m.group(1)})"))
+    subst = []
+    for title, expr in out:
+        for var in sorted(DASHBOARD_VARS, key=len, reverse=True):
+            expr = expr.replace(var, DASHBOARD_VARS[var])
+        if "$" in expr:
+            raise HarnessError(f"dashboard panel {title!r}: a variable the test does not "
+                               f"know in {expr!r}")
+        subst.append((title, expr))
+    return subst
+
+
+def fleet_figure(what, want, got, tol):
+    ok = got is not None and (abs(got - want) <= tol if tol else got == want)
+    print(f"  fleet: {what:<46} expected {want:>10.4g}  read back {got if got is None else f'{got:.6g}':>10}"
+          f"  {'ok' if ok else 'WRONG'}{f' (±{tol:.3g})' if tol else ''}", flush=True)
+    return ok
+
+
+@test("fleet_prometheus")
+def t_fleet_prometheus(ctx):
+    """Two agents, each measuring its own replica of the service shop (its
+    port, its metrics address, its state), a real Prometheus scraping both
+    every second with the rules `slotap rules` writes for their config
+    (groups evaluated every second), and a real Alertmanager. Traffic with
+    known errors to both replicas: the fleet's counts read back through
+    Prometheus' API equal the combined traffic exactly, its burn rates,
+    SLI and budget (the recording rules) equal those of the combined
+    traffic within 2% (increase() extrapolates to its window's end by at
+    most 1.1 scrape intervals: 1.1 s over the minute sampled), and
+    the page alert reaches Alertmanager with the SLO's runbook_url. Then
+    one agent is restarted with SIGTERM (traffic paused: nothing lost) and
+    the other killed with SIGKILL under traffic and restarted: the counts
+    read back (every raw sample, resets included) are the traffic sent less
+    what the kill lost, at most the requests sent to that replica from the
+    dead agent's last scrape until its successor measured; the restarted
+    agents' counters start at 0 and their SLO windows come back from the
+    state. Every query of the Grafana dashboard returns data."""
+    am = start_alertmanager(ctx)
+    ta, tb = ctx.testd(name="testd-a"), ctx.testd(name="testd-b")
+    cfg_a, cfg_b = fleet_config(ta.port), fleet_config(tb.port)
+    # one rules file for the fleet: both replicas' configs must give the same
+    rules = []
+    for name, cfg in (("a", cfg_a), ("b", cfg_b)):
+        path = os.path.join(ctx.tmp, f"fleet-{name}.yaml")
+        with open(path, "w") as f:
+            f.write(cfg)
+        out = subprocess.run([h.AGENT_BIN, "rules", "--config", path], capture_output=True,
+                             text=True, timeout=30)
+        if out.returncode != 0:
+            raise HarnessError(f"slotap rules exited {out.returncode}: {out.stderr.strip()}")
+        rules.append(out.stdout)
+    if rules[0] != rules[1]:
+        raise HarnessError("the replicas' configs give different rules")
+    rules_path = os.path.join(ctx.tmp, "slotap.rules.yml")
+    with open(rules_path, "w") as f:         # evaluated every second, not every minute
+        f.write(rules[0].replace("  interval: 60s\n", "  interval: 1s\n"))
+    # the default --state-interval (10 s): a kill loses seconds of the state
+    port_a, port_b = h.free_port(), h.free_port()
+
+    def agent(name, cfg, port):
+        return ctx.agent(cfg, ["--state-dir", os.path.join(ctx.tmp, f"state-{name}")],
+                         name=f"slotap-{name}", port=port)
+    a, b = agent("a", cfg_a, port_a), agent("b", cfg_b, port_b)
+    prom = start_fleet_prometheus(ctx, [port_a, port_b], rules_path, am)
+    prom_started = time.monotonic()
+    traffic = FleetTraffic()
+    t_start = time.monotonic()
+
+    def own_counts(m):
+        return {k: m.value("slotap_slo_events_total", slo=k[0], service="shop", endpoint="",
+                           result=k[1]) or 0 for k in traffic.expected()}
+
+    def settled(agent, port, since=None):
+        want = traffic.expected(port, since=since)
+        agent.wait_metrics(lambda m: own_counts(m) == want,
+                           what=f"the agent of :{port} counting {want}")
+
+    def fleet_counts():
+        return prom_by(prom, 'sum by (slo, result) (slotap_slo_events_total{service="shop"})',
+                       "slo", "result")
+
+    # 1. known errors to both replicas: 20% bad, some slow, some closed unanswered
+    traffic.batch(ta.port, good=60, bad=12, slow=5, closed=3)
+    traffic.batch(tb.port, good=40, bad=8, slow=5, closed=2)
+    settled(a, ta.port)
+    settled(b, tb.port)
+    want = traffic.expected()
+    h.wait_for(lambda: fleet_counts() == {k: float(v) for k, v in want.items()}, 15.0,
+               interval=0.5, what=f"the fleet's counts {want} in Prometheus")
+    for k, v in fleet_counts().items():
+        fleet_figure(f"sum(slotap_slo_events_total) {k[0]} {k[1]}", want[k], v, 0)
+
+    # the page reaches Alertmanager from Prometheus' rules (the agents push nothing)
+    def am_fleet_alert():
+        for x in alertmanager_alerts(am) or []:
+            lb = x["labels"]
+            if lb.get("alertname") == "SlotapErrorBudgetBurn" and lb.get("slo") == "shop-avail" \
+                    and lb.get("condition") == AM_BURN and lb.get("slo_id") == "shop-avail":
+                return x
+        return None
+    h.wait_for(am_fleet_alert, 40.0, interval=0.5,
+               what=f"Prometheus' {AM_BURN} alert of shop-avail in Alertmanager")
+    x = am_fleet_alert()
+    lb, ann = x["labels"], x["annotations"]
+    if lb.get("severity") != "page" or lb.get("service") != "shop" or "instance" in lb or \
+            ann.get("runbook_url") != "https://runbooks.example/shop-avail" or \
+            not re.fullmatch(r"burn rate 1h [0-9.]+x, 5m [0-9.]+x \(>= 14\.4x\)",
+                             ann.get("broken_by", "")):
+        raise HarnessError(f"the fleet alert in Alertmanager: labels {lb}, annotations {ann}")
+    print(f"  fleet: alert in Alertmanager: {lb['alertname']} {lb['condition']} "
+          f"severity={lb['severity']} broken_by={ann['broken_by']!r} "
+          f"runbook_url={ann['runbook_url']}", flush=True)
+
+    # 2. SIGTERM b with the traffic paused, once Prometheus has its last counts
+    h.wait_for(lambda: prom_by(prom, f'sum(slotap_slo_events_total{{instance="127.0.0.1:{port_b}"}})')
+               .get(()) == sum(traffic.expected(tb.port).values()), 10.0, interval=0.3,
+               what="Prometheus scraping b's last counts")
+    before_b = own_counts(b.metrics())
+    b.stop()
+    b = agent("b", cfg_b, port_b)
+    b_since = time.monotonic()
+    m = b.metrics()
+    if own_counts(m) != {k: 0 for k in before_b}:
+        raise HarnessError(f"b's counters after a SIGTERM restart: {own_counts(m)}, want 0")
+    window = {k: m.value(SLO_WINDOW, slo=k[0], service="shop", endpoint="", result=k[1])
+              for k in before_b}
+    if window != before_b:
+        raise HarnessError(f"b's SLO windows after a SIGTERM restart: {window}, want {before_b}")
+    traffic.batch(ta.port, good=20, bad=5)
+    traffic.batch(tb.port, good=20, bad=5, slow=2)
+
+    # 3. SIGKILL a under traffic to its replica (4 good, 1 bad a batch), restart it
+    stop = threading.Event()
+    errors = []
+
+    def load():
+        try:
+            while not stop.is_set():
+                traffic.batch(ta.port, good=4, bad=1)
+                time.sleep(0.1)
+        except Exception as e:  # noqa: BLE001 - reported by the test
+            errors.append(e)
+    th = threading.Thread(target=load)
+    th.start()
+    try:
+        time.sleep(3.0)
+        t_kill = time.monotonic()
+        a.kill()
+        a = agent("a", cfg_a, port_a)
+        t_ready = time.monotonic()
+        time.sleep(3.0)
+    finally:
+        stop.set()
+        th.join(30)
+    if errors:
+        raise HarnessError(f"traffic to a's replica under the kill: {errors[0]}")
+    traffic.batch(tb.port, good=8, bad=2)
+    settled(b, tb.port, since=b_since)
+    since = traffic.expected(ta.port, since=t_ready + 0.3)
+    a.wait_metrics(lambda m: all(own_counts(m)[k] >= v for k, v in since.items()),
+                   what=f"the restarted agent a counting at least {since}")
+    # scraped and evaluated, and sampled for a minute: increase() within 2%
+    time.sleep(max(3.0, 62 - (time.monotonic() - prom_started)))
+
+    # 4. the fleet's figures, read back
+    sent = traffic.expected()
+    counted, resets, sampled = counted_through_samples(prom)
+    # the kill can lose what a counted after Prometheus' last scrape of it (its
+    # events drained within 0.1 s) and what a's replica served until the new
+    # agent measured; nothing else, and nothing twice
+    inst_a = f"127.0.0.1:{port_a}"
+    if len(resets[inst_a]) != 1:
+        raise HarnessError(f"agent a's counters reset {len(resets[inst_a])} times in "
+                           f"Prometheus, want once (its restart): {dict(resets)}")
+    wall_to_mono = time.monotonic() - time.time()
+    last_scrape = min(resets[inst_a]) + wall_to_mono
+    at_risk = traffic.expected(ta.port, since=last_scrape - 0.3, until=t_ready + 0.3)
+    print(f"  fleet: a killed {t_kill - last_scrape:.2f} s after Prometheus' last scrape of "
+          f"it, measuring again {t_ready - t_kill:.2f} s later: "
+          f"{sum(at_risk.values())} SLO events of a's replica in between", flush=True)
+    ok = True
+    for k in sent:
+        lost = sent[k] - counted[k]
+        good = 0 <= lost <= at_risk[k]
+        ok &= good
+        print(f"  fleet: {k[0]} {k[1]:<4} sent {sent[k]:>5}  counted through Prometheus "
+              f"{counted[k]:>7.0f}  lost {lost:>4.0f} (at most {at_risk[k]})  "
+              f"{'ok' if good else 'WRONG'}", flush=True)
+    if not ok:
+        raise HarnessError(f"the fleet's counts through Prometheus {dict(counted)}, sent {sent}, "
+                           f"at most lost at the kill {at_risk}")
+
+    # increase() and the recording rules, against the counts read back (and so
+    # the traffic): increase() extrapolates its last sample to the window's
+    # end, by at most 1.1 scrape intervals (1.1 s) over the time sampled
+    ext = 1.1 / sampled
+    print(f"  fleet: series sampled over {sampled:.1f} s: increase() within +{100 * ext:.1f}%",
+          flush=True)
+    ok = True
+    q = prom_by(prom, 'sum by (slo, result) (increase(slotap_slo_events_total{service="shop"}[1h]))',
+                "slo", "result")
+    for k in sent:
+        ok &= fleet_figure(f"increase(...[1h]) {k[0]} {k[1]}", counted[k], q.get(k),
+                           ext * counted[k] + 0.5)
+    for slo, budget in (("shop-avail", 0.01), ("shop-latency", 0.1)):
+        bad, total = counted[(slo, "bad")], counted[(slo, "bad")] + counted[(slo, "good")]
+        sel = f'{{slo="{slo}",service="shop"}}'
+        got = {r: prom_by(prom, f"slotap_slo:{r}{sel}").get(()) for r in (
+            "events:increase1h", "bad_events:increase1h", "burn_rate:ratio1h",
+            "burn_rate:ratio5m", "sli:ratio", "error_budget_remaining:ratio")}
+        burn, remaining = bad / total / budget, 1 - bad / (budget * total)
+        ok &= fleet_figure(f"slotap_slo:events:increase1h {slo}", total,
+                           got["events:increase1h"], ext * total + 0.5)
+        ok &= fleet_figure(f"slotap_slo:bad_events:increase1h {slo}", bad,
+                           got["bad_events:increase1h"], ext * bad + 0.5)
+        # a ratio of two sums whose terms are each stretched by 1 to 1 + ext
+        ok &= fleet_figure(f"slotap_slo:burn_rate:ratio1h {slo}", burn,
+                           got["burn_rate:ratio1h"], ext * burn)
+        if time.monotonic() - t_start < 270:    # every request still in the 5m window
+            ok &= fleet_figure(f"slotap_slo:burn_rate:ratio5m {slo}", burn,
+                               got["burn_rate:ratio5m"], ext * burn)
+        ok &= fleet_figure(f"slotap_slo:sli:ratio {slo}", 1 - bad / total, got["sli:ratio"],
+                           ext * bad / total)
+        ok &= fleet_figure(f"slotap_slo:error_budget_remaining:ratio {slo}", remaining,
+                           got["error_budget_remaining:ratio"], ext * (1 - remaining))
+    if not ok:
+        raise HarnessError("the fleet's figures through Prometheus differ from the traffic "
+                           "(see the lines above)")
+    if not am_fleet_alert():
+        raise HarnessError("the fleet alert left Alertmanager while the burn rate stayed high")
+
+    # 5. every query of the dashboard returns data from this fleet
+    empty = []
+    queries = dashboard_queries()
+    for title, expr in queries:
+        if not prom_query(prom, expr):
+            empty.append(f"{title}: {expr}")
+    print(f"  fleet: dashboard: {len(queries) - len(empty)} of {len(queries)} queries return data",
+          flush=True)
+    if empty:
+        raise HarnessError("dashboard queries without data: " + "; ".join(empty))
 
 
 # ------------------------------------------------------- pushing (OTLP) --

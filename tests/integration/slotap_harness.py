@@ -590,12 +590,13 @@ class Agent:
     execs it (unshare --mount: the same PID)."""
 
     def __init__(self, config_text, tmpdir, name="slotap", verbose=True,
-                 start_timeout=30.0, args=(), env=None, wrap=()):
+                 start_timeout=30.0, args=(), env=None, wrap=(), port=None):
+        """port: the metrics port (a restart keeps its address); default a free one."""
         _require(AGENT_BIN, "run make (the agent is not built)")
         self.tmpdir = Path(tmpdir)
         self.config = self.tmpdir / f"{name}.yaml"
         self.config.write_text(config_text)
-        self.port = free_port()
+        self.port = port or free_port()
         self.killed = False
         argv = [*wrap, AGENT_BIN, "--config", self.config,
                 "--web.listen-address", f"127.0.0.1:{self.port}"]
