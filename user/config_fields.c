@@ -362,9 +362,10 @@ int config_fields__slo_runbook_url(struct loader *ld, struct slo_config *sc,
 		return node_error(ld, v, path, "a URL of 1 to %d bytes", CONFIG_RUNBOOK_URL_MAX);
 	for (size_t i = 0; i < len; i++)
 		if (s[i] <= ' ' || s[i] >= 0x7f || strchr("\"\\{}", s[i]))
-			return node_error(ld, v, path, "%s: printable ASCII without spaces, quotes, "
-					  "backslashes or braces (Prometheus would read {{ }} as a "
-					  "template)", yaml_reader__quote(q, s, len));
+			return node_error(ld, v, path,
+					  "%s: printable ASCII without spaces, quotes, backslashes "
+					  "or braces (Prometheus would read {{ }} as a template)",
+					  yaml_reader__quote(q, s, len));
 	free(sc->runbook_url);
 	sc->runbook_url = strdup(s);
 	return sc->runbook_url ? 0 : yaml_reader__oom(&ld->rd);

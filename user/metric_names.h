@@ -42,7 +42,7 @@
 #define LABELS_SLO			"slo", "service", "endpoint"
 #define METRIC_SLO_PREFIX		"slotap_slo_"
 #define METRIC_SLO_EVENTS		METRIC_SLO_PREFIX "events_total"	/* result: good, bad */
-#define METRIC_SLO_WINDOW_EVENTS	METRIC_SLO_PREFIX "window_events"	/* result: good, bad */
+#define METRIC_SLO_WINDOW_EVENTS	METRIC_SLO_PREFIX "window_events"	/* result */
 #define METRIC_SLO_OBJECTIVE		METRIC_SLO_PREFIX "objective_ratio"
 #define METRIC_SLO_SLI			METRIC_SLO_PREFIX "sli_ratio"	/* window */
 #define METRIC_SLO_BUDGET_REMAINING	METRIC_SLO_PREFIX "error_budget_remaining_ratio"

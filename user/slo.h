@@ -143,7 +143,7 @@ enum slo_policy_condition {
 };
 
 struct slo_status {
-	__u64 good_total, events_total;		/* since the SLO was made: saved and restored */
+	__u64 good_total, events_total;		/* since the SLO was made: saved, restored */
 	/*
 	 * Since this process made the SLO (restored or not; kept across a
 	 * reload by slo__take_counters()): the exported counters, which must

@@ -952,7 +952,8 @@ static int entry_index_cmp(const void *a, const void *b, void *entries)
 
 /* For each SLO of from: its match in to (same key), or NULL, given to fn. 0 or -ENOMEM. */
 static int match_entries(struct slo_registry *to, const struct slo_registry *from,
-			 void (*fn)(const struct slo_entry *e, struct slo_entry *match, __u64 now_s),
+			 void (*fn)(const struct slo_entry *e, struct slo_entry *match,
+				    __u64 now_s),
 			 __u64 now_s)
 {
 	size_t *index = malloc((to->n ? to->n : 1) * sizeof(*index));
@@ -1040,7 +1041,8 @@ static void write_one(const struct slo_entry *e, FILE *out, __u64 now_s, int met
 	switch (metric) {
 	case 0:
 		write_labels(out, e);
-		fprintf(out, ",result=\"good\"} %llu\n", (unsigned long long)st->process_good_total);
+		fprintf(out, ",result=\"good\"} %llu\n",
+			(unsigned long long)st->process_good_total);
 		fputs(METRIC_SLO_EVENTS, out);
 		write_labels(out, e);
 		fprintf(out, ",result=\"bad\"} %llu\n",
