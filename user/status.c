@@ -229,6 +229,7 @@ struct blame {
 struct slo_row {
 	char *slo, *service, *endpoint, *window;	/* endpoint "": the whole service */
 	double sli, objective, budget, exhaustion, good, bad;
+	bool from_window;	/* good and bad from the window gauge */
 	bool insufficient_data;		/* fewer events than min_events: no budget, no alert */
 	double burn[SLO_BURN_WINDOWS];
 	struct alert alerts[MAX_ALERTS];
@@ -418,7 +419,8 @@ static void take_slo_sample(struct status_data *d, const struct sample *s)
 		return;
 	if (!endpoint)
 		endpoint = "";	/* an agent from before default SLOs */
-	if (strcmp(m, METRIC_SLO_EVENTS) && strcmp(m, METRIC_SLO_OBJECTIVE) &&
+	if (strcmp(m, METRIC_SLO_EVENTS) && strcmp(m, METRIC_SLO_WINDOW_EVENTS) &&
+	    strcmp(m, METRIC_SLO_OBJECTIVE) &&
 	    strcmp(m, METRIC_SLO_SLI) && strcmp(m, METRIC_SLO_BUDGET_REMAINING) &&
 	    strcmp(m, METRIC_SLO_BURN_RATE) && strcmp(m, METRIC_SLO_EXHAUSTION) &&
 	    strcmp(m, METRIC_SLO_ALERT) && strcmp(m, METRIC_SLO_BLAMED) &&
@@ -434,8 +436,18 @@ static void take_slo_sample(struct status_data *d, const struct sample *s)
 	r = slo_of(d, slo, service, endpoint);
 	if (!r)
 		return;
-	if (!strcmp(m, METRIC_SLO_EVENTS)) {
+	if (!strcmp(m, METRIC_SLO_EVENTS) || !strcmp(m, METRIC_SLO_WINDOW_EVENTS)) {
+		/*
+		 * The window's events, beside the SLI and budget of that window;
+		 * the counter (since the agent started) only from an agent that
+		 * exports no window.
+		 */
+		bool window = !strcmp(m, METRIC_SLO_WINDOW_EVENTS);
+
 		v = label(s, "result");
+		if (!window && r->from_window)
+			return;
+		r->from_window |= window;
 		if (v && !strcmp(v, "good"))
 			r->good = s->value;
 		else if (v && !strcmp(v, "bad"))
