@@ -154,6 +154,30 @@ struct {
 	__type(value, __u8);
 } gone_conns SEC(".maps");
 
+/* TLS (docs/tls.md): the calls into the library in progress, by pid_tgid. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 8192);
+	__type(key, __u64);
+	__type(value, struct tls_call);
+} tls_calls SEC(".maps");
+
+/* TLS: which connection an SSL * was last seen on, for calls with no socket operation. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 16384);
+	__type(key, struct tls_ssl_key);
+	__type(value, struct tls_conn_key);
+} tls_ssl SEC(".maps");
+
+/* TLS: a read's plaintext not parsed yet, by connection; deleted when parsed or closed. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 8192);
+	__type(key, struct tls_conn_key);
+	__type(value, struct tls_read);
+} tls_pending SEC(".maps");
+
 struct {
 	__uint(type, BPF_MAP_TYPE_SK_STORAGE);
 	__uint(map_flags, BPF_F_NO_PREALLOC);

@@ -141,11 +141,21 @@ static __always_inline bool conn_classify_protocol(struct conn *c, __u32 dir,
 	__u64 w = 0;
 	__u32 n;
 
-	if (dir != DIR_REQUEST)
-		return false;
+	if (dir != DIR_REQUEST || c->tls)
+		return false;	/* TLS: its plaintext is classified in tls.bpf.h */
 	n = capture_first_bytes(io, ret, &w);
 	if (!n)
 		return false;	/* from a file, or unreadable: the next one */
+	/*
+	 * a TLS handshake record (16 03 0x): ciphertext, its plaintext comes
+	 * from uprobes; as far as a short first read shows, so that where the
+	 * reads split does not change what is counted
+	 */
+	if (tls_enabled && (w & 0xff) == 0x16 && (n < 2 || ((w >> 8) & 0xff) == 0x03) &&
+	    (n < 3 || ((w >> 16) & 0xff) <= 4)) {
+		c->tls = 1;
+		return false;
+	}
 	c->proto = proto_classify(w, n);
 	if (c->proto == PROTO_HTTP2)
 		h2_open(c, 0);
@@ -190,7 +200,8 @@ __noinline int proto_io_other(struct conn *c, const struct io_args *io, long ret
  * to its protocol module. now is 0, for the clock to be read when a
  * message starts, except in tests.
  */
-static __always_inline void handle_io(struct conn *c, struct io_args *io, long ret, __u64 now)
+static __always_inline void handle_io(struct conn *c, const struct io_args *io, long ret,
+					 __u64 now)
 {
 	__u32 dir;
 	int drop = SCAN_KEEP;
@@ -229,24 +240,6 @@ static __always_inline void handle_io(struct conn *c, struct io_args *io, long r
 		conn_end(c, 0, LOSS_UNFRAMED);	/* anything pipelined behind it */
 	if (drop)
 		conn_drop(c);
-}
-
-static __always_inline int on_socket_io(struct sock *sk, int ret, bool send)
-{
-	struct io_args io = {};
-	struct conn *c;
-
-	if (ret <= 0 || !measuring)
-		return 0;	/* errors and EOF */
-	c = conn_get(sk);
-	if (!c)
-		return 0;
-	if (send && !c->client && proto_send_ignorable(c))
-		return 0;
-	if (!io_from_syscall(&io, send))
-		return 0;
-	handle_io(c, &io, ret, 0);
-	return 0;
 }
 
 #endif /* SLOTAP_PROTOCOL_BPF_H */

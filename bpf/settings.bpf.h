@@ -17,6 +17,7 @@
 #define TCP_LISTEN	10
 
 /* From include/uapi/asm-generic/errno.h: sk_err of a failed connect. */
+#define E2BIG		7
 #define ENETUNREACH	101
 #define ETIMEDOUT	110
 #define ECONNREFUSED	111
@@ -35,6 +36,13 @@ const volatile __u64 wakeup_bytes = 256 * 1024;	/* wake the consumer past this b
  */
 const volatile bool match_cgroups = true;
 const volatile bool match_cgroup_ancestors = true;
+/*
+ * TLS plaintext from uprobes on the TLS library (docs/tls.md). The loader
+ * turns it off without --tls-library, and the verifier then removes the
+ * socket path's TLS code as dead; on by default, like the cgroup matches,
+ * so that the verifier budget verifies the longest path.
+ */
+const volatile bool tls_enabled = true;
 /* Set at any time by the agent: requests unanswered for longer have failed. */
 __u64 request_timeout_ns = 30000000000ULL;
 /*

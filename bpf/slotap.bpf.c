@@ -14,10 +14,12 @@
  *   capture.bpf.h    which syscall, which buffer
  *   http1.bpf.h      protocol module HTTP/1.x
  *   protocol.bpf.h   the protocol interface and its dispatch
+ *   tls.bpf.h        capture sources: socket operations, TLS plaintext (uprobes)
  *   transport.bpf.h  resets, refused, listen drops, retransmits, timeouts
  *
  * No syscall hook at all: sys_enter or sys_exit would run on every syscall
- * of the node. No kprobes, no fentry: tracepoints and iterators only.
+ * of the node. No kprobes, no fentry: tracepoints, iterators, and uprobes on
+ * a TLS library (--tls).
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -39,6 +41,7 @@
 #include "http1.bpf.h"
 #include "http2.bpf.h"
 #include "protocol.bpf.h"
+#include "tls.bpf.h"
 #include "transport.bpf.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
@@ -56,6 +59,63 @@ SEC("tp_btf/sock_send_length")
 int BPF_PROG(slotap_sock_send, struct sock *sk, int ret, int flags)
 {
 	return on_socket_io(sk, ret, true);
+}
+
+/*
+ * TLS plaintext (docs/tls.md): attached by the agent to each library's
+ * path (every process mapping it, now or later). The arguments are
+ * OpenSSL's: SSL_read(ssl, buf, num), SSL_read_ex(ssl, buf, num,
+ * &readbytes), SSL_write(ssl, buf, num), SSL_write_ex(ssl, buf, num,
+ * &written).
+ */
+SEC("uprobe")
+int BPF_KPROBE(slotap_ssl_read, void *ssl, void *buf, int num)
+{
+	tls_call_start(ssl, buf, 0, NULL, false);
+	return 0;
+}
+
+SEC("uprobe")
+int BPF_KPROBE(slotap_ssl_read_ex, void *ssl, void *buf, __u64 num, void *readbytes)
+{
+	tls_call_start(ssl, buf, 0, readbytes, false);
+	return 0;
+}
+
+SEC("uretprobe")
+int BPF_KRETPROBE(slotap_ssl_read_ret, int ret)
+{
+	tls_read_done(ret > 0 ? ret : 0, false);
+	return 0;
+}
+
+SEC("uretprobe")
+int BPF_KRETPROBE(slotap_ssl_read_ex_ret, int ret)
+{
+	tls_read_done(ret, true);
+	return 0;
+}
+
+SEC("uprobe")
+int BPF_KPROBE(slotap_ssl_write_ex, void *ssl, const void *buf, __u64 num)
+{
+	/* SSL_write's num is an int, SSL_write_ex's a size_t */
+	tls_call_start(ssl, (void *)buf, num, NULL, true);
+	return 0;
+}
+
+SEC("uprobe")
+int BPF_KPROBE(slotap_ssl_write, void *ssl, const void *buf, int num)
+{
+	tls_call_start(ssl, (void *)buf, num > 0 ? num : 0, NULL, true);
+	return 0;
+}
+
+SEC("uretprobe")
+int BPF_KRETPROBE(slotap_ssl_write_ret)
+{
+	tls_write_done();
+	return 0;
 }
 
 /*

@@ -89,7 +89,8 @@ struct conn {
 	__u8 resp_flags;	/* HTTP_EVENT_RESP_SIZE_KNOWN */
 	/* client reads seen while no module took it: HTTP/2 mid-stream (http2.bpf.h) */
 	__u8 undecided;
-	__u8 __pad[5];
+	__u8 tls;		/* its bytes are ciphertext: plaintext comes from uprobes */
+	__u8 __pad[4];
 	__u64 connect_start_ns;	/* client: connect() began, 0 once reported */
 	__u8 remote_addr[16];	/* IPv6 or IPv4-mapped */
 	char exe_name[EXE_NAME_LEN];	/* see EXE_NAME_LEN */
@@ -131,6 +132,53 @@ struct io_args {
 	__u64 buf;		/* buffer, iovec array or msghdr, by op */
 	__u32 op;		/* enum io_op */
 	__u32 iovcnt;		/* readv/writev */
+};
+
+/*
+ * A call into the TLS library in progress on a thread (tls_calls, by
+ * pid_tgid), recorded at its entry; sk and gen once a socket operation
+ * inside it told which connection it is (docs/tls.md).
+ */
+/*
+ * A call into the TLS library in progress on a thread (tls_calls, by
+ * pid_tgid), recorded at its entry, bound to its connection by a socket
+ * operation inside it (docs/tls.md). A connection, as the TLS maps key it:
+ * its socket and its conn's gen.
+ */
+struct tls_conn_key {
+	__u64 sk;
+	__u32 gen;
+	__u32 __pad;
+};
+
+struct tls_call {
+	__u64 ssl;		/* the SSL *, to remember the binding by */
+	__u64 buf;		/* the plaintext buffer */
+	__u64 num;		/* write: its length */
+	__u64 readbytes;	/* SSL_read_ex: where the length goes */
+	/* the connection, once bound; also the key its reads are looked up by */
+	struct tls_conn_key conn;
+	__u8 write;
+	__u8 fed;		/* write: its plaintext went to the parser */
+	__u8 __pad[6];
+};
+
+struct tls_ssl_key {
+	__u64 ssl;
+	__u32 tgid;
+	__u32 __pad;
+};
+
+/*
+ * Plaintext an SSL_read returned, parsed at the next socket operation of
+ * its connection with the clock of the return (tls_pending, by conn).
+ */
+struct tls_read {
+	__u64 buf;
+	__u64 len;
+	__u64 t;
+	__u8 overflow;		/* another read came before it was parsed */
+	__u8 __pad[7];
 };
 
 /* conn.state; the zero of fresh storage is CONN_NEW */

@@ -601,6 +601,7 @@ static __always_inline int on_sock_state(struct sock *sk, int oldstate, int news
 		return 0;
 	if (oldstate == TCP_SYN_SENT)
 		connect_done(c, sk, false);
+	tls_close(c, sk);
 	conn_close(c, sk, oldstate, newstate);
 	return 0;
 }

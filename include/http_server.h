@@ -222,6 +222,12 @@ enum http_loss_reason {
 	 * failed by the agent
 	 */
 	LOSS_H2_UNFRAMED,
+	/*
+	 * TLS: plaintext a read returned that was not parsed (a second read
+	 * before the first was, the pending map full, the call map full): its
+	 * connection is given up, its requests in flight counted so
+	 */
+	LOSS_TLS_UNREAD,
 	LOSS_REASON_MAX,
 };
 

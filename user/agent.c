@@ -52,6 +52,8 @@ int agent__open_source(struct agent *a, const struct slotap_config *cfg,
 		.on_event = agent__route_event,
 		.on_h2_record = agent__h2_record,
 		.ctx = a,
+		.tls_libs = a->tls_libs,
+		.n_tls_libs = a->n_tls_libs,
 	};
 
 	return http_source__open(out, &opts);

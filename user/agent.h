@@ -35,6 +35,8 @@ struct agent {
 	/* settings from the command line */
 	const char *config_path;	/* NULL: the built-in configuration */
 	__u32 ringbuf_bytes;		/* 0: ringbuf_default_bytes() */
+	const char *const *tls_libs;	/* --tls-library */
+	unsigned int n_tls_libs;
 	struct slotap_config cfg;
 	struct latency_buckets buckets;
 	struct aggregator *agg;

@@ -30,6 +30,10 @@ struct retransmit_seen {
 struct http_source {
 	struct slotap_bpf *skel;
 	struct bpf_link *timeouts;	/* the request timeout sweep's iterator */
+	/* TLS uprobes: each library's, TLS_PROBES_MAX per library */
+	struct bpf_link *tls_links[HTTP_SOURCE_TLS_LIBS_MAX * 7];
+	const char *tls_libs[HTTP_SOURCE_TLS_LIBS_MAX];
+	unsigned int n_tls_libs, n_tls_links;
 	/* the namespaces whose TCP sockets the iter/tcp sweeps walk besides ours */
 	struct netns_set *netns;
 	__u64 netns_refreshed_ns;
@@ -60,6 +64,7 @@ static const char *const loss_names[LOSS_REASON_MAX] = {
 	[LOSS_UNFRAMED] = "unframed",
 	[LOSS_H2_RINGBUF_FULL] = "h2_ringbuf_full",
 	[LOSS_H2_UNFRAMED] = "h2_unframed",
+	[LOSS_TLS_UNREAD] = "tls_unread",
 };
 _Static_assert(sizeof(loss_names) / sizeof(loss_names[0]) == LOSS_REASON_MAX,
 	       "every loss reason has a name");
@@ -402,6 +407,97 @@ static int seed_listen_ports(struct http_source *src)
 	return 0;
 }
 
+/* The TLS library functions probed, each by its entry or its return (docs/tls.md). */
+static struct bpf_program *tls_prog(struct slotap_bpf *skel, int i, const char **func, bool *ret)
+{
+	struct { struct bpf_program *prog; const char *func; bool ret; } probes[] = {
+		{ skel->progs.slotap_ssl_read, "SSL_read", false },
+		{ skel->progs.slotap_ssl_read_ret, "SSL_read", true },
+		{ skel->progs.slotap_ssl_read_ex, "SSL_read_ex", false },
+		{ skel->progs.slotap_ssl_read_ex_ret, "SSL_read_ex", true },
+		{ skel->progs.slotap_ssl_write, "SSL_write", false },
+		{ skel->progs.slotap_ssl_write_ex, "SSL_write_ex", false },
+		/* one return program for both writes: SSL_write's, SSL_write_ex's */
+		{ skel->progs.slotap_ssl_write_ret, "SSL_write", true },
+		{ skel->progs.slotap_ssl_write_ret, "SSL_write_ex", true },
+	};
+
+	if (i >= (int)(sizeof(probes) / sizeof(probes[0])))
+		return NULL;
+	*func = probes[i].func;
+	*ret = probes[i].ret;
+	return probes[i].prog;
+}
+
+static void detach_tls(struct http_source *src)
+{
+	for (unsigned int i = 0; i < src->n_tls_links; i++)
+		bpf_link__destroy(src->tls_links[i]);
+	src->n_tls_links = 0;
+}
+
+/* Off: the TLS programs are not loaded, and their maps take no memory. */
+static void configure_tls(struct http_source *src, const struct http_source_opts *opts)
+{
+	struct slotap_bpf *skel = src->skel;
+	struct bpf_program *prog;
+	const char *func;
+	bool ret;
+
+	for (unsigned int i = 0; i < opts->n_tls_libs; i++)
+		src->tls_libs[i] = opts->tls_libs[i];
+	src->n_tls_libs = opts->n_tls_libs;
+	skel->rodata->tls_enabled = src->n_tls_libs > 0;
+	for (int i = 0; (prog = tls_prog(skel, i, &func, &ret)); i++) {
+		bpf_program__set_autoattach(prog, false);	/* by path, below */
+		bpf_program__set_autoload(prog, src->n_tls_libs > 0);
+	}
+	if (!src->n_tls_libs) {
+		bpf_map__set_max_entries(skel->maps.tls_calls, 1);
+		bpf_map__set_max_entries(skel->maps.tls_ssl, 1);
+		bpf_map__set_max_entries(skel->maps.tls_pending, 1);
+	}
+}
+
+/*
+ * Each TLS library's functions, by path: a uprobe is on the file's inode,
+ * so every process that maps it, now or later, is covered. A function the
+ * library lacks (SSL_read_ex before OpenSSL 1.1.1) is skipped; none of
+ * the four: an error.
+ */
+static int attach_tls(struct http_source *src)
+{
+	struct bpf_program *prog;
+	const char *func;
+	bool ret;
+
+	for (unsigned int l = 0; l < src->n_tls_libs; l++) {
+		unsigned int before = src->n_tls_links;
+
+		for (int i = 0; (prog = tls_prog(src->skel, i, &func, &ret)); i++) {
+			LIBBPF_OPTS(bpf_uprobe_opts, uo, .func_name = func, .retprobe = ret);
+			struct bpf_link *link;
+
+			if (src->n_tls_links == sizeof(src->tls_links) / sizeof(src->tls_links[0]))
+				return -E2BIG;
+			link = bpf_program__attach_uprobe_opts(prog, -1, src->tls_libs[l], 0, &uo);
+			if (!link) {
+				log__debug("%s: no %s to probe: %s", src->tls_libs[l], func,
+					   strerror(errno));
+				continue;
+			}
+			src->tls_links[src->n_tls_links++] = link;
+		}
+		if (src->n_tls_links == before) {
+			log__error("%s: none of SSL_read, SSL_write could be probed",
+				   src->tls_libs[l]);
+			return -ENOENT;
+		}
+		log__info("TLS: %u probes on %s", src->n_tls_links - before, src->tls_libs[l]);
+	}
+	return 0;
+}
+
 int http_source__open(struct http_source **out, const struct http_source_opts *opts)
 {
 	struct http_source *src;
@@ -465,6 +561,7 @@ int http_source__open(struct http_source **out, const struct http_source_opts *o
 	}
 	probe_transport_hooks(src);
 	configure_cgroup_match(src, opts->cfg);
+	configure_tls(src, opts);
 
 	/* load: the verifier runs here */
 	err = slotap_bpf__load(src->skel);
@@ -529,6 +626,10 @@ int http_source__start(struct http_source *src)
 		goto fail;
 	}
 
+	err = attach_tls(src);
+	if (err)
+		goto fail;
+
 	err = seed_listen_ports(src);
 	if (err) {
 		log__error("cannot read the listening sockets from /proc/net: %s", strerror(-err));
@@ -565,6 +666,7 @@ void http_source__stop(struct http_source *src)
 	http_source__measure(src, false);
 	bpf_link__destroy(src->timeouts);
 	src->timeouts = NULL;
+	detach_tls(src);
 	slotap_bpf__detach(src->skel);
 }
 
@@ -574,6 +676,7 @@ void http_source__destroy(struct http_source *src)
 		return;
 	ring_buffer__free(src->rb);
 	bpf_link__destroy(src->timeouts);
+	detach_tls(src);
 	slotap_bpf__destroy(src->skel);	/* detaches every link */
 	free(src->drops_seen);
 	free(src->rtx_seen);

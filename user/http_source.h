@@ -23,8 +23,14 @@ typedef int (*http_event_fn)(void *ctx, const struct http_event *e);
  */
 typedef int (*h2_record_fn)(void *ctx, const struct h2_record *r, size_t len);
 
+/* --tls-library: how many OpenSSL libraries the TLS uprobes attach to at most */
+#define HTTP_SOURCE_TLS_LIBS_MAX	4
+
 struct http_source_opts {
 	const struct slotap_config *cfg;
+	/* TLS plaintext from uprobes on these libraries (docs/tls.md); none: off */
+	const char *const *tls_libs;
+	unsigned int n_tls_libs;
 	__u32 ringbuf_bytes;		/* power of two */
 	__u64 request_timeout_ns;	/* unanswered longer: failed (HTTP_FAILURE_TIMEOUT) */
 	http_event_fn on_event;

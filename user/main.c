@@ -85,6 +85,7 @@ enum {
 	OPT_ALERTMANAGER,
 	OPT_OTLP_ENDPOINT,
 	OPT_OTLP_INTERVAL,
+	OPT_TLS_LIBRARY,
 };
 
 static const struct argp_option options[] = {
@@ -96,6 +97,7 @@ static const struct argp_option options[] = {
 	{ "print-default-config", OPT_PRINT_DEFAULT, NULL, 0, "Print the built-in configuration and exit", 0 },
 	{ "state-interval", OPT_STATE_INTERVAL, "SECONDS", 0, "How often the SLO state is saved: what a crash may lose (default 10)", 0 },
 	{ "state-dir", OPT_STATE_DIR, "DIR", 0, "Where SLO window state survives restarts (default /var/lib/slotap; \"\" to keep none)", 0 },
+	{ "tls-library", OPT_TLS_LIBRARY, "PATH", 0, "Experimental: measure TLS servers through uprobes on this OpenSSL library (e.g. /usr/lib/x86_64-linux-gnu/libssl.so.3); repeatable, up to 4 (default: none, TLS traffic is not measured; docs/tls.md)", 0 },
 	{ "bpf-stats", OPT_BPF_STATS, NULL, 0, "Have the kernel count each BPF program's runs and run time (slotap_bpf_program_*; costs every BPF program run of the node ~20-40 ns)", 0 },
 	{ "alertmanager.url", OPT_ALERTMANAGER, "URL", 0, "Push the agent's SLO alerts to this Alertmanager (its v2 API under URL; repeatable, up to 8)", 0 },
 	{ "otlp.endpoint", OPT_OTLP_ENDPOINT, "URL", 0, "Push the metrics as OTLP over HTTP/protobuf to this receiver (/v1/metrics unless URL has a path)", 0 },
@@ -118,6 +120,8 @@ static struct env {
 	size_t n_alertmanagers;
 	const char *otlp_endpoint;
 	unsigned int otlp_interval_s;
+	const char *tls_libs[HTTP_SOURCE_TLS_LIBS_MAX];
+	unsigned int n_tls_libs;
 } env = {
 	.otlp_interval_s = OTLP_PUSH_INTERVAL_DEFAULT_S,
 	.listen = "127.0.0.1:9464",
@@ -210,6 +214,14 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 		break;
 	case OPT_BPF_STATS:
 		env.bpf_stats = true;
+		break;
+	case OPT_TLS_LIBRARY:
+		if (env.n_tls_libs == HTTP_SOURCE_TLS_LIBS_MAX)
+			argp_error(state, "--tls-library %s: at most %d libraries", arg,
+				   HTTP_SOURCE_TLS_LIBS_MAX);
+		if (access(arg, R_OK))
+			argp_error(state, "--tls-library %s: %s", arg, strerror(errno));
+		env.tls_libs[env.n_tls_libs++] = arg;
 		break;
 	case OPT_PRINT_DEFAULT:
 		fputs(config__default_yaml, stdout);
@@ -346,6 +358,8 @@ int main(int argc, char **argv)
 
 	a.config_path = env.config_path;
 	a.ringbuf_bytes = env.ringbuf_bytes;
+	a.tls_libs = env.tls_libs;
+	a.n_tls_libs = env.n_tls_libs;
 	err = a.config_path
 		? config__load_file(&a.cfg, a.config_path, errbuf, sizeof(errbuf))
 		: config__load_string(&a.cfg, config__default_yaml, strlen(config__default_yaml),

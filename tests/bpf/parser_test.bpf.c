@@ -25,6 +25,7 @@
 #include "http1.bpf.h"
 #include "http2.bpf.h"
 #include "protocol.bpf.h"
+#include "tls.bpf.h"
 #include "transport.bpf.h"
 #include "parser_test.h"
 

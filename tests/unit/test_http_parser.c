@@ -1073,7 +1073,7 @@ static void protocol_from_first_bytes(void **state)
 {
 	static const char *const http1[] = { "GET / HTTP/1.1\r\n\r\n", "\r\nGET / HTTP/1.1\r\n\r\n",
 					     "PROPFIND /x HTTP/1.1\r\n\r\n", "X-VERY-LONG-METHOD /x HTTP/1.1\r\n\r\n" };
-	static const char *const others[] = { "*1\r\n$4\r\nPING\r\n", "\x16\x03\x01\x02\x00\x01\x00\x01",
+	static const char *const others[] = { "*1\r\n$4\r\nPING\r\n", "\x16\x04\x01\x02\x00\x01\x00\x01",
 					      "\0\0\0\x08\x04\xd2\x16\x2f" };
 	__u64 before;
 
@@ -1100,6 +1100,36 @@ static void protocol_from_first_bytes(void **state)
 		assert_int_equal(loss(LOSS_NOT_HTTP), before);
 		assert_int_equal(run(DIR_REQ, others[i], 8, 4), 1);
 		assert_int_equal(loss(LOSS_NOT_HTTP), before + 1);
+	}
+}
+
+/*
+ * A connection whose client starts with a TLS handshake record is TLS: its
+ * ciphertext is neither parsed nor counted not_http, whatever it looks
+ * like (its plaintext comes from the TLS library's uprobes, tls.bpf.h).
+ */
+static void tls_ciphertext_is_not_parsed(void **state)
+{
+	static const char *const hellos[] = { "\x16\x03\x01\x02\x00\x01\x00\x01",
+					      "\x16\x03\x03\x00\x7a\x02\x00\x00",
+					      "\x16\x03\x00\x00\x05\x01\x00\x00" };
+	__u64 before;
+
+	(void)state;
+	REQUIRE_BPF();
+	for (size_t i = 0; i < sizeof(hellos) / sizeof(hellos[0]); i++) {
+		drain();
+		n_events = 0;
+		before = loss(LOSS_NOT_HTTP);
+		assert_int_equal(run(RESET_NEW, NULL, 0, 0), 0);
+		assert_int_equal(run(DIR_REQ, hellos[i], 8, 1), 0);
+		/* ciphertext that happens to read as HTTP is not parsed either */
+		assert_int_equal(feed(DIR_REQ, "GET / HTTP/1.1\r\n\r\n", 2), 0);
+		assert_int_equal(feed(DIR_RESP, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n", 3), 0);
+		assert_int_equal(feed(DIR_REQ, "\x17\x03\x03\x00\x20\xaa\xbb\xcc", 4), 0);
+		drain();
+		assert_int_equal(n_events, 0);
+		assert_int_equal(loss(LOSS_NOT_HTTP), before);
 	}
 }
 
@@ -1222,6 +1252,7 @@ int main(void)
 		cmocka_unit_test_setup(sendfile_body_keeps_framing, test_setup),
 		cmocka_unit_test_setup(long_path_is_truncated, test_setup),
 		cmocka_unit_test_setup(not_http_is_dropped, test_setup),
+		cmocka_unit_test_setup(tls_ciphertext_is_not_parsed, test_setup),
 		cmocka_unit_test_setup(bad_and_unmatched_responses_are_counted, test_setup),
 		cmocka_unit_test_setup(pipelining_at_any_depth, test_setup),
 		cmocka_unit_test_setup(pipelining_beyond_what_is_kept, test_setup),
