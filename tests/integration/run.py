@@ -4863,6 +4863,98 @@ def _try_scrape(port):
         return None
 
 
+# ------------------------------------------------------------------- TLS --
+# Plaintext from uprobes on OpenSSL (docs/tls.md): requests over TLS are
+# measured exactly as over cleartext, and their ciphertext is not counted
+# not_http.
+
+LIBSSL3 = "/usr/lib/x86_64-linux-gnu/libssl.so.3"
+TLS_SERVER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "tls_server.py")
+
+
+def require_libssl3():
+    if not os.access(LIBSSL3, os.R_OK):
+        raise HarnessError(f"{LIBSSL3} not found: apt-get install libssl3")
+
+
+def tls_cert(ctx):
+    """A self-signed certificate for localhost, made now."""
+    cert, key = os.path.join(ctx.tmp, "cert.pem"), os.path.join(ctx.tmp, "key.pem")
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+                    "-subj", "/CN=localhost", "-keyout", key, "-out", cert],
+                   check=True, capture_output=True, timeout=60)
+    os.chmod(key, 0o644)    # nginx's workers run as nobody
+    return cert, key
+
+
+def tls_plan():
+    plan = ["/ok"] * 20 + ["/missing"] * 5 + ["/fail"] * 3
+    random.Random(7).shuffle(plan)
+    return plan
+
+
+def tls_requests(port, plan):
+    """plan's requests on one keep-alive TLS connection (Python's ssl
+    client), then 4 more GET /ok on a connection each (curl -k); returns
+    {(path, status): count} as the clients saw it."""
+    import http.client
+    import ssl
+    got = collections.Counter()
+    tls = ssl.create_default_context()
+    tls.check_hostname = False
+    tls.verify_mode = ssl.CERT_NONE
+    c = http.client.HTTPSConnection("127.0.0.1", port, timeout=10, context=tls)
+    for p in plan:
+        c.request("GET", p)
+        r = c.getresponse()
+        r.read()
+        got[(p, r.status)] += 1
+    c.close()
+    for _ in range(4):
+        out = subprocess.run(["curl", "-sk", "-o", "/dev/null", "-w", "%{http_code}",
+                              f"https://127.0.0.1:{port}/ok"],
+                             capture_output=True, text=True, timeout=20)
+        got[("/ok", int(out.stdout or 0))] += 1
+    return got
+
+
+def tls_expect(a, service, got):
+    want = collections.Counter({("/ok", 200): 24, ("/missing", 404): 5, ("/fail", 503): 3})
+    expect_client(got, want)
+    m = wait_counts(a, service, sum(want.values()))
+    expect_counts(m, service, {("GET", p, str(s)): v for (p, s), v in want.items()})
+    check_common(m)     # no loss: not_http and tls_unread included
+    expect_untracked(a)
+
+
+@test("tls_python")
+def t_tls_python(ctx):
+    """Python's ssl module (libssl.so.3): every request on a keep-alive
+    connection and on new ones, with its status."""
+    require_libssl3()
+    cert, key = tls_cert(ctx)
+    ready = os.path.join(ctx.tmp, "tls.ready")
+    proc = h.Proc([sys.executable, TLS_SERVER, cert, key, ready], "tls-server", ctx.tmp)
+    ctx.stops.append(("tls-server", lambda: proc.stop(signal.SIGTERM, 5.0)))
+    h.wait_for_file(ready, proc=proc)
+    with open(ready) as f:
+        port = int(f.read())
+    a = ctx.agent(service_config("tlspy", port), args=["--tls-library", LIBSSL3])
+    tls_expect(a, "tlspy", tls_requests(port, tls_plan()))
+
+
+@test("tls_nginx")
+def t_tls_nginx(ctx):
+    """nginx with ssl (its SSL_read/SSL_write, libssl.so.3)."""
+    require_libssl3()
+    cert, key = tls_cert(ctx)
+    n = ctx.nginx(tls=(cert, key), extra_server="location = /ok { return 200 'tls'; }\n"
+                  "        location = /missing { return 404; }\n"
+                  "        location = /fail { return 503; }")
+    a = ctx.agent(service_config("nginx", n.port), args=["--tls-library", LIBSSL3])
+    tls_expect(a, "nginx", tls_requests(n.port, tls_plan()))
+
+
 # ------------------------------------------------------------------ main --
 
 def final_cleanup_check():

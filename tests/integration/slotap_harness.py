@@ -764,12 +764,13 @@ class Nginx:
     /unavailable -> 503). Stopped with SIGQUIT to the master."""
 
     def __init__(self, tmpdir, name="nginx", port=None, extra_server="", proxy=None,
-                 access_log=False, http2=False):
+                 access_log=False, http2=False, tls=None):
         """proxy: {prefix: port}: location PREFIX/ is proxied to
         127.0.0.1:port/ (the prefix stripped) over keep-alive upstream
         connections, HTTP/1.1. access_log: keep one, "METHOD STATUS" a
         line (access_log_counts()). http2: HTTP/2 in clear text by prior
-        knowledge (h2c) on the port, instead of HTTP/1.x."""
+        knowledge (h2c) on the port, instead of HTTP/1.x. tls:
+        (certificate, key) files: the port speaks HTTPS."""
         if not os.access(NGINX_BIN, os.X_OK):
             raise HarnessError(f"{NGINX_BIN} not found: apt-get install nginx")
         self.dir = Path(tmpdir) / name
@@ -814,8 +815,9 @@ http {{
     }}
     default_type application/octet-stream;
 {upstreams}    server {{
-        listen 127.0.0.1:{self.port}{" http2" if http2 else ""};
+        listen 127.0.0.1:{self.port}{" http2" if http2 else ""}{" ssl" if tls else ""};
         server_name localhost;
+        {f"ssl_certificate {tls[0]}; ssl_certificate_key {tls[1]};" if tls else ""}
         root {self.www};
         location /notfound {{ return 404; }}
         location /unavailable {{ return 503; }}
