@@ -154,9 +154,12 @@ struct {
 	__type(value, __u8);
 } gone_conns SEC(".maps");
 
-/* TLS (docs/tls.md): the calls into the library in progress, by pid_tgid. */
+/*
+ * TLS (docs/tls.md): the calls into the library in progress, by pid_tgid.
+ * LRU: a thread that dies inside a call leaves its entry, which ages out.
+ */
 struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, 8192);
 	__type(key, __u64);
 	__type(value, struct tls_call);

@@ -17,7 +17,6 @@
 #define TCP_LISTEN	10
 
 /* From include/uapi/asm-generic/errno.h: sk_err of a failed connect. */
-#define E2BIG		7
 #define ENETUNREACH	101
 #define ETIMEDOUT	110
 #define ECONNREFUSED	111

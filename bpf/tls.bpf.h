@@ -154,9 +154,11 @@ static __always_inline void tls_call_start(void *ssl, void *buf, __u64 num, void
 
 	if (!measuring || (id >> 32) == self_tgid)
 		return;
-	/* an inner call of the same thread's (SSL_read through SSL_read_ex): the outer one stands */
-	if (bpf_map_update_elem(&tls_calls, &id, &call, BPF_NOEXIST) == -E2BIG)
-		count_loss(LOSS_TLS_UNREAD);
+	/*
+	 * An entry left by a call whose return was not seen (the thread died
+	 * in it) is replaced: the thread is in a new call.
+	 */
+	bpf_map_update_elem(&tls_calls, &id, &call, BPF_ANY);
 }
 
 /* SSL_read(_ex) returned len bytes of plaintext (0: none, or an error). */

@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
 /*
- * Layer 6, transport failures: what ends a connection (its requests in
+ * Layer 7, transport failures: what ends a connection (its requests in
  * flight fail), resets the kernel sends (refused connections, requests
  * never read), listen queue drops, retransmits, outbound connects, and
- * the request timeout sweep. Uses protocol, conn, events, counters.
+ * the request timeout sweep. Uses tls (a TLS connection's close), protocol,
+ * conn, events, counters.
  */
 #ifndef SLOTAP_TRANSPORT_BPF_H
 #define SLOTAP_TRANSPORT_BPF_H
