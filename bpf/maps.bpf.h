@@ -181,6 +181,17 @@ struct {
 	__type(value, struct tls_read);
 } tls_pending SEC(".maps");
 
+/*
+ * TLS: whether a connection's last SSL_do_handshake failed (returned <= 0),
+ * decided at its close. LRU: a connection whose close is not seen ages out.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 8192);
+	__type(key, struct tls_conn_key);
+	__type(value, __u8);
+} tls_handshakes SEC(".maps");
+
 struct {
 	__uint(type, BPF_MAP_TYPE_SK_STORAGE);
 	__uint(map_flags, BPF_F_NO_PREALLOC);

@@ -71,14 +71,14 @@ int BPF_PROG(slotap_sock_send, struct sock *sk, int ret, int flags)
 SEC("uprobe")
 int BPF_KPROBE(slotap_ssl_read, void *ssl, void *buf, int num)
 {
-	tls_call_start(ssl, buf, 0, NULL, false);
+	tls_call_start(ssl, buf, 0, NULL, TLS_CALL_READ);
 	return 0;
 }
 
 SEC("uprobe")
 int BPF_KPROBE(slotap_ssl_read_ex, void *ssl, void *buf, __u64 num, void *readbytes)
 {
-	tls_call_start(ssl, buf, 0, readbytes, false);
+	tls_call_start(ssl, buf, 0, readbytes, TLS_CALL_READ);
 	return 0;
 }
 
@@ -100,14 +100,14 @@ SEC("uprobe")
 int BPF_KPROBE(slotap_ssl_write_ex, void *ssl, const void *buf, __u64 num)
 {
 	/* SSL_write's num is an int, SSL_write_ex's a size_t */
-	tls_call_start(ssl, (void *)buf, num, NULL, true);
+	tls_call_start(ssl, (void *)buf, num, NULL, TLS_CALL_WRITE);
 	return 0;
 }
 
 SEC("uprobe")
 int BPF_KPROBE(slotap_ssl_write, void *ssl, const void *buf, int num)
 {
-	tls_call_start(ssl, (void *)buf, num > 0 ? num : 0, NULL, true);
+	tls_call_start(ssl, (void *)buf, num > 0 ? num : 0, NULL, TLS_CALL_WRITE);
 	return 0;
 }
 
@@ -115,6 +115,21 @@ SEC("uretprobe")
 int BPF_KRETPROBE(slotap_ssl_write_ret)
 {
 	tls_write_done();
+	return 0;
+}
+
+/* A server's handshake (SSL_accept calls it too), for its failures. */
+SEC("uprobe")
+int BPF_KPROBE(slotap_ssl_handshake, void *ssl)
+{
+	tls_call_start(ssl, NULL, 0, NULL, TLS_CALL_HANDSHAKE);
+	return 0;
+}
+
+SEC("uretprobe")
+int BPF_KRETPROBE(slotap_ssl_handshake_ret, int ret)
+{
+	tls_handshake_done(ret);
 	return 0;
 }
 

@@ -151,6 +151,12 @@ struct tls_conn_key {
 	__u32 __pad;
 };
 
+enum tls_call_kind {
+	TLS_CALL_READ = 0,	/* SSL_read, SSL_read_ex */
+	TLS_CALL_WRITE,		/* SSL_write, SSL_write_ex */
+	TLS_CALL_HANDSHAKE,	/* SSL_do_handshake */
+};
+
 struct tls_call {
 	__u64 ssl;		/* the SSL *, to remember the binding by */
 	__u64 buf;		/* the plaintext buffer */
@@ -158,7 +164,7 @@ struct tls_call {
 	__u64 readbytes;	/* SSL_read_ex: where the length goes */
 	/* the connection, once bound; also the key its reads are looked up by */
 	struct tls_conn_key conn;
-	__u8 write;
+	__u8 kind;		/* enum tls_call_kind */
 	__u8 fed;		/* write: its plaintext went to the parser */
 	__u8 __pad[6];
 };

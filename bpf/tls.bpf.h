@@ -113,7 +113,7 @@ static __always_inline bool tls_socket_io(struct conn *c, bool send)
 	}
 	/* the key in map memory: the parser's call chain needs the stack */
 	tls_drain(c, &call->conn);
-	if (send && call->write && !call->fed) {
+	if (send && call->kind == TLS_CALL_WRITE && !call->fed) {
 		call->fed = 1;
 		tls_feed(c, IO_WRITE, call->buf, call->num, 0);
 	}
@@ -144,12 +144,12 @@ static __always_inline int on_socket_io(struct sock *sk, int ret, bool send)
 /* The uprobes: no connection state reachable here                        */
 
 static __always_inline void tls_call_start(void *ssl, void *buf, __u64 num, void *readbytes,
-					   bool write)
+					   __u8 kind)
 {
 	__u64 id = bpf_get_current_pid_tgid();
 	struct tls_call call = {
 		.ssl = (__u64)ssl, .buf = (__u64)buf, .num = num,
-		.readbytes = (__u64)readbytes, .write = write,
+		.readbytes = (__u64)readbytes, .kind = kind,
 	};
 
 	if (!measuring || (id >> 32) == self_tgid)
@@ -173,8 +173,8 @@ static __always_inline void tls_read_done(__u64 len, bool ex)
 	call = bpf_map_lookup_elem(&tls_calls, &id);
 	if (!call)
 		return;
-	if (call->write)
-		goto out;	/* not ours: a write's call, its return seen here */
+	if (call->kind != TLS_CALL_READ)
+		goto out;	/* not ours: another call's, its return seen here */
 	if (ex && len == 1) {
 		len = 0;
 		if (bpf_probe_read_user(&len, sizeof(len), (void *)call->readbytes))
@@ -212,17 +212,63 @@ static __always_inline void tls_write_done(void)
 	__u64 id = bpf_get_current_pid_tgid();
 	struct tls_call *call = bpf_map_lookup_elem(&tls_calls, &id);
 
-	if (call && call->write)
+	if (call && call->kind == TLS_CALL_WRITE)
 		bpf_map_delete_elem(&tls_calls, &id);
 }
 
-/* A TLS connection closes: its reads not parsed yet go with it. */
-static __always_inline void tls_close(struct conn *c, struct sock *sk)
+/*
+ * SSL_do_handshake returned ret: 1 done, <= 0 failed or would block (a
+ * probe cannot call SSL_get_error to tell). The last verdict of the
+ * connection counts at its close (tls_close).
+ */
+static __always_inline void tls_handshake_done(int ret)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	struct tls_ssl_key sk_key = { .tgid = id >> 32 };
+	struct tls_conn_key k, *bound;
+	struct tls_call *call;
+	__u8 failed = ret <= 0;
+
+	call = bpf_map_lookup_elem(&tls_calls, &id);
+	if (!call)
+		return;
+	if (call->kind != TLS_CALL_HANDSHAKE)
+		goto out;
+	k = call->conn;
+	if (!k.sk) {
+		/* no socket operation moved data in this call (would block) */
+		sk_key.ssl = call->ssl;
+		bound = bpf_map_lookup_elem(&tls_ssl, &sk_key);
+		if (!bound)
+			goto out;
+		k = *bound;
+	}
+	bpf_map_update_elem(&tls_handshakes, &k, &failed, BPF_ANY);
+out:
+	bpf_map_delete_elem(&tls_calls, &id);
+}
+
+/*
+ * A TLS connection closes: its reads not parsed yet go with it, counted.
+ * True, once, when its handshake failed: its last SSL_do_handshake
+ * returned <= 0 and no request bytes ever came, on a server connection.
+ */
+static __always_inline bool tls_close(struct conn *c)
 {
 	struct tls_conn_key k = { .sk = c->sock_id, .gen = c->gen };
+	bool failed = false;
+	__u8 *hs;
 
-	if (tls_enabled && c->tls && !bpf_map_delete_elem(&tls_pending, &k))
+	if (!tls_enabled || !c->tls)
+		return false;
+	if (!bpf_map_delete_elem(&tls_pending, &k))
 		count_loss(LOSS_TLS_UNREAD);
+	hs = bpf_map_lookup_elem(&tls_handshakes, &k);
+	if (!hs)
+		return false;
+	failed = *hs && !c->proto && !c->client && c->state == CONN_TRACKED;
+	bpf_map_delete_elem(&tls_handshakes, &k);
+	return failed;
 }
 
 #endif /* SLOTAP_TLS_BPF_H */

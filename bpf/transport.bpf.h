@@ -62,6 +62,23 @@ static __always_inline struct http_event *unserved_event(__u32 failure, __u16 se
 	return e;
 }
 
+/* A TLS connection of a service closed after a failed handshake: its failure. */
+static __always_inline void tls_handshake_failed(const struct conn *c)
+{
+	struct http_event *e;
+
+	e = unserved_event(HTTP_FAILURE_TLS_HANDSHAKE, c->service_id, c->local_port,
+			   c->remote_port);
+	if (!e)
+		return;
+	e->sock_id = c->sock_id;
+	e->cgroup_id = c->cgroup_id;
+	e->tgid = c->tgid;
+	__builtin_memcpy(e->remote_addr, c->remote_addr, sizeof(e->remote_addr));
+	__builtin_memcpy(e->exe_name, c->exe_name, sizeof(e->exe_name));
+	event_submit(e);
+}
+
 /*
  * The connection dies with bytes the service never read: a request it
  * never saw, and whose client gets a reset. tcp_close() resets a
@@ -592,8 +609,13 @@ static __always_inline int on_sock_state(struct sock *sk, int oldstate, int news
 	if (newstate != TCP_FIN_WAIT1 && newstate != TCP_LAST_ACK && newstate != TCP_CLOSE)
 		return 0;
 	c = bpf_sk_storage_get(&conns, (void *)sk, NULL, 0);
-	if (newstate == TCP_CLOSE && (oldstate == TCP_ESTABLISHED || oldstate == TCP_CLOSE_WAIT) &&
-	    unread_request_failed(sk, c, oldstate))
+	/* a failed handshake's bytes left unread are that failure, not another */
+	if (c && tls_close(c)) {
+		tls_handshake_failed(c);
+		remember_gone(sk, c, GONE_COUNTED);
+	} else if (newstate == TCP_CLOSE &&
+		   (oldstate == TCP_ESTABLISHED || oldstate == TCP_CLOSE_WAIT) &&
+		   unread_request_failed(sk, c, oldstate))
 		remember_gone(sk, c, GONE_COUNTED);
 	else if (c && c->state == CONN_TRACKED && !c->client)
 		remember_gone(sk, c, conn_pending(c) || !proto_between_requests(c) ? GONE_MID_MESSAGE :
@@ -602,7 +624,6 @@ static __always_inline int on_sock_state(struct sock *sk, int oldstate, int news
 		return 0;
 	if (oldstate == TCP_SYN_SENT)
 		connect_done(c, sk, false);
-	tls_close(c, sk);
 	conn_close(c, sk, oldstate, newstate);
 	return 0;
 }

@@ -146,6 +146,9 @@ enum http_failure {
 	HTTP_FAILURE_GOAWAY,
 	/* HTTP/2: the kernel lost the connection's framing with the stream open */
 	HTTP_FAILURE_UNFRAMED,
+	/* server: a TLS connection closed after its last handshake call failed,
+	 * no request read (docs/tls.md) */
+	HTTP_FAILURE_TLS_HANDSHAKE,
 	HTTP_FAILURE_MAX,
 };
 

@@ -30,8 +30,8 @@ struct retransmit_seen {
 struct http_source {
 	struct slotap_bpf *skel;
 	struct bpf_link *timeouts;	/* the request timeout sweep's iterator */
-	/* TLS uprobes: each library's, TLS_PROBES_MAX per library */
-	struct bpf_link *tls_links[HTTP_SOURCE_TLS_LIBS_MAX * 7];
+	/* TLS uprobes: each library's, 10 at most (tls_prog()) */
+	struct bpf_link *tls_links[HTTP_SOURCE_TLS_LIBS_MAX * 10];
 	const char *tls_libs[HTTP_SOURCE_TLS_LIBS_MAX];
 	unsigned int n_tls_libs, n_tls_links;
 	/* the namespaces whose TCP sockets the iter/tcp sweeps walk besides ours */
@@ -420,6 +420,8 @@ static struct bpf_program *tls_prog(struct slotap_bpf *skel, int i, const char *
 		/* one return program for both writes: SSL_write's, SSL_write_ex's */
 		{ skel->progs.slotap_ssl_write_ret, "SSL_write", true },
 		{ skel->progs.slotap_ssl_write_ret, "SSL_write_ex", true },
+		{ skel->progs.slotap_ssl_handshake, "SSL_do_handshake", false },
+		{ skel->progs.slotap_ssl_handshake_ret, "SSL_do_handshake", true },
 	};
 
 	if (i >= (int)(sizeof(probes) / sizeof(probes[0])))
@@ -456,6 +458,7 @@ static void configure_tls(struct http_source *src, const struct http_source_opts
 		bpf_map__set_max_entries(skel->maps.tls_calls, 1);
 		bpf_map__set_max_entries(skel->maps.tls_ssl, 1);
 		bpf_map__set_max_entries(skel->maps.tls_pending, 1);
+		bpf_map__set_max_entries(skel->maps.tls_handshakes, 1);
 	}
 }
 

@@ -91,6 +91,7 @@ static const char *const failure_names[HTTP_FAILURE_MAX] = {
 	[HTTP_FAILURE_STREAM_CANCELLED] = "stream_cancelled",
 	[HTTP_FAILURE_GOAWAY] = "goaway",
 	[HTTP_FAILURE_UNFRAMED] = "unframed",
+	[HTTP_FAILURE_TLS_HANDSHAKE] = "tls_handshake",
 };
 
 const char *http_failure__name(enum http_failure failure)

@@ -4932,15 +4932,56 @@ def t_tls_python(ctx):
     """Python's ssl module (libssl.so.3): every request on a keep-alive
     connection and on new ones, with its status."""
     require_libssl3()
+    port = tls_python_server(ctx)
+    a = ctx.agent(service_config("tlspy", port), args=["--tls-library", LIBSSL3])
+    tls_expect(a, "tlspy", tls_requests(port, tls_plan()))
+
+
+def tls_python_server(ctx):
+    """tls_server.py on a port of its own; returns its port."""
     cert, key = tls_cert(ctx)
     ready = os.path.join(ctx.tmp, "tls.ready")
     proc = h.Proc([sys.executable, TLS_SERVER, cert, key, ready], "tls-server", ctx.tmp)
     ctx.stops.append(("tls-server", lambda: proc.stop(signal.SIGTERM, 5.0)))
     h.wait_for_file(ready, proc=proc)
     with open(ready) as f:
-        port = int(f.read())
-    a = ctx.agent(service_config("tlspy", port), args=["--tls-library", LIBSSL3])
-    tls_expect(a, "tlspy", tls_requests(port, tls_plan()))
+        return int(f.read())
+
+
+@test("tls_handshake_failures")
+def t_tls_handshake_failures(ctx):
+    """Plain HTTP to a TLS port fails the server's handshake: a transport
+    failure tls_handshake each, a bad event of the service's availability
+    SLO, counted once (not also as a reset for the bytes left unread). A
+    client that completes its handshake and leaves without a request is no
+    failure."""
+    require_libssl3()
+    port = tls_python_server(ctx)
+    a = ctx.agent(service_config("tlspy", port) + "slos:\n" +
+                  AVAIL_SLO.format(name="avail", service="tlspy"),
+                  args=["--tls-library", LIBSSL3])
+    failed = 3
+    for _ in range(failed):
+        with socket.create_connection(("127.0.0.1", port), timeout=10) as c:
+            c.sendall(b"GET /ok HTTP/1.1\r\nHost: x\r\n\r\n")
+            try:
+                while c.recv(4096):
+                    pass
+            except ConnectionResetError:
+                pass
+    for _ in range(2):      # a handshake, then nothing
+        r = subprocess.run(["openssl", "s_client", "-connect", f"127.0.0.1:{port}"],
+                           stdin=subprocess.DEVNULL, capture_output=True, timeout=20)
+        if b"BEGIN CERTIFICATE" not in r.stdout:
+            raise HarnessError(f"openssl s_client: no handshake: {r.stderr[-200:]!r}")
+    got = tls_requests(port, ["/ok"])
+    expect_client(got, {("/ok", 200): 5})
+    m = wait_counts(a, "tlspy", 5, extra=lambda m: transport_failures(m, "tlspy"))
+    expect_counts(m, "tlspy", {("GET", "/ok", "200"): 5})
+    expect_transport(m, "tlspy", {"tls_handshake": failed})
+    expect_slo_events(m, "tlspy", {("avail", "", "good"): 5, ("avail", "", "bad"): failed})
+    check_common(m)
+    expect_untracked(a)
 
 
 @test("tls_nginx")
