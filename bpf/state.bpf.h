@@ -176,15 +176,18 @@ struct tls_ssl_key {
 };
 
 /*
- * Plaintext an SSL_read returned, parsed at the next socket operation of
- * its connection with the clock of the return (tls_pending, by conn).
+ * Plaintext SSL_read returned, parsed at the next socket operation of its
+ * connection with the clock of the return (tls_pending, by conn).
  */
 struct tls_read {
 	__u64 buf;
 	__u64 len;
 	__u64 t;
-	__u8 overflow;		/* another read came before it was parsed */
-	__u8 __pad[7];
+	/*
+	 * Bytes of later reads before it was parsed, into another buffer, which
+	 * the application may have reused since: by count only (a body's).
+	 */
+	__u64 skip;
 };
 
 /* conn.state; the zero of fresh storage is CONN_NEW */

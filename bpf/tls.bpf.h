@@ -15,7 +15,8 @@
  * write of one buffer; now as handle_io(). Global: verified once, however
  * many places feed.
  */
-static __always_inline int tls_feed(struct conn *c, __u32 op, __u64 buf, __u64 len, __u64 now)
+static __always_inline int tls_feed(struct conn *c, __u32 op, __u64 buf, __u64 len, __u64 skip,
+				    __u64 now)
 {
 	__u32 dir;
 	int drop;
@@ -42,6 +43,8 @@ static __always_inline int tls_feed(struct conn *c, __u32 op, __u64 buf, __u64 l
 		}
 	}
 	drop = proto_feed(c, dir, buf, len, now);
+	if (!drop && skip)
+		drop = proto_skip(c, dir, skip);
 	if (!drop)
 		drop = proto_io_done(c, dir);
 	if (drop == SCAN_DROP_UPGRADED)
@@ -55,8 +58,7 @@ static __always_inline int tls_feed(struct conn *c, __u32 op, __u64 buf, __u64 l
 static __always_inline void tls_drain(struct conn *c, const struct tls_conn_key *k)
 {
 	struct tls_read *r;
-	__u64 buf, len, t;
-	bool overflow;
+	__u64 buf, len, t, skip;
 
 	r = bpf_map_lookup_elem(&tls_pending, k);
 	if (!r)
@@ -64,16 +66,9 @@ static __always_inline void tls_drain(struct conn *c, const struct tls_conn_key 
 	buf = r->buf;
 	len = r->len;
 	t = r->t;
-	overflow = r->overflow;
+	skip = r->skip;
 	bpf_map_delete_elem(&tls_pending, k);
-	if (overflow) {
-		/* plaintext was missed: the stream cannot be framed any more */
-		count_loss(LOSS_TLS_UNREAD);
-		conn_end(c, 0, LOSS_TLS_UNREAD);
-		conn_drop(c);
-		return;
-	}
-	tls_feed(c, IO_READ, buf, len, t);
+	tls_feed(c, IO_READ, buf, len, skip, t);
 }
 
 /*
@@ -115,7 +110,7 @@ static __always_inline bool tls_socket_io(struct conn *c, bool send)
 	tls_drain(c, &call->conn);
 	if (send && call->kind == TLS_CALL_WRITE && !call->fed) {
 		call->fed = 1;
-		tls_feed(c, IO_WRITE, call->buf, call->num, 0);
+		tls_feed(c, IO_WRITE, call->buf, call->num, 0, 0);
 	}
 	return true;
 }
@@ -199,10 +194,12 @@ static __always_inline void tls_read_done(__u64 len, bool ex)
 	if (!bpf_map_update_elem(&tls_pending, &k, &rd, BPF_NOEXIST))
 		goto out;
 	r = bpf_map_lookup_elem(&tls_pending, &k);
-	if (r)
-		r->overflow = 1;	/* one not parsed yet: counted where parsed */
-	else
+	if (!r)
 		count_loss(LOSS_TLS_UNREAD);	/* the map is full */
+	else if (!r->skip && r->buf + r->len == rd.buf && r->len + len <= 0x7fffffff)
+		r->len += len;	/* read on into the same buffer: one read */
+	else if (r->skip + len <= 0x7fffffff)
+		r->skip += len;	/* a body read in pieces into one buffer (nginx) */
 out:
 	bpf_map_delete_elem(&tls_calls, &id);
 }
