@@ -2,7 +2,8 @@
 /*
  * Layer 3, capture: which syscall a socket operation belongs to and where
  * its bytes are (the task's saved user registers), without a syscall
- * hook. Uses state.
+ * hook; a protocol module's reads of them (capture_load()). Uses state,
+ * maps.
  */
 #ifndef SLOTAP_CAPTURE_BPF_H
 #define SLOTAP_CAPTURE_BPF_H
@@ -112,6 +113,37 @@ static __always_inline __u32 capture_first_bytes(const struct io_args *io, long 
 	if (!buf || !n || bpf_probe_read_user(w, n, (void *)buf))
 		return 0;
 	return n;
+}
+
+/*
+ * n bytes at offset off of this CPU's copy of a TLS read (tls.bpf.h) to
+ * the start of the scan buffer b, never beyond the copy's end. Global:
+ * called from the parser's deepest frames, its key and its checks stay off
+ * their stack.
+ */
+__noinline int capture_load_copy(struct scan_buf *b, __u32 n, __u64 off)
+{
+	struct tls_read *p;
+	__u32 zero = 0;
+
+	p = bpf_map_lookup_elem(&tls_scratch, &zero);
+	if (!b || !p || off > sizeof(p->head) || n > sizeof(p->head) - off ||
+	    n > sizeof(b->data))
+		return -1;
+	return bpf_probe_read_kernel(b->data, n, p->head + off);
+}
+
+/*
+ * n bytes of a buffer a protocol module is fed to the start of the scan
+ * buffer b: at ubuf in the process's memory, or, from_copy
+ * (FEED_FROM_COPY), at offset ubuf of this CPU's copy of a TLS read.
+ * Nonzero when they cannot be read.
+ */
+static __always_inline long capture_load(struct scan_buf *b, __u32 n, __u64 ubuf, bool from_copy)
+{
+	if (from_copy)
+		return capture_load_copy(b, n, ubuf);
+	return bpf_probe_read_user(b->data, n, (const void *)ubuf);
 }
 
 #endif /* SLOTAP_CAPTURE_BPF_H */

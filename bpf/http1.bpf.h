@@ -1046,19 +1046,19 @@ __noinline int http1_starts_response(const struct scan_buf *b, __u32 n)
 /* Scan windows of one buffer: 256 KiB of heads, bodies skipped by count. */
 #define FEED_WINDOWS_MAX	64
 
-/* http1_feed_window()'s how: the direction, or'ed with this */
+/* http1_feed_window()'s how: the direction, or'ed with these (and FEED_FROM_COPY) */
 #define FEED_MID_BUFFER		0x100	/* not the start of the syscall's buffer */
 
 /*
- * Up to HTTP_SCAN_MAX of the n user bytes at ubuf into the scan buffer,
- * from its start: how many, 0 when none could be read.
+ * Up to HTTP_SCAN_MAX of the n bytes at ubuf (capture_load()) into the
+ * scan buffer, from its start: how many, 0 when none could be read.
  */
-static __always_inline __u32 scan_load(struct scan_buf *b, __u64 ubuf, __u64 n)
+static __always_inline __u32 scan_load(struct scan_buf *b, __u64 ubuf, __u64 n, bool from_copy)
 {
 	if (n > HTTP_SCAN_MAX)
 		n = HTTP_SCAN_MAX;
 	barrier_var(n);
-	if (n == 0 || n > HTTP_SCAN_MAX || bpf_probe_read_user(b->data, n, (const void *)ubuf))
+	if (n == 0 || n > HTTP_SCAN_MAX || capture_load(b, n, ubuf, from_copy))
 		return 0;
 	b->pos = 0;
 	b->len = n;
@@ -1073,7 +1073,7 @@ static __always_inline __u32 scan_load(struct scan_buf *b, __u64 ubuf, __u64 n)
  */
 __noinline long http1_feed_window(struct conn *c, __u32 how, __u64 ubuf, __u64 len, __u64 now)
 {
-	__u32 dir = how & DIR_RESPONSE, off = how & FEED_MID_BUFFER;
+	__u32 dir = how & DIR_RESPONSE, off = how & FEED_MID_BUFFER, copy = how & FEED_FROM_COPY;
 	struct scan_ctx s = { .conn = c, .now = now, .dir = dir };
 	bool resync = false;
 	struct parser *p;
@@ -1101,7 +1101,7 @@ __noinline long http1_feed_window(struct conn *c, __u32 how, __u64 ubuf, __u64 l
 	if (dir == DIR_RESPONSE && response_is_lone(c) && (p->state == P_IDLE || resync) &&
 	    n > 12 + RESYNC_BLANKS_MAX)
 		n = 12 + RESYNC_BLANKS_MAX;
-	n = scan_load(s.buf, ubuf, n);
+	n = scan_load(s.buf, ubuf, n, copy);
 	if (!n)
 		return FEED_STOP;
 	if (resync) {
@@ -1129,7 +1129,7 @@ struct feed_walk {
 	__u64 len;
 	__u64 off;		/* bytes of the buffer parsed */
 	__u64 now;
-	__u32 dir;
+	__u32 dir;		/* or'ed with FEED_FROM_COPY */
 	__u32 drop;		/* enum scan_drop */
 };
 
@@ -1170,15 +1170,17 @@ static __always_inline int unframed_rest(struct conn *c, __u32 dir)
 }
 
 /*
- * Parse one user buffer. Returns SCAN_KEEP, or why the connection must be
- * dropped.
+ * Parse one user buffer (dir may carry FEED_FROM_COPY). Returns SCAN_KEEP,
+ * or why the connection must be dropped.
  */
 __noinline int http1_feed(struct conn *c, __u32 dir, __u64 ubuf_addr, __u64 len, __u64 now)
 {
-	struct feed_walk w = { .conn = c, .ubuf = ubuf_addr, .len = len, .now = now, .dir = dir };
+	struct feed_walk w = { .conn = c, .ubuf = ubuf_addr, .len = len, .now = now,
+			       .dir = dir & (DIR_RESPONSE | FEED_FROM_COPY) };
 
 	if (!c)
 		return SCAN_KEEP;
+	dir &= DIR_RESPONSE;
 	/*
 	 * The common case, one whole request head and nothing after it, here:
 	 * each call level costs (SRSO's safe RET). Whatever it leaves goes on
@@ -1188,7 +1190,7 @@ __noinline int http1_feed(struct conn *c, __u32 dir, __u64 ubuf_addr, __u64 len,
 		__u32 zero = 0;
 		struct scan_buf *b = bpf_map_lookup_elem(&scan_scratch, &zero);
 
-		if (!b || !scan_load(b, ubuf_addr, len))
+		if (!b || !scan_load(b, ubuf_addr, len, w.dir & FEED_FROM_COPY))
 			return SCAN_KEEP;
 		if (http1_fast_start(c, b, dir, now) == PARSE_STOP && b->pos >= len)
 			return SCAN_KEEP;
@@ -1302,6 +1304,14 @@ static __always_inline bool http1_io_fast(struct conn *c, __u32 dir, const struc
 					  long ret, __u64 now)
 {
 	return dir == DIR_RESPONSE && response_fast(c, io, ret, now);
+}
+
+/* The rest of a body (or chunk) of known length: skipped by count, never read. */
+static __always_inline __u64 http1_skippable(const struct conn *c, __u32 dir)
+{
+	const struct parser *p = dir == DIR_REQUEST ? &c->req : &c->resp;
+
+	return p->state == P_BODY ? p->left : 0;
 }
 
 /* n bytes that cannot be read: a body's, or framing is lost. */

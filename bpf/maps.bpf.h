@@ -170,16 +170,31 @@ struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, 16384);
 	__type(key, struct tls_ssl_key);
-	__type(value, struct tls_conn_key);
+	__type(value, struct tls_bound);
 } tls_ssl SEC(".maps");
 
-/* TLS: a read's plaintext not parsed yet, by connection; deleted when parsed or closed. */
+/*
+ * TLS: a read's plaintext not parsed yet, by connection; deleted when
+ * parsed or closed. Not preallocated: 2 KiB an entry in use, none else.
+ */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__uint(max_entries, 8192);
 	__type(key, struct tls_conn_key);
 	__type(value, struct tls_read);
 } tls_pending SEC(".maps");
+
+/*
+ * TLS, per CPU: [0] the head of the read being parsed (capture_load()),
+ * [1] the uretprobe's new tls_pending entry.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 2);
+	__type(key, __u32);
+	__type(value, struct tls_read);
+} tls_scratch SEC(".maps");
 
 /*
  * TLS: whether a connection's last SSL_do_handshake failed (returned <= 0),

@@ -14,7 +14,12 @@
  *       iovecs beyond HTTP_IOV_MAX); returns as _feed;
  *   <proto>_io_done(c, dir): the socket operation is over;
  *   <proto>_between_requests(c): the client's stream is at a message
- *       boundary (for a reset's unread bytes, transport.bpf.h).
+ *       boundary (for a reset's unread bytes, transport.bpf.h);
+ *   <proto>_skippable(c, dir): bytes of dir's stream it will skip by
+ *       count before it needs to see any (a body's rest: TLS reads need
+ *       no copy of them, tls.bpf.h).
+ * dir may carry FEED_FROM_COPY in _feed(): ubuf is then an offset to
+ * read with capture_load().
  * and reports requests with conn_req_push / conn_emit_response / conn_end.
  * Adding one: a PROTO_ id in include/, its state in struct conn, its
  * module header, and a case in each dispatch below. Uses every layer
@@ -69,6 +74,16 @@ static __always_inline int proto_io_done(struct conn *c, __u32 dir)
 		return http1_io_done(c, dir);
 	}
 	return SCAN_KEEP;
+}
+
+/* Bytes of dir's stream the module skips by count before it needs to see one. */
+static __always_inline __u64 proto_skippable(const struct conn *c, __u32 dir)
+{
+	switch (c->proto) {
+	case PROTO_HTTP1:
+		return http1_skippable(c, dir);
+	}
+	return 0;
 }
 
 static __always_inline bool proto_between_requests(const struct conn *c)

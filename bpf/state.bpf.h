@@ -22,6 +22,15 @@ enum io_op {
 
 enum direction { DIR_REQUEST = 0, DIR_RESPONSE = 1 };
 
+/*
+ * Or'ed into the dir a module's _feed() gets: ubuf is not an address but
+ * an offset into the head of this CPU's tls_scratch[0], read with capture_load()
+ * (the plaintext of a TLS read, copied when SSL_read returned: the
+ * application may have changed its buffer since). Never set for an
+ * address a process gave.
+ */
+#define FEED_FROM_COPY	0x200
+
 /* pending_req.flags beside HTTP_EVENT_PATH_TRUNCATED and HTTP_EVENT_LATE */
 /*
  * Counted as a loss, or done with (answered, failed with the connection):
@@ -134,17 +143,7 @@ struct io_args {
 	__u32 iovcnt;		/* readv/writev */
 };
 
-/*
- * A call into the TLS library in progress on a thread (tls_calls, by
- * pid_tgid), recorded at its entry; sk and gen once a socket operation
- * inside it told which connection it is (docs/tls.md).
- */
-/*
- * A call into the TLS library in progress on a thread (tls_calls, by
- * pid_tgid), recorded at its entry, bound to its connection by a socket
- * operation inside it (docs/tls.md). A connection, as the TLS maps key it:
- * its socket and its conn's gen.
- */
+/* A connection, as the TLS maps key it: its socket and its conn's gen. */
 struct tls_conn_key {
 	__u64 sk;
 	__u32 gen;
@@ -157,6 +156,11 @@ enum tls_call_kind {
 	TLS_CALL_HANDSHAKE,	/* SSL_do_handshake */
 };
 
+/*
+ * A call into the TLS library in progress on a thread (tls_calls, by
+ * pid_tgid), recorded at its entry, bound to its connection by a socket
+ * operation inside it (docs/tls.md).
+ */
 struct tls_call {
 	__u64 ssl;		/* the SSL *, to remember the binding by */
 	__u64 buf;		/* the plaintext buffer */
@@ -176,18 +180,46 @@ struct tls_ssl_key {
 };
 
 /*
- * Plaintext SSL_read returned, parsed at the next socket operation of its
- * connection with the clock of the return (tls_pending, by conn).
+ * Where an SSL * was last seen (tls_ssl, by tgid and SSL *): its
+ * connection, and how many bytes its reads will bring that the protocol
+ * skips by count (a body's rest) as of the last parse, which the
+ * uretprobe needs no copy of.
+ */
+struct tls_bound {
+	__u64 sk;
+	__u32 gen;
+	__u32 __pad;
+	__u64 skippable;
+};
+
+/*
+ * How much of a connection's TLS reads is kept as SSL_read returned them:
+ * request heads beyond it are parsed from the application's buffer, or
+ * counted. An entry of tls_pending stays within a 2 KiB allocation.
+ */
+#define TLS_HEAD_COPY	1536
+
+/*
+ * Plaintext SSL_read returned, not parsed yet: the reads since the last
+ * parse of the connection (tls_pending, by conn), parsed at its next
+ * socket operation. In stream order: lead bytes by count (the rest of a
+ * body: the protocol skips them), then the copy (head: the following
+ * bytes, as returned, whatever buffers they went to: applications rewrite
+ * a head in place once they parsed it, as nginx puts a NUL after each
+ * header name and value), then len bytes at buf (the rest of a read the
+ * copy had no room for, in the application's buffer), then skip bytes by
+ * count (later reads into other buffers, which may have been reused).
  */
 struct tls_read {
+	__u64 lead;
+	__u64 body_left;	/* skippable bytes still to come (struct tls_bound) */
 	__u64 buf;
 	__u64 len;
-	__u64 t;
-	/*
-	 * Bytes of later reads before it was parsed, into another buffer, which
-	 * the application may have reused since: by count only (a body's).
-	 */
 	__u64 skip;
+	__u64 t;		/* when the first bytes past lead returned: a request's start */
+	__u32 copied;		/* bytes in head */
+	__u32 __pad;
+	__u8 head[TLS_HEAD_COPY];
 };
 
 /* conn.state; the zero of fresh storage is CONN_NEW */

@@ -11,40 +11,69 @@
 #define SLOTAP_TLS_BPF_H
 
 /*
- * Plaintext of a TLS connection to its protocol module, as a read or a
- * write of one buffer; now as handle_io(). Global: verified once, however
- * many places feed.
+ * The protocol a TLS connection speaks, from the first plaintext its
+ * client sent, in this CPU's tls_scratch[0]. Global: its word stays off
+ * the socket programs' stack.
  */
-static __always_inline int tls_feed(struct conn *c, __u32 op, __u64 buf, __u64 len, __u64 skip,
-				    __u64 now)
+__noinline int tls_classify(void)
+{
+	struct tls_read *p;
+	__u32 zero = 0, n;
+	__u64 w = 0;
+
+	p = bpf_map_lookup_elem(&tls_scratch, &zero);
+	if (!p)
+		return PROTO_NONE;
+	if (p->copied) {
+		n = p->copied < sizeof(w) ? p->copied : sizeof(w);
+		__builtin_memcpy(&w, p->head, sizeof(w));	/* bytes past n: never judged */
+	} else {
+		n = p->len < sizeof(w) ? p->len : sizeof(w);
+		if (bpf_probe_read_user(&w, n, (void *)p->buf))
+			return PROTO_NONE;
+	}
+	return proto_classify(w, n);
+}
+
+/*
+ * Plaintext of a TLS connection to its protocol module, as p (this CPU's
+ * tls_scratch[0]) describes it (struct tls_read: lead, copy, the rest at
+ * buf, skip), at time t (0: now, as handle_io()); op says whether it was
+ * read or written. In map memory: few values live across the parser's
+ * calls keep the socket programs' frame small enough for its call chain.
+ */
+static __always_inline int tls_feed(struct conn *c, __u32 op, const struct tls_read *p)
 {
 	__u32 dir;
-	int drop;
+	int drop = 0;
 
-	if (!c || !len || len > 0x7fffffff || c->state != CONN_TRACKED)
+	if (!c || p->copied > sizeof(p->head) || p->len > 0x7fffffff ||
+	    c->state != CONN_TRACKED)
 		return 0;
 	/*
-	 * handle_io() for one buffer, without its io_args, iovec arrays or
-	 * shortcut: the socket programs' stack, less the parser's call chain,
-	 * has no room for them twice.
+	 * handle_io() for one stream of bytes, without its io_args, iovec
+	 * arrays or shortcut: the socket programs' stack, less the parser's
+	 * call chain, has no room for them twice.
 	 */
 	dir = (op >= IO_WRITE) != !!c->client ? DIR_RESPONSE : DIR_REQUEST;
-	if (!c->proto) {
-		__u64 w = 0;
-		__u32 n = len < sizeof(w) ? len : sizeof(w);
-
-		if (dir != DIR_REQUEST || bpf_probe_read_user(&w, n, (void *)buf))
+	if (!c->proto && (p->copied || p->len)) {
+		if (dir != DIR_REQUEST)
 			return 0;
-		c->proto = proto_classify(w, n);
+		c->proto = tls_classify();
 		if (!c->proto) {
 			count_loss(LOSS_NOT_HTTP);
 			conn_drop(c);
 			return 0;
 		}
 	}
-	drop = proto_feed(c, dir, buf, len, now);
-	if (!drop && skip)
-		drop = proto_skip(c, dir, skip);
+	if (p->lead)
+		drop = proto_skip(c, dir, p->lead);
+	if (!drop && p->copied)
+		drop = proto_feed(c, dir | FEED_FROM_COPY, 0, p->copied, p->t);
+	if (!drop && p->len)
+		drop = proto_feed(c, dir, p->buf, p->len, p->t);
+	if (!drop && p->skip)
+		drop = proto_skip(c, dir, p->skip);
 	if (!drop)
 		drop = proto_io_done(c, dir);
 	if (drop == SCAN_DROP_UPGRADED)
@@ -54,33 +83,72 @@ static __always_inline int tls_feed(struct conn *c, __u32 op, __u64 buf, __u64 l
 	return 0;
 }
 
-/* The read the connection's previous SSL_read returned, if not parsed yet. */
+/*
+ * The reads of the connection not parsed yet, if any: into this CPU's
+ * tls_scratch[0] for tls_feed() (a map value's address cannot be handed
+ * to the parser), and out of tls_pending.
+ */
 static __always_inline void tls_drain(struct conn *c, const struct tls_conn_key *k)
 {
-	struct tls_read *r;
-	__u64 buf, len, t, skip;
+	struct tls_read *r, *p;
+	__u32 zero = 0, copied;
 
 	r = bpf_map_lookup_elem(&tls_pending, k);
-	if (!r)
+	p = bpf_map_lookup_elem(&tls_scratch, &zero);
+	if (!r || !p)
 		return;
-	buf = r->buf;
-	len = r->len;
-	t = r->t;
-	skip = r->skip;
+	p->lead = r->lead;
+	p->buf = r->buf;
+	p->len = r->len;
+	p->skip = r->skip;
+	p->t = r->t;
+	copied = r->copied;
+	if (copied > sizeof(r->head))
+		copied = 0;
+	barrier_var(copied);
+	if (copied && copied <= sizeof(p->head) &&
+	    bpf_probe_read_kernel(p->head, copied, r->head))
+		copied = 0;
+	p->copied = copied;
 	bpf_map_delete_elem(&tls_pending, k);
-	tls_feed(c, IO_READ, buf, len, skip, t);
+	tls_feed(c, IO_READ, p);
+}
+
+/* A write's plaintext, from the application's buffer, at its first socket send. */
+static __always_inline void tls_feed_write(struct conn *c, const struct tls_call *call)
+{
+	struct tls_read *p;
+	__u32 zero = 0;
+
+	p = bpf_map_lookup_elem(&tls_scratch, &zero);
+	if (!p)
+		return;
+	p->lead = 0;
+	p->buf = call->buf;
+	p->len = call->num;
+	p->skip = 0;
+	p->t = 0;
+	p->copied = 0;
+	tls_feed(c, IO_WRITE, p);
 }
 
 /*
  * Remembers which connection an SSL * is on, for its calls that do no
- * socket operation. Global: its keys stay off the socket programs' stack,
- * which the parser's call chain needs.
+ * socket operation, and what its reads will bring that the protocol
+ * skips. Global: its keys stay off the socket programs' stack, which the
+ * parser's call chain needs.
  */
-__noinline int tls_bind(__u64 ssl, __u32 tgid, __u64 sk, __u32 gen)
+__noinline int tls_bind(__u64 ssl, __u32 tgid, __u64 sk, __u32 gen, __u64 skippable)
 {
 	struct tls_ssl_key key = { .ssl = ssl, .tgid = tgid };
-	struct tls_conn_key bound = { .sk = sk, .gen = gen };
+	struct tls_bound bound = { .sk = sk, .gen = gen, .skippable = skippable };
+	struct tls_bound *b;
 
+	b = bpf_map_lookup_elem(&tls_ssl, &key);
+	if (b && b->sk == sk && b->gen == gen) {
+		b->skippable = skippable;
+		return 0;
+	}
 	bpf_map_update_elem(&tls_ssl, &key, &bound, BPF_ANY);
 	return 0;
 }
@@ -101,17 +169,20 @@ static __always_inline bool tls_socket_io(struct conn *c, bool send)
 	if (!call)
 		return c->tls;	/* a handshake's records, or a connection not TLS */
 	c->tls = 1;
-	if (call->conn.sk != c->sock_id || call->conn.gen != c->gen) {
-		call->conn.sk = c->sock_id;
-		call->conn.gen = c->gen;
-		tls_bind(call->ssl, id >> 32, call->conn.sk, call->conn.gen);
-	}
+	call->conn.sk = c->sock_id;
+	call->conn.gen = c->gen;
 	/* the key in map memory: the parser's call chain needs the stack */
 	tls_drain(c, &call->conn);
+	/* looked up again: held across the drain, it would take the parser's stack */
+	call = bpf_map_lookup_elem(&tls_calls, &id);
+	if (!call)
+		return true;
 	if (send && call->kind == TLS_CALL_WRITE && !call->fed) {
 		call->fed = 1;
-		tls_feed(c, IO_WRITE, call->buf, call->num, 0, 0);
+		tls_feed_write(c, call);
 	}
+	tls_bind(call->ssl, id >> 32, c->sock_id, c->gen,
+		 proto_skippable(c, c->client ? DIR_RESPONSE : DIR_REQUEST));
 	return true;
 }
 
@@ -156,14 +227,46 @@ static __always_inline void tls_call_start(void *ssl, void *buf, __u64 num, void
 	bpf_map_update_elem(&tls_calls, &id, &call, BPF_ANY);
 }
 
-/* SSL_read(_ex) returned len bytes of plaintext (0: none, or an error). */
+/*
+ * The n bytes in scratch's head go on r's copy where it ends; returns how
+ * many fitted.
+ */
+static __always_inline __u32 tls_copy_more(struct tls_read *r, const struct tls_read *scratch,
+					   __u32 n)
+{
+	struct bpf_dynptr head;
+	__u32 at = r->copied;
+
+	if (at >= sizeof(r->head))
+		return 0;
+	if (n > sizeof(r->head) - at)
+		n = sizeof(r->head) - at;
+	if (!n || n > sizeof(scratch->head))
+		return 0;
+	/* a dynptr: an offset and a length the verifier cannot bound together */
+	if (bpf_dynptr_from_mem(r->head, sizeof(r->head), 0, &head) ||
+	    bpf_dynptr_write(&head, at, (void *)scratch->head, n, 0))
+		return 0;
+	r->copied = at + n;
+	return n;
+}
+
+/*
+ * SSL_read(_ex) returned len bytes of plaintext at buf (0: none, or an
+ * error): onto the connection's reads not parsed yet (struct tls_read),
+ * the protocol's skippable bytes by count, the rest copied while the copy
+ * has room and follows on.
+ */
 static __always_inline void tls_read_done(__u64 len, bool ex)
 {
 	__u64 id = bpf_get_current_pid_tgid();
 	struct tls_ssl_key sk_key = { .tgid = id >> 32 };
-	struct tls_conn_key k = {}, *bound;
-	struct tls_read rd = {}, *r;
+	struct tls_conn_key k = {};
+	__u64 buf, take, left = 0, now;
+	struct tls_read *s, *r;
+	struct tls_bound *bound;
 	struct tls_call *call;
+	__u32 one = 1, n = 0;
 
 	call = bpf_map_lookup_elem(&tls_calls, &id);
 	if (!call)
@@ -177,29 +280,68 @@ static __always_inline void tls_read_done(__u64 len, bool ex)
 	} else if (ex) {
 		len = 0;
 	}
-	if (!len || (__s64)len < 0)
+	if (!len || len > 0x7fffffff)
 		goto out;
 	k = call->conn;
+	sk_key.ssl = call->ssl;
+	bound = bpf_map_lookup_elem(&tls_ssl, &sk_key);
 	if (!k.sk) {
 		/* the record was buffered already: no socket read in this call */
-		sk_key.ssl = call->ssl;
-		bound = bpf_map_lookup_elem(&tls_ssl, &sk_key);
 		if (!bound)
 			goto out;	/* never bound: a connection we do not follow */
-		k = *bound;
+		k.sk = bound->sk;
+		k.gen = bound->gen;
 	}
-	rd.buf = call->buf;
-	rd.len = len;
-	rd.t = bpf_ktime_get_ns();
-	if (!bpf_map_update_elem(&tls_pending, &k, &rd, BPF_NOEXIST))
+	if (bound && bound->sk == k.sk && bound->gen == k.gen)
+		left = bound->skippable;
+	s = bpf_map_lookup_elem(&tls_scratch, &one);
+	if (!s)
 		goto out;
+	now = bpf_ktime_get_ns();
 	r = bpf_map_lookup_elem(&tls_pending, &k);
-	if (!r)
-		count_loss(LOSS_TLS_UNREAD);	/* the map is full */
-	else if (!r->skip && r->buf + r->len == rd.buf && r->len + len <= 0x7fffffff)
-		r->len += len;	/* read on into the same buffer: one read */
-	else if (r->skip + len <= 0x7fffffff)
-		r->skip += len;	/* a body read in pieces into one buffer (nginx) */
+	if (r)
+		left = r->body_left;
+	take = len < left ? len : left;
+	buf = call->buf + take;
+	len -= take;
+	/* the bytes past the skippable ones, while a copy can take them */
+	if (len && (!r || (!r->len && !r->skip && r->copied < sizeof(r->head)))) {
+		n = len < sizeof(s->head) ? len : sizeof(s->head);
+		barrier_var(n);
+		if (n > sizeof(s->head) || bpf_probe_read_user(s->head, n, (void *)buf))
+			n = 0;	/* parsed from the buffer, then, as far as it can be read */
+	}
+	if (!r) {
+		s->lead = take;
+		s->body_left = left - take;
+		s->copied = n;
+		s->buf = buf + n;
+		s->len = len - n;
+		s->skip = 0;
+		s->t = len ? now : 0;
+		if (bpf_map_update_elem(&tls_pending, &k, s, BPF_NOEXIST) && len)
+			count_loss(LOSS_TLS_UNREAD);	/* the map is full */
+		goto out;
+	}
+	r->lead += take;
+	r->body_left -= take;
+	if (!len)
+		goto out;
+	if (!r->t)
+		r->t = now;
+	if (!r->len && !r->skip) {
+		n = tls_copy_more(r, s, n);
+		buf += n;
+		len -= n;
+		if (len) {
+			r->buf = buf;	/* the rest of this read, in its buffer */
+			r->len = len;
+		}
+	} else if (!r->skip && r->buf + r->len == buf && r->len + len <= 0x7fffffff) {
+		r->len += len;	/* read on into the same buffer */
+	} else if (r->skip + len <= 0x7fffffff) {
+		r->skip += len;	/* into another buffer, reused since, maybe: by count */
+	}
 out:
 	bpf_map_delete_elem(&tls_calls, &id);
 }
@@ -222,7 +364,8 @@ static __always_inline void tls_handshake_done(int ret)
 {
 	__u64 id = bpf_get_current_pid_tgid();
 	struct tls_ssl_key sk_key = { .tgid = id >> 32 };
-	struct tls_conn_key k, *bound;
+	struct tls_conn_key k;
+	struct tls_bound *bound;
 	struct tls_call *call;
 	__u8 failed = ret <= 0;
 
@@ -238,7 +381,8 @@ static __always_inline void tls_handshake_done(int ret)
 		bound = bpf_map_lookup_elem(&tls_ssl, &sk_key);
 		if (!bound)
 			goto out;
-		k = *bound;
+		k.sk = bound->sk;
+		k.gen = bound->gen;
 	}
 	bpf_map_update_elem(&tls_handshakes, &k, &failed, BPF_ANY);
 out:
@@ -246,20 +390,26 @@ out:
 }
 
 /*
- * A TLS connection closes: its reads not parsed yet go with it, counted.
- * True, once, when its handshake failed: its last SSL_do_handshake
- * returned <= 0 and no request bytes ever came, on a server connection.
+ * A TLS connection closes: its reads not parsed yet go with it, counted
+ * (a body's rest alone is no loss). True, once, when its handshake
+ * failed: its last SSL_do_handshake returned <= 0 and no request bytes
+ * ever came, on a server connection.
  */
 static __always_inline bool tls_close(struct conn *c)
 {
 	struct tls_conn_key k = { .sk = c->sock_id, .gen = c->gen };
+	struct tls_read *r;
 	bool failed = false;
 	__u8 *hs;
 
 	if (!tls_enabled || !c->tls)
 		return false;
-	if (!bpf_map_delete_elem(&tls_pending, &k))
-		count_loss(LOSS_TLS_UNREAD);
+	r = bpf_map_lookup_elem(&tls_pending, &k);
+	if (r) {
+		if (r->copied || r->len || r->skip)
+			count_loss(LOSS_TLS_UNREAD);
+		bpf_map_delete_elem(&tls_pending, &k);
+	}
 	hs = bpf_map_lookup_elem(&tls_handshakes, &k);
 	if (!hs)
 		return false;
