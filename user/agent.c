@@ -20,6 +20,7 @@
 #include "slo_alerts.h"
 #include "slo_registry.h"
 #include "state.h"
+#include "tls_libs.h"
 #include "util.h"
 
 /*
@@ -52,11 +53,59 @@ int agent__open_source(struct agent *a, const struct slotap_config *cfg,
 		.on_event = agent__route_event,
 		.on_h2_record = agent__h2_record,
 		.ctx = a,
-		.tls_libs = a->tls_libs,
-		.n_tls_libs = a->n_tls_libs,
+		.no_tls = a->no_tls,
 	};
 
 	return http_source__open(out, &opts);
+}
+
+static int tls_attach(void *ctx, const char *path)
+{
+	return http_source__attach_tls(ctx, path);
+}
+
+int agent__tls_start(struct agent *a)
+{
+	int err;
+
+	if (a->no_tls)
+		return 0;
+	a->tls = tls_libs__new();
+	if (!a->tls)
+		return -ENOMEM;
+	for (unsigned int i = 0; i < a->n_tls_paths; i++) {
+		err = tls_libs__add(a->tls, a->tls_paths[i], "flag", tls_attach, a->src);
+		if (err < 0) {
+			log__error("--tls-library %s: cannot probe it (see above)", a->tls_paths[i]);
+			return err;
+		}
+	}
+	tls_libs__add_defaults(a->tls, tls_attach, a->src);
+	agent__tls_refresh(a);
+	return 0;
+}
+
+/*
+ * A process that starts serving is looked at within a second: until then
+ * its TLS connections are not measured (counted tls_no_plaintext), unless
+ * its library was probed already (the usual libssl is, from the start).
+ */
+void agent__tls_refresh(struct agent *a)
+{
+	static __u32 tgids[SERVING_TGIDS_MAX];
+	size_t n;
+
+	if (!a->tls)
+		return;
+	n = http_source__serving_tgids(a->src, tgids, SERVING_TGIDS_MAX);
+	pthread_mutex_lock(&a->lock);	/* the files are a self-metric */
+	tls_libs__scan(a->tls, tgids, n, tls_attach, a->src);
+	pthread_mutex_unlock(&a->lock);
+}
+
+int agent__tls_attach(struct agent *a, struct http_source *src)
+{
+	return a->tls ? tls_libs__attach_all(a->tls, tls_attach, src) : 0;
 }
 
 /*
@@ -285,6 +334,7 @@ void agent__limit_series(struct agent *a)
 void agent__free(struct agent *a)
 {
 	http_source__destroy(a->src);
+	tls_libs__free(a->tls);
 	slo_registry__free(a->slos);
 	state_journal__free(&a->save.journal);
 	service_registry__free(a->services);

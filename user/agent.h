@@ -35,8 +35,10 @@ struct agent {
 	/* settings from the command line */
 	const char *config_path;	/* NULL: the built-in configuration */
 	__u32 ringbuf_bytes;		/* 0: ringbuf_default_bytes() */
-	const char *const *tls_libs;	/* --tls-library */
-	unsigned int n_tls_libs;
+	const char *const *tls_paths;	/* --tls-library */
+	unsigned int n_tls_paths;
+	bool no_tls;			/* --no-tls */
+	struct tls_libs *tls;		/* the files the TLS uprobes are on; NULL: --no-tls */
 	struct slotap_config cfg;
 	struct latency_buckets buckets;
 	struct aggregator *agg;
@@ -143,6 +145,15 @@ void agent__blame_bad_event(void *ctx, const char *slo, const char *service,
 /* What the kernel counts rather than reports: listen drops, retransmits. */
 void agent__sweep_transport_locked(struct agent *a);
 void agent__sweep_transport(struct agent *a);
+/*
+ * TLS: the uprobes on --tls-library files, the usual libssl files and
+ * those of the processes serving now (0, or -errno when a --tls-library
+ * file cannot be probed); then, each second, those of processes new since.
+ */
+int agent__tls_start(struct agent *a);
+void agent__tls_refresh(struct agent *a);
+/* Every file the TLS uprobes are on, to a reload's new kernel source. */
+int agent__tls_attach(struct agent *a, struct http_source *src);
 /* A configured service's retransmits are 0 until there are some, not absent. */
 void agent__retransmits_zero(struct agent *a);
 

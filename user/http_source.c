@@ -30,10 +30,10 @@ struct retransmit_seen {
 struct http_source {
 	struct slotap_bpf *skel;
 	struct bpf_link *timeouts;	/* the request timeout sweep's iterator */
-	/* TLS uprobes: each library's, 10 at most (tls_prog()) */
-	struct bpf_link *tls_links[HTTP_SOURCE_TLS_LIBS_MAX * 10];
-	const char *tls_libs[HTTP_SOURCE_TLS_LIBS_MAX];
-	unsigned int n_tls_libs, n_tls_links;
+	/* TLS uprobes: TLS_PROBES_MAX for each file probed (http_source__attach_tls()) */
+	bool tls;
+	struct bpf_link **tls_links;
+	size_t n_tls_links, cap_tls_links;
 	/* the namespaces whose TCP sockets the iter/tcp sweeps walk besides ours */
 	struct netns_set *netns;
 	__u64 netns_refreshed_ns;
@@ -408,9 +408,11 @@ static int seed_listen_ports(struct http_source *src)
 }
 
 /* The TLS library functions probed, each by its entry or its return (docs/tls.md). */
+#define TLS_PROBES_MAX	10
+
 static struct bpf_program *tls_prog(struct slotap_bpf *skel, int i, const char **func, bool *ret)
 {
-	struct { struct bpf_program *prog; const char *func; bool ret; } probes[] = {
+	struct { struct bpf_program *prog; const char *func; bool ret; } probes[TLS_PROBES_MAX] = {
 		{ skel->progs.slotap_ssl_read, "SSL_read", false },
 		{ skel->progs.slotap_ssl_read_ret, "SSL_read", true },
 		{ skel->progs.slotap_ssl_read_ex, "SSL_read_ex", false },
@@ -424,7 +426,7 @@ static struct bpf_program *tls_prog(struct slotap_bpf *skel, int i, const char *
 		{ skel->progs.slotap_ssl_handshake_ret, "SSL_do_handshake", true },
 	};
 
-	if (i >= (int)(sizeof(probes) / sizeof(probes[0])))
+	if (i >= TLS_PROBES_MAX)
 		return NULL;
 	*func = probes[i].func;
 	*ret = probes[i].ret;
@@ -433,12 +435,12 @@ static struct bpf_program *tls_prog(struct slotap_bpf *skel, int i, const char *
 
 static void detach_tls(struct http_source *src)
 {
-	for (unsigned int i = 0; i < src->n_tls_links; i++)
+	for (size_t i = 0; i < src->n_tls_links; i++)
 		bpf_link__destroy(src->tls_links[i]);
 	src->n_tls_links = 0;
 }
 
-/* Off: the TLS programs are not loaded, and their maps take no memory. */
+/* Off (--no-tls): the TLS programs are not loaded, and their maps take no memory. */
 static void configure_tls(struct http_source *src, const struct http_source_opts *opts)
 {
 	struct slotap_bpf *skel = src->skel;
@@ -446,59 +448,82 @@ static void configure_tls(struct http_source *src, const struct http_source_opts
 	const char *func;
 	bool ret;
 
-	for (unsigned int i = 0; i < opts->n_tls_libs; i++)
-		src->tls_libs[i] = opts->tls_libs[i];
-	src->n_tls_libs = opts->n_tls_libs;
-	skel->rodata->tls_enabled = src->n_tls_libs > 0;
+	src->tls = !opts->no_tls;
+	skel->rodata->tls_enabled = src->tls;
 	for (int i = 0; (prog = tls_prog(skel, i, &func, &ret)); i++) {
-		bpf_program__set_autoattach(prog, false);	/* by path, below */
-		bpf_program__set_autoload(prog, src->n_tls_libs > 0);
+		bpf_program__set_autoattach(prog, false);	/* by path, http_source__attach_tls() */
+		bpf_program__set_autoload(prog, src->tls);
 	}
-	if (!src->n_tls_libs) {
+	if (!src->tls) {
 		bpf_map__set_max_entries(skel->maps.tls_calls, 1);
 		bpf_map__set_max_entries(skel->maps.tls_ssl, 1);
 		bpf_map__set_max_entries(skel->maps.tls_pending, 1);
 		bpf_map__set_max_entries(skel->maps.tls_handshakes, 1);
+		bpf_map__set_max_entries(skel->maps.tls_scratch, 1);
 	}
 }
 
-/*
- * Each TLS library's functions, by path: a uprobe is on the file's inode,
- * so every process that maps it, now or later, is covered. A function the
- * library lacks (SSL_read_ex before OpenSSL 1.1.1) is skipped; none of
- * the four: an error.
- */
-static int attach_tls(struct http_source *src)
+static libbpf_print_fn_t tls_print_next;
+
+/* libbpf warns of a function a file lacks: expected here, said at debug level */
+static int tls_print(enum libbpf_print_level level, const char *fmt, va_list args)
 {
+	if (level == LIBBPF_WARN)
+		level = LIBBPF_DEBUG;
+	return tls_print_next ? tls_print_next(level, fmt, args) : 0;
+}
+
+int http_source__attach_tls(struct http_source *src, const char *path)
+{
+	size_t before = src->n_tls_links;
 	struct bpf_program *prog;
 	const char *func;
 	bool ret;
 
-	for (unsigned int l = 0; l < src->n_tls_libs; l++) {
-		unsigned int before = src->n_tls_links;
+	if (!src->tls)
+		return -EOPNOTSUPP;
+	if (src->n_tls_links + TLS_PROBES_MAX > src->cap_tls_links) {
+		size_t cap = src->cap_tls_links ? 2 * src->cap_tls_links : 4 * TLS_PROBES_MAX;
+		struct bpf_link **links = realloc(src->tls_links, cap * sizeof(*links));
 
-		for (int i = 0; (prog = tls_prog(src->skel, i, &func, &ret)); i++) {
-			LIBBPF_OPTS(bpf_uprobe_opts, uo, .func_name = func, .retprobe = ret);
-			struct bpf_link *link;
-
-			if (src->n_tls_links == sizeof(src->tls_links) / sizeof(src->tls_links[0]))
-				return -E2BIG;
-			link = bpf_program__attach_uprobe_opts(prog, -1, src->tls_libs[l], 0, &uo);
-			if (!link) {
-				log__debug("%s: no %s to probe: %s", src->tls_libs[l], func,
-					   strerror(errno));
-				continue;
-			}
-			src->tls_links[src->n_tls_links++] = link;
-		}
-		if (src->n_tls_links == before) {
-			log__error("%s: none of SSL_read, SSL_write could be probed",
-				   src->tls_libs[l]);
-			return -ENOENT;
-		}
-		log__info("TLS: %u probes on %s", src->n_tls_links - before, src->tls_libs[l]);
+		if (!links)
+			return -ENOMEM;
+		src->tls_links = links;
+		src->cap_tls_links = cap;
 	}
-	return 0;
+	/*
+	 * A function the file lacks (SSL_read_ex before OpenSSL 1.1.1,
+	 * SSL_do_handshake in a stripped executable) is skipped; none of them:
+	 * -ENOENT.
+	 */
+	tls_print_next = libbpf_set_print(tls_print);
+	for (int i = 0; (prog = tls_prog(src->skel, i, &func, &ret)); i++) {
+		LIBBPF_OPTS(bpf_uprobe_opts, uo, .func_name = func, .retprobe = ret);
+		struct bpf_link *link;
+
+		link = bpf_program__attach_uprobe_opts(prog, -1, path, 0, &uo);
+		if (!link) {
+			log__debug("%s: no %s to probe: %s", path, func, strerror(errno));
+			continue;
+		}
+		src->tls_links[src->n_tls_links++] = link;
+	}
+	libbpf_set_print(tls_print_next);
+	return src->n_tls_links > before ? (int)(src->n_tls_links - before) : -ENOENT;
+}
+
+size_t http_source__serving_tgids(const struct http_source *src, __u32 *out, size_t max)
+{
+	int fd = bpf_map__fd(src->skel->maps.serving_tgids);
+	__u32 key, next;
+	size_t n = 0;
+
+	for (int r = bpf_map_get_next_key(fd, NULL, &next); !r && n < max;
+	     r = bpf_map_get_next_key(fd, &key, &next)) {
+		out[n++] = next;
+		key = next;
+	}
+	return n;
 }
 
 int http_source__open(struct http_source **out, const struct http_source_opts *opts)
@@ -629,10 +654,6 @@ int http_source__start(struct http_source *src)
 		goto fail;
 	}
 
-	err = attach_tls(src);
-	if (err)
-		goto fail;
-
 	err = seed_listen_ports(src);
 	if (err) {
 		log__error("cannot read the listening sockets from /proc/net: %s", strerror(-err));
@@ -680,6 +701,7 @@ void http_source__destroy(struct http_source *src)
 	ring_buffer__free(src->rb);
 	bpf_link__destroy(src->timeouts);
 	detach_tls(src);
+	free(src->tls_links);
 	slotap_bpf__destroy(src->skel);	/* detaches every link */
 	free(src->drops_seen);
 	free(src->rtx_seen);
@@ -778,18 +800,14 @@ static int iter_read(void *link)
  */
 static int netns_refresh(struct http_source *src)
 {
-	int fd = bpf_map__fd(src->skel->maps.serving_tgids);
-	__u32 tgids[SERVING_TGIDS_MAX], key, next, n = 0;
+	__u32 tgids[SERVING_TGIDS_MAX];
 	__u64 now = monotonic_ns();
+	size_t n;
 	int err;
 
 	if (src->netns_refreshed_ns && now - src->netns_refreshed_ns < NETNS_REFRESH_NS)
 		return 0;
-	for (int r = bpf_map_get_next_key(fd, NULL, &next); !r && n < SERVING_TGIDS_MAX;
-	     r = bpf_map_get_next_key(fd, &key, &next)) {
-		tgids[n++] = next;
-		key = next;
-	}
+	n = http_source__serving_tgids(src, tgids, SERVING_TGIDS_MAX);
 	err = netns_set__refresh(src->netns, tgids, n);
 	if (!err)
 		src->netns_refreshed_ns = now;

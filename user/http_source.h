@@ -23,14 +23,10 @@ typedef int (*http_event_fn)(void *ctx, const struct http_event *e);
  */
 typedef int (*h2_record_fn)(void *ctx, const struct h2_record *r, size_t len);
 
-/* --tls-library: how many OpenSSL libraries the TLS uprobes attach to at most */
-#define HTTP_SOURCE_TLS_LIBS_MAX	4
-
 struct http_source_opts {
 	const struct slotap_config *cfg;
-	/* TLS plaintext from uprobes on these libraries (docs/tls.md); none: off */
-	const char *const *tls_libs;
-	unsigned int n_tls_libs;
+	/* --no-tls: no TLS uprobe programs (docs/tls.md) */
+	bool no_tls;
 	__u32 ringbuf_bytes;		/* power of two */
 	__u64 request_timeout_ns;	/* unanswered longer: failed (HTTP_FAILURE_TIMEOUT) */
 	http_event_fn on_event;
@@ -51,6 +47,14 @@ struct http_source_opts {
  */
 int http_source__open(struct http_source **out, const struct http_source_opts *opts);
 int http_source__start(struct http_source *src);
+/*
+ * The TLS uprobes on the OpenSSL functions of the file at path (every
+ * process that maps it, now or later): how many were attached, or -errno
+ * (-ENOENT: it has none of them; -EOPNOTSUPP: --no-tls).
+ */
+int http_source__attach_tls(struct http_source *src, const char *path);
+/* The processes serving tracked connections or listening for a service (serving_tgids). */
+size_t http_source__serving_tgids(const struct http_source *src, __u32 *out, size_t max);
 void http_source__measure(struct http_source *src, bool on);
 void http_source__stop(struct http_source *src);
 void http_source__destroy(struct http_source *src);

@@ -86,7 +86,11 @@ enum {
 	OPT_OTLP_ENDPOINT,
 	OPT_OTLP_INTERVAL,
 	OPT_TLS_LIBRARY,
+	OPT_NO_TLS,
 };
+
+/* --tls-library: files given at most (besides those found: tls_libs.h) */
+#define TLS_PATHS_MAX	16
 
 static const struct argp_option options[] = {
 	{ "config", 'c', "FILE", 0, "YAML configuration (default: the built-in one, see --print-default-config)", 0 },
@@ -97,7 +101,8 @@ static const struct argp_option options[] = {
 	{ "print-default-config", OPT_PRINT_DEFAULT, NULL, 0, "Print the built-in configuration and exit", 0 },
 	{ "state-interval", OPT_STATE_INTERVAL, "SECONDS", 0, "How often the SLO state is saved: what a crash may lose (default 10)", 0 },
 	{ "state-dir", OPT_STATE_DIR, "DIR", 0, "Where SLO window state survives restarts (default /var/lib/slotap; \"\" to keep none)", 0 },
-	{ "tls-library", OPT_TLS_LIBRARY, "PATH", 0, "Experimental: measure TLS servers through uprobes on this OpenSSL library (e.g. /usr/lib/x86_64-linux-gnu/libssl.so.3); repeatable, up to 4 (default: none, TLS traffic is not measured; docs/tls.md)", 0 },
+	{ "tls-library", OPT_TLS_LIBRARY, "PATH", 0, "Also probe this file's OpenSSL functions for TLS plaintext (besides libssl.so.3/.so.1.1 and the libssl of tracked processes, found by themselves); repeatable, up to 16 (docs/tls.md)", 0 },
+	{ "no-tls", OPT_NO_TLS, NULL, 0, "Do not measure HTTP over TLS: no uprobes (TLS connections are then counted not_http)", 0 },
 	{ "bpf-stats", OPT_BPF_STATS, NULL, 0, "Have the kernel count each BPF program's runs and run time (slotap_bpf_program_*; costs every BPF program run of the node ~20-40 ns)", 0 },
 	{ "alertmanager.url", OPT_ALERTMANAGER, "URL", 0, "Push the agent's SLO alerts to this Alertmanager (its v2 API under URL; repeatable, up to 8)", 0 },
 	{ "otlp.endpoint", OPT_OTLP_ENDPOINT, "URL", 0, "Push the metrics as OTLP over HTTP/protobuf to this receiver (/v1/metrics unless URL has a path)", 0 },
@@ -120,8 +125,9 @@ static struct env {
 	size_t n_alertmanagers;
 	const char *otlp_endpoint;
 	unsigned int otlp_interval_s;
-	const char *tls_libs[HTTP_SOURCE_TLS_LIBS_MAX];
-	unsigned int n_tls_libs;
+	const char *tls_paths[TLS_PATHS_MAX];
+	unsigned int n_tls_paths;
+	bool no_tls;
 } env = {
 	.otlp_interval_s = OTLP_PUSH_INTERVAL_DEFAULT_S,
 	.listen = "127.0.0.1:9464",
@@ -216,12 +222,14 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 		env.bpf_stats = true;
 		break;
 	case OPT_TLS_LIBRARY:
-		if (env.n_tls_libs == HTTP_SOURCE_TLS_LIBS_MAX)
-			argp_error(state, "--tls-library %s: at most %d libraries", arg,
-				   HTTP_SOURCE_TLS_LIBS_MAX);
+		if (env.n_tls_paths == TLS_PATHS_MAX)
+			argp_error(state, "--tls-library %s: at most %d files", arg, TLS_PATHS_MAX);
 		if (access(arg, R_OK))
 			argp_error(state, "--tls-library %s: %s", arg, strerror(errno));
-		env.tls_libs[env.n_tls_libs++] = arg;
+		env.tls_paths[env.n_tls_paths++] = arg;
+		break;
+	case OPT_NO_TLS:
+		env.no_tls = true;
 		break;
 	case OPT_PRINT_DEFAULT:
 		fputs(config__default_yaml, stdout);
@@ -288,6 +296,7 @@ static int run_loop(struct agent *a, int sig_fd)
 			pthread_mutex_lock(&a->lock);
 			service_registry__refresh(a->services, a->src);
 			pthread_mutex_unlock(&a->lock);
+			agent__tls_refresh(a);
 			next_scan = monotonic_ns() + IDENTITY_REFRESH_INTERVAL_MS * 1000000ull;
 		}
 		if (monotonic_ns() >= next_sweep) {
@@ -350,6 +359,10 @@ int main(int argc, char **argv)
 	err = argp_parse(&argp, argc, argv, 0, NULL, NULL);
 	if (err)
 		return 2;
+	if (env.no_tls && env.n_tls_paths) {
+		fprintf(stderr, "slotap: --tls-library and --no-tls: choose one\n");
+		return 2;
+	}
 	log__set_verbose(env.verbose);
 	log__install_libbpf_printer();
 	a.started_ns = monotonic_ns();
@@ -358,8 +371,9 @@ int main(int argc, char **argv)
 
 	a.config_path = env.config_path;
 	a.ringbuf_bytes = env.ringbuf_bytes;
-	a.tls_libs = env.tls_libs;
-	a.n_tls_libs = env.n_tls_libs;
+	a.tls_paths = env.tls_paths;
+	a.n_tls_paths = env.n_tls_paths;
+	a.no_tls = env.no_tls;
 	err = a.config_path
 		? config__load_file(&a.cfg, a.config_path, errbuf, sizeof(errbuf))
 		: config__load_string(&a.cfg, config__default_yaml, strlen(config__default_yaml),
@@ -438,7 +452,8 @@ int main(int argc, char **argv)
 		}
 	}
 
-	if (agent__open_source(&a, &a.cfg, &a.src) || http_source__start(a.src))
+	if (agent__open_source(&a, &a.cfg, &a.src) || http_source__start(a.src) ||
+	    agent__tls_start(&a))
 		goto cleanup;
 	/* executables and cgroups known before the first connection is classified */
 	service_registry__refresh(a.services, a.src);

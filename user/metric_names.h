@@ -117,5 +117,8 @@
 #define METRIC_OTLP_FAILURES		"slotap_otlp_export_failures_total"	/* reason, as above */
 #define METRIC_OTLP_DROPPED		"slotap_otlp_exports_dropped_total"
 	/* reason: superseded, encode */
+/* TLS (tls_libs.c) */
+#define METRIC_TLS_PROBES		"slotap_tls_probes"	/* path, found, file */
+#define METRIC_TLS_ATTACH_FAILURES	"slotap_tls_attach_failures_total"
 
 #endif /* SLOTAP_METRIC_NAMES_H */

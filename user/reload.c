@@ -158,7 +158,8 @@ void agent__reload(struct agent *a, int ep)
 
 		log__info("reload: %s changed: loading the kernel programs anew", key);
 		drainer_start(&drainer, a);
-		err = agent__open_source(a, &next, &next_src) || http_source__start(next_src);
+		err = agent__open_source(a, &next, &next_src) || http_source__start(next_src) ||
+		      agent__tls_attach(a, next_src);
 		if (!err)	/* executables and cgroups: known before the programs measure */
 			service_registry__refresh(services, next_src);
 		drainer_stop(&drainer);

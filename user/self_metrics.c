@@ -16,6 +16,7 @@
 #include "prom.h"
 #include "services.h"
 #include "slo_registry.h"
+#include "tls_libs.h"
 #include "util.h"
 #include "metric_names.h"
 
@@ -178,6 +179,8 @@ int agent__write_metrics(void *ctx, FILE *out)
 	write_sample(out, METRIC_SWEEP_FAILURES, "sweep", "request_timeouts", a->timeout_sweep.total);
 	write_sample(out, METRIC_SWEEP_FAILURES, "sweep", "listen_drops", a->drop_sweep.total);
 	write_sample(out, METRIC_SWEEP_FAILURES, "sweep", "retransmits", a->retransmit_sweep.total);
+	if (a->tls)
+		tls_libs__write_prometheus(a->tls, out);
 	if (a->src)
 		bpf_stats__write_prometheus(http_source__object(a->src),
 					    a->bpf_stats || bpf_stats__sysctl_enabled(), out);

@@ -4929,23 +4929,71 @@ def tls_expect(a, service, got):
 
 @test("tls_python")
 def t_tls_python(ctx):
-    """Python's ssl module (libssl.so.3): every request on a keep-alive
-    connection and on new ones, with its status."""
+    """Python's ssl module (libssl.so.3, named by --tls-library too): every
+    request on a keep-alive connection and on new ones, with its status."""
     require_libssl3()
     port = tls_python_server(ctx)
     a = ctx.agent(service_config("tlspy", port), args=["--tls-library", LIBSSL3])
     tls_expect(a, "tlspy", tls_requests(port, tls_plan()))
 
 
-def tls_python_server(ctx):
-    """tls_server.py on a port of its own; returns its port."""
+def tls_python_server(ctx, port=0, env=None, python=sys.executable):
+    """tls_server.py on port (0: one of its own); returns its port."""
     cert, key = tls_cert(ctx)
     ready = os.path.join(ctx.tmp, "tls.ready")
-    proc = h.Proc([sys.executable, TLS_SERVER, cert, key, ready], "tls-server", ctx.tmp)
+    proc = h.Proc([python, TLS_SERVER, cert, key, ready, str(port)], "tls-server", ctx.tmp,
+                  env=env)
     ctx.stops.append(("tls-server", lambda: proc.stop(signal.SIGTERM, 5.0)))
     h.wait_for_file(ready, proc=proc)
     with open(ready) as f:
         return int(f.read())
+
+
+def tls_probes(m):
+    """{(path, found): probes} of slotap_tls_probes."""
+    return {(l["path"], l["found"]): v for l, v in m.series("slotap_tls_probes")}
+
+
+@test("tls_default_later_server")
+def t_tls_default_later_server(ctx):
+    """No flag: the usual libssl.so.3 is probed from the start, so a TLS
+    server started after the agent is measured from its first request."""
+    require_libssl3()
+    port = h.free_port()
+    a = ctx.agent(service_config("tlspy", port))
+    m = a.metrics()
+    if tls_probes(m).get((LIBSSL3, "default"), 0) < 4:
+        raise HarnessError(f"{LIBSSL3} not probed by default: {tls_probes(m)}")
+    tls_python_server(ctx, port)
+    tls_expect(a, "tlspy", tls_requests(port, tls_plan()))
+
+
+@test("tls_process_library")
+def t_tls_process_library(ctx):
+    """A tracked process's own copy of libssl (another inode, as a
+    container's would be), found in its /proc/PID/maps within a second of
+    it listening on the service's port, probed once however many times it
+    is seen, and its TLS requests measured."""
+    require_libssl3()
+    libdir = os.path.join(ctx.tmp, "lib")
+    os.mkdir(libdir)
+    shutil.copy(LIBSSL3, os.path.join(libdir, "libssl.so.3"))
+    copy = os.path.realpath(os.path.join(libdir, "libssl.so.3"))
+    port = h.free_port()
+    a = ctx.agent(service_config("tlspy", port))
+    env = dict(os.environ, LD_LIBRARY_PATH=libdir)
+    # Debian's python3: its _ssl module links libssl.so.3, which the loader finds here
+    tls_python_server(ctx, port, env=env, python="/usr/bin/python3")
+    m = a.wait_metrics(lambda m: tls_probes(m).get((copy, "process"), 0) >= 4, timeout=10,
+                       what=f"{copy} probed")
+    if m.value("slotap_tls_attach_failures_total", 0):
+        raise HarnessError("TLS attach failures: "
+                           f"{m.value('slotap_tls_attach_failures_total')}")
+    tls_expect(a, "tlspy", tls_requests(port, tls_plan()))
+    m = a.metrics()
+    copies = [l for l, _ in m.series("slotap_tls_probes") if l["path"] == copy]
+    if len(copies) != 1:
+        raise HarnessError(f"the copy probed {len(copies)} times: {tls_probes(m)}")
 
 
 @test("tls_handshake_failures")
@@ -4996,7 +5044,7 @@ def t_tls_nginx(ctx):
     """nginx with ssl (its SSL_read/SSL_write, libssl.so.3)."""
     require_libssl3()
     n = tls_nginx_server(ctx)
-    a = ctx.agent(service_config("nginx", n.port), args=["--tls-library", LIBSSL3])
+    a = ctx.agent(service_config("nginx", n.port))
     tls_expect(a, "nginx", tls_requests(n.port, tls_plan()))
 
 
@@ -5012,7 +5060,7 @@ def t_tls_nginx_bodies(ctx):
     them (the rest skipped by count, the head copied: nothing lost)."""
     require_libssl3()
     n = tls_nginx_server(ctx)
-    a = ctx.agent(service_config("nginx", n.port), args=["--tls-library", LIBSSL3])
+    a = ctx.agent(service_config("nginx", n.port))
     import http.client
     import ssl
     tls = ssl.create_default_context()

@@ -1,7 +1,8 @@
 """HTTP/1.1 over TLS with Python's ssl module (OpenSSL, Debian's
 libssl.so.3): GET /ok -> 200, /missing -> 404, /fail -> 503, keep-alive.
-Usage: tls_server.py CERT KEY READY_FILE; writes its port to READY_FILE
-once listening. Stopped by SIGTERM."""
+Usage: tls_server.py CERT KEY READY_FILE [PORT]; writes its port to
+READY_FILE once listening (PORT, or one the kernel picks). Stopped by
+SIGTERM."""
 import http.server
 import os
 import signal
@@ -27,8 +28,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
 
 def main():
     cert, key, ready = sys.argv[1:4]
+    port = int(sys.argv[4]) if len(sys.argv) > 4 else 0
     signal.signal(signal.SIGTERM, lambda *a: os._exit(0))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", port), Handler)
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     ctx.load_cert_chain(cert, key)
     server.socket = ctx.wrap_socket(server.socket, server_side=True)
