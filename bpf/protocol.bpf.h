@@ -168,7 +168,7 @@ static __always_inline bool conn_classify_protocol(struct conn *c, __u32 dir,
 	 */
 	if (tls_enabled && (w & 0xff) == 0x16 && (n < 2 || ((w >> 8) & 0xff) == 0x03) &&
 	    (n < 3 || ((w >> 16) & 0xff) <= 4)) {
-		c->tls = 1;
+		c->tls |= TLS_CIPHERTEXT;
 		return false;
 	}
 	c->proto = proto_classify(w, n);

@@ -97,10 +97,10 @@ int BPF_KRETPROBE(slotap_ssl_read_ex_ret, int ret)
 }
 
 SEC("uprobe")
-int BPF_KPROBE(slotap_ssl_write_ex, void *ssl, const void *buf, __u64 num)
+int BPF_KPROBE(slotap_ssl_write_ex, void *ssl, const void *buf, __u64 num, void *written)
 {
 	/* SSL_write's num is an int, SSL_write_ex's a size_t */
-	tls_call_start(ssl, (void *)buf, num, NULL, TLS_CALL_WRITE);
+	tls_call_start(ssl, (void *)buf, num, written, TLS_CALL_WRITE);
 	return 0;
 }
 
@@ -112,9 +112,16 @@ int BPF_KPROBE(slotap_ssl_write, void *ssl, const void *buf, int num)
 }
 
 SEC("uretprobe")
-int BPF_KRETPROBE(slotap_ssl_write_ret)
+int BPF_KRETPROBE(slotap_ssl_write_ret, int ret)
 {
-	tls_write_done();
+	tls_write_done(ret > 0 ? ret : 0, false);
+	return 0;
+}
+
+SEC("uretprobe")
+int BPF_KRETPROBE(slotap_ssl_write_ex_ret, int ret)
+{
+	tls_write_done(ret == 1, true);
 	return 0;
 }
 

@@ -98,7 +98,7 @@ struct conn {
 	__u8 resp_flags;	/* HTTP_EVENT_RESP_SIZE_KNOWN */
 	/* client reads seen while no module took it: HTTP/2 mid-stream (http2.bpf.h) */
 	__u8 undecided;
-	__u8 tls;		/* its bytes are ciphertext: plaintext comes from uprobes */
+	__u8 tls;		/* TLS_ bits: ciphertext, plaintext comes from uprobes */
 	__u8 __pad[4];
 	__u64 connect_start_ns;	/* client: connect() began, 0 once reported */
 	__u8 remote_addr[16];	/* IPv6 or IPv4-mapped */
@@ -165,13 +165,24 @@ struct tls_call {
 	__u64 ssl;		/* the SSL *, to remember the binding by */
 	__u64 buf;		/* the plaintext buffer */
 	__u64 num;		/* write: its length */
-	__u64 readbytes;	/* SSL_read_ex: where the length goes */
+	__u64 readbytes;	/* SSL_read_ex: where the length goes; SSL_write_ex: written */
 	/* the connection, once bound; also the key its reads are looked up by */
 	struct tls_conn_key conn;
+	/*
+	 * write: bytes of earlier calls fed and not yet written (tls_bound's
+	 * write_ahead at the entry), and the bytes this one fed
+	 */
+	__u64 ahead;
+	__u64 fed_bytes;
 	__u8 kind;		/* enum tls_call_kind */
-	__u8 fed;		/* write: its plaintext went to the parser */
+	__u8 fed;		/* write: nothing more of it to feed */
 	__u8 __pad[6];
 };
+
+/* conn.tls */
+#define TLS_CIPHERTEXT	0x1	/* its client's first bytes were a TLS handshake record */
+#define TLS_PROBED	0x2	/* a probed SSL call did a socket operation on it */
+#define TLS_COUNTED	0x4	/* closed with no plaintext: counted once */
 
 struct tls_ssl_key {
 	__u64 ssl;
@@ -190,6 +201,12 @@ struct tls_bound {
 	__u32 gen;
 	__u32 __pad;
 	__u64 skippable;
+	/*
+	 * Plaintext of SSL_write calls fed to the parser and not yet accepted
+	 * (a partial write, WANT_WRITE after a partial send): the calls that
+	 * write it again feed it no more.
+	 */
+	__u64 write_ahead;
 };
 
 /*

@@ -168,7 +168,7 @@ static __always_inline bool tls_socket_io(struct conn *c, bool send)
 	call = bpf_map_lookup_elem(&tls_calls, &id);
 	if (!call)
 		return c->tls;	/* a handshake's records, or a connection not TLS */
-	c->tls = 1;
+	c->tls |= TLS_PROBED;
 	call->conn.sk = c->sock_id;
 	call->conn.gen = c->gen;
 	/* the key in map memory: the parser's call chain needs the stack */
@@ -179,6 +179,7 @@ static __always_inline bool tls_socket_io(struct conn *c, bool send)
 		return true;
 	if (send && call->kind == TLS_CALL_WRITE && !call->fed) {
 		call->fed = 1;
+		call->fed_bytes = call->num;
 		tls_feed_write(c, call);
 	}
 	tls_bind(call->ssl, id >> 32, c->sock_id, c->gen,
@@ -209,6 +210,29 @@ static __always_inline int on_socket_io(struct sock *sk, int ret, bool send)
 /* ---------------------------------------------------------------------- */
 /* The uprobes: no connection state reachable here                        */
 
+/*
+ * A write whose first bytes an earlier call fed already (it wrote them in
+ * part, or failed with WANT_WRITE after a partial send, and this one
+ * writes them again, as OpenSSL asks): only the rest is fed.
+ */
+static __always_inline void tls_write_ahead(struct tls_call *call, __u32 tgid)
+{
+	struct tls_ssl_key key = { .ssl = call->ssl, .tgid = tgid };
+	struct tls_bound *b = bpf_map_lookup_elem(&tls_ssl, &key);
+	__u64 ahead;
+
+	if (!b || !b->write_ahead)
+		return;
+	ahead = b->write_ahead;
+	call->ahead = ahead;
+	if (ahead >= call->num) {
+		call->fed = 1;	/* all of it fed before */
+		return;
+	}
+	call->buf += ahead;
+	call->num -= ahead;
+}
+
 static __always_inline void tls_call_start(void *ssl, void *buf, __u64 num, void *readbytes,
 					   __u8 kind)
 {
@@ -220,6 +244,8 @@ static __always_inline void tls_call_start(void *ssl, void *buf, __u64 num, void
 
 	if (!measuring || (id >> 32) == self_tgid)
 		return;
+	if (kind == TLS_CALL_WRITE)
+		tls_write_ahead(&call, id >> 32);
 	/*
 	 * An entry left by a call whose return was not seen (the thread died
 	 * in it) is replaced: the thread is in a new call.
@@ -346,13 +372,33 @@ out:
 	bpf_map_delete_elem(&tls_calls, &id);
 }
 
-static __always_inline void tls_write_done(void)
+/*
+ * SSL_write returned having written n bytes (SSL_write_ex: ok, and n in
+ * *written): what was fed and is not written yet is ahead of the next
+ * write of the same SSL *, which writes it again.
+ */
+static __always_inline void tls_write_done(__u64 n, bool ex)
 {
 	__u64 id = bpf_get_current_pid_tgid();
-	struct tls_call *call = bpf_map_lookup_elem(&tls_calls, &id);
+	struct tls_ssl_key key = { .tgid = id >> 32 };
+	struct tls_call *call;
+	struct tls_bound *b;
+	__u64 fed;
 
-	if (call && call->kind == TLS_CALL_WRITE)
-		bpf_map_delete_elem(&tls_calls, &id);
+	call = bpf_map_lookup_elem(&tls_calls, &id);
+	if (!call || call->kind != TLS_CALL_WRITE)
+		return;
+	if (ex && n) {
+		n = 0;
+		if (bpf_probe_read_user(&n, sizeof(n), (void *)call->readbytes))
+			n = 0;
+	}
+	fed = call->ahead + call->fed_bytes;
+	key.ssl = call->ssl;
+	b = bpf_map_lookup_elem(&tls_ssl, &key);
+	if (b && (fed || b->write_ahead))
+		b->write_ahead = fed > n ? fed - n : 0;
+	bpf_map_delete_elem(&tls_calls, &id);
 }
 
 /*
@@ -404,6 +450,15 @@ static __always_inline bool tls_close(struct conn *c)
 
 	if (!tls_enabled || !c->tls)
 		return false;
+	/*
+	 * TLS whose plaintext no probed call gave: not measured, counted once
+	 * (its requests are not known). A connection a probed library served
+	 * without a request (a handshake alone) is no loss.
+	 */
+	if (!(c->tls & (TLS_PROBED | TLS_COUNTED)) && !c->proto && c->state == CONN_TRACKED) {
+		c->tls |= TLS_COUNTED;
+		count_loss(LOSS_TLS_NO_PLAINTEXT);
+	}
 	r = bpf_map_lookup_elem(&tls_pending, &k);
 	if (r) {
 		if (r->copied || r->len || r->skip)

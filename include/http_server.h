@@ -231,6 +231,12 @@ enum http_loss_reason {
 	 * connection is given up, its requests in flight counted so
 	 */
 	LOSS_TLS_UNREAD,
+	/*
+	 * TLS: a connection whose plaintext no probed library gave (Go's
+	 * crypto/tls, GnuTLS, rustls, OpenSSL over memory BIOs, a process not
+	 * looked at yet): counted once at its close, its requests unknown
+	 */
+	LOSS_TLS_NO_PLAINTEXT,
 	LOSS_REASON_MAX,
 };
 

@@ -65,6 +65,7 @@ static const char *const loss_names[LOSS_REASON_MAX] = {
 	[LOSS_H2_RINGBUF_FULL] = "h2_ringbuf_full",
 	[LOSS_H2_UNFRAMED] = "h2_unframed",
 	[LOSS_TLS_UNREAD] = "tls_unread",
+	[LOSS_TLS_NO_PLAINTEXT] = "tls_no_plaintext",
 };
 _Static_assert(sizeof(loss_names) / sizeof(loss_names[0]) == LOSS_REASON_MAX,
 	       "every loss reason has a name");
@@ -419,9 +420,8 @@ static struct bpf_program *tls_prog(struct slotap_bpf *skel, int i, const char *
 		{ skel->progs.slotap_ssl_read_ex_ret, "SSL_read_ex", true },
 		{ skel->progs.slotap_ssl_write, "SSL_write", false },
 		{ skel->progs.slotap_ssl_write_ex, "SSL_write_ex", false },
-		/* one return program for both writes: SSL_write's, SSL_write_ex's */
 		{ skel->progs.slotap_ssl_write_ret, "SSL_write", true },
-		{ skel->progs.slotap_ssl_write_ret, "SSL_write_ex", true },
+		{ skel->progs.slotap_ssl_write_ex_ret, "SSL_write_ex", true },
 		{ skel->progs.slotap_ssl_handshake, "SSL_do_handshake", false },
 		{ skel->progs.slotap_ssl_handshake_ret, "SSL_do_handshake", true },
 	};

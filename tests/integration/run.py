@@ -4870,6 +4870,10 @@ def _try_scrape(port):
 
 LIBSSL3 = "/usr/lib/x86_64-linux-gnu/libssl.so.3"
 TLS_SERVER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "tls_server.py")
+TLS_SLOW_READER_SERVER = os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                      "tls_slow_reader_server.py")
+TLS_MEMORY_BIO_SERVER = os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                     "tls_memory_bio_server.py")
 
 
 def require_libssl3():
@@ -4994,6 +4998,78 @@ def t_tls_process_library(ctx):
     copies = [l for l, _ in m.series("slotap_tls_probes") if l["path"] == copy]
     if len(copies) != 1:
         raise HarnessError(f"the copy probed {len(copies)} times: {tls_probes(m)}")
+
+
+@test("tls_no_plaintext")
+def t_tls_no_plaintext(ctx):
+    """A TLS server whose library gives no plaintext the agent can tie to a
+    connection (asyncio: OpenSSL over memory BIOs, no socket operation in
+    SSL_read) is not measured, and says so: each of its connections is
+    counted once, tls_no_plaintext, at its close; nothing else."""
+    require_libssl3()
+    port = h.free_port()
+    a = ctx.agent(service_config("bio", port))
+    cert, key = tls_cert(ctx)
+    ready = os.path.join(ctx.tmp, "bio.ready")
+    proc = h.Proc([sys.executable, TLS_MEMORY_BIO_SERVER, cert, key, ready, str(port)],
+                  "bio-server", ctx.tmp)
+    ctx.stops.append(("bio-server", lambda: proc.stop(signal.SIGTERM, 5.0)))
+    h.wait_for_file(ready, proc=proc)
+    got = tls_requests(port, ["/"] * 6)
+    expect_client(got, {("/", 200): 6, ("/ok", 200): 4})
+    conns = 5   # the keep-alive one and curl's four
+    m = a.wait_metrics(lambda m: m.losses().get("tls_no_plaintext", 0) >= conns, timeout=10,
+                       what="tls_no_plaintext counted")
+    lost = {r: v for r, v in m.losses().items() if v}
+    if lost != {"tls_no_plaintext": conns}:
+        raise HarnessError(f"losses {lost}, expected tls_no_plaintext: {conns}")
+    if m.request_counts():
+        raise HarnessError(f"measured what it cannot see: {m.request_counts()}")
+
+
+@test("tls_write_retried")
+def t_tls_write_retried(ctx):
+    """SSL_write retried with the same bytes after it wrote part of them
+    (WANT_WRITE, or a partial write) feeds them to the parser once: on a
+    connection that pipelined, whose responses are framed to their end, a
+    4 MiB body fed twice would run into the next response."""
+    require_libssl3()
+    port = h.free_port()
+    a = ctx.agent(service_config("slow", port))
+    cert, key = tls_cert(ctx)
+    ready = os.path.join(ctx.tmp, "slow.ready")
+    proc = h.Proc([sys.executable, TLS_SLOW_READER_SERVER, cert, key, ready, str(port)],
+                  "slow-server", ctx.tmp)
+    ctx.stops.append(("slow-server", lambda: proc.stop(signal.SIGTERM, 5.0)))
+    h.wait_for_file(ready, proc=proc)
+    import ssl
+    tls = ssl.create_default_context()
+    tls.check_hostname = False
+    tls.verify_mode = ssl.CERT_NONE
+    rounds = 3
+    raw = socket.create_connection(("127.0.0.1", port), timeout=20)
+    raw.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 16384)
+    with tls.wrap_socket(raw, server_hostname="localhost") as c:
+        f = c.makefile("rb")
+        for _ in range(rounds):
+            c.sendall(b"GET /big HTTP/1.1\r\nHost: x\r\n\r\n"
+                      b"GET /ok HTTP/1.1\r\nHost: x\r\n\r\n")
+            time.sleep(0.5)     # the server's writes meet a full socket
+            for want in (4 << 20, 3):
+                status = f.readline()
+                length = None
+                while True:
+                    line = f.readline()
+                    if line in (b"\r\n", b""):
+                        break
+                    if line.lower().startswith(b"content-length:"):
+                        length = int(line.split(b":")[1])
+                if not status.startswith(b"HTTP/1.1 200") or length != want:
+                    raise HarnessError(f"client got {status!r} length {length}")
+                f.read(length)
+    m = wait_counts(a, "slow", 2 * rounds)
+    expect_counts(m, "slow", {("GET", "/big", "200"): rounds, ("GET", "/ok", "200"): rounds})
+    check_common(m)
 
 
 @test("tls_handshake_failures")
