@@ -436,8 +436,8 @@ out:
 }
 
 /*
- * A TLS connection closes: its reads not parsed yet go with it, counted
- * (a body's rest alone is no loss). True, once, when its handshake
+ * A TLS connection closes: its reads not parsed yet are parsed. True,
+ * once, when its handshake
  * failed: its last SSL_do_handshake returned <= 0 and no request bytes
  * ever came, on a server connection.
  */
@@ -459,6 +459,12 @@ static __always_inline bool tls_close(struct conn *c)
 		c->tls |= TLS_COUNTED;
 		count_loss(LOSS_TLS_NO_PLAINTEXT);
 	}
+	/*
+	 * Reads not parsed yet, parsed now: a client's last response (no
+	 * socket operation of its connection follows it), a request the
+	 * server read and leaves unanswered.
+	 */
+	tls_drain(c, &k);
 	r = bpf_map_lookup_elem(&tls_pending, &k);
 	if (r) {
 		if (r->copied || r->len || r->skip)

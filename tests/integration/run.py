@@ -5124,6 +5124,39 @@ def t_tls_nginx(ctx):
     tls_expect(a, "nginx", tls_requests(n.port, tls_plan()))
 
 
+@test("tls_outbound")
+def t_tls_outbound(ctx):
+    """A tracked process calling an HTTPS dependency is measured as a
+    client: curl (matched by process name, libcurl over OpenSSL) against
+    nginx with ssl, requests on one connection and on new ones, each with
+    its status, per destination; nginx's side measured as a server."""
+    require_libssl3()
+    n = tls_nginx_server(ctx)
+    a = ctx.agent(services_config(service_item("backend", f"port: {n.port}"),
+                                  service_item("caller", "process: curl")))
+    base = f"https://127.0.0.1:{n.port}"
+    plan = ["/ok"] * 5 + ["/missing"] * 3 + ["/fail"] * 2
+    got = collections.Counter()
+    for urls in (plan, ["/ok"], ["/fail"]):     # one connection for the first batch
+        out = subprocess.run([h.CURL_BIN, "-sk", "--http1.1", "-w", "%{http_code}\n",
+                              "-o", "/dev/null"] +
+                             [x for u in urls for x in ("-o", "/dev/null", base + u)],
+                             capture_output=True, text=True, timeout=30)
+        for code in out.stdout.split():
+            got[int(code)] += 1
+    want = {200: 6, 404: 3, 503: 3}
+    expect_client(got, want)
+    port = str(n.port)
+    m = a.wait_metrics(lambda mm: sum(client_counts(mm, "caller").values()) >= 12 and
+                       counts_total(mm, "backend") >= 12,
+                       what="12 client requests of caller and 12 requests of backend")
+    expect_client_counts(m, "caller", {(port, "GET", str(s)): v for s, v in want.items()})
+    expect_counts(m, "backend", {("GET", "/ok", "200"): 6, ("GET", "/missing", "404"): 3,
+                                 ("GET", "/fail", "503"): 3})
+    expect_labelled(m, CLIENT_FAILURES, "reason", {}, service_name="caller")
+    check_common(m)
+
+
 @test("tls_nginx_bodies")
 def t_tls_nginx_bodies(ctx):
     """Request bodies over TLS to nginx, which NUL-terminates header names
