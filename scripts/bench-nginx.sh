@@ -16,10 +16,15 @@ else
 	WRK=(wrk)
 fi
 
-# write_nginx_site DIR PORT: DIR/nginx.conf serving DIR/html/index.html (17
-# bytes) on 127.0.0.1:PORT with one worker (pinned, above), keep-alive,
-# sendfile, no logs.
+# write_nginx_site DIR PORT [CERT KEY]: DIR/nginx.conf serving
+# DIR/html/index.html (17 bytes) on 127.0.0.1:PORT with one worker (pinned,
+# above), keep-alive, sendfile, no logs; with CERT and KEY, over TLS.
 write_nginx_site() {
+	local tls_listen="" tls_files=""
+	if [ $# -ge 4 ]; then
+		tls_listen=" ssl"
+		tls_files="ssl_certificate $3; ssl_certificate_key $4;"
+	fi
 	# nginx's worker runs as nobody: a mktemp -d directory (0700) would
 	# answer every request with 403 and an error log line
 	chmod 755 "$1"
@@ -38,7 +43,8 @@ http {
     keepalive_timeout 65;
     keepalive_requests 1000000;
     server {
-        listen 127.0.0.1:$2 reuseport;
+        listen 127.0.0.1:$2$tls_listen reuseport;
+        $tls_files
         root $1/html;
         location / { }
     }
@@ -46,15 +52,17 @@ http {
 EOF_CONF
 }
 
-# wait_nginx_site PORT: until the site answers 200 with its file; fails
-# loudly otherwise (a benchmark of error pages measures something else)
+# wait_nginx_site PORT [SCHEME]: until the site answers 200 with its file
+# (SCHEME http, or https with any certificate); fails loudly otherwise (a
+# benchmark of error pages measures something else)
 wait_nginx_site() {
+	local url="${2:-http}://127.0.0.1:$1/index.html"
 	for _ in $(seq 50); do
-		[ "$(curl -s "http://127.0.0.1:$1/index.html")" = "hello from nginx" ] && return 0
+		[ "$(curl -sk "$url")" = "hello from nginx" ] && return 0
 		sleep 0.1
 	done
 	echo "bench: nginx on port $1 does not serve index.html:" >&2
-	curl -si "http://127.0.0.1:$1/index.html" | head -1 >&2
+	curl -ski "$url" | head -1 >&2
 	exit 1
 }
 
