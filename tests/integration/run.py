@@ -5000,6 +5000,42 @@ def t_tls_process_library(ctx):
         raise HarnessError(f"the copy probed {len(copies)} times: {tls_probes(m)}")
 
 
+@test("tls_reload")
+def t_tls_reload(ctx):
+    """A reload that loads new kernel programs probes the same files again
+    (held open by inode, whatever became of their paths): a server's own
+    copy of libssl, found in its maps and then deleted from disk, is
+    still measured after the swap."""
+    require_libssl3()
+    libdir = os.path.join(ctx.tmp, "lib")
+    os.mkdir(libdir)
+    shutil.copy(LIBSSL3, os.path.join(libdir, "libssl.so.3"))
+    copy = os.path.realpath(os.path.join(libdir, "libssl.so.3"))
+    port, other = h.free_port(), h.free_port()
+    a = ctx.agent(service_config("tlspy", port))
+    tls_python_server(ctx, port, env=dict(os.environ, LD_LIBRARY_PATH=libdir),
+                      python="/usr/bin/python3")
+    a.wait_metrics(lambda m: tls_probes(m).get((copy, "process"), 0) >= 4, timeout=10,
+                   what=f"{copy} probed")
+    os.unlink(copy)     # the path is gone; the file lives on, mapped and held
+    plan = ["/ok"] * 6 + ["/missing"] * 2
+    got = tls_requests(port, plan)
+    a.config.write_text(services_config(service_item("tlspy", f"port: {port}"),
+                                        service_item("other", f"port: {other}")))
+    os.kill(a.pid, signal.SIGHUP)
+    h.wait_for(lambda: "slotap: reloaded" in a.proc.stderr(), 20.0, proc=a.proc,
+               what="'reloaded' in the agent's log")
+    if "loading the kernel programs anew" not in a.proc.stderr():
+        raise HarnessError("the new service did not bring new kernel programs")
+    got += tls_requests(port, plan)
+    expect_client(got, {("/ok", 200): 20, ("/missing", 404): 4})
+    m = wait_counts(a, "tlspy", 24)
+    expect_counts(m, "tlspy", {("GET", "/ok", "200"): 20, ("GET", "/missing", "404"): 4})
+    if tls_probes(m).get((copy, "process"), 0) < 4:
+        raise HarnessError(f"the copy is not probed after the reload: {tls_probes(m)}")
+    check_common(m)
+
+
 @test("tls_no_plaintext")
 def t_tls_no_plaintext(ctx):
     """A TLS server whose library gives no plaintext the agent can tie to a
