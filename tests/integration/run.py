@@ -2865,10 +2865,13 @@ def t_privileges_not_granted(ctx):
 # BPF_PROG_TEST_RUN). None can drop, redirect or rewrite a packet, or
 # override a return value (kprobe, fmod_ret, lsm), as sched_cls, xdp,
 # sk_skb, sk_msg, lwt_*, cgroup_*, sk_lookup or struct_ops programs can.
-RO_PROG_TYPES = {"tracing", "raw_tracepoint"}
+# kprobe: the TLS uprobes (a kprobe program on a kernel function would show
+# in its link as event_type kprobe, which RO_LINKS does not allow)
+RO_PROG_TYPES = {"tracing", "raw_tracepoint", "kprobe"}
 RO_LINKS = {("raw_tracepoint", tp) for tp in (
     "sock_recv_length", "sock_send_length", "inet_sock_set_state", "tcp_send_reset",
-    "tcp_retransmit_skb")} | {("iter", "tcp"), ("iter", "bpf_sk_storage_map")}
+    "tcp_retransmit_skb")} | {("iter", "tcp"), ("iter", "bpf_sk_storage_map"),
+                              ("perf", "uprobe"), ("perf", "uretprobe")}
 RO_MAP_TYPES = {"hash", "array", "percpu_hash", "percpu_array", "lru_hash", "lru_percpu_hash",
                 "sk_storage", "ringbuf"}
 # Helpers that write user memory, signal a process, or change what the
@@ -2896,7 +2899,9 @@ RO_ALLOWED_HELPERS = {
     "bpf_ktime_get_ns", "bpf_get_current_pid_tgid", "bpf_get_current_cgroup_id",
     "bpf_get_current_ancestor_cgroup_id", "bpf_user_rnd_u32", "bpf_get_prandom_u32",
     "bpf_skc_to_tcp_sock", "bpf_task_pt_regs", "bpf_get_current_task_btf", "bpf_loop",
-    "bpf_get_smp_processor_id"}
+    "bpf_get_smp_processor_id",
+    # a dynptr over the agent's own map value, and a write into it (tls.bpf.h)
+    "bpf_dynptr_from_mem", "bpf_dynptr_write"}
 # map operations, which the verifier turns into the map type's own
 # functions (the map types themselves are checked against RO_MAP_TYPES)
 RO_MAP_OP = re.compile(r"^_*(bpf|htab|htab_lru|htab_percpu|htab_lru_percpu|array|percpu_array)"
@@ -2939,7 +2944,8 @@ def called_helpers(prog_id):
 def t_read_only_programs(ctx):
     """Every BPF program the running agent holds is of a type that cannot
     change traffic or a process (tracing on the tracepoints and iterators
-    README names, raw_tracepoint attached to nothing), uses only map types
+    README names, raw_tracepoint attached to nothing, kprobe on uprobes of
+    OpenSSL's functions only), uses only map types
     that hold data, and calls no helper that writes user memory, signals,
     redirects or overrides: each helper it calls is in a reviewed
     allow-list (bpftool prog show / prog dump xlated)."""
@@ -2952,7 +2958,8 @@ def t_read_only_programs(ctx):
     problems, names, map_ids, helpers = [], set(), set(), collections.Counter()
     linked = collections.defaultdict(list)
     for link in links:
-        target = link.get("tp_name") or link.get("target_name") or "?"
+        target = link.get("tp_name") or link.get("target_name") or \
+            link.get("event_type") or "?"
         linked[int(link.get("prog_id", 0))].append((link["link_type"], target))
         if (link["link_type"], target) not in RO_LINKS:
             problems.append(f"link {link['link_type']} {target}")
