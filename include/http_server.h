@@ -237,6 +237,12 @@ enum http_loss_reason {
 	 * looked at yet): counted once at its close, its requests unknown
 	 */
 	LOSS_TLS_NO_PLAINTEXT,
+	/*
+	 * TLS: a connection whose plaintext is HTTP/2 (ALPN h2), which the
+	 * TLS path does not feed the HTTP/2 framer yet: counted once, not
+	 * followed
+	 */
+	LOSS_TLS_HTTP2,
 	LOSS_REASON_MAX,
 };
 

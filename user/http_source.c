@@ -66,6 +66,7 @@ static const char *const loss_names[LOSS_REASON_MAX] = {
 	[LOSS_H2_UNFRAMED] = "h2_unframed",
 	[LOSS_TLS_UNREAD] = "tls_unread",
 	[LOSS_TLS_NO_PLAINTEXT] = "tls_no_plaintext",
+	[LOSS_TLS_HTTP2] = "tls_http2",
 };
 _Static_assert(sizeof(loss_names) / sizeof(loss_names[0]) == LOSS_REASON_MAX,
 	       "every loss reason has a name");

@@ -5200,6 +5200,33 @@ def t_tls_outbound(ctx):
     check_common(m)
 
 
+@test("tls_http2_counted")
+def t_tls_http2_counted(ctx):
+    """HTTP/2 over TLS (nginx with ssl and http2, curl negotiating h2 by
+    ALPN) is not measured yet: each connection is counted once,
+    tls_http2, and nothing else is lost or measured."""
+    require_libssl3()
+    cert, key = tls_cert(ctx)
+    n = ctx.nginx(tls=(cert, key), http2=True,
+                  extra_server="location = /ok { return 200 'tls'; }")
+    a = ctx.agent(service_config("nginx", n.port))
+    conns = 3
+    for _ in range(conns):
+        url = f"https://127.0.0.1:{n.port}/ok"
+        out = subprocess.run([h.CURL_BIN, "-sk", "--http2", "-w", "%{http_version} %{http_code}\n",
+                              "-o", "/dev/null", url, "-o", "/dev/null", url],
+                             capture_output=True, text=True, timeout=30)
+        if out.stdout.splitlines() != ["2 200", "2 200"]:
+            raise HarnessError(f"curl: {out.stdout!r} {out.stderr[-200:]!r}")
+    m = a.wait_metrics(lambda m: m.losses().get("tls_http2", 0) >= conns, timeout=10,
+                       what="tls_http2 counted")
+    lost = {r: v for r, v in m.losses().items() if v}
+    if lost != {"tls_http2": conns}:
+        raise HarnessError(f"losses {lost}, expected tls_http2: {conns}")
+    if m.request_counts():
+        raise HarnessError(f"measured: {m.request_counts()}")
+
+
 @test("tls_nginx_bodies")
 def t_tls_nginx_bodies(ctx):
     """Request bodies over TLS to nginx, which NUL-terminates header names
