@@ -4,8 +4,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <gelf.h>
-#include <libelf.h>
+#include <elf.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
@@ -194,43 +193,72 @@ bool tls_libs__maps_line_libssl(const char *line, char *out, size_t size)
 	return true;
 }
 
+/* Symbols read at a time: the memory an executable's check takes, whatever its size. */
+#define SYMS_CHUNK	256
+
+static bool pread_all(int fd, void *buf, size_t n, __u64 off)
+{
+	return pread(fd, buf, n, off) == (ssize_t)n;
+}
+
+/* A defined function named SSL_read or SSL_write in the symbol table sh: 1, 2, or 0. */
+static int ssl_symbols(int fd, const Elf64_Shdr *sh, const Elf64_Shdr *str)
+{
+	static Elf64_Sym syms[SYMS_CHUNK];
+	__u64 n = sh->sh_size / sizeof(Elf64_Sym);
+	int found = 0;
+
+	for (__u64 i = 0; i < n; i += SYMS_CHUNK) {
+		size_t k = n - i < SYMS_CHUNK ? n - i : SYMS_CHUNK;
+
+		if (!pread_all(fd, syms, k * sizeof(syms[0]), sh->sh_offset + i * sizeof(syms[0])))
+			return found;
+		for (size_t j = 0; j < k; j++) {
+			char name[10];
+
+			if (ELF64_ST_TYPE(syms[j].st_info) != STT_FUNC ||
+			    syms[j].st_shndx == SHN_UNDEF || syms[j].st_name >= str->sh_size ||
+			    !pread_all(fd, name, sizeof(name), str->sh_offset + syms[j].st_name))
+				continue;
+			if (!memcmp(name, "SSL_read", 9))
+				found |= 1;
+			else if (!memcmp(name, "SSL_write", 10))
+				found |= 2;
+		}
+		if (found == 3)
+			break;
+	}
+	return found;
+}
+
+/*
+ * By hand rather than with libelf, which would hold a symbol table and its
+ * strings whole (megabytes for a large executable, on the agent's peak
+ * memory): a chunk of symbols and a name at a time. 64-bit ELF of the
+ * agent's own byte order only, as the agent itself is.
+ */
 bool tls_libs__elf_exports_ssl(int fd)
 {
-	bool has_read = false, has_write = false;
-	Elf_Scn *scn = NULL;
-	Elf *e;
+	Elf64_Ehdr eh;
+	int found = 0;
 
-	if (elf_version(EV_CURRENT) == EV_NONE)
+	if (!pread_all(fd, &eh, sizeof(eh), 0) || memcmp(eh.e_ident, ELFMAG, SELFMAG) ||
+	    eh.e_ident[EI_CLASS] != ELFCLASS64 ||
+	    eh.e_ident[EI_DATA] != (__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__ ? ELFDATA2LSB :
+									  ELFDATA2MSB) ||
+	    eh.e_shentsize != sizeof(Elf64_Shdr))
 		return false;
-	e = elf_begin(fd, ELF_C_READ_MMAP, NULL);
-	if (!e)
-		return false;
-	while ((scn = elf_nextscn(e, scn)) && !(has_read && has_write)) {
-		Elf_Data *data;
-		GElf_Shdr sh;
+	for (unsigned int i = 0; i < eh.e_shnum && found != 3; i++) {
+		Elf64_Shdr sh, str;
 
-		if (!gelf_getshdr(scn, &sh) || (sh.sh_type != SHT_DYNSYM && sh.sh_type != SHT_SYMTAB) ||
-		    !sh.sh_entsize)
+		if (!pread_all(fd, &sh, sizeof(sh), eh.e_shoff + (__u64)i * sizeof(sh)) ||
+		    (sh.sh_type != SHT_SYMTAB && sh.sh_type != SHT_DYNSYM) ||
+		    sh.sh_link >= eh.e_shnum ||
+		    !pread_all(fd, &str, sizeof(str), eh.e_shoff + (__u64)sh.sh_link * sizeof(str)))
 			continue;
-		data = elf_getdata(scn, NULL);
-		for (size_t i = 0; data && i < sh.sh_size / sh.sh_entsize; i++) {
-			const char *name;
-			GElf_Sym sym;
-
-			if (!gelf_getsym(data, i, &sym) || GELF_ST_TYPE(sym.st_info) != STT_FUNC ||
-			    sym.st_shndx == SHN_UNDEF)
-				continue;
-			name = elf_strptr(e, sh.sh_link, sym.st_name);
-			if (!name)
-				continue;
-			if (!strcmp(name, "SSL_read"))
-				has_read = true;
-			else if (!strcmp(name, "SSL_write"))
-				has_write = true;
-		}
+		found |= ssl_symbols(fd, &sh, &str);
 	}
-	elf_end(e);
-	return has_read && has_write;
+	return found == 3;
 }
 
 /* A process's executable, when it has OpenSSL in it (statically linked, symbols kept). */
