@@ -877,6 +877,21 @@ static void apply_io(struct h2_conns *hc, struct h2_conn *c, const struct h2_rec
 
 /* ---- ordering ------------------------------------------------------------ */
 
+/*
+ * Takes the i-th waiting record out. The queue stays in arrival order: the
+ * records of one operation share its offset and must be applied in the
+ * order the kernel sent them (a block's later fields refer to entries its
+ * earlier ones inserted).
+ */
+static struct pending queue_take(struct h2_dir *dir, __u32 i)
+{
+	struct pending pd = dir->queue[i];
+
+	memmove(&dir->queue[i], &dir->queue[i + 1], (dir->queued - i - 1) * sizeof(pd));
+	dir->queued--;
+	return pd;
+}
+
 /* Applies r if it is next, and whatever waited behind it. */
 static void dir_apply(struct h2_conns *hc, struct h2_conn *c, const struct h2_record *r)
 {
@@ -885,25 +900,31 @@ static void dir_apply(struct h2_conns *hc, struct h2_conn *c, const struct h2_re
 	apply_io(hc, c, r);
 	if (!(r->flags & H2_REC_CONTINUED))
 		dir->next_offset = r->offset + r->len;
-	for (bool again = true; again;) {
-		again = false;
-		for (__u32 i = 0; i < dir->queued; i++) {
-			struct pending pd = dir->queue[i];
+	for (__u32 i = 0; i < dir->queued;) {
+		struct pending pd;
 
-			if (pd.r->offset != dir->next_offset)
-				continue;
-			dir->queue[i] = dir->queue[--dir->queued];
+		if (dir->queue[i].r->offset > dir->next_offset) {
+			i++;
+			continue;
+		}
+		pd = queue_take(dir, i);
+		if (pd.r->offset < dir->next_offset) {
+			/* its span overlaps what was applied: the kernel's offsets disagree */
+			hc->st.dropped[H2_DROP_STALE]++;
+		} else {
 			apply_io(hc, c, pd.r);
 			if (!(pd.r->flags & H2_REC_CONTINUED))
 				dir->next_offset = pd.r->offset + pd.r->len;
-			free(pd.r);
-			again = true;
-			break;
 		}
+		free(pd.r);
+		i = 0;	/* the next offset moved: what waited before it may be next now */
 	}
 }
 
-/* The oldest waiting record goes in, after a gap for what never came before it. */
+/*
+ * The waiting record of the lowest offset (the first come of them) goes
+ * in, after a gap for what never came before it.
+ */
 static void dir_give_up(struct h2_conns *hc, struct h2_conn *c, struct h2_dir *dir, int d,
 			__u64 ts_ns)
 {
@@ -913,9 +934,15 @@ static void dir_give_up(struct h2_conns *hc, struct h2_conn *c, struct h2_dir *d
 	for (__u32 i = 1; i < dir->queued; i++)
 		if (dir->queue[i].r->offset < dir->queue[first].r->offset)
 			first = i;
-	pd = dir->queue[first];
-	dir->queue[first] = dir->queue[--dir->queued];
-	dir_gap(hc, c, d, ts_ns, HPACK_CAUSE_RECORD_LOST);
+	pd = queue_take(dir, first);
+	if (pd.r->offset < dir->next_offset) {
+		/* never move back over what was applied */
+		hc->st.dropped[H2_DROP_STALE]++;
+		free(pd.r);
+		return;
+	}
+	if (pd.r->offset > dir->next_offset)
+		dir_gap(hc, c, d, ts_ns, HPACK_CAUSE_RECORD_LOST);
 	dir->next_offset = pd.r->offset;
 	dir_apply(hc, c, pd.r);
 	free(pd.r);

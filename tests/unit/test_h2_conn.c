@@ -573,6 +573,76 @@ static void reordering_beyond_window(void **state)
 	fx_free(f);
 }
 
+/*
+ * The records of one operation share its offset and are applied in the
+ * order they came, even when the whole operation waited for the one
+ * before it: stream 7 refers to the entry stream 5 inserted, not to the
+ * one before (review finding 1).
+ */
+static void operation_records_keep_their_order(void **state)
+{
+	static const __u8 path_a[] = { 0x82, 0x44, 2, '/', 'a' };	/* GET, :path /a inserted */
+	static const __u8 path_b[] = { 0x82, 0x44, 2, '/', 'b' };
+	static const __u8 newest[] = { 0x82, 0xbe };			/* GET, the newest entry */
+	const __u8 hb = H2_IF_FIRST | H2_IF_END_HEADERS | H2_IF_END_STREAM;
+	struct fx *f = fx_new(0, 0);
+	struct h2_record *r[4];
+	size_t len[4];
+
+	(void)state;
+	conn_open(f, 1, false, false);
+	rec_begin(f, REQ, T0 + MS(1));
+	rec_item(f, H2_ITEM_BLOCK, 1, 0, hb, 0, path_a, sizeof(path_a));
+	rec_end(f, 100, 0, &r[0], &len[0]);
+	/* one operation, three records: 3 refers to /a, 5 inserts /b, 7 refers to /b */
+	rec_begin(f, REQ, T0 + MS(2));
+	rec_item(f, H2_ITEM_BLOCK, 3, 0, hb, 0, newest, sizeof(newest));
+	rec_end(f, 100, H2_REC_CONTINUED, &r[1], &len[1]);
+	rec_begin(f, REQ, T0 + MS(2));
+	rec_item(f, H2_ITEM_BLOCK, 5, 0, hb, 0, path_b, sizeof(path_b));
+	rec_end(f, 100, H2_REC_CONTINUED, &r[2], &len[2]);
+	rec_begin(f, REQ, T0 + MS(2));
+	rec_item(f, H2_ITEM_BLOCK, 7, 0, hb, 0, newest, sizeof(newest));
+	rec_end(f, 100, 0, &r[3], &len[3]);
+	for (int i = 1; i < 4; i++)
+		send_record(f, r[i], len[i]);
+	send_record(f, r[0], len[0]);
+	for (int i = 0; i < 4; i++) {
+		response(f, T0 + MS(10 + i), 2 * i + 1, "200", true);
+		free(r[i]);
+	}
+	assert_int_equal(f->n, 4);
+	assert_path(&f->ev[0], "/a");
+	assert_path(&f->ev[1], "/a");
+	assert_path(&f->ev[2], "/b");
+	assert_path(&f->ev[3], "/b");
+	for (int i = 0; i < 4; i++)
+		assert_int_equal(f->ev[i].undecoded, 0);
+	/* nothing left waiting: no gap later, nothing stale */
+	h2_conns__sweep(f->hc, T0 + MS(2000));
+	assert_int_equal(f->n, 4);
+	assert_int_equal(stats(f).gaps[HPACK_CAUSE_RECORD_LOST], 0);
+	assert_int_equal(stats(f).dropped[H2_DROP_STALE], 0);
+	/*
+	 * One waiting whose span the next record's covers (offsets that
+	 * disagree): dropped as stale, never applied after a move back.
+	 */
+	rec_begin(f, REQ, T0 + MS(3001));
+	rec_headers(f, REQ, 11, H2_IF_END_STREAM, 0,
+		    H(":method", "GET", ":scheme", "http", ":path", "/d", ":authority", "x"));
+	rec_end(f, 100, 0, &r[0], &len[0]);
+	f->off[REQ] -= 100;
+	r[0]->offset += 50;	/* within the next one's span */
+	send_record(f, r[0], len[0]);
+	free(r[0]);
+	assert_int_equal(stats(f).dropped[H2_DROP_STALE], 0);
+	request(f, T0 + MS(3002), 13, "GET", "/e", true);
+	assert_int_equal(stats(f).dropped[H2_DROP_STALE], 1);
+	h2_conns__sweep(f->hc, T0 + MS(9000));
+	assert_int_equal(stats(f).gaps[HPACK_CAUSE_RECORD_LOST], 0);
+	fx_free(f);
+}
+
 /* Each cause of a gap: before_agent, truncated (an item, or the record's items lost). */
 static void gaps_by_cause(void **state)
 {
@@ -772,6 +842,7 @@ int main(void)
 		cmocka_unit_test(goaway_fails_later_streams),
 		cmocka_unit_test(reordering_within_window),
 		cmocka_unit_test(reordering_beyond_window),
+		cmocka_unit_test(operation_records_keep_their_order),
 		cmocka_unit_test(gaps_by_cause),
 		cmocka_unit_test(streaming_rule),
 		cmocka_unit_test(stream_and_connection_caps),
