@@ -639,9 +639,11 @@ static void block_decode(struct h2_conns *hc, struct h2_conn *c, int d, __u64 ts
 		/*
 		 * The decoder made itself a gap; the fields before the fault
 		 * stand, and those the block would have held after it are not
-		 * known either way.
+		 * known either way: a gRPC call's grpc-status and content-type
+		 * too, or its status would be guessed from :status.
 		 */
-		static const int key[] = { HPACK_F_METHOD, HPACK_F_PATH, HPACK_F_STATUS };
+		static const int key[] = { HPACK_F_METHOD, HPACK_F_PATH, HPACK_F_STATUS,
+					   HPACK_F_GRPC_STATUS, HPACK_F_CONTENT_TYPE };
 
 		hc->st.gaps[HPACK_CAUSE_CORRUPT]++;
 		for (size_t i = 0; i < sizeof(key) / sizeof(key[0]); i++) {

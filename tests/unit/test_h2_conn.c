@@ -397,6 +397,52 @@ static void grpc_unary_and_trailers_only(void **state)
 	fx_free(f);
 }
 
+/*
+ * A corrupt block says nothing of the fields after its fault: a gRPC
+ * call's trailers (or Trailers-Only block) corrupt before grpc-status
+ * leave the status undecoded, not UNKNOWN from the HTTP status (review
+ * finding 2).
+ */
+static void grpc_corrupt_trailers(void **state)
+{
+	static const __u8 index0[] = { 0x80 };	/* index 0: corrupt */
+	static const __u8 trailers_only[] = { 0x88, 0x0f, 0x10, 16, 'a', 'p', 'p', 'l', 'i', 'c',
+					      'a', 't', 'i', 'o', 'n', '/', 'g', 'r', 'p', 'c',
+					      0x80 };
+	const __u8 hb = H2_IF_FIRST | H2_IF_END_HEADERS | H2_IF_END_STREAM;
+	struct fx *f = fx_new(0, 0);
+
+	(void)state;
+	conn_open(f, 1, false, false);
+	grpc_request(f, T0 + MS(1), 1, "/p.S/M", NULL, true);
+	rec_begin(f, RESP, T0 + MS(2));
+	rec_headers(f, RESP, 1, 0, 0, H(":status", "200", "content-type", "application/grpc"));
+	rec_item(f, H2_ITEM_FIRST_DATA, 1, 0, 0, 0, NULL, 0);
+	rec_send(f);
+	rec_begin(f, RESP, T0 + MS(3));
+	rec_item(f, H2_ITEM_BLOCK, 1, 0, hb, 0, index0, sizeof(index0));
+	rec_send(f);
+	assert_int_equal(f->n, 1);
+	assert_int_equal(f->ev[0].e.protocol, PROTO_GRPC);
+	assert_int_equal(f->ev[0].undecoded, 1u << H2_FIELD_STATUS);
+	assert_int_equal(f->ev[0].cause[H2_FIELD_STATUS], HPACK_CAUSE_CORRUPT);
+	assert_int_equal(f->ev[0].e.status_class, STATUS_CLASS_NONE);
+	assert_int_equal(f->ev[0].e.resp_start_ns, T0 + MS(2));
+
+	/* the encoder's table is gone with the gap: a new connection */
+	conn_open(f, 2, false, false);
+	grpc_request(f, T0 + MS(10), 1, "/p.S/M", NULL, true);
+	rec_begin(f, RESP, T0 + MS(11));
+	rec_item(f, H2_ITEM_BLOCK, 1, 0, hb, 0, trailers_only, sizeof(trailers_only));
+	rec_send(f);
+	assert_int_equal(f->n, 2);
+	assert_int_equal(f->ev[1].e.protocol, PROTO_GRPC);
+	assert_int_equal(f->ev[1].undecoded, 1u << H2_FIELD_STATUS);
+	assert_int_equal(f->ev[1].cause[H2_FIELD_STATUS], HPACK_CAUSE_CORRUPT);
+	assert_int_equal(f->ev[1].e.status_class, STATUS_CLASS_NONE);
+	fx_free(f);
+}
+
 /* RST_STREAM from either side, for HTTP/2 and gRPC; NO_ERROR after an answer is none. */
 static void rst_both_ways(void **state)
 {
@@ -837,6 +883,7 @@ int main(void)
 		cmocka_unit_test(continuation),
 		cmocka_unit_test(interim_then_final),
 		cmocka_unit_test(grpc_unary_and_trailers_only),
+		cmocka_unit_test(grpc_corrupt_trailers),
 		cmocka_unit_test(rst_both_ways),
 		cmocka_unit_test(grpc_timeout_rule),
 		cmocka_unit_test(goaway_fails_later_streams),
