@@ -58,6 +58,7 @@ struct h2_dir {
 	__u64 next_offset;	/* where the next record's span starts */
 	struct pending queue[H2_REORDER_MAX];
 	__u32 queued;
+	__u8 gap_cause;		/* of its last gap: what a response not seen was lost to */
 	/* the header block being put together from its pieces */
 	bool in_block;
 	bool block_lost;	/* a piece was not copied: cause */
@@ -514,6 +515,29 @@ static void grpc_status(struct h2_conns *hc, struct h2_conn *c, struct h2_stream
 	}
 }
 
+/*
+ * Why a response's final HEADERS were not seen when what follows them came:
+ * lost in the direction's last gap, or never sent (framing the peer broke).
+ */
+static __u8 lost_cause(const struct h2_dir *dir)
+{
+	return dir->gap_cause ? dir->gap_cause : HPACK_CAUSE_CORRUPT;
+}
+
+/* A response that ended with its HEADERS not seen: still counted, its status undecoded. */
+static void response_lost(struct h2_conns *hc, struct h2_conn *c, struct h2_stream *s,
+			  __u64 at_ns, __u8 cause)
+{
+	s->flags |= SF_RESP;
+	if (s->flags & SF_GRPC) {
+		grpc_done(hc, c, s, at_ns, 0, true, cause);
+		return;
+	}
+	set_undecoded(s, H2_FIELD_STATUS, cause);
+	emit(hc, c, s, at_ns, HTTP_FAILURE_NONE, 0, s->flags & SF_LATE ? HTTP_EVENT_LATE : 0);
+	s->flags |= SF_EMITTED;
+}
+
 /* A response's HEADERS (final, interim or trailers), decoded (f) or lost (f NULL). */
 static void response_headers(struct h2_conns *hc, struct h2_conn *c, __u32 id, __u8 flags,
 			     __u64 start_ns, const struct hpack_fields *f, __u8 cause)
@@ -539,6 +563,9 @@ static void response_headers(struct h2_conns *hc, struct h2_conn *c, __u32 id, _
 		s->flags |= SF_RESP;
 		if (!f || st->state == HPACK_UNDECODED)
 			set_undecoded(s, H2_FIELD_STATUS, f ? st->cause : cause);
+		else if (st->state == HPACK_ABSENT && g->state != HPACK_KNOWN)
+			/* trailers: the HEADERS before them were not seen */
+			set_undecoded(s, H2_FIELD_STATUS, lost_cause(&c->dir[DIR_RESP]));
 		else
 			s->http_status = st->state == HPACK_KNOWN ? status_of(st) : 0;
 		/* an undecoded field may be any: only a known one says gRPC */
@@ -594,13 +621,22 @@ static void block_done(struct h2_conns *hc, struct h2_conn *c, int d, __u64 ts_n
 				 f, cause);
 }
 
+/* The direction's table forgotten, counted. */
+static void dir_forget(struct h2_conns *hc, struct h2_dir *dir, __u8 cause)
+{
+	if (cause >= HPACK_CAUSE_MAX)
+		cause = HPACK_CAUSE_CORRUPT;
+	hc->st.gaps[cause]++;
+	hpack_decoder__gap(&dir->dec, cause);
+	dir->gap_cause = cause;
+}
+
 /* Something of direction d was not seen: the table forgotten, a block in progress lost. */
 static void dir_gap(struct h2_conns *hc, struct h2_conn *c, int d, __u64 ts_ns, __u8 cause)
 {
 	struct h2_dir *dir = &c->dir[d];
 
-	hc->st.gaps[cause < HPACK_CAUSE_MAX ? cause : HPACK_CAUSE_CORRUPT]++;
-	hpack_decoder__gap(&dir->dec, cause);
+	dir_forget(hc, dir, cause);
 	if (dir->in_block)
 		block_done(hc, c, d, ts_ns, NULL, cause);
 }
@@ -646,6 +682,7 @@ static void block_decode(struct h2_conns *hc, struct h2_conn *c, int d, __u64 ts
 					   HPACK_F_GRPC_STATUS, HPACK_F_CONTENT_TYPE };
 
 		hc->st.gaps[HPACK_CAUSE_CORRUPT]++;
+		c->dir[d].gap_cause = HPACK_CAUSE_CORRUPT;
 		for (size_t i = 0; i < sizeof(key) / sizeof(key[0]); i++) {
 			if (f.field[key[i]].state != HPACK_ABSENT)
 				continue;
@@ -694,8 +731,7 @@ static void block_piece(struct h2_conns *hc, struct h2_conn *c, int d, const str
 	if (dir->block_lost) {
 		__u8 cause = dir->block_cause;
 
-		hc->st.gaps[cause]++;
-		hpack_decoder__gap(&dir->dec, cause);
+		dir_forget(hc, dir, cause);
 		block_done(hc, c, d, r->ts_ns, NULL, cause);
 	} else {
 		block_decode(hc, c, d, r->ts_ns, dir->block, dir->block_len);
@@ -720,8 +756,10 @@ static void end_stream(struct h2_conns *hc, struct h2_conn *c, int d, __u32 id, 
 		}
 		return;
 	}
-	/* the response ended without trailers: a gRPC call's status is its HTTP status */
-	if ((s->flags & SF_GRPC) && !(s->flags & SF_EMITTED))
+	if (!(s->flags & (SF_RESP | SF_EMITTED)))
+		response_lost(hc, c, s, ts_ns, lost_cause(&c->dir[d]));
+	else if ((s->flags & SF_GRPC) && !(s->flags & SF_EMITTED))
+		/* the response ended without trailers: a gRPC call's status is its HTTP status */
 		grpc_status(hc, c, s, ts_ns, NULL);
 	stream_remove(hc, c, id);
 }
@@ -1120,6 +1158,7 @@ void h2_conns__stats(const struct h2_conns *hc, struct h2_conns_stats *out)
 {
 	*out = hc->st;
 	out->conns_known = out->conns_partial = 0;
+	out->streams_open = hc->n_streams;
 	for (const struct h2_conn *c = hc->lru_head; c; c = c->lru_next) {
 		if (c->dir[DIR_REQ].dec.prefix_unknown || c->dir[DIR_RESP].dec.prefix_unknown)
 			out->conns_partial++;

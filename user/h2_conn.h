@@ -79,6 +79,7 @@ struct h2_conns_stats {
 	__u64 dropped[H2_DROP_MAX];
 	__u64 conns_known, conns_partial;	/* now: decoders known, or prefix unknown */
 	__u64 conns_evicted;		/* by max_connections */
+	__u64 streams_open;		/* now */
 	__u64 streams_overflow;		/* by max_streams or H2_CONN_STREAMS_MAX */
 	__u64 streams_evicted;		/* open when their connection was evicted */
 	__u64 pushed;			/* PUSH_PROMISE streams: no request */

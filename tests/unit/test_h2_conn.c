@@ -689,6 +689,61 @@ static void operation_records_keep_their_order(void **state)
 	fx_free(f);
 }
 
+/*
+ * A response whose HEADERS were lost is still counted: its status
+ * undecoded with the gap's cause, never dropped silently nor guessed
+ * UNKNOWN for gRPC (review finding 3). Trailers after lost HEADERS have no
+ * :status: undecoded too, not invalid.
+ */
+static void response_headers_lost(void **state)
+{
+	struct fx *f = fx_new(0, 0);
+
+	(void)state;
+	conn_open(f, 1, false, false);
+	request(f, T0 + MS(1), 1, "GET", "/a", true);
+	f->off[RESP] += 100;	/* its HEADERS' record lost */
+	item(f, RESP, T0 + MS(3), H2_ITEM_END_STREAM, 1, 0);
+	assert_int_equal(f->n, 0);	/* waiting for the one before */
+	h2_conns__sweep(f->hc, T0 + MS(3) + MS(251));
+	assert_int_equal(stats(f).gaps[HPACK_CAUSE_RECORD_LOST], 1);
+	assert_int_equal(f->n, 1);
+	assert_int_equal(f->ev[0].e.protocol, PROTO_HTTP2);
+	assert_int_equal(f->ev[0].e.failure, HTTP_FAILURE_NONE);
+	assert_int_equal(f->ev[0].undecoded, 1u << H2_FIELD_STATUS);
+	assert_int_equal(f->ev[0].cause[H2_FIELD_STATUS], HPACK_CAUSE_RECORD_LOST);
+	assert_int_equal(f->ev[0].e.status_class, STATUS_CLASS_NONE);
+	assert_int_equal(f->ev[0].e.resp_start_ns, T0 + MS(3));
+	assert_path(&f->ev[0], "/a");
+
+	/* gRPC: undecoded, not UNKNOWN; measured to its first message */
+	grpc_request(f, T0 + MS(10), 3, "/p.S/M", NULL, true);
+	f->off[RESP] += 100;
+	item(f, RESP, T0 + MS(12), H2_ITEM_FIRST_DATA, 3, 0);
+	item(f, RESP, T0 + MS(13), H2_ITEM_END_STREAM, 3, 0);
+	h2_conns__sweep(f->hc, T0 + MS(13) + MS(251));
+	assert_int_equal(f->n, 2);
+	assert_int_equal(f->ev[1].e.protocol, PROTO_GRPC);
+	assert_int_equal(f->ev[1].undecoded, 1u << H2_FIELD_STATUS);
+	assert_int_equal(f->ev[1].cause[H2_FIELD_STATUS], HPACK_CAUSE_RECORD_LOST);
+	assert_int_equal(f->ev[1].e.status_class, STATUS_CLASS_NONE);
+	assert_int_equal(f->ev[1].e.resp_start_ns, T0 + MS(12));
+
+	/* HTTP/2 trailers after lost HEADERS: no :status in them */
+	request(f, T0 + MS(20), 5, "GET", "/t", true);
+	f->off[RESP] += 100;
+	rec_begin(f, RESP, T0 + MS(22));
+	rec_headers(f, RESP, 5, H2_IF_END_STREAM, 0, H("x-checksum", "abc"));
+	rec_send(f);
+	h2_conns__sweep(f->hc, T0 + MS(22) + MS(251));
+	assert_int_equal(f->n, 3);
+	assert_int_equal(f->ev[2].undecoded, 1u << H2_FIELD_STATUS);
+	assert_int_equal(f->ev[2].cause[H2_FIELD_STATUS], HPACK_CAUSE_RECORD_LOST);
+	assert_int_equal(f->ev[2].e.status_class, STATUS_CLASS_NONE);
+	assert_int_equal(stats(f).streams_open, 0);
+	fx_free(f);
+}
+
 /* Each cause of a gap: before_agent, truncated (an item, or the record's items lost). */
 static void gaps_by_cause(void **state)
 {
@@ -755,6 +810,9 @@ static void streaming_rule(void **state)
 	rec_send(f);
 	/* server streaming: half-closed first, measured to the first message */
 	grpc_request(f, T0 + MS(10), 3, "/p.S/Watch", NULL, true);
+	rec_begin(f, RESP, T0 + MS(14));
+	rec_headers(f, RESP, 3, 0, 0, H(":status", "200", "content-type", "application/grpc"));
+	rec_send(f);
 	item(f, RESP, T0 + MS(15), H2_ITEM_FIRST_DATA, 3, 0);
 	item(f, RESP, T0 + MS(500), H2_ITEM_END_STREAM, 3, 0);
 	assert_int_equal(f->n, 2);
@@ -762,7 +820,7 @@ static void streaming_rule(void **state)
 	assert_int_equal(f->ev[0].e.resp_start_ns, T0 + MS(2));
 	assert_false(f->ev[1].streaming);
 	assert_int_equal(f->ev[1].e.resp_start_ns - f->ev[1].e.req_start_ns, MS(5));
-	/* no trailers: the status is from :status (none seen: UNKNOWN) */
+	/* no trailers: the status is from :status (200: UNKNOWN) */
 	assert_int_equal(f->ev[1].e.status, GRPC_UNKNOWN);
 	fx_free(f);
 }
@@ -890,6 +948,7 @@ int main(void)
 		cmocka_unit_test(reordering_within_window),
 		cmocka_unit_test(reordering_beyond_window),
 		cmocka_unit_test(operation_records_keep_their_order),
+		cmocka_unit_test(response_headers_lost),
 		cmocka_unit_test(gaps_by_cause),
 		cmocka_unit_test(streaming_rule),
 		cmocka_unit_test(stream_and_connection_caps),
