@@ -27,7 +27,9 @@ enum stream_flag {
 	SF_END_TAKEN = 1 << 3,	/* gRPC: the latency's end is known (t_end), the status not yet */
 	SF_EMITTED = 1 << 4,	/* its event went out: only its end is still to come */
 	SF_LATE = 1 << 5,	/* failed as timed out: a later answer is counted late */
-	SF_FIRST_DATA = 1 << 6,	/* gRPC: the kernel reported its first response DATA */
+	SF_FIRST_DATA = 1 << 6,	/* the kernel reported its first response DATA: t_first_data */
+	SF_TYPE_UNKNOWN = 1 << 7,	/* a POST (or any) whose content-type was not decoded */
+	SF_HELD = 1 << 8,	/* answered, and which of gRPC or HTTP/2 only its end tells */
 };
 
 struct h2_stream {
@@ -37,6 +39,7 @@ struct h2_stream {
 	__u64 t_req;		/* end of the op that moved its first HEADERS' first byte */
 	__u64 t_req_end;	/* of the op that moved the client's END_STREAM */
 	__u64 t_end;		/* gRPC: the first message, or the status; HTTP/2: the response */
+	__u64 t_first_data;	/* its first response DATA (gRPC's first message) */
 	__u64 timeout_ns;	/* grpc-timeout, 0: none */
 	__u8 method;		/* enum http_method */
 	__u8 undecoded;		/* as h2_event.undecoded */
@@ -322,12 +325,27 @@ static void grpc_done(struct h2_conns *hc, struct h2_conn *c, struct h2_stream *
 	s->flags |= SF_EMITTED;
 }
 
+/* An HTTP/2 request's event: its latency ended at its final response HEADERS (t_end). */
+static void emit_http2(struct h2_conns *hc, struct h2_conn *c, struct h2_stream *s)
+{
+	s->flags &= ~SF_HELD;
+	emit(hc, c, s, s->t_end, HTTP_FAILURE_NONE,
+	     s->undecoded & (1u << H2_FIELD_STATUS) ? 0 : s->http_status,
+	     s->flags & SF_LATE ? HTTP_EVENT_LATE : 0);
+	s->flags |= SF_EMITTED;
+}
+
 /* A stream ends without its answer: the failure, or for gRPC the code that stands for it. */
 static void stream_fail(struct h2_conns *hc, struct h2_conn *c, struct h2_stream *s, __u64 at_ns,
 			enum http_failure failure, int grpc_code)
 {
 	if (s->flags & SF_EMITTED)
 		return;
+	if (s->flags & SF_HELD) {
+		/* answered, with no trailers to say gRPC: an HTTP/2 request */
+		emit_http2(hc, c, s);
+		return;
+	}
 	if ((s->flags & SF_GRPC) && grpc_code >= 0) {
 		grpc_done(hc, c, s, at_ns, grpc_code, false, HPACK_CAUSE_NONE);
 		return;
@@ -450,6 +468,7 @@ static void request_headers(struct h2_conns *hc, struct h2_conn *c, __u32 id, __
 	if (!f) {
 		set_undecoded(s, H2_FIELD_METHOD, cause);
 		set_undecoded(s, H2_FIELD_PATH, cause);
+		s->flags |= SF_TYPE_UNKNOWN;
 		return;
 	}
 	v = &f->field[HPACK_F_METHOD];
@@ -469,6 +488,10 @@ static void request_headers(struct h2_conns *hc, struct h2_conn *c, __u32 id, __
 	}
 	if (is_grpc_type(&f->field[HPACK_F_CONTENT_TYPE]))
 		s->flags |= SF_GRPC;
+	/* gRPC is always a POST: another method known says HTTP/2 whatever the type */
+	else if (f->field[HPACK_F_CONTENT_TYPE].state == HPACK_UNDECODED &&
+		 (s->method == HTTP_METHOD_POST || (s->undecoded & (1u << H2_FIELD_METHOD))))
+		s->flags |= SF_TYPE_UNKNOWN;
 	v = &f->field[HPACK_F_GRPC_TIMEOUT];
 	if (v->state == HPACK_KNOWN && !v->truncated)
 		grpc_timeout__parse(v->value, v->len, &s->timeout_ns);
@@ -512,6 +535,17 @@ static void grpc_status(struct h2_conns *hc, struct h2_conn *c, struct h2_stream
 	} else {
 		grpc_done(hc, c, s, at_ns, grpc_code__from_http(s->http_status), false,
 			  HPACK_CAUSE_NONE);
+	}
+}
+
+/* A held stream's trailers say gRPC: its latency ends at its first message, if seen. */
+static void held_as_grpc(struct h2_stream *s)
+{
+	s->flags &= ~SF_HELD;
+	s->flags |= SF_GRPC;
+	if (s->flags & SF_FIRST_DATA) {
+		s->flags |= SF_END_TAKEN;
+		s->t_end = s->t_first_data;
 	}
 }
 
@@ -574,10 +608,12 @@ static void response_headers(struct h2_conns *hc, struct h2_conn *c, __u32 id, _
 			s->flags |= SF_GRPC;
 		if (!(s->flags & SF_GRPC)) {
 			/* HTTP/2: the request's latency ends at its final response HEADERS */
-			emit(hc, c, s, start_ns, HTTP_FAILURE_NONE,
-			     s->undecoded & (1u << H2_FIELD_STATUS) ? 0 : s->http_status,
-			     s->flags & SF_LATE ? HTTP_EVENT_LATE : 0);
-			s->flags |= SF_EMITTED;
+			s->t_end = start_ns;
+			if ((s->flags & SF_TYPE_UNKNOWN) && !end &&
+			    (!f || f->field[HPACK_F_CONTENT_TYPE].state == HPACK_UNDECODED))
+				s->flags |= SF_HELD;	/* gRPC if its trailers say so */
+			else
+				emit_http2(hc, c, s);
 		} else if (g && (g->state == HPACK_KNOWN || (end && g->state != HPACK_ABSENT))) {
 			grpc_status(hc, c, s, start_ns, g);	/* Trailers-Only */
 		} else if (end || !f) {
@@ -588,8 +624,15 @@ static void response_headers(struct h2_conns *hc, struct h2_conn *c, __u32 id, _
 		return;
 	}
 	/* trailers: a gRPC call's status */
-	if (!(s->flags & SF_GRPC) && f && g->state == HPACK_KNOWN)
+	if (s->flags & SF_HELD) {
+		/* trailers are gRPC's; a grpc-status not decoded is one all the same */
+		if (f && g->state != HPACK_ABSENT)
+			held_as_grpc(s);
+		else
+			emit_http2(hc, c, s);
+	} else if (!(s->flags & SF_GRPC) && f && g->state == HPACK_KNOWN) {
 		s->flags |= SF_GRPC;
+	}
 	if (s->flags & SF_GRPC) {
 		if (!(s->flags & SF_END_TAKEN))
 			hc->st.first_data_untracked++;
@@ -758,6 +801,8 @@ static void end_stream(struct h2_conns *hc, struct h2_conn *c, int d, __u32 id, 
 	}
 	if (!(s->flags & (SF_RESP | SF_EMITTED)))
 		response_lost(hc, c, s, ts_ns, lost_cause(&c->dir[d]));
+	else if (s->flags & SF_HELD)
+		emit_http2(hc, c, s);	/* no trailers: no gRPC call */
 	else if ((s->flags & SF_GRPC) && !(s->flags & SF_EMITTED))
 		/* the response ended without trailers: a gRPC call's status is its HTTP status */
 		grpc_status(hc, c, s, ts_ns, NULL);
@@ -770,7 +815,11 @@ static void first_data(struct h2_conn *c, __u32 id, __u64 at_ns)
 
 	if (!s || (s->flags & (SF_EMITTED | SF_END_TAKEN)))
 		return;
-	s->flags |= SF_FIRST_DATA;
+	if (!(s->flags & SF_FIRST_DATA)) {
+		/* kept for any stream: a held one's trailers may say gRPC later */
+		s->flags |= SF_FIRST_DATA;
+		s->t_first_data = at_ns;
+	}
 	if (s->flags & SF_GRPC) {
 		s->flags |= SF_END_TAKEN;
 		s->t_end = at_ns;

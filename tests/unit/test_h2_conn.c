@@ -793,6 +793,103 @@ static void gaps_by_cause(void **state)
 }
 
 /*
+ * A connection older than the agent: content-type is a reference into the
+ * table not seen, in both directions. A POST answered so is held until its
+ * end: trailers with grpc-status make it a gRPC call, measured to its
+ * first message; an end without them an HTTP/2 request, measured to its
+ * response HEADERS (review finding 4).
+ */
+static void midstream_grpc_by_trailers(void **state)
+{
+	static const __u8 req[] = { 0x83, 0xbe, 0xbf };	/* POST, two unknown entries */
+	static const __u8 req_get[] = { 0x82, 0xbe, 0xbf };	/* GET, the same */
+	static const __u8 resp[] = { 0x88, 0xbe };		/* 200, an unknown entry */
+	static const __u8 trailers[] = { 0x00, 11, 'g', 'r', 'p', 'c', '-', 's', 't', 'a', 't',
+					 'u', 's', 1, '0' };	/* a literal: 0 */
+	static const __u8 trailers_ref[] = { 0xbf };		/* an unknown entry */
+	const __u8 hb = H2_IF_FIRST | H2_IF_END_HEADERS;
+	struct fx *f = fx_new(0, 0);
+
+	(void)state;
+	conn_open(f, 1, true, false);
+	rec_begin(f, REQ, T0 + MS(1));
+	rec_item(f, H2_ITEM_BLOCK, 1, 0, hb | H2_IF_END_STREAM, 0, req, sizeof(req));
+	rec_send(f);
+	rec_begin(f, RESP, T0 + MS(2));
+	rec_item(f, H2_ITEM_BLOCK, 1, 0, hb, 0, resp, sizeof(resp));
+	rec_send(f);
+	item(f, RESP, T0 + MS(5), H2_ITEM_FIRST_DATA, 1, 0);
+	assert_int_equal(f->n, 0);	/* not known yet which it is */
+	rec_begin(f, RESP, T0 + MS(9));
+	rec_item(f, H2_ITEM_BLOCK, 1, 0, hb | H2_IF_END_STREAM, 0, trailers, sizeof(trailers));
+	rec_send(f);
+	assert_int_equal(f->n, 1);
+	assert_int_equal(f->ev[0].e.protocol, PROTO_GRPC);
+	assert_int_equal(f->ev[0].e.status, GRPC_OK);
+	assert_int_equal(f->ev[0].e.status_class, STATUS_CLASS_OK);
+	assert_int_equal(f->ev[0].e.resp_start_ns - f->ev[0].e.req_start_ns, MS(4));
+	assert_int_equal(f->ev[0].undecoded, 1u << H2_FIELD_PATH);
+	assert_int_equal(stats(f).first_data_untracked, 0);
+
+	/* grpc-status an unknown entry too: gRPC, its status undecoded */
+	rec_begin(f, REQ, T0 + MS(11));
+	rec_item(f, H2_ITEM_BLOCK, 3, 0, hb | H2_IF_END_STREAM, 0, req, sizeof(req));
+	rec_send(f);
+	rec_begin(f, RESP, T0 + MS(12));
+	rec_item(f, H2_ITEM_BLOCK, 3, 0, hb, 0, resp, sizeof(resp));
+	rec_send(f);
+	item(f, RESP, T0 + MS(13), H2_ITEM_FIRST_DATA, 3, 0);
+	rec_begin(f, RESP, T0 + MS(14));
+	rec_item(f, H2_ITEM_BLOCK, 3, 0, hb | H2_IF_END_STREAM, 0, trailers_ref,
+		 sizeof(trailers_ref));
+	rec_send(f);
+	assert_int_equal(f->n, 2);
+	assert_int_equal(f->ev[1].e.protocol, PROTO_GRPC);
+	assert_true(f->ev[1].undecoded & (1u << H2_FIELD_STATUS));
+	assert_int_equal(f->ev[1].cause[H2_FIELD_STATUS], HPACK_CAUSE_BEFORE_AGENT);
+	assert_int_equal(f->ev[1].e.resp_start_ns - f->ev[1].e.req_start_ns, MS(2));
+
+	/* the same POST ended by DATA, no trailers: HTTP/2, to its HEADERS */
+	rec_begin(f, REQ, T0 + MS(21));
+	rec_item(f, H2_ITEM_BLOCK, 5, 0, hb | H2_IF_END_STREAM, 0, req, sizeof(req));
+	rec_send(f);
+	rec_begin(f, RESP, T0 + MS(23));
+	rec_item(f, H2_ITEM_BLOCK, 5, 0, hb, 0, resp, sizeof(resp));
+	rec_send(f);
+	item(f, RESP, T0 + MS(24), H2_ITEM_FIRST_DATA, 5, 0);
+	item(f, RESP, T0 + MS(30), H2_ITEM_END_STREAM, 5, 0);
+	assert_int_equal(f->n, 3);
+	assert_int_equal(f->ev[2].e.protocol, PROTO_HTTP2);
+	assert_int_equal(f->ev[2].e.status, 200);
+	assert_int_equal(f->ev[2].e.resp_start_ns - f->ev[2].e.req_start_ns, MS(2));
+
+	/* held, then the connection ends: the answer it had, as HTTP/2 */
+	rec_begin(f, REQ, T0 + MS(31));
+	rec_item(f, H2_ITEM_BLOCK, 7, 0, hb | H2_IF_END_STREAM, 0, req, sizeof(req));
+	rec_send(f);
+	rec_begin(f, RESP, T0 + MS(32));
+	rec_item(f, H2_ITEM_BLOCK, 7, 0, hb, 0, resp, sizeof(resp));
+	rec_send(f);
+	/* a GET is no gRPC call: its event at once */
+	rec_begin(f, REQ, T0 + MS(33));
+	rec_item(f, H2_ITEM_BLOCK, 9, 0, hb | H2_IF_END_STREAM, 0, req_get, sizeof(req_get));
+	rec_send(f);
+	rec_begin(f, RESP, T0 + MS(34));
+	rec_item(f, H2_ITEM_BLOCK, 9, 0, hb, 0, resp, sizeof(resp));
+	rec_send(f);
+	assert_int_equal(f->n, 4);
+	assert_int_equal(f->ev[3].e.protocol, PROTO_HTTP2);
+	assert_int_equal(f->ev[3].e.operation, HTTP_METHOD_GET);
+	end_conn(f, T0 + MS(40), HTTP_FAILURE_CONN_CLOSED);
+	assert_int_equal(f->n, 5);
+	assert_int_equal(f->ev[4].e.protocol, PROTO_HTTP2);
+	assert_int_equal(f->ev[4].e.failure, HTTP_FAILURE_NONE);
+	assert_int_equal(f->ev[4].e.status, 200);
+	assert_int_equal(f->ev[4].e.resp_start_ns - f->ev[4].e.req_start_ns, MS(1));
+	fx_free(f);
+}
+
+/*
  * gRPC streaming: a call whose client had not half-closed when the first
  * message went out is streaming; one that had is not.
  */
@@ -951,6 +1048,7 @@ int main(void)
 		cmocka_unit_test(response_headers_lost),
 		cmocka_unit_test(gaps_by_cause),
 		cmocka_unit_test(streaming_rule),
+		cmocka_unit_test(midstream_grpc_by_trailers),
 		cmocka_unit_test(stream_and_connection_caps),
 		cmocka_unit_test(connection_end_and_timeouts),
 		cmocka_unit_test(malformed_records),
