@@ -497,6 +497,21 @@ static void request_headers(struct h2_conns *hc, struct h2_conn *c, __u32 id, __
 		grpc_timeout__parse(v->value, v->len, &s->timeout_ns);
 }
 
+/*
+ * A request applied after the server's GOAWAY (each direction is put in
+ * order on its own) whose stream is above its last-stream-id: the server
+ * did not process it either.
+ */
+static void request_after_goaway(struct h2_conns *hc, struct h2_conn *c, __u32 id, __u64 ts_ns)
+{
+	struct h2_stream *s = stream_find(c, id);
+
+	if (!s || !c->goaway || id <= c->goaway_last || (s->flags & SF_EMITTED))
+		return;
+	stream_fail(hc, c, s, ts_ns, HTTP_FAILURE_GOAWAY, GRPC_UNAVAILABLE);
+	stream_remove(hc, c, id);
+}
+
 static int status_of(const struct hpack_value *v)
 {
 	if (v->len != 3 || v->truncated)
@@ -656,10 +671,11 @@ static void block_done(struct h2_conns *hc, struct h2_conn *c, int d, __u64 ts_n
 		hc->st.pushed++;	/* a promised stream is no request */
 		return;
 	}
-	if (d == DIR_REQ)
+	if (d == DIR_REQ) {
 		request_headers(hc, c, dir->block_stream, dir->block_flags, dir->block_start_ns,
 				ts_ns, f, cause);
-	else
+		request_after_goaway(hc, c, dir->block_stream, ts_ns);
+	} else
 		response_headers(hc, c, dir->block_stream, dir->block_flags, dir->block_start_ns,
 				 f, cause);
 }

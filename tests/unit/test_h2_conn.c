@@ -529,6 +529,34 @@ static void goaway_fails_later_streams(void **state)
 	fx_free(f);
 }
 
+/*
+ * The two directions are put in order each on its own: a request the
+ * agent applies after the server's GOAWAY, above its last-stream-id, was
+ * not processed either: it fails goaway (gRPC: UNAVAILABLE) at once, not
+ * closed at the connection's end (review finding 9).
+ */
+static void goaway_before_later_request(void **state)
+{
+	struct fx *f = fx_new(0, 0);
+
+	(void)state;
+	conn_open(f, 1, false, false);
+	request(f, T0 + MS(1), 1, "GET", "/a", true);
+	item(f, RESP, T0 + MS(3), H2_ITEM_GOAWAY, 1, 0);
+	request(f, T0 + MS(2), 3, "GET", "/a", true);
+	grpc_request(f, T0 + MS(2), 5, "/p.S/M", NULL, true);
+	assert_int_equal(f->n, 2);
+	assert_int_equal(f->ev[0].e.failure, HTTP_FAILURE_GOAWAY);
+	assert_int_equal(f->ev[1].e.protocol, PROTO_GRPC);
+	assert_int_equal(f->ev[1].e.status, GRPC_UNAVAILABLE);
+	assert_int_equal(stats(f).streams_open, 1);
+	response(f, T0 + MS(4), 1, "200", true);
+	end_conn(f, T0 + MS(60000), HTTP_FAILURE_CONN_CLOSED);
+	assert_int_equal(f->n, 3);
+	assert_int_equal(f->ev[2].e.status, 200);
+	fx_free(f);
+}
+
 /* Records out of order within the window: put back in order, no gap. */
 static void reordering_within_window(void **state)
 {
@@ -1042,6 +1070,7 @@ int main(void)
 		cmocka_unit_test(rst_both_ways),
 		cmocka_unit_test(grpc_timeout_rule),
 		cmocka_unit_test(goaway_fails_later_streams),
+		cmocka_unit_test(goaway_before_later_request),
 		cmocka_unit_test(reordering_within_window),
 		cmocka_unit_test(reordering_beyond_window),
 		cmocka_unit_test(operation_records_keep_their_order),
