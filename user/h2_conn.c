@@ -379,12 +379,40 @@ static void stream_remove(struct h2_conns *hc, struct h2_conn *c, __u32 id)
 		stream_drop(hc, c, i);
 }
 
+/*
+ * Room for a new stream on c at H2_CONN_STREAMS_MAX: the oldest stream
+ * counted already (answered and awaiting its end, or timed out and
+ * awaiting a late answer) is forgotten. Lost records would otherwise leave
+ * such streams until the connection's end, and use up its streams.
+ */
+static bool stream_make_room(struct h2_conns *hc, struct h2_conn *c)
+{
+	int oldest = -1;
+
+	for (__u32 i = 0; i < c->n_streams; i++) {
+		const struct h2_stream *s = c->streams[i];
+
+		if ((s->flags & (SF_EMITTED | SF_LATE)) &&
+		    (oldest < 0 || s->t_req < c->streams[oldest]->t_req))
+			oldest = i;
+	}
+	if (oldest < 0)
+		return false;
+	stream_drop(hc, c, oldest);
+	hc->st.streams_forgotten_cap++;
+	return true;
+}
+
 /* A new stream, or NULL (counted) when a bound is reached. */
 static struct h2_stream *stream_new(struct h2_conns *hc, struct h2_conn *c, __u32 id, __u64 t_req)
 {
 	struct h2_stream *s;
 
-	if (c->n_streams >= H2_CONN_STREAMS_MAX || hc->n_streams >= hc->o.max_streams) {
+	if (c->n_streams >= H2_CONN_STREAMS_MAX && !stream_make_room(hc, c)) {
+		hc->st.streams_overflow++;
+		return NULL;
+	}
+	if (hc->n_streams >= hc->o.max_streams) {
 		hc->st.streams_overflow++;
 		return NULL;
 	}
@@ -1205,6 +1233,18 @@ void h2_conns__sweep(struct h2_conns *hc, __u64 now_ns)
 					break;
 				dir_give_up(hc, c, dir, d, now_ns);
 			}
+		}
+		for (__u32 i = 0; i < c->n_streams;) {
+			struct h2_stream *s = c->streams[i];
+
+			if ((s->flags & SF_LATE) && !(s->flags & SF_EMITTED) && now_ns > s->t_req &&
+			    now_ns - s->t_req > timeout + H2_LATE_KEEP_NS) {
+				/* its late answer did not come either: counted once, forgotten */
+				stream_drop(hc, c, i);
+				hc->st.streams_forgotten_late++;
+				continue;
+			}
+			i++;
 		}
 		for (__u32 i = 0; timeout && i < c->n_streams; i++) {
 			struct h2_stream *s = c->streams[i];

@@ -22,8 +22,14 @@
 
 #define H2_DEFAULT_MAX_CONNECTIONS	16384
 #define H2_DEFAULT_MAX_STREAMS		65536
-/* Open streams of one connection; beyond, a new one is counted lost. */
+/*
+ * Open streams of one connection; beyond, the oldest already counted
+ * (answered, or failed as timed out) is forgotten to make room, and when
+ * there is none the new one is counted lost.
+ */
 #define H2_CONN_STREAMS_MAX		256
+/* A stream failed as timed out is kept this long after for its late answer. */
+#define H2_LATE_KEEP_NS			60000000000ull
 /* A direction's records held for one missing before it: at most, and how long. */
 #define H2_REORDER_MAX			8
 #define H2_REORDER_WAIT_NS		250000000ull
@@ -82,6 +88,10 @@ struct h2_conns_stats {
 	__u64 streams_open;		/* now */
 	__u64 streams_overflow;		/* by max_streams or H2_CONN_STREAMS_MAX */
 	__u64 streams_evicted;		/* open when their connection was evicted */
+	/* counted already, forgotten before their end: timed out and no answer
+	 * within H2_LATE_KEEP_NS more; the oldest, for a new stream at
+	 * H2_CONN_STREAMS_MAX */
+	__u64 streams_forgotten_late, streams_forgotten_cap;
 	__u64 pushed;			/* PUSH_PROMISE streams: no request */
 	__u64 unmatched;		/* responses of streams never seen opened */
 	/* gRPC calls ended at their trailers: no first message seen (none sent, or

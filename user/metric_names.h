@@ -66,6 +66,7 @@
 #define METRIC_H2_STREAMS_OVERFLOW	"slotap_h2_streams_overflow_total"
 #define METRIC_H2_RECORDS_DROPPED	"slotap_h2_records_dropped_total"	/* reason */
 #define METRIC_H2_STREAMS_UNCOUNTED	"slotap_h2_streams_uncounted_total"	/* reason */
+#define METRIC_H2_STREAMS_FORGOTTEN	"slotap_h2_streams_forgotten_total"	/* reason */
 #define METRIC_GRPC_FIRST_DATA_UNTRACKED	"slotap_grpc_calls_ended_at_trailers_total"
 
 /* The agent itself */

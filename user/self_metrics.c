@@ -91,6 +91,15 @@ static void write_h2(FILE *out, const struct agent *a)
 	write_sample(out, METRIC_H2_STREAMS_UNCOUNTED, "reason", "unmatched", st.unmatched);
 	write_sample(out, METRIC_H2_STREAMS_UNCOUNTED, "reason", "evicted", st.streams_evicted);
 	write_sample(out, METRIC_H2_STREAMS_UNCOUNTED, "reason", "overflow", st.streams_overflow);
+	prom__header(out, METRIC_H2_STREAMS_FORGOTTEN, "counter",
+		     "HTTP/2 streams counted already that the agent stopped following before "
+		     "their end, by reason: late_expired (failed as timed out, and no answer within "
+		     "60 s more), connection_cap (the oldest such stream, for a new one on a "
+		     "connection with 256 open). What comes for them later is counted unmatched.");
+	write_sample(out, METRIC_H2_STREAMS_FORGOTTEN, "reason", "late_expired",
+		     st.streams_forgotten_late);
+	write_sample(out, METRIC_H2_STREAMS_FORGOTTEN, "reason", "connection_cap",
+		     st.streams_forgotten_cap);
 	write_counter(out, METRIC_GRPC_FIRST_DATA_UNTRACKED,
 		      "gRPC calls measured to their trailers: no first response message was seen "
 		      "(none sent, or more than 6 streams of a connection awaiting theirs at once).",

@@ -21,7 +21,7 @@
 #define MS(x)		((__u64)(x) * 1000000ULL)
 #define T0		MS(1000000)	/* monotonic time of the first record */
 #define SOCK		0xffff888012345678ULL
-#define EVENTS_MAX	64
+#define EVENTS_MAX	1024
 #define REQ		0
 #define RESP		1
 /* the kernel's H2_REC_ITEMS_LOST */
@@ -979,6 +979,58 @@ static void stream_and_connection_caps(void **state)
 	fx_free(f);
 }
 
+/*
+ * A stream failed as timed out is kept H2_LATE_KEEP_NS for its late
+ * answer, then forgotten (counted); at a connection's 256 open streams
+ * the oldest already counted makes room. Lost answers no longer use up a
+ * long-lived connection's streams (review finding 8).
+ */
+static void counted_streams_are_reaped(void **state)
+{
+	struct fx *f = fx_new(0, 0);
+	__u32 id = 1;
+
+	(void)state;
+	conn_open(f, 1, false, false);
+	for (int i = 0; i < H2_CONN_STREAMS_MAX; i++, id += 2)
+		request(f, T0 + MS(1), id, "GET", "/a", true);
+	h2_conns__sweep(f->hc, T0 + MS(30002));
+	assert_int_equal(f->n, H2_CONN_STREAMS_MAX);	/* each timed out, once */
+	h2_conns__sweep(f->hc, T0 + MS(30002) + H2_LATE_KEEP_NS - MS(2));
+	assert_int_equal(stats(f).streams_open, H2_CONN_STREAMS_MAX);
+	response(f, T0 + MS(60000), 1, "200", true);	/* late: still known */
+	assert_int_equal(f->n, H2_CONN_STREAMS_MAX + 1);
+	assert_true(f->ev[H2_CONN_STREAMS_MAX].e.flags & HTTP_EVENT_LATE);
+	h2_conns__sweep(f->hc, T0 + MS(30002) + H2_LATE_KEEP_NS);
+	assert_int_equal(stats(f).streams_open, 0);
+	assert_int_equal(stats(f).streams_forgotten_late, H2_CONN_STREAMS_MAX - 1);
+	request(f, T0 + MS(200000), id, "GET", "/a", true);
+	id += 2;
+	assert_int_equal(stats(f).streams_overflow, 0);
+	response(f, T0 + MS(200001), id - 2, "200", true);
+	assert_int_equal(f->n, H2_CONN_STREAMS_MAX + 2);
+
+	/* answered, their ends not seen yet: the oldest makes room */
+	for (int i = 0; i < H2_CONN_STREAMS_MAX; i++, id += 2) {
+		request(f, T0 + MS(300000 + i), id, "GET", "/a", false);
+		response(f, T0 + MS(300000 + i), id, "200", false);
+	}
+	assert_int_equal(stats(f).streams_open, H2_CONN_STREAMS_MAX);
+	request(f, T0 + MS(301000), id, "GET", "/b", true);
+	assert_int_equal(stats(f).streams_overflow, 0);
+	assert_int_equal(stats(f).streams_forgotten_cap, 1);
+	response(f, T0 + MS(301001), id, "200", true);
+	assert_path(&f->ev[f->n - 1], "/b");
+	/* none counted yet: the new one is not measured, as before */
+	end_conn(f, T0 + MS(302000), HTTP_FAILURE_CONN_CLOSED);
+	conn_open(f, 2, false, false);
+	for (int i = 0; i <= H2_CONN_STREAMS_MAX; i++)
+		request(f, T0 + MS(303000), 1 + 2 * i, "GET", "/a", true);
+	assert_int_equal(stats(f).streams_overflow, 1);
+	assert_int_equal(stats(f).streams_forgotten_cap, 1);
+	fx_free(f);
+}
+
 /* The connection's end fails what is open; the timeout sweep; late answers. */
 static void connection_end_and_timeouts(void **state)
 {
@@ -1080,6 +1132,7 @@ int main(void)
 		cmocka_unit_test(midstream_grpc_by_trailers),
 		cmocka_unit_test(stream_and_connection_caps),
 		cmocka_unit_test(connection_end_and_timeouts),
+		cmocka_unit_test(counted_streams_are_reaped),
 		cmocka_unit_test(malformed_records),
 	};
 
