@@ -65,6 +65,7 @@ struct h2_dir {
 	/* the header block being put together from its pieces */
 	bool in_block;
 	bool block_lost;	/* a piece was not copied: cause */
+	bool block_given_up;	/* unfinished too long: its pieces still to come are ignored */
 	__u8 block_cause;
 	__u8 block_flags;	/* its first piece's H2_IF_ flags */
 	__u32 block_stream;
@@ -92,6 +93,7 @@ struct h2_conns {
 	size_t n_buckets;
 	struct h2_conn *lru_head, *lru_tail;
 	size_t n_conns, n_streams;
+	size_t block_bytes;	/* of the assembly buffers of all connections */
 	struct h2_conns_stats st;
 };
 
@@ -209,12 +211,21 @@ static void stream_drop(struct h2_conns *hc, struct h2_conn *c, __u32 i)
 	hc->n_streams--;
 }
 
-static void dir_free(struct h2_dir *d)
+/* The direction's assembly buffer, given back to the budget. */
+static void block_free(struct h2_conns *hc, struct h2_dir *dir)
+{
+	free(dir->block);
+	hc->block_bytes -= dir->block_cap;
+	dir->block = NULL;
+	dir->block_cap = dir->block_len = 0;
+}
+
+static void dir_free(struct h2_conns *hc, struct h2_dir *d)
 {
 	hpack_decoder__free(&d->dec);
 	for (__u32 i = 0; i < d->queued; i++)
 		free(d->queue[i].r);
-	free(d->block);
+	block_free(hc, d);
 }
 
 /* Forget c: out of the table, its streams and memory freed (nothing emitted). */
@@ -229,8 +240,8 @@ static void conn_free(struct h2_conns *hc, struct h2_conn *c)
 	while (c->n_streams)
 		stream_drop(hc, c, c->n_streams - 1);
 	free(c->streams);
-	dir_free(&c->dir[DIR_REQ]);
-	dir_free(&c->dir[DIR_RESP]);
+	dir_free(hc, &c->dir[DIR_REQ]);
+	dir_free(hc, &c->dir[DIR_RESP]);
 	free(c);
 	hc->n_conns--;
 }
@@ -695,6 +706,7 @@ static void block_done(struct h2_conns *hc, struct h2_conn *c, int d, __u64 ts_n
 	struct h2_dir *dir = &c->dir[d];
 
 	dir->in_block = false;
+	block_free(hc, dir);
 	if (dir->block_flags & H2_IF_PUSH) {
 		hc->st.pushed++;	/* a promised stream is no request */
 		return;
@@ -728,8 +740,12 @@ static void dir_gap(struct h2_conns *hc, struct h2_conn *c, int d, __u64 ts_ns, 
 		block_done(hc, c, d, ts_ns, NULL, cause);
 }
 
-/* A piece's bytes onto the block being put together; false when they cannot be kept. */
-static bool block_append(struct h2_dir *dir, const __u8 *payload, size_t len)
+/*
+ * A piece's bytes onto the block being put together; false when they
+ * cannot be kept: over H2_BLOCK_MAX, over H2_BLOCK_BYTES_TOTAL for all
+ * connections (counted), or no memory.
+ */
+static bool block_append(struct h2_conns *hc, struct h2_dir *dir, const __u8 *payload, size_t len)
 {
 	size_t cap;
 	__u8 *b;
@@ -739,9 +755,14 @@ static bool block_append(struct h2_dir *dir, const __u8 *payload, size_t len)
 	if (dir->block_len + len > dir->block_cap) {
 		for (cap = dir->block_cap ? dir->block_cap : 256; cap < dir->block_len + len;)
 			cap *= 2;
+		if (hc->block_bytes - dir->block_cap + cap > H2_BLOCK_BYTES_TOTAL) {
+			hc->st.blocks_over_budget++;
+			return false;
+		}
 		b = realloc(dir->block, cap);
 		if (!b)
 			return false;
+		hc->block_bytes += cap - dir->block_cap;
 		dir->block = b;
 		dir->block_cap = cap;
 	}
@@ -796,6 +817,7 @@ static void block_piece(struct h2_conns *hc, struct h2_conn *c, int d, const str
 			dir_gap(hc, c, d, r->ts_ns, HPACK_CAUSE_CORRUPT);
 		dir->in_block = true;
 		dir->block_lost = false;
+		dir->block_given_up = false;
 		dir->block_flags = it->flags;
 		dir->block_stream = it->stream;
 		dir->block_start_ns = r->ts_ns - it->start_delta_ns;
@@ -804,14 +826,21 @@ static void block_piece(struct h2_conns *hc, struct h2_conn *c, int d, const str
 			block_decode(hc, c, d, r->ts_ns, payload, it->len);
 			return;
 		}
+	} else if (!dir->in_block && dir->block_given_up && dir->block_stream == it->stream) {
+		/* the rest of a block given up (counted then) */
+		if (it->flags & H2_IF_END_HEADERS)
+			dir->block_given_up = false;
+		return;
 	} else if (!dir->in_block || dir->block_stream != it->stream) {
 		/* a CONTINUATION of nothing, or of another stream */
 		dir_gap(hc, c, d, r->ts_ns, HPACK_CAUSE_CORRUPT);
 		return;
 	}
-	if (!dir->block_lost && (!payload || !block_append(dir, payload, it->len))) {
+	if (!dir->block_lost && (!payload || !block_append(hc, dir, payload, it->len))) {
+		/* what it held is of no use now: only the block's end is awaited */
 		dir->block_lost = true;
 		dir->block_cause = HPACK_CAUSE_TRUNCATED;
+		block_free(hc, dir);
 	}
 	if (!(it->flags & H2_IF_END_HEADERS))
 		return;
@@ -823,9 +852,23 @@ static void block_piece(struct h2_conns *hc, struct h2_conn *c, int d, const str
 	} else {
 		block_decode(hc, c, d, r->ts_ns, dir->block, dir->block_len);
 	}
-	free(dir->block);
-	dir->block = NULL;
-	dir->block_cap = dir->block_len = 0;
+}
+
+/*
+ * A block unfinished H2_BLOCK_WAIT_NS after its first piece (peers send a
+ * block's frames back to back): given up as a gap, its request counted
+ * with its fields undecoded, its buffer freed.
+ */
+static void block_give_up(struct h2_conns *hc, struct h2_conn *c, int d, __u64 now_ns)
+{
+	struct h2_dir *dir = &c->dir[d];
+
+	if (!dir->in_block || now_ns < dir->block_start_ns ||
+	    now_ns - dir->block_start_ns <= H2_BLOCK_WAIT_NS)
+		return;
+	hc->st.blocks_unfinished++;
+	dir_gap(hc, c, d, now_ns, HPACK_CAUSE_TRUNCATED);
+	dir->block_given_up = true;
 }
 
 /* ---- the other items ---------------------------------------------------- */
@@ -1233,6 +1276,7 @@ void h2_conns__sweep(struct h2_conns *hc, __u64 now_ns)
 					break;
 				dir_give_up(hc, c, dir, d, now_ns);
 			}
+			block_give_up(hc, c, d, now_ns);
 		}
 		for (__u32 i = 0; i < c->n_streams;) {
 			struct h2_stream *s = c->streams[i];
@@ -1264,6 +1308,7 @@ void h2_conns__stats(const struct h2_conns *hc, struct h2_conns_stats *out)
 	*out = hc->st;
 	out->conns_known = out->conns_partial = 0;
 	out->streams_open = hc->n_streams;
+	out->block_bytes = hc->block_bytes;
 	for (const struct h2_conn *c = hc->lru_head; c; c = c->lru_next) {
 		if (c->dir[DIR_REQ].dec.prefix_unknown || c->dir[DIR_RESP].dec.prefix_unknown)
 			out->conns_partial++;

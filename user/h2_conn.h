@@ -35,6 +35,13 @@
 #define H2_REORDER_WAIT_NS		250000000ull
 /* Bytes of one header block put together from its pieces (hpack's bound). */
 #define H2_BLOCK_MAX			HPACK_BLOCK_BYTES_MAX
+/*
+ * Bytes of all connections' blocks being put together (a piece beyond is
+ * not kept: the block is lost, counted), and how long a block may stay
+ * unfinished (then a gap, counted).
+ */
+#define H2_BLOCK_BYTES_TOTAL		(8u << 20)
+#define H2_BLOCK_WAIT_NS		2000000000ull
 
 /* The fields of an event that may be undecoded. */
 enum h2_field {
@@ -86,6 +93,10 @@ struct h2_conns_stats {
 	__u64 conns_known, conns_partial;	/* now: decoders known, or prefix unknown */
 	__u64 conns_evicted;		/* by max_connections */
 	__u64 streams_open;		/* now */
+	__u64 block_bytes;		/* now: header blocks being put together */
+	/* header blocks lost: unfinished H2_BLOCK_WAIT_NS after their first piece;
+	 * a piece beyond H2_BLOCK_BYTES_TOTAL */
+	__u64 blocks_unfinished, blocks_over_budget;
 	__u64 streams_overflow;		/* by max_streams or H2_CONN_STREAMS_MAX */
 	__u64 streams_evicted;		/* open when their connection was evicted */
 	/* counted already, forgotten before their end: timed out and no answer

@@ -67,6 +67,7 @@
 #define METRIC_H2_RECORDS_DROPPED	"slotap_h2_records_dropped_total"	/* reason */
 #define METRIC_H2_STREAMS_UNCOUNTED	"slotap_h2_streams_uncounted_total"	/* reason */
 #define METRIC_H2_STREAMS_FORGOTTEN	"slotap_h2_streams_forgotten_total"	/* reason */
+#define METRIC_H2_BLOCKS_LOST		"slotap_h2_header_blocks_lost_total"	/* reason */
 #define METRIC_GRPC_FIRST_DATA_UNTRACKED	"slotap_grpc_calls_ended_at_trailers_total"
 
 /* The agent itself */

@@ -100,6 +100,14 @@ static void write_h2(FILE *out, const struct agent *a)
 		     st.streams_forgotten_late);
 	write_sample(out, METRIC_H2_STREAMS_FORGOTTEN, "reason", "connection_cap",
 		     st.streams_forgotten_cap);
+	prom__header(out, METRIC_H2_BLOCKS_LOST, "counter",
+		     "HTTP/2 header blocks in pieces (CONTINUATION) not put together, by reason: "
+		     "unfinished (no last piece 2 s after the first), assembly_budget (a piece "
+		     "beyond 8 MiB of blocks being put together on all connections). Each is a gap "
+		     "(truncated): its request counted, its fields undecoded.");
+	write_sample(out, METRIC_H2_BLOCKS_LOST, "reason", "unfinished", st.blocks_unfinished);
+	write_sample(out, METRIC_H2_BLOCKS_LOST, "reason", "assembly_budget",
+		     st.blocks_over_budget);
 	write_counter(out, METRIC_GRPC_FIRST_DATA_UNTRACKED,
 		      "gRPC calls measured to their trailers: no first response message was seen "
 		      "(none sent, or more than 6 streams of a connection awaiting theirs at once).",

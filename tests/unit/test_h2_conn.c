@@ -557,6 +557,86 @@ static void goaway_before_later_request(void **state)
 	fx_free(f);
 }
 
+/* A record of one piece of n bytes (FIRST on the first) of stream 1's request block. */
+static void junk_piece(struct fx *f, __u64 ts, bool first, bool end, size_t n)
+{
+	static __u8 junk[4000];
+
+	rec_begin(f, REQ, ts);
+	rec_item(f, H2_ITEM_BLOCK, 1, 0, (first ? H2_IF_FIRST : 0) | (end ? H2_IF_END_HEADERS : 0),
+		 0, junk, n);
+	rec_send(f);
+}
+
+/*
+ * The buffer a block is put together in is bounded: freed when the block
+ * is lost, given up H2_BLOCK_WAIT_NS after its first piece (a gap, the
+ * request counted), and all connections' within H2_BLOCK_BYTES_TOTAL
+ * (review finding 5: a block never finished held 64 KiB for the
+ * connection's life).
+ */
+static void block_assembly_bounds(void **state)
+{
+	const int over = H2_BLOCK_BYTES_TOTAL / 65536 + 12;
+	struct fx *f = fx_new(over + 2, 0);
+	__u8 block[256];
+	size_t len;
+
+	(void)state;
+	/* unfinished: given up by the sweep, the rest of it ignored */
+	conn_open(f, 1, false, false);
+	junk_piece(f, T0 + MS(1), true, false, 1000);
+	junk_piece(f, T0 + MS(1), false, false, 1000);
+	assert_int_equal(stats(f).block_bytes, 2048);
+	h2_conns__sweep(f->hc, T0 + MS(1) + H2_BLOCK_WAIT_NS);
+	assert_int_equal(stats(f).block_bytes, 2048);
+	assert_int_equal(stats(f).streams_open, 0);
+	h2_conns__sweep(f->hc, T0 + MS(2) + H2_BLOCK_WAIT_NS);
+	assert_int_equal(stats(f).block_bytes, 0);
+	assert_int_equal(stats(f).blocks_unfinished, 1);
+	assert_int_equal(stats(f).gaps[HPACK_CAUSE_TRUNCATED], 1);
+	assert_int_equal(stats(f).streams_open, 1);	/* its request counted */
+	junk_piece(f, T0 + MS(3000), false, true, 100);
+	assert_int_equal(stats(f).gaps[HPACK_CAUSE_CORRUPT], 0);
+	len = encode(f, REQ, block, sizeof(block),
+		     H(":method", "GET", ":scheme", "http", ":path", "/n", ":authority", "x"));
+	rec_begin(f, REQ, T0 + MS(3001));
+	rec_item(f, H2_ITEM_BLOCK, 3, 0, H2_IF_FIRST | H2_IF_END_HEADERS | H2_IF_END_STREAM, 0,
+		 block, len);
+	rec_send(f);
+	response(f, T0 + MS(3002), 1, "200", true);
+	response(f, T0 + MS(3003), 3, "200", true);
+	assert_int_equal(f->n, 2);
+	assert_int_equal(f->ev[0].undecoded, 1u << H2_FIELD_METHOD | 1u << H2_FIELD_PATH);
+	assert_int_equal(f->ev[0].cause[H2_FIELD_PATH], HPACK_CAUSE_TRUNCATED);
+	assert_path(&f->ev[1], "/n");
+
+	/* over H2_BLOCK_MAX: lost, its buffer freed at once */
+	junk_piece(f, T0 + MS(4000), true, false, 4000);
+	for (int k = 1; k < 16; k++)
+		junk_piece(f, T0 + MS(4000), false, false, 4000);
+	assert_int_equal(stats(f).block_bytes, 65536);
+	junk_piece(f, T0 + MS(4000), false, false, 4000);
+	assert_int_equal(stats(f).block_bytes, 0);
+	assert_int_equal(stats(f).blocks_over_budget, 0);
+	end_conn(f, T0 + MS(4001), HTTP_FAILURE_CONN_CLOSED);
+
+	/* many connections each with 64 KiB unfinished: the total is bounded */
+	for (int c = 0; c < over; c++) {
+		conn_open(f, 10 + c, false, false);
+		junk_piece(f, T0 + MS(5000), true, false, 4000);
+		for (int k = 1; k < 16; k++)
+			junk_piece(f, T0 + MS(5000), false, false, 4000);
+	}
+	assert_true(stats(f).block_bytes <= H2_BLOCK_BYTES_TOTAL);
+	assert_true(stats(f).block_bytes >= H2_BLOCK_BYTES_TOTAL - 65536);
+	assert_int_equal(stats(f).blocks_over_budget, 12);
+	h2_conns__sweep(f->hc, T0 + MS(5001) + H2_BLOCK_WAIT_NS);
+	assert_int_equal(stats(f).block_bytes, 0);
+	assert_int_equal(stats(f).blocks_unfinished, 1 + over);
+	fx_free(f);
+}
+
 /* Records out of order within the window: put back in order, no gap. */
 static void reordering_within_window(void **state)
 {
@@ -1116,6 +1196,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(interleaved_streams),
 		cmocka_unit_test(continuation),
+		cmocka_unit_test(block_assembly_bounds),
 		cmocka_unit_test(interim_then_final),
 		cmocka_unit_test(grpc_unary_and_trailers_only),
 		cmocka_unit_test(grpc_corrupt_trailers),
