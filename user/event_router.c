@@ -269,35 +269,56 @@ static void count_undecoded(struct agent *a, const char *service, const struct h
 	}
 }
 
-/* The rpc_method of a call: "pkg.Service/Method", or what stands for it. */
-static const char *rpc_method_of(struct route_table *routes, const struct h2_event *h)
+/*
+ * What stands for a call's rpc_method whatever its :path, or NULL. The
+ * client chooses the :path: a call answered UNIMPLEMENTED (the server does
+ * not know the method) keeps its name out.
+ */
+static const char *rpc_method_fixed(const struct h2_event *h)
 {
-	const char *route;
-
 	if (h->undecoded & (1u << H2_FIELD_PATH))
 		return ROUTE_UNDECODED;
-	/* the server does not know the method: the client's name stays out */
 	if (h->e.status == GRPC_UNIMPLEMENTED && !(h->undecoded & (1u << H2_FIELD_STATUS)))
 		return method_names[HTTP_METHOD_OTHER];
-	if (!routes)
-		return NULL;
-	route = route_table__resolve_verbatim(routes, h->path, h->path_len);
+	return NULL;
+}
+
+/*
+ * The rpc_method of a call a service answered: "pkg.Service/Method", or
+ * what stands for it. Only a call the server answered shows that its
+ * method exists and may add a route; one failed, reset, cancelled or
+ * undecoded takes a template or a route admitted already, else _OTHER, so
+ * that names a client invents cannot fill max_routes.
+ */
+static const char *rpc_method_of(struct route_table *routes, const struct h2_event *h)
+{
+	const char *route = rpc_method_fixed(h);
+
+	if (route)
+		return route;
+	if (h->answered) {
+		route = route_table__resolve_verbatim(routes, h->path, h->path_len);
+	} else {
+		route = route_table__find_verbatim(routes, h->path, h->path_len);
+		if (!route)
+			return method_names[HTTP_METHOD_OTHER];
+	}
 	return route && route[0] == '/' ? route + 1 : route;
 }
 
-/* A client's rpc_method: its path as sent, bounded by the family's series cap. */
-static const char *client_rpc_method(const struct h2_event *h, char *buf, size_t len)
+/*
+ * A client's rpc_method: the same rule, from a table of each destination
+ * (outbound.c) capped at max_routes_per_service: a tracked proxy forwards
+ * names its own callers chose.
+ */
+static const char *client_rpc_method(struct agent *a, const char *service, const struct h2_event *h)
 {
-	const char *m = rpc_method_of(NULL, h);
+	const char *m = rpc_method_fixed(h);
 
-	if (m)
-		return m;
-	for (size_t i = 0; i < h->path_len; i++)
-		if (h->path[i] < 0x21 || h->path[i] > 0x7e)
-			return &ROUTE_INVALID[1];	/* "{invalid}", as a server's method */
-	snprintf(buf, len, "%.*s", (int)h->path_len - (h->path_len && h->path[0] == '/'),
-		 h->path + (h->path_len && h->path[0] == '/'));
-	return buf;
+	if (!m)
+		m = outbound__rpc_method(a->outbound, service, &h->e, h->path, h->path_len,
+					 h->answered, a->cfg.max_routes_per_service);
+	return m ? m : method_names[HTTP_METHOD_OTHER];
 }
 
 static const char *grpc_status_label(const struct h2_event *h)
@@ -323,12 +344,11 @@ static void route_h2_client(struct agent *a, const struct service *svc, const st
 {
 	const struct http_event *e = &h->e;
 	struct slo_request r = slo_request_of(h);
-	char buf[H2_PATH_MAX + 1];
 	int err;
 
 	if (e->protocol == PROTO_GRPC)
 		err = outbound__record_call(a->outbound, svc->name,
-					    client_rpc_method(h, buf, sizeof(buf)),
+					    client_rpc_method(a, svc->name, h),
 					    grpc_status_label(h), e);
 	else
 		err = outbound__record(a->outbound, svc->name, h2_method(h), PROTOCOL_VERSION_HTTP2,

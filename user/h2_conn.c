@@ -30,6 +30,7 @@ enum stream_flag {
 	SF_FIRST_DATA = 1 << 6,	/* the kernel reported its first response DATA: t_first_data */
 	SF_TYPE_UNKNOWN = 1 << 7,	/* a POST (or any) whose content-type was not decoded */
 	SF_HELD = 1 << 8,	/* answered, and which of gRPC or HTTP/2 only its end tells */
+	SF_ANSWERED = 1 << 9,	/* its status is from the server's response HEADERS */
 };
 
 struct h2_stream {
@@ -309,6 +310,8 @@ static void emit(struct h2_conns *hc, const struct h2_conn *c, const struct h2_s
 	}
 	if (!failure && (s->undecoded & (1u << H2_FIELD_STATUS)))
 		e->status_class = STATUS_CLASS_NONE;
+	ev.answered = !failure && (s->flags & SF_ANSWERED) &&
+		      !(s->undecoded & (1u << H2_FIELD_STATUS));
 	ev.streaming = e->protocol == PROTO_GRPC && !failure &&
 		       (!(s->flags & SF_REQ_END) || s->t_req_end > end_ns);
 	ev.path_truncated = s->path_truncated;
@@ -340,6 +343,7 @@ static void grpc_done(struct h2_conns *hc, struct h2_conn *c, struct h2_stream *
 static void emit_http2(struct h2_conns *hc, struct h2_conn *c, struct h2_stream *s)
 {
 	s->flags &= ~SF_HELD;
+	s->flags |= SF_ANSWERED;
 	emit(hc, c, s, s->t_end, HTTP_FAILURE_NONE,
 	     s->undecoded & (1u << H2_FIELD_STATUS) ? 0 : s->http_status,
 	     s->flags & SF_LATE ? HTTP_EVENT_LATE : 0);
@@ -581,6 +585,7 @@ static void grpc_status(struct h2_conns *hc, struct h2_conn *c, struct h2_stream
 {
 	int code;
 
+	s->flags |= SF_ANSWERED;
 	if (g && g->state != HPACK_ABSENT) {
 		code = grpc_status_of(g);
 		grpc_done(hc, c, s, at_ns, code < 0 ? 0 : code, code < 0, g->cause);

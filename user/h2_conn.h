@@ -62,6 +62,12 @@ struct h2_event {
 	__u8 undecoded;			/* bit 1 << enum h2_field: not decoded */
 	__u8 cause[H2_FIELD_MAX];	/* enum hpack_cause of each undecoded field */
 	bool streaming;			/* gRPC: the client still sent after the first message */
+	/*
+	 * The status is the server's own answer (a response HEADERS: :status,
+	 * or grpc-status, decoded), not one standing for a reset, a cancel, a
+	 * GOAWAY or a timeout: only such a call says its gRPC method exists.
+	 */
+	bool answered;
 	bool path_truncated;		/* longer than H2_PATH_MAX */
 	__u8 path_len;
 	char path[H2_PATH_MAX];		/* :path, its query cut */

@@ -33,6 +33,7 @@
 #define METRIC_TCP_CONNECT		"slotap_tcp_connect_duration_seconds"
 #define METRIC_TCP_CONNECT_FAILURES	"slotap_tcp_connect_failures_total"
 #define METRIC_OUTBOUND_OVERFLOW	"slotap_outbound_destinations_overflow_total"
+#define METRIC_OUTBOUND_RPC_METHODS_OVERFLOW	"slotap_outbound_rpc_methods_overflow_total"
 
 /* Routes */
 #define METRIC_HTTP_ROUTES		"slotap_http_routes"		/* service_name */

@@ -7,6 +7,7 @@
 #include "aggregator.h"
 #include "outbound.h"
 #include "prom.h"
+#include "route.h"
 #include "metric_names.h"
 
 static const struct aggregator_family client_requests = {
@@ -67,6 +68,7 @@ _Static_assert(OUTBOUND_DESTINATIONS_MAX == 1024, "the help text names the cap")
 /* A destination seen, by service: the cardinality budget. */
 struct destination {
 	char *key;		/* "service\naddress\nport" */
+	struct route_table *rpc_methods;	/* the gRPC methods called there; made when needed */
 };
 
 struct outbound {
@@ -140,15 +142,17 @@ void outbound__free(struct outbound *ob)
 		return;
 	for (int f = 0; f < FAM_MAX; f++)
 		aggregator__free(ob->fam[f]);
-	for (size_t i = 0; ob->dests && i < ob->n_dests; i++)
+	for (size_t i = 0; ob->dests && i < ob->n_dests; i++) {
 		free(ob->dests[i].key);
+		route_table__free(ob->dests[i].rpc_methods);
+	}
 	free(ob->dests);
 	free(ob);
 }
 
-/* Whether the destination has (or now gets) series of its own. */
-static bool destination_admitted(struct outbound *ob, const char *service, const char *addr,
-				 const char *port)
+/* The destination, which has (or now gets) series of its own; NULL when it has no room. */
+static struct destination *destination_find(struct outbound *ob, const char *service,
+					    const char *addr, const char *port)
 {
 	char key[256];
 
@@ -156,15 +160,20 @@ static bool destination_admitted(struct outbound *ob, const char *service, const
 	/* linear: a service has a handful of dependencies, and the cap bounds it */
 	for (size_t i = 0; i < ob->n_dests; i++) {
 		if (!strcmp(ob->dests[i].key, key))
-			return true;
+			return &ob->dests[i];
 	}
 	if (ob->n_dests == OUTBOUND_DESTINATIONS_MAX)
-		return false;
+		return NULL;
 	ob->dests[ob->n_dests].key = strdup(key);
 	if (!ob->dests[ob->n_dests].key)
-		return false;
-	ob->n_dests++;
-	return true;
+		return NULL;
+	return &ob->dests[ob->n_dests++];
+}
+
+static bool destination_admitted(struct outbound *ob, const char *service, const char *addr,
+				 const char *port)
+{
+	return destination_find(ob, service, addr, port);
 }
 
 /* The destination's labels, or the overflow's when it has no room. */
@@ -221,8 +230,33 @@ int outbound__record_call(struct outbound *ob, const char *service, const char *
 							 rpc_method, code }, 0, latency);
 }
 
+const char *outbound__rpc_method(struct outbound *ob, const char *service,
+				 const struct http_event *e, const char *path, size_t len, bool admit,
+				 unsigned int max_methods)
+{
+	char addr[INET6_ADDRSTRLEN], port[8];
+	struct destination *d;
+	const char *m;
+
+	outbound__address(e->remote_addr, addr, sizeof(addr));
+	snprintf(port, sizeof(port), "%u", e->remote_port);
+	d = destination_find(ob, service, addr, port);
+	if (!d)
+		return NULL;	/* the overflow destination: no methods of its own */
+	if (!d->rpc_methods) {
+		d->rpc_methods = route_table__new(NULL, 0, max_methods ? max_methods : 1,
+						  ROUTE_MODE_FOLD);
+		if (!d->rpc_methods)
+			return NULL;
+	}
+	m = admit ? route_table__resolve_verbatim(d->rpc_methods, path, len)
+		  : route_table__find_verbatim(d->rpc_methods, path, len);
+	return m && m[0] == '/' ? m + 1 : m;
+}
+
 int outbound__write_prometheus(const struct outbound *ob, FILE *out)
 {
+	__u64 methods_overflowed = 0;
 	int err = 0;
 
 	for (int f = 0; f < FAM_MAX && !err; f++)
@@ -232,5 +266,13 @@ int outbound__write_prometheus(const struct outbound *ob, FILE *out)
 		     "server_address=\"__overflow__\".");
 	fprintf(out, METRIC_OUTBOUND_OVERFLOW " %llu\n",
 		(unsigned long long)ob->overflowed);
+	for (size_t i = 0; i < ob->n_dests; i++)
+		if (ob->dests[i].rpc_methods)
+			methods_overflowed += route_table__overflowed(ob->dests[i].rpc_methods);
+	prom__header(out, METRIC_OUTBOUND_RPC_METHODS_OVERFLOW, "counter",
+		     "gRPC client calls whose new method exceeded the destination's cap "
+		     "(max_routes_per_service), counted under rpc_method=\"__overflow__\".");
+	fprintf(out, METRIC_OUTBOUND_RPC_METHODS_OVERFLOW " %llu\n",
+		(unsigned long long)methods_overflowed);
 	return err ? err : ferror(out) ? -EIO : 0;
 }

@@ -8,6 +8,8 @@
 #ifndef SLOTAP_OUTBOUND_H
 #define SLOTAP_OUTBOUND_H
 
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <linux/types.h>
 #include "http_server.h"
@@ -34,6 +36,17 @@ int outbound__record(struct outbound *ob, const char *service, const char *metho
  */
 int outbound__record_call(struct outbound *ob, const char *service, const char *rpc_method,
 			  const char *code, const struct http_event *e);
+/*
+ * The rpc_method label of a gRPC client call of service to e's destination
+ * (path: its :path, len bytes): "pkg.Service/Method" from the destination's
+ * own table of methods, at most max_methods of them (beyond:
+ * "__overflow__", counted), a new one added only when admit (the server
+ * answered the call). NULL when not admitted (or the destination has no
+ * room, or ENOMEM): the caller's _OTHER.
+ */
+const char *outbound__rpc_method(struct outbound *ob, const char *service,
+				 const struct http_event *e, const char *path, size_t len, bool admit,
+				 unsigned int max_methods);
 /* "127.0.0.1", "::1": the text of an event's remote address. */
 void outbound__address(const __u8 addr[16], char *buf, size_t len);
 const char *http_failure__name(enum http_failure failure);

@@ -319,7 +319,7 @@ const char *route_table__resolve(struct route_table *rt, const char *path, size_
 	return intern(rt, rt->buf, true);
 }
 
-const char *route_table__resolve_verbatim(struct route_table *rt, const char *path, size_t len)
+static const char *verbatim(struct route_table *rt, const char *path, size_t len, bool admit)
 {
 	size_t i;
 
@@ -339,7 +339,19 @@ const char *route_table__resolve_verbatim(struct route_table *rt, const char *pa
 		return NULL;
 	memcpy(rt->buf, path, len);
 	rt->buf[len] = '\0';
+	if (!admit)
+		return rt->slots[intern_find(rt, rt->buf, hash_str(rt->buf))].s;
 	return intern(rt, rt->buf, true);
+}
+
+const char *route_table__resolve_verbatim(struct route_table *rt, const char *path, size_t len)
+{
+	return verbatim(rt, path, len, true);
+}
+
+const char *route_table__find_verbatim(struct route_table *rt, const char *path, size_t len)
+{
+	return verbatim(rt, path, len, false);
 }
 
 struct route_table *route_table__new(const char *const *templates, size_t n_templates,

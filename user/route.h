@@ -55,6 +55,12 @@ const char *route_table__resolve(struct route_table *rt, const char *path, size_
  * ROUTE_INVALID for bytes outside 0x21..0x7e or no leading '/'.
  */
 const char *route_table__resolve_verbatim(struct route_table *rt, const char *path, size_t len);
+/*
+ * The same without admitting a new name: what resolve_verbatim() returns
+ * for a template, strict mode, invalid bytes or a name admitted already,
+ * else NULL (or on ENOMEM). For names whose call did not show they exist.
+ */
+const char *route_table__find_verbatim(struct route_table *rt, const char *path, size_t len);
 /* Requests sent to ROUTE_OVERFLOW. */
 __u64 route_table__overflowed(const struct route_table *rt);
 /* Distinct routes admitted (ROUTE_OVERFLOW not included). */

@@ -200,7 +200,8 @@ static void outbound_calls(void **state)
 
 static struct h2_event h2(const char *path, bool grpc, __u16 status, __u64 latency_ns)
 {
-	struct h2_event h = { .e = answered("", HTTP_METHOD_POST, status, latency_ns) };
+	struct h2_event h = { .e = answered("", HTTP_METHOD_POST, status, latency_ns),
+			      .answered = true };
 
 	h.e.protocol = grpc ? PROTO_GRPC : PROTO_HTTP2;
 	h.e.status_class = grpc ? grpc_code__status_class(status) : h.e.status_class;
@@ -309,6 +310,110 @@ static void grpc_client_calls(void **state)
 	free(text);
 }
 
+/*
+ * Names a client invents stay out of the route table: a call the server
+ * did not answer (cancelled, reset, timed out, its status undecoded) takes
+ * a route admitted already or _OTHER (review finding 6).
+ */
+static void grpc_invented_methods(void **state)
+{
+	struct agent *a = *state;
+	struct h2_event h;
+	char path[32], *text;
+
+	h = h2("/shop.Cart/Add", true, GRPC_OK, MS(1));
+	agent__route_h2_event(a, &h);
+	for (int i = 0; i < 300; i++) {
+		snprintf(path, sizeof(path), "/junk%d/x", i);
+		h = h2(path, true, GRPC_CANCELLED, MS(1));	/* the client's RST_STREAM */
+		h.answered = false;
+		agent__route_h2_event(a, &h);
+		h = h2(path, true, 0, MS(1));
+		h.e.failure = HTTP_FAILURE_TIMEOUT;
+		h.answered = false;
+		agent__route_h2_event(a, &h);
+		h = h2(path, true, 0, MS(1));
+		h.undecoded = 1u << H2_FIELD_STATUS;
+		h.answered = false;
+		agent__route_h2_event(a, &h);
+	}
+	h = h2("/shop.Cart/Add", true, GRPC_CANCELLED, MS(1));	/* a method known: its name */
+	h.answered = false;
+	agent__route_h2_event(a, &h);
+	h = h2("/shop.Cart/Del", true, GRPC_OK, MS(1));	/* answered: admitted */
+	agent__route_h2_event(a, &h);
+	text = metrics(a);
+	assert_sample(text, "slotap_http_routes{service_name=\"shop\"} 2");
+	assert_sample(text, "slotap_http_route_overflow_total{service_name=\"shop\"} 0");
+	assert_null(strstr(text, "junk"));
+	assert_sample(text, "rpc_server_call_duration_seconds_count{service_name=\"shop\","
+		      "rpc_system_name=\"grpc\",rpc_method=\"_OTHER\","
+		      "rpc_response_status_code=\"CANCELLED\"} 300");
+	assert_sample(text, "rpc_server_call_duration_seconds_count{service_name=\"shop\","
+		      "rpc_system_name=\"grpc\",rpc_method=\"shop.Cart/Add\","
+		      "rpc_response_status_code=\"CANCELLED\"} 1");
+	assert_sample(text, "rpc_server_call_duration_seconds_count{service_name=\"shop\","
+		      "rpc_system_name=\"grpc\",rpc_method=\"shop.Cart/Del\","
+		      "rpc_response_status_code=\"OK\"} 1");
+	assert_sample(text, "slotap_transport_failures_total{service=\"shop\","
+		      "reason=\"timeout\"} 300");
+	free(text);
+}
+
+/*
+ * A tracked client's gRPC methods, by destination: capped at
+ * max_routes_per_service (beyond, __overflow__, counted), and a name only
+ * from a call the server answered (review finding 7).
+ */
+static void grpc_client_methods_capped(void **state)
+{
+	struct agent *a = *state;
+	struct h2_event h;
+	char path[32], *text;
+
+	for (int i = 0; i < 150; i++) {
+		snprintf(path, sizeof(path), "/fwd%d/x", i);
+		h = h2(path, true, GRPC_OK, MS(1));
+		h.e.flags = HTTP_EVENT_CLIENT;
+		h.e.remote_port = 9000;
+		agent__route_h2_event(a, &h);
+	}
+	h = h2("/never/answered", true, GRPC_CANCELLED, MS(1));
+	h.e.flags = HTTP_EVENT_CLIENT;
+	h.e.remote_port = 9000;
+	h.answered = false;
+	agent__route_h2_event(a, &h);
+	h = h2("/fwd3/x", true, GRPC_DEADLINE_EXCEEDED, MS(1));	/* known there */
+	h.e.flags = HTTP_EVENT_CLIENT;
+	h.e.remote_port = 9000;
+	h.answered = false;
+	agent__route_h2_event(a, &h);
+	h = h2("/fwd3/x", true, GRPC_OK, MS(1));	/* another destination: its own table */
+	h.e.flags = HTTP_EVENT_CLIENT;
+	h.e.remote_port = 9001;
+	agent__route_h2_event(a, &h);
+	text = metrics(a);
+	assert_sample(text, "rpc_client_call_duration_seconds_count{service_name=\"shop\","
+		      "server_address=\"::\",server_port=\"9000\",rpc_system_name=\"grpc\","
+		      "rpc_method=\"fwd99/x\",rpc_response_status_code=\"OK\"} 1");
+	assert_null(strstr(text, "rpc_method=\"fwd100/x\""));
+	assert_sample(text, "rpc_client_call_duration_seconds_count{service_name=\"shop\","
+		      "server_address=\"::\",server_port=\"9000\",rpc_system_name=\"grpc\","
+		      "rpc_method=\"__overflow__\",rpc_response_status_code=\"OK\"} 50");
+	assert_sample(text, "slotap_outbound_rpc_methods_overflow_total 50");
+	assert_null(strstr(text, "rpc_method=\"never"));
+	assert_sample(text, "rpc_client_call_duration_seconds_count{service_name=\"shop\","
+		      "server_address=\"::\",server_port=\"9000\",rpc_system_name=\"grpc\","
+		      "rpc_method=\"_OTHER\",rpc_response_status_code=\"CANCELLED\"} 1");
+	assert_sample(text, "rpc_client_call_duration_seconds_count{service_name=\"shop\","
+		      "server_address=\"::\",server_port=\"9000\",rpc_system_name=\"grpc\","
+		      "rpc_method=\"fwd3/x\",rpc_response_status_code=\"DEADLINE_EXCEEDED\"} 1");
+	assert_sample(text, "rpc_client_call_duration_seconds_count{service_name=\"shop\","
+		      "server_address=\"::\",server_port=\"9001\",rpc_system_name=\"grpc\","
+		      "rpc_method=\"fwd3/x\",rpc_response_status_code=\"OK\"} 1");
+	free(text);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -318,6 +423,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(outbound_calls, setup, teardown),
 		cmocka_unit_test_setup_teardown(http2_and_grpc, setup, teardown),
 		cmocka_unit_test_setup_teardown(grpc_client_calls, setup, teardown),
+		cmocka_unit_test_setup_teardown(grpc_invented_methods, setup, teardown),
+		cmocka_unit_test_setup_teardown(grpc_client_methods_capped, setup, teardown),
 	};
 
 	return cmocka_run_group_tests_name("event_router", tests, NULL, NULL);

@@ -637,6 +637,45 @@ static void block_assembly_bounds(void **state)
 	fx_free(f);
 }
 
+/*
+ * answered: the status is the server's response, which alone says a gRPC
+ * method exists; a code standing for a cancel, a reset, a GOAWAY or a
+ * timeout is not (review finding 6: what the route table may admit).
+ */
+static void answered_only_by_a_response(void **state)
+{
+	struct fx *f = fx_new(0, 0);
+
+	(void)state;
+	conn_open(f, 1, false, false);
+	grpc_request(f, T0 + MS(1), 1, "/p.S/M", NULL, true);
+	rec_begin(f, RESP, T0 + MS(2));
+	rec_headers(f, RESP, 1, H2_IF_END_STREAM, 0,
+		    H(":status", "200", "content-type", "application/grpc", "grpc-status", "5"));
+	rec_send(f);
+	request(f, T0 + MS(3), 3, "GET", "/a", true);
+	response(f, T0 + MS(4), 3, "404", true);
+	grpc_request(f, T0 + MS(5), 5, "/junk1/x", NULL, true);
+	item(f, REQ, T0 + MS(6), H2_ITEM_RST, 5, 0x8);		/* the client's CANCEL */
+	grpc_request(f, T0 + MS(7), 7, "/junk2/x", NULL, true);
+	item(f, RESP, T0 + MS(8), H2_ITEM_RST, 7, 0x7);		/* REFUSED_STREAM */
+	grpc_request(f, T0 + MS(9), 9, "/junk3/x", NULL, true);
+	h2_conns__sweep(f->hc, T0 + MS(9) + MS(30001));		/* timed out */
+	item(f, RESP, T0 + MS(40000), H2_ITEM_GOAWAY, 9, 0);
+	grpc_request(f, T0 + MS(40001), 11, "/junk4/x", NULL, true);	/* above it */
+	assert_int_equal(f->n, 6);
+	assert_int_equal(f->ev[0].e.status, GRPC_NOT_FOUND);
+	assert_true(f->ev[0].answered);
+	assert_true(f->ev[1].answered);
+	for (int i = 2; i < 6; i++)
+		assert_false(f->ev[i].answered);
+	assert_int_equal(f->ev[2].e.status, GRPC_CANCELLED);
+	assert_int_equal(f->ev[3].e.status, GRPC_UNAVAILABLE);
+	assert_int_equal(f->ev[4].e.failure, HTTP_FAILURE_TIMEOUT);
+	assert_int_equal(f->ev[5].e.status, GRPC_UNAVAILABLE);
+	fx_free(f);
+}
+
 /* Records out of order within the window: put back in order, no gap. */
 static void reordering_within_window(void **state)
 {
@@ -1204,6 +1243,7 @@ int main(void)
 		cmocka_unit_test(grpc_timeout_rule),
 		cmocka_unit_test(goaway_fails_later_streams),
 		cmocka_unit_test(goaway_before_later_request),
+		cmocka_unit_test(answered_only_by_a_response),
 		cmocka_unit_test(reordering_within_window),
 		cmocka_unit_test(reordering_beyond_window),
 		cmocka_unit_test(operation_records_keep_their_order),

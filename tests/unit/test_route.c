@@ -338,6 +338,19 @@ static void test_verbatim(void **state)
 	assert_string_equal(route_table__resolve_verbatim(strict, "/p.Cart/Add", 11), ROUTE_OTHER);
 	assert_string_equal(route_table__resolve_verbatim(strict, "/p.Admin/Reset", 14),
 			    "/p.Admin/Reset");
+	/* found, never admitted: templates and names admitted already, else NULL */
+	assert_string_equal(route_table__find_verbatim(rt, "/p.Cart/Add", 11), "/p.Cart/Add");
+	assert_string_equal(route_table__find_verbatim(rt, "/p.Admin/Reset", 14), "/p.Admin/Reset");
+	assert_string_equal(route_table__find_verbatim(rt, "/p\x01", 3), ROUTE_INVALID);
+	assert_null(route_table__find_verbatim(rt, "/p.Cart/Del", 11));
+	assert_int_equal(route_table__overflowed(rt), 1);
+	assert_string_equal(route_table__find_verbatim(strict, "/junk/x", 7), ROUTE_OTHER);
+	route_table__free(rt);
+	rt = route_table__new(NULL, 0, 3, ROUTE_MODE_FOLD);
+	assert_non_null(rt);
+	for (int i = 0; i < 10; i++)
+		assert_null(route_table__find_verbatim(rt, "/junk/x", 7));
+	assert_int_equal(route_table__count(rt), 0);
 	route_table__free(rt);
 	route_table__free(strict);
 }
