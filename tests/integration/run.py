@@ -1101,6 +1101,9 @@ else:
             run("t.S/Ok", lambda: ch.unary_unary("/t.S/Ok")(b"x" * i))
         for i, c in enumerate(codes):
             run("t.S/Fail", lambda: ch.unary_unary("/t.S/Fail")(bytes([i])))
+        # answered once first: a call the client cancels only keeps the name
+        # of a method the server showed it has (else _OTHER)
+        run("t.S/Slow", lambda: ch.unary_unary("/t.S/Slow")(b"s", timeout=5.0))
         for i in range(3):
             run("t.S/Slow", lambda: ch.unary_unary("/t.S/Slow")(b"s", timeout=0.5))
         for i in range(3):
@@ -1121,8 +1124,9 @@ else:
 def t_h2c_grpc_calls(ctx):
     """gRPC C-core over h2c, its server tracked: the calls by rpc_method
     and rpc_response_status_code equal the client's own tallies (OK, each
-    code a handler aborts with, DEADLINE_EXCEEDED of a client's deadline,
-    UNIMPLEMENTED as _OTHER, server and client streaming, bidi); server
+    code a handler aborts with, DEADLINE_EXCEEDED of a client's deadline
+    for a method answered before, UNIMPLEMENTED as _OTHER, server and
+    client streaming, bidi); server
     streaming measured to its first message; bidi calls counted as
     streaming; availability bad events are the calls with the default
     bad codes."""
