@@ -1286,9 +1286,10 @@ void h2_conns__sweep(struct h2_conns *hc, __u64 now_ns)
 		for (__u32 i = 0; i < c->n_streams;) {
 			struct h2_stream *s = c->streams[i];
 
-			if ((s->flags & SF_LATE) && !(s->flags & SF_EMITTED) && now_ns > s->t_req &&
-			    now_ns - s->t_req > timeout + H2_LATE_KEEP_NS) {
-				/* its late answer did not come either: counted once, forgotten */
+			if ((s->flags & SF_LATE) &&
+			    !(s->flags & (SF_EMITTED | SF_RESP | SF_END_TAKEN)) &&
+			    now_ns > s->t_req && now_ns - s->t_req > timeout + H2_LATE_KEEP_NS) {
+				/* no late answer began either: counted once, forgotten */
 				stream_drop(hc, c, i);
 				hc->st.streams_forgotten_late++;
 				continue;
