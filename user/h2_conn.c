@@ -71,6 +71,7 @@ struct h2_dir {
 	__u8 block_flags;	/* its first piece's H2_IF_ flags */
 	__u32 block_stream;
 	__u64 block_start_ns;	/* the op that moved its first byte */
+	__u64 block_since_ns;	/* the agent's clock at its first piece */
 	__u8 *block;
 	size_t block_len, block_cap;
 };
@@ -95,6 +96,7 @@ struct h2_conns {
 	struct h2_conn *lru_head, *lru_tail;
 	size_t n_conns, n_streams;
 	size_t block_bytes;	/* of the assembly buffers of all connections */
+	__u64 now_ns;		/* of the record or sweep being handled */
 	struct h2_conns_stats st;
 };
 
@@ -826,6 +828,7 @@ static void block_piece(struct h2_conns *hc, struct h2_conn *c, int d, const str
 		dir->block_flags = it->flags;
 		dir->block_stream = it->stream;
 		dir->block_start_ns = r->ts_ns - it->start_delta_ns;
+		dir->block_since_ns = hc->now_ns;
 		dir->block_len = 0;
 		if (payload && (it->flags & H2_IF_END_HEADERS)) {
 			block_decode(hc, c, d, r->ts_ns, payload, it->len);
@@ -868,8 +871,8 @@ static void block_give_up(struct h2_conns *hc, struct h2_conn *c, int d, __u64 n
 {
 	struct h2_dir *dir = &c->dir[d];
 
-	if (!dir->in_block || now_ns < dir->block_start_ns ||
-	    now_ns - dir->block_start_ns <= H2_BLOCK_WAIT_NS)
+	/* by the agent's clock: the kernel's times are not to be trusted for a bound */
+	if (!dir->in_block || now_ns - dir->block_since_ns <= H2_BLOCK_WAIT_NS)
 		return;
 	hc->st.blocks_unfinished++;
 	dir_gap(hc, c, d, now_ns, HPACK_CAUSE_TRUNCATED);
@@ -1226,6 +1229,7 @@ int h2_conns__record(struct h2_conns *hc, const struct h2_record *r, size_t len,
 	struct h2_conn *c;
 	struct h2_open o;
 
+	hc->now_ns = now_ns;
 	if (len < sizeof(*r) || r->dir > 1) {
 		hc->st.dropped[H2_DROP_MALFORMED]++;
 		return -EINVAL;
@@ -1267,6 +1271,7 @@ void h2_conns__sweep(struct h2_conns *hc, __u64 now_ns)
 {
 	__u64 timeout = hc->o.request_timeout_ns;
 
+	hc->now_ns = now_ns;
 	for (struct h2_conn *c = hc->lru_head; c; c = c->lru_next) {
 		for (int d = 0; d < 2; d++) {
 			struct h2_dir *dir = &c->dir[d];

@@ -14,8 +14,10 @@
  *
  * Checked: every event is in range (protocol, method, path length and no
  * query, failure or status and its class, undecoded bits and their
- * causes); the connections followed stay within their bound. Leaks and
- * memory errors: the sanitizers.
+ * causes; answered only without a failure or an undecoded status); the
+ * connections, streams and header-block bytes followed stay within their
+ * bounds, and sweeps H2_BLOCK_WAIT_NS apart after the last record leave no
+ * block being put together. Leaks and memory errors: the sanitizers.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -56,6 +58,8 @@ static void on_event(void *ctx, const struct h2_event *ev)
 		FUZZ_CHECK(e->status <= GRPC_CODE_MAX, "gRPC code %u", e->status);
 	}
 	FUZZ_CHECK(e->status_class < STATUS_CLASS_MAX, "class %u", e->status_class);
+	FUZZ_CHECK(!ev->answered || (!e->failure && !(ev->undecoded & (1u << H2_FIELD_STATUS))),
+		   "answered with a failure or an undecoded status");
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -91,9 +95,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		h2_conns__record(hc, r, len, now);
 		if (len && (data[off - 1] & 0x0f) == 0x0f)
 			h2_conns__sweep(hc, now);
+		h2_conns__stats(hc, &st);
+		FUZZ_CHECK(st.block_bytes <= H2_BLOCK_BYTES_TOTAL && st.streams_open <= 8,
+			   "%llu block bytes, %llu streams", (unsigned long long)st.block_bytes,
+			   (unsigned long long)st.streams_open);
 	}
-	h2_conns__sweep(hc, now + 2000000000ull);
+	/* the first sweep may apply waiting records that begin blocks: the second gives them up */
+	h2_conns__sweep(hc, now + H2_BLOCK_WAIT_NS + 1);
+	h2_conns__sweep(hc, now + 2 * (H2_BLOCK_WAIT_NS + 1));
 	h2_conns__stats(hc, &st);
+	FUZZ_CHECK(!st.block_bytes, "%llu bytes of blocks unfinished after their wait",
+		   (unsigned long long)st.block_bytes);
 	FUZZ_CHECK(st.conns_known + st.conns_partial <= 2, "%llu connections",
 		   (unsigned long long)(st.conns_known + st.conns_partial));
 	h2_conns__free(hc);
