@@ -68,7 +68,7 @@ _Static_assert(OUTBOUND_DESTINATIONS_MAX == 1024, "the help text names the cap")
 /* A destination seen, by service: the cardinality budget. */
 struct destination {
 	char *key;		/* "service\naddress\nport" */
-	struct route_table *rpc_methods;	/* the gRPC methods called there; made when needed */
+	struct route_table *rpc_methods;	/* gRPC methods called there; made when needed */
 };
 
 struct outbound {
@@ -231,8 +231,8 @@ int outbound__record_call(struct outbound *ob, const char *service, const char *
 }
 
 const char *outbound__rpc_method(struct outbound *ob, const char *service,
-				 const struct http_event *e, const char *path, size_t len, bool admit,
-				 unsigned int max_methods)
+				 const struct http_event *e, const char *path, size_t len,
+				 bool admit, unsigned int max_methods)
 {
 	char addr[INET6_ADDRSTRLEN], port[8];
 	struct destination *d;

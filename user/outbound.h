@@ -45,8 +45,8 @@ int outbound__record_call(struct outbound *ob, const char *service, const char *
  * room, or ENOMEM): the caller's _OTHER.
  */
 const char *outbound__rpc_method(struct outbound *ob, const char *service,
-				 const struct http_event *e, const char *path, size_t len, bool admit,
-				 unsigned int max_methods);
+				 const struct http_event *e, const char *path, size_t len,
+				 bool admit, unsigned int max_methods);
 /* "127.0.0.1", "::1": the text of an event's remote address. */
 void outbound__address(const __u8 addr[16], char *buf, size_t len);
 const char *http_failure__name(enum http_failure failure);

@@ -93,9 +93,10 @@ static void write_h2(FILE *out, const struct agent *a)
 	write_sample(out, METRIC_H2_STREAMS_UNCOUNTED, "reason", "overflow", st.streams_overflow);
 	prom__header(out, METRIC_H2_STREAMS_FORGOTTEN, "counter",
 		     "HTTP/2 streams counted already that the agent stopped following before "
-		     "their end, by reason: late_expired (failed as timed out, and no answer within "
-		     "60 s more), connection_cap (the oldest such stream, for a new one on a "
-		     "connection with 256 open). What comes for them later is counted unmatched.");
+		     "their end, by reason: late_expired (failed as timed out, and no answer "
+		     "within 60 s more), connection_cap (the oldest such stream, for a new one on "
+		     "a connection with 256 open). What comes for them later is counted "
+		     "unmatched.");
 	write_sample(out, METRIC_H2_STREAMS_FORGOTTEN, "reason", "late_expired",
 		     st.streams_forgotten_late);
 	write_sample(out, METRIC_H2_STREAMS_FORGOTTEN, "reason", "connection_cap",
