@@ -746,6 +746,59 @@ def t_h2c_older_than_agent(ctx):
     note(f"h2load older than the agent: {got}")
 
 
+def h2_frame(kind, flags, stream, payload):
+    """One HTTP/2 frame (RFC 9113 4.1)."""
+    return len(payload).to_bytes(3, "big") + bytes([kind, flags]) + \
+        stream.to_bytes(4, "big") + payload
+
+
+@test("h2c_unfinished_header_block")
+def t_h2c_unfinished_header_block(ctx):
+    """A client that sends a HEADERS frame without END_HEADERS and its
+    CONTINUATION seconds later: the agent gives the block up 2 s after
+    its first piece (slotap_h2_header_blocks_lost_total{reason=
+    "unfinished"}, a gap: the request counted, its method and path
+    undecoded, truncated), ignores the rest of it when it comes (no corrupt
+    gap), and measures nginx's answer."""
+    n = ctx.nginx(access_log=True, http2=True)
+    a = ctx.agent(service_config("nginx", n.port))
+    lost = "slotap_h2_header_blocks_lost_total"
+    s = socket.create_connection(("127.0.0.1", n.port), timeout=10)
+    try:
+        # GET, http, then (in the CONTINUATION) :path /index.html, :authority
+        first = bytes([0x82, 0x86])
+        rest = bytes([0x44, 11]) + b"/index.html" + bytes([0x41, 1]) + b"x"
+        # HEADERS with END_STREAM, without END_HEADERS
+        s.sendall(b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n" + h2_frame(4, 0, 0, b"") +
+                  h2_frame(1, 0x1, 1, first))
+        m = a.wait_metrics(lambda m: m.value(lost, 0, reason="unfinished") >= 1, timeout=8.0,
+                           what=f"{lost}{{reason=\"unfinished\"}}")
+        if m.value(lost, reason="unfinished") != 1 or m.value(lost, reason="assembly_budget"):
+            raise HarnessError(f"{lost}: unfinished {m.value(lost, reason='unfinished')}, "
+                               f"assembly_budget {m.value(lost, reason='assembly_budget')}")
+        time.sleep(1.0)
+        s.sendall(h2_frame(9, 0x4, 1, rest))  # CONTINUATION, END_HEADERS
+        h.wait_for(lambda: sum(n.access_log_counts().values()) >= 1, 5.0,
+                   what="nginx's access log")
+    finally:
+        s.close()
+    if n.access_log_counts() != {("GET", "200"): 1}:
+        raise HarnessError(f"nginx logged {n.access_log_counts()}, expected one GET 200")
+    m = wait_counts(a, "nginx", 1)
+    got = {k: v for k, v in m.request_counts(service_name="nginx").items() if v}
+    if got != {("_OTHER", "__undecoded__", "200"): 1.0}:
+        raise HarnessError(f"request counts {h.fmt_counts(got)}: expected the one answered, "
+                           "its method and path undecoded")
+    for field in ("method", "path"):
+        if m.value("slotap_h2_fields_undecoded_total", service_name="nginx", field=field,
+                   cause="truncated") != 1:
+            raise HarnessError(f"{field} not counted undecoded (truncated) once")
+    gaps = {lb["cause"]: v for lb, v in m.series("slotap_h2_gaps_total") if v}
+    if gaps != {"truncated": 1.0}:
+        raise HarnessError(f"gaps {gaps}: expected one, truncated (the rest ignored)")
+    note(f"a block unfinished for seconds: given up, counted {h.fmt_counts(got)}")
+
+
 # Responses read as a strict client reads them (18): every shape of a valid
 # response, written by a real server in two send()s cut at every byte.
 RESPONSE_SHAPES = [
