@@ -370,7 +370,7 @@ static __always_inline void emit_request(struct conn *c, struct pending_req *r, 
 	e->kind = HTTP_EVENT_REQUEST;
 	e->protocol = c->proto;
 	e->failure = failure;
-	e->__pad0 = 0;
+	e->count = 1;
 	e->__pad = 0;
 	__builtin_memcpy(e->remote_addr, c->remote_addr, sizeof(e->remote_addr));
 	__builtin_memcpy(e->exe_name, c->exe_name, sizeof(e->exe_name));

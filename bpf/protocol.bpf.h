@@ -31,6 +31,9 @@
 /* The protocol a new connection speaks, from the first bytes its client sent. */
 static __always_inline __u8 proto_classify(__u64 w, __u32 n)
 {
+	/* first, inlined: w is not kept across http1_classify()'s call */
+	if (redis_classify(w, n))
+		return PROTO_REDIS;
 	/* before HTTP/1, which would take the preface's PRI for a method */
 	if (http2_classify(w, n))
 		return PROTO_HTTP2;
@@ -93,6 +96,8 @@ static __always_inline bool proto_between_requests(const struct conn *c)
 		return http1_between_requests(c);
 	case PROTO_HTTP2:
 		return http2_between_requests(c);
+	case PROTO_REDIS:
+		return redis_between_requests(c);
 	}
 	return !conn_pending(c);
 }
@@ -206,6 +211,8 @@ __noinline int proto_io_other(struct conn *c, const struct io_args *io, long ret
 	switch (c->proto) {
 	case PROTO_HTTP2:
 		return http2_io_fast(c, dir, io, ret, now);
+	case PROTO_REDIS:
+		return redis_io(c, io, ret, now);
 	}
 	return 0;
 }

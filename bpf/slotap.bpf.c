@@ -6,13 +6,14 @@
  * header using only those included before it:
  *
  *   settings.bpf.h   kernel ABI constants, the agent's settings
- *   http1_state.bpf.h, state.bpf.h   the kernel side's types (struct conn)
+ *   http1_state.bpf.h, redis_state.bpf.h, state.bpf.h   the kernel side's types
  *   maps.bpf.h       every map
  *   counters.bpf.h   loss and stat counters
  *   events.bpf.h     staging events, the ring buffer
  *   conn.bpf.h       tracked connections, requests in flight, pairing
  *   capture.bpf.h    which syscall, which buffer
  *   http1.bpf.h      protocol module HTTP/1.x
+ *   redis.bpf.h      protocol module Redis (RESP2, RESP3)
  *   protocol.bpf.h   the protocol interface and its dispatch
  *   tls.bpf.h        capture sources: socket operations, TLS plaintext (uprobes)
  *   transport.bpf.h  resets, refused, listen drops, retransmits, timeouts
@@ -32,6 +33,7 @@
 #include "settings.bpf.h"
 #include "http1_state.bpf.h"
 #include "http2_state.bpf.h"
+#include "redis_state.bpf.h"
 #include "state.bpf.h"
 #include "maps.bpf.h"
 #include "counters.bpf.h"
@@ -40,6 +42,7 @@
 #include "capture.bpf.h"
 #include "http1.bpf.h"
 #include "http2.bpf.h"
+#include "redis.bpf.h"
 #include "protocol.bpf.h"
 #include "tls.bpf.h"
 #include "transport.bpf.h"

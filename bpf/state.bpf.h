@@ -38,7 +38,7 @@ enum direction { DIR_REQUEST = 0, DIR_RESPONSE = 1 };
  */
 #define REQ_DISCARD	0x40
 #define REQ_PARSING	0x80	/* conn.cur: its head is being parsed, not yet spilled */
-#define REQ_EVENT_FLAGS	(HTTP_EVENT_PATH_TRUNCATED | HTTP_EVENT_LATE)
+#define REQ_EVENT_FLAGS	(HTTP_EVENT_PATH_TRUNCATED | HTTP_EVENT_LATE | HTTP_EVENT_BLOCKING)
 
 struct pending_req {
 	__u64 start_ns;
@@ -120,7 +120,13 @@ struct conn {
 	 * the fields after it and clang 14 then spills one more slot in
 	 * http1_fast_start, past the socket programs' 512-byte stack.
 	 */
-	struct h2_state h2;
+	union {
+		struct h2_state h2;
+		struct {	/* PROTO_REDIS: here too, for the same reason */
+			struct resp_parser redis_req;
+			struct resp_parser redis_resp;
+		};
+	};
 };
 
 /* kmalloc-1k with the socket storage element's own head (~80 bytes) */

@@ -74,6 +74,7 @@ enum slotap_protocol {
 	PROTO_HTTP1,
 	PROTO_HTTP2,		/* framed in the kernel, records on h2_records (h2_record.h) */
 	PROTO_GRPC,		/* gRPC over HTTP/2: set by the agent only */
+	PROTO_REDIS,		/* RESP2, RESP3: include/redis.h */
 	PROTO_MAX,
 };
 
@@ -113,6 +114,8 @@ enum http_event_flag {
 	/* A failure before any request (HTTP_FAILURE_REFUSED): no method, path
 	 * or route; only the service, the ports and the peer are known. */
 	HTTP_EVENT_NO_REQUEST = 1 << 4,
+	/* A request that waits on purpose (Redis's BLPOP, XREAD BLOCK, ...). */
+	HTTP_EVENT_BLOCKING = 1 << 5,
 };
 
 /* http_event.kind */
@@ -166,7 +169,8 @@ struct http_event {
 	__u64 req_bytes;	/* request head plus declared body */
 	__u64 resp_bytes;	/* response head plus declared body, see HTTP_EVENT_RESP_SIZE_KNOWN */
 	__u32 tgid;
-	__u32 __pad0;
+	/* requests this event stands for (Redis: docs/redis.md); 0 reads as 1 */
+	__u32 count;
 	__u16 service_id;	/* index into the config's services, or SERVICE_ID_AUTO */
 	__u16 local_port;
 	__u16 remote_port;

@@ -16,6 +16,7 @@
 #include "settings.bpf.h"
 #include "http1_state.bpf.h"
 #include "http2_state.bpf.h"
+#include "redis_state.bpf.h"
 #include "state.bpf.h"
 #include "maps.bpf.h"
 #include "counters.bpf.h"
@@ -24,6 +25,7 @@
 #include "capture.bpf.h"
 #include "http1.bpf.h"
 #include "http2.bpf.h"
+#include "redis.bpf.h"
 #include "protocol.bpf.h"
 #include "tls.bpf.h"
 #include "transport.bpf.h"
@@ -55,8 +57,9 @@ static __always_inline void test_view_update(const struct conn *c)
 	test_view.resp_seq = c->resp_seq;
 	test_view.state = c->state;
 	test_view.proto = c->proto;
-	test_view.req_state = c->req.state;
-	test_view.resp_state = c->resp.state;
+	/* Redis's states are its own: a connection is one protocol's */
+	test_view.req_state = c->proto == PROTO_REDIS ? c->redis_req.state : c->req.state;
+	test_view.resp_state = c->proto == PROTO_REDIS ? c->redis_resp.state : c->resp.state;
 	test_view.pipelined = c->pipelined;
 	test_view.responses_given_up = c->responses_given_up;
 	test_view.undecided = c->undecided;
@@ -85,11 +88,12 @@ int BPF_PROG(slotap_test_feed, __u64 dir, __u64 ubuf, __u64 len, __u64 now)
 
 	if (!c)
 		return -1;
-	if (dir == TEST_RESET || dir == TEST_RESET_NEW) {
+	if (dir == TEST_RESET || dir == TEST_RESET_NEW || dir == TEST_RESET_REDIS) {
 		/* a fresh connection: its identity as the agent's records show it */
 		__builtin_memset(c, 0, sizeof(*c));
 		c->state = CONN_TRACKED;
-		c->proto = dir == TEST_RESET ? PROTO_HTTP1 : PROTO_NONE;
+		c->proto = dir == TEST_RESET ? PROTO_HTTP1 :
+			   dir == TEST_RESET_REDIS ? PROTO_REDIS : PROTO_NONE;
 		c->service_id = 7;
 		c->local_port = 8080;
 		c->remote_port = 40000;

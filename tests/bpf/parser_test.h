@@ -15,6 +15,7 @@
 #define TEST_RESET_NEW	3	/* start a fresh connection, its protocol not told yet */
 #define TEST_CLOSE	4	/* the connection ends: an orderly close */
 #define TEST_ABORT	5	/* the connection ends: a reset */
+#define TEST_RESET_REDIS 6	/* start a fresh Redis connection */
 /*
  * Or'ed with DIR_REQUEST or DIR_RESPONSE: a readv or writev, ubuf its
  * iovec array of TEST_VEC_COUNT(dir) entries, len the bytes it moved.
@@ -33,7 +34,7 @@ struct test_conn_view {
 	__u32 resp_seq;
 	__u8 state;		/* enum conn_state */
 	__u8 proto;		/* enum slotap_protocol */
-	__u8 req_state;		/* enum parse_state */
+	__u8 req_state;		/* enum parse_state; Redis: enum resp_state */
 	__u8 resp_state;
 	__u8 pipelined;
 	__u8 responses_given_up;

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /*
- * Fuzz target: the kernel's HTTP/1 parser, run by the kernel on our bytes
+ * Fuzz target: the kernel's HTTP/1 parser (and Redis's, for a connection
+ * whose first bytes are a RESP command: the same invariants hold), run by the kernel on our bytes
  * through BPF_PROG_TEST_RUN (tests/bpf/parser_test.bpf.c), as
  * tests/unit/test_http_parser.c drives it. Needs root.
  *
@@ -35,6 +36,7 @@
 #include <bpf/libbpf.h>
 #include "fuzz.h"
 #include "http_server.h"
+#include "redis.h"
 #include "parser_test.h"
 #include "parser_test.skel.h"
 
@@ -50,6 +52,7 @@ const char fuzz_target_name[] = "http_parser";
 #define CONN_TRACKED	1
 #define CONN_IGNORED	2
 #define P_UNKNOWN	14
+#define R_UNKNOWN	8	/* redis_state.bpf.h */
 #define P_STATES	24
 
 static struct parser_test_bpf *skel;
@@ -172,7 +175,9 @@ static void note_states(__u64 dir)
  */
 static bool resyncing(__u64 dir)
 {
-	return dir == DIR_RESP && skel->bss->test_view.resp_state == P_UNKNOWN;
+	const struct test_conn_view *v = &skel->bss->test_view;
+
+	return dir == DIR_RESP && v->resp_state == (v->proto == PROTO_REDIS ? R_UNKNOWN : P_UNKNOWN);
 }
 
 /* One input's connection from start to end, its pieces whole or a byte at a time. */
@@ -240,8 +245,10 @@ static void check_event(const struct http_event *e, size_t i, const struct run *
 	bool failed = e->failure != HTTP_FAILURE_NONE;
 	__u8 class;
 
-	FUZZ_CHECK(e->kind == HTTP_EVENT_REQUEST && e->protocol == PROTO_HTTP1,
+	FUZZ_CHECK(e->kind == HTTP_EVENT_REQUEST &&
+		   (e->protocol == PROTO_HTTP1 || e->protocol == PROTO_REDIS),
 		   "event %zu: kind %u, protocol %u", i, e->kind, e->protocol);
+
 	FUZZ_CHECK(e->service_id == 7 && e->local_port == 8080 && e->remote_port == 40000,
 		   "event %zu: service %u, ports %u %u", i, e->service_id, e->local_port,
 		   e->remote_port);
@@ -268,6 +275,16 @@ static void check_event(const struct http_event *e, size_t i, const struct run *
 	FUZZ_CHECK(e->resp_start_ns % 1000 == 1 && e->resp_start_ns >= e->req_start_ns &&
 		   e->resp_start_ns <= r->last_now, "event %zu: response at %llu", i,
 		   (unsigned long long)e->resp_start_ns);
+	if (e->protocol == PROTO_REDIS) {
+		/* no names in redis_names here: every command _OTHER, every error too */
+		FUZZ_CHECK(e->operation == REDIS_OP_OTHER && !e->resource_len &&
+			   ((e->status == REDIS_STATUS_OK && e->status_class == STATUS_CLASS_OK) ||
+			    (e->status == REDIS_ERROR_OTHER &&
+			     e->status_class == STATUS_CLASS_CLIENT_ERROR)),
+			   "event %zu: redis operation %u, status %u, class %u", i, e->operation,
+			   e->status, e->status_class);
+		return;
+	}
 	class = e->status < 100 || e->status > 599 ? STATUS_CLASS_INVALID
 		: e->status >= 500 ? STATUS_CLASS_SERVER_ERROR
 		: e->status >= 400 ? STATUS_CLASS_CLIENT_ERROR : STATUS_CLASS_OK;
@@ -296,7 +313,7 @@ static void check_run(const struct run *r)
 	 * Not HTTP from the first bytes: dropped before any request started,
 	 * or at the close after reads judged for HTTP/2 mid-stream; or HTTP/2
 	 * by its preface's first bytes, and not after all (its requests are
-	 * the agent's: none here).
+	 * the agent's: none here); or a "*" that began no Redis command.
 	 */
 	bool unclassified = v->proto != PROTO_HTTP1 && r->loss[LOSS_NOT_HTTP];
 	__u64 requests = v->req_seq + unclassified, prev = 0;

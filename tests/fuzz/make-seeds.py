@@ -109,6 +109,18 @@ def seeds_http_parser():
     write("http_parser", "until-close",
           conn(0, [(REQ, GET), (RESP, "HTTP/1.0 200 OK\r\n\r\nbody until close"),
                    (REQ, GET)]))
+    # Redis: a connection whose first bytes are a RESP command (protocol not told)
+    SET = "*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$4\r\nv\r\n*\r\n"
+    write("http_parser", "redis-pipelined",
+          conn(1, [(REQ, SET * 3 + "ping\r\n"), (RESP, "+OK\r\n-ERR x\r\n"),
+                   (RESP, "*2\r\n$1\r\na\r\n%1\r\n+k\r\n_\r\n+PONG\r\n")]))
+    write("http_parser", "redis-split-every-byte",
+          conn(1, [(REQ, c) for c in SET] + [(RESP, c) for c in "$5\r\nv\r\n*\r\n"]))
+    write("http_parser", "redis-pubsub",
+          conn(1, [(REQ, "*3\r\n$9\r\nSUBSCRIBE\r\n$1\r\na\r\n$1\r\nb\r\n"),
+                   (RESP, ">3\r\n$9\r\nsubscribe\r\n$1\r\na\r\n:1\r\n"
+                          "*3\r\n$7\r\nmessage\r\n$1\r\na\r\n$1\r\nx\r\n"),
+                   (REQ, "*1\r\n$4\r\nPING\r\n"), (RESP, "!5\r\nERR x\r\n")]))
 
 
 # hpack: byte 0 the mode (bit 0: lists, bits 1-2: settings 4096, 0, 256,

@@ -1073,7 +1073,8 @@ static void protocol_from_first_bytes(void **state)
 {
 	static const char *const http1[] = { "GET / HTTP/1.1\r\n\r\n", "\r\nGET / HTTP/1.1\r\n\r\n",
 					     "PROPFIND /x HTTP/1.1\r\n\r\n", "X-VERY-LONG-METHOD /x HTTP/1.1\r\n\r\n" };
-	static const char *const others[] = { "*1\r\n$4\r\nPING\r\n", "\x16\x04\x01\x02\x00\x01\x00\x01",
+	/* "*" starts Redis's (test_redis_parser.c) */
+	static const char *const others[] = { "\x16\x04\x01\x02\x00\x01\x00\x01",
 					      "\0\0\0\x08\x04\xd2\x16\x2f" };
 	__u64 before;
 
