@@ -8,6 +8,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "agent.h"
+#include "redis_events.h"
 #include "aggregator.h"
 #include "alert_push.h"
 #include "dependency_blame.h"
@@ -270,6 +271,9 @@ int agent__init(struct agent *a)
 	if (!err) {
 		a->agg = aggregator__new(&aggregator_http_server, &a->buckets);
 		a->rpc = aggregator__new(&agent_rpc_server, &a->buckets);
+		a->db_server = aggregator__new(&agent_db_server, &a->buckets);
+		a->db_client = aggregator__new(&agent_db_client, &a->buckets);
+		a->db_client_failures = aggregator__new(&agent_db_client_failures, NULL);
 		a->h2_undecoded = aggregator__new(&agent_h2_undecoded, NULL);
 		a->grpc_streaming = aggregator__new(&agent_grpc_streaming, NULL);
 		a->transport_failures = aggregator__new(&agent_transport_failures, NULL);
@@ -287,7 +291,8 @@ int agent__init(struct agent *a)
 			.ctx = a,
 		});
 	}
-	if (err || !a->agg || !a->rpc || !a->h2_undecoded || !a->grpc_streaming ||
+	if (err || !a->agg || !a->rpc || !a->db_server || !a->db_client ||
+	    !a->db_client_failures || !a->h2_undecoded || !a->grpc_streaming ||
 	    !a->transport_failures || !a->retransmits || !a->outbound ||
 	    !a->services || !a->blame || !a->blamed || !a->endpoints || !a->h2) {
 		log__error("out of memory");
@@ -310,6 +315,9 @@ size_t agent__families(struct agent *a, struct aggregator *out[AGENT_FAMILIES_MA
 
 	out[n++] = a->agg;
 	out[n++] = a->rpc;
+	out[n++] = a->db_server;
+	out[n++] = a->db_client;
+	out[n++] = a->db_client_failures;
 	out[n++] = a->h2_undecoded;
 	out[n++] = a->grpc_streaming;
 	out[n++] = a->transport_failures;
@@ -320,7 +328,7 @@ size_t agent__families(struct agent *a, struct aggregator *out[AGENT_FAMILIES_MA
 	return n;
 }
 
-_Static_assert(7 + OUTBOUND_FAMILIES <= AGENT_FAMILIES_MAX, "room for every family");
+_Static_assert(10 + OUTBOUND_FAMILIES <= AGENT_FAMILIES_MAX, "room for every family");
 
 void agent__limit_series(struct agent *a)
 {
@@ -340,6 +348,9 @@ void agent__free(struct agent *a)
 	service_registry__free(a->services);
 	aggregator__free(a->agg);
 	aggregator__free(a->rpc);
+	aggregator__free(a->db_server);
+	aggregator__free(a->db_client);
+	aggregator__free(a->db_client_failures);
 	aggregator__free(a->h2_undecoded);
 	aggregator__free(a->grpc_streaming);
 	aggregator__free(a->transport_failures);

@@ -44,6 +44,8 @@ struct agent {
 	struct aggregator *agg;
 	struct aggregator *rpc;			/* gRPC server calls */
 	struct aggregator *h2_undecoded;	/* by service, field, cause */
+	/* Redis (redis_events.c): commands served; sent, and sent unanswered */
+	struct aggregator *db_server, *db_client, *db_client_failures;
 	struct aggregator *grpc_streaming;	/* by service, method */
 	struct h2_conns *h2;			/* HTTP/2 connections, from the kernel's records */
 	struct aggregator *transport_failures;	/* server side, by service and reason */
@@ -99,7 +101,7 @@ int agent__init(struct agent *a);
 void agent__free(struct agent *a);	/* a->cfg too */
 
 /* Every metric family the agent keeps: AGENT_FAMILIES_MAX at most. */
-#define AGENT_FAMILIES_MAX	12
+#define AGENT_FAMILIES_MAX	15
 size_t agent__families(struct agent *a, struct aggregator *out[AGENT_FAMILIES_MAX]);
 /* a->cfg's max_series_per_metric on every family (at start and on reload). */
 void agent__limit_series(struct agent *a);

@@ -7,6 +7,8 @@
 
 #include "config_fields.h"
 #include "grpc.h"
+#include "redis_events.h"
+#include "redis_names.h"
 #include "route.h"
 #include "slo.h"
 
@@ -163,12 +165,20 @@ static int add_endpoint(struct loader *ld, struct slo_config *sc, struct yaml_un
 					  q);
 		goto add;
 	}
+	if (mlen == strlen(REDIS_ENDPOINT_METHOD) && !memcmp(s, REDIS_ENDPOINT_METHOD, mlen)) {
+		/* a Redis operation: one the kernel names, or _OTHER */
+		if (!redis_names__known(sp + 1))
+			return node_error(ld, n, path,
+					  "%s is not \"redis COMMAND\" (a command name in upper case, e.g. \"redis GET\", or \"redis _OTHER\")",
+					  q);
+		goto add;
+	}
 	for (i = 0; http_methods[i]; i++)
 		if (strlen(http_methods[i]) == mlen && !memcmp(http_methods[i], s, mlen))
 			break;
 	if (!http_methods[i])
 		return node_error(ld, n, path,
-				  "%s: %s is not a method (GET HEAD POST PUT DELETE PATCH OPTIONS CONNECT TRACE, or grpc)",
+				  "%s: %s is not a method (GET HEAD POST PUT DELETE PATCH OPTIONS CONNECT TRACE, grpc or redis)",
 				  q, yaml_reader__quote(q2, s, mlen));
 	msg[0] = '\0';
 	if (route_template__validate(sp + 1, msg, sizeof(msg)))

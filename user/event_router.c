@@ -9,6 +9,7 @@
  */
 #include <string.h>
 #include "agent.h"
+#include "redis_events.h"
 #include "aggregator.h"
 #include "dependency_blame.h"
 #include "endpoint_cache.h"
@@ -503,6 +504,8 @@ int agent__route_event(void *ctx, const struct http_event *e)
 	case PROTO_NONE:	/* before any request: refused, unread; connects */
 	case PROTO_HTTP1:
 		return route_http(a, e);
+	case PROTO_REDIS:
+		return agent__route_redis(a, e);
 	}
 	a->events_unknown_protocol++;	/* a kernel side newer than this agent */
 	return 0;

@@ -11,6 +11,7 @@
 #include "slotap.skel.h"
 #include "http_source.h"
 #include "log.h"
+#include "redis_names.h"
 #include "netns.h"
 #include "util.h"
 
@@ -606,6 +607,11 @@ int http_source__open(struct http_source **out, const struct http_source_opts *o
 	err = fill_service_filters(src, opts->cfg);
 	if (err) {
 		log__error("cannot fill the service filters: %s", strerror(-err));
+		goto fail;
+	}
+	err = redis_names__fill(bpf_map__fd(src->skel->maps.redis_names));
+	if (err) {
+		log__error("cannot fill the Redis command names: %s", strerror(-err));
 		goto fail;
 	}
 	*out = src;

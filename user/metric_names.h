@@ -26,6 +26,19 @@
 #define PROTOCOL_VERSION_HTTP2	"2"
 #define RPC_SYSTEM_GRPC		"grpc"
 
+/*
+ * Database operations (OpenTelemetry's database conventions): Redis's
+ * commands, served and called. No server-side metric is defined there:
+ * ours is the client one's counterpart.
+ */
+#define METRIC_DB_SERVER	"db_server_operation_duration_seconds"
+	/* service_name, db_system_name, db_operation_name, db_response_status_code */
+#define METRIC_DB_CLIENT	"db_client_operation_duration_seconds"
+	/* service_name, server_address, server_port, db_system_name, db_operation_name,
+	 * db_response_status_code */
+#define METRIC_DB_CLIENT_FAILURES	"slotap_db_client_operation_failures_total"
+	/* service_name, server_address, server_port, reason */
+
 /* Failures below HTTP and transport signals */
 #define METRIC_TRANSPORT_FAILURES	"slotap_transport_failures_total"	/* service, reason */
 #define METRIC_TCP_RETRANSMITS		"slotap_tcp_retransmits_total"	/* service */

@@ -356,6 +356,16 @@ const char *redis_names__status(__u16 status)
 							     : REDIS_OTHER_NAME;
 }
 
+bool redis_names__known(const char *name)
+{
+	if (!strcmp(name, REDIS_OTHER_NAME))
+		return true;
+	for (size_t i = 0; i < N(commands); i++)
+		if (!strcmp(commands[i].name, name))
+			return true;
+	return false;
+}
+
 unsigned int redis_names__commands(void)
 {
 	return N(commands);

@@ -20,6 +20,8 @@ int redis_names__fill(int map_fd);
 const char *redis_names__operation(__u8 id);
 /* The status of an event: "" for a reply that is no error, else the error's prefix or "_OTHER". */
 const char *redis_names__status(__u16 status);
+/* name is an operation the kernel names ("GET"), or "_OTHER". */
+bool redis_names__known(const char *name);
 /* Commands the table names (ids 1..n), errors (ids 2..n). */
 unsigned int redis_names__commands(void);
 unsigned int redis_names__errors(void);

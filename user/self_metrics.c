@@ -140,6 +140,12 @@ int agent__write_metrics(void *ctx, FILE *out)
 	if (!err)
 		err = aggregator__write_prometheus(a->rpc, out);
 	if (!err)
+		err = aggregator__write_prometheus(a->db_server, out);
+	if (!err)
+		err = aggregator__write_prometheus(a->db_client, out);
+	if (!err)
+		err = aggregator__write_prometheus(a->db_client_failures, out);
+	if (!err)
 		err = aggregator__write_prometheus(a->grpc_streaming, out);
 	if (!err)
 		err = aggregator__write_prometheus(a->h2_undecoded, out);

@@ -1306,6 +1306,11 @@ static void test_slo_grpc(void **state)
 		     "t.yaml:4:15: endpoint: \"grpc shop.Cart\" is not \"grpc pkg.Service/Method\" (printable, one '/' between service and method, no braces)");
 	expect_error(SLO_HEAD "    endpoint: \"grpc shop.Cart/{m}\"\n",
 		     "t.yaml:4:15: endpoint: \"grpc shop.Cart/{m}\" is not \"grpc pkg.Service/Method\" (printable, one '/' between service and method, no braces)");
+	/* Redis operations: the names the kernel tells apart, in upper case */
+	expect_error(SLO_HEAD "    endpoint: \"redis get\"\n",
+		     "t.yaml:4:15: endpoint: \"redis get\" is not \"redis COMMAND\" (a command name in upper case, e.g. \"redis GET\", or \"redis _OTHER\")");
+	expect_error(SLO_HEAD "    endpoint: [\"redis GET\", \"redis NOSUCHCOMMAND\"]\n",
+		     "t.yaml:4:29: endpoint[1]: \"redis NOSUCHCOMMAND\" is not \"redis COMMAND\" (a command name in upper case, e.g. \"redis GET\", or \"redis _OTHER\")");
 }
 
 static void test_slo_errors(void **state)
@@ -1388,14 +1393,14 @@ static void test_slo_errors(void **state)
 	/* endpoints */
 	expect_error(SLO_HEAD "    endpoint: \"FETCH /a\"\n",
 		     "t.yaml:4:15: endpoint: \"FETCH /a\": \"FETCH\" is not a method "
-		     "(GET HEAD POST PUT DELETE PATCH OPTIONS CONNECT TRACE, or grpc)");
+		     "(GET HEAD POST PUT DELETE PATCH OPTIONS CONNECT TRACE, grpc or redis)");
 	expect_error(SLO_HEAD "    endpoint: [\"GET /a\", get /b]\n",
 		     "t.yaml:4:26: endpoint[1]: \"get /b\": \"get\" is not a method "
-		     "(GET HEAD POST PUT DELETE PATCH OPTIONS CONNECT TRACE, or grpc)");
+		     "(GET HEAD POST PUT DELETE PATCH OPTIONS CONNECT TRACE, grpc or redis)");
 	/* user text stays on one line */
 	expect_error(SLO_HEAD "    endpoint: \"G\\tT /a\"\n",
 		     "t.yaml:4:15: endpoint: \"G\\x09T /a\": \"G\\x09T\" is not a method "
-		     "(GET HEAD POST PUT DELETE PATCH OPTIONS CONNECT TRACE, or grpc)");
+		     "(GET HEAD POST PUT DELETE PATCH OPTIONS CONNECT TRACE, grpc or redis)");
 	expect_error(SLO_HEAD "    endpoint: /a\n",
 		     "t.yaml:4:15: endpoint: \"/a\" is not \"METHOD /route\" (one space between, "
 		     "e.g. \"GET /api/items/{id}\")");

@@ -821,7 +821,7 @@ static void test_errors(void **state)
 		     "          spec:\n"
 		     "            endpoint: [\"GET /a\", \"FETCH /b\"]\n"
 		     WINDOW_1D OCCURRENCES TARGET,
-		     "t.yaml:13:34: spec.indicator.spec.thresholdMetric.metricSource.spec.endpoint[1]: \"FETCH /b\": \"FETCH\" is not a method (GET HEAD POST PUT DELETE PATCH OPTIONS CONNECT TRACE, or grpc)");
+		     "t.yaml:13:34: spec.indicator.spec.thresholdMetric.metricSource.spec.endpoint[1]: \"FETCH /b\": \"FETCH\" is not a method (GET HEAD POST PUT DELETE PATCH OPTIONS CONNECT TRACE, grpc or redis)");
 	expect_error(SLO_HEAD
 		     "  indicator:\n"
 		     "    spec:\n"
