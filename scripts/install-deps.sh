@@ -12,6 +12,8 @@ PACKAGES=(
 	libcmocka-dev node-llhttp python3 curl openssl nginx wrk prometheus iproute2 nghttp2-client
 	libnghttp2-dev
 	libcap2-bin libfaketime prometheus-alertmanager systemd python3-yaml
+	# the Redis tests and benchmark
+	redis-server redis-tools
 	# otlp_push decodes OTLP with the OpenTelemetry definitions from npm
 	nodejs npm
 	# HTTP/2 tests: gRPC C-core under /usr/bin/python3 (Debian's modules load there only)

@@ -39,6 +39,7 @@ from pathlib import Path
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import slotap_harness as h  # noqa: E402
 from slotap_harness import HarnessError  # noqa: E402
+import redis_support as rs  # noqa: E402
 
 THRESHOLDS = "[10ms, 30ms, 100ms]"
 TESTD_ROUTES = ["/delay/{delay}/status/{code}", "/status/{code}", "/size/{bytes}"]
@@ -85,6 +86,11 @@ class Ctx:
         n = h.Nginx(self.tmp, **kw)
         self.stops.append(("nginx", n.stop))
         return n
+
+    def redis(self, **kw):
+        r = rs.Redis(self.tmp, **kw)
+        self.stops.append(("redis-server", r.stop))
+        return r
 
     def agent(self, config_text, args=(), env=None, name="slotap", wrap=(), port=None):
         a = h.Agent(config_text, self.tmp, args=args, env=env, name=name, wrap=wrap,
@@ -5320,6 +5326,160 @@ def t_tls_nginx_bodies(ctx):
     m = wait_counts(a, "nginx", 2 * len(sizes))
     expect_counts(m, "nginx", {("POST", "/ok", "200"): len(sizes),
                                ("GET", "/missing", "404"): len(sizes)})
+# ----------------------------------------------------------------- Redis --
+# Debian's redis-server, driven by redis-benchmark, redis-cli and our own
+# connections: every command the server counted (INFO commandstats: its
+# calls and rejected calls; errorstats: its errors by prefix) is one in the
+# agent's db_server_operation_duration_seconds, with its name and status.
+
+def redis_expect_exact(agent, r, service, other=0):
+    """The agent's Redis counts of service equal what r counted, per
+    operation, per operation's errors and per error prefix; other: the
+    commands sent whose names Redis does not know (_OTHER). Returns the
+    scrape."""
+    calls, errors, prefixes = r.stats()
+    calls["INFO"] += 1      # the INFO that read them: not in them yet
+    total = sum(calls.values()) + other
+    m = agent.wait_metrics(lambda m: sum(rs.db_counts(m, service).values()) >= total,
+                           timeout=15.0, what=f"{total} Redis commands of {service}")
+    got = rs.db_counts(m, service)
+    by_op, err_by_op, by_status = collections.Counter(), collections.Counter(), \
+        collections.Counter()
+    for (op, status), v in got.items():
+        by_op[op] += v
+        if status:
+            err_by_op[op] += v
+            by_status[status] += v
+    want_ops = collections.Counter(calls)
+    if other:
+        want_ops["_OTHER"] = other
+    want_errs = collections.Counter(errors)
+    want_errs["_OTHER"] += other
+    if +by_op != +want_ops:
+        raise HarnessError(f"commands per operation: agent {dict(+by_op)}, redis {dict(+want_ops)}")
+    if +err_by_op != +want_errs:
+        raise HarnessError(f"errors per operation: agent {dict(+err_by_op)}, "
+                           f"redis {dict(+want_errs)}")
+    if +by_status != +prefixes:
+        raise HarnessError(f"errors per prefix: agent {dict(+by_status)}, redis {dict(+prefixes)}")
+    note(f"{sum(by_op.values())} commands, {sum(by_status.values())} errors, all as redis "
+         f"counted: {dict(by_op.most_common(6))}")
+    return m
+
+
+def redis_errors_by_cli(r):
+    """Errors of each kind through redis-cli; returns the unknown commands sent."""
+    r.cli("RPUSH", "errlist", "a")
+    r.cli("GET", "errlist")                       # WRONGTYPE
+    r.cli("INCR", "errlist")                      # WRONGTYPE
+    r.cli("NOSUCHCOMMAND", "x")                   # ERR unknown command: _OTHER
+    r.cli("GET")                                  # ERR wrong number of arguments: rejected
+    r.cli("EVALSHA", "ffffffffffffffffffffffffffffffffffffffff", "0")   # NOSCRIPT
+    r.cli("SET", "n", "x")
+    r.cli("INCRBY", "n", "notanumber")            # ERR value is not an integer
+    return 1
+
+
+@test("redis_benchmark")
+def t_redis_benchmark(ctx):
+    """redis-benchmark, unpipelined and -P 16, many clients, then
+    redis-cli's errors: counts exact against the server's own."""
+    r = ctx.redis()
+    a = ctx.agent(service_config("redis", r.port))
+    tests = ["set", "get", "incr", "lpush", "rpush", "lpop", "sadd", "hset", "lrange_100", "mset"]
+    r.benchmark(tests, 2000, 20, 1)
+    r.benchmark(tests, 20000, 50, 16)
+    r.benchmark(["get", "set"], 4000, 8, 64, extra=["-r", "1000"])
+    other = redis_errors_by_cli(r)
+    m = redis_expect_exact(a, r, "redis", other)
+    check_common(m)
+    expect_untracked(a)
+
+
+@test("redis_resp_shapes")
+def t_redis_resp_shapes(ctx):
+    """Our own connections: MULTI/EXEC (queued, aborted), pub/sub in RESP2
+    and RESP3 (pushes are no responses), blocking commands (counted, not
+    in a latency SLO by default), inline commands, commands split anywhere
+    and pipelined in one write: exact against the server's counts."""
+    r = ctx.redis()
+    a = ctx.agent(service_config("redis", r.port) +
+                  "default_slos:\n"
+                  "  - {name: avail, sli: availability, objective: 90, window: 1d}\n"
+                  "  - {name: fast, sli: latency, threshold: 100ms, objective: 90, window: 1d}\n")
+    c = rs.RawRedis(r.port)
+    ok = lambda n: lambda d: d.count(b"\r\n") >= n  # noqa: E731
+    # a transaction, and one aborted by a bad command
+    c.send(rs.resp_command("MULTI") + rs.resp_command("SET", "k", "1") +
+           rs.resp_command("INCR", "k") + rs.resp_command("EXEC"))
+    c.read_until(lambda d: d.endswith(b":2\r\n"))
+    c.send(rs.resp_command("MULTI") + rs.resp_command("NOSUCH") + rs.resp_command("EXEC"))
+    c.read_until(lambda d: b"EXECABORT" in d and d.endswith(b"\r\n"))
+    # inline commands, and one command cut at every third byte
+    c.send(b"PING\r\nSET inl 1\r\n")
+    c.read_until(ok(2))
+    cmd = rs.resp_command("SET", "split", "a\r\nvalue with a CRLF\r\n")
+    for i in range(0, len(cmd), 3):
+        c.send(cmd[i:i + 3])
+        time.sleep(0.001)
+    c.read_until(lambda d: d.endswith(b"+OK\r\n"))
+    # a pipeline of 300 in one write
+    c.send(b"".join(rs.resp_command("INCR", "p") for _ in range(300)))
+    c.read_until(lambda d: d.endswith(b":300\r\n"))
+    # pub/sub, RESP2: one SUBSCRIBE of two channels, messages, PING while subscribed
+    sub = rs.RawRedis(r.port)
+    sub.send(rs.resp_command("SUBSCRIBE", "ch1", "ch2"))
+    sub.read_until(lambda d: d.count(b"subscribe") == 2 and d.endswith(b":2\r\n"))
+    for i in range(5):
+        c.send(rs.resp_command("PUBLISH", "ch1" if i % 2 else "ch2", f"m{i}"))
+    c.read_until(lambda d: d.endswith(b":1\r\n"))
+    sub.read_until(lambda d: d.count(b"message") == 5 and d.endswith(b"\r\n"))
+    sub.send(rs.resp_command("PING"))
+    sub.read_until(lambda d: b"pong" in d)
+    sub.send(rs.resp_command("UNSUBSCRIBE"))
+    sub.read_until(lambda d: d.endswith(b":0\r\n"))
+    sub.send(rs.resp_command("GET", "k"))
+    sub.read_until(lambda d: d.endswith(b"$1\r\n2\r\n"))
+    sub.close()
+    # RESP3: HELLO 3, a subscription whose confirmations and messages are pushes
+    sub3 = rs.RawRedis(r.port)
+    sub3.send(rs.resp_command("HELLO", "3"))
+    sub3.read_until(lambda d: b"modules" in d)
+    sub3.send(rs.resp_command("SUBSCRIBE", "ch3"))
+    sub3.read_until(lambda d: d.endswith(b":1\r\n"))
+    c.send(rs.resp_command("PUBLISH", "ch3", "hello"))
+    sub3.send(rs.resp_command("GET", "k"))
+    sub3.read_until(lambda d: b"hello" in d and d.endswith(b"$1\r\n2\r\n"))
+    sub3.close()
+    # blocking: one that times out after 0.3 s, one served by another client
+    c.send(rs.resp_command("BLPOP", "q", "0.3"))
+    c.read_until(lambda d: d.endswith(b"*-1\r\n") or d.endswith(b"_\r\n"))
+    c2 = rs.RawRedis(r.port)
+    c.send(rs.resp_command("BLPOP", "q2", "5"))
+    time.sleep(0.2)
+    c2.send(rs.resp_command("LPUSH", "q2", "x"))
+    c2.read_until(ok(1))
+    c.read_until(lambda d: d.endswith(b"$1\r\nx\r\n"))
+    c.send(rs.resp_command("XADD", "s", "*", "f", "v") +
+           rs.resp_command("XREAD", "BLOCK", "200", "STREAMS", "s", "$"))
+    c.read_until(lambda d: d.endswith(b"*-1\r\n"))
+    c2.close()
+    c.close()
+    m = redis_expect_exact(a, r, "redis", other=1)
+    # blocking commands are counted, and waited: the availability SLO counts
+    # them, the latency one does not
+    slo = "slotap_slo_events_total"
+    blpop = {(l["slo"], l["result"]): v for l, v in m.series(slo, endpoint="redis BLPOP")}
+    if blpop.get(("avail", "good")) != 2 or blpop.get(("fast", "bad"), 0) or \
+            blpop.get(("fast", "good"), 0):
+        raise HarnessError(f"SLO events of redis BLPOP: {blpop}: expected 2 good "
+                           f"availability ones and none of the latency SLO")
+    xread = {(l["slo"], l["result"]): v for l, v in m.series(slo, endpoint="redis XREAD")}
+    if xread.get(("fast", "bad"), 0) or xread.get(("fast", "good"), 0):
+        raise HarnessError(f"XREAD BLOCK counted by the latency SLO: {xread}")
+    get = {(l["slo"], l["result"]): v for l, v in m.series(slo, endpoint="redis GET")}
+    if get.get(("fast", "good")) != 2:
+        raise HarnessError(f"SLO events of redis GET: {get}")
     check_common(m)
     expect_untracked(a)
 
