@@ -129,3 +129,69 @@ def db_counts(m, service, metric=DB_SERVER):
         if v:
             out[(labels["db_operation_name"], labels.get("db_response_status_code", ""))] += int(v)
     return out
+
+
+# An HTTP service that calls Redis: GET /get reads key k, GET /set writes
+# it; a Redis error reply is a 500. One Redis connection, opened at the
+# first request (by then the agent knows the process serves a port of a
+# service, so that the connection is its dependency's).
+APP = r'''
+import http.server, socket, sys
+
+port, redis_port = int(sys.argv[1]), int(sys.argv[2])
+conn = None
+
+
+def call(*args):
+    global conn
+    if conn is None:
+        conn = socket.create_connection(("127.0.0.1", redis_port))
+    out = b"*%d\r\n" % len(args)
+    for a in args:
+        out += b"$%d\r\n%s\r\n" % (len(a), a)
+    conn.sendall(out)
+    data = b""
+    while True:
+        data += conn.recv(65536)
+        if data[:1] in b"+-:" and data.endswith(b"\r\n"):
+            return data
+        if data[:1] == b"$" and b"\r\n" in data:
+            n = int(data[1:data.index(b"\r\n")])
+            if n < 0 or len(data) >= data.index(b"\r\n") + 2 + n + 2:
+                return data
+
+
+class Handler(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def do_GET(self):
+        reply = call(b"SET", b"k", b"v") if self.path == "/set" else call(b"GET", b"k")
+        self.send_response(500 if reply.startswith(b"-") else 200)
+        self.send_header("Content-Length", str(len(reply)))
+        self.end_headers()
+        self.wfile.write(reply)
+
+    def log_message(self, *args):
+        pass
+
+
+http.server.HTTPServer(("127.0.0.1", port), Handler).serve_forever()
+'''
+
+
+class RedisApp:
+    """APP on a free port, calling the Redis server on redis_port."""
+
+    def __init__(self, tmpdir, redis_port, name="app", port=None):
+        path = Path(tmpdir) / "redis_app.py"
+        path.write_text(APP)
+        self.port = port or h.free_port()
+        self.proc = h.Proc(["/usr/bin/python3", path, self.port, redis_port], name,
+                           Path(tmpdir))
+        h.wait_for_port(self.port, proc=self.proc)
+
+    def stop(self):
+        rc, killed = self.proc.stop()
+        if killed:
+            raise HarnessError("the Redis app did not exit within 10s of SIGTERM")
+        return rc

@@ -5484,6 +5484,52 @@ def t_redis_resp_shapes(ctx):
     expect_untracked(a)
 
 
+@test("redis_client_dependency")
+def t_redis_client_dependency(ctx):
+    """A tracked HTTP service calling Redis: its calls per destination and
+    operation, a dependency SLO on them, and its 500s blamed on Redis when
+    Redis fails them (out of memory: the server's fault)."""
+    r = ctx.redis()
+    # started first: the harness's polls of its port before it listens are
+    # refused connections, which the agent would count
+    app = rs.RedisApp(ctx.tmp, r.port)
+    ctx.stops.append(("the Redis app", app.stop))
+    a = ctx.agent("services:\n"
+                  f"  - name: app\n    match: {{port: {app.port}}}\n"
+                  "dependencies:\n"
+                  f"  - name: cache\n    address: 127.0.0.1\n    port: {r.port}\n"
+                  "slos:\n" + AVAIL_SLO.format(name="app-avail", service="app") +
+                  "  - name: cache-calls\n    dependency: cache\n    sli: availability\n"
+                  "    objective: 99\n    window: 28d\n"
+                  f"latency_thresholds: {THRESHOLDS}\n")
+    plan = ["/set"] + ["/get"] * 20
+    got = h.keepalive_requests(app.port, plan)
+    expect_client(client_statuses(got), {200: 21})
+    # the database fails writes: out of memory
+    r.cli("CONFIG", "SET", "maxmemory-policy", "noeviction")
+    r.cli("CONFIG", "SET", "maxmemory", "1")
+    got = h.keepalive_requests(app.port, ["/set"] * 7 + ["/get"] * 3)
+    expect_client(client_statuses(got), {500: 7, 200: 3})
+    m = a.wait_metrics(lambda mm: counts_total(mm, "app") >= 31 and
+                       mm.total("slotap_slo_events_total", slo="cache-calls") >= 31,
+                       what="app's 31 requests and its 31 calls to Redis")
+    calls = rs.db_counts(m, "app", rs.DB_CLIENT)
+    if calls != {("SET", ""): 1, ("GET", ""): 23, ("SET", "OOM"): 7}:
+        raise HarnessError(f"app's Redis calls: {dict(calls)}")
+    dest = {(l["server_address"], l["server_port"], l["db_system_name"])
+            for l, _ in m.series(rs.DB_CLIENT + "_count", service_name="app")}
+    if dest != {("127.0.0.1", str(r.port), "redis")}:
+        raise HarnessError(f"app's Redis calls go to {dest}")
+    note(f"app: requests {h.fmt_counts(m.request_counts(service_name='app'))}, transport "
+         f"failures {transport_failures(m, 'app')}, Redis calls {dict(calls)}")
+    expect_slo_events(m, "cache", {("cache-calls", "", "good"): 24,
+                                   ("cache-calls", "", "bad"): 7})
+    expect_slo_events(m, "app", {("app-avail", "", "good"): 24, ("app-avail", "", "bad"): 7})
+    expect_labelled(m, "slotap_slo_bad_events_blamed_total", "dependency", {"cache": 7},
+                    slo="app-avail", service="app")
+    check_common(m)
+
+
 # ------------------------------------------------------------------ main --
 
 def final_cleanup_check():
