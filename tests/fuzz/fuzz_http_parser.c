@@ -65,6 +65,8 @@ struct run {
 	__u64 loss[LOSS_REASON_MAX];
 	struct test_conn_view view;	/* before the close */
 	__u64 last_now;
+	/* a client's read left the protocol undecided (mid-stream HTTP/2 is judged by reads) */
+	bool undecided;
 };
 
 static struct run first, bytewise, *cur;
@@ -79,8 +81,17 @@ static int on_event(void *ctx, void *data, size_t size)
 	FUZZ_CHECK(size && size % sizeof(struct http_event) == 0, "ring record of %zu bytes",
 		   size);
 	for (size_t off = 0; off < size; off += sizeof(struct http_event)) {
-		FUZZ_CHECK(cur->n_events < MAX_EVENTS, "more than %d events", MAX_EVENTS);
-		memcpy(&cur->ev[cur->n_events++], (char *)data + off, sizeof(struct http_event));
+		struct http_event e;
+
+		memcpy(&e, (char *)data + off, sizeof(e));
+		/* Redis: an event of count n is n commands, each checked as one */
+		FUZZ_CHECK(e.count >= 1 && (e.count == 1 || e.protocol == PROTO_REDIS),
+			   "event of count %u, protocol %u", e.count, e.protocol);
+		for (__u32 i = 0; i < e.count; i++) {
+			FUZZ_CHECK(cur->n_events < MAX_EVENTS, "more than %d events", MAX_EVENTS);
+			cur->ev[cur->n_events] = e;
+			cur->ev[cur->n_events++].count = 1;
+		}
 	}
 	return 0;
 }
@@ -189,6 +200,7 @@ static void run_connection(const uint8_t *data, size_t size, bool bytewise_feed,
 
 	cur = r;
 	r->n_events = 0;
+	r->undecided = false;
 	drain();
 	r->n_events = 0;
 	read_losses(before);
@@ -223,6 +235,8 @@ static void run_connection(const uint8_t *data, size_t size, bool bytewise_feed,
 		} else {
 			tracked = !feed(dir, buf, len, now);
 		}
+		if (dir == DIR_REQ && !skel->bss->test_view.proto)
+			r->undecided = true;
 		if (!bytewise_feed)
 			note_states(dir);
 	}
@@ -378,9 +392,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	/*
 	 * More heads in one buffer than the parser follows: lost only when
 	 * whole. HTTP/2 is told by its preface's first 3 bytes, or mid-stream
-	 * by reads that end at frames: not a byte at a time.
+	 * by reads that end at frames: not a byte at a time. Nor are the reads
+	 * that leave the protocol undecided: each is judged, so other reads of
+	 * the same bytes may decide otherwise ("*" or a token at a read's start).
 	 */
-	if (size <= BYTEWISE_MAX && !first.loss[LOSS_TRUNCATED] && first.view.proto != PROTO_HTTP2) {
+	if (size <= BYTEWISE_MAX && !first.loss[LOSS_TRUNCATED] && first.view.proto != PROTO_HTTP2 &&
+	    !first.undecided) {
 		run_connection(data, size, true, &bytewise);
 		check_run(&bytewise);
 		check_same(&first, &bytewise);

@@ -112,7 +112,10 @@ class RawRedis:
         """Reads until predicate(data so far) holds; returns the data."""
         data = b""
         while not predicate(data):
-            chunk = self.sock.recv(65536)
+            try:
+                chunk = self.sock.recv(65536)
+            except socket.timeout:
+                raise HarnessError(f"no more from redis after {data[-160:]!r}") from None
             if not chunk:
                 raise HarnessError(f"redis closed the connection after {data[-80:]!r}")
             data += chunk

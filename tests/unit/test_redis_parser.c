@@ -36,14 +36,26 @@ static struct ring_buffer *rb;
 static struct http_event events[MAX_EVENTS];
 static int n_events;
 
+static int n_records;	/* events as they came, before expanding their counts */
+
+/* one event, or a CPU's batch; an event of count n is n commands here */
 static int on_event(void *ctx, void *data, size_t size)
 {
 	(void)ctx;
 	assert_int_equal(size % sizeof(struct http_event), 0);
 	for (size_t off = 0; off < size; off += sizeof(struct http_event)) {
-		if (n_events < MAX_EVENTS)
-			memcpy(&events[n_events], (char *)data + off, sizeof(struct http_event));
-		n_events++;
+		struct http_event e;
+
+		memcpy(&e, (char *)data + off, sizeof(e));
+		assert_true(e.count >= 1);
+		n_records++;
+		for (__u32 i = 0; i < e.count; i++) {
+			if (n_events < MAX_EVENTS) {
+				events[n_events] = e;
+				events[n_events].count = 1;
+			}
+			n_events++;
+		}
 	}
 	return 0;
 }
@@ -150,6 +162,7 @@ static void reset(void)
 {
 	drain();
 	n_events = 0;
+	n_records = 0;
 	assert_int_equal(run(TEST_RESET_REDIS, NULL, 0, 0), 0);
 }
 
@@ -509,6 +522,42 @@ static void deep_pipeline(void **state)
 	for (int i = 0; i < depth; i++)
 		assert_event(i, i % 3 ? op("GET") : op("INCR"), i % 5 ? 0 : err("ERR"), 2);
 	assert_int_equal(losses(), 0);
+	/* runs of the same command and outcome are one event each */
+	assert_true(n_records < depth);
+}
+
+/*
+ * A pipeline's commands of the same name and outcome, read by one read and
+ * answered by one write, are one event that counts them; any difference
+ * (name, status, read, write, connection) is another event.
+ */
+static void pipelined_runs_are_one_event(void **state)
+{
+	static const char get[] = "*2\r\n$3\r\nGET\r\n$1\r\nk\r\n";
+	char req[1024] = "";
+
+	(void)state;
+	REQUIRE_BPF();
+	for (int i = 0; i < 16; i++)
+		strcat(req, get);
+	assert_int_equal(feed(DIR_REQ, req, 10), 0);
+	assert_int_equal(feed(DIR_RESP, "$1\r\nv\r\n$1\r\nv\r\n$1\r\nv\r\n$1\r\nv\r\n"
+					"$1\r\nv\r\n-ERR x\r\n$1\r\nv\r\n$1\r\nv\r\n", 20), 0);
+	/* the rest in another write: another event */
+	assert_int_equal(feed(DIR_RESP, "$1\r\nv\r\n$1\r\nv\r\n$1\r\nv\r\n$1\r\nv\r\n"
+					"$1\r\nv\r\n$1\r\nv\r\n$1\r\nv\r\n$1\r\nv\r\n", 30), 0);
+	/* unpipelined: one each */
+	for (int i = 0; i < 3; i++) {
+		assert_int_equal(feed(DIR_REQ, get, 40 + i), 0);
+		assert_int_equal(feed(DIR_RESP, "$-1\r\n", 50 + i), 0);
+	}
+	drain();
+	assert_int_equal(n_events, 19);
+	assert_int_equal(n_records, 3 + 1 + 3);	/* GETx5, ERR, GETx2 | GETx8 | 3 */
+	for (int i = 0; i < 16; i++)
+		assert_event(i, op("GET"), i == 5 ? err("ERR") : 0, i < 8 ? 10 : 20);
+	assert_int_equal(events[0].resp_bytes, 5 * 7);	/* an event's bytes are its commands' */
+	assert_int_equal(losses(), 0);
 }
 
 /* A value's bytes are skipped by count, never read: a big one across reads, and unseen. */
@@ -850,6 +899,7 @@ int main(void)
 		cmocka_unit_test_setup(split_anywhere, test_setup),
 		cmocka_unit_test_setup(byte_at_a_time, test_setup),
 		cmocka_unit_test_setup(deep_pipeline, test_setup),
+		cmocka_unit_test_setup(pipelined_runs_are_one_event, test_setup),
 		cmocka_unit_test_setup(big_values, test_setup),
 		cmocka_unit_test_setup(hostile_lengths, test_setup),
 		cmocka_unit_test_setup(bad_reply, test_setup),
