@@ -5534,6 +5534,54 @@ def t_redis_client_dependency(ctx):
     check_common(m)
 
 
+@test("redis_older_than_agent")
+def t_redis_older_than_agent(ctx):
+    """Connections opened before the agent: one idle, one in the middle
+    of a command, one in the middle of a big value. Each is picked up at
+    the first read that starts a command; one whose reads never do before
+    the protocol is decided is counted not measured (not_http)."""
+    r = ctx.redis()
+    idle, half, big = rs.RawRedis(r.port), rs.RawRedis(r.port), rs.RawRedis(r.port)
+    idle.send(rs.resp_command("PING"))
+    idle.read_until(lambda d: d == b"+PONG\r\n")
+    cmd = rs.resp_command("SET", "k", "value")
+    half.send(cmd[:len(cmd) - 4])
+    value = b"x" * 200000
+    bigcmd = rs.resp_command("SET", "big", value)
+    big.send(bigcmd[:1000])
+    time.sleep(0.2)
+    a = ctx.agent(service_config("redis", r.port))
+    half.send(cmd[len(cmd) - 4:])
+    half.read_until(lambda d: d == b"+OK\r\n")
+    for i in range(5):
+        half.send(rs.resp_command("GET", "k"))
+        half.read_until(lambda d: d.endswith(b"value\r\n"))
+        idle.send(rs.resp_command("GET", "k"))
+        idle.read_until(lambda d: d.endswith(b"value\r\n"))
+    # the rest of the value in pieces the server reads apart
+    rest = bigcmd[1000:]
+    for i in range(0, len(rest), 20000):
+        big.send(rest[i:i + 20000])
+        time.sleep(0.01)
+    big.read_until(lambda d: d == b"+OK\r\n")
+    for i in range(3):
+        big.send(rs.resp_command("GET", "k"))
+        big.read_until(lambda d: d.endswith(b"value\r\n"))
+    m = a.wait_metrics(lambda mm: sum(rs.db_counts(mm, "redis").values()) >= 10 and
+                       mm.value(h.LOST, reason="not_http") == 1,
+                       what="10 GETs, and the big value's connection not measured")
+    got = rs.db_counts(m, "redis")
+    if got != {("GET", ""): 10}:
+        raise HarnessError(f"agent counted {dict(got)}, expected the 10 GETs after the agent "
+                           f"started on the idle and the half-sent connections")
+    lost = {k: v for k, v in m.losses().items() if v}
+    if lost != {"not_http": 1}:
+        raise HarnessError(f"losses {lost}, expected not_http 1 (the big value's connection)")
+    for c in (idle, half, big):
+        c.close()
+    expect_untracked(a)
+
+
 # ------------------------------------------------------------------ main --
 
 def final_cleanup_check():
