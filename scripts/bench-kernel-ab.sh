@@ -106,7 +106,6 @@ for pair in $(seq "$PAIRS"); do
 	echo "pair $pair, new attached first: old $o ns, new $n ns a request"
 	RATIOS_NEW_FIRST+=" $(awk -v o="$o" -v n="$n" 'BEGIN { print n / o }')"
 done
-median() { tr ' ' '\n' | grep -v '^$' | sort -g | awk '{ a[NR] = $1 } END { print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
 a=$(median <<<"$RATIOS_OLD_FIRST")
 b=$(median <<<"$RATIOS_NEW_FIRST")
 awk -v a="$a" -v b="$b" 'BEGIN { printf "kernel cost new / old: %.3f (new second: %.3f, new first: %.3f; statistics included)\n", sqrt(a * b), a, b }'

@@ -1,5 +1,7 @@
-# Sourced by the benchmarks: the nginx they load, the same in all of them,
-# and how they wait for what they start.
+# Sourced by the benchmarks: the nginx they load, the same in all of them
+# (and, through bench-common.sh, how they wait for what they start).
+
+. "$(dirname "${BASH_SOURCE[0]}")/bench-common.sh"
 
 # CPUs: nginx's worker gets CPU 0 and wrk the others. Left to the
 # scheduler, a wrk thread now and then shares nginx's CPU and runs of the
@@ -63,18 +65,5 @@ wait_nginx_site() {
 	done
 	echo "bench: nginx on port $1 does not serve index.html:" >&2
 	curl -ski "$url" | head -1 >&2
-	exit 1
-}
-
-# wait_for PID FILE TEXT NAME: until FILE says TEXT (ready); fails loudly if
-# PID exits first or takes over 30 s (the verifier alone takes seconds)
-wait_for() {
-	for _ in $(seq 300); do
-		grep -q "$3" "$2" 2>/dev/null && return 0
-		kill -0 "$1" 2>/dev/null || break
-		sleep 0.1
-	done
-	echo "bench: $4 did not start:" >&2
-	cat "$2" >&2
 	exit 1
 }

@@ -130,8 +130,6 @@ for round in $(seq "$ROUNDS"); do
 	RATIO_P99_AGENT+=" $(awk -v a="$p_agent" -v b="$p_none" 'BEGIN { print a / b }')"
 done
 
-median() { tr ' ' '\n' | grep -v '^$' | sort -g | awk '{ a[NR] = $1 } END { print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
-
 rps_none=$(median <<<"${RPS[none]}")
 rps_floor=$(median <<<"${RPS[floor]}")
 rps_agent=$(median <<<"${RPS[agent]}")
@@ -151,22 +149,9 @@ sleep 2
 read -r rps_stats _ requests_stats < <(run_wrk)
 # per request: over the requests wrk completed (runs of the programs are
 # nginx's and wrk's own socket operations, which leave at the port filter)
-COST=$(bpftool prog show | awk -v n="$requests_stats" '
-	/name slotap_/ { for (i = 1; i <= NF; i++) {
-		if ($i == "name") name = $(i + 1)
-		if ($i == "run_time_ns") t = $(i + 1)
-		if ($i == "run_cnt") c = $(i + 1) }
-		if (c > 0) { printf "  %-28s %6.0f ns a run, %5.2f runs and %5.0f ns a request\n",
-				    name, t / c, c / n, t / n; sum += t / n }
-		t = 0; c = 0 }
-	END { printf "  %-28s %6.0f ns a request\n", "all programs", sum }')
+COST=$(bpf_cost "$requests_stats" request "$pid")
 kill -TERM "$pid"; wait "$pid" || true
 sysctl -qw kernel.bpf_stats_enabled="$stats_was"
-
-# "min-max, mean m": how far one round's ratio is from another's (the
-# noise a median of this many rounds stands on)
-spread() { tr ' ' '\n' | grep -v '^$' | awk 'NR == 1 || $1 < lo { lo = $1 } NR == 1 || $1 > hi { hi = $1 }
-	{ s += $1 } END { printf "%.3f-%.3f, mean %.3f", lo, hi, s / NR }'; }
 
 tf=$(median <<<"$RATIO_RPS_FLOOR"); ta=$(median <<<"$RATIO_RPS_AGENT")
 pf=$(median <<<"$RATIO_P99_FLOOR"); pa=$(median <<<"$RATIO_P99_AGENT")
