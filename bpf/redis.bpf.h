@@ -752,7 +752,7 @@ __noinline long redis_feed_window(struct conn *c, __u32 how, __u64 ubuf, __u64 l
 	s.buf = bpf_map_lookup_elem(&scan_scratch, &zero);
 	if (!s.buf)
 		return FEED_STOP;
-	n = scan_load(s.buf, ubuf, len);
+	n = scan_load(s.buf, ubuf, len, false);	/* a syscall's buffer: Redis over TLS is not followed */
 	if (!n)
 		return FEED_STOP;
 	if (p->state == R_UNKNOWN) {

@@ -60,9 +60,12 @@ static __always_inline int tls_feed(struct conn *c, __u32 op, const struct tls_r
 		if (dir != DIR_REQUEST)
 			return 0;
 		c->proto = tls_classify();
-		if (!c->proto || c->proto == PROTO_HTTP2) {
-			/* HTTP/2's framer walks a socket operation, not plaintext: not yet */
-			count_loss(c->proto ? LOSS_TLS_HTTP2 : LOSS_NOT_HTTP);
+		if (!c->proto || c->proto == PROTO_HTTP2 || c->proto == PROTO_REDIS) {
+			/*
+			 * HTTP/2's framer and Redis's parser walk a socket operation,
+			 * not plaintext: not yet (Redis's counted as not_http)
+			 */
+			count_loss(c->proto == PROTO_HTTP2 ? LOSS_TLS_HTTP2 : LOSS_NOT_HTTP);
 			conn_drop(c);
 			return 0;
 		}
