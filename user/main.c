@@ -6,6 +6,7 @@
  */
 #include <argp.h>
 #include <errno.h>
+#include <malloc.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -355,6 +356,14 @@ int main(int argc, char **argv)
 	sigset_t mask;
 	int sig_fd = -1, stats_fd = -1, err, exit_code = 1;
 
+	/*
+	 * Big transient buffers (a state save's image, megabytes; a scrape's
+	 * text) in mappings of their own, given back when freed. glibc's
+	 * default threshold rises to the size of the largest such buffer
+	 * freed, after which they stay in the heap and the agent's resident
+	 * memory keeps the high-water mark of every save.
+	 */
+	mallopt(M_MMAP_THRESHOLD, 256 * 1024);
 	argp_err_exit_status = 2;
 	err = argp_parse(&argp, argc, argv, 0, NULL, NULL);
 	if (err)
