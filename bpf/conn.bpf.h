@@ -142,10 +142,21 @@ static __always_inline void ipv4_mapped(__u8 addr[16], const void *v4)
 /* The peer of sk as events carry it: IPv6, or IPv4-mapped. */
 static __always_inline void sock_peer(const struct sock *sk, __u8 addr[16])
 {
-	if (sk->__sk_common.skc_family == AF_INET6)
+	__u8 any = 0;
+
+	if (sk->__sk_common.skc_family == AF_INET6) {
 		BPF_CORE_READ_INTO(addr, sk, __sk_common.skc_v6_daddr.in6_u.u6_addr8);
-	else
-		ipv4_mapped(addr, &sk->__sk_common.skc_daddr);
+		for (int i = 0; i < 16; i++)
+			any |= addr[i];
+		/*
+		 * An AF_INET6 socket's connect() to a v4-mapped address (gRPC
+		 * C-core's, to 127.0.0.1) is at SYN_SENT with only the IPv4
+		 * peer set (measured on 6.18): "::" would name no destination.
+		 */
+		if (any)
+			return;
+	}
+	ipv4_mapped(addr, &sk->__sk_common.skc_daddr);
 }
 
 /* A connection starts being tracked: who it belongs to, read once. */
