@@ -1252,6 +1252,213 @@ def t_h2c_grpc_calls(ctx):
     note(f"grpc: {int(total)} calls as the client tallied them; {int(bad)} bad")
 
 
+# A gRPC chain on Debian's python3-grpcio: a driver calls a front, whose
+# one method calls a backend method the request names ("Ok", "Fail CODE",
+# "Delay MS" or any other, unimplemented) and answers with the backend's
+# code; the front appends each backend call's method and code to a tally
+# file, as the client saw it.
+GRPC_CHAIN = r"""
+import sys, time, json, threading, collections
+from concurrent import futures
+import grpc
+
+mode, port = sys.argv[1], int(sys.argv[2])
+
+def serve(handlers, workers=4):
+    server = grpc.server(futures.ThreadPoolExecutor(max_workers=workers))
+    server.add_generic_rpc_handlers((handlers,))
+    server.add_insecure_port(f"127.0.0.1:{port}")
+    server.start()
+    print("ready", flush=True)
+    server.wait_for_termination()
+
+if mode == "backend":
+    def fail(req, ctx):
+        ctx.abort(grpc.StatusCode[req.decode()], "fails as asked")
+    def delay(req, ctx):
+        time.sleep(int(req) / 1000)
+        return req
+    serve(grpc.method_handlers_generic_handler("b.B", {
+        "Ok": grpc.unary_unary_rpc_method_handler(lambda req, ctx: req),
+        "Fail": grpc.unary_unary_rpc_method_handler(fail),
+        "Delay": grpc.unary_unary_rpc_method_handler(delay),
+    }))
+elif mode == "front":
+    channel = grpc.insecure_channel(f"127.0.0.1:{sys.argv[3]}")
+    tally, lock = open(sys.argv[4], "a"), threading.Lock()
+    def call(req, ctx):
+        method, _, arg = req.partition(b" ")
+        try:
+            out = channel.unary_unary("/b.B/" + method.decode())(arg, timeout=10)
+            code = "OK"
+        except grpc.RpcError as e:
+            code = e.code().name
+        with lock:
+            tally.write(f"b.B/{method.decode()} {code}\n")
+            tally.flush()
+        if code != "OK":
+            ctx.abort(grpc.StatusCode[code], "the backend failed")
+        return out
+    serve(grpc.method_handlers_generic_handler("f.F", {
+        "Call": grpc.unary_unary_rpc_method_handler(call)}))
+else:
+    tally = collections.Counter()
+    with grpc.insecure_channel(f"127.0.0.1:{port}") as ch:
+        call = ch.unary_unary("/f.F/Call")
+        for req in json.loads(sys.argv[3]):
+            try:
+                call(req.encode(), timeout=10)
+                tally["OK"] += 1
+            except grpc.RpcError as e:
+                tally[e.code().name] += 1
+    print(json.dumps(tally), flush=True)
+"""
+
+GRPC_BAD_CODES = ("UNKNOWN", "DEADLINE_EXCEEDED", "UNIMPLEMENTED", "INTERNAL", "UNAVAILABLE",
+                  "DATA_LOSS")
+
+
+def debian_python_as(ctx, name):
+    """Debian's Python as a file called name in the test's directory (a
+    hard link, or a copy across file systems): a process of another
+    executable than /usr/bin/python3's, which still finds Debian's modules
+    (its prefix is the one built in, /usr)."""
+    path = os.path.join(ctx.tmp, name)
+    if not os.path.exists(path):
+        src = os.path.realpath("/usr/bin/python3")
+        try:
+            os.link(src, path)
+        except OSError:
+            shutil.copy(src, path)
+    return path
+
+
+class GrpcChain:
+    """GRPC_CHAIN's backend (/usr/bin/python3) and front (Debian's Python
+    as the executable front_exe), each on a port of its own."""
+
+    def __init__(self, ctx, front_exe="grpc-caller"):
+        debian_python_with("grpc")
+        self.script = Path(ctx.tmp) / "grpc_chain.py"
+        self.script.write_text(GRPC_CHAIN)
+        self.tally = Path(ctx.tmp) / "front.tally"
+        self.backend_port, self.front_port = h.free_port(), h.free_port()
+        self.backend = h.Proc(["/usr/bin/python3", self.script, "backend", self.backend_port],
+                              "grpc-backend", ctx.tmp)
+        ctx.stops.append(("grpc backend", lambda: self.backend.stop(timeout=5.0)))
+        self.front = h.Proc([debian_python_as(ctx, front_exe), self.script, "front",
+                             self.front_port, self.backend_port, self.tally],
+                            "grpc-front", ctx.tmp)
+        ctx.stops.append(("grpc front", lambda: self.front.stop(timeout=5.0)))
+        h.wait_for_port(self.backend_port, proc=self.backend)
+        h.wait_for_port(self.front_port, proc=self.front)
+
+    def drive(self, plan):
+        """The driver's calls of plan (requests to the front): {code: n}."""
+        out = subprocess.run(["/usr/bin/python3", str(self.script), "drive",
+                              str(self.front_port), json.dumps(plan)],
+                             capture_output=True, text=True, timeout=120)
+        if out.returncode:
+            raise HarnessError(f"grpc driver: {out.stdout[-300:]} {out.stderr[-300:]}")
+        return json.loads(out.stdout.splitlines()[-1])
+
+    def front_calls(self):
+        """{(rpc_method, code): n} of the front's calls to the backend as the
+        front saw them; a call answered UNIMPLEMENTED is rpc_method _OTHER."""
+        got = collections.Counter()
+        for line in self.tally.read_text().splitlines():
+            method, code = line.split()
+            got[("_OTHER" if code == "UNIMPLEMENTED" else method, code)] += 1
+        return dict(got)
+
+
+def rpc_counts(m, family, **match):
+    """{(rpc_method, rpc_response_status_code): n} of an RPC family's
+    matching series, non-zero only."""
+    got = collections.Counter()
+    for labels, v in m.series(family + "_count", rpc_system_name="grpc", **match):
+        got[(labels["rpc_method"], labels["rpc_response_status_code"])] += v
+    return {k: v for k, v in got.items() if v}
+
+
+RPC_SERVER = "rpc_server_call_duration_seconds"
+RPC_CLIENT = "rpc_client_call_duration_seconds"
+
+
+@test("h2c_grpc_outbound")
+def t_h2c_grpc_outbound(ctx):
+    """A tracked process calling a gRPC server is measured as a client:
+    grpc-front (Debian's Python under another name, matched by process)
+    calls grpc-backend (matched by port) for each call it serves. Its calls
+    in rpc_client_call_duration_seconds, by server_address, server_port,
+    rpc_method and code, equal the front's own tallies, as do the
+    backend's server calls; the dependency SLO counts them by the default
+    bad codes, and each bad call of the front is blamed on the backend."""
+    g = GrpcChain(ctx)
+    bp = str(g.backend_port)
+    a = ctx.agent("services:\n"
+                  f"  - name: grpc-backend\n    match: {{port: {bp}}}\n"
+                  "  - name: grpc-front\n    match: {process: grpc-caller}\n"
+                  "dependencies:\n"
+                  f"  - name: backend\n    address: 127.0.0.1\n    port: {bp}\n"
+                  "slos:\n" + AVAIL_SLO.format(name="front-avail", service="grpc-front") +
+                  "  - name: backend-calls\n    dependency: backend\n    sli: availability\n"
+                  "    objective: 99\n    window: 28d\n"
+                  f"latency_thresholds: {THRESHOLDS}\n")
+    plan = (["Ok x"] * 20 + ["Fail INTERNAL"] * 4 + ["Fail UNAVAILABLE"] * 3 +
+            ["Fail NOT_FOUND"] * 3 + ["Nope x"] * 2)
+    random.Random(15).shuffle(plan)
+    got_driver = g.drive(plan)
+    expect_client(got_driver, {"OK": 20, "INTERNAL": 4, "UNAVAILABLE": 3, "NOT_FOUND": 3,
+                               "UNIMPLEMENTED": 2}, what="the driver got")
+    want = g.front_calls()
+    if sum(want.values()) != len(plan):
+        raise HarnessError(f"the front tallied {want} for {len(plan)} calls")
+    bad = sum(n for (_, code), n in want.items() if code in GRPC_BAD_CODES)
+    m = a.wait_metrics(lambda mm: sum(rpc_counts(mm, RPC_CLIENT,
+                                                 service_name="grpc-front").values()) >= len(plan)
+                       and sum(rpc_counts(mm, RPC_SERVER,
+                                          service_name="grpc-front").values()) >= len(plan),
+                       timeout=15.0, what=f"{len(plan)} client and server calls of grpc-front")
+    got = rpc_counts(m, RPC_CLIENT, service_name="grpc-front", server_address="127.0.0.1",
+                     server_port=bp)
+    if got != want:
+        raise HarnessError(f"{RPC_CLIENT} of grpc-front: {sorted(got.items())}, the front "
+                           f"tallied {sorted(want.items())}; its series "
+                           f"{[l for l, v in m.series(RPC_CLIENT + '_count')][:2]}")
+    if rpc_counts(m, RPC_CLIENT) != want:
+        raise HarnessError(f"{RPC_CLIENT}: {rpc_counts(m, RPC_CLIENT)}: other clients too")
+    got = rpc_counts(m, RPC_SERVER, service_name="grpc-backend")
+    if got != want:
+        raise HarnessError(f"{RPC_SERVER} of grpc-backend: {sorted(got.items())}, the front "
+                           f"tallied {sorted(want.items())}")
+    front_want = {("_OTHER" if c == "UNIMPLEMENTED" else "f.F/Call", c): float(n)
+                  for c, n in got_driver.items()}
+    got = rpc_counts(m, RPC_SERVER, service_name="grpc-front")
+    if got != front_want:
+        raise HarnessError(f"{RPC_SERVER} of grpc-front: {sorted(got.items())}, the driver "
+                           f"got {sorted(front_want.items())}")
+    if m.total(h.CLIENT_HIST + "_count") or m.total(h.HIST + "_count"):
+        raise HarnessError("gRPC calls counted in the HTTP families too")
+    expect_labelled(m, h.CONNECT_HIST + "_count", "server_port", {bp: 1},
+                    service_name="grpc-front", server_address="127.0.0.1")
+    expect_labelled(m, CLIENT_FAILURES, "reason", {}, service_name="grpc-front")
+    expect_slo_events(m, "backend", {("backend-calls", "", "good"): len(plan) - bad,
+                                     ("backend-calls", "", "bad"): bad})
+    expect_slo_events(m, "grpc-front", {("front-avail", "", "good"): len(plan) - bad,
+                                        ("front-avail", "", "bad"): bad})
+    expect_labelled(m, "slotap_slo_bad_events_blamed_total", "dependency", {"backend": bad},
+                    slo="front-avail", service="grpc-front")
+    undecoded = m.total("slotap_h2_fields_undecoded_total")
+    if undecoded or m.total("slotap_h2_gaps_total"):
+        raise HarnessError(f"undecoded fields {undecoded}, or gaps: expected none")
+    lost = {r: v for r, v in m.losses().items() if v}
+    if lost:
+        raise HarnessError(f"events lost: {h.fmt_losses(lost)}")
+    note(f"grpc-front: {len(plan)} calls to the backend as it tallied them, {bad} bad, "
+         f"each blamed on it")
+
+
 @test("hostile_labels")
 def t_hostile_labels(ctx):
     """No services configured (every listener tracked, named by executable
