@@ -1459,6 +1459,77 @@ def t_h2c_grpc_outbound(ctx):
          f"each blamed on it")
 
 
+def expect_buckets(m, family, want, **match):
+    """The cumulative counts of family's matching series at each bound of
+    want ({le: n}), summed over the series."""
+    for le, n in want.items():
+        got, seen = 0.0, False
+        for labels, v in m.series(family + "_bucket", **match):
+            if math.isclose(float(labels["le"]), le, rel_tol=1e-9):
+                got += v
+                seen = True
+        if not seen or got != n:
+            raise HarnessError(f"{family}{match}: bucket le={le:g} is "
+                               f"{got if seen else 'missing'}, expected {n}")
+
+
+@test("h2c_latency_buckets")
+def t_h2c_latency_buckets(ctx):
+    """Latency of HTTP/2 requests and gRPC calls, in the buckets the
+    servers' delays imply: the gRPC backend sleeps 20 ms or 120 ms before
+    answering (its server calls, the front's calls to it as a client, the
+    front's own calls), and nginx in h2c proxies to testd, which sleeps as
+    long (h2load, 5 streams in flight on each of 2 connections). Every
+    20 ms call is above 10 ms and within 100 ms, every 120 ms one above
+    100 ms and within 250 ms."""
+    if not shutil.which("h2load"):
+        raise HarnessError("h2load not found: apt-get install nghttp2-client")
+    g = GrpcChain(ctx)
+    t = ctx.testd()
+    n = ctx.nginx(http2=True, proxy={"/api": t.port})
+    a = ctx.agent(services_config(
+        service_item("grpc-backend", f"port: {g.backend_port}"),
+        service_item("grpc-front", "process: grpc-caller"),
+        service_item("front", f"port: {n.port}", ["/api/delay/{delay}/status/{code}"]))
+        .replace(THRESHOLDS, "[10ms, 100ms, 250ms]"))
+    calls = {20: 6, 120: 4}
+    plan = [f"Delay {ms}" for ms, k in calls.items() for _ in range(k)]
+    random.Random(2).shuffle(plan)
+    expect_client(g.drive(plan), {"OK": len(plan)}, what="the driver got")
+    requests = {20: 10, 120: 10}
+    for ms, k in requests.items():
+        out = subprocess.run(["h2load", "-n", str(k), "-c", "2", "-m", "5",
+                              f"http://127.0.0.1:{n.port}/api/delay/{ms}ms/status/200"],
+                             capture_output=True, text=True, timeout=60)
+        mm = re.search(r"requests: \d+ total, \d+ started, \d+ done, (\d+) succeeded",
+                       out.stdout)
+        if out.returncode or not mm or int(mm.group(1)) != k or "h2c" not in out.stdout:
+            raise HarnessError(f"h2load to {ms} ms: {out.stdout[-300:]} {out.stderr[-300:]}")
+    total = len(plan)
+    m = a.wait_metrics(lambda mm: mm.total(RPC_SERVER + "_count", service_name="grpc-front")
+                       >= total and
+                       mm.total(RPC_SERVER + "_count", service_name="grpc-backend") >= total
+                       and mm.total(RPC_CLIENT + "_count") >= total and
+                       counts_total(mm, "front") >= sum(requests.values()), timeout=15.0,
+                       what="the gRPC calls and the HTTP/2 requests")
+    fast, slow = calls[20], calls[120]
+    want = {0.01: 0, 0.1: fast, 0.25: fast + slow, math.inf: fast + slow}
+    expect_buckets(m, RPC_SERVER, want, service_name="grpc-backend", rpc_method="b.B/Delay",
+                   rpc_response_status_code="OK")
+    expect_buckets(m, RPC_CLIENT, want, service_name="grpc-front", rpc_method="b.B/Delay",
+                   rpc_response_status_code="OK")
+    expect_buckets(m, RPC_SERVER, want, service_name="grpc-front", rpc_method="f.F/Call",
+                   rpc_response_status_code="OK")
+    fast, slow = requests[20], requests[120]
+    expect_buckets(m, h.HIST, {0.01: 0, 0.1: fast, 0.25: fast + slow, math.inf: fast + slow},
+                   service_name="front", http_route="/api/delay/{delay}/status/{code}",
+                   network_protocol_version="2", http_response_status_code="200")
+    lost = {r: v for r, v in m.losses().items() if v}
+    if lost:
+        raise HarnessError(f"events lost: {h.fmt_losses(lost)}")
+    note(f"gRPC: {calls} calls of 20 and 120 ms, HTTP/2: {requests}: in their buckets")
+
+
 @test("hostile_labels")
 def t_hostile_labels(ctx):
     """No services configured (every listener tracked, named by executable
