@@ -145,13 +145,19 @@ enum http_failure {
 	HTTP_FAILURE_STREAM_RESET,
 	/* HTTP/2: the client reset the stream before any response */
 	HTTP_FAILURE_STREAM_CANCELLED,
-	/* HTTP/2: a stream above the last-stream-id of the server's GOAWAY */
+	/*
+	 * HTTP/2: a stream above the last-stream-id of the server's graceful
+	 * GOAWAY (NO_ERROR): never processed, which a client may retry as a new
+	 * request; counted, no SLO event (http_failure__counts_in_slos)
+	 */
 	HTTP_FAILURE_GOAWAY,
 	/* HTTP/2: the kernel lost the connection's framing with the stream open */
 	HTTP_FAILURE_UNFRAMED,
 	/* server: a TLS connection closed after its last handshake call failed,
 	 * no request read (docs/tls.md) */
 	HTTP_FAILURE_TLS_HANDSHAKE,
+	/* HTTP/2: a stream above the last-stream-id of a GOAWAY with an error code */
+	HTTP_FAILURE_GOAWAY_ERROR,
 	HTTP_FAILURE_MAX,
 };
 

@@ -18,6 +18,8 @@ PACKAGES=(
 	nodejs npm
 	# HTTP/2 tests: gRPC C-core under /usr/bin/python3 (Debian's modules load there only)
 	python3-grpcio
+	# and frames counted by a client of our own (h2c_goaway)
+	python3-h2
 	# make fuzz: clang's libFuzzer and sanitizer runtimes (only recommended by clang)
 	libclang-rt-dev
 )

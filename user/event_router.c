@@ -112,6 +112,8 @@ static void record_call(struct agent *a, const struct http_event *e, const struc
 
 	if (dep < 0 || (e->kind == HTTP_EVENT_CONNECT && !failed))
 		return;	/* a connect that worked is no call yet */
+	if (failed && !http_failure__counts_in_slos(e->failure))
+		return;	/* the client's to retry: neither the dependency's failure nor blamed */
 	slo_registry__record_call_request(a->slos, a->cfg.dependencies[dep].name, r, failed,
 					  a->drain_unix_s);
 	if (failed || e->status_class == STATUS_CLASS_SERVER_ERROR)
@@ -134,7 +136,9 @@ static void record_failure(struct agent *a, const struct service *svc, enum http
 	if (aggregator__count(a->transport_failures,
 			      (const char *const[]){ svc->name, http_failure__name(failure) }, count))
 		a->events_unattributed += count;
-	slo_registry__record_failure(a->slos, svc->name, method, route, count, a->drain_unix_s);
+	if (http_failure__counts_in_slos(failure))
+		slo_registry__record_failure(a->slos, svc->name, method, route, count,
+					     a->drain_unix_s);
 }
 
 const struct aggregator_family agent_retransmits = {

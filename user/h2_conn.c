@@ -83,6 +83,7 @@ struct h2_conn {
 	struct h2_dir dir[2];
 	bool goaway;
 	__u32 goaway_last;	/* the server's last-stream-id */
+	__u32 goaway_error;	/* and its error code */
 	struct h2_stream **streams;	/* unordered, n_streams of cap_streams */
 	__u32 n_streams, cap_streams;
 	struct h2_conn *hash_next;	/* chain of its bucket */
@@ -486,6 +487,27 @@ static void set_undecoded(struct h2_stream *s, enum h2_field f, __u8 cause)
 	s->cause[f] = cause;
 }
 
+/*
+ * A stream above the last-stream-id of the server's GOAWAY was not
+ * processed: after a graceful one (NO_ERROR) it is the client's to retry,
+ * after an error, the server's failure (gRPC: UNAVAILABLE). The client may
+ * open it before the GOAWAY reaches it, so this is checked both when the
+ * GOAWAY comes and when a stream opens after it (request_after_goaway).
+ * True when s is gone.
+ */
+static bool goaway_check(struct h2_conns *hc, struct h2_conn *c, struct h2_stream *s,
+			 __u64 at_ns)
+{
+	if (!c->goaway || s->id <= c->goaway_last || (s->flags & SF_EMITTED))
+		return false;
+	if (c->goaway_error == H2_NO_ERROR)
+		stream_fail(hc, c, s, at_ns, HTTP_FAILURE_GOAWAY, -1);
+	else
+		stream_fail(hc, c, s, at_ns, HTTP_FAILURE_GOAWAY_ERROR, GRPC_UNAVAILABLE);
+	stream_remove(hc, c, s->id);
+	return true;
+}
+
 /* A request's HEADERS, decoded (f), or lost (f NULL: every field undecoded for cause). */
 static void request_headers(struct h2_conns *hc, struct h2_conn *c, __u32 id, __u8 flags,
 			    __u64 start_ns, __u64 ts_ns, const struct hpack_fields *f, __u8 cause)
@@ -551,10 +573,8 @@ static void request_after_goaway(struct h2_conns *hc, struct h2_conn *c, __u32 i
 {
 	struct h2_stream *s = stream_find(c, id);
 
-	if (!s || !c->goaway || id <= c->goaway_last || (s->flags & SF_EMITTED))
-		return;
-	stream_fail(hc, c, s, ts_ns, HTTP_FAILURE_GOAWAY, GRPC_UNAVAILABLE);
-	stream_remove(hc, c, id);
+	if (s)
+		goaway_check(hc, c, s, ts_ns);
 }
 
 static int status_of(const struct hpack_value *v)
@@ -945,20 +965,15 @@ static void rst_stream(struct h2_conns *hc, struct h2_conn *c, int d, __u32 id, 
 }
 
 /* The server's GOAWAY: the streams above last_id were not processed. */
-static void goaway(struct h2_conns *hc, struct h2_conn *c, __u32 last_id, __u64 at_ns)
+static void goaway(struct h2_conns *hc, struct h2_conn *c, __u32 last_id, __u32 error,
+		   __u64 at_ns)
 {
 	c->goaway = true;
 	c->goaway_last = last_id & 0x7fffffff;
-	for (__u32 i = 0; i < c->n_streams;) {
-		struct h2_stream *s = c->streams[i];
-
-		if (s->id > c->goaway_last && !(s->flags & SF_EMITTED)) {
-			stream_fail(hc, c, s, at_ns, HTTP_FAILURE_GOAWAY, GRPC_UNAVAILABLE);
-			stream_drop(hc, c, i);
-			continue;
-		}
-		i++;
-	}
+	c->goaway_error = error;
+	for (__u32 i = 0; i < c->n_streams;)
+		if (!goaway_check(hc, c, c->streams[i], at_ns))
+			i++;
 }
 
 static void upgrade(struct h2_conns *hc, struct h2_conn *c, const struct h2_upgrade *u)
@@ -1039,7 +1054,7 @@ static void apply_io(struct h2_conns *hc, struct h2_conn *c, const struct h2_rec
 			break;
 		case H2_ITEM_GOAWAY:
 			if (d == DIR_RESP)
-				goaway(hc, c, it.stream, at);
+				goaway(hc, c, it.stream, it.value, at);
 			break;
 		case H2_ITEM_SETTING:
 			/* the peer of the sender encodes under this bound: the other direction */

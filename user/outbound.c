@@ -94,11 +94,23 @@ static const char *const failure_names[HTTP_FAILURE_MAX] = {
 	[HTTP_FAILURE_GOAWAY] = "goaway",
 	[HTTP_FAILURE_UNFRAMED] = "unframed",
 	[HTTP_FAILURE_TLS_HANDSHAKE] = "tls_handshake",
+	[HTTP_FAILURE_GOAWAY_ERROR] = "goaway_error",
 };
 
 const char *http_failure__name(enum http_failure failure)
 {
 	return failure < HTTP_FAILURE_MAX ? failure_names[failure] : "other";
+}
+
+bool http_failure__counts_in_slos(enum http_failure failure)
+{
+	/*
+	 * A server rotating its connections (nginx every keepalive_requests)
+	 * says so by a graceful GOAWAY; the streams above its last-stream-id
+	 * were not processed (RFC 9113 6.8), a client retries them on a new
+	 * connection, where they are measured as requests of their own.
+	 */
+	return failure != HTTP_FAILURE_GOAWAY;
 }
 
 void outbound__address(const __u8 addr[16], char *buf, size_t len)

@@ -50,6 +50,8 @@ const char *outbound__rpc_method(struct outbound *ob, const char *service,
 /* "127.0.0.1", "::1": the text of an event's remote address. */
 void outbound__address(const __u8 addr[16], char *buf, size_t len);
 const char *http_failure__name(enum http_failure failure);
+/* Whether SLOs count a request failed so (transport_failures): all but a graceful goaway. */
+bool http_failure__counts_in_slos(enum http_failure failure);
 int outbound__write_prometheus(const struct outbound *ob, FILE *out);
 /* Its metric families, OUTBOUND_FAMILIES of them, for the series limit. */
 #define OUTBOUND_FAMILIES	5

@@ -1530,6 +1530,116 @@ def t_h2c_latency_buckets(ctx):
     note(f"gRPC: {calls} calls of 20 and 120 ms, HTTP/2: {requests}: in their buckets")
 
 
+# An HTTP/2 client on Debian's python3-h2 that counts from the frames: on
+# each connection it sends K requests at once, then reads until the server
+# closes it; a stream is processed (its response ended), above the
+# last-stream-id of the server's GOAWAY, or neither.
+H2_GOAWAY_CLIENT = r"""
+import json, socket, struct, sys
+import h2.config, h2.connection
+
+port, conns, k = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
+tally = {"processed": 0, "above_goaway": 0, "other": 0}
+for _ in range(conns):
+    s = socket.create_connection(("127.0.0.1", port), timeout=10)
+    c = h2.connection.H2Connection(h2.config.H2Configuration(client_side=True))
+    c.initiate_connection()
+    ids = []
+    for i in range(k):
+        ids.append(c.get_next_available_stream_id())
+        c.send_headers(ids[-1], [(":method", "GET"), (":scheme", "http"),
+                                 (":authority", "127.0.0.1"), (":path", "/index.html")],
+                       end_stream=True)
+    s.sendall(c.data_to_send())
+    # the server's frames, read by hand: python-h2 takes nothing after a GOAWAY
+    buf, ended, last = b"", set(), None
+    while True:
+        data = s.recv(65536)
+        if not data:
+            break
+        buf += data
+        while len(buf) >= 9:
+            length = int.from_bytes(buf[:3], "big")
+            ftype, flags, sid = buf[3], buf[4], struct.unpack(">I", buf[5:9])[0] & 0x7fffffff
+            if len(buf) < 9 + length:
+                break
+            payload, buf = buf[9:9 + length], buf[9 + length:]
+            if ftype in (0x0, 0x1) and flags & 0x1:     # DATA, HEADERS with END_STREAM
+                ended.add(sid)
+            elif ftype == 0x7:                          # GOAWAY
+                last = struct.unpack(">I", payload[:4])[0] & 0x7fffffff
+            elif ftype == 0x4 and not flags & 0x1:      # SETTINGS: acknowledged
+                s.sendall(b"\x00\x00\x00\x04\x01\x00\x00\x00\x00")
+    s.close()
+    for i in ids:
+        key = ("processed" if i in ended else
+               "above_goaway" if last is not None and i > last else "other")
+        tally[key] += 1
+print(json.dumps(tally), flush=True)
+"""
+
+
+@test("h2c_goaway")
+def t_h2c_goaway(ctx):
+    """nginx closing each HTTP/2 connection after 10 requests
+    (keepalive_requests 10) with a graceful GOAWAY. A python3-h2 client
+    sending 16 requests at once on each connection counts from the frames
+    the streams above the GOAWAY's last-stream-id: exactly the transport
+    failures `goaway`. Then h2load keeping 10 and 16 streams in flight:
+    `goaway` failures are the request header blocks nginx did not log. No
+    SLO counts them (the client's to retry), and every request nginx
+    logged is measured."""
+    if not shutil.which("h2load"):
+        raise HarnessError("h2load not found: apt-get install nghttp2-client")
+    debian_python_with("h2")
+    n = ctx.nginx(access_log=True, http2=True, extra_server="keepalive_requests 10;")
+    a = ctx.agent(service_config("nginx", n.port) +
+                  "slos:\n" + AVAIL_SLO.format(name="avail", service="nginx"))
+    script = Path(ctx.tmp) / "h2_goaway_client.py"
+    script.write_text(H2_GOAWAY_CLIENT)
+    out = subprocess.run(["/usr/bin/python3", str(script), str(n.port), "5", "16"],
+                         capture_output=True, text=True, timeout=60)
+    if out.returncode:
+        raise HarnessError(f"h2 client: {out.stdout[-300:]} {out.stderr[-300:]}")
+    tally = json.loads(out.stdout.splitlines()[-1])
+    if tally != {"processed": 50, "above_goaway": 30, "other": 0}:
+        raise HarnessError(f"h2 client: {tally}, expected 10 processed and 6 above the "
+                           f"GOAWAY on each of 5 connections (server problem, not the agent)")
+    m = a.wait_metrics(lambda mm: h2_records(mm).get("end", 0) >= 5 and
+                       counts_total(mm, "nginx") >= 50, timeout=10.0,
+                       what="5 connections ended and 50 requests")
+    expect_counts(m, "nginx", {("GET", "/index.html", "200"): 50})
+    expect_transport(m, "nginx", {"goaway": tally["above_goaway"]})
+    conns, processed = 5, 50
+    for depth in (10, 16):
+        out = subprocess.run(["h2load", "-n", "100", "-c", "4", "-m", str(depth),
+                              f"http://127.0.0.1:{n.port}/index.html"],
+                             capture_output=True, text=True, timeout=60)
+        mm = re.search(r"requests: \d+ total, (\d+) started, (\d+) done, (\d+) succeeded",
+                       out.stdout)
+        if not mm or int(mm.group(3)) != 40 or "h2c" not in out.stdout:
+            raise HarnessError(f"h2load -m {depth}: {out.stdout[-400:]} {out.stderr[-300:]}")
+        conns += 4
+        processed += 40
+        note(f"h2load -m {depth}: {mm.group(0)}")
+    logged = n.access_log_counts()
+    if logged != {("GET", "200"): processed}:
+        raise HarnessError(f"nginx logged {logged}, expected {processed} GET 200 "
+                           f"(10 a connection)")
+    m = a.wait_metrics(lambda mm: h2_records(mm).get("end", 0) >= conns and
+                       counts_total(mm, "nginx") >= processed, timeout=10.0,
+                       what=f"{conns} connections ended and {processed} requests")
+    blocks = h2_records(m)["request_header_block"]
+    expect_counts(m, "nginx", {("GET", "/index.html", "200"): processed})
+    expect_transport(m, "nginx", {"goaway": blocks - processed})
+    expect_slo_events(m, "nginx", {("avail", "", "good"): processed, ("avail", "", "bad"): 0})
+    lost = {r: v for r, v in m.losses().items() if v}
+    if lost:
+        raise HarnessError(f"events lost: {h.fmt_losses(lost)}")
+    note(f"{int(blocks)} streams sent, {processed} processed, {int(blocks) - processed} "
+         f"above a GOAWAY")
+
+
 @test("hostile_labels")
 def t_hostile_labels(ctx):
     """No services configured (every listener tracked, named by executable

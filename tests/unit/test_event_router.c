@@ -30,6 +30,13 @@ static const char CONFIG[] =
 	"    sli: availability\n"
 	"    objective: 99\n"
 	"    window: 28d\n"
+	"  - name: pay-calls\n"
+	"    dependency: pay\n"
+	"    sli: availability\n"
+	"    objective: 99\n"
+	"    window: 28d\n"
+	"dependencies:\n"
+	"  - {name: pay, address: 10.0.0.9, port: 9000}\n"
 	"latency_thresholds: [10ms, 100ms]\n";
 
 static int setup(void **state)
@@ -414,6 +421,51 @@ static void grpc_client_methods_capped(void **state)
 	free(text);
 }
 
+/*
+ * A stream above a graceful GOAWAY's last-stream-id was not processed: a
+ * transport failure, of the server or the client, but no SLO's event and
+ * no blame; above a GOAWAY with an error code, a bad event.
+ */
+static void graceful_goaway_is_no_slo_event(void **state)
+{
+	struct agent *a = *state;
+	struct h2_event h = h2("/items/5", false, 0, MS(1));
+	char *text;
+
+	h.e.failure = HTTP_FAILURE_GOAWAY;
+	agent__route_h2_event(a, &h);
+	h = h2("/pay.Api/Charge", true, 0, MS(1));
+	h.e.failure = HTTP_FAILURE_GOAWAY;
+	h.e.flags = HTTP_EVENT_CLIENT;
+	h.e.remote_port = 9000;
+	h.e.remote_addr[10] = h.e.remote_addr[11] = 0xff;	/* ::ffff:10.0.0.9 */
+	h.e.remote_addr[12] = 10;
+	h.e.remote_addr[15] = 9;
+	agent__route_h2_event(a, &h);
+	text = metrics(a);
+	assert_sample(text, "slotap_transport_failures_total{service=\"shop\",reason=\"goaway\"} 1");
+	assert_sample(text, "slotap_http_client_request_failures_total{service_name=\"shop\","
+		      "server_address=\"10.0.0.9\",server_port=\"9000\",reason=\"goaway\"} 1");
+	assert_sample(text, "slotap_slo_events_total{slo=\"shop-availability\",service=\"shop\","
+		      "endpoint=\"\",result=\"bad\"} 0");
+	assert_sample(text, "slotap_slo_events_total{slo=\"pay-calls\",service=\"pay\","
+		      "endpoint=\"\",result=\"bad\"} 0");
+	free(text);
+	h.e.failure = HTTP_FAILURE_GOAWAY_ERROR;
+	agent__route_h2_event(a, &h);
+	h = h2("/items/5", false, 0, MS(1));
+	h.e.failure = HTTP_FAILURE_GOAWAY_ERROR;
+	agent__route_h2_event(a, &h);
+	text = metrics(a);
+	assert_sample(text, "slotap_transport_failures_total{service=\"shop\","
+		      "reason=\"goaway_error\"} 1");
+	assert_sample(text, "slotap_slo_events_total{slo=\"shop-availability\",service=\"shop\","
+		      "endpoint=\"\",result=\"bad\"} 1");
+	assert_sample(text, "slotap_slo_events_total{slo=\"pay-calls\",service=\"pay\","
+		      "endpoint=\"\",result=\"bad\"} 1");
+	free(text);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -425,6 +477,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(grpc_client_calls, setup, teardown),
 		cmocka_unit_test_setup_teardown(grpc_invented_methods, setup, teardown),
 		cmocka_unit_test_setup_teardown(grpc_client_methods_capped, setup, teardown),
+		cmocka_unit_test_setup_teardown(graceful_goaway_is_no_slo_event, setup, teardown),
 	};
 
 	return cmocka_run_group_tests_name("event_router", tests, NULL, NULL);

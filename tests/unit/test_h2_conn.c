@@ -507,7 +507,11 @@ static void grpc_timeout_rule(void **state)
 	fx_free(f);
 }
 
-/* GOAWAY: the streams above its last-stream-id fail (gRPC: UNAVAILABLE). */
+/*
+ * A graceful GOAWAY (NO_ERROR): the streams above its last-stream-id fail
+ * goaway, gRPC calls too (no code: not processed, the client's to retry),
+ * those the client opened before it saw the GOAWAY as well.
+ */
 static void goaway_fails_later_streams(void **state)
 {
 	struct fx *f = fx_new(0, 0);
@@ -519,20 +523,52 @@ static void goaway_fails_later_streams(void **state)
 	grpc_request(f, T0 + MS(1), 5, "/p.S/M", NULL, true);
 	item(f, RESP, T0 + MS(2), H2_ITEM_GOAWAY, 1, 0);
 	assert_int_equal(f->n, 2);
-	assert_int_equal(f->ev[0].e.failure + f->ev[1].e.failure, HTTP_FAILURE_GOAWAY);
-	for (int i = 0; i < 2; i++)
-		if (f->ev[i].e.protocol == PROTO_GRPC)
-			assert_int_equal(f->ev[i].e.status, GRPC_UNAVAILABLE);
-	response(f, T0 + MS(3), 1, "200", true);	/* stream 1 was processed */
+	for (int i = 0; i < 2; i++) {
+		assert_int_equal(f->ev[i].e.failure, HTTP_FAILURE_GOAWAY);
+		assert_int_equal(f->ev[i].e.status, 0);
+	}
+	assert_int_equal(f->ev[0].e.protocol + f->ev[1].e.protocol, PROTO_HTTP2 + PROTO_GRPC);
+	/* sent before the client read the GOAWAY: not processed either */
+	request(f, T0 + MS(3), 7, "GET", "/b", true);
 	assert_int_equal(f->n, 3);
-	assert_int_equal(f->ev[2].e.status, 200);
+	assert_int_equal(f->ev[2].e.failure, HTTP_FAILURE_GOAWAY);
+	assert_int_equal(f->ev[2].path_len, 2);
+	response(f, T0 + MS(3), 1, "200", true);	/* stream 1 was processed */
+	assert_int_equal(f->n, 4);
+	assert_int_equal(f->ev[3].e.failure, HTTP_FAILURE_NONE);
+	assert_int_equal(f->ev[3].e.status, 200);
+	/* the connection's end fails no stream twice */
+	end_conn(f, T0 + MS(4), HTTP_FAILURE_CONN_CLOSED);
+	assert_int_equal(f->n, 4);
+	fx_free(f);
+}
+
+/* A GOAWAY with an error code: the streams above it are the server's failures. */
+static void goaway_error_fails_later_streams(void **state)
+{
+	struct fx *f = fx_new(0, 0);
+
+	(void)state;
+	conn_open(f, 1, false, false);
+	request(f, T0 + MS(1), 1, "GET", "/a", true);
+	grpc_request(f, T0 + MS(1), 3, "/p.S/M", NULL, true);
+	item(f, RESP, T0 + MS(2), H2_ITEM_GOAWAY, 0, 0x2);	/* INTERNAL_ERROR */
+	assert_int_equal(f->n, 2);
+	for (int i = 0; i < 2; i++) {
+		if (f->ev[i].e.protocol == PROTO_GRPC) {
+			assert_int_equal(f->ev[i].e.failure, HTTP_FAILURE_NONE);
+			assert_int_equal(f->ev[i].e.status, GRPC_UNAVAILABLE);
+		} else {
+			assert_int_equal(f->ev[i].e.failure, HTTP_FAILURE_GOAWAY_ERROR);
+		}
+	}
 	fx_free(f);
 }
 
 /*
  * The two directions are put in order each on its own: a request the
  * agent applies after the server's GOAWAY, above its last-stream-id, was
- * not processed either: it fails goaway (gRPC: UNAVAILABLE) at once, not
+ * not processed either: it fails goaway (a gRPC call too) at once, not
  * closed at the connection's end (review finding 9).
  */
 static void goaway_before_later_request(void **state)
@@ -547,8 +583,10 @@ static void goaway_before_later_request(void **state)
 	grpc_request(f, T0 + MS(2), 5, "/p.S/M", NULL, true);
 	assert_int_equal(f->n, 2);
 	assert_int_equal(f->ev[0].e.failure, HTTP_FAILURE_GOAWAY);
+	/* a graceful GOAWAY: the gRPC call was not processed either, no code */
 	assert_int_equal(f->ev[1].e.protocol, PROTO_GRPC);
-	assert_int_equal(f->ev[1].e.status, GRPC_UNAVAILABLE);
+	assert_int_equal(f->ev[1].e.failure, HTTP_FAILURE_GOAWAY);
+	assert_int_equal(f->ev[1].e.status, 0);
 	assert_int_equal(stats(f).streams_open, 1);
 	response(f, T0 + MS(4), 1, "200", true);
 	end_conn(f, T0 + MS(60000), HTTP_FAILURE_CONN_CLOSED);
@@ -672,7 +710,7 @@ static void answered_only_by_a_response(void **state)
 	assert_int_equal(f->ev[2].e.status, GRPC_CANCELLED);
 	assert_int_equal(f->ev[3].e.status, GRPC_UNAVAILABLE);
 	assert_int_equal(f->ev[4].e.failure, HTTP_FAILURE_TIMEOUT);
-	assert_int_equal(f->ev[5].e.status, GRPC_UNAVAILABLE);
+	assert_int_equal(f->ev[5].e.failure, HTTP_FAILURE_GOAWAY);	/* graceful: no code */
 	fx_free(f);
 }
 
@@ -1244,6 +1282,7 @@ int main(void)
 		cmocka_unit_test(goaway_fails_later_streams),
 		cmocka_unit_test(goaway_before_later_request),
 		cmocka_unit_test(answered_only_by_a_response),
+		cmocka_unit_test(goaway_error_fails_later_streams),
 		cmocka_unit_test(reordering_within_window),
 		cmocka_unit_test(reordering_beyond_window),
 		cmocka_unit_test(operation_records_keep_their_order),
