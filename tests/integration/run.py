@@ -1165,6 +1165,11 @@ else:
         run("t.S/Slow", lambda: ch.unary_unary("/t.S/Slow")(b"s", timeout=5.0))
         for i in range(3):
             run("t.S/Slow", lambda: ch.unary_unary("/t.S/Slow")(b"s", timeout=0.5))
+        for i in range(2):
+            # no deadline: the client gives up and cancels, RST_STREAM(CANCEL)
+            f = ch.unary_unary("/t.S/Slow").future(b"c")
+            time.sleep(0.2)
+            tally[("t.S/Slow", "CANCELLED" if f.cancel() else "not cancelled")] += 1
         for i in range(3):
             run("t.S/Stream", lambda: list(ch.unary_stream("/t.S/Stream")(b"s")))
         for i in range(3):
@@ -1184,8 +1189,9 @@ def t_h2c_grpc_calls(ctx):
     """gRPC C-core over h2c, its server tracked: the calls by rpc_method
     and rpc_response_status_code equal the client's own tallies (OK, each
     code a handler aborts with, DEADLINE_EXCEEDED of a client's deadline
-    for a method answered before, UNIMPLEMENTED as _OTHER, server and
-    client streaming, bidi); server
+    for a method answered before, CANCELLED of a client's cancel without
+    one (its RST_STREAM), UNIMPLEMENTED as _OTHER, server and client
+    streaming, bidi); server
     streaming measured to its first message; bidi calls counted as
     streaming; availability bad events are the calls with the default
     bad codes."""
@@ -1210,7 +1216,8 @@ def t_h2c_grpc_calls(ctx):
             # a call answered UNIMPLEMENTED is rpc_method _OTHER (semconv), whoever aborted
             method = "_OTHER" if code == "UNIMPLEMENTED" else method
             want[(method, code)] = want.get((method, code), 0.0) + float(n)
-    if want.get(("t.S/Slow", "DEADLINE_EXCEEDED")) != 3 or want.get(("_OTHER", "UNIMPLEMENTED")) != 3:
+    if want.get(("t.S/Slow", "DEADLINE_EXCEEDED")) != 3 or want.get(("_OTHER", "UNIMPLEMENTED")) != 3 \
+            or want.get(("t.S/Slow", "CANCELLED")) != 2:
         raise HarnessError(f"the client's tallies are not what it was made for: {want}")
     total = sum(want.values())
     rpc = "rpc_server_call_duration_seconds"
