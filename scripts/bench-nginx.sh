@@ -21,6 +21,8 @@ fi
 # write_nginx_site DIR PORT [CERT KEY]: DIR/nginx.conf serving
 # DIR/html/index.html (17 bytes) on 127.0.0.1:PORT with one worker (pinned,
 # above), keep-alive, sendfile, no logs; with CERT and KEY, over TLS.
+# $NGINX_LISTEN is added to the listen directive (http2: HTTP/2, h2c by
+# prior knowledge without TLS).
 write_nginx_site() {
 	local tls_listen="" tls_files=""
 	if [ $# -ge 4 ]; then
@@ -45,7 +47,7 @@ http {
     keepalive_timeout 65;
     keepalive_requests 1000000;
     server {
-        listen 127.0.0.1:$2$tls_listen reuseport;
+        listen 127.0.0.1:$2$tls_listen reuseport${NGINX_LISTEN:+ $NGINX_LISTEN};
         $tls_files
         root $1/html;
         location / { }
