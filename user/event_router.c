@@ -334,6 +334,18 @@ static const char *grpc_status_label(const struct h2_event *h)
 					   : AGGREGATOR_STATUS_INVALID;
 }
 
+/*
+ * Whether requests like h may go through the endpoint cache: answered by
+ * the server itself (a call that was not may name its method only once
+ * an answered one admitted it: resolved each time), every field decoded
+ * (an undecoded one is counted by cause each time), not streaming
+ * (counted apart each time).
+ */
+static bool h2_cacheable(const struct h2_event *h)
+{
+	return !h->e.failure && h->answered && !h->undecoded && !h->streaming;
+}
+
 static struct slo_request slo_request_of(const struct h2_event *h)
 {
 	return (struct slo_request){
@@ -372,6 +384,7 @@ static void route_h2_server(struct agent *a, const struct service *svc, const st
 	bool grpc = e->protocol == PROTO_GRPC;
 	const char *method = grpc ? RPC_SYSTEM_GRPC : h2_method(h);
 	const char *route, *rpc_method = NULL;
+	struct endpoint_cache_value v = {};
 	struct aggregator_series *s;
 
 	if (grpc) {
@@ -408,8 +421,41 @@ static void route_h2_server(struct agent *a, const struct service *svc, const st
 	if (h->streaming &&
 	    aggregator__count(a->grpc_streaming, (const char *const[]){ svc->name, rpc_method }, 1))
 		a->events_unattributed++;
-	slo_registry__record_request(a->slos, svc->name, method, route, &r, a->drain_unix_s);
+	if (s && h2_cacheable(h) && strcmp(route, ROUTE_OVERFLOW) &&
+	    !slo_registry__resolve(a->slos, svc->name, method, route, a->drain_unix_s, &v.slo)) {
+		/* as HTTP/1's resolve_answered(): the route table counts each overflow */
+		v.series = s;
+		endpoint_cache__put_h2(a->endpoints, h, &v);
+		slo_registry__record_endpoint_request(a->slos, v.slo, &r, a->drain_unix_s);
+	} else {
+		slo_registry__record_request(a->slos, svc->name, method, route, &r,
+					     a->drain_unix_s);
+	}
 	a->blaming.on = false;
+}
+
+/*
+ * A server's HTTP/2 request or gRPC call already resolved once: its series
+ * and SLOs from the endpoint cache. False when the slow way must go.
+ */
+static bool route_h2_known(struct agent *a, const struct h2_event *h)
+{
+	const struct http_event *e = &h->e;
+	const struct endpoint_cache_value *known;
+	struct slo_request r;
+
+	if ((e->flags & HTTP_EVENT_CLIENT) || !h2_cacheable(h) ||
+	    !(known = endpoint_cache__get_h2(a->endpoints, h)))
+		return false;
+	r = slo_request_of(h);
+	if (h->path_truncated && e->protocol != PROTO_GRPC)
+		a->paths_truncated++;
+	blaming_start(a, e);
+	aggregator__observe(e->protocol == PROTO_GRPC ? a->rpc : a->agg, known->series,
+			    r.latency_ns);
+	slo_registry__record_endpoint_request(a->slos, known->slo, &r, a->drain_unix_s);
+	a->blaming.on = false;
+	return true;
 }
 
 int agent__h2_record(void *ctx, const struct h2_record *r, size_t len)
@@ -432,6 +478,8 @@ void agent__route_h2_event(void *ctx, const struct h2_event *h)
 		a->late_responses++;	/* counted once already, as timed out */
 		return;
 	}
+	if (route_h2_known(a, h))
+		return;
 	svc = service_registry__lookup(a->services, e->service_id, e->exe_name);
 	if (!svc) {
 		a->events_unattributed++;

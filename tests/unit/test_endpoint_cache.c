@@ -7,6 +7,7 @@
 #include <cmocka.h>
 
 #include "endpoint_cache.h"
+#include "h2_conn.h"
 
 /* handles are opaque to the cache: any distinct addresses do */
 static char series_a, series_b, slo_a;
@@ -143,6 +144,75 @@ static void test_many_endpoints(void **state)
 	endpoint_cache__free(c);
 }
 
+static struct h2_event h2_request(const char *path, __u8 protocol, __u16 status)
+{
+	struct h2_event h;
+
+	memset(&h, 0, sizeof(h));
+	h.e = request("", status);
+	h.e.operation = HTTP_METHOD_POST;
+	h.e.protocol = protocol;
+	h.path_len = strlen(path);
+	memcpy(h.path, path, h.path_len);
+	return h;
+}
+
+/*
+ * HTTP/2 requests and gRPC calls: their paths to 128 bytes, told apart from
+ * each other and from HTTP/1's by protocol.
+ */
+static void test_h2(void **state)
+{
+	struct endpoint_cache *c = endpoint_cache__new();
+	char long_path[H2_PATH_MAX + 1];
+	struct h2_event h, o;
+	struct http_event e;
+
+	(void)state;
+	memset(long_path, 'a', H2_PATH_MAX);
+	long_path[0] = '/';
+	long_path[H2_PATH_MAX] = '\0';
+	h = h2_request(long_path, PROTO_HTTP2, 200);
+	assert_null(endpoint_cache__get_h2(c, &h));
+	endpoint_cache__put_h2(c, &h, &(struct endpoint_cache_value){ SERIES(series_a), SLO(slo_a) });
+	assert_ptr_equal(endpoint_cache__get_h2(c, &h)->series, SERIES(series_a));
+	o = h;
+	o.path[H2_PATH_MAX - 1] = 'b';		/* the last byte counts */
+	assert_null(endpoint_cache__get_h2(c, &o));
+	o = h;
+	o.path_len--;
+	assert_null(endpoint_cache__get_h2(c, &o));
+	o = h;
+	o.path_truncated = true;
+	assert_null(endpoint_cache__get_h2(c, &o));
+	o = h;
+	o.e.protocol = PROTO_GRPC;
+	assert_null(endpoint_cache__get_h2(c, &o));
+	o = h;
+	o.e.status = 201;
+	assert_null(endpoint_cache__get_h2(c, &o));
+	/* an HTTP/1 request of the same first 64 bytes is another endpoint */
+	e = h.e;
+	e.protocol = PROTO_HTTP1;
+	e.resource_len = HTTP_PATH_MAX;
+	memcpy(e.resource, h.path, HTTP_PATH_MAX);
+	e.flags = HTTP_EVENT_PATH_TRUNCATED;
+	assert_null(endpoint_cache__get(c, &e));
+	endpoint_cache__put(c, &e, &(struct endpoint_cache_value){ SERIES(series_b), NULL });
+	assert_ptr_equal(endpoint_cache__get(c, &e)->series, SERIES(series_b));
+	assert_ptr_equal(endpoint_cache__get_h2(c, &h)->series, SERIES(series_a));
+	/* a gRPC call: method and code */
+	h = h2_request("/shop.Cart/Add", PROTO_GRPC, 0);
+	endpoint_cache__put_h2(c, &h, &(struct endpoint_cache_value){ SERIES(series_b), NULL });
+	o = h;
+	o.e.status = 14;
+	assert_null(endpoint_cache__get_h2(c, &o));
+	o.e.status = 0;
+	o.e.req_start_ns = 777;
+	assert_ptr_equal(endpoint_cache__get_h2(c, &o)->series, SERIES(series_b));
+	endpoint_cache__free(c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -151,6 +221,7 @@ int main(void)
 		cmocka_unit_test(test_bytes_past_the_path_ignored),
 		cmocka_unit_test(test_clear_and_replace),
 		cmocka_unit_test(test_many_endpoints),
+		cmocka_unit_test(test_h2),
 	};
 
 	return cmocka_run_group_tests_name("endpoint_cache", tests, NULL, NULL);

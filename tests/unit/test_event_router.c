@@ -466,6 +466,56 @@ static void graceful_goaway_is_no_slo_event(void **state)
 	free(text);
 }
 
+/*
+ * The second and later requests of an HTTP/2 or gRPC endpoint go through
+ * the endpoint cache: the same series and SLO events as the first. A call
+ * the server did not answer is resolved each time: its method's name once
+ * an answered call admitted it, not the _OTHER it had before.
+ */
+static void h2_endpoints_cached(void **state)
+{
+	struct agent *a = *state;
+	struct h2_event h = h2("/items/5", false, 200, MS(5)), g;
+	char *text;
+
+	g = h2("/shop.Cart/Add", true, GRPC_CANCELLED, MS(1));
+	g.answered = false;
+	agent__route_h2_event(a, &g);
+	g = h2("/shop.Cart/Add", true, GRPC_OK, MS(50));
+	for (int i = 0; i < 3; i++) {
+		agent__route_h2_event(a, &h);
+		agent__route_h2_event(a, &g);
+	}
+	g.e.status = GRPC_UNAVAILABLE;
+	g.e.status_class = grpc_code__status_class(GRPC_UNAVAILABLE);
+	agent__route_h2_event(a, &g);
+	agent__route_h2_event(a, &g);
+	g = h2("/shop.Cart/Add", true, GRPC_CANCELLED, MS(1));
+	g.answered = false;
+	agent__route_h2_event(a, &g);
+	text = metrics(a);
+	assert_sample(text, "http_server_request_duration_seconds_count{service_name=\"shop\","
+		      "http_request_method=\"POST\",http_route=\"/items/{id}\","
+		      "network_protocol_version=\"2\",http_response_status_code=\"200\"} 3");
+	assert_sample(text, "rpc_server_call_duration_seconds_count{service_name=\"shop\","
+		      "rpc_system_name=\"grpc\",rpc_method=\"shop.Cart/Add\","
+		      "rpc_response_status_code=\"OK\"} 3");
+	assert_sample(text, "rpc_server_call_duration_seconds_bucket{service_name=\"shop\","
+		      "rpc_system_name=\"grpc\",rpc_method=\"shop.Cart/Add\","
+		      "rpc_response_status_code=\"UNAVAILABLE\",le=\"0.1\"} 2");
+	assert_sample(text, "rpc_server_call_duration_seconds_count{service_name=\"shop\","
+		      "rpc_system_name=\"grpc\",rpc_method=\"_OTHER\","
+		      "rpc_response_status_code=\"CANCELLED\"} 1");
+	assert_sample(text, "rpc_server_call_duration_seconds_count{service_name=\"shop\","
+		      "rpc_system_name=\"grpc\",rpc_method=\"shop.Cart/Add\","
+		      "rpc_response_status_code=\"CANCELLED\"} 1");
+	assert_sample(text, "slotap_slo_events_total{slo=\"shop-availability\",service=\"shop\","
+		      "endpoint=\"\",result=\"good\"} 8");
+	assert_sample(text, "slotap_slo_events_total{slo=\"shop-availability\",service=\"shop\","
+		      "endpoint=\"\",result=\"bad\"} 2");
+	free(text);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -478,6 +528,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(grpc_invented_methods, setup, teardown),
 		cmocka_unit_test_setup_teardown(grpc_client_methods_capped, setup, teardown),
 		cmocka_unit_test_setup_teardown(graceful_goaway_is_no_slo_event, setup, teardown),
+		cmocka_unit_test_setup_teardown(h2_endpoints_cached, setup, teardown),
 	};
 
 	return cmocka_run_group_tests_name("event_router", tests, NULL, NULL);
