@@ -69,7 +69,7 @@ WORKER=${kids[0]}
 
 # on_cpu_ns PID: the time PID's threads spent on a CPU (schedstat: ns, not ticks)
 on_cpu_ns() {
-	cat /proc/"$1"/task/*/schedstat | awk '{ s += $1 } END { print s }'
+	cat /proc/"$1"/task/*/schedstat | awk '{ s += $1 } END { printf "%d\n", s }'
 }
 
 # run_h2load: "requests-succeeded requests-failed"; every one must succeed
@@ -126,6 +126,8 @@ for round in $(seq "$ROUNDS"); do
 				    END { print s + 0 }' <<<"$m")
 			ev=$(awk '/^http_server_request_duration_seconds_count/ { s += $2 } END { print s + 0 }' <<<"$m")
 			AGENT_LOST=$((AGENT_LOST + lost))
+			[ "$lost" -eq 0 ] || awk '(/^slotap_events_lost_total/ ||
+				/^slotap_h2_streams_uncounted_total/) && $2 > 0 { print "  " $0 }' <<<"$m"
 			AGENT_EVENTS=$((AGENT_EVENTS + ev))
 			kill -TERM "$pid"
 			wait "$pid" || { echo "bench: the agent exited with an error" >&2; exit 1; }
