@@ -197,6 +197,21 @@ struct {
 } tls_scratch SEC(".maps");
 
 /*
+ * TLS: HTTP/2 over TLS, walked by the uprobes, which cannot reach a
+ * socket's storage: a copy of each TLS connection (its identity for the
+ * records, its framing state), made at its first socket operation in an
+ * SSL call, kept while it is HTTP/2 or not classified yet, deleted at the
+ * close (tls.bpf.h). Not preallocated; full: counted tls_http2.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(max_entries, 8192);
+	__type(key, struct tls_conn_key);
+	__type(value, struct conn);
+} tls_h2 SEC(".maps");
+
+/*
  * TLS: whether a connection's last SSL_do_handshake failed (returned <= 0),
  * decided at its close. LRU: a connection whose close is not seen ages out.
  */

@@ -189,6 +189,8 @@ struct tls_call {
 #define TLS_CIPHERTEXT	0x1	/* its client's first bytes were a TLS handshake record */
 #define TLS_PROBED	0x2	/* a probed SSL call did a socket operation on it */
 #define TLS_COUNTED	0x4	/* closed with no plaintext: counted once */
+/* a copy of it in tls_h2, for the uprobes: HTTP/2, or not classified yet */
+#define TLS_H2_COPY	0x8
 
 struct tls_ssl_key {
 	__u64 ssl;

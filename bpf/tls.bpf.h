@@ -60,10 +60,16 @@ static __always_inline int tls_feed(struct conn *c, __u32 op, const struct tls_r
 		if (dir != DIR_REQUEST)
 			return 0;
 		c->proto = tls_classify();
+		if (c->proto == PROTO_HTTP2 && (c->tls & TLS_H2_COPY)) {
+			/* a client's preface: walked at its SSL_write's return (tls_h2_plain) */
+			c->proto = PROTO_NONE;
+			return 0;
+		}
 		if (!c->proto || c->proto == PROTO_HTTP2 || c->proto == PROTO_REDIS) {
 			/*
-			 * HTTP/2's framer and Redis's parser walk a socket operation,
-			 * not plaintext: not yet (Redis's counted as not_http)
+			 * HTTP/2 with no copy for the uprobes (tls_h2 full): not
+			 * followed; Redis's parser walks a socket operation, not
+			 * plaintext: not yet (counted as not_http)
 			 */
 			count_loss(c->proto == PROTO_HTTP2 ? LOSS_TLS_HTTP2 : LOSS_NOT_HTTP);
 			conn_drop(c);
@@ -157,6 +163,127 @@ __noinline int tls_bind(__u64 ssl, __u32 tgid, __u64 sk, __u32 gen, __u64 skippa
 	return 0;
 }
 
+/* ---------------------------------------------------------------------- */
+/* HTTP/2 over TLS: walked by the uprobes, on a copy of the connection    */
+
+/*
+ * The socket side of an HTTP/2-over-TLS connection: a socket program owns
+ * the connection but sees ciphertext; the uretprobes see the plaintext
+ * intact (an SSL_read's buffer at its return, an SSL_write's until its
+ * return) but cannot reach a socket's storage. So each TLS connection not
+ * classified yet gets a copy in tls_h2 at its first socket operation in an
+ * SSL call, and the uretprobes classify and walk its plaintext on that copy
+ * (tls_h2_plain()): the same walker, records and offsets as h2c. 1 when
+ * the connection is such an HTTP/2 connection (the socket operation has
+ * nothing more to do), 0 otherwise. Global: off the socket programs' stack.
+ */
+__noinline int tls_h2_socket(struct conn *c)
+{
+	struct tls_conn_key k = {};
+	struct conn *h;
+
+	if (!c || (c->proto && c->proto != PROTO_HTTP2))
+		return 0;
+	k.sk = c->sock_id;
+	k.gen = c->gen;
+	if (!(c->tls & TLS_H2_COPY)) {
+		/* full: its HTTP/2, if it is, counted tls_http2 (tls_feed()) */
+		if (!c->proto && c->state == CONN_TRACKED &&
+		    !bpf_map_update_elem(&tls_h2, &k, c, BPF_NOEXIST))
+			c->tls |= TLS_H2_COPY;
+		return 0;
+	}
+	h = bpf_map_lookup_elem(&tls_h2, &k);
+	if (!h) {
+		c->tls &= ~TLS_H2_COPY;	/* not HTTP/2: the uretprobe let it go */
+		return 0;
+	}
+	if (h->proto != PROTO_HTTP2)
+		return 0;
+	c->proto = PROTO_HTTP2;
+	if (h->state != CONN_TRACKED && c->state == CONN_TRACKED) {
+		/* the walk lost the framing: counted and ended on the copy */
+		c->resp_seq = c->req_seq;
+		c->state = CONN_IGNORED;
+	}
+	return 1;
+}
+
+/*
+ * At the close: the copy's framing state back into the connection (its END
+ * record's offset, whether it is between requests), and the copy deleted.
+ * Global: the close's stack is the parser's too.
+ */
+__noinline int tls_h2_close(struct conn *c)
+{
+	struct tls_conn_key k = {};
+	struct conn *h;
+
+	if (!c || !(c->tls & TLS_H2_COPY))
+		return 0;
+	c->tls &= ~TLS_H2_COPY;
+	k.sk = c->sock_id;
+	k.gen = c->gen;
+	h = bpf_map_lookup_elem(&tls_h2, &k);
+	if (!h)
+		return 0;
+	if (h->proto == PROTO_HTTP2) {
+		c->proto = PROTO_HTTP2;
+		__builtin_memcpy(&c->h2, &h->h2, sizeof(c->h2));
+		if (h->state != CONN_TRACKED && c->state == CONN_TRACKED) {
+			c->resp_seq = c->req_seq;
+			c->state = CONN_IGNORED;	/* ended already (framing lost) */
+		}
+	}
+	bpf_map_delete_elem(&tls_h2, &k);
+	return 0;
+}
+
+/*
+ * A uretprobe's plaintext of connection k: len bytes at buf, read or
+ * written. The connection's first bytes from its client (or a server's
+ * first write, when it is a chain of frames: HTTP/2's SETTINGS, sent
+ * before the client's preface was read) say whether it is HTTP/2; if so
+ * the copy is opened (H2_REC_OPEN) and every later SSL_read and SSL_write
+ * of it walked here, one user buffer each, as h2c's socket operations
+ * are. 1 when the bytes were taken here, 0 for the other protocols' path.
+ * Global: verified once, its stack apart.
+ */
+__noinline int tls_h2_plain(const struct tls_conn_key *k, __u64 buf, __u64 len, int write)
+{
+	struct io_args io = { .buf = buf, .op = write ? IO_WRITE : IO_READ };
+	struct tls_conn_key key;
+	struct conn *h;
+	__u64 w = 0;
+	__u32 dir, n;
+
+	if (!k || !len || len > 0x7fffffff)
+		return 0;
+	key = *k;
+	h = bpf_map_lookup_elem(&tls_h2, &key);
+	if (!h)
+		return 0;
+	if (h->state != CONN_TRACKED)
+		return 1;	/* given up: the socket side drops it */
+	dir = !!write != !!h->client ? DIR_RESPONSE : DIR_REQUEST;
+	if (h->proto != PROTO_HTTP2) {
+		if (dir == DIR_REQUEST) {
+			n = len < sizeof(w) ? len : sizeof(w);
+			if (bpf_probe_read_user(&w, n, (void *)buf) || !http2_classify(w, n)) {
+				/* HTTP/1 or not HTTP: the socket side's path, as before */
+				bpf_map_delete_elem(&tls_h2, &key);
+				return 0;
+			}
+		} else if (!h2_chain(buf, len, len)) {
+			return 0;	/* not known yet: bytes the other way are not looked at */
+		}
+		h->proto = PROTO_HTTP2;
+		h2_open(h, 0);
+	}
+	h2_io(h, &io, dir, len, 0);
+	return 1;
+}
+
 /*
  * A socket operation of tracked connection c: true when it is TLS and so
  * done here. Inside an SSL call on this thread, the operation binds the
@@ -168,6 +295,7 @@ static __always_inline bool tls_socket_io(struct conn *c, bool send)
 {
 	__u64 id = bpf_get_current_pid_tgid();
 	struct tls_call *call;
+	int h2;
 
 	call = bpf_map_lookup_elem(&tls_calls, &id);
 	if (!call)
@@ -177,11 +305,12 @@ static __always_inline bool tls_socket_io(struct conn *c, bool send)
 	call->conn.gen = c->gen;
 	/* the key in map memory: the parser's call chain needs the stack */
 	tls_drain(c, &call->conn);
+	h2 = tls_h2_socket(c);
 	/* looked up again: held across the drain, it would take the parser's stack */
 	call = bpf_map_lookup_elem(&tls_calls, &id);
 	if (!call)
 		return true;
-	if (send && call->kind == TLS_CALL_WRITE && !call->fed) {
+	if (send && call->kind == TLS_CALL_WRITE && !call->fed && !h2) {
 		call->fed = 1;
 		call->fed_bytes = call->num;
 		tls_feed_write(c, call);
@@ -322,6 +451,8 @@ static __always_inline void tls_read_done(__u64 len, bool ex)
 		k.sk = bound->sk;
 		k.gen = bound->gen;
 	}
+	if (tls_h2_plain(&k, call->buf, len, 0))
+		goto out;
 	if (bound && bound->sk == k.sk && bound->gen == k.gen)
 		left = bound->skippable;
 	s = bpf_map_lookup_elem(&tls_scratch, &one);
@@ -385,6 +516,7 @@ static __always_inline void tls_write_done(__u64 n, bool ex)
 {
 	__u64 id = bpf_get_current_pid_tgid();
 	struct tls_ssl_key key = { .tgid = id >> 32 };
+	struct tls_conn_key k;
 	struct tls_call *call;
 	struct tls_bound *b;
 	__u64 fed;
@@ -400,8 +532,23 @@ static __always_inline void tls_write_done(__u64 n, bool ex)
 	fed = call->ahead + call->fed_bytes;
 	key.ssl = call->ssl;
 	b = bpf_map_lookup_elem(&tls_ssl, &key);
+	k = call->conn;
+	if (!k.sk && b) {
+		k.sk = b->sk;	/* no socket send in this call: the SSL's connection */
+		k.gen = b->gen;
+	}
+	/*
+	 * HTTP/2: the n bytes written, from the buffer as the application
+	 * passed it (a write ahead of it is HTTP/1's, never fed for HTTP/2)
+	 */
+	if (k.sk && n && tls_h2_plain(&k, call->buf - call->ahead, n, 1)) {
+		if (b)
+			b->write_ahead = 0;
+		goto out;
+	}
 	if (b && (fed || b->write_ahead))
 		b->write_ahead = fed > n ? fed - n : 0;
+out:
 	bpf_map_delete_elem(&tls_calls, &id);
 }
 
@@ -454,6 +601,7 @@ static __always_inline bool tls_close(struct conn *c)
 
 	if (!tls_enabled || !c->tls)
 		return false;
+	tls_h2_close(c);
 	/*
 	 * TLS whose plaintext no probed call gave: not measured, counted once
 	 * (its requests are not known). A connection a probed library served

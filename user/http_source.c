@@ -461,6 +461,7 @@ static void configure_tls(struct http_source *src, const struct http_source_opts
 		bpf_map__set_max_entries(skel->maps.tls_ssl, 1);
 		bpf_map__set_max_entries(skel->maps.tls_pending, 1);
 		bpf_map__set_max_entries(skel->maps.tls_handshakes, 1);
+		bpf_map__set_max_entries(skel->maps.tls_h2, 1);
 		bpf_map__set_max_entries(skel->maps.tls_scratch, 1);
 	}
 }
