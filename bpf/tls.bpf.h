@@ -254,6 +254,7 @@ __noinline int tls_h2_plain(const struct tls_conn_key *k, __u64 buf, __u64 len, 
 	struct io_args io = { .buf = buf, .op = write ? IO_WRITE : IO_READ };
 	struct tls_conn_key key;
 	struct conn *h;
+	int midstream = 0;
 	__u64 w = 0;
 	__u32 dir, n;
 
@@ -269,7 +270,18 @@ __noinline int tls_h2_plain(const struct tls_conn_key *k, __u64 buf, __u64 len, 
 	if (h->proto != PROTO_HTTP2) {
 		if (dir == DIR_REQUEST) {
 			n = len < sizeof(w) ? len : sizeof(w);
-			if (bpf_probe_read_user(&w, n, (void *)buf) || !http2_classify(w, n)) {
+			if (bpf_probe_read_user(&w, n, (void *)buf))
+				n = 0;
+			/*
+			 * no preface: a connection older than the agent when its
+			 * first plaintext is a chain of frames (as h2_midstream(),
+			 * one read: a client's record holds whole frames)
+			 */
+			if (n && http2_classify(w, n))
+				midstream = 0;
+			else if (h2_chain(buf, len, len))
+				midstream = 1;
+			else {
 				/* HTTP/1 or not HTTP: the socket side's path, as before */
 				bpf_map_delete_elem(&tls_h2, &key);
 				return 0;
@@ -278,7 +290,7 @@ __noinline int tls_h2_plain(const struct tls_conn_key *k, __u64 buf, __u64 len, 
 			return 0;	/* not known yet: bytes the other way are not looked at */
 		}
 		h->proto = PROTO_HTTP2;
-		h2_open(h, 0);
+		h2_open(h, midstream);
 	}
 	h2_io(h, &io, dir, len, 0);
 	return 1;

@@ -805,6 +805,38 @@ def t_h2c_unfinished_header_block(ctx):
     note(f"a block unfinished for seconds: given up, counted {h.fmt_counts(got)}")
 
 
+@test("tls_http2_older_than_agent")
+def t_tls_http2_older_than_agent(ctx):
+    """An HTTP/2-over-TLS connection (h2load to nginx with ssl and http2)
+    that began before the agent did: bound to its socket by the next SSL
+    call, its first plaintext a chain of frames, so found mid-stream and
+    its later requests' header blocks received; nothing lost (not
+    not_http, not tls_http2)."""
+    require_libssl3()
+    if not shutil.which("h2load"):
+        raise HarnessError("h2load not found: apt-get install nghttp2-client")
+    cert, key = tls_cert(ctx)
+    n = ctx.nginx(tls=(cert, key), http2=True, access_log=True)
+    load = h.Proc(["h2load", "-c", "1", "-m", "1", "-D", "6", "--warm-up-time=0",
+                   f"https://127.0.0.1:{n.port}/index.html"], "h2load", ctx.tmp)
+    ctx.stops.append(("h2load", lambda: load.stop(timeout=5.0)))
+    h.wait_for(lambda: sum(n.access_log_counts().values()) > 10, 5.0, proc=load,
+               what="h2load's first requests")
+    a = ctx.agent(service_config("nginx", n.port))
+    m = a.wait_metrics(lambda m: h2_records(m).get("request_header_block", 0) >= 20,
+                       timeout=10.0, what=f"request header blocks in {H2_RECORDS}")
+    got = h2_records(m)
+    if got.get("open") != 1 or got.get("open_midstream") != 1 or got.get("malformed"):
+        raise HarnessError(f"{H2_RECORDS}: {got}, expected one connection found mid-stream")
+    if not 0 < got.get("response_header_block", 0) <= got["request_header_block"] + 1:
+        raise HarnessError(f"{H2_RECORDS}: {got}: responses not followed")
+    lost = {r: v for r, v in m.losses().items() if v}
+    if lost:
+        raise HarnessError(f"events lost: {h.fmt_losses(lost)}")
+    load.wait(10.0)
+    note(f"h2load over TLS older than the agent: {got}")
+
+
 # Responses read as a strict client reads them (18): every shape of a valid
 # response, written by a real server in two send()s cut at every byte.
 RESPONSE_SHAPES = [
@@ -5670,8 +5702,9 @@ def t_tls_http2_nginx(ctx):
     streams in flight on each of 2 connections: the plaintext of each
     SSL_read and SSL_write walked at its return, so the agent's HTTP/2
     requests (network_protocol_version="2") per route and status equal
-    nginx's access log; each connection seen from its preface (nothing
-    undecoded, no gap), nothing lost (no tls_http2 either)."""
+    nginx's access log; curl's own calls measured as a client (its first
+    SSL_write is the preface); each connection seen from its preface
+    (nothing undecoded, no gap), nothing lost (no tls_http2 either)."""
     require_libssl3()
     if not shutil.which("h2load"):
         raise HarnessError("h2load not found: apt-get install nghttp2-client")
@@ -5680,7 +5713,8 @@ def t_tls_http2_nginx(ctx):
                   extra_server="location = /ok { return 200 'tls'; }\n"
                   "        location = /missing { return 404; }\n"
                   "        location = /fail { return 503; }")
-    a = ctx.agent(service_config("nginx", n.port))
+    a = ctx.agent(services_config(service_item("nginx", f"port: {n.port}"),
+                                  service_item("caller", "process: curl")))
     base = f"https://127.0.0.1:{n.port}"
     sent = 0
     for urls in (["/ok", "/missing", "/ok"], ["/fail"], ["/ok", "/fail"]):
@@ -5721,8 +5755,13 @@ def t_tls_http2_nginx(ctx):
     if undecoded or gaps or uncounted:
         raise HarnessError(f"undecoded fields {undecoded}, gaps {gaps}, streams not "
                            f"measured {uncounted}: expected none")
+    # curl's side: a client whose first SSL_write is the preface
+    expect_client_counts(m, "caller", {(str(n.port), "GET", "200"): 3,
+                                       (str(n.port), "GET", "404"): 1,
+                                       (str(n.port), "GET", "503"): 2})
     check_common(m)
-    note(f"curl --http2 and h2load -m 10 over TLS: {h.fmt_counts(got)}, as nginx logged")
+    note(f"curl --http2 and h2load -m 10 over TLS: {h.fmt_counts(got)}, as nginx logged; "
+         f"curl's as a client: {dict(client_counts(m, 'caller'))}")
 
 
 @test("tls_nginx_bodies")
