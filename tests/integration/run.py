@@ -5764,6 +5764,61 @@ def t_tls_http2_nginx(ctx):
          f"curl's as a client: {dict(client_counts(m, 'caller'))}")
 
 
+def tls_h2_exchange(port, data):
+    """A TLS connection negotiating h2 by ALPN: sends data, then reads to
+    the server's close (or 3 s)."""
+    import ssl
+    tls = ssl.create_default_context()
+    tls.check_hostname = False
+    tls.verify_mode = ssl.CERT_NONE
+    tls.set_alpn_protocols(["h2"])
+    with socket.create_connection(("127.0.0.1", port), timeout=3.0) as raw:
+        with tls.wrap_socket(raw, server_hostname="localhost") as s:
+            if s.selected_alpn_protocol() != "h2":
+                raise HarnessError(f"ALPN: {s.selected_alpn_protocol()!r}, expected h2")
+            s.sendall(data)
+            try:
+                while s.recv(65536):
+                    pass
+            except (socket.timeout, ssl.SSLError, ConnectionError):
+                pass
+
+
+@test("tls_http2_hostile")
+def t_tls_http2_hostile(ctx):
+    """Hostile plaintext on HTTP/2 over TLS (ALPN h2, nginx with ssl and
+    http2): a preface that is not one is counted once not_http, a HEADERS
+    frame too short for its PADDED flag loses the framing (h2_unframed,
+    its END record sent once); each connection given up, nothing measured
+    of them, and a good connection after them measured."""
+    require_libssl3()
+    cert, key = tls_cert(ctx)
+    n = ctx.nginx(tls=(cert, key), http2=True,
+                  extra_server="location = /ok { return 200 'tls'; }")
+    a = ctx.agent(service_config("nginx", n.port))
+    preface = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
+    settings = b"\x00\x00\x00\x04\x00\x00\x00\x00\x00"
+    tls_h2_exchange(n.port, b"PRI * HTTP/2.0\r\n\r\nXX\r\n\r\n" + settings)
+    # HEADERS, PADDED | END_HEADERS, stream 1, 0 bytes: no room for its pad length
+    tls_h2_exchange(n.port, preface + settings + b"\x00\x00\x00\x01\x0c\x00\x00\x00\x01")
+    out = subprocess.run([h.CURL_BIN, "-sk", "--http2", "-w", "%{http_version} %{http_code}",
+                          "-o", "/dev/null", f"https://127.0.0.1:{n.port}/ok"],
+                         capture_output=True, text=True, timeout=30)
+    if out.stdout != "2 200":
+        raise HarnessError(f"curl --http2: {out.stdout!r} {out.stderr[-200:]!r}")
+    m = a.wait_metrics(lambda m: counts_total(m, "nginx") >= 1 and
+                       h2_records(m).get("end", 0) >= 3, timeout=10.0,
+                       what="curl's request and three END records")
+    lost = {r: v for r, v in m.losses().items() if v}
+    if lost != {"not_http": 1, "h2_unframed": 1}:
+        raise HarnessError(f"losses {h.fmt_losses(lost)}, expected not_http 1, h2_unframed 1")
+    got = h2_records(m)
+    if got.get("open") != 3 or got.get("end") != 3 or got.get("malformed"):
+        raise HarnessError(f"{H2_RECORDS}: {got}, expected 3 connections opened and ended")
+    expect_counts(m, "nginx", {("GET", "/ok", "200"): 1})
+    note(f"hostile h2 over TLS: losses {lost}, records {got}")
+
+
 @test("tls_nginx_bodies")
 def t_tls_nginx_bodies(ctx):
     """Request bodies over TLS to nginx, which NUL-terminates header names
