@@ -180,6 +180,8 @@ struct tls_call {
 	 */
 	__u64 ahead;
 	__u64 fed_bytes;
+	/* write: buf as the application passed it (HTTP/2's walk: tls_h2_plain) */
+	__u64 app_buf;
 	__u8 kind;		/* enum tls_call_kind */
 	__u8 fed;		/* write: nothing more of it to feed */
 	__u8 __pad[6];

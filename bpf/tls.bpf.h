@@ -287,7 +287,13 @@ __noinline int tls_h2_plain(const struct tls_conn_key *k, __u64 buf, __u64 len, 
 				return 0;
 			}
 		} else if (!h2_chain(buf, len, len)) {
-			return 0;	/* not known yet: bytes the other way are not looked at */
+			/*
+			 * not known yet: bytes the other way are not looked at. A
+			 * chain is taken for a new connection's (its client's preface
+			 * checked next): one older than the agent whose first
+			 * plaintext seen is its server's is counted not_http then.
+			 */
+			return 0;
 		}
 		h->proto = PROTO_HTTP2;
 		h2_open(h, midstream);
@@ -384,7 +390,7 @@ static __always_inline void tls_call_start(void *ssl, void *buf, __u64 num, void
 	__u64 id = bpf_get_current_pid_tgid();
 	struct tls_call call = {
 		.ssl = (__u64)ssl, .buf = (__u64)buf, .num = num,
-		.readbytes = (__u64)readbytes, .kind = kind,
+		.readbytes = (__u64)readbytes, .app_buf = (__u64)buf, .kind = kind,
 	};
 
 	if (!measuring || (id >> 32) == self_tgid)
@@ -551,9 +557,9 @@ static __always_inline void tls_write_done(__u64 n, bool ex)
 	}
 	/*
 	 * HTTP/2: the n bytes written, from the buffer as the application
-	 * passed it (a write ahead of it is HTTP/1's, never fed for HTTP/2)
+	 * passed it (write_ahead is HTTP/1's: never fed for HTTP/2)
 	 */
-	if (k.sk && n && tls_h2_plain(&k, call->buf - call->ahead, n, 1)) {
+	if (k.sk && n && tls_h2_plain(&k, call->app_buf, n, 1)) {
 		if (b)
 			b->write_ahead = 0;
 		goto out;
