@@ -253,6 +253,7 @@ __noinline int tls_h2_plain(const struct tls_conn_key *k, __u64 buf, __u64 len, 
 {
 	struct io_args io = { .buf = buf, .op = write ? IO_WRITE : IO_READ };
 	struct tls_conn_key key;
+	bool preface = false;
 	struct conn *h;
 	int midstream = 0;
 	__u64 w = 0;
@@ -267,33 +268,48 @@ __noinline int tls_h2_plain(const struct tls_conn_key *k, __u64 buf, __u64 len, 
 	if (h->state != CONN_TRACKED)
 		return 1;	/* given up: the socket side drops it */
 	dir = !!write != !!h->client ? DIR_RESPONSE : DIR_REQUEST;
+	if (dir == DIR_REQUEST && (h->proto != PROTO_HTTP2 || h->undecided)) {
+		n = len < sizeof(w) ? len : sizeof(w);
+		if (bpf_probe_read_user(&w, n, (void *)buf))
+			n = 0;
+		preface = n && http2_classify(w, n);
+	}
+	if (h->proto == PROTO_HTTP2 && h->undecided && dir == DIR_REQUEST) {
+		/* opened by its server's first write: new after all when this is the preface */
+		h->undecided = 0;
+		if (preface && !h->h2.dir[DIR_REQUEST].offset)
+			h->h2.dir[DIR_REQUEST].phase = H2_PREFACE;
+	}
 	if (h->proto != PROTO_HTTP2) {
+		h->undecided = 0;
 		if (dir == DIR_REQUEST) {
-			n = len < sizeof(w) ? len : sizeof(w);
-			if (bpf_probe_read_user(&w, n, (void *)buf))
-				n = 0;
 			/*
 			 * no preface: a connection older than the agent when its
 			 * first plaintext is a chain of frames (as h2_midstream(),
 			 * one read: a client's record holds whole frames)
 			 */
-			if (n && http2_classify(w, n))
+			if (preface) {
 				midstream = 0;
-			else if (h2_chain(buf, len, len))
+			} else if (h2_chain(buf, len, len)) {
 				midstream = 1;
-			else {
+			} else {
 				/* HTTP/1 or not HTTP: the socket side's path, as before */
 				bpf_map_delete_elem(&tls_h2, &key);
 				return 0;
 			}
-		} else if (!h2_chain(buf, len, len)) {
+		} else if (h2_chain(buf, len, len)) {
 			/*
-			 * not known yet: bytes the other way are not looked at. A
-			 * chain is taken for a new connection's (its client's preface
-			 * checked next): one older than the agent whose first
-			 * plaintext seen is its server's is counted not_http then.
+			 * its server's first write (ALPN h2: its SETTINGS, sent
+			 * before the client's preface was read). New when its
+			 * handshake was seen; else maybe older than the agent:
+			 * opened mid-stream, its client's side in frames unless
+			 * its first bytes are the preface (h2_open() is fine with
+			 * either, the agent's decoders too)
 			 */
-			return 0;
+			midstream = !bpf_map_lookup_elem(&tls_handshakes, &key);
+			h->undecided = midstream;
+		} else {
+			return 0;	/* not known yet: bytes the other way are not looked at */
 		}
 		h->proto = PROTO_HTTP2;
 		h2_open(h, midstream);

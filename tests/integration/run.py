@@ -5765,6 +5765,11 @@ def t_tls_http2_nginx(ctx):
     if undecoded or gaps or uncounted:
         raise HarnessError(f"undecoded fields {undecoded}, gaps {gaps}, streams not "
                            f"measured {uncounted}: expected none")
+    # nginx's side and curl's of each connection, h2load's 2 a run: each from its start
+    recs = h2_records(m)
+    if recs.get("open") != 2 * 3 + 2 * len(runs) or recs.get("open_midstream"):
+        raise HarnessError(f"{H2_RECORDS}: {recs}, expected {2 * 3 + 2 * len(runs)} "
+                           f"connections opened, none mid-stream")
     # curl's side: a client whose first SSL_write is the preface
     expect_client_counts(m, "caller", {(str(n.port), "GET", "200"): 3,
                                        (str(n.port), "GET", "404"): 1,
