@@ -4855,7 +4855,7 @@ def t_healthz(ctx):
         code, body = healthz(a.port)
         if not re.match(r"stalled: the ring buffer was last drained 1[0-9.]+ s ago", body):
             raise HarnessError(f"/healthz of a stalled agent: {code} {body!r}")
-        if a.metrics().value(h.HIST + "_count", service_name="testd", http_request_method="GET",
+        if a.metrics().total(h.HIST + "_count", service_name="testd", http_request_method="GET",
                              http_route="/status/{code}", http_response_status_code="200") != 5:
             raise HarnessError("/metrics did not answer while the agent stalled")
     finally:
