@@ -186,6 +186,16 @@ $(OUTPUT)/tests/llhttp/%.o: $(LLHTTP_DIR)/%.c
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D) && $(CC) -O2 -w -I/usr/share/include/llhttp -c $< -o $@
 
+# the tests that drive the kernel's parsers through BPF_PROG_TEST_RUN share
+# tests/unit/bpf_feed.c: loading tests/bpf/parser_test.bpf.c, feeding, draining
+BPF_FEED_TESTS := http_parser http2_parser redis_parser
+BPF_FEED_OBJ   := $(OUTPUT)/tests/unit/bpf_feed.o
+$(BPF_FEED_TESTS:%=$(OUTPUT)/tests/test_%): $(BPF_FEED_OBJ)
+$(foreach t,$(BPF_FEED_TESTS),$(eval TEST_EXTRA_$(t) += $(BPF_FEED_OBJ)))
+$(BPF_FEED_OBJ): tests/unit/bpf_feed.c $(SKELS) | $(OUTPUT)/tests/unit
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
+
 $(OUTPUT)/tests/%: tests/servers/%.c | $(OUTPUT)/tests
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) -MMD -MP $< -lpthread -o $@
@@ -215,7 +225,8 @@ $(OUTPUT)/tests/bench-slo: tests/bench/slo_bench.c $(LIB) | $(OUTPUT)/tests
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) -MMD -MP $< $(LIB) $(LDLIBS) -o $@
 
-$(OUTPUT)/bpf $(OUTPUT)/user $(OUTPUT)/tests $(OUTPUT)/tests/fuzz $(OUTPUT)/tools:
+$(OUTPUT)/bpf $(OUTPUT)/user $(OUTPUT)/tests $(OUTPUT)/tests/fuzz $(OUTPUT)/tests/unit \
+$(OUTPUT)/tools:
 	$(Q)mkdir -p $@
 
 # the unit tests, every fuzz target on its committed inputs, and the rules
@@ -265,4 +276,5 @@ clean:
 	$(call msg,CLEAN,$(OUTPUT))
 	$(Q)rm -rf $(OUTPUT)
 
--include $(wildcard $(OUTPUT)/bpf/*.d $(OUTPUT)/user/*.d $(OUTPUT)/tests/*.d $(OUTPUT)/tests/fuzz/*.d)
+-include $(wildcard $(OUTPUT)/bpf/*.d $(OUTPUT)/user/*.d $(OUTPUT)/tests/*.d $(OUTPUT)/tests/fuzz/*.d \
+			   $(OUTPUT)/tests/unit/*.d)

@@ -24,6 +24,7 @@
 #include "http_server.h"
 #include "h2_record.h"
 #include "http_source.h"
+#include "bpf_feed.h"
 #include "parser_test.h"
 #include "parser_test.skel.h"
 
@@ -40,8 +41,7 @@ enum { DATA = 0, HEADERS, PRIORITY, RST_STREAM, SETTINGS, PUSH_PROMISE, PING, GO
        WINDOW_UPDATE, CONTINUATION };
 enum { END_STREAM = 0x1, ACK = 0x1, END_HEADERS = 0x4, PADDED = 0x8, PRIO = 0x20 };
 
-static struct parser_test_bpf *skel;
-static struct ring_buffer *rb;
+static struct parser_test_bpf *skel;	/* NULL: not root, the tests skip */
 
 struct rec {
 	size_t len;
@@ -65,55 +65,19 @@ static int on_record(void *ctx, void *data, size_t size)
 static int group_setup(void **state)
 {
 	(void)state;
-	if (geteuid() != 0) {
-		if (getenv("CI"))
-			fail_msg("test_http2_parser needs root (BPF), and CI must run it");
-		return 0;	/* each test skips */
-	}
 	recs = calloc(RECS_MAX, sizeof(*recs));
-	skel = parser_test_bpf__open();
-	if (!recs || !skel || parser_test_bpf__load(skel))
+	if (!recs || bpf_feed__open("test_http2_parser", "h2_records", on_record))
 		return -1;
-	rb = ring_buffer__new(bpf_map__fd(skel->maps.h2_records), on_record, NULL, NULL);
-	return rb ? 0 : -1;
+	skel = bpf_feed__skel();
+	return 0;
 }
 
 static int group_teardown(void **state)
 {
 	(void)state;
-	ring_buffer__free(rb);
-	parser_test_bpf__destroy(skel);
+	bpf_feed__close();
 	free(recs);
 	return 0;
-}
-
-#define REQUIRE_BPF()						\
-	do {							\
-		if (!skel)					\
-			skip();					\
-	} while (0)
-
-static int run(__u64 dir, const void *buf, size_t len, __u64 now)
-{
-	__u64 args[4] = { dir, (__u64)(unsigned long)buf, len, now };
-	LIBBPF_OPTS(bpf_test_run_opts, opts, .ctx_in = args, .ctx_size_in = sizeof(args));
-
-	assert_int_equal(bpf_prog_test_run_opts(bpf_program__fd(skel->progs.slotap_test_feed),
-						&opts), 0);
-	return (int)opts.retval;
-}
-
-static __u64 loss(enum http_loss_reason reason)
-{
-	int ncpus = libbpf_num_possible_cpus();
-	__u64 values[ncpus], sum = 0;
-	__u32 key = reason;
-
-	assert_int_equal(bpf_map_lookup_elem(bpf_map__fd(skel->maps.loss_counters), &key, values),
-			 0);
-	for (int i = 0; i < ncpus; i++)
-		sum += values[i];
-	return sum;
 }
 
 /* ---------------------------------------------------------------------- */
@@ -304,7 +268,7 @@ static int feed(int dir, const struct bytes *b, size_t off, size_t n)
 {
 	__u64 now = op_note(dir, off);
 
-	return run(dir, b->p + off, n, now);
+	return bpf_feed__run(dir, b->p + off, n, now);
 }
 
 /* The whole stream from off in pieces of at most piece bytes. */
@@ -321,12 +285,12 @@ static void new_conn(void)
 {
 	drain();
 	ops_reset();
-	assert_int_equal(run(RESET_NEW, NULL, 0, 0), 0);
+	assert_int_equal(bpf_feed__run(RESET_NEW, NULL, 0, 0), 0);
 }
 
 static void drain(void)
 {
-	assert_true(ring_buffer__consume(rb) >= 0);
+	bpf_feed__consume();
 	assert_true(n_recs <= RECS_MAX);
 }
 
@@ -635,7 +599,7 @@ static void frames_split_everywhere(void **state)
 	new_conn();
 	assert_int_equal(feed(DIR_REQ, &req, 0, req.len), 0);
 	assert_int_equal(feed(DIR_RESP, &resp, 0, resp.len), 0);
-	assert_int_equal(run(TEST_ABORT, NULL, 0, 0), 0);
+	assert_int_equal(bpf_feed__run(TEST_ABORT, NULL, 0, 0), 0);
 	check_both(&req, PREFACE_LEN, &resp, 0, "whole");
 	assert_int_equal(kern->ends, 1);
 	assert_int_equal(kern->end_reason, HTTP_FAILURE_CONN_RESET);
@@ -651,11 +615,12 @@ static void wrong_preface(void **state)
 
 	(void)state;
 	REQUIRE_BPF();
-	before = loss(LOSS_NOT_HTTP);
+	before = bpf_feed__loss(LOSS_NOT_HTTP);
 	new_conn();
-	assert_int_equal(run(DIR_REQ, bad, 8, 1), 0);
-	assert_int_equal(run(DIR_REQ, bad + 8, sizeof(bad) - 9, 2), 1);	/* dropped */
-	assert_int_equal(loss(LOSS_NOT_HTTP), before + 1);
+	assert_int_equal(bpf_feed__run(DIR_REQ, bad, 8, 1), 0);
+	/* dropped */
+	assert_int_equal(bpf_feed__run(DIR_REQ, bad + 8, sizeof(bad) - 9, 2), 1);
+	assert_int_equal(bpf_feed__loss(LOSS_NOT_HTTP), before + 1);
 	drain();
 	kern_events(kern);
 	assert_int_equal(kern->opens, 1);
@@ -708,12 +673,12 @@ static void many_iovecs(void **state)
 		new_conn();
 		assert_int_equal(feed(DIR_REQ, &req, 0, req.len), 0);
 		op_note(DIR_RESP, 0);
-		assert_int_equal(run(TEST_VEC_DIR(n) | DIR_RESP, iov, resp.len, clk), 0);
+		assert_int_equal(bpf_feed__run(TEST_VEC_DIR(n) | DIR_RESP, iov, resp.len, clk), 0);
 		check_both(&req, PREFACE_LEN, &resp, 0, "iovecs");
 	}
 	/* a frame header in the 65th iovec: not seen, the framing lost */
 	{
-		__u64 before = loss(LOSS_H2_UNFRAMED);
+		__u64 before = bpf_feed__loss(LOSS_H2_UNFRAMED);
 		unsigned char frag[8] = {};
 		int n = 0;
 
@@ -728,8 +693,9 @@ static void many_iovecs(void **state)
 		}
 		new_conn();
 		assert_int_equal(feed(DIR_REQ, &req, 0, req.len), 0);
-		assert_int_equal(run(TEST_VEC_DIR(n) | DIR_RESP, iov, resp.len, clk += 1000), 1);
-		assert_int_equal(loss(LOSS_H2_UNFRAMED), before + 1);
+		assert_int_equal(bpf_feed__run(TEST_VEC_DIR(n) | DIR_RESP, iov, resp.len,
+					       clk += 1000), 1);
+		assert_int_equal(bpf_feed__loss(LOSS_H2_UNFRAMED), before + 1);
 		drain();
 		kern_events(kern);
 		assert_int_equal(kern->ev[DIR_RESP].n, 32);	/* the frames it saw */
@@ -771,16 +737,16 @@ static void data_skipped(void **state)
 	assert_int_equal(feed(DIR_REQ, &req, 0, req.len), 0);
 	assert_int_equal(feed(DIR_RESP, &resp, 0, pay), 0);
 	op_note(DIR_RESP, pay);
-	assert_int_equal(run(DIR_RESP, NULL, 70000, clk), 0);
+	assert_int_equal(bpf_feed__run(DIR_RESP, NULL, 70000, clk), 0);
 	assert_int_equal(feed(DIR_RESP, &resp, pay + 70000, resp.len - pay - 70000), 0);
 	check_both(&req, PREFACE_LEN, &resp, 0, "DATA by sendfile");
 	/* a sendfile over the next frame header */
-	before = loss(LOSS_H2_UNFRAMED);
+	before = bpf_feed__loss(LOSS_H2_UNFRAMED);
 	new_conn();
 	assert_int_equal(feed(DIR_REQ, &req, 0, req.len), 0);
 	assert_int_equal(feed(DIR_RESP, &resp, 0, pay), 0);
-	assert_int_equal(run(DIR_RESP, NULL, 70010, clk += 1000), 1);
-	assert_int_equal(loss(LOSS_H2_UNFRAMED), before + 1);
+	assert_int_equal(bpf_feed__run(DIR_RESP, NULL, 70010, clk += 1000), 1);
+	assert_int_equal(bpf_feed__loss(LOSS_H2_UNFRAMED), before + 1);
 	free(req.p);
 	free(resp.p);
 }
@@ -853,7 +819,7 @@ static void midstream(void **state)
 	assert_int_equal(skel->bss->test_view.proto, PROTO_NONE);
 	assert_int_equal(feed(DIR_REQ, &req, at, req.len - at), 0);
 	assert_int_equal(skel->bss->test_view.proto, PROTO_HTTP2);
-	assert_int_equal(run(DIR_RESP, tail.p, tail.len, clk += 1000), 0);
+	assert_int_equal(bpf_feed__run(DIR_RESP, tail.p, tail.len, clk += 1000), 0);
 	assert_int_equal(feed(DIR_RESP, &resp, 0, resp.len), 0);
 	check_both(&req, at, &resp, 0, "mid-stream");
 	assert_int_equal(kern->opens, 1);
@@ -879,11 +845,11 @@ static void never_midstream(void **state)
 	REQUIRE_BPF();
 	for (size_t i = 0; i < sizeof(http1) / sizeof(http1[0]); i++) {
 		new_conn();
-		run(DIR_REQ, http1[i], strlen(http1[i]), 1);
+		bpf_feed__run(DIR_REQ, http1[i], strlen(http1[i]), 1);
 		assert_int_not_equal(skel->bss->test_view.proto, PROTO_HTTP2);
 	}
 	srandom(7);
-	before = loss(LOSS_NOT_HTTP);
+	before = bpf_feed__loss(LOSS_NOT_HTTP);
 	for (int i = 0; i < 500; i++) {
 		int reads = 0, ret = 0;
 
@@ -895,7 +861,7 @@ static void never_midstream(void **state)
 				buf[j] = random();
 			if (i % 2)
 				buf[0] = 0;	/* a small frame length, as frames have */
-			ret = run(DIR_REQ, buf, len, 1 + reads++);
+			ret = bpf_feed__run(DIR_REQ, buf, len, 1 + reads++);
 			if (skel->bss->test_view.proto == PROTO_HTTP1 ||
 			    skel->bss->test_view.proto == PROTO_REDIS)
 				break;	/* random bytes that start like a method, or "*": fine */
@@ -906,7 +872,7 @@ static void never_midstream(void **state)
 	drain();
 	kern_events(kern);
 	assert_int_equal(kern->opens, 0);
-	assert_true(loss(LOSS_NOT_HTTP) > before);
+	assert_true(bpf_feed__loss(LOSS_NOT_HTTP) > before);
 }
 
 /*
@@ -929,11 +895,11 @@ static void bounds(void **state)
 		resp.len = 0;
 		for (int i = 0; i < frames; i++)
 			frame(&resp, PING, ACK, 0, ping, 8);
-		before = loss(LOSS_H2_UNFRAMED);
+		before = bpf_feed__loss(LOSS_H2_UNFRAMED);
 		new_conn();
 		assert_int_equal(feed(DIR_REQ, &req, 0, req.len), 0);
 		assert_int_equal(feed(DIR_RESP, &resp, 0, resp.len), frames > 4096);
-		assert_int_equal(loss(LOSS_H2_UNFRAMED), before + (frames > 4096));
+		assert_int_equal(bpf_feed__loss(LOSS_H2_UNFRAMED), before + (frames > 4096));
 	}
 	for (int frames = 16; frames <= 17; frames++) {
 		req.len = 0;

@@ -4,7 +4,8 @@
  * slotap_test_feed entry runs http_feed_segment() on our buffers through
  * BPF_PROG_TEST_RUN, with a clock we choose, so latencies are exact and
  * every split of a message can be tried (a clock of 0 would mean the real
- * one, so ours starts at 1). slotap_test_reset runs the refused-connection
+ * one, so ours starts at 1); tests/unit/bpf_feed.c loads and feeds.
+ * slotap_test_reset runs the refused-connection
  * filter on headers of ours. Needs root (BPF); skipped otherwise, except
  * under CI, where it fails.
  */
@@ -23,6 +24,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "http_server.h"
+#include "bpf_feed.h"
 #include "parser_test.h"
 #include "parser_test.skel.h"
 
@@ -30,8 +32,7 @@ enum { DIR_REQ = 0, DIR_RESP = 1, RESET = 2, RESET_NEW = 3 };
 
 #define MAX_EVENTS 16384
 
-static struct parser_test_bpf *skel;
-static struct ring_buffer *rb;
+static struct parser_test_bpf *skel;	/* NULL: not root, the tests skip */
 static struct http_event events[MAX_EVENTS];
 static int n_events;
 
@@ -49,101 +50,35 @@ static int on_event(void *ctx, void *data, size_t size)
 	return 0;
 }
 
-static int silent(enum libbpf_print_level level, const char *fmt, va_list ap)
-{
-	(void)level;
-	(void)fmt;
-	(void)ap;
-	return 0;
-}
-
 static int group_setup(void **state)
 {
 	(void)state;
-	if (geteuid() != 0) {
-		if (getenv("CI"))
-			fail_msg("test_http_parser needs root (BPF), and CI must run it");
-		return 0;	/* each test skips */
-	}
-	(void)silent;
-	/*
-	 * Events are staged per CPU and drained CPU by CPU: fed from one CPU,
-	 * they come out in the order they were fed, whatever else runs.
-	 */
-	{
-		cpu_set_t one;
-
-		CPU_ZERO(&one);
-		CPU_SET(sched_getcpu(), &one);
-		if (sched_setaffinity(0, sizeof(one), &one))
-			return -1;
-	}
-	skel = parser_test_bpf__open();
-	if (!skel)
+	if (bpf_feed__open("test_http_parser", "events", on_event))
 		return -1;
-	if (parser_test_bpf__load(skel))
-		return -1;
-	rb = ring_buffer__new(bpf_map__fd(skel->maps.events), on_event, NULL, NULL);
-	return rb ? 0 : -1;
+	skel = bpf_feed__skel();
+	return 0;
 }
 
 static int group_teardown(void **state)
 {
 	(void)state;
-	ring_buffer__free(rb);
-	parser_test_bpf__destroy(skel);
+	bpf_feed__close();
 	return 0;
-}
-
-static int run(__u64 dir, const void *buf, size_t len, __u64 now)
-{
-	__u64 args[4] = { dir, (__u64)(unsigned long)buf, len, now };
-	LIBBPF_OPTS(bpf_test_run_opts, opts, .ctx_in = args, .ctx_size_in = sizeof(args));
-
-	assert_int_equal(bpf_prog_test_run_opts(bpf_program__fd(skel->progs.slotap_test_feed),
-						&opts), 0);
-	return (int)opts.retval;
 }
 
 static int feed(__u64 dir, const char *s, __u64 now)
 {
-	return run(dir, s, strlen(s), now);
+	return bpf_feed__run(dir, s, strlen(s), now);
 }
 
 /* len bytes of buf in writes of at most piece bytes, all at time now */
 static void feed_pieces(__u64 dir, const char *buf, size_t len, size_t piece, __u64 now)
 {
-	for (size_t off = 0; off < len; off += piece)
-		assert_int_equal(run(dir, buf + off, len - off < piece ? len - off : piece, now), 0);
-}
+	for (size_t off = 0; off < len; off += piece) {
+		size_t n = len - off < piece ? len - off : piece;
 
-/* what every CPU staged, then the ring buffer: as the agent drains */
-static void drain(void)
-{
-	int ncpus = libbpf_num_possible_cpus();
-	__u64 args[1] = {};
-
-	for (int cpu = 0; cpu < ncpus; cpu++) {
-		LIBBPF_OPTS(bpf_test_run_opts, opts, .ctx_in = args, .ctx_size_in = sizeof(args),
-			    .cpu = cpu, .flags = BPF_F_TEST_RUN_ON_CPU);
-
-		assert_true(!bpf_prog_test_run_opts(bpf_program__fd(skel->progs.slotap_flush_events),
-						    &opts) || errno == ENXIO);
+		assert_int_equal(bpf_feed__run(dir, buf + off, n, now), 0);
 	}
-	assert_true(ring_buffer__consume(rb) >= 0);
-}
-
-static __u64 loss(enum http_loss_reason reason)
-{
-	int ncpus = libbpf_num_possible_cpus();
-	__u64 values[ncpus], sum = 0;
-	__u32 key = reason;
-
-	assert_int_equal(bpf_map_lookup_elem(bpf_map__fd(skel->maps.loss_counters), &key, values),
-			 0);
-	for (int i = 0; i < ncpus; i++)
-		sum += values[i];
-	return sum;
 }
 
 static int test_setup(void **state)
@@ -151,9 +86,9 @@ static int test_setup(void **state)
 	(void)state;
 	if (!skel)
 		return 0;	/* not root: the test skips itself */
-	drain();
+	bpf_feed__drain();
 	n_events = 0;
-	assert_int_equal(run(RESET, NULL, 0, 0), 0);
+	assert_int_equal(bpf_feed__run(RESET, NULL, 0, 0), 0);
 	return 0;
 }
 
@@ -171,13 +106,6 @@ static void assert_event(int i, __u8 method, const char *path, unsigned status, 
 	assert_int_equal(e->local_port, 8080);
 }
 
-/* Without root, each test reports itself skipped (outside CI). */
-#define REQUIRE_BPF()			\
-	do {				\
-		if (!skel)		\
-			skip();		\
-	} while (0)
-
 static const char GET_INDEX[] = "GET /index.html HTTP/1.1\r\nHost: x\r\nAccept: */*\r\n\r\n";
 static const char OK_17[] = "HTTP/1.1 200 OK\r\nContent-Length: 17\r\n\r\nhello from nginx\n";
 
@@ -187,7 +115,7 @@ static void simple_exchange(void **state)
 	REQUIRE_BPF();
 	assert_int_equal(feed(DIR_REQ, GET_INDEX, 1000), 0);
 	assert_int_equal(feed(DIR_RESP, OK_17, 4000), 0);
-	drain();
+	bpf_feed__drain();
 	assert_int_equal(n_events, 1);
 	assert_event(0, HTTP_METHOD_GET, "/index.html", 200, 3000);
 	assert_int_equal(events[0].req_bytes, strlen(GET_INDEX));
@@ -196,7 +124,7 @@ static void simple_exchange(void **state)
 /*
  * A server's events are staged per CPU: a full batch crosses the ring
  * buffer by itself, one record of HTTP_EVENT_BATCH_MAX; the rest waits for
- * the agent's flush (drain() here).
+ * the agent's flush (bpf_feed__drain() here).
  */
 static void events_staged_until_batch_or_flush(void **state)
 {
@@ -213,10 +141,10 @@ static void events_staged_until_batch_or_flush(void **state)
 	for (int i = 0; i <= HTTP_EVENT_BATCH_MAX; i++) {
 		assert_int_equal(feed(DIR_REQ, GET_INDEX, 1000 * i + 1), 0);
 		assert_int_equal(feed(DIR_RESP, OK_17, 1000 * i + 5), 0);
-		assert_true(ring_buffer__consume(rb) >= 0);	/* no flush */
+		bpf_feed__consume();	/* no flush */
 		assert_int_equal(n_events, i < HTTP_EVENT_BATCH_MAX - 1 ? 0 : HTTP_EVENT_BATCH_MAX);
 	}
-	drain();
+	bpf_feed__drain();
 	assert_int_equal(sched_setaffinity(0, sizeof(was), &was), 0);
 	assert_int_equal(n_events, HTTP_EVENT_BATCH_MAX + 1);
 	for (int i = 0; i <= HTTP_EVENT_BATCH_MAX; i++) {
@@ -238,7 +166,7 @@ static void keep_alive(void **state)
 		assert_int_equal(feed(DIR_REQ, "GET /a/1 HTTP/1.1\r\n\r\n", 100 * i + 1), 0);
 		assert_int_equal(feed(DIR_RESP, resp, 100 * i + 8), 0);
 	}
-	drain();
+	bpf_feed__drain();
 	assert_int_equal(n_events, 3);
 	assert_event(0, HTTP_METHOD_GET, "/a/1", 200, 7);
 	assert_event(1, HTTP_METHOD_GET, "/a/1", 404, 7);
@@ -259,7 +187,7 @@ static void pipelined_requests(void **state)
 	assert_int_equal(feed(DIR_RESP, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok", 20), 0);
 	assert_int_equal(feed(DIR_RESP, "HTTP/1.1 201 Created\r\nContent-Length: 0\r\n\r\n", 30), 0);
 	assert_int_equal(feed(DIR_RESP, "HTTP/1.1 204 No Content\r\n\r\n", 40), 0);
-	drain();
+	bpf_feed__drain();
 	assert_int_equal(n_events, 3);
 	assert_event(0, HTTP_METHOD_GET, "/one", 200, 10);
 	assert_event(1, HTTP_METHOD_POST, "/two", 201, 20);
@@ -279,13 +207,13 @@ static void pipelined_responses_in_one_write(void **state)
 			      "HTTP/1.1 200 OK\r\nContent-Length: 99\r\n\r\n"
 			      "HTTP/1.1 302 Found\r\nLocation: /\r\nContent-Length: 0\r\n\r\n", 9),
 			 0);
-	drain();
+	bpf_feed__drain();
 	assert_int_equal(n_events, 4);
 	assert_event(0, HTTP_METHOD_GET, "/a", 200, 4);
 	assert_event(1, HTTP_METHOD_GET, "/b", 500, 4);
 	assert_event(2, HTTP_METHOD_HEAD, "/c", 200, 4);
 	assert_event(3, HTTP_METHOD_GET, "/d", 302, 4);
-	assert_int_equal(loss(LOSS_UNMATCHED_RESPONSE), 0);
+	assert_int_equal(bpf_feed__loss(LOSS_UNMATCHED_RESPONSE), 0);
 }
 
 /* Every way of cutting the request and the response in two gives one event. */
@@ -301,18 +229,18 @@ static void split_anywhere(void **state)
 	for (size_t cut = 1; cut < rl; cut++) {
 		size_t rcut = 1 + cut % (sl - 1);
 
-		drain();
+		bpf_feed__drain();
 		n_events = 0;
-		assert_int_equal(run(RESET, NULL, 0, 0), 0);
-		assert_int_equal(run(DIR_REQ, req, cut, 100), 0);
-		assert_int_equal(run(DIR_REQ, req + cut, rl - cut, 200), 0);
-		assert_int_equal(run(DIR_RESP, resp, rcut, 300), 0);
-		assert_int_equal(run(DIR_RESP, resp + rcut, sl - rcut, 400), 0);
+		assert_int_equal(bpf_feed__run(RESET, NULL, 0, 0), 0);
+		assert_int_equal(bpf_feed__run(DIR_REQ, req, cut, 100), 0);
+		assert_int_equal(bpf_feed__run(DIR_REQ, req + cut, rl - cut, 200), 0);
+		assert_int_equal(bpf_feed__run(DIR_RESP, resp, rcut, 300), 0);
+		assert_int_equal(bpf_feed__run(DIR_RESP, resp + rcut, sl - rcut, 400), 0);
 		/* and the connection is still in step: a second exchange */
 		assert_int_equal(feed(DIR_REQ, "GET /next HTTP/1.1\r\n\r\n", 500), 0);
 		assert_int_equal(feed(DIR_RESP, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n",
 				      600), 0);
-		drain();
+		bpf_feed__drain();
 		assert_int_equal(n_events, 2);
 		/* timed from the first piece of each; the query never leaves the kernel */
 		assert_event(0, HTTP_METHOD_PUT, "/api/items/42", 422, 200);
@@ -332,13 +260,13 @@ static void body_split_across_reads(void **state)
 	assert_int_equal(feed(DIR_REQ, "POST /upload HTTP/1.1\r\nContent-Length: 3000\r\n\r\n",
 			      1000), 0);
 	for (int i = 0; i < 3; i++)
-		assert_int_equal(run(DIR_REQ, body + 1000 * i, 1000, 2000 + i), 0);
+		assert_int_equal(bpf_feed__run(DIR_REQ, body + 1000 * i, 1000, 2000 + i), 0);
 	assert_int_equal(feed(DIR_RESP, "HTTP/1.1 201 Created\r\nContent-Length: 0\r\n\r\n", 9000),
 			 0);
-	drain();
+	bpf_feed__drain();
 	assert_int_equal(n_events, 1);
 	assert_event(0, HTTP_METHOD_POST, "/upload", 201, 8000);
-	assert_int_equal(loss(LOSS_PIPELINE_OVERFLOW), 0);
+	assert_int_equal(bpf_feed__loss(LOSS_PIPELINE_OVERFLOW), 0);
 }
 
 /*
@@ -366,14 +294,14 @@ static void head_scanner_hands_over_odd_heads(void **state)
 	}
 	assert_int_equal(feed(DIR_REQ, "GET /after HTTP/1.1\r\n\r\n", 1000), 0);
 	assert_int_equal(feed(DIR_RESP, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n", 1001), 0);
-	drain();
+	bpf_feed__drain();
 	assert_int_equal(n_events, 5);
 	for (int i = 0; i < 4; i++) {
 		assert_event(i, HTTP_METHOD_POST, paths[i], 201, 2);
 		assert_int_equal(events[i].req_bytes, strlen(reqs[i]));
 	}
 	assert_event(4, HTTP_METHOD_GET, "/after", 200, 1);
-	assert_int_equal(loss(LOSS_NOT_HTTP), 0);
+	assert_int_equal(bpf_feed__loss(LOSS_NOT_HTTP), 0);
 }
 
 /*
@@ -410,25 +338,25 @@ static void head_scanner_agrees_with_byte_parser(void **state)
 		}
 		len += snprintf(req + len, sizeof(req) - len, "\r\n%.*s", body, "abc");
 
-		drain();
+		bpf_feed__drain();
 		n_events = 0;
-		assert_int_equal(run(RESET, NULL, 0, 0), 0);
+		assert_int_equal(bpf_feed__run(RESET, NULL, 0, 0), 0);
 		if (bytewise) {
 			for (int k = 0; k < len; k++)
-				assert_int_equal(run(DIR_REQ, req + k, 1, 10), 0);
+				assert_int_equal(bpf_feed__run(DIR_REQ, req + k, 1, 10), 0);
 		} else {
-			assert_int_equal(run(DIR_REQ, req, len, 10), 0);
+			assert_int_equal(bpf_feed__run(DIR_REQ, req, len, 10), 0);
 		}
 		assert_int_equal(feed(DIR_RESP, "HTTP/1.1 201 Created\r\nContent-Length: 0\r\n\r\n", 30), 0);
 		assert_int_equal(feed(DIR_REQ, "GET /next HTTP/1.1\r\n\r\n", 40), 0);
 		assert_int_equal(feed(DIR_RESP, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n", 41), 0);
-		drain();
+		bpf_feed__drain();
 		assert_int_equal(n_events, 2);
 		assert_event(0, HTTP_METHOD_POST, path, 201, 20);
 		assert_int_equal(events[0].req_bytes, len);
 		assert_event(1, HTTP_METHOD_GET, "/next", 200, 1);
 	}
-	assert_int_equal(loss(LOSS_NOT_HTTP), 0);
+	assert_int_equal(bpf_feed__loss(LOSS_NOT_HTTP), 0);
 }
 
 static void chunked_request_and_response(void **state)
@@ -445,7 +373,7 @@ static void chunked_request_and_response(void **state)
 	assert_int_equal(feed(DIR_REQ, "GET /after HTTP/1.1\r\n\r\n", 10), 0);
 	assert_int_equal(feed(DIR_RESP, "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n", 15),
 			 0);
-	drain();
+	bpf_feed__drain();
 	assert_int_equal(n_events, 2);
 	assert_event(0, HTTP_METHOD_POST, "/c", 200, 1);
 	assert_event(1, HTTP_METHOD_GET, "/after", 404, 5);
@@ -460,7 +388,7 @@ static void interim_response_is_not_the_response(void **state)
 	assert_int_equal(feed(DIR_RESP, "HTTP/1.1 100 Continue\r\n\r\n", 110), 0);
 	assert_int_equal(feed(DIR_REQ, "hi", 120), 0);
 	assert_int_equal(feed(DIR_RESP, "HTTP/1.1 204 No Content\r\n\r\n", 150), 0);
-	drain();
+	bpf_feed__drain();
 	assert_int_equal(n_events, 1);
 	assert_event(0, HTTP_METHOD_PUT, "/big", 204, 50);
 }
@@ -472,10 +400,10 @@ static void sendfile_body_keeps_framing(void **state)
 	assert_int_equal(feed(DIR_REQ, "GET /f HTTP/1.1\r\n\r\nGET /g HTTP/1.1\r\n\r\n", 1), 0);
 	assert_int_equal(feed(DIR_RESP, "HTTP/1.1 200 OK\r\nContent-Length: 100000\r\n\r\n", 10),
 			 0);
-	assert_int_equal(run(DIR_RESP, NULL, 60000, 11), 0);	/* sendfile */
-	assert_int_equal(run(DIR_RESP, NULL, 40000, 12), 0);
+	assert_int_equal(bpf_feed__run(DIR_RESP, NULL, 60000, 11), 0);	/* sendfile */
+	assert_int_equal(bpf_feed__run(DIR_RESP, NULL, 40000, 12), 0);
 	assert_int_equal(feed(DIR_RESP, "HTTP/1.1 206 Partial\r\nContent-Length: 1\r\n\r\nx", 20), 0);
-	drain();
+	bpf_feed__drain();
 	assert_int_equal(n_events, 2);
 	assert_event(0, HTTP_METHOD_GET, "/f", 200, 9);
 	assert_event(1, HTTP_METHOD_GET, "/g", 206, 19);
@@ -493,7 +421,7 @@ static void long_path_is_truncated(void **state)
 	snprintf(req, sizeof(req), "GET /%0100d HTTP/1.1\r\n\r\n", 7);
 	assert_int_equal(feed(DIR_REQ, req, 0), 0);
 	assert_int_equal(feed(DIR_RESP, "HTTP/1.1 200 OK\r\n\r\n", 1), 0);
-	drain();
+	bpf_feed__drain();
 	assert_int_equal(n_events, 1);
 	assert_int_equal(events[0].resource_len, HTTP_PATH_MAX);
 	assert_true(events[0].flags & HTTP_EVENT_PATH_TRUNCATED);
@@ -506,11 +434,11 @@ static void not_http_is_dropped(void **state)
 
 	(void)state;
 	REQUIRE_BPF();
-	before = loss(LOSS_NOT_HTTP);
+	before = bpf_feed__loss(LOSS_NOT_HTTP);
 	/* a redis command: the connection is given up, and counted once */
 	assert_int_equal(feed(DIR_REQ, "*1\r\n$4\r\nPING\r\n", 0), 1);
-	assert_int_equal(loss(LOSS_NOT_HTTP), before + 1);
-	drain();
+	assert_int_equal(bpf_feed__loss(LOSS_NOT_HTTP), before + 1);
+	bpf_feed__drain();
 	assert_int_equal(n_events, 0);
 }
 
@@ -520,23 +448,23 @@ static void bad_and_unmatched_responses_are_counted(void **state)
 
 	(void)state;
 	REQUIRE_BPF();
-	unmatched = loss(LOSS_UNMATCHED_RESPONSE);
-	unparsable = loss(LOSS_UNPARSABLE_RESPONSE);
+	unmatched = bpf_feed__loss(LOSS_UNMATCHED_RESPONSE);
+	unparsable = bpf_feed__loss(LOSS_UNPARSABLE_RESPONSE);
 	assert_int_equal(feed(DIR_RESP, "HTTP/1.1 200 OK\r\n\r\n", 0), 0);
-	assert_int_equal(loss(LOSS_UNMATCHED_RESPONSE), unmatched + 1);
-	assert_int_equal(run(RESET, NULL, 0, 0), 0);
+	assert_int_equal(bpf_feed__loss(LOSS_UNMATCHED_RESPONSE), unmatched + 1);
+	assert_int_equal(bpf_feed__run(RESET, NULL, 0, 0), 0);
 	assert_int_equal(feed(DIR_REQ, "GET / HTTP/1.1\r\n\r\n", 0), 0);
 	assert_int_equal(feed(DIR_RESP, "SSH-2.0-OpenSSH_9.2\r\n", 1), 0);
-	assert_int_equal(loss(LOSS_UNPARSABLE_RESPONSE), unparsable + 1);
-	drain();
+	assert_int_equal(bpf_feed__loss(LOSS_UNPARSABLE_RESPONSE), unparsable + 1);
+	bpf_feed__drain();
 	assert_int_equal(n_events, 0);
 }
 
 static void fresh_connection(void)
 {
-	drain();
+	bpf_feed__drain();
 	n_events = 0;
-	assert_int_equal(run(RESET, NULL, 0, 0), 0);
+	assert_int_equal(bpf_feed__run(RESET, NULL, 0, 0), 0);
 }
 
 /* every loss reason's counter, summed */
@@ -545,7 +473,7 @@ static __u64 losses(void)
 	__u64 sum = 0;
 
 	for (int r = 0; r < LOSS_REASON_MAX; r++)
-		sum += loss(r);
+		sum += bpf_feed__loss(r);
 	return sum;
 }
 
@@ -597,7 +525,8 @@ static void pipeline(int depth, size_t req_piece, size_t resp_piece, __u64 now)
 			end = at + 1;
 			while (end < sl && strncmp(resps + end, "HTTP/1.1 ", 9))
 				end++;
-			assert_int_equal(run(DIR_RESP, resps + at, end - at, now + 100), 0);
+			assert_int_equal(bpf_feed__run(DIR_RESP, resps + at, end - at, now + 100),
+					 0);
 		}
 		return;
 	}
@@ -624,7 +553,7 @@ static void pipelining_at_any_depth(void **state)
 			__u64 lost = losses();
 
 			pipeline(depths[d], pieces[k][0], pieces[k][1], 10);
-			drain();
+			bpf_feed__drain();
 			assert_int_equal(n_events, depths[d]);
 			for (int i = 0; i < depths[d]; i++) {
 				snprintf(path, sizeof(path), "/d/%d", i);
@@ -650,10 +579,10 @@ static void pipelining_beyond_what_is_kept(void **state)
 	(void)state;
 	REQUIRE_BPF();
 	lost = losses();
-	overflow = loss(LOSS_PIPELINE_OVERFLOW);
+	overflow = bpf_feed__loss(LOSS_PIPELINE_OVERFLOW);
 	pipeline(depth, 4000, 4000, 10);
-	drain();
-	assert_true(loss(LOSS_PIPELINE_OVERFLOW) - overflow >= 500);
+	bpf_feed__drain();
+	assert_true(bpf_feed__loss(LOSS_PIPELINE_OVERFLOW) - overflow >= 500);
 	assert_int_equal(n_events + losses() - lost, depth);
 	/* the ones measured are still paired with their own responses */
 	for (int i = 0; i < n_events && i < MAX_EVENTS; i++) {
@@ -667,7 +596,7 @@ static void pipelining_beyond_what_is_kept(void **state)
 	assert_int_equal(feed(DIR_REQ, "GET /after HTTP/1.1\r\n\r\n", 20), 0);
 	assert_int_equal(feed(DIR_RESP, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n", 30), 0);
 	n_events = 0;
-	drain();
+	bpf_feed__drain();
 	assert_int_equal(n_events + losses() - lost, 1);
 }
 
@@ -684,7 +613,7 @@ static void any_method_and_bad_request_lines(void **state)
 	REQUIRE_BPF();
 	memset(longest, 'X', 31);
 	strcpy(longest + 31, " /long HTTP/1.1\r\n\r\n");
-	bad = loss(LOSS_UNPARSABLE_REQUEST);
+	bad = bpf_feed__loss(LOSS_UNPARSABLE_REQUEST);
 	assert_int_equal(feed(DIR_REQ, "PROPFIND /dav/x HTTP/1.1\r\nDepth: 1\r\n\r\n", 1), 0);
 	assert_int_equal(feed(DIR_RESP, "HTTP/1.1 207 Multi-Status\r\nContent-Length: 0\r\n\r\n",
 			      2), 0);
@@ -704,7 +633,7 @@ static void any_method_and_bad_request_lines(void **state)
 			 statuses[i]);
 		assert_int_equal(feed(DIR_RESP, resp, 5 + i), 0);
 	}
-	drain();
+	bpf_feed__drain();
 	assert_int_equal(n_events, 6);
 	assert_request(0, HTTP_METHOD_OTHER, "/dav/x", 207);
 	assert_request(1, HTTP_METHOD_OTHER, "/cache", 200);
@@ -712,7 +641,7 @@ static void any_method_and_bad_request_lines(void **state)
 	assert_request(3, HTTP_METHOD_OTHER, "*", 200);
 	assert_request(4, HTTP_METHOD_OTHER, "/long", 200);
 	assert_request(5, HTTP_METHOD_DELETE, "/y", 204);
-	assert_int_equal(loss(LOSS_UNPARSABLE_REQUEST), bad + 3);
+	assert_int_equal(bpf_feed__loss(LOSS_UNPARSABLE_REQUEST), bad + 3);
 }
 
 /*
@@ -793,15 +722,16 @@ static void responses_as_strict_clients_read_them(void **state)
 				assert_int_equal(feed(DIR_RESP, PLAIN_RESP, 2), 0);
 				assert_int_equal(feed(DIR_REQ, reqs, 3), 0);
 				if (cut)
-					assert_int_equal(run(DIR_RESP, resps, cut, 4), 0);
-				assert_int_equal(run(DIR_RESP, resps + cut, sl - cut, 5), 0);
+					assert_int_equal(bpf_feed__run(DIR_RESP, resps, cut, 4), 0);
+				assert_int_equal(bpf_feed__run(DIR_RESP, resps + cut, sl - cut, 5),
+						 0);
 				if (!pipelined) {
 					assert_int_equal(feed(DIR_REQ, PLAIN_REQ, 6), 0);
 					assert_int_equal(feed(DIR_RESP, PLAIN_RESP, 7), 0);
 				}
 				assert_int_equal(feed(DIR_REQ, PLAIN_REQ, 8), 0);
 				assert_int_equal(feed(DIR_RESP, PLAIN_RESP, 9), 0);
-				drain();
+				bpf_feed__drain();
 				if (n_events != 4 || events[1].status != sh->status ||
 				    losses() != lost)
 					fail_msg("shape \"%s\"%s, cut at %zu: %d events, status %u, "
@@ -828,7 +758,7 @@ static void close_delimited_body(void **state)
 	assert_int_equal(feed(DIR_REQ, "GET /a HTTP/1.1\r\n\r\nGET /b HTTP/1.1\r\n\r\n", 1), 0);
 	assert_int_equal(feed(DIR_RESP, "HTTP/1.1 200 OK\r\nConnection: close\r\n\r\nbody ", 2), 0);
 	assert_int_equal(feed(DIR_RESP, "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n", 3), 0);
-	drain();
+	bpf_feed__drain();
 	assert_int_equal(n_events, 1);
 	assert_request(0, HTTP_METHOD_GET, "/a", 200);
 }
@@ -844,15 +774,15 @@ static void unframable_responses_cost_their_requests(void **state)
 
 	(void)state;
 	REQUIRE_BPF();
-	unparsable = loss(LOSS_UNPARSABLE_RESPONSE);
-	unframed = loss(LOSS_UNFRAMED);
+	unparsable = bpf_feed__loss(LOSS_UNPARSABLE_RESPONSE);
+	unframed = bpf_feed__loss(LOSS_UNFRAMED);
 	/* alone: the next status line resynchronises */
 	assert_int_equal(feed(DIR_REQ, "GET /one HTTP/1.1\r\n\r\n", 1), 0);
 	assert_int_equal(feed(DIR_RESP, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n", 2), 0);
 	assert_int_equal(feed(DIR_REQ, "GET /two HTTP/1.1\r\n\r\nGET /three HTTP/1.1\r\n\r\n", 3), 0);
 	assert_int_equal(feed(DIR_RESP, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n", 4), 0);
 	assert_int_equal(feed(DIR_RESP, "HTTP/1.1 2x0 OK\r\n\r\n", 5), 0);
-	assert_int_equal(loss(LOSS_UNPARSABLE_RESPONSE), unparsable + 1);
+	assert_int_equal(bpf_feed__loss(LOSS_UNPARSABLE_RESPONSE), unparsable + 1);
 	assert_int_equal(feed(DIR_REQ, "GET /four HTTP/1.1\r\n\r\n", 6), 0);
 	assert_int_equal(feed(DIR_RESP, "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n", 7), 0);
 	/*
@@ -863,12 +793,12 @@ static void unframable_responses_cost_their_requests(void **state)
 				       "GET /7 HTTP/1.1\r\n\r\n", 8), 0);
 	assert_int_equal(feed(DIR_RESP, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
 					"zz\r\n", 9), 0);
-	assert_int_equal(loss(LOSS_UNFRAMED), unframed + 2);
+	assert_int_equal(bpf_feed__loss(LOSS_UNFRAMED), unframed + 2);
 	assert_int_equal(feed(DIR_RESP, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n", 10), 0);
 	assert_int_equal(feed(DIR_REQ, "GET /8 HTTP/1.1\r\n\r\n", 11), 0);
 	assert_int_equal(feed(DIR_RESP, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n", 12), 0);
-	assert_int_equal(loss(LOSS_UNFRAMED), unframed + 3);
-	drain();
+	assert_int_equal(bpf_feed__loss(LOSS_UNFRAMED), unframed + 3);
+	bpf_feed__drain();
 	assert_int_equal(n_events, 4);
 	assert_request(0, HTTP_METHOD_GET, "/one", 200);
 	assert_request(1, HTTP_METHOD_GET, "/two", 200);
@@ -884,7 +814,7 @@ static void upgrade_ends_http1(void **state)
 	assert_int_equal(feed(DIR_REQ, "GET /ws HTTP/1.1\r\nUpgrade: websocket\r\n\r\n", 1), 0);
 	assert_int_equal(feed(DIR_RESP, "HTTP/1.1 101 Switching Protocols\r\n"
 					"Upgrade: websocket\r\n\r\n", 2), 1);
-	drain();
+	bpf_feed__drain();
 	assert_int_equal(n_events, 1);
 	assert_request(0, HTTP_METHOD_GET, "/ws", 101);
 }
@@ -1043,11 +973,11 @@ static void pairs_agree_with_llhttp(void **state)
 
 				if (at + piece > stop)
 					piece = stop - at;
-				assert_int_equal(run(DIR_RESP, stream + at, piece, 2), 0);
+				assert_int_equal(bpf_feed__run(DIR_RESP, stream + at, piece, 2), 0);
 				at += piece;
 			}
 		}
-		drain();
+		bpf_feed__drain();
 		if (n_events != n || losses() != lost)
 			fail_msg("round %d (%s, %d requests): %d events, %llu lost", round,
 				 pipelined ? "pipelined" : "one at a time", n, n_events,
@@ -1081,26 +1011,26 @@ static void protocol_from_first_bytes(void **state)
 	(void)state;
 	REQUIRE_BPF();
 	for (size_t i = 0; i < sizeof(http1) / sizeof(http1[0]); i++) {
-		drain();
+		bpf_feed__drain();
 		n_events = 0;
-		assert_int_equal(run(RESET_NEW, NULL, 0, 0), 0);
+		assert_int_equal(bpf_feed__run(RESET_NEW, NULL, 0, 0), 0);
 		/* a server's greeting before any request is not looked at */
 		assert_int_equal(feed(DIR_RESP, "220 ready\r\n", 1), 0);
 		assert_int_equal(feed(DIR_REQ, http1[i], 2), 0);
 		assert_int_equal(feed(DIR_RESP, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n", 3), 0);
-		drain();
+		bpf_feed__drain();
 		assert_int_equal(n_events, 1);
 		assert_int_equal(events[0].protocol, PROTO_HTTP1);
 		assert_int_equal(events[0].status_class, STATUS_CLASS_OK);
 	}
 	for (size_t i = 0; i < sizeof(others) / sizeof(others[0]); i++) {
-		before = loss(LOSS_NOT_HTTP);
-		assert_int_equal(run(RESET_NEW, NULL, 0, 0), 0);
+		before = bpf_feed__loss(LOSS_NOT_HTTP);
+		assert_int_equal(bpf_feed__run(RESET_NEW, NULL, 0, 0), 0);
 		for (int r = 1; r < 4; r++)
-			assert_int_equal(run(DIR_REQ, others[i], 8, r), 0);
-		assert_int_equal(loss(LOSS_NOT_HTTP), before);
-		assert_int_equal(run(DIR_REQ, others[i], 8, 4), 1);
-		assert_int_equal(loss(LOSS_NOT_HTTP), before + 1);
+			assert_int_equal(bpf_feed__run(DIR_REQ, others[i], 8, r), 0);
+		assert_int_equal(bpf_feed__loss(LOSS_NOT_HTTP), before);
+		assert_int_equal(bpf_feed__run(DIR_REQ, others[i], 8, 4), 1);
+		assert_int_equal(bpf_feed__loss(LOSS_NOT_HTTP), before + 1);
 	}
 }
 
@@ -1119,18 +1049,18 @@ static void tls_ciphertext_is_not_parsed(void **state)
 	(void)state;
 	REQUIRE_BPF();
 	for (size_t i = 0; i < sizeof(hellos) / sizeof(hellos[0]); i++) {
-		drain();
+		bpf_feed__drain();
 		n_events = 0;
-		before = loss(LOSS_NOT_HTTP);
-		assert_int_equal(run(RESET_NEW, NULL, 0, 0), 0);
-		assert_int_equal(run(DIR_REQ, hellos[i], 8, 1), 0);
+		before = bpf_feed__loss(LOSS_NOT_HTTP);
+		assert_int_equal(bpf_feed__run(RESET_NEW, NULL, 0, 0), 0);
+		assert_int_equal(bpf_feed__run(DIR_REQ, hellos[i], 8, 1), 0);
 		/* ciphertext that happens to read as HTTP is not parsed either */
 		assert_int_equal(feed(DIR_REQ, "GET / HTTP/1.1\r\n\r\n", 2), 0);
 		assert_int_equal(feed(DIR_RESP, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n", 3), 0);
 		assert_int_equal(feed(DIR_REQ, "\x17\x03\x03\x00\x20\xaa\xbb\xcc", 4), 0);
-		drain();
+		bpf_feed__drain();
 		assert_int_equal(n_events, 0);
-		assert_int_equal(loss(LOSS_NOT_HTTP), before);
+		assert_int_equal(bpf_feed__loss(LOSS_NOT_HTTP), before);
 	}
 }
 
@@ -1152,7 +1082,7 @@ static void status_classes(void **state)
 		assert_int_equal(feed(DIR_REQ, "GET /c HTTP/1.1\r\n\r\n", 1), 0);
 		assert_int_equal(feed(DIR_RESP, cases[i].line, 2), 0);
 	}
-	drain();
+	bpf_feed__drain();
 	assert_int_equal(n_events, sizeof(cases) / sizeof(cases[0]));
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
 		assert_int_equal(events[i].status_class, cases[i].class);
@@ -1214,7 +1144,7 @@ static void refused_needs_a_bare_syn_to_a_service_port(void **state)
 	assert_int_equal(reset_to(31001, SYN | RST), 0);
 	assert_int_equal(reset_to_with(31003, ACK, 100), 0);	/* nobody's port */
 	assert_int_equal(reset_to_with(31001, ACK | FIN, 100), 1);	/* a request, lost */
-	drain();
+	bpf_feed__drain();
 	assert_int_equal(n_events, 3);
 	assert_int_equal(events[2].failure, HTTP_FAILURE_CONN_RESET);
 	assert_int_equal(events[2].flags, HTTP_EVENT_NO_REQUEST);

@@ -10,7 +10,6 @@
  * otherwise, except under CI, where it fails.
  */
 #include <errno.h>
-#include <sched.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -24,6 +23,7 @@
 #include "http_server.h"
 #include "redis.h"
 #include "redis_names.h"
+#include "bpf_feed.h"
 #include "parser_test.h"
 #include "parser_test.skel.h"
 
@@ -31,8 +31,7 @@ enum { DIR_REQ = 0, DIR_RESP = 1 };
 
 #define MAX_EVENTS 65536
 
-static struct parser_test_bpf *skel;
-static struct ring_buffer *rb;
+static struct parser_test_bpf *skel;	/* NULL: not root, the tests skip */
 static struct http_event events[MAX_EVENTS];
 static int n_events;
 
@@ -62,85 +61,33 @@ static int on_event(void *ctx, void *data, size_t size)
 
 static int group_setup(void **state)
 {
-	cpu_set_t one;
-
 	(void)state;
-	if (geteuid() != 0) {
-		if (getenv("CI"))
-			fail_msg("test_redis_parser needs root (BPF), and CI must run it");
-		return 0;
-	}
-	/* events are staged per CPU: fed from one, they come out in order */
-	CPU_ZERO(&one);
-	CPU_SET(sched_getcpu(), &one);
-	if (sched_setaffinity(0, sizeof(one), &one))
+	if (bpf_feed__open("test_redis_parser", "events", on_event))
 		return -1;
-	skel = parser_test_bpf__open_and_load();
-	if (!skel)
+	skel = bpf_feed__skel();
+	if (skel && redis_names__fill(bpf_map__fd(skel->maps.redis_names)))
 		return -1;
-	if (redis_names__fill(bpf_map__fd(skel->maps.redis_names)))
-		return -1;
-	rb = ring_buffer__new(bpf_map__fd(skel->maps.events), on_event, NULL, NULL);
-	return rb ? 0 : -1;
+	return 0;
 }
 
 static int group_teardown(void **state)
 {
 	(void)state;
-	ring_buffer__free(rb);
-	parser_test_bpf__destroy(skel);
+	bpf_feed__close();
 	return 0;
-}
-
-static int run(__u64 dir, const void *buf, size_t len, __u64 now)
-{
-	__u64 args[4] = { dir, (__u64)(unsigned long)buf, len, now };
-	LIBBPF_OPTS(bpf_test_run_opts, opts, .ctx_in = args, .ctx_size_in = sizeof(args));
-
-	assert_int_equal(bpf_prog_test_run_opts(bpf_program__fd(skel->progs.slotap_test_feed),
-						&opts), 0);
-	return (int)opts.retval;
 }
 
 static int feed(__u64 dir, const char *s, __u64 now)
 {
-	return run(dir, s, strlen(s), now);
-}
-
-static void drain(void)
-{
-	int ncpus = libbpf_num_possible_cpus();
-	__u64 args[1] = {};
-
-	for (int cpu = 0; cpu < ncpus; cpu++) {
-		LIBBPF_OPTS(bpf_test_run_opts, opts, .ctx_in = args, .ctx_size_in = sizeof(args),
-			    .cpu = cpu, .flags = BPF_F_TEST_RUN_ON_CPU);
-
-		assert_true(!bpf_prog_test_run_opts(bpf_program__fd(skel->progs.slotap_flush_events),
-						    &opts) || errno == ENXIO);
-	}
-	assert_true(ring_buffer__consume(rb) >= 0);
+	return bpf_feed__run(dir, s, strlen(s), now);
 }
 
 /* the counters as the test started: every test sees its own */
 static __u64 base[LOSS_REASON_MAX];
 
-static __u64 loss_raw(enum http_loss_reason reason)
-{
-	int ncpus = libbpf_num_possible_cpus();
-	__u64 values[ncpus], sum = 0;
-	__u32 key = reason;
-
-	assert_int_equal(bpf_map_lookup_elem(bpf_map__fd(skel->maps.loss_counters), &key, values),
-			 0);
-	for (int i = 0; i < ncpus; i++)
-		sum += values[i];
-	return sum;
-}
-
 static __u64 loss(enum http_loss_reason reason)
 {
-	return loss_raw(reason) - base[reason];
+	return bpf_feed__loss(reason) - base[reason];
 }
 
 static __u64 losses(void)
@@ -160,10 +107,10 @@ static __u64 command_losses(void)
 
 static void reset(void)
 {
-	drain();
+	bpf_feed__drain();
 	n_events = 0;
 	n_records = 0;
-	assert_int_equal(run(TEST_RESET_REDIS, NULL, 0, 0), 0);
+	assert_int_equal(bpf_feed__run(TEST_RESET_REDIS, NULL, 0, 0), 0);
 }
 
 static int test_setup(void **state)
@@ -173,15 +120,9 @@ static int test_setup(void **state)
 		return 0;
 	reset();
 	for (int r = 0; r < LOSS_REASON_MAX; r++)
-		base[r] = loss_raw(r);
+		base[r] = bpf_feed__loss(r);
 	return 0;
 }
-
-#define REQUIRE_BPF()			\
-	do {				\
-		if (!skel)		\
-			skip();		\
-	} while (0)
 
 /* The operation id of a command name, as the agent's table has it (0: _OTHER). */
 static __u8 op(const char *name)
@@ -224,7 +165,7 @@ static void set_and_get(void **state)
 	assert_int_equal(feed(DIR_RESP, "+OK\r\n", 4000), 0);
 	assert_int_equal(feed(DIR_REQ, "*2\r\n$3\r\nget\r\n$3\r\nkey\r\n", 5000), 0);
 	assert_int_equal(feed(DIR_RESP, "$5\r\nvalue\r\n", 5500), 0);
-	drain();
+	bpf_feed__drain();
 	assert_int_equal(n_events, 2);
 	assert_event(0, op("SET"), REDIS_STATUS_OK, 3000);
 	assert_int_equal(events[0].req_bytes, strlen(set));
@@ -239,10 +180,10 @@ static void classified_by_first_bytes(void **state)
 {
 	(void)state;
 	REQUIRE_BPF();
-	assert_int_equal(run(TEST_RESET_NEW, NULL, 0, 0), 0);
+	assert_int_equal(bpf_feed__run(TEST_RESET_NEW, NULL, 0, 0), 0);
 	assert_int_equal(feed(DIR_REQ, "*1\r\n$4\r\nPING\r\n", 10), 0);
 	assert_int_equal(feed(DIR_RESP, "+PONG\r\n", 30), 0);
-	drain();
+	bpf_feed__drain();
 	assert_int_equal(n_events, 1);
 	assert_event(0, op("PING"), REDIS_STATUS_OK, 20);
 }
@@ -268,7 +209,7 @@ static void errors_are_statuses(void **state)
 					"!21\r\nLOADING Redis is busy\r\n"
 					/* a bare word; a word longer than any name */
 					"-ERRORSTHATARELONGERTHANANYNAMEWEKNOW\r\n", 2), 0);
-	drain();
+	bpf_feed__drain();
 	assert_int_equal(n_events, 7);
 	assert_event(0, REDIS_OP_OTHER, err("ERR"), 1);
 	assert_int_equal(events[0].status_class, STATUS_CLASS_CLIENT_ERROR);
@@ -307,7 +248,7 @@ static void reply_types(void **state)
 		assert_int_equal(feed(DIR_REQ, "*1\r\n$4\r\nTIME\r\n", 10), 0);
 	for (size_t i = 0; i < n; i++)
 		assert_int_equal(feed(DIR_RESP, replies[i], 20 + i), 0);
-	drain();
+	bpf_feed__drain();
 	assert_int_equal(n_events, n);
 	for (size_t i = 0; i < n; i++)
 		assert_event(i, op("TIME"), REDIS_STATUS_OK, 10 + i);
@@ -328,7 +269,7 @@ static void multi_exec(void **state)
 			      100), 0);
 	assert_int_equal(feed(DIR_RESP, "+OK\r\n-ERR unknown command\r\n"
 					"-EXECABORT Transaction discarded\r\n", 110), 0);
-	drain();
+	bpf_feed__drain();
 	assert_int_equal(n_events, 7);
 	assert_event(0, op("MULTI"), REDIS_STATUS_OK, 10);
 	assert_event(1, op("SET"), REDIS_STATUS_OK, 10);
@@ -347,7 +288,7 @@ static void inline_and_empty_commands(void **state)
 	assert_int_equal(feed(DIR_REQ, "\r\n  \t \r\n*0\r\n*-1\r\nset k v\r\n  get   k\n", 2), 0);
 	assert_int_equal(feed(DIR_REQ, "ExIsTs k\r\n", 3), 0);
 	assert_int_equal(feed(DIR_RESP, "+PONG\r\n+OK\r\n$1\r\nv\r\n:1\r\n", 10), 0);
-	drain();
+	bpf_feed__drain();
 	assert_int_equal(n_events, 4);
 	assert_event(0, op("PING"), REDIS_STATUS_OK, 9);
 	assert_event(1, op("SET"), REDIS_STATUS_OK, 8);
@@ -367,7 +308,7 @@ static void blocking_commands(void **state)
 				       "$7\r\nSTREAMS\r\n$1\r\ns\r\n$1\r\n$\r\n"
 				       "*2\r\n$3\r\nGET\r\n$5\r\nBLOCK\r\n", 1), 0);
 	assert_int_equal(feed(DIR_RESP, "*2\r\n$1\r\nq\r\n$1\r\nx\r\n*-1\r\n*-1\r\n$-1\r\n", 5), 0);
-	drain();
+	bpf_feed__drain();
 	assert_int_equal(n_events, 4);
 	assert_true(events[0].flags & HTTP_EVENT_BLOCKING);
 	assert_false(events[1].flags & HTTP_EVENT_BLOCKING);
@@ -399,7 +340,7 @@ static void pubsub_resp2(void **state)
 	assert_int_equal(feed(DIR_REQ, "*4\r\n$6\r\nLRANGE\r\n$1\r\nl\r\n$1\r\n0\r\n$2\r\n-1\r\n", 90),
 			 0);
 	assert_int_equal(feed(DIR_RESP, "*1\r\n$7\r\nmessage\r\n", 95), 0);
-	drain();
+	bpf_feed__drain();
 	assert_int_equal(n_events, 6);
 	assert_event(0, op("SUBSCRIBE"), REDIS_STATUS_OK, 10);
 	assert_event(1, op("PSUBSCRIBE"), REDIS_STATUS_OK, 20);
@@ -425,7 +366,7 @@ static void pubsub_resp3(void **state)
 	assert_int_equal(feed(DIR_RESP, ">3\r\n$7\r\nmessage\r\n$2\r\nch\r\n$2\r\nhi\r\n"
 					">2\r\n$10\r\ninvalidate\r\n*1\r\n$1\r\nk\r\n"
 					"*3\r\n$7\r\nmessage\r\n$1\r\na\r\n$1\r\nb\r\n", 28), 0);
-	drain();
+	bpf_feed__drain();
 	assert_int_equal(n_events, 3);
 	assert_event(0, op("HELLO"), REDIS_STATUS_OK, 1);
 	assert_event(1, op("SUBSCRIBE"), REDIS_STATUS_OK, 5);
@@ -442,7 +383,7 @@ static void monitor_feed(void **state)
 	assert_int_equal(feed(DIR_REQ, "*1\r\n$7\r\nMONITOR\r\n", 1), 0);
 	assert_int_equal(feed(DIR_RESP, "+OK\r\n", 2), 0);
 	assert_int_equal(feed(DIR_RESP, "+1700000000.1 [0 127.0.0.1:1] \"GET\" \"k\"\r\n", 3), 0);
-	drain();
+	bpf_feed__drain();
 	assert_int_equal(n_events, 1);
 	assert_int_equal(losses(), 0);
 }
@@ -464,11 +405,11 @@ static void split_anywhere(void **state)
 		size_t rcut = 1 + cut % (sl - 1);
 
 		reset();
-		assert_int_equal(run(DIR_REQ, good_req, cut, 100), 0);
-		assert_int_equal(run(DIR_REQ, good_req + cut, rl - cut, 200), 0);
-		assert_int_equal(run(DIR_RESP, resp, rcut, 300), 0);
-		assert_int_equal(run(DIR_RESP, resp + rcut, sl - rcut, 400), 0);
-		drain();
+		assert_int_equal(bpf_feed__run(DIR_REQ, good_req, cut, 100), 0);
+		assert_int_equal(bpf_feed__run(DIR_REQ, good_req + cut, rl - cut, 200), 0);
+		assert_int_equal(bpf_feed__run(DIR_RESP, resp, rcut, 300), 0);
+		assert_int_equal(bpf_feed__run(DIR_RESP, resp + rcut, sl - rcut, 400), 0);
+		bpf_feed__drain();
 		assert_int_equal(n_events, 4);
 		/* a CRLF and RESP inside a value are its bytes */
 		assert_int_equal(events[0].operation, op("SET"));
@@ -489,10 +430,10 @@ static void byte_at_a_time(void **state)
 	(void)state;
 	REQUIRE_BPF();
 	for (size_t i = 0; i < strlen(req); i++)
-		assert_int_equal(run(DIR_REQ, req + i, 1, 10 + i), 0);
+		assert_int_equal(bpf_feed__run(DIR_REQ, req + i, 1, 10 + i), 0);
 	for (size_t i = 0; i < strlen(resp); i++)
-		assert_int_equal(run(DIR_RESP, resp + i, 1, 100 + i), 0);
-	drain();
+		assert_int_equal(bpf_feed__run(DIR_RESP, resp + i, 1, 100 + i), 0);
+	bpf_feed__drain();
 	assert_int_equal(n_events, 3);
 	assert_event(0, op("LLEN"), REDIS_STATUS_OK, 100 - 10);
 	assert_int_equal(events[1].operation, op("EXEC"));
@@ -515,9 +456,9 @@ static void deep_pipeline(void **state)
 			      i % 3 ? "GET" : "INCR");
 		sl += sprintf(resp + sl, i % 5 ? ":%d\r\n" : "-ERR %d\r\n", i);
 	}
-	assert_int_equal(run(DIR_REQ, req, rl, 7), 0);
-	assert_int_equal(run(DIR_RESP, resp, sl, 9), 0);
-	drain();
+	assert_int_equal(bpf_feed__run(DIR_REQ, req, rl, 7), 0);
+	assert_int_equal(bpf_feed__run(DIR_RESP, resp, sl, 9), 0);
+	bpf_feed__drain();
 	assert_int_equal(n_events, depth);
 	for (int i = 0; i < depth; i++)
 		assert_event(i, i % 3 ? op("GET") : op("INCR"), i % 5 ? 0 : err("ERR"), 2);
@@ -551,7 +492,7 @@ static void pipelined_runs_are_one_event(void **state)
 		assert_int_equal(feed(DIR_REQ, get, 40 + i), 0);
 		assert_int_equal(feed(DIR_RESP, "$-1\r\n", 50 + i), 0);
 	}
-	drain();
+	bpf_feed__drain();
 	assert_int_equal(n_events, 19);
 	assert_int_equal(n_records, 3 + 1 + 3);	/* GETx5, ERR, GETx2 | GETx8 | 3 */
 	for (int i = 0; i < 16; i++)
@@ -571,19 +512,19 @@ static void big_values(void **state)
 	memset(val, '*', sizeof(val));	/* looks like arrays everywhere */
 	snprintf(head, sizeof(head), "*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$%zu\r\n", sizeof(val));
 	assert_int_equal(feed(DIR_REQ, head, 1), 0);
-	assert_int_equal(run(DIR_REQ, val, 100000, 2), 0);
-	assert_int_equal(run(DIR_REQ, val, 200000, 3), 0);
+	assert_int_equal(bpf_feed__run(DIR_REQ, val, 100000, 2), 0);
+	assert_int_equal(bpf_feed__run(DIR_REQ, val, 200000, 3), 0);
 	assert_int_equal(feed(DIR_REQ, "\r\n", 4), 0);
 	assert_int_equal(feed(DIR_RESP, "+OK\r\n", 10), 0);
 	/* a reply sent from a file (sendfile): its body by count */
 	assert_int_equal(feed(DIR_REQ, "*2\r\n$3\r\nGET\r\n$1\r\nk\r\n", 20), 0);
 	snprintf(head, sizeof(head), "$%zu\r\n", sizeof(val));
 	assert_int_equal(feed(DIR_RESP, head, 30), 0);
-	assert_int_equal(run(DIR_RESP, NULL, sizeof(val), 31), 0);
+	assert_int_equal(bpf_feed__run(DIR_RESP, NULL, sizeof(val), 31), 0);
 	assert_int_equal(feed(DIR_RESP, "\r\n", 32), 0);
 	assert_int_equal(feed(DIR_REQ, "*1\r\n$4\r\nPING\r\n", 40), 0);
 	assert_int_equal(feed(DIR_RESP, "+PONG\r\n", 41), 0);
-	drain();
+	bpf_feed__drain();
 	assert_int_equal(n_events, 3);
 	assert_event(0, op("SET"), 0, 9);
 	assert_int_equal(events[0].req_bytes,
@@ -622,7 +563,7 @@ static void hostile_lengths(void **state)
 		assert_int_equal(feed(DIR_REQ, "*1\r\n$4\r\nPING\r\n*1\r\n$4\r\nPING\r\n", 1), 0);
 		assert_int_equal(feed(DIR_RESP, "+PONG\r\n", 2), 0);
 		assert_int_equal(feed(DIR_REQ, bad[i], 3), 1);	/* given up */
-		drain();
+		bpf_feed__drain();
 		assert_int_equal(n_events, 1);
 		assert_int_equal(loss(LOSS_UNFRAMED), unframed + 1);
 		/* a command started costs itself; a count line that is none started none */
@@ -640,7 +581,7 @@ static void bad_reply(void **state)
 			      1), 0);
 	assert_int_equal(feed(DIR_RESP, "+PONG\r\nHTTP/1.1 200 OK\r\n", 2), 0);
 	assert_int_equal(feed(DIR_REQ, "*1\r\n$4\r\nPING\r\n", 3), 0);
-	drain();
+	bpf_feed__drain();
 	assert_int_equal(n_events, 1);
 	assert_int_equal(loss(LOSS_UNPARSABLE_RESPONSE), 1);
 	assert_int_equal(loss(LOSS_UNFRAMED), 2);	/* the third in flight; the fourth as read */
@@ -652,8 +593,8 @@ static void close_fails_commands_in_flight(void **state)
 	(void)state;
 	REQUIRE_BPF();
 	assert_int_equal(feed(DIR_REQ, "*2\r\n$5\r\nBLPOP\r\n$1\r\nq\r\n*1\r\n$4\r\nPING\r\n", 1), 0);
-	assert_int_equal(run(TEST_CLOSE, NULL, 0, 0), 0);
-	drain();
+	assert_int_equal(bpf_feed__run(TEST_CLOSE, NULL, 0, 0), 0);
+	bpf_feed__drain();
 	assert_int_equal(n_events, 2);
 	assert_int_equal(events[0].failure, HTTP_FAILURE_CONN_CLOSED);
 	assert_int_equal(events[0].operation, op("BLPOP"));
@@ -822,17 +763,19 @@ static void random_streams_in_random_pieces(void **state)
 				size_t k = 1 + rnd(round % 3 ? 40 : 3000);
 
 				k = k < req.len - ro ? k : req.len - ro;
-				assert_int_equal(run(DIR_REQ, req.buf + ro, k, 1000 + ro), 0);
+				assert_int_equal(bpf_feed__run(DIR_REQ, req.buf + ro, k, 1000 + ro),
+						 0);
 				ro += k;
 				continue;
 			}
 			size_t k = 1 + rnd(round % 2 ? 17 : 5000);
 
 			k = k < resp.len - so ? k : resp.len - so;
-			assert_int_equal(run(DIR_RESP, resp.buf + so, k, 1000000 + so), 0);
+			assert_int_equal(bpf_feed__run(DIR_RESP, resp.buf + so, k, 1000000 + so),
+					 0);
 			so += k;
 		}
-		drain();
+		bpf_feed__drain();
 		assert_int_equal(losses(), 0);
 		assert_int_equal(n_events, n);
 		for (int i = 0; i < n; i++) {
@@ -865,13 +808,13 @@ static void garbage_never_misframes(void **state)
 		reset();
 		/* garbage in the replies: what was read is what it is */
 		cut = rnd(resp.len);
-		assert_int_equal(run(DIR_REQ, req.buf, req.len, 1), 0);
-		assert_int_equal(run(DIR_RESP, resp.buf, cut, 2), 0);
+		assert_int_equal(bpf_feed__run(DIR_REQ, req.buf, req.len, 1), 0);
+		assert_int_equal(bpf_feed__run(DIR_RESP, resp.buf, cut, 2), 0);
 		resp.len = cut;
 		put_junk(&resp, 1 + rnd(20));
-		assert_int_equal(run(DIR_RESP, resp.buf + cut, resp.len - cut, 3), 0);
-		assert_int_equal(run(TEST_CLOSE, NULL, 0, 0), 0);
-		drain();
+		assert_int_equal(bpf_feed__run(DIR_RESP, resp.buf + cut, resp.len - cut, 3), 0);
+		assert_int_equal(bpf_feed__run(TEST_CLOSE, NULL, 0, 0), 0);
+		bpf_feed__drain();
 		/* commands: each one event (answered or failed with the close) or one loss */
 		assert_int_equal(n_events + (command_losses() - before), n);
 		for (int i = 0; i < n_events && !events[i].failure; i++) {
