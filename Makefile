@@ -187,12 +187,14 @@ $(OUTPUT)/tests/llhttp/%.o: $(LLHTTP_DIR)/%.c
 	$(Q)mkdir -p $(@D) && $(CC) -O2 -w -I/usr/share/include/llhttp -c $< -o $@
 
 # the tests that drive the kernel's parsers through BPF_PROG_TEST_RUN share
-# tests/unit/bpf_feed.c: loading tests/bpf/parser_test.bpf.c, feeding, draining
+# tests/bpf/bpf_feed.c: loading tests/bpf/parser_test.bpf.c, feeding, draining
 BPF_FEED_TESTS := http_parser http2_parser redis_parser
-BPF_FEED_OBJ   := $(OUTPUT)/tests/unit/bpf_feed.o
-$(BPF_FEED_TESTS:%=$(OUTPUT)/tests/test_%): $(BPF_FEED_OBJ)
+BPF_FEED_FUZZ  := http_parser http2
+BPF_FEED_OBJ   := $(OUTPUT)/tests/bpf_feed.o
+$(BPF_FEED_TESTS:%=$(OUTPUT)/tests/test_%) $(BPF_FEED_FUZZ:%=$(OUTPUT)/tests/fuzz-replay-%) \
+	$(BPF_FEED_FUZZ:%=$(OUTPUT)/tests/fuzz-%): $(BPF_FEED_OBJ)
 $(foreach t,$(BPF_FEED_TESTS),$(eval TEST_EXTRA_$(t) += $(BPF_FEED_OBJ)))
-$(BPF_FEED_OBJ): tests/unit/bpf_feed.c $(SKELS) | $(OUTPUT)/tests/unit
+$(BPF_FEED_OBJ): tests/bpf/bpf_feed.c $(SKELS) | $(OUTPUT)/tests
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
 
@@ -225,8 +227,7 @@ $(OUTPUT)/tests/bench-slo: tests/bench/slo_bench.c $(LIB) | $(OUTPUT)/tests
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) -MMD -MP $< $(LIB) $(LDLIBS) -o $@
 
-$(OUTPUT)/bpf $(OUTPUT)/user $(OUTPUT)/tests $(OUTPUT)/tests/fuzz $(OUTPUT)/tests/unit \
-$(OUTPUT)/tools:
+$(OUTPUT)/bpf $(OUTPUT)/user $(OUTPUT)/tests $(OUTPUT)/tests/fuzz $(OUTPUT)/tools:
 	$(Q)mkdir -p $@
 
 # the unit tests, every fuzz target on its committed inputs, and the rules
@@ -276,5 +277,4 @@ clean:
 	$(call msg,CLEAN,$(OUTPUT))
 	$(Q)rm -rf $(OUTPUT)
 
--include $(wildcard $(OUTPUT)/bpf/*.d $(OUTPUT)/user/*.d $(OUTPUT)/tests/*.d $(OUTPUT)/tests/fuzz/*.d \
-			   $(OUTPUT)/tests/unit/*.d)
+-include $(wildcard $(OUTPUT)/bpf/*.d $(OUTPUT)/user/*.d $(OUTPUT)/tests/*.d $(OUTPUT)/tests/fuzz/*.d)

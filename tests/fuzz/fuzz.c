@@ -20,6 +20,12 @@ void fuzz__fail(const char *file, int line, const char *cond, const char *fmt, .
 	abort();
 }
 
+void fuzz__fail_msg(const char *msg)
+{
+	fprintf(stderr, "fuzz %s: %s\n", fuzz_target_name, msg);
+	abort();
+}
+
 /* The sanitizers' runtime has it; a plain build does not (weak: NULL). */
 void __sanitizer_set_report_fd(void *fd) __attribute__((weak));
 

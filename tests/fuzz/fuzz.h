@@ -29,6 +29,9 @@ extern const char *fuzz_unavailable;
 void fuzz__fail(const char *file, int line, const char *cond, const char *fmt, ...)
 	__attribute__((noreturn, format(printf, 4, 5)));
 
+/* The same, for helpers that report through a callback (tests/bpf/bpf_feed.c). */
+void fuzz__fail_msg(const char *msg);
+
 #define FUZZ_CHECK(cond, ...)							\
 	do {									\
 		if (!(cond))							\

@@ -29,6 +29,7 @@
 #include "http_server.h"
 #include "h2_record.h"
 #include "http_source.h"
+#include "bpf_feed.h"
 #include "parser_test.h"
 #include "parser_test.skel.h"
 
@@ -43,8 +44,6 @@ const char fuzz_target_name[] = "http2";
 #define PREFACE_LEN	24
 
 static struct parser_test_bpf *skel;
-static struct ring_buffer *rb;
-static int feed_fd;
 
 /* An item, or consecutive block pieces joined (flags or'ed, bytes concatenated). */
 struct token {
@@ -68,14 +67,6 @@ struct run {
 };
 
 static struct run whole, bytewise, *cur;
-
-static int silent(enum libbpf_print_level level, const char *fmt, va_list ap)
-{
-	(void)level;
-	(void)fmt;
-	(void)ap;
-	return 0;
-}
 
 static __u64 fnv(__u64 h, const unsigned char *p, size_t n)
 {
@@ -153,45 +144,18 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	(void)argc;
 	(void)argv;
-	if (geteuid() != 0) {
+	bpf_feed__silence();
+	if (!bpf_feed__open("h2_records", on_record, fuzz__fail_msg)) {
 		fuzz_unavailable = "needs root (BPF_PROG_TEST_RUN)";
 		return 0;
 	}
-	libbpf_set_print(silent);
-	skel = parser_test_bpf__open_and_load();
-	if (!skel) {
-		fprintf(stderr, "fuzz http2: cannot load tests/bpf/parser_test.bpf.c\n");
-		abort();
-	}
-	rb = ring_buffer__new(bpf_map__fd(skel->maps.h2_records), on_record, NULL, NULL);
-	if (!rb)
-		abort();
-	feed_fd = bpf_program__fd(skel->progs.slotap_test_feed);
+	skel = bpf_feed__skel();
 	return 0;
-}
-
-static int feed(__u64 dir, const void *buf, size_t len, __u64 now)
-{
-	__u64 args[4] = { dir, (__u64)(unsigned long)buf, len, now };
-	LIBBPF_OPTS(bpf_test_run_opts, opts, .ctx_in = args, .ctx_size_in = sizeof(args));
-
-	FUZZ_CHECK(!bpf_prog_test_run_opts(feed_fd, &opts), "test run: %s", strerror(errno));
-	return (int)opts.retval;
 }
 
 static __u64 losses(void)
 {
-	static const __u32 reasons[] = { LOSS_H2_UNFRAMED, LOSS_NOT_HTTP };
-	int ncpus = libbpf_num_possible_cpus();
-	__u64 values[ncpus], sum = 0;
-
-	for (size_t r = 0; r < sizeof(reasons) / sizeof(reasons[0]); r++) {
-		FUZZ_CHECK(!bpf_map_lookup_elem(bpf_map__fd(skel->maps.loss_counters), &reasons[r],
-						values), "loss_counters");
-		for (int i = 0; i < ncpus; i++)
-			sum += values[i];
-	}
-	return sum;
+	return bpf_feed__loss(LOSS_H2_UNFRAMED) + bpf_feed__loss(LOSS_NOT_HTTP);
 }
 
 /* One piece, whole or a byte at a time; false once the connection is dropped. */
@@ -199,11 +163,11 @@ static bool feed_piece(__u64 dir, const uint8_t *buf, size_t len, bool bytewise_
 {
 	cur->fed[dir] += len;
 	if (!buf)
-		return !feed(dir, NULL, len, now);	/* sendfile */
+		return !bpf_feed__run(dir, NULL, len, now);	/* sendfile */
 	if (!bytewise_feed)
-		return !feed(dir, buf, len, now);
+		return !bpf_feed__run(dir, buf, len, now);
 	for (size_t i = 0; i < len; i++)
-		if (feed(dir, buf + i, 1, now))
+		if (bpf_feed__run(dir, buf + i, 1, now))
 			return false;
 	return true;
 }
@@ -214,11 +178,11 @@ static void run_connection(const uint8_t *data, size_t size, bool bytewise_feed,
 	bool tracked = true;
 	__u64 before;
 
-	FUZZ_CHECK(ring_buffer__consume(rb) >= 0, "ring_buffer__consume");
+	bpf_feed__consume();
 	cur = r;
 	memset(r, 0, sizeof(*r));
 	before = losses();
-	FUZZ_CHECK(!feed(TEST_RESET_NEW, NULL, 0, 0), "reset");
+	FUZZ_CHECK(!bpf_feed__run(TEST_RESET_NEW, NULL, 0, 0), "reset");
 	if (!(data[0] & 1)) {
 		/* the preface's first 3 bytes together: what classifies it */
 		tracked = feed_piece(DIR_REQ, (const uint8_t *)PREFACE, 3, false, 1) &&
@@ -251,8 +215,9 @@ static void run_connection(const uint8_t *data, size_t size, bool bytewise_feed,
 	r->dropped = !tracked;
 	r->proto = skel->bss->test_view.proto;
 	if (tracked)
-		FUZZ_CHECK(!feed(data[0] & 2 ? TEST_ABORT : TEST_CLOSE, NULL, 0, 0), "close");
-	FUZZ_CHECK(ring_buffer__consume(rb) >= 0, "ring_buffer__consume");
+		FUZZ_CHECK(!bpf_feed__run(data[0] & 2 ? TEST_ABORT : TEST_CLOSE, NULL, 0, 0),
+			   "close");
+	bpf_feed__consume();
 	r->losses = losses() - before;
 }
 

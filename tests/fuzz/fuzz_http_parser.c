@@ -26,7 +26,6 @@
  * parser states after each piece are extra counters that it does see.
  */
 #include <errno.h>
-#include <sched.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -37,6 +36,7 @@
 #include "fuzz.h"
 #include "http_server.h"
 #include "redis.h"
+#include "bpf_feed.h"
 #include "parser_test.h"
 #include "parser_test.skel.h"
 
@@ -56,8 +56,6 @@ const char fuzz_target_name[] = "http_parser";
 #define P_STATES	24
 
 static struct parser_test_bpf *skel;
-static struct ring_buffer *rb;
-static int feed_fd, flush_fd, ncpus;
 
 struct run {
 	struct http_event ev[MAX_EVENTS];
@@ -96,77 +94,23 @@ static int on_event(void *ctx, void *data, size_t size)
 	return 0;
 }
 
-static int silent(enum libbpf_print_level level, const char *fmt, va_list ap)
-{
-	(void)level;
-	(void)fmt;
-	(void)ap;
-	return 0;
-}
-
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
-	cpu_set_t one;
-
 	(void)argc;
 	(void)argv;
-	if (geteuid() != 0) {
+	bpf_feed__silence();
+	if (!bpf_feed__open("events", on_event, fuzz__fail_msg)) {
 		fuzz_unavailable = "needs root (BPF_PROG_TEST_RUN)";
 		return 0;
 	}
-	libbpf_set_print(silent);
-	/* events are staged per CPU: fed from one, they come out in order */
-	CPU_ZERO(&one);
-	CPU_SET(sched_getcpu(), &one);
-	skel = parser_test_bpf__open_and_load();
-	if (sched_setaffinity(0, sizeof(one), &one) || !skel) {
-		fprintf(stderr, "fuzz http_parser: cannot load tests/bpf/parser_test.bpf.c\n");
-		abort();
-	}
-	rb = ring_buffer__new(bpf_map__fd(skel->maps.events), on_event, NULL, NULL);
-	if (!rb)
-		abort();
-	feed_fd = bpf_program__fd(skel->progs.slotap_test_feed);
-	flush_fd = bpf_program__fd(skel->progs.slotap_flush_events);
-	ncpus = libbpf_num_possible_cpus();
+	skel = bpf_feed__skel();
 	return 0;
-}
-
-static int feed(__u64 dir, const void *buf, size_t len, __u64 now)
-{
-	__u64 args[4] = { dir, (__u64)(unsigned long)buf, len, now };
-	LIBBPF_OPTS(bpf_test_run_opts, opts, .ctx_in = args, .ctx_size_in = sizeof(args));
-
-	FUZZ_CHECK(!bpf_prog_test_run_opts(feed_fd, &opts), "test run: %s", strerror(errno));
-	return (int)opts.retval;
-}
-
-/* What every CPU staged, then the ring buffer: as the agent drains. */
-static void drain(void)
-{
-	__u64 args[1] = {};
-
-	for (int cpu = 0; cpu < ncpus; cpu++) {
-		LIBBPF_OPTS(bpf_test_run_opts, opts, .ctx_in = args, .ctx_size_in = sizeof(args),
-			    .cpu = cpu, .flags = BPF_F_TEST_RUN_ON_CPU);
-
-		FUZZ_CHECK(!bpf_prog_test_run_opts(flush_fd, &opts) || errno == ENXIO,
-			   "flush: %s", strerror(errno));
-	}
-	FUZZ_CHECK(ring_buffer__consume(rb) >= 0, "ring_buffer__consume");
 }
 
 static void read_losses(__u64 out[LOSS_REASON_MAX])
 {
-	__u64 values[ncpus];
-
-	for (__u32 r = 0; r < LOSS_REASON_MAX; r++) {
-		FUZZ_CHECK(!bpf_map_lookup_elem(bpf_map__fd(skel->maps.loss_counters), &r, values),
-			   "loss_counters");
-		out[r] = 0;
-		for (int i = 0; i < ncpus; i++)
-			out[r] += values[i];
-	}
+	for (int r = 0; r < LOSS_REASON_MAX; r++)
+		out[r] = bpf_feed__loss(r);
 }
 
 static void note_states(__u64 dir)
@@ -201,10 +145,10 @@ static void run_connection(const uint8_t *data, size_t size, bool bytewise_feed,
 	cur = r;
 	r->n_events = 0;
 	r->undecided = false;
-	drain();
+	bpf_feed__drain();
 	r->n_events = 0;
 	read_losses(before);
-	FUZZ_CHECK(!feed(data[0] & 1 ? TEST_RESET_NEW : TEST_RESET, NULL, 0, 0), "reset");
+	FUZZ_CHECK(!bpf_feed__run(data[0] & 1 ? TEST_RESET_NEW : TEST_RESET, NULL, 0, 0), "reset");
 	for (size_t piece = 0; tracked && p < end && piece < PIECES_MAX; piece++) {
 		__u64 dir = *p & 1, len = *p >> 1;
 		const uint8_t *buf = NULL;
@@ -229,11 +173,11 @@ static void run_connection(const uint8_t *data, size_t size, bool bytewise_feed,
 			size_t i;
 
 			for (i = 0; tracked && i < len && !resyncing(dir); i++)
-				tracked = !feed(dir, buf + i, 1, now);
+				tracked = !bpf_feed__run(dir, buf + i, 1, now);
 			if (tracked && i < len)
-				tracked = !feed(dir, buf + i, len - i, now);
+				tracked = !bpf_feed__run(dir, buf + i, len - i, now);
 		} else {
-			tracked = !feed(dir, buf, len, now);
+			tracked = !bpf_feed__run(dir, buf, len, now);
 		}
 		if (dir == DIR_REQ && !skel->bss->test_view.proto)
 			r->undecided = true;
@@ -242,8 +186,8 @@ static void run_connection(const uint8_t *data, size_t size, bool bytewise_feed,
 	}
 	r->view = skel->bss->test_view;
 	r->last_now = now;
-	FUZZ_CHECK(!feed(data[0] & 2 ? TEST_ABORT : TEST_CLOSE, NULL, 0, 0), "close");
-	drain();
+	FUZZ_CHECK(!bpf_feed__run(data[0] & 2 ? TEST_ABORT : TEST_CLOSE, NULL, 0, 0), "close");
+	bpf_feed__drain();
 	read_losses(r->loss);
 	for (int i = 0; i < LOSS_REASON_MAX; i++)
 		r->loss[i] -= before[i];
