@@ -1,5 +1,38 @@
-# Sourced by the benchmarks: how they wait for what they start, and how
-# they sum up their rounds and the kernel's BPF run-time stats.
+# Sourced by the benchmarks: what they check and set up first, how they
+# wait for what they start, and how they sum up their rounds and the
+# kernel's BPF run-time stats.
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+BUILD=$ROOT/build
+
+# bench_start WHO NAME TOOL...: fails (WHO: why) unless root, with every
+# TOOL and the agent built; then WORK, a fresh /tmp/slotap-NAME.XXXXXX,
+# removed at exit once what still runs of ours is stopped
+bench_start() {
+	local who=$1 name=$2 tool
+	shift 2
+	[ "$(id -u)" -eq 0 ] || { echo "$who: needs root (BPF)" >&2; exit 1; }
+	for tool in "$@"; do
+		command -v "$tool" >/dev/null ||
+			{ echo "$who: $tool missing: run scripts/install-deps.sh" >&2; exit 1; }
+	done
+	[ -x "$BUILD/slotap" ] || { echo "$who: run make first" >&2; exit 1; }
+	WORK=$(mktemp -d "/tmp/slotap-$name.XXXXXX")
+	trap bench_cleanup EXIT
+}
+
+# jobs, not PIDs: never a PID already waited for and maybe reused (nginx's
+# master stops its worker itself)
+bench_cleanup() {
+	for pid in $(jobs -p); do kill -TERM "$pid" 2>/dev/null || true; done
+	wait 2>/dev/null || true
+	rm -rf "$WORK"
+}
+
+# bench_agent_config NAME PORT: $WORK/slotap.yaml, the one service NAME on PORT
+bench_agent_config() {
+	printf 'services:\n  - name: %s\n    match: {port: %s}\n' "$1" "$2" > "$WORK/slotap.yaml"
+}
 
 # wait_for PID FILE TEXT NAME: until FILE says TEXT (ready); fails loudly if
 # PID exits first or takes over 30 s (the verifier alone takes seconds)

@@ -57,15 +57,29 @@ EOF_CONF
 }
 
 # wait_nginx_site PORT [SCHEME]: until the site answers 200 with its file
-# (SCHEME http, or https with any certificate); fails loudly otherwise (a
-# benchmark of error pages measures something else)
+# (SCHEME http, https with any certificate, or h2c: HTTP/2 by prior
+# knowledge); fails loudly otherwise (a benchmark of error pages measures
+# something else)
 wait_nginx_site() {
-	local url="${2:-http}://127.0.0.1:$1/index.html"
+	local url="${2:-http}://127.0.0.1:$1/index.html" opts=(-sk)
+	if [ "${2:-}" = h2c ]; then
+		url="http://127.0.0.1:$1/index.html"
+		opts+=(--http2-prior-knowledge)
+	fi
 	for _ in $(seq 50); do
-		[ "$(curl -sk "$url")" = "hello from nginx" ] && return 0
+		[ "$(curl "${opts[@]}" "$url")" = "hello from nginx" ] && return 0
 		sleep 0.1
 	done
-	echo "bench: nginx on port $1 does not serve index.html:" >&2
-	curl -ski "$url" | head -1 >&2
+	echo "bench: nginx on port $1 does not serve index.html${2:+ over $2}:" >&2
+	curl "${opts[@]}" -i "$url" | head -1 >&2
 	exit 1
+}
+
+# start_nginx_site DIR PORT [SCHEME]: nginx on DIR/nginx.conf (as
+# write_nginx_site wrote it) in the background, NGINX_PID its master,
+# until it serves (wait_nginx_site)
+start_nginx_site() {
+	nginx -c "$1/nginx.conf" -p "$1/" -g 'daemon off;' &
+	NGINX_PID=$!
+	wait_nginx_site "${@:2}"
 }

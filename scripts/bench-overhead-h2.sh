@@ -23,47 +23,18 @@ ROUNDS=${1:-10}
 SECS=${2:-10}
 RATE=${BENCH_H2_RATE:-5000}
 CLIENTS=10
-ROOT=$(cd "$(dirname "$0")/.." && pwd)
-BUILD=$ROOT/build
 PORT=${BENCH_PORT:-18082}
 METRICS_PORT=${BENCH_METRICS_PORT:-19465}
 
-[ "$(id -u)" -eq 0 ] || { echo "bench: needs root (BPF)" >&2; exit 1; }
-for tool in nginx h2load curl bpftool; do
-	command -v "$tool" >/dev/null || { echo "bench: $tool missing: run scripts/install-deps.sh" >&2; exit 1; }
-done
-[ -x "$BUILD/slotap" ] || { echo "bench: run make first" >&2; exit 1; }
+. "$(dirname "$0")/bench-nginx.sh"
+bench_start bench bench-h2 nginx h2load curl bpftool
 [ $((RATE % CLIENTS)) -eq 0 ] && [ "$RATE" -gt 0 ] ||
 	{ echo "bench: BENCH_H2_RATE must be a positive multiple of $CLIENTS" >&2; exit 2; }
 
-WORK=$(mktemp -d /tmp/slotap-bench-h2.XXXXXX)
-cleanup() {
-	# what still runs of ours (jobs: never a PID already waited for and
-	# maybe reused); nginx's master stops its worker itself
-	for pid in $(jobs -p); do kill -TERM "$pid" 2>/dev/null || true; done
-	wait 2>/dev/null || true
-	rm -rf "$WORK"
-}
-trap cleanup EXIT
-
-. "$(dirname "$0")/bench-nginx.sh"
 NGINX_LISTEN=http2 write_nginx_site "$WORK" "$PORT"
-cat > "$WORK/slotap.yaml" <<EOF
-services:
-  - name: nginx
-    match: {port: $PORT}
-EOF
-
-nginx -c "$WORK/nginx.conf" -p "$WORK/" -g 'daemon off;' &
-NGINX=$!
-for _ in $(seq 50); do
-	[ "$(curl -s --http2-prior-knowledge "http://127.0.0.1:$PORT/index.html")" = \
-	  "hello from nginx" ] && break
-	sleep 0.1
-done
-[ "$(curl -s --http2-prior-knowledge "http://127.0.0.1:$PORT/index.html")" = "hello from nginx" ] ||
-	{ echo "bench: nginx does not serve index.html over h2c" >&2; exit 1; }
-read -r -a kids < "/proc/$NGINX/task/$NGINX/children" || true
+bench_agent_config nginx "$PORT"
+start_nginx_site "$WORK" "$PORT" h2c
+read -r -a kids < "/proc/$NGINX_PID/task/$NGINX_PID/children" || true
 [ "${#kids[@]}" -eq 1 ] || { echo "bench: not one nginx worker: ${kids[*]}" >&2; exit 1; }
 WORKER=${kids[0]}
 

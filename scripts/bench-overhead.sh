@@ -15,37 +15,16 @@ set -euo pipefail
 
 ROUNDS=${1:-3}
 SECS=${2:-10}
-ROOT=$(cd "$(dirname "$0")/.." && pwd)
-BUILD=$ROOT/build
 PORT=${BENCH_PORT:-18081}
 METRICS_PORT=${BENCH_METRICS_PORT:-19464}
 
-[ "$(id -u)" -eq 0 ] || { echo "bench: needs root (BPF)" >&2; exit 1; }
-for tool in nginx wrk curl; do
-	command -v "$tool" >/dev/null || { echo "bench: $tool missing: run scripts/install-deps.sh" >&2; exit 1; }
-done
-[ -x "$BUILD/slotap" ] && [ -x "$BUILD/tests/bench-floor" ] || { echo "bench: run make first" >&2; exit 1; }
-
-WORK=$(mktemp -d /tmp/slotap-bench.XXXXXX)
-cleanup() {
-	# what still runs of ours (jobs: never a PID already waited for and
-	# maybe reused); nginx's master stops its worker itself
-	for pid in $(jobs -p); do kill -TERM "$pid" 2>/dev/null || true; done
-	wait 2>/dev/null || true
-	rm -rf "$WORK"
-}
-trap cleanup EXIT
-
 . "$(dirname "$0")/bench-nginx.sh"
-write_nginx_site "$WORK" "$PORT"
-cat > "$WORK/slotap.yaml" <<EOF
-services:
-  - name: nginx
-    match: {port: $PORT}
-EOF
+bench_start bench bench nginx wrk curl
+[ -x "$BUILD/tests/bench-floor" ] || { echo "bench: run make first" >&2; exit 1; }
 
-nginx -c "$WORK/nginx.conf" -p "$WORK/" -g 'daemon off;' &
-wait_nginx_site "$PORT"
+write_nginx_site "$WORK" "$PORT"
+bench_agent_config nginx "$PORT"
+start_nginx_site "$WORK" "$PORT"
 
 # cpu_ticks PID: its user + system time (fields 14 and 15 of stat, counted
 # after the ")" that ends the command name)

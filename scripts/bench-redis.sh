@@ -23,28 +23,13 @@ ROUNDS=${1:-6}
 SECS=${2:-10}
 RATE_P1=${BENCH_REDIS_RATE_P1:-5000}
 RATE_P16=${BENCH_REDIS_RATE_P16:-40000}
-ROOT=$(cd "$(dirname "$0")/.." && pwd)
-BUILD=$ROOT/build
 # free ports by default: other benchmarks may run on the machine
 free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 PORT=${BENCH_PORT:-$(free_port)}
 METRICS_PORT=${BENCH_METRICS_PORT:-$(free_port)}
 
-[ "$(id -u)" -eq 0 ] || { echo "bench: needs root (BPF)" >&2; exit 1; }
-for tool in redis-server python3 curl bpftool; do
-	command -v "$tool" >/dev/null || { echo "bench: $tool missing: run scripts/install-deps.sh" >&2; exit 1; }
-done
-[ -x "$BUILD/slotap" ] || { echo "bench: run make first" >&2; exit 1; }
-
-WORK=$(mktemp -d /tmp/slotap-bench-redis.XXXXXX)
-cleanup() {
-	for pid in $(jobs -p); do kill -TERM "$pid" 2>/dev/null || true; done
-	wait 2>/dev/null || true
-	rm -rf "$WORK"
-}
-trap cleanup EXIT
-
 . "$(dirname "$0")/bench-common.sh"
+bench_start bench bench-redis redis-server python3 curl bpftool
 
 # The server on CPU 0, the load on the others, as bench-nginx.sh pins
 # nginx: the server's CPU is what is measured, the agent is not pinned.
@@ -55,11 +40,7 @@ else
 	SERVER=() LOAD=()
 fi
 
-cat > "$WORK/slotap.yaml" <<EOF
-services:
-  - name: redis
-    match: {port: $PORT}
-EOF
+bench_agent_config redis "$PORT"
 
 "${SERVER[@]}" redis-server --port "$PORT" --bind 127.0.0.1 --save "" --appendonly no \
 	--daemonize no --logfile "$WORK/redis.log" --dir "$WORK" &

@@ -11,36 +11,20 @@ set -euo pipefail
 
 DURATION=${1:-600}
 SAMPLE=${2:-30}
-ROOT=$(cd "$(dirname "$0")/.." && pwd)
-BUILD=$ROOT/build
 PORT=${BENCH_PORT:-18082}
 METRICS_PORT=${BENCH_METRICS_PORT:-19465}
 GROWTH_MAX_KB=1024
 
-[ "$(id -u)" -eq 0 ] || { echo "soak: needs root (BPF)" >&2; exit 1; }
-for tool in nginx wrk curl; do
-	command -v "$tool" >/dev/null || { echo "soak: $tool missing: run scripts/install-deps.sh" >&2; exit 1; }
-done
-[ -x "$BUILD/slotap" ] || { echo "soak: run make first" >&2; exit 1; }
+. "$(dirname "$0")/bench-nginx.sh"
+bench_start soak soak nginx wrk curl
 [ "$DURATION" -ge $((2 * SAMPLE)) ] || { echo "soak: DURATION must be at least 2 x SAMPLE" >&2; exit 2; }
 
-WORK=$(mktemp -d /tmp/slotap-soak.XXXXXX)
-cleanup() {
-	for pid in $(jobs -p); do kill -TERM "$pid" 2>/dev/null || true; done
-	wait 2>/dev/null || true
-	rm -rf "$WORK"
-}
-trap cleanup EXIT
-
-. "$(dirname "$0")/bench-nginx.sh"
 write_nginx_site "$WORK" "$PORT"
 # the access log is what nginx answered: buffered, flushed when it stops
 sed -i "s|access_log off;|access_log $WORK/logs/access.log combined buffer=256k;|" "$WORK/nginx.conf"
-printf 'services:\n  - name: nginx\n    match: {port: %s}\n' "$PORT" > "$WORK/slotap.yaml"
+bench_agent_config nginx "$PORT"
 
-nginx -c "$WORK/nginx.conf" -p "$WORK/" -g 'daemon off;' &
-nginx_pid=$!
-wait_nginx_site "$PORT"
+start_nginx_site "$WORK" "$PORT"
 "$BUILD/slotap" --config "$WORK/slotap.yaml" --state-dir "" \
 	--web.listen-address "127.0.0.1:$METRICS_PORT" 2> "$WORK/agent.err" &
 agent_pid=$!
@@ -63,8 +47,8 @@ lost=$(awk '/^slotap_events_lost_total/ { s += $2 } END { printf "%d", s }' <<<"
 hwm=$(awk '/^VmHWM:/ { print $2 }' "/proc/$agent_pid/status")
 kill -TERM "$agent_pid"
 wait "$agent_pid" || { echo "soak: the agent exited with an error" >&2; exit 1; }
-kill -QUIT "$nginx_pid"		# graceful: the log buffer is written
-wait "$nginx_pid" || true
+kill -QUIT "$NGINX_PID"		# graceful: the log buffer is written
+wait "$NGINX_PID" || true
 # wrk's requests answered: not curl's (wait_nginx_site, before the agent),
 # nor the 499s of requests wrk gave up on when it stopped (no response)
 answered=$(awk '$0 !~ /"curl\// && $9 != 499 { n++ } END { printf "%d", n }' "$WORK/logs/access.log")

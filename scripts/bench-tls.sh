@@ -23,42 +23,21 @@ set -euo pipefail
 
 ROUNDS=${1:-10}
 SECS=${2:-10}
-ROOT=$(cd "$(dirname "$0")/.." && pwd)
-BUILD=$ROOT/build
 PORT=${BENCH_PORT:-18443}
 METRICS_PORT=${BENCH_METRICS_PORT:-19465}
 CONNS=${BENCH_CONNS:-16}
 
-[ "$(id -u)" -eq 0 ] || { echo "bench: needs root (BPF)" >&2; exit 1; }
-for tool in nginx h2load curl openssl; do
-	command -v "$tool" >/dev/null || { echo "bench: $tool missing: run scripts/install-deps.sh" >&2; exit 1; }
-done
-[ -x "$BUILD/slotap" ] || { echo "bench: run make first" >&2; exit 1; }
-
-WORK=$(mktemp -d /tmp/slotap-bench-tls.XXXXXX)
-cleanup() {
-	for pid in $(jobs -p); do kill -TERM "$pid" 2>/dev/null || true; done
-	wait 2>/dev/null || true
-	rm -rf "$WORK"
-}
-trap cleanup EXIT
-
 . "$(dirname "$0")/bench-nginx.sh"
+bench_start bench bench-tls nginx h2load curl openssl
+
 # h2load where wrk would go: pinned off nginx's CPU (bench-nginx.sh)
 H2LOAD=("${WRK[@]:0:${#WRK[@]}-1}" h2load)
 openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=localhost \
 	-keyout "$WORK/key.pem" -out "$WORK/cert.pem" 2>/dev/null
 chmod 644 "$WORK/key.pem"	# nginx's worker runs as nobody
 write_nginx_site "$WORK" "$PORT" "$WORK/cert.pem" "$WORK/key.pem"
-cat > "$WORK/slotap.yaml" <<EOF
-services:
-  - name: nginx
-    match: {port: $PORT}
-EOF
-
-nginx -c "$WORK/nginx.conf" -p "$WORK/" -g 'daemon off;' &
-NGINX_PID=$!
-wait_nginx_site "$PORT" https
+bench_agent_config nginx "$PORT"
+start_nginx_site "$WORK" "$PORT" https
 WORKER=$(pgrep -P "$NGINX_PID" | head -1)
 [ -n "$WORKER" ] || { echo "bench: no nginx worker" >&2; exit 1; }
 
