@@ -238,10 +238,42 @@ int config_fields__slo_endpoints(struct loader *ld, struct slo_config *sc,
 	return err;
 }
 
-/* "5xx", or a code as digits (quoted or not), into the bitmap. */
-static int add_bad_status(struct loader *ld, __u8 *bits, unsigned *classes,
-			  const yaml_node_t *n, long idx)
+/* How load_one_or_list() adds an item: idx is -1 for a lone scalar. */
+typedef int (*add_item_fn)(struct loader *ld, void *into, const yaml_node_t *n, long idx);
+
+/*
+ * A field of one value or a list of them (not a mapping, nor an empty
+ * list; expected names the value for the type error): each item to add,
+ * in order, until one fails.
+ */
+static int load_one_or_list(struct loader *ld, const yaml_node_t *v, const char *path,
+			    const char *expected, add_item_fn add, void *into)
 {
+	bool list = v->type == YAML_SEQUENCE_NODE;
+	size_t i, count = list ? yaml_reader__len(v) : 1;
+	int err = 0;
+
+	if (v->type == YAML_MAPPING_NODE)
+		return yaml_reader__type_error(&ld->rd, v, path, expected);
+	if (!count)
+		return node_error(ld, v, path, "empty list");
+	for (i = 0; !err && i < count; i++)
+		err = add(ld, into, list ? yaml_reader__item(&ld->rd, v, i) : v,
+			  list ? (long)i : -1);
+	return err;
+}
+
+struct bad_statuses {
+	__u8 *bits;		/* the SLO's bitmap */
+	unsigned classes;	/* the classes (1 << digit) listed so far */
+};
+
+/* "5xx", or a code as digits (quoted or not), into the bitmap. */
+static int add_bad_status(struct loader *ld, void *into, const yaml_node_t *n, long idx)
+{
+	struct bad_statuses *b = into;
+	__u8 *bits = b->bits;
+	unsigned *classes = &b->classes;
 	char path[48], q[QUOTE_SIZE];
 	const char *s, *p;
 	unsigned code = 0, c;
@@ -281,21 +313,12 @@ static int add_bad_status(struct loader *ld, __u8 *bits, unsigned *classes,
 int config_fields__slo_bad_statuses(struct loader *ld, struct slo_config *sc,
 				    const yaml_node_t *v, const char *prefix)
 {
-	bool list = v->type == YAML_SEQUENCE_NODE;
-	size_t i, count = list ? yaml_reader__len(v) : 1;
-	unsigned classes = 0;
-	int err = 0;
+	struct bad_statuses b = { sc->bad_status, 0 };
+	int err;
 
 	ld->rd.prefix = prefix;
-	if (v->type == YAML_MAPPING_NODE)
-		err = yaml_reader__type_error(&ld->rd, v, "bad_statuses",
-					      "a status code or class, or a list of them");
-	else if (!count)
-		err = node_error(ld, v, "bad_statuses", "empty list");
-	for (i = 0; !err && i < count; i++)
-		err = add_bad_status(ld, sc->bad_status, &classes,
-				     list ? yaml_reader__item(&ld->rd, v, i) : v,
-				     list ? (long)i : -1);
+	err = load_one_or_list(ld, v, "bad_statuses", "a status code or class, or a list of them",
+			       add_bad_status, &b);
 	ld->rd.prefix = NULL;
 	return err;
 }
@@ -307,8 +330,9 @@ void config_fields__slo_default_bad_statuses(struct slo_config *sc)
 	sc->bad_grpc_codes = GRPC_BAD_CODES_DEFAULT;
 }
 
-static int add_bad_grpc_code(struct loader *ld, __u32 *codes, const yaml_node_t *n, long idx)
+static int add_bad_grpc_code(struct loader *ld, void *into, const yaml_node_t *n, long idx)
 {
+	__u32 *codes = into;
 	char path[48], q[QUOTE_SIZE];
 	int code;
 
@@ -331,20 +355,12 @@ static int add_bad_grpc_code(struct loader *ld, __u32 *codes, const yaml_node_t 
 int config_fields__slo_bad_grpc_codes(struct loader *ld, struct slo_config *sc,
 				      const yaml_node_t *v, const char *prefix)
 {
-	bool list = v->type == YAML_SEQUENCE_NODE;
-	size_t i, count = list ? yaml_reader__len(v) : 1;
 	__u32 codes = 0;
-	int err = 0;
+	int err;
 
 	ld->rd.prefix = prefix;
-	if (v->type == YAML_MAPPING_NODE)
-		err = yaml_reader__type_error(&ld->rd, v, "bad_grpc_codes",
-					      "a gRPC status code, or a list of them");
-	else if (!count)
-		err = node_error(ld, v, "bad_grpc_codes", "empty list");
-	for (i = 0; !err && i < count; i++)
-		err = add_bad_grpc_code(ld, &codes, list ? yaml_reader__item(&ld->rd, v, i) : v,
-					list ? (long)i : -1);
+	err = load_one_or_list(ld, v, "bad_grpc_codes", "a gRPC status code, or a list of them",
+			       add_bad_grpc_code, &codes);
 	ld->rd.prefix = NULL;
 	if (!err)
 		sc->bad_grpc_codes = codes;

@@ -1438,6 +1438,9 @@ static void test_slo_errors(void **state)
 	expect_error(SLO_HEAD "    bad_statuses: [5xx, 5XX]\n",
 		     "t.yaml:4:25: bad_statuses[1]: duplicate status class 5xx");
 	expect_error(SLO_HEAD "    bad_statuses: []\n", "t.yaml:4:19: bad_statuses: empty list");
+	expect_error(SLO_HEAD "    bad_statuses: {a: 1}\n",
+		     "t.yaml:4:19: bad_statuses: expected a status code or class, or a list of them, "
+		     "got a mapping");
 	expect_error(SLO_HEAD "    bad_statuses: [[500]]\n",
 		     "t.yaml:4:20: bad_statuses[0]: expected a status code or class, got a list");
 
