@@ -40,7 +40,7 @@ WORKER=${kids[0]}
 
 # on_cpu_ns PID: the time PID's threads spent on a CPU (schedstat: ns, not ticks)
 on_cpu_ns() {
-	cat /proc/"$1"/task/*/schedstat | awk '{ s += $1 } END { printf "%d\n", s }'
+	cat /proc/"$1"/task/*/schedstat | awk '{ s += $1 } END { printf "%.0f\n", s }'
 }
 
 # run_h2load: "requests-succeeded requests-failed"; every one must succeed
