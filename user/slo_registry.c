@@ -40,6 +40,7 @@ struct endpoint {
 	const char *service, *method, *route;
 	const char *label;		/* "METHOD /route" */
 	bool short_of_defaults;		/* a default copy it should have could not be made */
+	unsigned int covered;		/* SLIs its explicit SLOs cover (bit per enum slo_sli) */
 	__u32 n_targets;
 	__u32 targets[];		/* entries its requests feed; the strings follow */
 };
@@ -63,6 +64,8 @@ struct slo_registry {
 	__u64 requests_short;		/* requests of endpoints short of default copies */
 	__u64 next_alert_s;		/* 0: evaluate at the next tick */
 	bool cap_warned;
+	/* state__ restoring default copies: endpoints made without theirs */
+	bool restoring;
 };
 
 static int by_service(const void *a, const void *b)
@@ -441,6 +444,45 @@ static int default_new(struct slo_registry *reg, const struct slo_config *t,
 	return 0;
 }
 
+static bool endpoint_has_copy(const struct slo_registry *reg, const struct endpoint *ep,
+			      const struct slo_config *tmpl)
+{
+	for (__u32 i = 0; i < ep->n_targets; i++)
+		if (reg->entries[ep->targets[i]].is_default &&
+		    reg->entries[ep->targets[i]].cfg == tmpl)
+			return true;
+	return false;
+}
+
+/*
+ * ep's default copies (of template only, or of every template) that it
+ * lacks and no explicit SLO covers, while max_default_slos leaves room.
+ */
+static void endpoint_add_defaults(struct slo_registry *reg, struct endpoint *ep,
+				  const struct slo_config *only, __u64 now_s)
+{
+	for (size_t t = 0; t < reg->n_templates && strcmp(ep->route, ROUTE_UNDECODED); t++) {
+		const struct slo_config *tmpl = &reg->templates[t];
+
+		if ((only && tmpl != only) || (ep->covered & (1u << tmpl->sli)) ||
+		    endpoint_has_copy(reg, ep, tmpl))
+			continue;	/* explicit SLOs override the defaults */
+		if (reg->n_defaults < reg->max_defaults && !default_new(reg, tmpl, ep, now_s)) {
+			ep->targets[ep->n_targets++] = reg->n - 1;
+			continue;
+		}
+		reg->defaults_dropped++;
+		ep->short_of_defaults = true;
+		if (!reg->cap_warned && reg->n_defaults >= reg->max_defaults) {
+			reg->cap_warned = true;
+			log__warn("max_default_slos (%zu) reached: service %s, endpoint %s and the "
+				  "endpoints after it get no default SLO copies "
+				  "(slotap_slo_default_instances_dropped_total counts them)",
+				  reg->max_defaults, ep->service, ep->label);
+		}
+	}
+}
+
 /*
  * The first request of an endpoint: its explicit SLOs, and a default copy
  * of each template whose SLI none of them covers. NULL with errno ENOSPC
@@ -488,25 +530,10 @@ static struct endpoint *endpoint_add(struct slo_registry *reg, __u64 h, const ch
 			covered |= 1u << sc->sli;
 		}
 	}
-	for (size_t t = 0; t < reg->n_templates && strcmp(route, ROUTE_UNDECODED); t++) {
-		const struct slo_config *tmpl = &reg->templates[t];
-
-		if (covered & (1u << tmpl->sli))
-			continue;	/* explicit SLOs override the defaults */
-		if (reg->n_defaults < reg->max_defaults && !default_new(reg, tmpl, ep, now_s)) {
-			ep->targets[ep->n_targets++] = reg->n - 1;
-			continue;
-		}
-		reg->defaults_dropped++;
-		ep->short_of_defaults = true;
-		if (!reg->cap_warned && reg->n_defaults >= reg->max_defaults) {
-			reg->cap_warned = true;
-			log__warn("max_default_slos (%zu) reached: service %s, endpoint %s and the "
-				  "endpoints after it get no default SLO copies "
-				  "(slotap_slo_default_instances_dropped_total counts them)",
-				  reg->max_defaults, service, ep->label);
-		}
-	}
+	ep->covered = covered;
+	/* restoring saved copies: theirs first, the others once all are in */
+	if (!reg->restoring)
+		endpoint_add_defaults(reg, ep, NULL, now_s);
 	endpoint_insert(reg, ep);
 	return ep;
 }
@@ -690,6 +717,8 @@ int slo_registry__adopt_default(struct slo_registry *reg, const char *name, cons
 	ep = endpoint_get(reg, service, method, route, now_s);
 	if (!ep)
 		return -errno;
+	if (reg->restoring)
+		endpoint_add_defaults(reg, ep, t, now_s);
 	for (__u32 i = 0; i < ep->n_targets; i++) {
 		size_t k = ep->targets[i];
 
@@ -700,6 +729,19 @@ int slo_registry__adopt_default(struct slo_registry *reg, const char *name, cons
 	}
 	/* no copy: an explicit SLO covers it, or there was no room */
 	return explicit_coverage(reg, service, method, route) & (1u << t->sli) ? -ENOENT : -ENOSPC;
+}
+
+void slo_registry__restore_begin(struct slo_registry *reg)
+{
+	reg->restoring = true;
+}
+
+void slo_registry__restore_end(struct slo_registry *reg, __u64 now_s)
+{
+	reg->restoring = false;
+	for (size_t i = 0; i < reg->n_slots; i++)
+		if (reg->slots[i])
+			endpoint_add_defaults(reg, reg->slots[i], NULL, now_s);
 }
 
 /* ---- labels ------------------------------------------------------------- */

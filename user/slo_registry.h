@@ -70,6 +70,14 @@ void slo_registry__replace(struct slo_registry *reg, size_t i, struct slo *engin
  */
 const struct slo_config *slo_registry__default_spec(const struct slo_registry *reg,
 						     const char *name, struct slo_spec *out);
+/*
+ * Around restoring saved default copies: endpoints made meanwhile get only
+ * the copies adopted, so that copies not saved (dropped at the cap, or
+ * starting fresh) cannot take the room of saved ones; the end gives every
+ * endpoint the copies it still lacks, as its first request would have.
+ */
+void slo_registry__restore_begin(struct slo_registry *reg);
+void slo_registry__restore_end(struct slo_registry *reg, __u64 now_s);
 int slo_registry__adopt_default(struct slo_registry *reg, const char *name, const char *service,
 				const char *endpoint, struct slo *engine, __u64 now_s);
 

@@ -725,17 +725,18 @@ static int state__restore_default(struct slo_registry *reg, const struct state_r
 static int state__restore_defaults(struct slo_registry *reg, const struct state_record *recs,
 				   size_t n_recs, __u64 now_s, size_t *restored, size_t *fresh)
 {
-	for (size_t i = 0; i < n_recs; i++) {
-		int ret;
+	int ret = 0;
 
+	slo_registry__restore_begin(reg);
+	for (size_t i = 0; i < n_recs && ret >= 0; i++) {
 		if (!memchr(recs[i].name, KEY_SEP, recs[i].name_len))
 			continue;	/* a configured SLO's */
 		ret = state__restore_default(reg, &recs[i], now_s, fresh);
-		if (ret < 0)
-			return ret;
-		*restored += ret;
+		if (ret > 0)
+			*restored += ret;
 	}
-	return 0;
+	slo_registry__restore_end(reg, now_s);
+	return ret < 0 ? ret : 0;
 }
 
 /*
